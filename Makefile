@@ -1,0 +1,91 @@
+# purple-msnp: build, install and test. `make install` and `make test` each first install the
+# Debian packages they need (apt-get, through sudo when not root), so a fresh machine needs
+# nothing else but Rust.
+
+CARGO ?= cargo
+PKG_CONFIG ?= pkg-config
+PLUGIN_NAME := libpurple-msnp.so
+USER_PLUGIN_DIR := $(HOME)/.purple/plugins
+STUB := target/purple-stub/purple-stub
+
+BUILD_PACKAGES := libpurple-dev libglib2.0-dev pkg-config gcc make
+TEST_PACKAGES := $(BUILD_PACKAGES) finch tmux valgrind libclang-dev clang
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all build install install-system uninstall deps-build deps-test test check unit \
+	integration e2e stub bindings bindings-check fmt clippy clean
+
+all: build
+
+# Installs whichever of the listed Debian packages are missing.
+define ensure_packages
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:" $$missing; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+endef
+
+deps-build:
+	$(call ensure_packages,$(BUILD_PACKAGES))
+
+deps-test:
+	$(call ensure_packages,$(TEST_PACKAGES))
+
+build: deps-build
+	$(CARGO) build --release --lib
+
+# Installs into the user's plugin folder, where Pidgin and Finch both look.
+install: build
+	install -d $(USER_PLUGIN_DIR)
+	install -m 0644 target/release/libpurple_msnp.so $(USER_PLUGIN_DIR)/$(PLUGIN_NAME)
+	@echo "Installed $(USER_PLUGIN_DIR)/$(PLUGIN_NAME); restart Pidgin or Finch."
+
+# System-wide install (root): plugin into libpurple's plugin dir, icons into Pidgin's pixmaps.
+install-system: build
+	$(SUDO) install -D -m 0644 target/release/libpurple_msnp.so $$($(PKG_CONFIG) --variable=plugindir purple)/$(PLUGIN_NAME)
+	for size in 16 22 48; do \
+		$(SUDO) install -D -m 0644 icons/msn-$$size.png /usr/share/pixmaps/pidgin/protocols/$$size/msn.png; \
+	done
+	$(SUDO) install -D -m 0644 icons/msn.svg /usr/share/pixmaps/pidgin/protocols/scalable/msn.svg
+
+uninstall:
+	rm -f $(USER_PLUGIN_DIR)/$(PLUGIN_NAME)
+
+stub: deps-test
+	$(MAKE) -C purple-stub
+
+# Everything CI runs.
+test: deps-test check unit integration e2e
+
+check: deps-test
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --features test-hooks -- -D warnings
+	./scripts/check-layering.sh
+
+unit: deps-test
+	$(CARGO) test --workspace --lib --bins --features test-hooks
+
+integration: deps-test stub
+	$(CARGO) build --lib --features test-hooks
+	$(CARGO) test --workspace --test '*' --features test-hooks
+
+e2e: deps-test build
+	./scripts/finch-smoke.sh target/release/libpurple_msnp.so
+
+bindings: deps-test
+	$(CARGO) build --features bindgen
+	cp "$$(ls -t target/debug/build/purple-msnp-*/out/bindings.rs | head -1)" src/purple/ffi/bindings.rs
+
+bindings-check: deps-test
+	$(CARGO) build --features bindgen
+	diff -u src/purple/ffi/bindings.rs "$$(ls -t target/debug/build/purple-msnp-*/out/bindings.rs | head -1)" \
+		&& echo "bindings: up to date"
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,200 @@
+/*
+ * purple-stub: buddy list and privacy commands. Each goes through the same
+ * libpurple calls a real UI makes, so the plugin sees the usual prpl calls.
+ */
+#include "stub.h"
+
+static PurpleBuddy *
+find_buddy(const StubCmd *cmd, PurpleAccount *account, const char *who)
+{
+	PurpleBuddy *buddy = purple_find_buddy(account, who);
+
+	if (buddy == NULL)
+		stub_error(cmd->name, "no buddy '%s'", who);
+	return buddy;
+}
+
+static PurpleGroup *
+find_or_add_group(const char *name)
+{
+	PurpleGroup *group = purple_find_group(name);
+
+	if (group == NULL) {
+		group = purple_group_new(name);
+		purple_blist_add_group(group, NULL);
+	}
+	return group;
+}
+
+void
+cmd_add_buddy(const StubCmd *cmd)
+{
+	PurpleAccount *account = stub_account(cmd, cmd_arg(cmd, 0));
+	const char *who = cmd_arg(cmd, 1);
+	const char *group_name = cmd_opt(cmd, "group");
+	const char *alias = cmd_opt(cmd, "alias");
+	PurpleGroup *group = NULL;
+	PurpleBuddy *buddy;
+
+	if (account == NULL)
+		return;
+	if (purple_find_buddy(account, who) != NULL) {
+		stub_error(cmd->name, "buddy '%s' is already on the list", who);
+		return;
+	}
+	if (group_name != NULL && *group_name != '\0')
+		group = find_or_add_group(group_name);
+	buddy = purple_buddy_new(account, who, (alias && *alias) ? alias : NULL);
+	/* A NULL group puts the buddy in libpurple's default group. */
+	purple_blist_add_buddy(buddy, NULL, group, NULL);
+	purple_account_add_buddy_with_invite(account, buddy, NULL);
+}
+
+void
+cmd_remove_buddy(const StubCmd *cmd)
+{
+	PurpleAccount *account = stub_account(cmd, cmd_arg(cmd, 0));
+	const char *who = cmd_arg(cmd, 1);
+	GSList *buddies, *l;
+
+	if (account == NULL)
+		return;
+	buddies = purple_find_buddies(account, who);
+	if (buddies == NULL) {
+		stub_error(cmd->name, "no buddy '%s'", who);
+		return;
+	}
+	/* The same buddy may sit in several groups: remove every copy. */
+	for (l = buddies; l != NULL; l = l->next) {
+		PurpleBuddy *buddy = l->data;
+		purple_account_remove_buddy(account, buddy, purple_buddy_get_group(buddy));
+		purple_blist_remove_buddy(buddy);
+	}
+	g_slist_free(buddies);
+}
+
+void
+cmd_move_buddy(const StubCmd *cmd)
+{
+	PurpleAccount *account = stub_account(cmd, cmd_arg(cmd, 0));
+	PurpleBuddy *buddy;
+
+	if (account == NULL || (buddy = find_buddy(cmd, account, cmd_arg(cmd, 1))) == NULL)
+		return;
+	/* libpurple tells the prpl (serv_move_buddy) when the group changes. */
+	purple_blist_add_buddy(buddy, NULL, find_or_add_group(cmd_arg(cmd, 2)), NULL);
+}
+
+void
+cmd_alias_buddy(const StubCmd *cmd)
+{
+	PurpleAccount *account = stub_account(cmd, cmd_arg(cmd, 0));
+	const char *alias = cmd_arg(cmd, 2);
+	PurpleBuddy *buddy;
+
+	if (account == NULL || (buddy = find_buddy(cmd, account, cmd_arg(cmd, 1))) == NULL)
+		return;
+	purple_blist_alias_buddy(buddy, alias);
+	serv_alias_buddy(buddy);
+}
+
+static PurpleGroup *
+find_group(const StubCmd *cmd, const char *name)
+{
+	PurpleGroup *group = purple_find_group(name);
+
+	if (group == NULL)
+		stub_error(cmd->name, "no group '%s'", name);
+	return group;
+}
+
+void
+cmd_rename_group(const StubCmd *cmd)
+{
+	PurpleGroup *group;
+
+	if (stub_account(cmd, cmd_arg(cmd, 0)) == NULL || (group = find_group(cmd, cmd_arg(cmd, 1))) == NULL)
+		return;
+	if (purple_find_group(cmd_arg(cmd, 2)) != NULL) {
+		stub_error(cmd->name, "group '%s' already exists", cmd_arg(cmd, 2));
+		return;
+	}
+	/* Renames locally and tells every connected account's prpl. */
+	purple_blist_rename_group(group, cmd_arg(cmd, 2));
+}
+
+void
+cmd_remove_group(const StubCmd *cmd)
+{
+	PurpleAccount *account = stub_account(cmd, cmd_arg(cmd, 0));
+	PurpleGroup *group;
+
+	if (account == NULL || (group = find_group(cmd, cmd_arg(cmd, 1))) == NULL)
+		return;
+	if (purple_blist_node_get_first_child((PurpleBlistNode *)group) != NULL) {
+		stub_error(cmd->name, "group '%s' is not empty", cmd_arg(cmd, 1));
+		return;
+	}
+	purple_account_remove_group(account, group);
+	purple_blist_remove_group(group);
+}
+
+void
+cmd_privacy_list(const StubCmd *cmd)
+{
+	PurpleAccount *account = stub_account(cmd, cmd_arg(cmd, 0));
+	const char *who = cmd_arg(cmd, 1);
+	gboolean changed;
+
+	if (account == NULL)
+		return;
+	if (g_str_equal(cmd->name, "permit"))
+		changed = purple_privacy_permit_add(account, who, FALSE);
+	else if (g_str_equal(cmd->name, "deny"))
+		changed = purple_privacy_deny_add(account, who, FALSE);
+	else if (g_str_equal(cmd->name, "unpermit"))
+		changed = purple_privacy_permit_remove(account, who, FALSE);
+	else
+		changed = purple_privacy_deny_remove(account, who, FALSE);
+	if (!changed)
+		stub_error(cmd->name, "'%s' left the list unchanged", who);
+}
+
+static const struct {
+	const char *name;
+	PurplePrivacyType type;
+} privacy_modes[] = {
+	{ "allow-all", PURPLE_PRIVACY_ALLOW_ALL },
+	{ "deny-all", PURPLE_PRIVACY_DENY_ALL },
+	{ "allow-users", PURPLE_PRIVACY_ALLOW_USERS },
+	{ "deny-users", PURPLE_PRIVACY_DENY_USERS },
+	{ "allow-buddylist", PURPLE_PRIVACY_ALLOW_BUDDYLIST },
+};
+
+void
+cmd_privacy(const StubCmd *cmd)
+{
+	PurpleAccount *account = stub_account(cmd, cmd_arg(cmd, 0));
+	const char *mode = cmd_arg(cmd, 1);
+	PurpleConnection *gc;
+	gsize i;
+
+	if (account == NULL)
+		return;
+	for (i = 0; i < G_N_ELEMENTS(privacy_modes); i++)
+		if (g_str_equal(privacy_modes[i].name, mode))
+			break;
+	if (i == G_N_ELEMENTS(privacy_modes)) {
+		stub_error(cmd->name, "unknown privacy mode '%s'", mode);
+		return;
+	}
+	purple_account_set_privacy_type(account, privacy_modes[i].type);
+	gc = purple_account_get_connection(account);
+	if (gc != NULL && purple_connection_get_state(gc) == PURPLE_CONNECTED)
+		serv_set_permit_deny(gc);
+	{
+		StubEvent *ev = ev_new_account("privacy", account);
+		ev_str(ev, "mode", privacy_modes[i].name);
+		ev_emit(ev);
+	}
+}

@@ -1,0 +1,158 @@
+/*
+ * purple-stub: conversation commands: instant messages, typing, attention
+ * and (minimal) multi-user chats addressed by libpurple's chat id.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "stub.h"
+
+/* The connection of the account named by argument 0, or NULL after an error event. */
+static PurpleConnection *
+cmd_gc(const StubCmd *cmd)
+{
+	PurpleAccount *account = stub_account(cmd, cmd_arg(cmd, 0));
+
+	return account ? stub_connection(cmd, account) : NULL;
+}
+
+static gboolean
+parse_uint(const char *s, guint *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (s == NULL || !g_ascii_isdigit(*s))
+		return FALSE;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end != '\0' || errno != 0 || v > G_MAXINT)
+		return FALSE;
+	*out = (guint)v;
+	return TRUE;
+}
+
+void
+cmd_send_im(const StubCmd *cmd)
+{
+	PurpleConnection *gc = cmd_gc(cmd);
+	const char *who = cmd_arg(cmd, 1);
+	PurpleAccount *account;
+	PurpleConversation *conv;
+
+	if (gc == NULL)
+		return;
+	account = purple_connection_get_account(gc);
+	conv = purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, who, account);
+	if (conv == NULL)
+		conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, who);
+	/* Sent messages, and send failures, come back through write_conv. */
+	purple_conv_im_send(PURPLE_CONV_IM(conv), cmd_arg(cmd, 2));
+}
+
+void
+cmd_typing(const StubCmd *cmd)
+{
+	PurpleConnection *gc = cmd_gc(cmd);
+	const char *state = cmd_arg(cmd, 2);
+	PurpleTypingState typing;
+
+	if (gc == NULL)
+		return;
+	if (g_str_equal(state, "typing"))
+		typing = PURPLE_TYPING;
+	else if (g_str_equal(state, "typed"))
+		typing = PURPLE_TYPED;
+	else if (g_str_equal(state, "none"))
+		typing = PURPLE_NOT_TYPING;
+	else {
+		stub_error(cmd->name, "typing state must be typing, typed or none");
+		return;
+	}
+	serv_send_typing(gc, cmd_arg(cmd, 1), typing);
+}
+
+void
+cmd_attention(const StubCmd *cmd)
+{
+	PurpleConnection *gc = cmd_gc(cmd);
+	guint type = 0;
+
+	if (gc == NULL)
+		return;
+	if (cmd_arg(cmd, 2) != NULL && !parse_uint(cmd_arg(cmd, 2), &type)) {
+		stub_error(cmd->name, "attention type must be a non-negative integer");
+		return;
+	}
+	purple_prpl_send_attention(gc, cmd_arg(cmd, 1), type);
+}
+
+void
+cmd_join_chat(const StubCmd *cmd)
+{
+	PurpleConnection *gc = cmd_gc(cmd);
+	GHashTable *components;
+	guint i;
+
+	if (gc == NULL)
+		return;
+	components = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	for (i = 0; i < cmd->opt_keys->len; i++)
+		g_hash_table_replace(components, g_strdup(g_ptr_array_index(cmd->opt_keys, i)),
+		                     g_strdup(g_ptr_array_index(cmd->opt_values, i)));
+	/* The prpl only reads the components; chat-joined follows on success. */
+	serv_join_chat(gc, components);
+	g_hash_table_destroy(components);
+}
+
+/* The open chat conversation with the id in argument 1, or NULL after an error event. */
+static PurpleConversation *
+find_chat(const StubCmd *cmd, PurpleConnection *gc)
+{
+	PurpleConversation *conv;
+	guint id;
+
+	if (!parse_uint(cmd_arg(cmd, 1), &id)) {
+		stub_error(cmd->name, "chat id must be a non-negative integer");
+		return NULL;
+	}
+	conv = purple_find_chat(gc, (int)id);
+	if (conv == NULL)
+		stub_error(cmd->name, "no open chat %u", id);
+	return conv;
+}
+
+void
+cmd_chat_send(const StubCmd *cmd)
+{
+	PurpleConnection *gc = cmd_gc(cmd);
+	PurpleConversation *conv;
+
+	if (gc == NULL || (conv = find_chat(cmd, gc)) == NULL)
+		return;
+	purple_conv_chat_send(PURPLE_CONV_CHAT(conv), cmd_arg(cmd, 2));
+}
+
+void
+cmd_chat_invite(const StubCmd *cmd)
+{
+	PurpleConnection *gc = cmd_gc(cmd);
+	PurpleConversation *conv;
+
+	if (gc == NULL || (conv = find_chat(cmd, gc)) == NULL)
+		return;
+	serv_chat_invite(gc, purple_conv_chat_get_id(PURPLE_CONV_CHAT(conv)), cmd_arg(cmd, 3),
+	                 cmd_arg(cmd, 2));
+}
+
+void
+cmd_chat_leave(const StubCmd *cmd)
+{
+	PurpleConnection *gc = cmd_gc(cmd);
+	PurpleConversation *conv;
+
+	if (gc == NULL || (conv = find_chat(cmd, gc)) == NULL)
+		return;
+	/* Leaves the chat (serv_chat_leave) and frees the conversation. */
+	purple_conversation_destroy(conv);
+}

@@ -1,0 +1,62 @@
+//! What a session needs to know before it starts: account, password and endpoints.
+
+use crate::msnp::secret::Secret;
+
+/// Protocol versions the plugin speaks, newest first. The offer starts at the account's
+/// `max_protocol` and goes down this list.
+pub const SUPPORTED_VERSIONS: [u32; 9] = [18, 17, 16, 15, 12, 11, 10, 9, 8];
+
+/// Settings for one session.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The account's e-mail address (Passport name).
+    pub account: String,
+    /// The account's password.
+    pub password: Secret<String>,
+    /// Notification server host.
+    pub server: String,
+    /// Notification server port.
+    pub port: u16,
+    /// Passport 1.4 nexus URL (MSNP8-12).
+    pub nexus_url: String,
+    /// RST endpoint (MSNP15-18).
+    pub sso_url: String,
+    /// Newest version to offer; `None` offers everything in [`SUPPORTED_VERSIONS`].
+    pub max_version: Option<u32>,
+    /// This installation's machine GUID (braced), sent on MSNP16+; stable per account.
+    pub machine_guid: String,
+}
+
+impl Config {
+    /// The versions to offer in `VER`, newest first.
+    pub fn offered_versions(&self) -> Vec<u32> {
+        let max = self.max_version.unwrap_or(SUPPORTED_VERSIONS[0]);
+        SUPPORTED_VERSIONS.iter().copied().filter(|v| *v <= max).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(max_version: Option<u32>) -> Config {
+        Config {
+            account: "alice@example.com".into(),
+            password: Secret::new("alicepass".into()),
+            server: "127.0.0.1".into(),
+            port: 1863,
+            nexus_url: String::new(),
+            sso_url: String::new(),
+            max_version,
+            machine_guid: "{F52973B6-C926-4BAD-9BA8-7C1E840E4AB0}".into(),
+        }
+    }
+
+    #[test]
+    fn offer_starts_at_max_version() {
+        assert_eq!(config(None).offered_versions(), SUPPORTED_VERSIONS.to_vec());
+        assert_eq!(config(Some(15)).offered_versions(), vec![15, 12, 11, 10, 9, 8]);
+        assert_eq!(config(Some(12)).offered_versions(), vec![12, 11, 10, 9, 8]);
+        assert_eq!(config(Some(8)).offered_versions(), vec![8]);
+    }
+}

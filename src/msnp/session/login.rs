@@ -1,0 +1,276 @@
+//! Sign-in: `VER`, `CVR`, `USR` with Passport 1.4 (MSNP8-12) or SSO (MSNP15-18), `XFR NS`
+//! redirects, and what follows `USR OK`.
+
+use std::time::Instant;
+
+use crate::msnp::auth::{passport, rst, sso, AuthError};
+use crate::msnp::http::HttpResponse;
+use crate::msnp::mime::Mime;
+use crate::msnp::secret::Secret;
+use crate::msnp::wire::ns::NsCommand;
+use crate::msnp::wire::ns_client::ClientCommand;
+use crate::msnp::wire::ns_session::{UsrStep, XfrTarget};
+
+use super::{timers, EndReason, Event, HttpId, Output, Session, Timer};
+
+/// Most `XFR NS` redirects (and Passport 302s) followed in one sign-in.
+const MAX_REDIRECTS: u8 = 5;
+
+/// Where sign-in stands.
+#[derive(Debug, Default)]
+enum Step {
+    /// Waiting for the NS connection.
+    #[default]
+    Connecting,
+    /// `VER` sent.
+    Version,
+    /// `CVR` sent.
+    ClientVersion,
+    /// `USR … I` sent.
+    UserInitial,
+    /// Fetching the Passport nexus for the TWN challenge.
+    Nexus { http: HttpId, challenge: String },
+    /// Logging in at the Passport DALogin URL.
+    Passport { http: HttpId, challenge: String },
+    /// Requesting the SSO security tokens.
+    SecurityTokens { http: HttpId, nonce: String },
+    /// `USR … S` sent.
+    UserSubsequent,
+    /// `USR OK` received: signed in.
+    Done,
+}
+
+/// Sign-in state.
+#[derive(Debug, Default)]
+pub(super) struct Login {
+    step: Step,
+    redirects: u8,
+    /// From the profile `MSG`: the MSPAuth cookie (offline messages, later issues).
+    pub(super) mspauth: Option<Secret<String>>,
+    /// Tokens for the SOAP services (MSNP15+), kept for later issues.
+    pub(super) tokens: Option<rst::SecurityTokens>,
+}
+
+impl Login {
+    pub(super) fn is_done(&self) -> bool {
+        matches!(self.step, Step::Done)
+    }
+
+    pub(super) fn is_waiting_for(&self, id: HttpId) -> bool {
+        matches!(self.step,
+            Step::Nexus { http, .. } | Step::Passport { http, .. } | Step::SecurityTokens { http, .. } if http == id)
+    }
+}
+
+impl Session {
+    /// The NS connection is up: offer versions.
+    pub(super) fn login_connected(&mut self) {
+        self.event(Event::Progress { step: 1 });
+        let versions = self.config.offered_versions();
+        self.send(ClientCommand::Ver { versions });
+        self.login.step = Step::Version;
+    }
+
+    /// A server command while signing in.
+    pub(super) fn login_command(&mut self, command: NsCommand, now: Instant) {
+        match (&self.login.step, command) {
+            (Step::Version, NsCommand::Ver(ver)) => {
+                let offered = self.config.offered_versions();
+                match ver.chosen().filter(|v| offered.contains(v)) {
+                    Some(version) => {
+                        self.version = version;
+                        self.send(ClientCommand::Cvr { locale: "0x0409".into(), os: "winnt".into(), os_version: "6.1.0".into(), arch: "i386".into(), client: "MSNMSGR".into(), client_version: client_version(version).into(), brand: "msmsgs".into(), account: self.config.account.clone() });
+                        self.login.step = Step::ClientVersion;
+                    }
+                    None => self.end(EndReason::UnsupportedVersion {
+                        offered: offered.iter().map(|v| format!("MSNP{v}")).collect::<Vec<_>>().join(", "),
+                    }),
+                }
+            }
+            (Step::ClientVersion, NsCommand::Cvr(_)) => {
+                self.event(Event::Progress { step: 2 });
+                let account = self.config.account.clone();
+                let command = if self.version >= 15 {
+                    ClientCommand::UsrSsoInitial { account }
+                } else {
+                    ClientCommand::UsrTwnInitial { account }
+                };
+                self.send(command);
+                self.login.step = Step::UserInitial;
+            }
+            (Step::UserInitial, NsCommand::Xfr(xfr)) => match xfr.target {
+                XfrTarget::Ns { address } => self.redirect(&address.host, address.port, now),
+                XfrTarget::Sb { .. } => log::warn!("switchboard referral while signing in ignored"),
+            },
+            (Step::UserInitial, NsCommand::Usr(usr)) => match usr.step {
+                UsrStep::TwnChallenge { challenge } => {
+                    self.event(Event::Progress { step: 3 });
+                    let url = self.config.nexus_url.clone();
+                    self.http(passport::nexus_request(&url), |http| Step::Nexus { http, challenge });
+                }
+                UsrStep::SsoChallenge { policy, nonce } => {
+                    self.event(Event::Progress { step: 3 });
+                    let request =
+                        rst::rst_request(&self.config.sso_url, &self.config.account, &self.config.password, &policy);
+                    self.http(request, |http| Step::SecurityTokens { http, nonce });
+                }
+                other => self.end(EndReason::BadServerReply(format!("unexpected sign-in step {other:?}"))),
+            },
+            (Step::UserSubsequent, NsCommand::Usr(usr)) if matches!(usr.step, UsrStep::Ok { .. }) => self.signed_in(now),
+            (_, NsCommand::Error(e)) => {
+                log::warn!("sign-in refused: error {} ({})", e.code, e.description());
+                self.end(login_error(e.code, e.description()));
+            }
+            (_, NsCommand::Gcf(_)) => log::debug!("server policies received"),
+            (step, other) => log::warn!("unexpected command while signing in ({step:?}): {other:?}"),
+        }
+    }
+
+    /// An HTTP answer during sign-in.
+    pub(super) fn login_http_response(&mut self, id: HttpId, raw: &[u8], now: Instant) {
+        if !self.login.is_waiting_for(id) {
+            return;
+        }
+        let response = match HttpResponse::parse(raw) {
+            Ok(response) => response,
+            Err(e) => return self.end(EndReason::BadServerReply(format!("login server: {e}"))),
+        };
+        match std::mem::take(&mut self.login.step) {
+            Step::Nexus { challenge, .. } => match passport::parse_nexus(&response) {
+                Ok(dalogin) => self.passport_login(&dalogin, challenge),
+                Err(e) => self.auth_failed(e),
+            },
+            Step::Passport { challenge, .. } => match passport::parse_login(&response) {
+                Ok(ticket) => {
+                    self.send(ClientCommand::UsrTwnSubsequent { ticket });
+                    self.login.step = Step::UserSubsequent;
+                }
+                Err(AuthError::Redirect(url)) if self.login.redirects < MAX_REDIRECTS => {
+                    self.login.redirects += 1;
+                    self.passport_login(&url, challenge);
+                }
+                Err(e) => self.auth_failed(e),
+            },
+            Step::SecurityTokens { nonce, .. } => match rst::parse_rst(&response) {
+                Ok(tokens) => self.sso_answer(tokens, &nonce),
+                Err(e) => self.auth_failed(e),
+            },
+            other => self.login.step = other,
+        }
+        let _ = now;
+    }
+
+    fn passport_login(&mut self, dalogin: &str, challenge: String) {
+        let request = passport::login_request(dalogin, &self.config.account, &self.config.password, &challenge);
+        self.http(request, |http| Step::Passport { http, challenge });
+    }
+
+    fn sso_answer(&mut self, tokens: rst::SecurityTokens, nonce: &str) {
+        let blob = match sso::mbi_response_random_iv(tokens.binary_secret.expose(), nonce) {
+            Ok(blob) => blob,
+            Err(e) => return self.end(EndReason::BadServerReply(format!("cannot answer the SSO challenge: {e}"))),
+        };
+        let guid = (self.version >= 16).then(|| self.config.machine_guid.clone());
+        self.send(ClientCommand::UsrSsoSubsequent { ticket: tokens.messenger_clear.ticket.clone(), response: blob, machine_guid: guid });
+        self.login.tokens = Some(tokens);
+        self.login.step = Step::UserSubsequent;
+    }
+
+    fn auth_failed(&mut self, error: AuthError) {
+        log::warn!("login service: {error}");
+        let reason = match error {
+            AuthError::BadCredentials => EndReason::BadCredentials,
+            other => EndReason::BadServerReply(other.to_string()),
+        };
+        self.end(reason);
+    }
+
+    /// Queues an HTTP request and moves to the step that waits for it.
+    fn http(&mut self, request: Result<crate::msnp::http::HttpRequest, AuthError>, step: impl FnOnce(HttpId) -> Step) {
+        match request {
+            Ok(request) => {
+                let id = self.next_http_id();
+                self.out.push_back(Output::Http { id, request });
+                self.login.step = step(id);
+            }
+            Err(e) => self.end(EndReason::BadServerReply(format!("cannot build the login request: {e}"))),
+        }
+    }
+
+    /// `XFR NS`: sign in again at another notification server.
+    fn redirect(&mut self, host: &str, port: u16, now: Instant) {
+        if self.login.redirects >= MAX_REDIRECTS {
+            return self.end(EndReason::BadServerReply("too many redirects".into()));
+        }
+        self.login.redirects += 1;
+        log::info!("redirected to notification server {host}:{port}");
+        if let Some(old) = self.ns.take() {
+            self.out.push_back(Output::Close { conn: old.id });
+        }
+        self.version = 0;
+        self.login.step = Step::Connecting;
+        self.timers.set(Timer::Login, now + timers::LOGIN_TIMEOUT);
+        self.connect_ns(host.to_owned(), port);
+    }
+
+    /// `USR OK`: online. Sends what every client sends next and starts the keepalive.
+    fn signed_in(&mut self, now: Instant) {
+        self.login.step = Step::Done;
+        self.timers.stop(Timer::Login);
+        self.timers.set(Timer::Ping, now + timers::DEFAULT_PING_INTERVAL);
+        self.event(Event::Progress { step: 4 });
+        self.event(Event::SignedIn { version: self.version });
+        if self.version <= 12 {
+            self.send(ClientCommand::Syn { version: self.version });
+        }
+        self.send(ClientCommand::Chg { status: "NLN".into(), caps: client_caps(self.version), msnobj: None });
+    }
+
+    /// Keeps what later features need from the profile message.
+    pub(super) fn profile_message(&mut self, payload: &[u8]) {
+        let mime = Mime::parse(payload);
+        if mime.content_type().as_deref() == Some("text/x-msmsgsprofile") {
+            self.login.mspauth = mime.header("MSPAuth").map(|v| Secret::new(v.to_owned()));
+        }
+    }
+}
+
+/// The client version sent in `CVR`, matching the era of the protocol version.
+fn client_version(version: u32) -> &'static str {
+    match version {
+        ..=9 => "6.0.0602",
+        10..=12 => "7.5.0324",
+        13..=15 => "8.5.1302",
+        _ => "14.0.8117.0416",
+    }
+}
+
+/// Our capabilities for `CHG`: the MSNC generation of the protocol version plus multi-packet
+/// messages; MSNP16+ adds the (empty) extended capabilities.
+pub(super) fn client_caps(version: u32) -> String {
+    let msnc: u32 = match version {
+        ..=8 => 1,
+        9 => 2,
+        10 => 3,
+        11 => 4,
+        12 => 5,
+        13..=14 => 6,
+        15 => 8,
+        _ => 9,
+    };
+    let caps = (msnc << 28) | 0x20;
+    if version >= 16 {
+        format!("{caps}:0")
+    } else {
+        caps.to_string()
+    }
+}
+
+/// A numeric error during sign-in, mapped to why the session ends.
+fn login_error(code: u16, text: &'static str) -> EndReason {
+    match code {
+        911 | 917 | 928 | 931 | 205 | 208 => EndReason::BadCredentials,
+        500 | 600..=605 | 910 | 912 | 914..=916 | 918..=922 => EndReason::Unavailable { code, text },
+        _ => EndReason::Refused { code, text },
+    }
+}

@@ -1,0 +1,253 @@
+//! The notification-server session: sign-in, keepalive and (later) everything the NS carries.
+//!
+//! Sans-IO in the quinn-proto manner: the driver reports connections, bytes, HTTP responses and
+//! timeouts through `handle_*`, then drains [`Session::poll`] and arms one timer at
+//! [`Session::poll_timeout`].
+
+mod config;
+mod login;
+mod output;
+mod timers;
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+pub use config::{Config, SUPPORTED_VERSIONS};
+pub use output::{ConnId, EndReason, Event, HttpId, Output, PROGRESS_STEPS};
+
+use crate::msnp::wire::framer::{Direction, Framer, Limits};
+use crate::msnp::wire::ns::{self, NsCommand};
+use crate::msnp::wire::ns_client::{ClientCommand, TrIdAllocator};
+use crate::msnp::wire::ns_session::OutReason;
+use login::Login;
+use timers::{Timer, TimerTable};
+
+/// The NS connection currently in use.
+struct NsLink {
+    id: ConnId,
+    framer: Framer,
+    connected: bool,
+    trids: TrIdAllocator,
+}
+
+/// One account's session with the notification server.
+pub struct Session {
+    config: Config,
+    out: VecDeque<Output>,
+    timers: TimerTable,
+    ns: Option<NsLink>,
+    login: Login,
+    /// Negotiated protocol version (0 until `VER` is answered).
+    version: u32,
+    next_conn: u32,
+    next_http: u32,
+    ended: bool,
+}
+
+impl Session {
+    /// Starts a session: the first output asks to connect to the configured server.
+    pub fn new(config: Config, now: Instant) -> Session {
+        let mut session = Session {
+            config,
+            out: VecDeque::new(),
+            timers: TimerTable::default(),
+            ns: None,
+            login: Login::default(),
+            version: 0,
+            next_conn: 0,
+            next_http: 0,
+            ended: false,
+        };
+        session.timers.set(Timer::Login, now + timers::LOGIN_TIMEOUT);
+        let (host, port) = (session.config.server.clone(), session.config.port);
+        session.connect_ns(host, port);
+        session
+    }
+
+    /// The negotiated protocol version, once `VER` was answered.
+    pub fn version(&self) -> Option<u32> {
+        (self.version != 0).then_some(self.version)
+    }
+
+    /// The next thing to do or show, in order.
+    pub fn poll(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// When `handle_timeout` wants to be called next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.ended {
+            None
+        } else {
+            self.timers.next()
+        }
+    }
+
+    /// A connection asked for with [`Output::Connect`] is established.
+    pub fn handle_connected(&mut self, conn: ConnId, now: Instant) {
+        let _ = now;
+        let Some(ns) = self.ns.as_mut().filter(|ns| ns.id == conn) else { return };
+        ns.connected = true;
+        self.login_connected();
+    }
+
+    /// A connection failed to open, broke, or was closed by the peer.
+    pub fn handle_connection_lost(&mut self, conn: ConnId, text: String, now: Instant) {
+        let _ = now;
+        if self.ns.as_ref().is_some_and(|ns| ns.id == conn) {
+            self.ns = None;
+            log::info!("notification server connection lost: {text}");
+            self.end(EndReason::Network(text));
+        }
+    }
+
+    /// Bytes arrived on a connection.
+    pub fn handle_bytes(&mut self, conn: ConnId, bytes: &[u8], now: Instant) {
+        let Some(ns) = self.ns.as_mut().filter(|ns| ns.id == conn) else { return };
+        ns.framer.push(bytes);
+        loop {
+            if self.ended {
+                return;
+            }
+            let Some(ns) = self.ns.as_mut().filter(|ns| ns.id == conn) else { return };
+            let frame = match ns.framer.next_frame() {
+                Ok(Some(frame)) => frame,
+                Ok(None) => return,
+                Err(e) => {
+                    log::warn!("unframeable data from the notification server: {e}");
+                    return self.end(EndReason::BadServerReply(e.to_string()));
+                }
+            };
+            let line = String::from_utf8_lossy(&frame.line).into_owned();
+            match ns::parse(frame, self.version) {
+                Ok(command) => self.dispatch(command, now),
+                Err(e) => log::warn!("ignored malformed server command ({e}): {}", printable(&line)),
+            }
+        }
+    }
+
+    /// An HTTP request asked for with [`Output::Http`] completed; `raw` is the whole response.
+    pub fn handle_http_response(&mut self, id: HttpId, raw: &[u8], now: Instant) {
+        self.login_http_response(id, raw, now);
+    }
+
+    /// An HTTP request failed (connect, TLS or protocol error).
+    pub fn handle_http_failed(&mut self, id: HttpId, text: String, now: Instant) {
+        let _ = now;
+        if self.login.is_waiting_for(id) {
+            self.end(EndReason::Network(text));
+        }
+    }
+
+    /// Deadlines due at `now` fire; early or spurious calls do nothing.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.ended {
+            return;
+        }
+        for timer in self.timers.expired(now) {
+            match timer {
+                Timer::Login | Timer::Pong => return self.end(EndReason::Timeout),
+                Timer::Ping => {
+                    self.send(ClientCommand::Png);
+                    self.timers.set(Timer::Pong, now + timers::PONG_TIMEOUT);
+                }
+            }
+        }
+    }
+
+    /// Signs out politely (`OUT`) and ends the session.
+    pub fn sign_out(&mut self) {
+        if self.ended {
+            return;
+        }
+        if self.ns.as_ref().is_some_and(|ns| ns.connected) {
+            self.send(ClientCommand::Out);
+        }
+        self.end(EndReason::SignedOut);
+    }
+
+    fn dispatch(&mut self, command: NsCommand, now: Instant) {
+        match command {
+            NsCommand::Qng(qng) => {
+                self.timers.stop(Timer::Pong);
+                let interval = qng
+                    .next_ping_secs
+                    .map(|s| std::time::Duration::from_secs(u64::from(s.clamp(5, 600))))
+                    .unwrap_or(timers::DEFAULT_PING_INTERVAL);
+                self.timers.set(Timer::Ping, now + interval);
+            }
+            NsCommand::Chl(chl) => self.answer_challenge(&chl.challenge),
+            NsCommand::Out(out) => self.end(out_reason(out.reason)),
+            NsCommand::Msg(msg) if msg.from == "Hotmail" => self.profile_message(&msg.payload),
+            other if !self.login.is_done() => self.login_command(other, now),
+            NsCommand::Error(e) => log::warn!("server error {} for transaction {:?}: {}", e.code, e.trid, e.description()),
+            other => log::debug!("unhandled server command: {other:?}"),
+        }
+    }
+
+    fn answer_challenge(&mut self, challenge: &str) {
+        match crate::msnp::auth::challenge::answer(challenge, self.version) {
+            Ok((product_id, answer)) => self.send(ClientCommand::Qry { product_id: product_id.to_owned(), answer }),
+            Err(e) => log::warn!("cannot answer challenge: {e}"),
+        }
+    }
+
+    /// Encodes `command` with the next TrID and queues it on the NS connection.
+    fn send(&mut self, command: ClientCommand) -> u32 {
+        let Some(ns) = self.ns.as_mut() else { return 0 };
+        let trid = ns.trids.next();
+        let mut bytes = Vec::new();
+        command.encode(trid, &mut bytes);
+        self.out.push_back(Output::Send { conn: ns.id, bytes });
+        trid
+    }
+
+    fn connect_ns(&mut self, host: String, port: u16) {
+        self.next_conn += 1;
+        let id = ConnId(self.next_conn);
+        self.ns = Some(NsLink {
+            id,
+            framer: Framer::new(Direction::FromServer, Limits::default()),
+            connected: false,
+            trids: TrIdAllocator::default(),
+        });
+        self.out.push_back(Output::Connect { conn: id, host, port });
+        self.event(Event::Progress { step: 0 });
+    }
+
+    fn next_http_id(&mut self) -> HttpId {
+        self.next_http += 1;
+        HttpId(self.next_http)
+    }
+
+    fn event(&mut self, event: Event) {
+        self.out.push_back(Output::Event(event));
+    }
+
+    /// Ends the session once: closes the NS connection and reports why.
+    fn end(&mut self, reason: EndReason) {
+        if self.ended {
+            return;
+        }
+        self.ended = true;
+        self.timers.stop_all();
+        if let Some(ns) = self.ns.take() {
+            self.out.push_back(Output::Close { conn: ns.id });
+        }
+        self.event(Event::Ended(reason));
+    }
+}
+
+/// Maps `OUT`'s reason to why the session ended.
+fn out_reason(reason: Option<OutReason>) -> EndReason {
+    match reason {
+        Some(OutReason::OtherLogin) => EndReason::SignedInElsewhere,
+        Some(OutReason::ServerShutdown) => EndReason::ServerShutdown,
+        _ => EndReason::ServerClosed,
+    }
+}
+
+/// A received line made safe for the log: control characters escaped, length capped.
+fn printable(line: &str) -> String {
+    line.chars().take(200).flat_map(char::escape_default).collect()
+}

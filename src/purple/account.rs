@@ -1,0 +1,104 @@
+//! Account options (the setting keys are stable: later versions keep them) and the account text table.
+
+use std::ffi::CStr;
+
+use glib_sys::{g_free, g_hash_table_insert, g_hash_table_new_full, g_list_append, g_malloc0, g_str_equal, g_str_hash, g_strdup, GHashTable, GList};
+
+use super::{cstr, ffi};
+
+/// Setting key of the notification server host.
+pub(crate) const SERVER: &CStr = c"server";
+/// Setting key of the notification server port.
+pub(crate) const PORT: &CStr = c"port";
+/// Setting key of the Passport 1.4 nexus URL (MSNP8-12 login).
+pub(crate) const NEXUS_URL: &CStr = c"nexus_url";
+/// Setting key of the RST (SSO) endpoint (MSNP15-18 login).
+pub(crate) const SSO_URL: &CStr = c"sso_url";
+/// Setting key of the newest protocol version to offer ("auto" or a number).
+pub(crate) const MAX_PROTOCOL: &CStr = c"max_protocol";
+
+/// Default notification server: the public Escargot server.
+pub(crate) const DEFAULT_SERVER: &str = "msnmsgr.escargot.chat";
+/// Default notification server port.
+pub(crate) const DEFAULT_PORT: i32 = 1863;
+/// Default Passport 1.4 nexus.
+pub(crate) const DEFAULT_NEXUS_URL: &str = "https://m1.escargot.chat/nexus-mock";
+/// Default RST endpoint.
+pub(crate) const DEFAULT_SSO_URL: &str = "https://m1.escargot.chat/RST.srf";
+
+/// The choices of `max_protocol`: (label, value).
+const PROTOCOL_CHOICES: [(&str, &str); 5] = [
+    ("Automatic (newest: MSNP18)", "auto"),
+    ("MSNP18", "18"),
+    ("MSNP15", "15"),
+    ("MSNP12", "12"),
+    ("MSNP8", "8"),
+];
+
+/// Builds the `protocol_options` list shown in the account dialog's Advanced tab.
+pub(crate) fn protocol_options() -> *mut GList {
+    let mut list: *mut GList = std::ptr::null_mut();
+    let mut push = |option: *mut ffi::PurpleAccountOption| {
+        // SAFETY: appending a non-owned pointer to a GList we own; libpurple takes the list.
+        list = unsafe { g_list_append(list, option.cast()) };
+    };
+    // SAFETY (all calls below): the text and key strings are valid NUL-terminated strings that
+    // libpurple copies; the returned options are owned by the list.
+    unsafe {
+        push(ffi::purple_account_option_string_new(
+            c"Notification server".as_ptr(),
+            SERVER.as_ptr(),
+            cstr::to_cstring(DEFAULT_SERVER).as_ptr(),
+        ));
+        push(ffi::purple_account_option_int_new(c"Port".as_ptr(), PORT.as_ptr(), DEFAULT_PORT));
+        push(ffi::purple_account_option_string_new(
+            c"Passport 1.4 nexus URL (MSNP8-12)".as_ptr(),
+            NEXUS_URL.as_ptr(),
+            cstr::to_cstring(DEFAULT_NEXUS_URL).as_ptr(),
+        ));
+        push(ffi::purple_account_option_string_new(
+            c"SSO (RST) URL (MSNP15-18)".as_ptr(),
+            SSO_URL.as_ptr(),
+            cstr::to_cstring(DEFAULT_SSO_URL).as_ptr(),
+        ));
+        push(ffi::purple_account_option_list_new(
+            c"Newest protocol version".as_ptr(),
+            MAX_PROTOCOL.as_ptr(),
+            protocol_choices(),
+        ));
+    }
+    list
+}
+
+/// The `max_protocol` choices as a GList of PurpleKeyValuePair, as libpurple expects.
+fn protocol_choices() -> *mut GList {
+    let mut list: *mut GList = std::ptr::null_mut();
+    for (label, value) in PROTOCOL_CHOICES {
+        // SAFETY: a zeroed, g_malloc'd PurpleKeyValuePair filled with g_strdup'd strings is what
+        // libpurple's list options own and free.
+        unsafe {
+            let pair = g_malloc0(std::mem::size_of::<ffi::PurpleKeyValuePair>()) as *mut ffi::PurpleKeyValuePair;
+            (*pair).key = g_strdup(cstr::to_cstring(label).as_ptr());
+            (*pair).value = g_strdup(cstr::to_cstring(value).as_ptr()).cast();
+            list = g_list_append(list, pair.cast());
+        }
+    }
+    list
+}
+
+/// `get_account_text_table`: labels the username field "E-mail address".
+pub(crate) unsafe extern "C" fn text_table(_account: *mut ffi::PurpleAccount) -> *mut GHashTable {
+    super::guard::ffi_guard(std::ptr::null_mut(), || {
+        // SAFETY: a string-keyed table whose values are g_strdup'd and freed by the table; the
+        // key is a static string, never freed.
+        unsafe {
+            let table = g_hash_table_new_full(Some(g_str_hash), Some(g_str_equal), None, Some(g_free));
+            g_hash_table_insert(
+                table,
+                c"login_label".as_ptr() as *mut _,
+                g_strdup(c"E-mail address...".as_ptr()).cast(),
+            );
+            table
+        }
+    })
+}

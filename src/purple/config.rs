@@ -1,0 +1,64 @@
+//! Builds the core's session configuration from a PurpleAccount's settings.
+
+use std::ffi::CStr;
+
+use crate::msnp::auth::sso::{is_valid_machine_guid, machine_guid};
+use crate::msnp::secret::Secret;
+use crate::msnp::session::Config;
+
+use super::account::{self, DEFAULT_NEXUS_URL, DEFAULT_PORT, DEFAULT_SERVER, DEFAULT_SSO_URL};
+use super::{cstr, ffi};
+
+/// Setting key (not shown in the dialog) of the account's machine GUID, made at first sign-in.
+const MACHINE_GUID: &CStr = c"machine_guid";
+
+/// Reads the account's settings. Errors are texts for an INVALID_SETTINGS connection error.
+///
+/// # Safety
+/// `account` must be a live PurpleAccount.
+pub(crate) unsafe fn from_account(account: *mut ffi::PurpleAccount) -> Result<Config, String> {
+    // SAFETY: account is live per this function's contract.
+    let get = |key: &CStr, default: &str| unsafe { string_setting(account, key, default) };
+    // SAFETY: as above.
+    let username = unsafe { cstr::to_string(ffi::purple_account_get_username(account)) }.unwrap_or_default();
+    // SAFETY: as above.
+    let password = unsafe { cstr::to_string(ffi::purple_account_get_password(account)) }.unwrap_or_default();
+    if !username.contains('@') {
+        return Err(format!("\"{username}\" is not an e-mail address"));
+    }
+    // SAFETY: as above.
+    let port = unsafe { ffi::purple_account_get_int(account, account::PORT.as_ptr(), DEFAULT_PORT) };
+    let port = u16::try_from(port).ok().filter(|p| *p != 0).ok_or_else(|| format!("Invalid port {port}"))?;
+    let max_version = match get(account::MAX_PROTOCOL, "auto").as_str() {
+        "auto" | "" => None,
+        other => Some(other.parse::<u32>().map_err(|_| format!("Invalid protocol version \"{other}\""))?),
+    };
+    let mut guid = get(MACHINE_GUID, "");
+    if !is_valid_machine_guid(&guid) {
+        guid = machine_guid();
+        let value = cstr::to_cstring(&guid);
+        // SAFETY: account is live; libpurple copies the value and saves it with the account.
+        unsafe { ffi::purple_account_set_string(account, MACHINE_GUID.as_ptr(), value.as_ptr()) };
+    }
+    Ok(Config {
+        account: username,
+        password: Secret::new(password),
+        server: get(account::SERVER, DEFAULT_SERVER).trim().to_owned(),
+        port,
+        nexus_url: get(account::NEXUS_URL, DEFAULT_NEXUS_URL).trim().to_owned(),
+        sso_url: get(account::SSO_URL, DEFAULT_SSO_URL).trim().to_owned(),
+        max_version,
+        machine_guid: guid,
+    })
+}
+
+/// A string setting, or `default` when unset.
+///
+/// # Safety
+/// `account` must be a live PurpleAccount.
+unsafe fn string_setting(account: *mut ffi::PurpleAccount, key: &CStr, default: &str) -> String {
+    let default_c = cstr::to_cstring(default);
+    // SAFETY: account is live; the returned string is owned by the account and copied at once.
+    unsafe { cstr::to_string(ffi::purple_account_get_string(account, key.as_ptr(), default_c.as_ptr())) }
+        .unwrap_or_else(|| default.to_owned())
+}

@@ -1,0 +1,18 @@
+//! libpurple glue: the only module with `unsafe`. Every `extern "C"` entry runs under a panic
+//! guard; every `unsafe` block says why it is sound.
+
+mod account;
+mod config;
+mod connection;
+mod cstr;
+mod debug;
+mod errors;
+mod fetch;
+mod ffi;
+mod guard;
+mod plugin;
+mod socket;
+mod status;
+#[cfg(feature = "test-hooks")]
+mod test_hooks;
+mod timer;

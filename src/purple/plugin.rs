@@ -1,0 +1,83 @@
+//! Registration: `purple_init_plugin`, the plugin info and the protocol vtable.
+
+use std::ffi::c_char;
+use std::ptr;
+
+use super::{account, connection, cstr, debug, ffi, guard::ffi_guard, status};
+
+/// The protocol id: distinct from `prpl-msn` (Pidgin's old plugin, retro-prpl) and msn-pecan, so
+/// all of them can be installed side by side.
+pub(crate) const PROTOCOL_ID: &str = "prpl-msnp";
+
+/// The lowest libpurple 2.x minor version whose API this plugin uses (2.6 added
+/// `purple_util_fetch_url_request_len_with_account` and `purple_connection_set_protocol_data`).
+const MIN_PURPLE_MINOR: u32 = 6;
+
+/// Entry point libpurple looks up in every plugin it loads; the only symbol this library exports.
+///
+/// # Safety
+/// Called by libpurple with a valid `PurplePlugin` it owns.
+#[no_mangle]
+pub unsafe extern "C" fn purple_init_plugin(plugin: *mut ffi::PurplePlugin) -> ffi::gboolean {
+    ffi_guard(0, || {
+        if plugin.is_null() {
+            return 0;
+        }
+        debug::install();
+        let info = Box::leak(Box::new(plugin_info()));
+        // SAFETY: `plugin` is a live PurplePlugin owned by libpurple; `info` is leaked and so
+        // outlives it. purple_plugin_register only reads the info we just set.
+        unsafe {
+            (*plugin).info = info;
+            ffi::purple_plugin_register(plugin)
+        }
+    })
+}
+
+/// Builds the PurplePluginInfo; strings and the vtable are leaked (they live as long as the
+/// process, as libpurple expects of plugin metadata).
+fn plugin_info() -> ffi::PurplePluginInfo {
+    // SAFETY: PurplePluginInfo is plain C data (integers, pointers, nullable function pointers),
+    // for which all-zero bytes are a valid "unset" value.
+    let mut info: ffi::PurplePluginInfo = unsafe { std::mem::zeroed() };
+    info.magic = 5; // PURPLE_PLUGIN_MAGIC
+    info.major_version = 2;
+    info.minor_version = MIN_PURPLE_MINOR;
+    info.type_ = ffi::PURPLE_PLUGIN_PROTOCOL;
+    info.priority = 0;
+    info.id = cstr::leak(PROTOCOL_ID);
+    info.name = cstr::leak("MSN (MSNP)");
+    info.version = cstr::leak(env!("CARGO_PKG_VERSION"));
+    info.summary = cstr::leak("MSN Messenger protocol plugin (MSNP8-18, Escargot)");
+    info.description = cstr::leak(
+        "Signs in to MSN Messenger revival servers such as Escargot with MSNP8 to MSNP18. \
+         Every server and login endpoint is an account setting.",
+    );
+    info.author = cstr::leak("purple-msnp developers");
+    info.homepage = cstr::leak("https://github.com/purple-msnp/purple-msnp");
+    info.extra_info = Box::leak(Box::new(protocol_info())) as *mut _ as *mut _;
+    info
+}
+
+fn protocol_info() -> ffi::PurplePluginProtocolInfo {
+    // SAFETY: as above, all-zero is the valid "slot not implemented" value for every field.
+    let mut prpl: ffi::PurplePluginProtocolInfo = unsafe { std::mem::zeroed() };
+    prpl.struct_size = std::mem::size_of::<ffi::PurplePluginProtocolInfo>() as _;
+    prpl.options = 0;
+    prpl.protocol_options = account::protocol_options();
+    prpl.icon_spec.format = ptr::null_mut();
+    prpl.list_icon = Some(list_icon);
+    prpl.status_types = Some(status::status_types);
+    prpl.get_account_text_table = Some(account::text_table);
+    prpl.login = Some(connection::login);
+    prpl.close = Some(connection::close);
+    prpl
+}
+
+/// `list_icon`: Pidgin looks up `pixmaps/pidgin/protocols/*/msn.png`.
+unsafe extern "C" fn list_icon(
+    _account: *mut ffi::PurpleAccount,
+    _buddy: *mut ffi::PurpleBuddy,
+) -> *const c_char {
+    c"msn".as_ptr()
+}

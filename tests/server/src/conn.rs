@@ -1,0 +1,98 @@
+//! A client connection's write side, shared between its reader thread and other sessions
+//! (which push `OUT OTH`, kicks and, later, presence), with transcript logging.
+
+use crate::transcript::{Entry, Event, Service, Transcript};
+use std::io::Write;
+use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Write side of one connection.
+#[derive(Debug)]
+pub struct Conn {
+    /// Connection number in the transcript.
+    pub id: u64,
+    service: Service,
+    stream: Mutex<TcpStream>,
+    closed: AtomicBool,
+    transcript: Arc<Transcript>,
+}
+
+impl Conn {
+    /// Wraps a clone of the accepted socket.
+    pub fn new(id: u64, service: Service, stream: TcpStream, transcript: Arc<Transcript>) -> Self {
+        Self {
+            id,
+            service,
+            stream: Mutex::new(stream),
+            closed: AtomicBool::new(false),
+            transcript,
+        }
+    }
+
+    fn log(&self, event: Event, line: &str, payload: Option<&[u8]>) {
+        self.transcript.push(Entry {
+            conn: self.id,
+            service: self.service,
+            event,
+            line: line.to_owned(),
+            payload: payload.map(<[u8]>::to_vec),
+        });
+    }
+
+    /// Records a command received from the client.
+    pub fn log_received(&self, line: &str, payload: Option<&[u8]>) {
+        self.log(Event::Received, line, payload);
+    }
+
+    /// Records that the client hung up.
+    pub fn log_client_closed(&self) {
+        if !self.closed.swap(true, Ordering::SeqCst) {
+            self.log(Event::ClosedByClient, "", None);
+        }
+    }
+
+    fn write(&self, bytes: &[u8]) {
+        if self.is_closed() {
+            return;
+        }
+        let mut s = self.stream.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = s.write_all(bytes).and_then(|()| s.flush()) {
+            log::debug!("conn {}: write failed: {e}", self.id);
+        }
+    }
+
+    /// Sends `line\r\n`.
+    pub fn send(&self, line: &str) {
+        self.log(Event::Sent, line, None);
+        self.write(format!("{line}\r\n").as_bytes());
+    }
+
+    /// Sends `line\r\n` followed by `payload` in one write.
+    pub fn send_with_payload(&self, line: &str, payload: &[u8]) {
+        self.log(Event::Sent, line, Some(payload));
+        let mut bytes = format!("{line}\r\n").into_bytes();
+        bytes.extend_from_slice(payload);
+        self.write(&bytes);
+    }
+
+    /// Sends bytes as they are (fault injection).
+    pub fn send_raw(&self, bytes: &[u8]) {
+        self.log(Event::Sent, &String::from_utf8_lossy(bytes), None);
+        self.write(bytes);
+    }
+
+    /// Closes the connection from the server side (idempotent).
+    pub fn close(&self) {
+        if !self.closed.swap(true, Ordering::SeqCst) {
+            self.log(Event::ClosedByServer, "", None);
+        }
+        let s = self.stream.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = s.shutdown(Shutdown::Both);
+    }
+
+    /// Whether either side has closed.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,230 @@
+//! The purple-msnp project's MSNP test server: an independent, loopback-only imitation of an
+//! Escargot server (NS with `VER`/`CVR`/`USR` TWN and SSO, nexus, Passport 1.4 `/login`,
+//! `RST.srf`, an optional `CONNECT` proxy), modelled on the transcripts of a real one, quirks
+//! included, with fault switches and a transcript of every connection for assertions.
+//!
+//! Threads and blocking sockets only; every loop polls a stop flag, and dropping the
+//! [`TestServer`] stops and joins them all.
+
+#![forbid(unsafe_code)]
+
+mod clock;
+mod config;
+mod conn;
+pub mod crypto;
+mod directory;
+mod http;
+mod listener;
+mod ns;
+mod proxy;
+mod shared;
+mod transcript;
+pub mod wire;
+
+pub use config::{ContactSpec, ServerConfig, UserSpec};
+pub use transcript::{Entry, Event, Service};
+
+use shared::{Ports, Shared};
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// A running server; stops and joins its threads on `Drop`.
+pub struct TestServer {
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+    cert_der: Vec<u8>,
+    cert_pem: String,
+    /// Plain-HTTP port.
+    pub http_port: u16,
+    /// HTTPS port.
+    pub https_port: u16,
+}
+
+impl std::fmt::Debug for TestServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestServer")
+            .field("ports", &self.shared.ports)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TestServer {
+    /// Binds every listener on 127.0.0.1 and starts serving.
+    pub fn start(config: ServerConfig) -> io::Result<TestServer> {
+        let tls = http::tls::make()?;
+        let ns = listener::bind(config.ns_port)?;
+        let ns_second = config.redirect_first.then(|| listener::bind(0)).transpose()?;
+        let http_l = listener::bind(config.http_port)?;
+        let https_l = listener::bind(config.https_port)?;
+        let proxy_l = config.proxy.then(|| listener::bind(0)).transpose()?;
+        let port = |l: &std::net::TcpListener| l.local_addr().map(|a| a.port());
+        let ports = Ports {
+            ns: port(&ns)?,
+            ns_second: ns_second.as_ref().map(port).transpose()?.unwrap_or(0),
+            http: port(&http_l)?,
+            https: port(&https_l)?,
+            proxy: proxy_l.as_ref().map(port).transpose()?.unwrap_or(0),
+        };
+        let shared = Arc::new(Shared::new(config, ports));
+        let redirect = ns_second.is_some();
+
+        let mut threads = vec![listener::spawn_acceptor(
+            "ns",
+            ns,
+            shared.clone(),
+            move |s, stream| ns::serve(s, stream, redirect),
+        )?];
+        if let Some(l) = ns_second {
+            threads.push(listener::spawn_acceptor("ns2", l, shared.clone(), |s, stream| {
+                ns::serve(s, stream, false)
+            })?);
+        }
+        threads.push(listener::spawn_acceptor(
+            "http",
+            http_l,
+            shared.clone(),
+            http::serve_plain,
+        )?);
+        let tls_config = tls.config.clone();
+        threads.push(listener::spawn_acceptor(
+            "https",
+            https_l,
+            shared.clone(),
+            move |s, stream| http::serve_tls(s, stream, tls_config.clone()),
+        )?);
+        if let Some(l) = proxy_l {
+            threads.push(listener::spawn_acceptor(
+                "proxy",
+                l,
+                shared.clone(),
+                proxy::serve,
+            )?);
+        }
+        Ok(TestServer {
+            http_port: ports.http,
+            https_port: ports.https,
+            shared,
+            threads,
+            cert_der: tls.cert_der,
+            cert_pem: tls.cert_pem,
+        })
+    }
+
+    /// Address of the NS clients connect to first.
+    pub fn ns_addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.shared.ports.ns))
+    }
+
+    /// Address of the second NS (`redirect_first`), if any.
+    pub fn ns_second_addr(&self) -> Option<SocketAddr> {
+        let p = self.shared.ports.ns_second;
+        (p != 0).then(|| SocketAddr::from(([127, 0, 0, 1], p)))
+    }
+
+    /// Address of the `CONNECT` proxy (`ServerConfig::proxy`), if any.
+    pub fn proxy_addr(&self) -> Option<SocketAddr> {
+        let p = self.shared.ports.proxy;
+        (p != 0).then(|| SocketAddr::from(([127, 0, 0, 1], p)))
+    }
+
+    /// `https://127.0.0.1:<port>/rdr/pprdr.asp`.
+    pub fn nexus_url(&self) -> String {
+        format!("https://127.0.0.1:{}/rdr/pprdr.asp", self.https_port)
+    }
+
+    /// `http://127.0.0.1:<port>/rdr/pprdr.asp`.
+    pub fn nexus_url_plain(&self) -> String {
+        format!("http://127.0.0.1:{}/rdr/pprdr.asp", self.http_port)
+    }
+
+    /// `https://127.0.0.1:<port>/login` (Passport 1.4).
+    pub fn login_url(&self) -> String {
+        format!("https://127.0.0.1:{}/login", self.https_port)
+    }
+
+    /// `http://127.0.0.1:<port>/login`.
+    pub fn login_url_plain(&self) -> String {
+        format!("http://127.0.0.1:{}/login", self.http_port)
+    }
+
+    /// `https://127.0.0.1:<port>/RST.srf`.
+    pub fn sso_url(&self) -> String {
+        format!("https://127.0.0.1:{}/RST.srf", self.https_port)
+    }
+
+    /// `http://127.0.0.1:<port>/RST.srf`.
+    pub fn sso_url_plain(&self) -> String {
+        format!("http://127.0.0.1:{}/RST.srf", self.http_port)
+    }
+
+    /// The self-signed certificate (DER) the HTTPS port presents.
+    pub fn cert_der(&self) -> &[u8] {
+        &self.cert_der
+    }
+
+    /// The same certificate in PEM.
+    pub fn cert_pem(&self) -> &str {
+        &self.cert_pem
+    }
+
+    /// Everything received and sent so far, on every connection, in order.
+    pub fn transcript(&self) -> Vec<Entry> {
+        self.shared.transcript.snapshot()
+    }
+
+    /// The NS lines sent and received on connection `conn`, as `"C>S ..."`/`"S>C ..."` strings.
+    pub fn ns_lines(&self, conn: u64) -> Vec<String> {
+        self.transcript()
+            .into_iter()
+            .filter(|e| e.conn == conn && e.service == Service::Ns)
+            .filter_map(|e| match e.event {
+                Event::Received => Some(format!("C>S {}", e.line)),
+                Event::Sent => Some(format!("S>C {}", e.line)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// NS connections accepted so far.
+    pub fn ns_connections(&self) -> u64 {
+        self.shared.counters.ns_connections.load(Ordering::SeqCst)
+    }
+
+    /// Successful NS logins so far.
+    pub fn logins(&self) -> u64 {
+        self.shared.counters.logins.load(Ordering::SeqCst)
+    }
+
+    /// HTTP(S) requests answered so far.
+    pub fn http_requests(&self) -> u64 {
+        self.shared.counters.http_requests.load(Ordering::SeqCst)
+    }
+
+    /// Proxy tunnels opened so far.
+    pub fn proxy_tunnels(&self) -> u64 {
+        self.shared.counters.proxy_tunnels.load(Ordering::SeqCst)
+    }
+
+    /// Sends `OUT <reason>` (`OTH`, `SSD`) to every live NS connection of `email` and closes them;
+    /// returns how many there were.
+    pub fn kick(&self, email: &str, reason: &str) -> usize {
+        let sessions = self.shared.directory().sessions_of(email);
+        for s in &sessions {
+            s.conn.send(&format!("OUT {reason}"));
+            s.conn.close();
+        }
+        sessions.len()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.shared.shutdown();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
