@@ -6,4 +6,7 @@
 
 pub mod auth;
 pub mod http;
+pub mod mime;
 pub mod secret;
+pub mod session;
+pub mod wire;

@@ -7,9 +7,7 @@ use crate::msnp::auth::{passport, rst, sso, AuthError};
 use crate::msnp::http::HttpResponse;
 use crate::msnp::mime::Mime;
 use crate::msnp::secret::Secret;
-use crate::msnp::wire::ns::NsCommand;
-use crate::msnp::wire::ns_client::ClientCommand;
-use crate::msnp::wire::ns_session::{UsrStep, XfrTarget};
+use crate::msnp::wire::{Capabilities, ClientCommand, ListVersion, NsCommand, Status, UsrStep, XfrTarget};
 
 use super::{timers, EndReason, Event, HttpId, Output, Session, Timer};
 
@@ -67,7 +65,7 @@ impl Session {
     pub(super) fn login_connected(&mut self) {
         self.event(Event::Progress { step: 1 });
         let versions = self.config.offered_versions();
-        self.send(ClientCommand::Ver { versions });
+        self.send(ClientCommand::Ver { dialects: versions });
         self.login.step = Step::Version;
     }
 
@@ -79,7 +77,16 @@ impl Session {
                 match ver.chosen().filter(|v| offered.contains(v)) {
                     Some(version) => {
                         self.version = version;
-                        self.send(ClientCommand::Cvr { locale: "0x0409".into(), os: "winnt".into(), os_version: "6.1.0".into(), arch: "i386".into(), client: "MSNMSGR".into(), client_version: client_version(version).into(), brand: "msmsgs".into(), account: self.config.account.clone() });
+                        self.send(ClientCommand::Cvr {
+                            locale: "0x0409".into(),
+                            os_type: "winnt".into(),
+                            os_version: "6.1.0".into(),
+                            cpu: "i386".into(),
+                            client_name: "MSNMSGR".into(),
+                            client_version: client_version(version).into(),
+                            brand: "msmsgs".into(),
+                            login: self.config.account.clone(),
+                        });
                         self.login.step = Step::ClientVersion;
                     }
                     None => self.end(EndReason::UnsupportedVersion {
@@ -89,11 +96,11 @@ impl Session {
             }
             (Step::ClientVersion, NsCommand::Cvr(_)) => {
                 self.event(Event::Progress { step: 2 });
-                let account = self.config.account.clone();
+                let login = self.config.account.clone();
                 let command = if self.version >= 15 {
-                    ClientCommand::UsrSsoInitial { account }
+                    ClientCommand::UsrSsoInit { login }
                 } else {
-                    ClientCommand::UsrTwnInitial { account }
+                    ClientCommand::UsrTwnInit { login }
                 };
                 self.send(command);
                 self.login.step = Step::UserInitial;
@@ -142,7 +149,7 @@ impl Session {
             },
             Step::Passport { challenge, .. } => match passport::parse_login(&response) {
                 Ok(ticket) => {
-                    self.send(ClientCommand::UsrTwnSubsequent { ticket });
+                    self.send(ClientCommand::UsrTwnAuth { ticket });
                     self.login.step = Step::UserSubsequent;
                 }
                 Err(AuthError::Redirect(url)) if self.login.redirects < MAX_REDIRECTS => {
@@ -171,7 +178,8 @@ impl Session {
             Err(e) => return self.end(EndReason::BadServerReply(format!("cannot answer the SSO challenge: {e}"))),
         };
         let guid = (self.version >= 16).then(|| self.config.machine_guid.clone());
-        self.send(ClientCommand::UsrSsoSubsequent { ticket: tokens.messenger_clear.ticket.clone(), response: blob, machine_guid: guid });
+        let ticket = tokens.messenger_clear.ticket.clone();
+        self.send(ClientCommand::UsrSsoAuth { ticket, response: Secret::new(blob), machine_guid: guid });
         self.login.tokens = Some(tokens);
         self.login.step = Step::UserSubsequent;
     }
@@ -221,9 +229,15 @@ impl Session {
         self.event(Event::Progress { step: 4 });
         self.event(Event::SignedIn { version: self.version });
         if self.version <= 12 {
-            self.send(ClientCommand::Syn { version: self.version });
+            let cached = if self.version <= 9 {
+                ListVersion::Serial(0)
+            } else {
+                ListVersion::Timestamps { contacts: "0".into(), groups: "0".into() }
+            };
+            self.send(ClientCommand::Syn { cached });
         }
-        self.send(ClientCommand::Chg { status: "NLN".into(), caps: client_caps(self.version), msnobj: None });
+        let msn_object = (self.version >= 9).then(|| "0".to_owned());
+        self.send(ClientCommand::Chg { status: Status::Online, capabilities: Some(client_caps(self.version)), msn_object });
     }
 
     /// Keeps what later features need from the profile message.
@@ -247,7 +261,7 @@ fn client_version(version: u32) -> &'static str {
 
 /// Our capabilities for `CHG`: the MSNC generation of the protocol version plus multi-packet
 /// messages; MSNP16+ adds the (empty) extended capabilities.
-pub(super) fn client_caps(version: u32) -> String {
+pub(super) fn client_caps(version: u32) -> Capabilities {
     let msnc: u32 = match version {
         ..=8 => 1,
         9 => 2,
@@ -258,12 +272,7 @@ pub(super) fn client_caps(version: u32) -> String {
         15 => 8,
         _ => 9,
     };
-    let caps = (msnc << 28) | 0x20;
-    if version >= 16 {
-        format!("{caps}:0")
-    } else {
-        caps.to_string()
-    }
+    Capabilities { client: (msnc << 28) | 0x20, extended: (version >= 16).then_some(0) }
 }
 
 /// A numeric error during sign-in, mapped to why the session ends.

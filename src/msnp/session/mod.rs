@@ -15,10 +15,7 @@ use std::time::Instant;
 pub use config::{Config, SUPPORTED_VERSIONS};
 pub use output::{ConnId, EndReason, Event, HttpId, Output, PROGRESS_STEPS};
 
-use crate::msnp::wire::framer::{Direction, Framer, Limits};
-use crate::msnp::wire::ns::{self, NsCommand};
-use crate::msnp::wire::ns_client::{ClientCommand, TrIdAllocator};
-use crate::msnp::wire::ns_session::OutReason;
+use crate::msnp::wire::{self, ClientCommand, Direction, Framer, Limits, NsCommand, OutReason, TrIdAllocator};
 use login::Login;
 use timers::{Timer, TimerTable};
 
@@ -119,7 +116,7 @@ impl Session {
                 }
             };
             let line = String::from_utf8_lossy(&frame.line).into_owned();
-            match ns::parse(frame, self.version) {
+            match wire::parse(frame, self.version) {
                 Ok(command) => self.dispatch(command, now),
                 Err(e) => log::warn!("ignored malformed server command ({e}): {}", printable(&line)),
             }
@@ -187,17 +184,18 @@ impl Session {
 
     fn answer_challenge(&mut self, challenge: &str) {
         match crate::msnp::auth::challenge::answer(challenge, self.version) {
-            Ok((product_id, answer)) => self.send(ClientCommand::Qry { product_id: product_id.to_owned(), answer }),
+            Ok((product_id, response)) => {
+                self.send(ClientCommand::Qry { product_id: product_id.to_owned(), response });
+            }
             Err(e) => log::warn!("cannot answer challenge: {e}"),
         }
     }
 
-    /// Encodes `command` with the next TrID and queues it on the NS connection.
-    fn send(&mut self, command: ClientCommand) -> u32 {
-        let Some(ns) = self.ns.as_mut() else { return 0 };
-        let trid = ns.trids.next();
+    /// Encodes `command` with the next TrID (if it takes one) and queues it on the NS connection.
+    fn send(&mut self, command: ClientCommand) -> Option<u32> {
+        let ns = self.ns.as_mut()?;
         let mut bytes = Vec::new();
-        command.encode(trid, &mut bytes);
+        let trid = ns.trids.encode(&command, &mut bytes);
         self.out.push_back(Output::Send { conn: ns.id, bytes });
         trid
     }

@@ -2,10 +2,11 @@
 //! Rust-side layout assertions matching `include/abi_check.c`.
 
 #[rustfmt::skip]
+#[allow(unused_imports)]
 mod bindings;
 
 pub use bindings::*;
-pub use glib_sys::{gboolean, gpointer, GList, GHashTable, GSList};
+pub use glib_sys::gboolean;
 
 const _: () = {
     use std::mem::{offset_of, size_of};

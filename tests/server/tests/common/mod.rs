@@ -271,8 +271,8 @@ pub fn rst_ticket(server: &TestServer, email: &str, password: &str) -> (String, 
     );
     let xml = r.text();
     let clear = &xml[xml.find("<wsa:Address>messengerclear.live.com</wsa:Address>").expect("messengerclear")..];
-    let ticket = between(clear, "\">", "</wsse:BinarySecurityToken>")
-        .and_then(|t| t.rsplit('>').next())
+    let token_el = &clear[clear.find("<wsse:BinarySecurityToken").unwrap()..];
+    let ticket = between(token_el, "\">", "</wsse:BinarySecurityToken>")
         .unwrap()
         .replace("&amp;", "&");
     let secret = between(clear, "<wst:BinarySecret>", "</wst:BinarySecret>").unwrap();
