@@ -16,7 +16,9 @@ fn main() {
 
     // Fails the build when the installed headers disagree with the layouts in the bindings.
     let mut abi = cc::Build::new();
-    abi.file("include/abi_check.c").warnings(true).extra_warnings(true);
+    abi.file("include/abi_check.c")
+        .warnings(true)
+        .extra_warnings(true);
     for path in &purple.include_paths {
         abi.include(path);
     }

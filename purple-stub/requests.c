@@ -1,5 +1,6 @@
 /*
- * purple-stub: request UI ops and authorization requests.
+ * purple-stub: request UI ops and account UI ops (authorization requests,
+ * own status changes).
  *
  * Every request prompt is reported as an event and answered from an idle
  * callback (never re-entrantly from inside the request call): certificate
@@ -382,8 +383,20 @@ request_add(PurpleAccount *account, const char *remote_user, const char *id, con
 	ev_emit(ev);
 }
 
+/* Called for every change of the account's own status, enabled or not. */
+static void
+status_changed(PurpleAccount *account, PurpleStatus *status)
+{
+	StubEvent *ev = ev_new_account("account-status", account);
+
+	ev_str(ev, "status", purple_status_get_id(status));
+	ev_str(ev, "message", purple_status_get_attr_string(status, "message"));
+	ev_emit(ev);
+}
+
 static PurpleAccountUiOps account_ops = {
 	.notify_added = notify_added,
+	.status_changed = status_changed,
 	.request_add = request_add,
 	.request_authorize = request_authorize,
 	.close_account_request = close_account_request,

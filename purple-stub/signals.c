@@ -54,17 +54,6 @@ connection_error(PurpleConnection *gc, PurpleConnectionError reason, const char 
 	ev_emit(ev);
 }
 
-static void
-account_status_changed(PurpleAccount *account, PurpleStatus *old, PurpleStatus *new_status)
-{
-	StubEvent *ev = ev_new_account("account-status", account);
-
-	(void)old;
-	ev_str(ev, "status", purple_status_get_id(new_status));
-	ev_str(ev, "message", purple_status_get_attr_string(new_status, "message"));
-	ev_emit(ev);
-}
-
 /* ---- buddy list -------------------------------------------------------- */
 
 static void
@@ -255,7 +244,6 @@ signals_connect(void)
 	purple_signal_connect(accounts, "account-connecting", h, PURPLE_CALLBACK(account_event), "connecting");
 	purple_signal_connect(accounts, "account-enabled", h, PURPLE_CALLBACK(account_event), "account-enabled");
 	purple_signal_connect(accounts, "account-disabled", h, PURPLE_CALLBACK(account_event), "account-disabled");
-	purple_signal_connect(accounts, "account-status-changed", h, PURPLE_CALLBACK(account_status_changed), NULL);
 
 	purple_signal_connect(connections, "signed-on", h, PURPLE_CALLBACK(connection_event), "signed-on");
 	purple_signal_connect(connections, "signed-off", h, PURPLE_CALLBACK(connection_event), "signed-off");

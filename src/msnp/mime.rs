@@ -24,7 +24,8 @@ impl Mime {
         let headers = head
             .split(|&b| b == b'\n')
             .filter_map(|line| {
-                let line = String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line)).into_owned();
+                let line =
+                    String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line)).into_owned();
                 let (name, value) = line.split_once(':')?;
                 let name = name.trim();
                 (!name.is_empty()).then(|| (name.to_owned(), value.trim().to_owned()))
@@ -36,7 +37,10 @@ impl Mime {
 
     /// The first header with this name, compared case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The media type of `Content-Type` without parameters, lower-cased (`text/plain`).

@@ -2,7 +2,10 @@
 
 use std::ffi::CStr;
 
-use glib_sys::{g_free, g_hash_table_insert, g_hash_table_new_full, g_list_append, g_malloc0, g_str_equal, g_str_hash, g_strdup, GHashTable, GList};
+use glib_sys::{
+    g_free, g_hash_table_insert, g_hash_table_new_full, g_list_append, g_malloc0, g_str_equal,
+    g_str_hash, g_strdup, GHashTable, GList,
+};
 
 use super::{cstr, ffi};
 
@@ -50,7 +53,11 @@ pub(crate) fn protocol_options() -> *mut GList {
             SERVER.as_ptr(),
             cstr::to_cstring(DEFAULT_SERVER).as_ptr(),
         ));
-        push(ffi::purple_account_option_int_new(c"Port".as_ptr(), PORT.as_ptr(), DEFAULT_PORT));
+        push(ffi::purple_account_option_int_new(
+            c"Port".as_ptr(),
+            PORT.as_ptr(),
+            DEFAULT_PORT,
+        ));
         push(ffi::purple_account_option_string_new(
             c"Passport 1.4 nexus URL (MSNP8-12)".as_ptr(),
             NEXUS_URL.as_ptr(),
@@ -77,7 +84,8 @@ fn protocol_choices() -> *mut GList {
         // SAFETY: a zeroed, g_malloc'd PurpleKeyValuePair filled with g_strdup'd strings is what
         // libpurple's list options own and free.
         unsafe {
-            let pair = g_malloc0(std::mem::size_of::<ffi::PurpleKeyValuePair>()) as *mut ffi::PurpleKeyValuePair;
+            let pair = g_malloc0(std::mem::size_of::<ffi::PurpleKeyValuePair>())
+                as *mut ffi::PurpleKeyValuePair;
             (*pair).key = g_strdup(cstr::to_cstring(label).as_ptr());
             (*pair).value = g_strdup(cstr::to_cstring(value).as_ptr()).cast();
             list = g_list_append(list, pair.cast());
@@ -92,7 +100,8 @@ pub(crate) unsafe extern "C" fn text_table(_account: *mut ffi::PurpleAccount) ->
         // SAFETY: a string-keyed table whose values are g_strdup'd and freed by the table; the
         // key is a static string, never freed.
         unsafe {
-            let table = g_hash_table_new_full(Some(g_str_hash), Some(g_str_equal), None, Some(g_free));
+            let table =
+                g_hash_table_new_full(Some(g_str_hash), Some(g_str_equal), None, Some(g_free));
             g_hash_table_insert(
                 table,
                 c"login_label".as_ptr() as *mut _,

@@ -20,18 +20,28 @@ pub(crate) unsafe fn from_account(account: *mut ffi::PurpleAccount) -> Result<Co
     // SAFETY: account is live per this function's contract.
     let get = |key: &CStr, default: &str| unsafe { string_setting(account, key, default) };
     // SAFETY: as above.
-    let username = unsafe { cstr::to_string(ffi::purple_account_get_username(account)) }.unwrap_or_default();
+    let username =
+        unsafe { cstr::to_string(ffi::purple_account_get_username(account)) }.unwrap_or_default();
     // SAFETY: as above.
-    let password = unsafe { cstr::to_string(ffi::purple_account_get_password(account)) }.unwrap_or_default();
+    let password =
+        unsafe { cstr::to_string(ffi::purple_account_get_password(account)) }.unwrap_or_default();
     if !username.contains('@') {
         return Err(format!("\"{username}\" is not an e-mail address"));
     }
     // SAFETY: as above.
-    let port = unsafe { ffi::purple_account_get_int(account, account::PORT.as_ptr(), DEFAULT_PORT) };
-    let port = u16::try_from(port).ok().filter(|p| *p != 0).ok_or_else(|| format!("Invalid port {port}"))?;
+    let port =
+        unsafe { ffi::purple_account_get_int(account, account::PORT.as_ptr(), DEFAULT_PORT) };
+    let port = u16::try_from(port)
+        .ok()
+        .filter(|p| *p != 0)
+        .ok_or_else(|| format!("Invalid port {port}"))?;
     let max_version = match get(account::MAX_PROTOCOL, "auto").as_str() {
         "auto" | "" => None,
-        other => Some(other.parse::<u32>().map_err(|_| format!("Invalid protocol version \"{other}\""))?),
+        other => Some(
+            other
+                .parse::<u32>()
+                .map_err(|_| format!("Invalid protocol version \"{other}\""))?,
+        ),
     };
     let mut guid = get(MACHINE_GUID, "");
     if !is_valid_machine_guid(&guid) {
@@ -59,6 +69,12 @@ pub(crate) unsafe fn from_account(account: *mut ffi::PurpleAccount) -> Result<Co
 unsafe fn string_setting(account: *mut ffi::PurpleAccount, key: &CStr, default: &str) -> String {
     let default_c = cstr::to_cstring(default);
     // SAFETY: account is live; the returned string is owned by the account and copied at once.
-    unsafe { cstr::to_string(ffi::purple_account_get_string(account, key.as_ptr(), default_c.as_ptr())) }
-        .unwrap_or_else(|| default.to_owned())
+    unsafe {
+        cstr::to_string(ffi::purple_account_get_string(
+            account,
+            key.as_ptr(),
+            default_c.as_ptr(),
+        ))
+    }
+    .unwrap_or_else(|| default.to_owned())
 }

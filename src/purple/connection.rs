@@ -42,26 +42,35 @@ impl Connection {
             return;
         }
         if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self))) {
-            let text = format!("Internal error in the MSN plugin: {}", panic_message(&*payload));
+            let text = format!(
+                "Internal error in the MSN plugin: {}",
+                panic_message(&*payload)
+            );
             self.fail(ffi::PURPLE_CONNECTION_ERROR_OTHER_ERROR, &text);
         }
     }
 
     pub(crate) fn on_connected(&self, id: ConnId) {
-        self.session.borrow_mut().handle_connected(id, Instant::now());
+        self.session
+            .borrow_mut()
+            .handle_connected(id, Instant::now());
         self.pump();
     }
 
     pub(crate) fn on_connection_lost(&self, id: ConnId, text: String) {
         self.sockets.borrow_mut().remove(&id);
-        self.session.borrow_mut().handle_connection_lost(id, text, Instant::now());
+        self.session
+            .borrow_mut()
+            .handle_connection_lost(id, text, Instant::now());
         self.pump();
     }
 
     pub(crate) fn on_bytes(&self, id: ConnId, bytes: &[u8]) {
         #[cfg(feature = "test-hooks")]
         super::test_hooks::maybe_panic_on_read(self.account);
-        self.session.borrow_mut().handle_bytes(id, bytes, Instant::now());
+        self.session
+            .borrow_mut()
+            .handle_bytes(id, bytes, Instant::now());
         self.pump();
     }
 
@@ -111,12 +120,18 @@ impl Connection {
 
     fn apply(&self, output: Output) {
         match output {
-            Output::Connect { conn, host, port } => match Socket::connect(self, conn, &host, port) {
-                Ok(socket) => {
-                    self.sockets.borrow_mut().insert(conn, socket);
+            Output::Connect { conn, host, port } => {
+                match Socket::connect(self, conn, &host, port) {
+                    Ok(socket) => {
+                        self.sockets.borrow_mut().insert(conn, socket);
+                    }
+                    Err(text) => {
+                        self.session
+                            .borrow_mut()
+                            .handle_connection_lost(conn, text, Instant::now())
+                    }
                 }
-                Err(text) => self.session.borrow_mut().handle_connection_lost(conn, text, Instant::now()),
-            },
+            }
             Output::Send { conn, bytes } => {
                 let result = match self.sockets.borrow_mut().get_mut(&conn) {
                     Some(socket) => socket.send(&bytes),
@@ -124,7 +139,9 @@ impl Connection {
                 };
                 if let Err(text) = result {
                     self.sockets.borrow_mut().remove(&conn);
-                    self.session.borrow_mut().handle_connection_lost(conn, text, Instant::now());
+                    self.session
+                        .borrow_mut()
+                        .handle_connection_lost(conn, text, Instant::now());
                 }
             }
             Output::Close { conn } => {
@@ -142,15 +159,25 @@ impl Connection {
 
     /// Reports a fetch that failed before it started.
     pub(crate) fn fetch_failed_at_once(&self, id: HttpId, text: String) {
-        self.session.borrow_mut().handle_http_failed(id, text, Instant::now());
+        self.session
+            .borrow_mut()
+            .handle_http_failed(id, text, Instant::now());
     }
 
     fn show(&self, event: Event) {
         match event {
             Event::Progress { step } => {
-                let text = cstr::to_cstring(PROGRESS_STEPS.get(step).copied().unwrap_or("Connecting"));
+                let text =
+                    cstr::to_cstring(PROGRESS_STEPS.get(step).copied().unwrap_or("Connecting"));
                 // SAFETY: gc is live while this connection exists; libpurple copies the text.
-                unsafe { ffi::purple_connection_update_progress(self.gc, text.as_ptr(), step, PROGRESS_STEPS.len()) };
+                unsafe {
+                    ffi::purple_connection_update_progress(
+                        self.gc,
+                        text.as_ptr(),
+                        step,
+                        PROGRESS_STEPS.len(),
+                    )
+                };
             }
             Event::SignedIn { version } => {
                 log::info!("signed in with MSNP{version}");
@@ -213,7 +240,10 @@ pub(crate) unsafe extern "C" fn login(account: *mut ffi::PurpleAccount) {
             Ok(Err(text)) => (ffi::PURPLE_CONNECTION_ERROR_INVALID_SETTINGS, text),
             Err(payload) => (
                 ffi::PURPLE_CONNECTION_ERROR_OTHER_ERROR,
-                format!("Internal error in the MSN plugin: {}", panic_message(&*payload)),
+                format!(
+                    "Internal error in the MSN plugin: {}",
+                    panic_message(&*payload)
+                ),
             ),
         };
         let text = cstr::to_cstring(&error.1);

@@ -11,7 +11,11 @@ pub(crate) unsafe fn to_string(ptr: *const c_char) -> Option<String> {
         return None;
     }
     // SAFETY: non-NULL and NUL-terminated per this function's contract.
-    Some(unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned())
+    Some(
+        unsafe { CStr::from_ptr(ptr) }
+            .to_string_lossy()
+            .into_owned(),
+    )
 }
 
 /// Makes a C string, replacing interior NULs (which C cannot carry) with U+FFFD.

@@ -46,6 +46,9 @@ pub(crate) fn install() {
         log::set_max_level(log::LevelFilter::Debug);
     }
     std::panic::set_hook(Box::new(|info| {
-        write(ffi::PURPLE_DEBUG_ERROR, &format!("internal error (panic): {info}"));
+        write(
+            ffi::PURPLE_DEBUG_ERROR,
+            &format!("internal error (panic): {info}"),
+        );
     }));
 }

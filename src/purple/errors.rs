@@ -8,7 +8,9 @@ use super::ffi;
 /// transient reasons map to it.
 pub(crate) fn connection_error(reason: &EndReason) -> ffi::PurpleConnectionError {
     match reason {
-        EndReason::BadCredentials | EndReason::Refused { .. } => ffi::PURPLE_CONNECTION_ERROR_AUTHENTICATION_FAILED,
+        EndReason::BadCredentials | EndReason::Refused { .. } => {
+            ffi::PURPLE_CONNECTION_ERROR_AUTHENTICATION_FAILED
+        }
         EndReason::SignedInElsewhere => ffi::PURPLE_CONNECTION_ERROR_NAME_IN_USE,
         EndReason::UnsupportedVersion { .. } => ffi::PURPLE_CONNECTION_ERROR_OTHER_ERROR,
         r if r.is_transient() => ffi::PURPLE_CONNECTION_ERROR_NETWORK_ERROR,

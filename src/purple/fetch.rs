@@ -32,7 +32,11 @@ impl Fetch {
             Err(_) => return owner.fetch_failed_at_once(id, "request contains a NUL byte".into()),
         };
         let url = cstr::to_cstring(&request.url);
-        let mut fetch = Box::new(Fetch { owner, id, handle: std::ptr::null_mut() });
+        let mut fetch = Box::new(Fetch {
+            owner,
+            id,
+            handle: std::ptr::null_mut(),
+        });
         let data: *mut Fetch = &mut *fetch;
         owner.add_fetch(id, fetch);
         // SAFETY: account is live; url and wire are valid C strings copied by libpurple; data is

@@ -34,7 +34,12 @@ pub(crate) enum ReadResult {
 impl Socket {
     /// Starts connecting to `host:port` through the account's proxy settings. `None` when
     /// libpurple refused at once (the reason is in its debug log).
-    pub(crate) fn connect(owner: &Connection, id: ConnId, host: &str, port: u16) -> Result<Box<Socket>, String> {
+    pub(crate) fn connect(
+        owner: &Connection,
+        id: ConnId,
+        host: &str,
+        port: u16,
+    ) -> Result<Box<Socket>, String> {
         let mut socket = Box::new(Socket {
             owner,
             id,
@@ -78,7 +83,8 @@ impl Socket {
         }
         while !self.outgoing.is_empty() {
             // SAFETY: fd is our open descriptor; the pointer/length describe `outgoing`.
-            let n = unsafe { libc::write(self.fd, self.outgoing.as_ptr().cast(), self.outgoing.len()) };
+            let n =
+                unsafe { libc::write(self.fd, self.outgoing.as_ptr().cast(), self.outgoing.len()) };
             if n < 0 {
                 let err = std::io::Error::last_os_error();
                 match err.kind() {
@@ -97,8 +103,14 @@ impl Socket {
         if wanted && self.write_watch == 0 {
             let data: *mut Socket = self;
             // SAFETY: fd is open; data is this boxed Socket, and Drop removes the watch.
-            self.write_watch =
-                unsafe { ffi::purple_input_add(self.fd, ffi::PURPLE_INPUT_WRITE, Some(writable_cb), data.cast()) };
+            self.write_watch = unsafe {
+                ffi::purple_input_add(
+                    self.fd,
+                    ffi::PURPLE_INPUT_WRITE,
+                    Some(writable_cb),
+                    data.cast(),
+                )
+            };
         } else if !wanted && self.write_watch != 0 {
             // SAFETY: the handle came from purple_input_add and was not removed yet.
             unsafe { ffi::purple_input_remove(self.write_watch) };
@@ -172,13 +184,15 @@ unsafe extern "C" fn connected_cb(data: *mut c_void, fd: i32, error: *const std:
         socket.connecting = std::ptr::null_mut();
         if fd < 0 {
             // SAFETY: error is NULL or a NUL-terminated string for the duration of the call.
-            let text = unsafe { cstr::to_string(error) }.unwrap_or_else(|| "Unable to connect".into());
+            let text =
+                unsafe { cstr::to_string(error) }.unwrap_or_else(|| "Unable to connect".into());
             conn.on_connection_lost(id, text);
             return;
         }
         socket.fd = fd;
         // SAFETY: fd is the open descriptor libpurple handed over; Drop removes the watch.
-        socket.read_watch = unsafe { ffi::purple_input_add(fd, ffi::PURPLE_INPUT_READ, Some(readable_cb), data) };
+        socket.read_watch =
+            unsafe { ffi::purple_input_add(fd, ffi::PURPLE_INPUT_READ, Some(readable_cb), data) };
         if let Err(e) = socket.flush() {
             conn.on_connection_lost(id, e);
             return;

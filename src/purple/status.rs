@@ -16,13 +16,41 @@ pub(crate) struct StatusKind {
 
 /// Online statuses, in menu order. Each has a `message` attribute (the personal message).
 pub(crate) const ONLINE: [StatusKind; 7] = [
-    StatusKind { id: "available", name: "Available", primitive: ffi::PURPLE_STATUS_AVAILABLE },
-    StatusKind { id: "busy", name: "Busy", primitive: ffi::PURPLE_STATUS_UNAVAILABLE },
-    StatusKind { id: "brb", name: "Be Right Back", primitive: ffi::PURPLE_STATUS_AWAY },
-    StatusKind { id: "away", name: "Away", primitive: ffi::PURPLE_STATUS_AWAY },
-    StatusKind { id: "phone", name: "On the Phone", primitive: ffi::PURPLE_STATUS_UNAVAILABLE },
-    StatusKind { id: "lunch", name: "Out to Lunch", primitive: ffi::PURPLE_STATUS_AWAY },
-    StatusKind { id: "invisible", name: "Invisible", primitive: ffi::PURPLE_STATUS_INVISIBLE },
+    StatusKind {
+        id: "available",
+        name: "Available",
+        primitive: ffi::PURPLE_STATUS_AVAILABLE,
+    },
+    StatusKind {
+        id: "busy",
+        name: "Busy",
+        primitive: ffi::PURPLE_STATUS_UNAVAILABLE,
+    },
+    StatusKind {
+        id: "brb",
+        name: "Be Right Back",
+        primitive: ffi::PURPLE_STATUS_AWAY,
+    },
+    StatusKind {
+        id: "away",
+        name: "Away",
+        primitive: ffi::PURPLE_STATUS_AWAY,
+    },
+    StatusKind {
+        id: "phone",
+        name: "On the Phone",
+        primitive: ffi::PURPLE_STATUS_UNAVAILABLE,
+    },
+    StatusKind {
+        id: "lunch",
+        name: "Out to Lunch",
+        primitive: ffi::PURPLE_STATUS_AWAY,
+    },
+    StatusKind {
+        id: "invisible",
+        name: "Invisible",
+        primitive: ffi::PURPLE_STATUS_INVISIBLE,
+    },
 ];
 
 /// `status_types`: builds a fresh list each call; libpurple takes ownership.

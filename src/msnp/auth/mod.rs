@@ -11,4 +11,4 @@ pub mod sso;
 pub use error::AuthError;
 
 #[cfg(test)]
-mod testlog;
+pub(crate) mod testlog;

@@ -4,6 +4,8 @@
 pub struct Exchange {
     /// The label in parentheses after the URL, e.g. `SSO RST`.
     pub label: String,
+    /// The request URL.
+    pub url: String,
     /// Request headers as logged.
     pub request_headers: Vec<(String, String)>,
     /// Exact request body bytes.
@@ -35,6 +37,15 @@ impl Exchange {
             .expect("recorded response parses")
     }
 
+    /// The path of the request URL (`/RST.srf`).
+    pub fn url_path(&self) -> &str {
+        let after_scheme = self
+            .url
+            .split_once("://")
+            .map_or(self.url.as_str(), |(_, r)| r);
+        after_scheme.find('/').map_or("/", |i| &after_scheme[i..])
+    }
+
     /// The first request header called `name`.
     pub fn request_header(&self, name: &str) -> Option<&str> {
         self.request_headers
@@ -64,8 +75,10 @@ pub fn load(dir: &str) -> Vec<Exchange> {
             let label = rest
                 .rsplit_once(" (")
                 .map_or("", |(_, l)| l.trim_end_matches(')'));
+            let url = rest.split(' ').nth(1).unwrap_or_default();
             out.push(Exchange {
                 label: label.to_owned(),
+                url: url.to_owned(),
                 request_headers: Vec::new(),
                 request_body: Vec::new(),
                 status: 0,

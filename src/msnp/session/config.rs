@@ -31,7 +31,11 @@ impl Config {
     /// The versions to offer in `VER`, newest first.
     pub fn offered_versions(&self) -> Vec<u32> {
         let max = self.max_version.unwrap_or(SUPPORTED_VERSIONS[0]);
-        SUPPORTED_VERSIONS.iter().copied().filter(|v| *v <= max).collect()
+        SUPPORTED_VERSIONS
+            .iter()
+            .copied()
+            .filter(|v| *v <= max)
+            .collect()
     }
 }
 
@@ -55,7 +59,10 @@ mod tests {
     #[test]
     fn offer_starts_at_max_version() {
         assert_eq!(config(None).offered_versions(), SUPPORTED_VERSIONS.to_vec());
-        assert_eq!(config(Some(15)).offered_versions(), vec![15, 12, 11, 10, 9, 8]);
+        assert_eq!(
+            config(Some(15)).offered_versions(),
+            vec![15, 12, 11, 10, 9, 8]
+        );
         assert_eq!(config(Some(12)).offered_versions(), vec![12, 11, 10, 9, 8]);
         assert_eq!(config(Some(8)).offered_versions(), vec![8]);
     }

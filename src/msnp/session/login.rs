@@ -7,7 +7,9 @@ use crate::msnp::auth::{passport, rst, sso, AuthError};
 use crate::msnp::http::HttpResponse;
 use crate::msnp::mime::Mime;
 use crate::msnp::secret::Secret;
-use crate::msnp::wire::{Capabilities, ClientCommand, ListVersion, NsCommand, Status, UsrStep, XfrTarget};
+use crate::msnp::wire::{
+    Capabilities, ClientCommand, ListVersion, NsCommand, Status, UsrStep, XfrTarget,
+};
 
 use super::{timers, EndReason, Event, HttpId, Output, Session, Timer};
 
@@ -90,7 +92,11 @@ impl Session {
                         self.login.step = Step::ClientVersion;
                     }
                     None => self.end(EndReason::UnsupportedVersion {
-                        offered: offered.iter().map(|v| format!("MSNP{v}")).collect::<Vec<_>>().join(", "),
+                        offered: offered
+                            .iter()
+                            .map(|v| format!("MSNP{v}"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
                     }),
                 }
             }
@@ -113,23 +119,38 @@ impl Session {
                 UsrStep::TwnChallenge { challenge } => {
                     self.event(Event::Progress { step: 3 });
                     let url = self.config.nexus_url.clone();
-                    self.http(passport::nexus_request(&url), |http| Step::Nexus { http, challenge });
+                    self.http(passport::nexus_request(&url), |http| Step::Nexus {
+                        http,
+                        challenge,
+                    });
                 }
                 UsrStep::SsoChallenge { policy, nonce } => {
                     self.event(Event::Progress { step: 3 });
-                    let request =
-                        rst::rst_request(&self.config.sso_url, &self.config.account, &self.config.password, &policy);
+                    let request = rst::rst_request(
+                        &self.config.sso_url,
+                        &self.config.account,
+                        &self.config.password,
+                        &policy,
+                    );
                     self.http(request, |http| Step::SecurityTokens { http, nonce });
                 }
-                other => self.end(EndReason::BadServerReply(format!("unexpected sign-in step {other:?}"))),
+                other => self.end(EndReason::BadServerReply(format!(
+                    "unexpected sign-in step {other:?}"
+                ))),
             },
-            (Step::UserSubsequent, NsCommand::Usr(usr)) if matches!(usr.step, UsrStep::Ok { .. }) => self.signed_in(now),
+            (Step::UserSubsequent, NsCommand::Usr(usr))
+                if matches!(usr.step, UsrStep::Ok { .. }) =>
+            {
+                self.signed_in(now)
+            }
             (_, NsCommand::Error(e)) => {
                 log::warn!("sign-in refused: error {} ({})", e.code, e.description());
                 self.end(login_error(e.code, e.description()));
             }
             (_, NsCommand::Gcf(_)) => log::debug!("server policies received"),
-            (step, other) => log::warn!("unexpected command while signing in ({step:?}): {other:?}"),
+            (step, other) => {
+                log::warn!("unexpected command while signing in ({step:?}): {other:?}")
+            }
         }
     }
 
@@ -168,18 +189,31 @@ impl Session {
     }
 
     fn passport_login(&mut self, dalogin: &str, challenge: String) {
-        let request = passport::login_request(dalogin, &self.config.account, &self.config.password, &challenge);
+        let request = passport::login_request(
+            dalogin,
+            &self.config.account,
+            &self.config.password,
+            &challenge,
+        );
         self.http(request, |http| Step::Passport { http, challenge });
     }
 
     fn sso_answer(&mut self, tokens: rst::SecurityTokens, nonce: &str) {
         let blob = match sso::mbi_response_random_iv(tokens.binary_secret.expose(), nonce) {
             Ok(blob) => blob,
-            Err(e) => return self.end(EndReason::BadServerReply(format!("cannot answer the SSO challenge: {e}"))),
+            Err(e) => {
+                return self.end(EndReason::BadServerReply(format!(
+                    "cannot answer the SSO challenge: {e}"
+                )))
+            }
         };
         let guid = (self.version >= 16).then(|| self.config.machine_guid.clone());
         let ticket = tokens.messenger_clear.ticket.clone();
-        self.send(ClientCommand::UsrSsoAuth { ticket, response: Secret::new(blob), machine_guid: guid });
+        self.send(ClientCommand::UsrSsoAuth {
+            ticket,
+            response: Some(Secret::new(blob)),
+            machine_guid: guid,
+        });
         self.login.tokens = Some(tokens);
         self.login.step = Step::UserSubsequent;
     }
@@ -194,14 +228,20 @@ impl Session {
     }
 
     /// Queues an HTTP request and moves to the step that waits for it.
-    fn http(&mut self, request: Result<crate::msnp::http::HttpRequest, AuthError>, step: impl FnOnce(HttpId) -> Step) {
+    fn http(
+        &mut self,
+        request: Result<crate::msnp::http::HttpRequest, AuthError>,
+        step: impl FnOnce(HttpId) -> Step,
+    ) {
         match request {
             Ok(request) => {
                 let id = self.next_http_id();
                 self.out.push_back(Output::Http { id, request });
                 self.login.step = step(id);
             }
-            Err(e) => self.end(EndReason::BadServerReply(format!("cannot build the login request: {e}"))),
+            Err(e) => self.end(EndReason::BadServerReply(format!(
+                "cannot build the login request: {e}"
+            ))),
         }
     }
 
@@ -225,19 +265,29 @@ impl Session {
     fn signed_in(&mut self, now: Instant) {
         self.login.step = Step::Done;
         self.timers.stop(Timer::Login);
-        self.timers.set(Timer::Ping, now + timers::DEFAULT_PING_INTERVAL);
+        self.timers
+            .set(Timer::Ping, now + timers::DEFAULT_PING_INTERVAL);
         self.event(Event::Progress { step: 4 });
-        self.event(Event::SignedIn { version: self.version });
+        self.event(Event::SignedIn {
+            version: self.version,
+        });
         if self.version <= 12 {
             let cached = if self.version <= 9 {
                 ListVersion::Serial(0)
             } else {
-                ListVersion::Timestamps { contacts: "0".into(), groups: "0".into() }
+                ListVersion::Timestamps {
+                    contacts: "0".into(),
+                    groups: "0".into(),
+                }
             };
             self.send(ClientCommand::Syn { cached });
         }
         let msn_object = (self.version >= 9).then(|| "0".to_owned());
-        self.send(ClientCommand::Chg { status: Status::Online, capabilities: Some(client_caps(self.version)), msn_object });
+        self.send(ClientCommand::Chg {
+            status: Status::Online,
+            capabilities: Some(client_caps(self.version)),
+            msn_object,
+        });
     }
 
     /// Keeps what later features need from the profile message.
@@ -272,14 +322,19 @@ pub(super) fn client_caps(version: u32) -> Capabilities {
         15 => 8,
         _ => 9,
     };
-    Capabilities { client: (msnc << 28) | 0x20, extended: (version >= 16).then_some(0) }
+    Capabilities {
+        client: (msnc << 28) | 0x20,
+        extended: (version >= 16).then_some(0),
+    }
 }
 
 /// A numeric error during sign-in, mapped to why the session ends.
 fn login_error(code: u16, text: &'static str) -> EndReason {
     match code {
         911 | 917 | 928 | 931 | 205 | 208 => EndReason::BadCredentials,
-        500 | 600..=605 | 910 | 912 | 914..=916 | 918..=922 => EndReason::Unavailable { code, text },
+        500 | 600..=605 | 910 | 912 | 914..=916 | 918..=922 => {
+            EndReason::Unavailable { code, text }
+        }
         _ => EndReason::Refused { code, text },
     }
 }

@@ -9,13 +9,18 @@ mod login;
 mod output;
 mod timers;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::VecDeque;
 use std::time::Instant;
 
 pub use config::{Config, SUPPORTED_VERSIONS};
 pub use output::{ConnId, EndReason, Event, HttpId, Output, PROGRESS_STEPS};
 
-use crate::msnp::wire::{self, ClientCommand, Direction, Framer, Limits, NsCommand, OutReason, TrIdAllocator};
+use crate::msnp::wire::{
+    self, ClientCommand, Direction, Framer, Limits, NsCommand, OutReason, TrIdAllocator,
+};
 use login::Login;
 use timers::{Timer, TimerTable};
 
@@ -55,7 +60,9 @@ impl Session {
             next_http: 0,
             ended: false,
         };
-        session.timers.set(Timer::Login, now + timers::LOGIN_TIMEOUT);
+        session
+            .timers
+            .set(Timer::Login, now + timers::LOGIN_TIMEOUT);
         let (host, port) = (session.config.server.clone(), session.config.port);
         session.connect_ns(host, port);
         session
@@ -83,7 +90,9 @@ impl Session {
     /// A connection asked for with [`Output::Connect`] is established.
     pub fn handle_connected(&mut self, conn: ConnId, now: Instant) {
         let _ = now;
-        let Some(ns) = self.ns.as_mut().filter(|ns| ns.id == conn) else { return };
+        let Some(ns) = self.ns.as_mut().filter(|ns| ns.id == conn) else {
+            return;
+        };
         ns.connected = true;
         self.login_connected();
     }
@@ -100,13 +109,17 @@ impl Session {
 
     /// Bytes arrived on a connection.
     pub fn handle_bytes(&mut self, conn: ConnId, bytes: &[u8], now: Instant) {
-        let Some(ns) = self.ns.as_mut().filter(|ns| ns.id == conn) else { return };
+        let Some(ns) = self.ns.as_mut().filter(|ns| ns.id == conn) else {
+            return;
+        };
         ns.framer.push(bytes);
         loop {
             if self.ended {
                 return;
             }
-            let Some(ns) = self.ns.as_mut().filter(|ns| ns.id == conn) else { return };
+            let Some(ns) = self.ns.as_mut().filter(|ns| ns.id == conn) else {
+                return;
+            };
             let frame = match ns.framer.next_frame() {
                 Ok(Some(frame)) => frame,
                 Ok(None) => return,
@@ -118,7 +131,10 @@ impl Session {
             let line = String::from_utf8_lossy(&frame.line).into_owned();
             match wire::parse(frame, self.version) {
                 Ok(command) => self.dispatch(command, now),
-                Err(e) => log::warn!("ignored malformed server command ({e}): {}", printable(&line)),
+                Err(e) => log::warn!(
+                    "ignored malformed server command ({e}): {}",
+                    printable(&line)
+                ),
             }
         }
     }
@@ -177,7 +193,12 @@ impl Session {
             NsCommand::Out(out) => self.end(out_reason(out.reason)),
             NsCommand::Msg(msg) if msg.from == "Hotmail" => self.profile_message(&msg.payload),
             other if !self.login.is_done() => self.login_command(other, now),
-            NsCommand::Error(e) => log::warn!("server error {} for transaction {:?}: {}", e.code, e.trid, e.description()),
+            NsCommand::Error(e) => log::warn!(
+                "server error {} for transaction {:?}: {}",
+                e.code,
+                e.trid,
+                e.description()
+            ),
             other => log::debug!("unhandled server command: {other:?}"),
         }
     }
@@ -185,7 +206,10 @@ impl Session {
     fn answer_challenge(&mut self, challenge: &str) {
         match crate::msnp::auth::challenge::answer(challenge, self.version) {
             Ok((product_id, response)) => {
-                self.send(ClientCommand::Qry { product_id: product_id.to_owned(), response });
+                self.send(ClientCommand::Qry {
+                    product_id: product_id.to_owned(),
+                    response,
+                });
             }
             Err(e) => log::warn!("cannot answer challenge: {e}"),
         }
@@ -209,7 +233,11 @@ impl Session {
             connected: false,
             trids: TrIdAllocator::default(),
         });
-        self.out.push_back(Output::Connect { conn: id, host, port });
+        self.out.push_back(Output::Connect {
+            conn: id,
+            host,
+            port,
+        });
         self.event(Event::Progress { step: 0 });
     }
 
@@ -247,5 +275,8 @@ fn out_reason(reason: Option<OutReason>) -> EndReason {
 
 /// A received line made safe for the log: control characters escaped, length capped.
 fn printable(line: &str) -> String {
-    line.chars().take(200).flat_map(char::escape_default).collect()
+    line.chars()
+        .take(200)
+        .flat_map(char::escape_default)
+        .collect()
 }

@@ -17,7 +17,11 @@ pub struct HttpId(pub u32);
 pub enum Output {
     /// Open a TCP connection (through the account's proxy) and report
     /// `handle_connected` or `handle_connection_lost`.
-    Connect { conn: ConnId, host: String, port: u16 },
+    Connect {
+        conn: ConnId,
+        host: String,
+        port: u16,
+    },
     /// Write these bytes, in order, to the connection.
     Send { conn: ConnId, bytes: Vec<u8> },
     /// Close the connection; the session forgets it (no further report is wanted).
@@ -29,8 +33,13 @@ pub enum Output {
 }
 
 /// Sign-in progress steps, in order; `Progress` reports the index into this list.
-pub const PROGRESS_STEPS: [&str; 5] =
-    ["Connecting", "Negotiating protocol version", "Authenticating", "Logging in", "Retrieving contact list"];
+pub const PROGRESS_STEPS: [&str; 5] = [
+    "Connecting",
+    "Negotiating protocol version",
+    "Authenticating",
+    "Logging in",
+    "Retrieving contact list",
+];
 
 /// What the user interface shows.
 #[derive(Debug, Clone, PartialEq)]

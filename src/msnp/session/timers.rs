@@ -48,7 +48,10 @@ impl TimerTable {
 
     /// Removes and returns the timers due at `now`.
     pub(crate) fn expired(&mut self, now: Instant) -> Vec<Timer> {
-        let due: Vec<Timer> = ALL.into_iter().filter(|t| self.0[*t as usize].is_some_and(|at| at <= now)).collect();
+        let due: Vec<Timer> = ALL
+            .into_iter()
+            .filter(|t| self.0[*t as usize].is_some_and(|at| at <= now))
+            .collect();
         for t in &due {
             self.stop(*t);
         }

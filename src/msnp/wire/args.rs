@@ -67,7 +67,13 @@ pub(crate) fn split_line(line: &[u8]) -> Result<(&str, Args<'_>), ParseError> {
         return Err(ParseError::InvalidVerb);
     }
     let verb = std::str::from_utf8(verb).map_err(|_| ParseError::InvalidVerb)?;
-    Ok((verb, Args { tokens: tokens.collect(), pos: 0 }))
+    Ok((
+        verb,
+        Args {
+            tokens: tokens.collect(),
+            pos: 0,
+        },
+    ))
 }
 
 /// A cursor over the argument tokens of one line.
@@ -148,13 +154,10 @@ pub(crate) fn number(token: &[u8]) -> Result<u32, ParseError> {
     }
     token
         .iter()
-        .try_fold(0u32, |acc, &d| acc.checked_mul(10)?.checked_add(u32::from(d - b'0')))
+        .try_fold(0u32, |acc, &d| {
+            acc.checked_mul(10)?.checked_add(u32::from(d - b'0'))
+        })
         .ok_or(ParseError::InvalidNumber)
-}
-
-/// Whether `token` is a decimal number accepted by [`number`].
-pub(crate) fn is_number(token: &[u8]) -> bool {
-    number(token).is_ok()
 }
 
 /// Whether `token` has the 8-4-4-4-12 hex layout of a GUID (contact and group ids).
@@ -187,9 +190,18 @@ mod tests {
         assert_eq!(split_line(b"usr 1").unwrap_err(), ParseError::InvalidVerb);
         assert_eq!(split_line(b"US 1").unwrap_err(), ParseError::InvalidVerb);
         assert_eq!(split_line(b"9A1 1").unwrap_err(), ParseError::InvalidVerb);
-        assert_eq!(split_line(b"USR\xff 1").unwrap_err(), ParseError::InvalidVerb);
-        assert_eq!(split_line(b"MSG a\nb 1").unwrap_err(), ParseError::ControlCharacter);
-        assert_eq!(split_line(b"MSG a\0b 1").unwrap_err(), ParseError::ControlCharacter);
+        assert_eq!(
+            split_line(b"USR\xff 1").unwrap_err(),
+            ParseError::InvalidVerb
+        );
+        assert_eq!(
+            split_line(b"MSG a\nb 1").unwrap_err(),
+            ParseError::ControlCharacter
+        );
+        assert_eq!(
+            split_line(b"MSG a\0b 1").unwrap_err(),
+            ParseError::ControlCharacter
+        );
         assert!(split_line(b"911 4").is_ok());
     }
 
@@ -197,7 +209,15 @@ mod tests {
     fn numbers_are_plain_decimal_u32() {
         assert_eq!(number(b"0"), Ok(0));
         assert_eq!(number(b"4294967295"), Ok(u32::MAX));
-        for bad in [&b""[..], b"4294967296", b"+1", b"-1", b"1 ", b"0x10", b"12345678901"] {
+        for bad in [
+            &b""[..],
+            b"4294967296",
+            b"+1",
+            b"-1",
+            b"1 ",
+            b"0x10",
+            b"12345678901",
+        ] {
             assert_eq!(number(bad), Err(ParseError::InvalidNumber), "{bad:?}");
         }
     }

@@ -56,14 +56,14 @@ pub enum ClientCommand {
         /// Login name.
         login: String,
     },
-    /// `USR <trid> SSO S <ticket> <response> [<machine-guid>]`: the SSO ticket and MBI response
-    /// blob; MSNP16+ add the braced machine GUID.
+    /// `USR <trid> SSO S <ticket> [<response> [<machine-guid>]]`: the SSO ticket and MBI response
+    /// blob; MSNP16+ add the braced machine GUID. (Escargot accepts MSNP15 without the blob.)
     UsrSsoAuth {
         /// The `messengerclear` ticket (`t=…&p=`).
         ticket: Secret<String>,
         /// Base64 MBI_KEY_OLD response blob.
-        response: Secret<String>,
-        /// `{GUID}` of this installation (MSNP16+).
+        response: Option<Secret<String>>,
+        /// `{GUID}` of this installation (MSNP16+); sent only after the response.
         machine_guid: Option<String>,
     },
     /// `QRY <trid> <product-id> 32` + 32 hex digits: answer to `CHL`.
@@ -178,7 +178,10 @@ impl ClientCommand {
         match self {
             C::Ver { .. } => "VER",
             C::Cvr { .. } => "CVR",
-            C::UsrTwnInit { .. } | C::UsrTwnAuth { .. } | C::UsrSsoInit { .. } | C::UsrSsoAuth { .. } => "USR",
+            C::UsrTwnInit { .. }
+            | C::UsrTwnAuth { .. }
+            | C::UsrSsoInit { .. }
+            | C::UsrSsoAuth { .. } => "USR",
             C::Qry { .. } => "QRY",
             C::Png => "PNG",
             C::Out => "OUT",
@@ -223,21 +226,49 @@ impl ClientCommand {
                 }
                 word(out, "CVR0");
             }
-            C::Cvr { locale, os_type, os_version, cpu, client_name, client_version, brand, login } => {
-                for field in [locale, os_type, os_version, cpu, client_name, client_version, brand, login] {
+            C::Cvr {
+                locale,
+                os_type,
+                os_version,
+                cpu,
+                client_name,
+                client_version,
+                brand,
+                login,
+            } => {
+                for field in [
+                    locale,
+                    os_type,
+                    os_version,
+                    cpu,
+                    client_name,
+                    client_version,
+                    brand,
+                    login,
+                ] {
                     arg(out, field);
                 }
             }
             C::UsrTwnInit { login } => words_then(out, &["TWN", "I"], &[login]),
             C::UsrTwnAuth { ticket } => words_then(out, &["TWN", "S"], &[ticket.expose()]),
             C::UsrSsoInit { login } => words_then(out, &["SSO", "I"], &[login]),
-            C::UsrSsoAuth { ticket, response, machine_guid } => {
-                words_then(out, &["SSO", "S"], &[ticket.expose(), response.expose()]);
-                if let Some(guid) = machine_guid {
-                    arg(out, guid);
+            C::UsrSsoAuth {
+                ticket,
+                response,
+                machine_guid,
+            } => {
+                words_then(out, &["SSO", "S"], &[ticket.expose()]);
+                if let Some(response) = response {
+                    arg(out, response.expose());
+                    if let Some(guid) = machine_guid {
+                        arg(out, guid);
+                    }
                 }
             }
-            C::Qry { product_id, response } => {
+            C::Qry {
+                product_id,
+                response,
+            } => {
                 arg(out, product_id);
                 payload = Some(response.as_bytes());
             }
@@ -251,7 +282,11 @@ impl ClientCommand {
                 }
             },
             C::Gcf { file } => arg(out, file),
-            C::Chg { status, capabilities, msn_object } => {
+            C::Chg {
+                status,
+                capabilities,
+                msn_object,
+            } => {
                 word(out, status.code());
                 if let Some(caps) = capabilities {
                     word(out, &caps.to_string());
@@ -269,7 +304,11 @@ impl ClientCommand {
                 }
             }
             C::Adc { entry } => entry.encode(out),
-            C::Rem { list, contact, group_id } => {
+            C::Rem {
+                list,
+                contact,
+                group_id,
+            } => {
                 word(out, list.code());
                 arg(out, contact);
                 if let Some(group) = group_id {
@@ -282,7 +321,10 @@ impl ClientCommand {
                 arg(out, group_id);
                 arg(out, name);
             }
-            C::Uux { payload: p } | C::Adl { payload: p } | C::Rml { payload: p } | C::Fqy { payload: p } => {
+            C::Uux { payload: p }
+            | C::Adl { payload: p }
+            | C::Rml { payload: p }
+            | C::Fqy { payload: p } => {
                 payload = Some(p);
             }
         }
@@ -324,35 +366,72 @@ impl ClientCommand {
             "USR" => decode_usr(args)?,
             "QRY" => {
                 let payload = take_payload(args, p)?;
-                let response = String::from_utf8(payload).map_err(|_| ParseError::InvalidArgument)?;
-                C::Qry { product_id: args.text()?, response }
+                let response =
+                    String::from_utf8(payload).map_err(|_| ParseError::InvalidArgument)?;
+                C::Qry {
+                    product_id: args.text()?,
+                    response,
+                }
             }
             "PNG" => C::Png,
             "OUT" => C::Out,
             "SYN" => C::Syn {
                 cached: match args.remaining() {
                     1 => ListVersion::Serial(args.number()?),
-                    _ => ListVersion::Timestamps { contacts: args.text()?, groups: args.text()? },
+                    _ => ListVersion::Timestamps {
+                        contacts: args.text()?,
+                        groups: args.text()?,
+                    },
                 },
             },
             "GCF" => C::Gcf { file: args.text()? },
             "CHG" => {
                 let status = Status::from_code(args.raw()?)?;
                 let capabilities = args.raw().ok().map(Capabilities::parse).transpose()?;
-                C::Chg { status, capabilities, msn_object: args.opt_text() }
+                C::Chg {
+                    status,
+                    capabilities,
+                    msn_object: args.opt_text(),
+                }
             }
-            "UUX" => C::Uux { payload: take_payload(args, p)? },
-            "BLP" => C::Blp { mode: PrivacyMode::from_code(args.raw()?)? },
-            "GTC" => C::Gtc { prompt: AddPrompt::from_code(args.raw()?)? },
-            "PRP" => C::Prp { property: args.text()?, value: args.opt_text() },
-            "ADC" => C::Adc { entry: ListEntry::parse(args)? },
-            "REM" => C::Rem { list: List::from_code(args.raw()?)?, contact: args.text()?, group_id: args.opt_text() },
+            "UUX" => C::Uux {
+                payload: take_payload(args, p)?,
+            },
+            "BLP" => C::Blp {
+                mode: PrivacyMode::from_code(args.raw()?)?,
+            },
+            "GTC" => C::Gtc {
+                prompt: AddPrompt::from_code(args.raw()?)?,
+            },
+            "PRP" => C::Prp {
+                property: args.text()?,
+                value: args.opt_text(),
+            },
+            "ADC" => C::Adc {
+                entry: ListEntry::parse(args)?,
+            },
+            "REM" => C::Rem {
+                list: List::from_code(args.raw()?)?,
+                contact: args.text()?,
+                group_id: args.opt_text(),
+            },
             "ADG" => C::Adg { name: args.text()? },
-            "RMG" => C::Rmg { group_id: args.text()? },
-            "REG" => C::Reg { group_id: args.text()?, name: args.text()? },
-            "ADL" => C::Adl { payload: take_payload(args, p)? },
-            "RML" => C::Rml { payload: take_payload(args, p)? },
-            "FQY" => C::Fqy { payload: take_payload(args, p)? },
+            "RMG" => C::Rmg {
+                group_id: args.text()?,
+            },
+            "REG" => C::Reg {
+                group_id: args.text()?,
+                name: args.text()?,
+            },
+            "ADL" => C::Adl {
+                payload: take_payload(args, p)?,
+            },
+            "RML" => C::Rml {
+                payload: take_payload(args, p)?,
+            },
+            "FQY" => C::Fqy {
+                payload: take_payload(args, p)?,
+            },
             "XFR" if args.keyword("SB") => C::XfrSb,
             "XFR" => return Err(ParseError::InvalidArgument),
             _ => return Err(ParseError::UnknownCommand),
@@ -385,12 +464,18 @@ fn decode_usr(args: &mut Args) -> Result<ClientCommand, ParseError> {
     let method = args.raw()?;
     let stage = args.raw()?;
     Ok(match (method, stage) {
-        (b"TWN", b"I") => ClientCommand::UsrTwnInit { login: args.text()? },
-        (b"TWN", b"S") => ClientCommand::UsrTwnAuth { ticket: Secret::new(args.text()?) },
-        (b"SSO", b"I") => ClientCommand::UsrSsoInit { login: args.text()? },
+        (b"TWN", b"I") => ClientCommand::UsrTwnInit {
+            login: args.text()?,
+        },
+        (b"TWN", b"S") => ClientCommand::UsrTwnAuth {
+            ticket: Secret::new(args.text()?),
+        },
+        (b"SSO", b"I") => ClientCommand::UsrSsoInit {
+            login: args.text()?,
+        },
         (b"SSO", b"S") => ClientCommand::UsrSsoAuth {
             ticket: Secret::new(args.text()?),
-            response: Secret::new(args.text()?),
+            response: args.opt_text().map(Secret::new),
             machine_guid: args.opt_text(),
         },
         _ => return Err(ParseError::InvalidArgument),
@@ -449,5 +534,17 @@ impl TrIdAllocator {
         let trid = command.takes_trid().then(|| self.allocate());
         command.encode(trid.unwrap_or(0), out);
         trid
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TrIdAllocator;
+
+    #[test]
+    fn trids_wrap_back_to_one() {
+        let mut trids = TrIdAllocator { next: u32::MAX };
+        assert_eq!(trids.allocate(), u32::MAX);
+        assert_eq!(trids.allocate(), 1);
     }
 }

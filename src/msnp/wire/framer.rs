@@ -44,7 +44,10 @@ pub struct Limits {
 impl Default for Limits {
     /// 8 KiB lines, 1 MiB payloads.
     fn default() -> Self {
-        Limits { max_line: 8 * 1024, max_payload: 1024 * 1024 }
+        Limits {
+            max_line: 8 * 1024,
+            max_payload: 1024 * 1024,
+        }
     }
 }
 
@@ -118,7 +121,15 @@ pub struct Framer {
 impl Framer {
     /// A framer for bytes sent in `direction`.
     pub fn new(direction: Direction, limits: Limits) -> Self {
-        Framer { direction, limits, buf: Vec::new(), start: 0, scanned: 0, pending: None, failed: None }
+        Framer {
+            direction,
+            limits,
+            buf: Vec::new(),
+            start: 0,
+            scanned: 0,
+            pending: None,
+            failed: None,
+        }
     }
 
     /// Appends received bytes.
@@ -158,15 +169,24 @@ impl Framer {
                 let Some(line_len) = self.find_line_end()? else {
                     return Ok(None);
                 };
-                let line = self.buf.get(self.start..self.start + line_len).unwrap_or_default();
+                let line = self
+                    .buf
+                    .get(self.start..self.start + line_len)
+                    .unwrap_or_default();
                 match payload_length(self.direction, self.limits, line)? {
                     None => {
-                        let frame = Frame { line: line.to_vec(), payload: None };
+                        let frame = Frame {
+                            line: line.to_vec(),
+                            payload: None,
+                        };
                         self.start += line_len + 2;
                         return Ok(Some(frame));
                     }
                     Some(payload_len) => {
-                        let pending = Pending { line_len, payload_len };
+                        let pending = Pending {
+                            line_len,
+                            payload_len,
+                        };
                         self.pending = Some(pending);
                         pending
                     }
@@ -175,12 +195,16 @@ impl Framer {
         };
         let payload_start = self.start + pending.line_len + 2;
         let end = payload_start + pending.payload_len;
-        let (Some(line), Some(payload)) =
-            (self.buf.get(self.start..self.start + pending.line_len), self.buf.get(payload_start..end))
-        else {
+        let (Some(line), Some(payload)) = (
+            self.buf.get(self.start..self.start + pending.line_len),
+            self.buf.get(payload_start..end),
+        ) else {
             return Ok(None);
         };
-        let frame = Frame { line: line.to_vec(), payload: Some(payload.to_vec()) };
+        let frame = Frame {
+            line: line.to_vec(),
+            payload: Some(payload.to_vec()),
+        };
         self.start = end;
         self.pending = None;
         Ok(Some(frame))
@@ -224,7 +248,11 @@ impl Framer {
 ///
 /// A line is a payload command when its verb is in the direction's payload set and its last token
 /// is a pure decimal number (so `ADL 10 OK` and `MSG Hotmail Hotmail` are plain lines).
-fn payload_length(direction: Direction, limits: Limits, line: &[u8]) -> Result<Option<usize>, FrameError> {
+fn payload_length(
+    direction: Direction,
+    limits: Limits,
+    line: &[u8],
+) -> Result<Option<usize>, FrameError> {
     let mut tokens = line.split(|&b| b == b' ').filter(|t| !t.is_empty());
     let Some(verb) = tokens.next() else {
         return Ok(None);
@@ -232,7 +260,7 @@ fn payload_length(direction: Direction, limits: Limits, line: &[u8]) -> Result<O
     if !direction.payload_verbs().contains(&verb) {
         return Ok(None);
     }
-    let Some(last) = tokens.last() else {
+    let Some(last) = tokens.next_back() else {
         return Ok(None);
     };
     if !last.iter().all(u8::is_ascii_digit) {
@@ -263,11 +291,17 @@ mod tests {
     }
 
     fn plain(line: &str) -> Frame {
-        Frame { line: line.as_bytes().to_vec(), payload: None }
+        Frame {
+            line: line.as_bytes().to_vec(),
+            payload: None,
+        }
     }
 
     fn with_payload(line: &str, payload: &[u8]) -> Frame {
-        Frame { line: line.as_bytes().to_vec(), payload: Some(payload.to_vec()) }
+        Frame {
+            line: line.as_bytes().to_vec(),
+            payload: Some(payload.to_vec()),
+        }
     }
 
     #[test]
@@ -296,7 +330,10 @@ mod tests {
             frames_of(Direction::FromServer, b"UUX 9 3\r\nQRY 10\r\n"),
             vec![plain("UUX 9 3"), plain("QRY 10")]
         );
-        assert_eq!(frames_of(Direction::FromClient, b"GCF 6 Shields.xml\r\n"), vec![plain("GCF 6 Shields.xml")]);
+        assert_eq!(
+            frames_of(Direction::FromClient, b"GCF 6 Shields.xml\r\n"),
+            vec![plain("GCF 6 Shields.xml")]
+        );
         assert_eq!(
             frames_of(Direction::FromServer, b"GCF 6 Shields.xml 2\r\nab"),
             vec![with_payload("GCF 6 Shields.xml 2", b"ab")]
@@ -306,15 +343,25 @@ mod tests {
     #[test]
     fn payload_may_contain_crlf_and_be_empty() {
         assert_eq!(
-            frames_of(Direction::FromServer, b"MSG a b 4\r\n\r\n\r\nNOT 0\r\nFLN x\r\n"),
-            vec![with_payload("MSG a b 4", b"\r\n\r\n"), with_payload("NOT 0", b""), plain("FLN x")]
+            frames_of(
+                Direction::FromServer,
+                b"MSG a b 4\r\n\r\n\r\nNOT 0\r\nFLN x\r\n"
+            ),
+            vec![
+                with_payload("MSG a b 4", b"\r\n\r\n"),
+                with_payload("NOT 0", b""),
+                plain("FLN x")
+            ]
         );
     }
 
     #[test]
     fn lines_without_a_valid_length_are_plain() {
         assert_eq!(
-            frames_of(Direction::FromServer, b"MSG Hotmail Hotmail\r\nMSG a b -5\r\nMSG a b 1x\r\nMSG\r\nMSG a b +5\r\n"),
+            frames_of(
+                Direction::FromServer,
+                b"MSG Hotmail Hotmail\r\nMSG a b -5\r\nMSG a b 1x\r\nMSG\r\nMSG a b +5\r\n"
+            ),
             vec![
                 plain("MSG Hotmail Hotmail"),
                 plain("MSG a b -5"),
@@ -328,8 +375,14 @@ mod tests {
     #[test]
     fn trailing_space_is_kept_in_the_line_and_ignored_for_the_length() {
         assert_eq!(
-            frames_of(Direction::FromServer, b"LST N=bob@example.com F=Bob C=x 11 1 \r\nUBX bob 2 \r\nhi"),
-            vec![plain("LST N=bob@example.com F=Bob C=x 11 1 "), with_payload("UBX bob 2 ", b"hi")]
+            frames_of(
+                Direction::FromServer,
+                b"LST N=bob@example.com F=Bob C=x 11 1 \r\nUBX bob 2 \r\nhi"
+            ),
+            vec![
+                plain("LST N=bob@example.com F=Bob C=x 11 1 "),
+                with_payload("UBX bob 2 ", b"hi")
+            ]
         );
     }
 
@@ -342,7 +395,10 @@ mod tests {
         assert_eq!(framer.next_frame(), Ok(None));
         assert_eq!(framer.buffered(), 10);
         framer.push(b"deCHL 0 1");
-        assert_eq!(framer.next_frame(), Ok(Some(with_payload("NOT 5", b"abcde"))));
+        assert_eq!(
+            framer.next_frame(),
+            Ok(Some(with_payload("NOT 5", b"abcde")))
+        );
         assert_eq!(framer.next_frame(), Ok(None));
         assert_eq!(framer.buffered(), 7);
         framer.push(b"2\r\n");
@@ -352,31 +408,54 @@ mod tests {
 
     #[test]
     fn bare_lf_and_cr_do_not_end_a_line() {
-        assert_eq!(frames_of(Direction::FromServer, b"A\nB\rC\r\n"), vec![plain("A\nB\rC")]);
+        assert_eq!(
+            frames_of(Direction::FromServer, b"A\nB\rC\r\n"),
+            vec![plain("A\nB\rC")]
+        );
     }
 
     #[test]
     fn endless_line_is_rejected_once_past_the_limit() {
-        let limits = Limits { max_line: 16, max_payload: 64 };
+        let limits = Limits {
+            max_line: 16,
+            max_payload: 64,
+        };
         let mut framer = Framer::new(Direction::FromServer, limits);
         framer.push(&[b'x'; 16]);
         assert_eq!(framer.next_frame(), Ok(None));
         framer.push(b"\r");
-        assert_eq!(framer.next_frame(), Ok(None), "16 bytes + CR may still be a valid line");
+        assert_eq!(
+            framer.next_frame(),
+            Ok(None),
+            "16 bytes + CR may still be a valid line"
+        );
         framer.push(b"\n");
-        assert_eq!(framer.next_frame(), Ok(Some(Frame { line: vec![b'x'; 16], payload: None })));
+        assert_eq!(
+            framer.next_frame(),
+            Ok(Some(Frame {
+                line: vec![b'x'; 16],
+                payload: None
+            }))
+        );
 
         framer.push(&[b'y'; 17]);
         assert_eq!(framer.next_frame(), Ok(None));
         framer.push(b"y");
         assert_eq!(framer.next_frame(), Err(FrameError::LineTooLong));
         framer.push(b"\r\n");
-        assert_eq!(framer.next_frame(), Err(FrameError::LineTooLong), "errors are sticky");
+        assert_eq!(
+            framer.next_frame(),
+            Err(FrameError::LineTooLong),
+            "errors are sticky"
+        );
     }
 
     #[test]
     fn complete_line_over_the_limit_is_rejected() {
-        let limits = Limits { max_line: 4, max_payload: 64 };
+        let limits = Limits {
+            max_line: 4,
+            max_payload: 64,
+        };
         let mut framer = Framer::new(Direction::FromServer, limits);
         framer.push(b"QNG 60\r\n");
         assert_eq!(framer.next_frame(), Err(FrameError::LineTooLong));
@@ -384,15 +463,27 @@ mod tests {
 
     #[test]
     fn oversized_payload_is_rejected_before_it_arrives() {
-        let limits = Limits { max_line: 64, max_payload: 10 };
+        let limits = Limits {
+            max_line: 64,
+            max_payload: 10,
+        };
         let mut framer = Framer::new(Direction::FromServer, limits);
         framer.push(b"MSG a b 10\r\n0123456789MSG a b 11\r\n");
-        assert_eq!(framer.next_frame(), Ok(Some(with_payload("MSG a b 10", b"0123456789"))));
-        assert_eq!(framer.next_frame(), Err(FrameError::PayloadTooLarge { len: 11 }));
+        assert_eq!(
+            framer.next_frame(),
+            Ok(Some(with_payload("MSG a b 10", b"0123456789")))
+        );
+        assert_eq!(
+            framer.next_frame(),
+            Err(FrameError::PayloadTooLarge { len: 11 })
+        );
 
         let mut framer = Framer::new(Direction::FromServer, limits);
         framer.push(b"NOT 99999999999999999999999999\r\n");
-        assert_eq!(framer.next_frame(), Err(FrameError::PayloadTooLarge { len: usize::MAX }));
+        assert_eq!(
+            framer.next_frame(),
+            Err(FrameError::PayloadTooLarge { len: usize::MAX })
+        );
     }
 
     #[test]
@@ -423,16 +514,24 @@ mod tests {
     #[test]
     fn known_answer_wire_samples() {
         use base64::Engine as _;
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/msg_payloads.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/vectors/msg_payloads.json"
+        );
         let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).expect("vector file")).expect("json");
+            serde_json::from_str(&std::fs::read_to_string(path).expect("vector file"))
+                .expect("json");
         let vectors = json["vectors"].as_array().expect("vectors array");
         assert!(vectors.len() >= 9);
         for v in vectors {
             let wire = base64::engine::general_purpose::STANDARD
                 .decode(v["wire_b64"].as_str().expect("wire_b64"))
                 .expect("base64");
-            let direction = if v["direction"].as_str().expect("direction").contains("client->server") {
+            let direction = if v["direction"]
+                .as_str()
+                .expect("direction")
+                .contains("client->server")
+            {
                 Direction::FromClient
             } else {
                 Direction::FromServer
@@ -441,10 +540,22 @@ mod tests {
             let name = v["name"].as_str().unwrap_or_default();
             assert_eq!(frames.len(), 1, "{name}");
             let frame = &frames[0];
-            assert_eq!(frame.line, v["command_line"].as_str().expect("command_line").as_bytes(), "{name}");
+            assert_eq!(
+                frame.line,
+                v["command_line"].as_str().expect("command_line").as_bytes(),
+                "{name}"
+            );
             let payload_len = frame.payload.as_ref().map_or(0, Vec::len);
-            assert_eq!(payload_len as u64, v["payload_byte_length"].as_u64().expect("length"), "{name}");
-            assert_eq!(frame.wire_len() as u64, v["total_byte_length"].as_u64().expect("total"), "{name}");
+            assert_eq!(
+                payload_len as u64,
+                v["payload_byte_length"].as_u64().expect("length"),
+                "{name}"
+            );
+            assert_eq!(
+                frame.wire_len() as u64,
+                v["total_byte_length"].as_u64().expect("total"),
+                "{name}"
+            );
             assert_eq!(frame.payload.is_some(), frame.line != b"PNG", "{name}");
         }
     }

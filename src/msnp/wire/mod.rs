@@ -16,9 +16,9 @@ mod server_error;
 mod types;
 
 #[cfg(test)]
-mod tests_ns;
-#[cfg(test)]
 mod tests_client;
+#[cfg(test)]
+mod tests_ns;
 #[cfg(test)]
 mod tests_transcripts;
 #[cfg(test)]
@@ -29,9 +29,14 @@ pub use client::{ClientCommand, TrIdAllocator};
 pub use framer::{Direction, Frame, FrameError, Framer, Limits};
 pub use ns::{parse, NsCommand, RawCommand};
 pub use ns_list::{
-    Adc, Add, Adg, Blp, Bpr, Fqy, Gtc, ListCounts, ListEntry, ListUpdate, Lsg, Lst, Prp, Reg, Rem, Rmg, Syn,
+    Adc, Add, Adg, Blp, Bpr, Fqy, Gtc, ListCounts, ListEntry, ListUpdate, Lsg, Lst, Prp, Reg, Rem,
+    Rmg, Syn,
 };
 pub use ns_presence::{Chg, Fln, Iln, Not, Presence, Rng, Ubn, Ubx};
-pub use ns_session::{Ack, Chl, Cvr, Gcf, Inf, Msg, Out, OutReason, Qng, Sbs, Usr, UsrStep, Ver, Xfr, XfrTarget};
+pub use ns_session::{
+    Ack, Chl, Cvr, Gcf, Inf, Msg, Out, OutReason, Qng, Sbs, Usr, UsrStep, Ver, Xfr, XfrTarget,
+};
 pub use server_error::ServerError;
-pub use types::{AddPrompt, Capabilities, HostPort, List, ListSet, ListVersion, PrivacyMode, Status};
+pub use types::{
+    AddPrompt, Capabilities, HostPort, List, ListSet, ListVersion, PrivacyMode, Status,
+};

@@ -2,7 +2,9 @@
 
 use super::args::{number, split_line, Args, ParseError};
 use super::framer::Frame;
-use super::ns_list::{Adc, Add, Adg, Blp, Bpr, Fqy, Gtc, ListUpdate, Lsg, Lst, Prp, Reg, Rem, Rmg, Syn};
+use super::ns_list::{
+    Adc, Add, Adg, Blp, Bpr, Fqy, Gtc, ListUpdate, Lsg, Lst, Prp, Reg, Rem, Rmg, Syn,
+};
 use super::ns_presence::{Chg, Fln, Iln, Not, Presence, Rng, Ubn, Ubx};
 use super::ns_session::{Ack, Chl, Cvr, Gcf, Inf, Msg, Out, Qng, Sbs, Usr, Ver, Xfr};
 use super::server_error::ServerError;
@@ -12,7 +14,7 @@ use super::server_error::ServerError;
 pub struct RawCommand {
     /// The three-letter verb.
     pub verb: String,
-    /// The arguments, percent-decoded.
+    /// The arguments (a payload length included), percent-decoded.
     pub args: Vec<String>,
     /// The payload, if the framer found one.
     pub payload: Option<Vec<u8>>,
@@ -157,14 +159,21 @@ pub fn parse(frame: Frame, version: u32) -> Result<NsCommand, ParseError> {
         "RNG" => NsCommand::Rng(Rng::parse(args)?),
         _ if verb.bytes().all(|b| b.is_ascii_digit()) => {
             let code = verb.parse().map_err(|_| ParseError::InvalidVerb)?;
-            NsCommand::Error(ServerError { code, trid: args.opt_number() })
+            NsCommand::Error(ServerError {
+                code,
+                trid: args.opt_number(),
+            })
         }
         _ => {
             let mut decoded = Vec::with_capacity(args.remaining());
             while let Some(arg) = args.opt_text() {
                 decoded.push(arg);
             }
-            return Ok(NsCommand::Raw(RawCommand { verb: verb.to_owned(), args: decoded, payload }));
+            return Ok(NsCommand::Raw(RawCommand {
+                verb: verb.to_owned(),
+                args: decoded,
+                payload,
+            }));
         }
     };
     if payload.is_some() {
@@ -175,7 +184,10 @@ pub fn parse(frame: Frame, version: u32) -> Result<NsCommand, ParseError> {
 
 /// Takes the payload of a payload command, checking it against the length in the last token
 /// (which is consumed).
-pub(crate) fn take_payload(args: &mut Args, payload: &mut Option<Vec<u8>>) -> Result<Vec<u8>, ParseError> {
+pub(crate) fn take_payload(
+    args: &mut Args,
+    payload: &mut Option<Vec<u8>>,
+) -> Result<Vec<u8>, ParseError> {
     let announced = number(args.pop_last()?)?;
     let payload = payload.take().ok_or(ParseError::MissingPayload)?;
     if usize::try_from(announced).ok() != Some(payload.len()) {

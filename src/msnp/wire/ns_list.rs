@@ -35,13 +35,23 @@ impl Syn {
         let list_version = if version < 10 {
             ListVersion::Serial(args.number()?)
         } else {
-            ListVersion::Timestamps { contacts: args.text()?, groups: args.text()? }
+            ListVersion::Timestamps {
+                contacts: args.text()?,
+                groups: args.text()?,
+            }
         };
         let counts = match args.remaining() {
             0 => None,
-            _ => Some(ListCounts { contacts: args.number()?, groups: args.number()? }),
+            _ => Some(ListCounts {
+                contacts: args.number()?,
+                groups: args.number()?,
+            }),
         };
-        Ok(Syn { trid, list_version, counts })
+        Ok(Syn {
+            trid,
+            list_version,
+            counts,
+        })
     }
 }
 
@@ -60,7 +70,11 @@ pub struct Gtc {
 impl Gtc {
     pub(crate) fn parse(args: &mut Args) -> Result<Self, ParseError> {
         let prompt = AddPrompt::from_code(args.pop_last()?)?;
-        Ok(Gtc { trid: args.opt_number(), serial: args.opt_number(), prompt })
+        Ok(Gtc {
+            trid: args.opt_number(),
+            serial: args.opt_number(),
+            prompt,
+        })
     }
 }
 
@@ -78,7 +92,11 @@ pub struct Blp {
 impl Blp {
     pub(crate) fn parse(args: &mut Args) -> Result<Self, ParseError> {
         let mode = PrivacyMode::from_code(args.pop_last()?)?;
-        Ok(Blp { trid: args.opt_number(), serial: args.opt_number(), mode })
+        Ok(Blp {
+            trid: args.opt_number(),
+            serial: args.opt_number(),
+            mode,
+        })
     }
 }
 
@@ -99,8 +117,17 @@ pub struct Prp {
 impl Prp {
     pub(crate) fn parse(args: &mut Args, version: u32) -> Result<Self, ParseError> {
         let trid = args.opt_number();
-        let serial = if trid.is_some() && version < 10 { args.opt_number() } else { None };
-        Ok(Prp { trid, serial, property: args.text()?, value: args.opt_text() })
+        let serial = if trid.is_some() && version < 10 {
+            args.opt_number()
+        } else {
+            None
+        };
+        Ok(Prp {
+            trid,
+            serial,
+            property: args.text()?,
+            value: args.opt_text(),
+        })
     }
 }
 
@@ -115,7 +142,10 @@ pub struct Bpr {
 
 impl Bpr {
     pub(crate) fn parse(args: &mut Args) -> Result<Self, ParseError> {
-        Ok(Bpr { property: args.text()?, value: args.opt_text() })
+        Ok(Bpr {
+            property: args.text()?,
+            value: args.opt_text(),
+        })
     }
 }
 
@@ -132,10 +162,16 @@ impl Lsg {
     pub(crate) fn parse(args: &mut Args, version: u32) -> Result<Self, ParseError> {
         match version {
             0..=7 => Err(ParseError::UnsupportedDialect),
-            8 | 9 => Ok(Lsg { group_id: args.text()?, name: args.text()? }),
+            8 | 9 => Ok(Lsg {
+                group_id: args.text()?,
+                name: args.text()?,
+            }),
             _ => {
                 let name = args.text()?;
-                Ok(Lsg { name, group_id: args.text()? })
+                Ok(Lsg {
+                    name,
+                    group_id: args.text()?,
+                })
             }
         }
     }
@@ -169,18 +205,37 @@ impl Lst {
             8 | 9 => (args.text()?, Some(args.text()?), None),
             _ => {
                 let fields = Prefixed::parse(args);
-                (fields.email.ok_or(ParseError::MissingArgument)?, fields.friendly, fields.contact_id)
+                (
+                    fields.email.ok_or(ParseError::MissingArgument)?,
+                    fields.friendly,
+                    fields.contact_id,
+                )
             }
         };
         let lists = ListSet::parse(args.raw()?)?;
-        let extra = if version >= 10 { args.opt_number() } else { None };
+        let extra = if version >= 10 {
+            args.opt_number()
+        } else {
+            None
+        };
         let groups = args.raw().map(split_groups).unwrap_or_default();
-        Ok(Lst { email, friendly, contact_id, lists, extra, groups })
+        Ok(Lst {
+            email,
+            friendly,
+            contact_id,
+            lists,
+            extra,
+            groups,
+        })
     }
 }
 
 fn split_groups(token: &[u8]) -> Vec<String> {
-    token.split(|&b| b == b',').filter(|g| !g.is_empty()).map(percent::decode).collect()
+    token
+        .split(|&b| b == b',')
+        .filter(|g| !g.is_empty())
+        .map(percent::decode)
+        .collect()
 }
 
 /// The `N=`, `F=`, `C=` tokens of MSNP10+ list commands, in any order.
@@ -227,18 +282,32 @@ pub struct ListEntry {
 impl ListEntry {
     pub(crate) fn parse(args: &mut Args) -> Result<Self, ParseError> {
         let list = List::from_code(args.raw()?)?;
-        let Prefixed { email, friendly, contact_id } = Prefixed::parse(args);
+        let Prefixed {
+            email,
+            friendly,
+            contact_id,
+        } = Prefixed::parse(args);
         if email.is_none() && contact_id.is_none() {
             return Err(ParseError::MissingArgument);
         }
-        Ok(ListEntry { list, email, friendly, contact_id, group_id: args.opt_text() })
+        Ok(ListEntry {
+            list,
+            email,
+            friendly,
+            contact_id,
+            group_id: args.opt_text(),
+        })
     }
 
     /// Appends ` <list> [N=…] [F=…] [C=…] [<group>]`, percent-encoded.
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         out.push(b' ');
         out.extend_from_slice(self.list.code().as_bytes());
-        for (prefix, value) in [("N=", &self.email), ("F=", &self.friendly), ("C=", &self.contact_id)] {
+        for (prefix, value) in [
+            ("N=", &self.email),
+            ("F=", &self.friendly),
+            ("C=", &self.contact_id),
+        ] {
             if let Some(value) = value {
                 out.push(b' ');
                 out.extend_from_slice(prefix.as_bytes());
@@ -264,7 +333,10 @@ pub struct Adc {
 
 impl Adc {
     pub(crate) fn parse(args: &mut Args) -> Result<Self, ParseError> {
-        Ok(Adc { trid: args.number()?, entry: ListEntry::parse(args)? })
+        Ok(Adc {
+            trid: args.number()?,
+            entry: ListEntry::parse(args)?,
+        })
     }
 }
 
@@ -320,8 +392,18 @@ impl Rem {
     pub(crate) fn parse(args: &mut Args, version: u32) -> Result<Self, ParseError> {
         let trid = args.number()?;
         let list = List::from_code(args.raw()?)?;
-        let serial = if version < 10 { Some(args.number()?) } else { None };
-        Ok(Rem { trid, list, serial, contact: args.text()?, group_id: args.opt_text() })
+        let serial = if version < 10 {
+            Some(args.number()?)
+        } else {
+            None
+        };
+        Ok(Rem {
+            trid,
+            list,
+            serial,
+            contact: args.text()?,
+            group_id: args.opt_text(),
+        })
     }
 }
 
@@ -342,8 +424,17 @@ pub struct Adg {
 impl Adg {
     pub(crate) fn parse(args: &mut Args, version: u32) -> Result<Self, ParseError> {
         let trid = args.number()?;
-        let serial = if version < 10 { Some(args.number()?) } else { None };
-        Ok(Adg { trid, serial, name: args.text()?, group_id: args.text()? })
+        let serial = if version < 10 {
+            Some(args.number()?)
+        } else {
+            None
+        };
+        Ok(Adg {
+            trid,
+            serial,
+            name: args.text()?,
+            group_id: args.text()?,
+        })
     }
 }
 
@@ -361,8 +452,16 @@ pub struct Rmg {
 impl Rmg {
     pub(crate) fn parse(args: &mut Args) -> Result<Self, ParseError> {
         let trid = args.number()?;
-        let serial = if args.remaining() >= 2 { Some(args.number()?) } else { None };
-        Ok(Rmg { trid, serial, group_id: args.text()? })
+        let serial = if args.remaining() >= 2 {
+            Some(args.number()?)
+        } else {
+            None
+        };
+        Ok(Rmg {
+            trid,
+            serial,
+            group_id: args.text()?,
+        })
     }
 }
 
@@ -386,13 +485,31 @@ impl Reg {
         if version < 10 {
             let serial = Some(args.number()?);
             let group_id = args.text()?;
-            return Ok(Reg { trid, serial, group_id, name: args.text()? });
+            return Ok(Reg {
+                trid,
+                serial,
+                group_id,
+                name: args.text()?,
+            });
         }
-        let serial = if args.remaining() >= 3 { args.opt_number() } else { None };
+        let serial = if args.remaining() >= 3 {
+            args.opt_number()
+        } else {
+            None
+        };
         let first = args.raw()?;
         let second = args.raw()?;
-        let (group_id, name) = if is_guid(first) { (first, second) } else { (second, first) };
-        Ok(Reg { trid, serial, group_id: percent::decode(group_id), name: percent::decode(name) })
+        let (group_id, name) = if is_guid(first) {
+            (first, second)
+        } else {
+            (second, first)
+        };
+        Ok(Reg {
+            trid,
+            serial,
+            group_id: percent::decode(group_id),
+            name: percent::decode(name),
+        })
     }
 }
 
@@ -407,9 +524,16 @@ pub struct ListUpdate {
 }
 
 impl ListUpdate {
-    pub(crate) fn parse(args: &mut Args, payload: &mut Option<Vec<u8>>) -> Result<Self, ParseError> {
+    pub(crate) fn parse(
+        args: &mut Args,
+        payload: &mut Option<Vec<u8>>,
+    ) -> Result<Self, ParseError> {
         let trid = args.number()?;
-        let payload = if args.keyword("OK") { None } else { Some(take_payload(args, payload)?) };
+        let payload = if args.keyword("OK") {
+            None
+        } else {
+            Some(take_payload(args, payload)?)
+        };
         Ok(ListUpdate { trid, payload })
     }
 }
@@ -424,8 +548,14 @@ pub struct Fqy {
 }
 
 impl Fqy {
-    pub(crate) fn parse(args: &mut Args, payload: &mut Option<Vec<u8>>) -> Result<Self, ParseError> {
+    pub(crate) fn parse(
+        args: &mut Args,
+        payload: &mut Option<Vec<u8>>,
+    ) -> Result<Self, ParseError> {
         let payload = take_payload(args, payload)?;
-        Ok(Fqy { trid: args.number()?, payload })
+        Ok(Fqy {
+            trid: args.number()?,
+            payload,
+        })
     }
 }

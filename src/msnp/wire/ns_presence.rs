@@ -25,7 +25,12 @@ impl Chg {
         let trid = args.number()?;
         let status = Status::from_code(args.raw()?)?;
         let capabilities = args.raw().ok().map(Capabilities::parse).transpose()?;
-        Ok(Chg { trid, status, capabilities, msn_object: args.opt_text() })
+        Ok(Chg {
+            trid,
+            status,
+            capabilities,
+            msn_object: args.opt_text(),
+        })
     }
 }
 
@@ -55,7 +60,14 @@ impl Presence {
         let (contact, network_id) = contact_and_network(args, version)?;
         let friendly = args.text()?;
         let capabilities = args.raw().ok().map(Capabilities::parse).transpose()?;
-        Ok(Presence { status, contact, network_id, friendly, capabilities, msn_object: args.opt_text() })
+        Ok(Presence {
+            status,
+            contact,
+            network_id,
+            friendly,
+            capabilities,
+            msn_object: args.opt_text(),
+        })
     }
 }
 
@@ -84,7 +96,10 @@ pub struct Iln {
 
 impl Iln {
     pub(crate) fn parse(args: &mut Args, version: u32) -> Result<Self, ParseError> {
-        Ok(Iln { trid: args.number()?, presence: Presence::parse(args, version)? })
+        Ok(Iln {
+            trid: args.number()?,
+            presence: Presence::parse(args, version)?,
+        })
     }
 }
 
@@ -112,7 +127,11 @@ impl Fln {
             }
         };
         let capabilities = args.raw().ok().map(Capabilities::parse).transpose()?;
-        Ok(Fln { contact, network_id, capabilities })
+        Ok(Fln {
+            contact,
+            network_id,
+            capabilities,
+        })
     }
 }
 
@@ -130,10 +149,18 @@ pub struct Ubx {
 }
 
 impl Ubx {
-    pub(crate) fn parse(args: &mut Args, payload: &mut Option<Vec<u8>>, version: u32) -> Result<Self, ParseError> {
+    pub(crate) fn parse(
+        args: &mut Args,
+        payload: &mut Option<Vec<u8>>,
+        version: u32,
+    ) -> Result<Self, ParseError> {
         let payload = take_payload(args, payload)?;
         let (contact, network_id) = contact_and_network(args, version)?;
-        Ok(Ubx { contact, network_id, payload })
+        Ok(Ubx {
+            contact,
+            network_id,
+            payload,
+        })
     }
 }
 
@@ -149,9 +176,16 @@ pub struct Ubn {
 }
 
 impl Ubn {
-    pub(crate) fn parse(args: &mut Args, payload: &mut Option<Vec<u8>>) -> Result<Self, ParseError> {
+    pub(crate) fn parse(
+        args: &mut Args,
+        payload: &mut Option<Vec<u8>>,
+    ) -> Result<Self, ParseError> {
         let payload = take_payload(args, payload)?;
-        Ok(Ubn { contact: args.text()?, kind: args.number()?, payload })
+        Ok(Ubn {
+            contact: args.text()?,
+            kind: args.number()?,
+            payload,
+        })
     }
 }
 
@@ -163,8 +197,13 @@ pub struct Not {
 }
 
 impl Not {
-    pub(crate) fn parse(args: &mut Args, payload: &mut Option<Vec<u8>>) -> Result<Self, ParseError> {
-        Ok(Not { payload: take_payload(args, payload)? })
+    pub(crate) fn parse(
+        args: &mut Args,
+        payload: &mut Option<Vec<u8>>,
+    ) -> Result<Self, ParseError> {
+        Ok(Not {
+            payload: take_payload(args, payload)?,
+        })
     }
 }
 

@@ -143,16 +143,28 @@ impl Usr {
             let friendly = if version < 10 { args.opt_text() } else { None };
             let verified = args.opt_number().map(|n| n != 0);
             let kid = args.opt_number().map(|n| n != 0);
-            UsrStep::Ok { email, friendly, verified, kid }
+            UsrStep::Ok {
+                email,
+                friendly,
+                verified,
+                kid,
+            }
         } else {
             let method = args.raw()?;
             if !args.keyword("S") {
                 return Err(ParseError::InvalidArgument);
             }
             match method {
-                b"TWN" => UsrStep::TwnChallenge { challenge: args.verbatim()? },
-                b"MD5" => UsrStep::Md5Challenge { salt: args.verbatim()? },
-                b"SSO" => UsrStep::SsoChallenge { policy: args.verbatim()?, nonce: args.verbatim()? },
+                b"TWN" => UsrStep::TwnChallenge {
+                    challenge: args.verbatim()?,
+                },
+                b"MD5" => UsrStep::Md5Challenge {
+                    salt: args.verbatim()?,
+                },
+                b"SSO" => UsrStep::SsoChallenge {
+                    policy: args.verbatim()?,
+                    nonce: args.verbatim()?,
+                },
                 _ => return Err(ParseError::InvalidArgument),
             }
         };
@@ -198,7 +210,10 @@ impl Xfr {
                 if !args.keyword("CKI") {
                     return Err(ParseError::InvalidArgument);
                 }
-                XfrTarget::Sb { address, cookie: Secret::new(args.verbatim()?) }
+                XfrTarget::Sb {
+                    address,
+                    cookie: Secret::new(args.verbatim()?),
+                }
             }
             _ => return Err(ParseError::InvalidArgument),
         };
@@ -217,7 +232,10 @@ pub struct Chl {
 
 impl Chl {
     pub(crate) fn parse(args: &mut Args) -> Result<Self, ParseError> {
-        Ok(Chl { trid: args.number()?, challenge: args.verbatim()? })
+        Ok(Chl {
+            trid: args.number()?,
+            challenge: args.verbatim()?,
+        })
     }
 }
 
@@ -278,7 +296,10 @@ pub struct Sbs {
 
 impl Sbs {
     pub(crate) fn parse(args: &mut Args) -> Result<Self, ParseError> {
-        Ok(Sbs { trid: args.number()?, value: args.text()? })
+        Ok(Sbs {
+            trid: args.number()?,
+            value: args.text()?,
+        })
     }
 }
 
@@ -294,9 +315,16 @@ pub struct Msg {
 }
 
 impl Msg {
-    pub(crate) fn parse(args: &mut Args, payload: &mut Option<Vec<u8>>) -> Result<Self, ParseError> {
+    pub(crate) fn parse(
+        args: &mut Args,
+        payload: &mut Option<Vec<u8>>,
+    ) -> Result<Self, ParseError> {
         let payload = take_payload(args, payload)?;
-        Ok(Msg { from: args.text()?, friendly: args.text()?, payload })
+        Ok(Msg {
+            from: args.text()?,
+            friendly: args.text()?,
+            payload,
+        })
     }
 }
 
@@ -312,9 +340,16 @@ pub struct Gcf {
 }
 
 impl Gcf {
-    pub(crate) fn parse(args: &mut Args, payload: &mut Option<Vec<u8>>) -> Result<Self, ParseError> {
+    pub(crate) fn parse(
+        args: &mut Args,
+        payload: &mut Option<Vec<u8>>,
+    ) -> Result<Self, ParseError> {
         let payload = take_payload(args, payload)?;
-        Ok(Gcf { trid: args.number()?, file: args.opt_text(), payload })
+        Ok(Gcf {
+            trid: args.number()?,
+            file: args.opt_text(),
+            payload,
+        })
     }
 }
 
@@ -327,6 +362,8 @@ pub struct Ack {
 
 impl Ack {
     pub(crate) fn parse(args: &mut Args) -> Result<Self, ParseError> {
-        Ok(Ack { trid: args.number()? })
+        Ok(Ack {
+            trid: args.number()?,
+        })
     }
 }

@@ -60,7 +60,7 @@ pub fn encode(arg: &str) -> String {
 }
 
 fn needs_escape(b: u8) -> bool {
-    b == b'%' || b == b' ' || b < 0x20 || b >= 0x7F
+    b == b'%' || b == b' ' || !(0x20..0x7F).contains(&b)
 }
 
 fn hex_value(b: u8) -> Option<u8> {
@@ -101,9 +101,19 @@ mod tests {
 
     #[test]
     fn line_breaks_and_nul_never_survive_decoding() {
-        for raw in [&b"x%0D%0AOUT"[..], b"x%0aOUT", b"x%00y", b"x\ry", b"x\ny", b"x\0y"] {
+        for raw in [
+            &b"x%0D%0AOUT"[..],
+            b"x%0aOUT",
+            b"x%00y",
+            b"x\ry",
+            b"x\ny",
+            b"x\0y",
+        ] {
             let decoded = decode(raw);
-            assert!(!decoded.contains(['\r', '\n', '\0']), "{raw:?} -> {decoded:?}");
+            assert!(
+                !decoded.contains(['\r', '\n', '\0']),
+                "{raw:?} -> {decoded:?}"
+            );
             assert!(decoded.contains(REPLACEMENT));
         }
     }
@@ -120,7 +130,15 @@ mod tests {
 
     #[test]
     fn encode_then_decode_is_identity_without_line_breaks() {
-        for s in ["", "plain", "two words", "%41", "\u{263a} smile", "tab\there", "~!@#$^&*()"] {
+        for s in [
+            "",
+            "plain",
+            "two words",
+            "%41",
+            "\u{263a} smile",
+            "tab\there",
+            "~!@#$^&*()",
+        ] {
             let encoded = encode(s);
             assert!(encoded.bytes().all(|b| b.is_ascii_graphic()), "{encoded}");
             assert_eq!(decode(encoded.as_bytes()), s);

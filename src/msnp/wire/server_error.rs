@@ -141,13 +141,22 @@ mod tests {
     use super::ServerError;
 
     fn err(code: u16) -> ServerError {
-        ServerError { code, trid: Some(4) }
+        ServerError {
+            code,
+            trid: Some(4),
+        }
     }
 
     #[test]
     fn describes_known_codes() {
-        assert_eq!(err(ServerError::AUTH_FAILED).description(), "authentication failed");
-        assert_eq!(err(ServerError::COMMAND_DISABLED).description(), "command disabled");
+        assert_eq!(
+            err(ServerError::AUTH_FAILED).description(),
+            "authentication failed"
+        );
+        assert_eq!(
+            err(ServerError::COMMAND_DISABLED).description(),
+            "command disabled"
+        );
         assert_eq!(err(217).description(), "principal not online");
         assert_eq!(err(915).description(), "server unavailable");
         assert_eq!(err(999).description(), "unknown error");

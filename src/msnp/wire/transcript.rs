@@ -16,12 +16,20 @@ pub(crate) struct Transcript {
 impl Transcript {
     /// The server → client byte stream.
     pub fn server_bytes(&self) -> Vec<u8> {
-        self.chunks.iter().filter(|(s, _)| *s).flat_map(|(_, b)| b.iter().copied()).collect()
+        self.chunks
+            .iter()
+            .filter(|(s, _)| *s)
+            .flat_map(|(_, b)| b.iter().copied())
+            .collect()
     }
 
     /// The client → server byte stream.
     pub fn client_bytes(&self) -> Vec<u8> {
-        self.chunks.iter().filter(|(s, _)| !*s).flat_map(|(_, b)| b.iter().copied()).collect()
+        self.chunks
+            .iter()
+            .filter(|(s, _)| !*s)
+            .flat_map(|(_, b)| b.iter().copied())
+            .collect()
     }
 
     /// Whether this is a notification-server session (all but the `*-sb` ones).
@@ -57,7 +65,10 @@ pub(crate) fn load(name: &str) -> Transcript {
             (from_server, py_bytes(lit))
         })
         .collect();
-    Transcript { name: name.to_owned(), chunks }
+    Transcript {
+        name: name.to_owned(),
+        chunks,
+    }
 }
 
 /// Loads every `*.raw.txt`, sorted by name.
@@ -67,7 +78,11 @@ pub(crate) fn load_all() -> Vec<Transcript> {
         let dir = dir.expect("entry").path();
         for file in std::fs::read_dir(&dir).expect("transcript dir") {
             let file = file.expect("entry").path();
-            let fname = file.file_name().and_then(|f| f.to_str()).unwrap_or_default().to_owned();
+            let fname = file
+                .file_name()
+                .and_then(|f| f.to_str())
+                .unwrap_or_default()
+                .to_owned();
             if fname.ends_with(".raw.txt") {
                 let dname = dir.file_name().and_then(|f| f.to_str()).unwrap_or_default();
                 names.push(format!("{dname}/{fname}"));
@@ -111,5 +126,8 @@ fn py_bytes(lit: &str) -> Vec<u8> {
 #[test]
 fn python_literals_decode() {
     assert_eq!(py_bytes(r"b'UUX 9 0\r\n'"), b"UUX 9 0\r\n");
-    assert_eq!(py_bytes(r#"b"it's \xe2\x98\x83\t\\""#), "it's \u{2603}\t\\".as_bytes());
+    assert_eq!(
+        py_bytes(r#"b"it's \xe2\x98\x83\t\\""#),
+        "it's \u{2603}\t\\".as_bytes()
+    );
 }

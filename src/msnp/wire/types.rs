@@ -41,7 +41,10 @@ impl Status {
 
     /// The three-letter wire code.
     pub fn code(self) -> &'static str {
-        Self::ALL.iter().find(|(s, _)| *s == self).map_or("FLN", |(_, c)| c)
+        Self::ALL
+            .iter()
+            .find(|(s, _)| *s == self)
+            .map_or("FLN", |(_, c)| c)
     }
 
     /// Parses a wire code.
@@ -113,7 +116,10 @@ impl List {
 
     /// The two-letter wire name.
     pub fn code(self) -> &'static str {
-        Self::ALL.iter().find(|(l, _)| *l == self).map_or("FL", |(_, c)| c)
+        Self::ALL
+            .iter()
+            .find(|(l, _)| *l == self)
+            .map_or("FL", |(_, c)| c)
     }
 
     /// Parses a two-letter wire name.
@@ -149,7 +155,9 @@ impl ListSet {
 
     /// Parses the decimal bitmask.
     pub fn parse(token: &[u8]) -> Result<ListSet, ParseError> {
-        u8::try_from(number(token)?).map(ListSet).map_err(|_| ParseError::InvalidNumber)
+        u8::try_from(number(token)?)
+            .map(ListSet)
+            .map_err(|_| ParseError::InvalidNumber)
     }
 }
 
@@ -165,8 +173,14 @@ pub struct HostPort {
 impl HostPort {
     /// Parses `host:port`; the host must be non-empty printable ASCII.
     pub fn parse(token: &[u8]) -> Result<HostPort, ParseError> {
-        let colon = token.iter().rposition(|&b| b == b':').ok_or(ParseError::InvalidAddress)?;
-        let (host, port) = (token.get(..colon).unwrap_or_default(), token.get(colon + 1..).unwrap_or_default());
+        let colon = token
+            .iter()
+            .rposition(|&b| b == b':')
+            .ok_or(ParseError::InvalidAddress)?;
+        let (host, port) = (
+            token.get(..colon).unwrap_or_default(),
+            token.get(colon + 1..).unwrap_or_default(),
+        );
         if host.is_empty() || !host.iter().all(u8::is_ascii_graphic) {
             return Err(ParseError::InvalidAddress);
         }
@@ -175,7 +189,10 @@ impl HostPort {
             .and_then(|p| u16::try_from(p).ok())
             .filter(|&p| p != 0)
             .ok_or(ParseError::InvalidAddress)?;
-        Ok(HostPort { host: String::from_utf8_lossy(host).into_owned(), port })
+        Ok(HostPort {
+            host: String::from_utf8_lossy(host).into_owned(),
+            port,
+        })
     }
 }
 
@@ -286,13 +303,29 @@ mod tests {
     #[test]
     fn capabilities_both_forms() {
         let caps = Capabilities::parse(b"2788999228:48").unwrap();
-        assert_eq!(caps, Capabilities { client: 2_788_999_228, extended: Some(48) });
+        assert_eq!(
+            caps,
+            Capabilities {
+                client: 2_788_999_228,
+                extended: Some(48)
+            }
+        );
         assert_eq!(caps.to_string(), "2788999228:48");
         let caps = Capabilities::parse(b"1342177280").unwrap();
-        assert_eq!(caps, Capabilities { client: 0x5000_0000, extended: None });
+        assert_eq!(
+            caps,
+            Capabilities {
+                client: 0x5000_0000,
+                extended: None
+            }
+        );
         assert_eq!(caps.to_string(), "1342177280");
         for bad in [&b""[..], b":1", b"1:", b"1:2:3", b"x", b"4294967296"] {
-            assert_eq!(Capabilities::parse(bad), Err(ParseError::InvalidCapabilities), "{bad:?}");
+            assert_eq!(
+                Capabilities::parse(bad),
+                Err(ParseError::InvalidCapabilities),
+                "{bad:?}"
+            );
         }
     }
 
@@ -303,7 +336,9 @@ mod tests {
             assert_eq!(list.code(), code);
         }
         let set = ListSet::parse(b"11").unwrap();
-        assert!(set.contains(List::Forward) && set.contains(List::Allow) && set.contains(List::Reverse));
+        assert!(
+            set.contains(List::Forward) && set.contains(List::Allow) && set.contains(List::Reverse)
+        );
         assert!(!set.contains(List::Block) && !set.contains(List::Pending));
         assert_eq!(ListSet::parse(b"256"), Err(ParseError::InvalidNumber));
     }
@@ -311,18 +346,41 @@ mod tests {
     #[test]
     fn host_port() {
         let hp = HostPort::parse(b"127.0.0.1:1864").unwrap();
-        assert_eq!(hp, HostPort { host: "127.0.0.1".into(), port: 1864 });
+        assert_eq!(
+            hp,
+            HostPort {
+                host: "127.0.0.1".into(),
+                port: 1864
+            }
+        );
         assert_eq!(hp.to_string(), "127.0.0.1:1864");
         assert_eq!(HostPort::parse(b"[::1]:1863").unwrap().host, "[::1]");
-        for bad in [&b"host"[..], b":1863", b"host:", b"host:0", b"host:65536", b"host:x"] {
-            assert_eq!(HostPort::parse(bad), Err(ParseError::InvalidAddress), "{bad:?}");
+        for bad in [
+            &b"host"[..],
+            b":1863",
+            b"host:",
+            b"host:0",
+            b"host:65536",
+            b"host:x",
+        ] {
+            assert_eq!(
+                HostPort::parse(bad),
+                Err(ParseError::InvalidAddress),
+                "{bad:?}"
+            );
         }
     }
 
     #[test]
     fn network_prefix() {
-        assert_eq!(split_network_prefix(b"1:bob@example.com"), (Some(1), &b"bob@example.com"[..]));
-        assert_eq!(split_network_prefix(b"bob@example.com"), (None, &b"bob@example.com"[..]));
+        assert_eq!(
+            split_network_prefix(b"1:bob@example.com"),
+            (Some(1), &b"bob@example.com"[..])
+        );
+        assert_eq!(
+            split_network_prefix(b"bob@example.com"),
+            (None, &b"bob@example.com"[..])
+        );
         assert_eq!(split_network_prefix(b"x:bob"), (None, &b"x:bob"[..]));
     }
 }

@@ -25,7 +25,15 @@ fn civil(secs: u64) -> (i64, u32, u32, u64, u64, u64, usize) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let year = yoe + era * 400 + i64::from(month <= 2);
     let weekday = ((days + 4).rem_euclid(7)) as usize;
-    (year, month, day, rem / 3600, rem % 3600 / 60, rem % 60, weekday)
+    (
+        year,
+        month,
+        day,
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        weekday,
+    )
 }
 
 /// `2026-11-24T22:27:51Z`.

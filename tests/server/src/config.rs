@@ -108,7 +108,11 @@ impl ServerConfig {
 
     /// Sets the account GUID of an already added user.
     pub fn with_uuid(mut self, email: &str, uuid: &str) -> Self {
-        for u in self.users.iter_mut().filter(|u| u.email.eq_ignore_ascii_case(email)) {
+        for u in self
+            .users
+            .iter_mut()
+            .filter(|u| u.email.eq_ignore_ascii_case(email))
+        {
             u.uuid = Some(uuid.to_owned());
         }
         self

@@ -57,7 +57,9 @@ impl User {
     /// Passport CID: the last 16 hex digits of the GUID.
     pub fn cid(&self) -> String {
         let hex: String = self.uuid.chars().filter(char::is_ascii_hexdigit).collect();
-        hex.get(hex.len().saturating_sub(16)..).unwrap_or("").to_owned()
+        hex.get(hex.len().saturating_sub(16)..)
+            .unwrap_or("")
+            .to_owned()
     }
 }
 
@@ -95,7 +97,14 @@ pub struct Directory {
 fn derived_uuid(email: &str) -> String {
     let h = Md5::digest(email.to_ascii_lowercase().as_bytes());
     let x: String = h.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &x[..8], &x[8..12], &x[12..16], &x[16..20], &x[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &x[..8],
+        &x[8..12],
+        &x[12..16],
+        &x[16..20],
+        &x[20..]
+    )
 }
 
 impl Directory {
@@ -118,7 +127,10 @@ impl Directory {
             })
             .collect();
         for c in &config.contacts {
-            if let Some(owner) = users.iter_mut().find(|u| u.email.eq_ignore_ascii_case(&c.owner)) {
+            if let Some(owner) = users
+                .iter_mut()
+                .find(|u| u.email.eq_ignore_ascii_case(&c.owner))
+            {
                 owner.contacts.push(Contact {
                     email: c.contact.clone(),
                     lists: c.lists,
@@ -133,7 +145,9 @@ impl Directory {
 
     /// The account named `email`.
     pub fn user(&self, email: &str) -> Option<&User> {
-        self.users.iter().find(|u| u.email.eq_ignore_ascii_case(email))
+        self.users
+            .iter()
+            .find(|u| u.email.eq_ignore_ascii_case(email))
     }
 
     /// The account named `email`, mutably.

@@ -7,6 +7,7 @@
 //! [`TestServer`] stops and joins them all.
 
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 mod clock;
 mod config;
@@ -56,7 +57,10 @@ impl TestServer {
     pub fn start(config: ServerConfig) -> io::Result<TestServer> {
         let tls = http::tls::make()?;
         let ns = listener::bind(config.ns_port)?;
-        let ns_second = config.redirect_first.then(|| listener::bind(0)).transpose()?;
+        let ns_second = config
+            .redirect_first
+            .then(|| listener::bind(0))
+            .transpose()?;
         let http_l = listener::bind(config.http_port)?;
         let https_l = listener::bind(config.https_port)?;
         let proxy_l = config.proxy.then(|| listener::bind(0)).transpose()?;
@@ -78,9 +82,12 @@ impl TestServer {
             move |s, stream| ns::serve(s, stream, redirect),
         )?];
         if let Some(l) = ns_second {
-            threads.push(listener::spawn_acceptor("ns2", l, shared.clone(), |s, stream| {
-                ns::serve(s, stream, false)
-            })?);
+            threads.push(listener::spawn_acceptor(
+                "ns2",
+                l,
+                shared.clone(),
+                |s, stream| ns::serve(s, stream, false),
+            )?);
         }
         threads.push(listener::spawn_acceptor(
             "http",

@@ -9,7 +9,8 @@ pub const MAX_PAYLOAD: usize = 256 * 1024;
 /// Client commands that carry a payload when their last token is a byte count
 /// (Escargot's `_PAYLOAD_COMMANDS`).
 const PAYLOAD_VERBS: &[&str] = &[
-    "MSG", "UUX", "QRY", "NOT", "ADL", "FQY", "RML", "UUN", "UUM", "PUT", "DEL", "SDG", "VAS", "SDC",
+    "MSG", "UUX", "QRY", "NOT", "ADL", "FQY", "RML", "UUN", "UUM", "PUT", "DEL", "SDG", "VAS",
+    "SDC",
 ];
 
 /// One command received from a client.
@@ -111,7 +112,11 @@ pub fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let hex = |b: u8| char::from(b).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied(), bytes.get(i + 2).copied()) {
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied(),
+            bytes.get(i + 2).copied(),
+        ) {
             (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
                 let v = hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0);
                 out.push(v as u8);
@@ -174,6 +179,9 @@ mod tests {
     #[test]
     fn percent_round_trip() {
         assert_eq!(percent_decode("Alice%20(probe)%zz%4"), "Alice (probe)%zz%4");
-        assert_eq!(percent_encode("Other Contacts 100%"), "Other%20Contacts%20100%25");
+        assert_eq!(
+            percent_encode("Other Contacts 100%"),
+            "Other%20Contacts%20100%25"
+        );
     }
 }

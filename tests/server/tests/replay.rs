@@ -25,20 +25,30 @@ fn server() -> TestServer {
 
 /// Server lines the replay does not expect: other users' presence and later issues' replies.
 fn skipped(r: &Reply) -> bool {
-    matches!(r.verb(), "NLN" | "FLN" | "ILN" | "XFR" | "FQY" | "UUN" | "RNG")
-        || (r.verb() == "UBX" && r.payload.as_ref().is_some_and(|p| !p.is_empty()))
+    matches!(
+        r.verb(),
+        "NLN" | "FLN" | "ILN" | "XFR" | "FQY" | "UUN" | "RNG"
+    ) || (r.verb() == "UBX" && r.payload.as_ref().is_some_and(|p| !p.is_empty()))
 }
 
 /// The reply with its variable parts masked; checks their shape on the way.
 fn normalise(r: &Reply) -> (String, Option<String>) {
     let mut line = r.line.clone();
-    if let Some(nonce) = line.split(' ').nth(5).filter(|_| line.contains(" SSO S MBI_KEY_OLD ")) {
+    if let Some(nonce) = line
+        .split(' ')
+        .nth(5)
+        .filter(|_| line.contains(" SSO S MBI_KEY_OLD "))
+    {
         assert_eq!(nonce.len(), 64, "{line}");
         line = line.replace(nonce, "<nonce>");
     }
     if let Some(p) = &r.payload {
         let last = line.rsplit(' ').next().unwrap();
-        assert_eq!(last.parse::<usize>().unwrap(), p.len(), "length token of {line}");
+        assert_eq!(
+            last.parse::<usize>().unwrap(),
+            p.len(),
+            "length token of {line}"
+        );
     }
     if line.starts_with("MSG Hotmail Hotmail ") {
         line = "MSG Hotmail Hotmail <len>".to_owned();
@@ -68,7 +78,11 @@ fn fresh_credentials(server: &TestServer, line: &str, nonce: &str) -> String {
     let t: Vec<&str> = line.split(' ').collect();
     match (t.get(2), t.get(3)) {
         (Some(&"TWN"), Some(&"S")) => {
-            format!("USR {} TWN S {}", t[1], twn_token(server, "alice@example.com", "alicepass"))
+            format!(
+                "USR {} TWN S {}",
+                t[1],
+                twn_token(server, "alice@example.com", "alicepass")
+            )
         }
         (Some(&"SSO"), Some(&"S")) => {
             let (ticket, secret) = rst_ticket(server, "alice@example.com", "alicepass");
@@ -112,7 +126,9 @@ fn replay(transcript: &str) {
             if skipped(&expected) {
                 continue;
             }
-            let actual = client.recv().unwrap_or_else(|| panic!("closed; expected {expected:?}"));
+            let actual = client
+                .recv()
+                .unwrap_or_else(|| panic!("closed; expected {expected:?}"));
             if let Some(n) = actual.line.strip_prefix("USR 3 SSO S MBI_KEY_OLD ") {
                 nonce = n.to_owned();
             }

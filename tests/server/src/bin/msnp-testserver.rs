@@ -32,7 +32,9 @@ fn parse_args(args: &[String]) -> Result<ServerConfig, String> {
                 let (Some(email), Some(pwd)) = (f.next(), f.next()) else {
                     return Err(format!("bad --user {v}"));
                 };
-                let name = f.next().map_or_else(|| email.split('@').next().unwrap_or(email), |n| n);
+                let name = f
+                    .next()
+                    .unwrap_or_else(|| email.split('@').next().unwrap_or(email));
                 cfg = cfg.with_user(email, pwd, name);
             }
             "--versions" => {

@@ -77,7 +77,12 @@ pub fn msnp11_answer(challenge: &str, product_id: &str, key: &str) -> String {
 
     // The results are < 2^31, so the casts are lossless.
     let (high, low) = (high as u32, low as u32);
-    let out = [words[0] ^ high, words[1] ^ low, words[2] ^ high, words[3] ^ low];
+    let out = [
+        words[0] ^ high,
+        words[1] ^ low,
+        words[2] ^ high,
+        words[3] ^ low,
+    ];
     let bytes: Vec<u8> = out.iter().flat_map(|w| w.to_le_bytes()).collect();
     hex(&bytes)
 }

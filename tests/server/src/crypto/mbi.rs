@@ -7,6 +7,12 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
 type HmacSha1 = Hmac<Sha1>;
+
+/// Standard base64 that, like Python's decoder Escargot uses, ignores non-zero trailing bits.
+const LENIENT_B64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+);
 type TdesCbc = cbc::Encryptor<des::TdesEde3>;
 
 /// The header words Escargot checks exactly: size, CBC, CALG_3DES, CALG_SHA1, IV length, hash length.
@@ -68,7 +74,7 @@ pub fn verify(blob_b64: &str, secret: &[u8], nonce: &str) -> Result<(), BlobErro
     if blob_b64.len() > MAX_BLOB_TEXT {
         return Err(BlobError::Encoding);
     }
-    let blob = base64::engine::general_purpose::STANDARD
+    let blob = LENIENT_B64
         .decode(blob_b64)
         .map_err(|_| BlobError::Encoding)?;
     let word = |i: usize| -> Option<u32> {
@@ -125,7 +131,9 @@ mod tests {
     const NONCE: &str = "2xKiutH8RD9TZpMMqJCcc/GZew8uzEuVuP5HbkrhbgtaAKP9/MzMxCEs/NhQb7e+";
 
     fn secret() -> Vec<u8> {
-        base64::engine::general_purpose::STANDARD.decode(SECRET).unwrap()
+        base64::engine::general_purpose::STANDARD
+            .decode(SECRET)
+            .unwrap()
     }
 
     #[test]
@@ -149,7 +157,9 @@ mod tests {
         assert_eq!(verify(&good, &[0; 24], NONCE), Err(BlobError::Hash));
         assert_eq!(verify("!!", &secret(), NONCE), Err(BlobError::Encoding));
         assert_eq!(verify("AAAA", &secret(), NONCE), Err(BlobError::Layout));
-        let mut raw = base64::engine::general_purpose::STANDARD.decode(&good).unwrap();
+        let mut raw = base64::engine::general_purpose::STANDARD
+            .decode(&good)
+            .unwrap();
         let last = raw.len() - 1;
         raw[last] ^= 1;
         let bad = base64::engine::general_purpose::STANDARD.encode(&raw);

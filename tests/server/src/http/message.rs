@@ -143,7 +143,10 @@ pub fn read_request<S: Read>(
             Ok(0) => return Err(ReadError::Io(io::ErrorKind::UnexpectedEof.into())),
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
             Err(e)
-                if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
             Err(e) => return Err(ReadError::Io(e)),
         }
     }
@@ -220,7 +223,10 @@ mod tests {
     #[test]
     fn parses_get_and_post() {
         let r = read(b"GET /rdr/pprdr.asp?x=1 HTTP/1.0\r\nHost: a\r\n\r\n").unwrap();
-        assert_eq!((r.method.as_str(), r.path.as_str()), ("GET", "/rdr/pprdr.asp"));
+        assert_eq!(
+            (r.method.as_str(), r.path.as_str()),
+            ("GET", "/rdr/pprdr.asp")
+        );
         let r = read(b"POST /RST.srf HTTP/1.1\r\ncontent-length: 3\r\n\r\nabcEXTRA").unwrap();
         assert_eq!(r.body, b"abc");
         assert_eq!(r.header("Content-Length"), Some("3"));
@@ -228,7 +234,10 @@ mod tests {
 
     #[test]
     fn rejects_oversized_and_garbage() {
-        assert!(matches!(read(b"POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n"), Err(ReadError::Bad(413))));
+        assert!(matches!(
+            read(b"POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n"),
+            Err(ReadError::Bad(413))
+        ));
         assert!(matches!(read(b"HELLO\r\n\r\n"), Err(ReadError::Bad(400))));
         assert!(matches!(read(b"GET / HTTP/1.1\r\n"), Err(ReadError::Io(_))));
     }

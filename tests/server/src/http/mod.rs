@@ -68,7 +68,11 @@ fn exchange<S: Read + Write>(shared: &Shared, stream: &mut S, client_ip: &str) {
         shared,
         conn,
         Event::Sent,
-        &format!("HTTP/1.1 {} {}", response.status, message::reason(response.status)),
+        &format!(
+            "HTTP/1.1 {} {}",
+            response.status,
+            message::reason(response.status)
+        ),
         &response.body,
     );
     if let Err(e) = message::write_response(stream, &response) {

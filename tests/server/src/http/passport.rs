@@ -23,7 +23,10 @@ pub fn nexus(shared: &Shared) -> Response {
 /// `sign-in` and `pwd` from `Authorization: Passport1.4 k=v,k=v,...` (URL-decoded), as Escargot
 /// splits it: on commas, so a raw comma in a password must be percent-encoded by the client.
 pub fn credentials(authorization: &str) -> Option<(String, String)> {
-    let rest = authorization.trim().strip_prefix("Passport1.4")?.trim_start();
+    let rest = authorization
+        .trim()
+        .strip_prefix("Passport1.4")?
+        .trim_start();
     let mut email = None;
     let mut password = None;
     for field in rest.split(',') {

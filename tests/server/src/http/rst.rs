@@ -152,7 +152,10 @@ mod tests {
         let r = parse(body).unwrap();
         assert_eq!(r.username, "alice@example.com");
         assert_eq!(r.password, "a&b");
-        assert_eq!(r.addresses, ["http://Passport.NET/tb", "messengerclear.live.com"]);
+        assert_eq!(
+            r.addresses,
+            ["http://Passport.NET/tb", "messengerclear.live.com"]
+        );
         assert!(parse(b"<a><b></a>").is_none());
     }
 }

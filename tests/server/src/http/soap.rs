@@ -6,9 +6,15 @@ use crate::shared::Shared;
 
 /// Whether `path` belongs to the SOAP services.
 pub fn is_soap_path(path: &str) -> bool {
-    ["/abservice/", "/soap/", "/storageservice/", "/OimWS/", "/rsi/"]
-        .iter()
-        .any(|p| path.starts_with(p))
+    [
+        "/abservice/",
+        "/soap/",
+        "/storageservice/",
+        "/OimWS/",
+        "/rsi/",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
 }
 
 /// Answers a SOAP request (every operation is still unknown: `404`).

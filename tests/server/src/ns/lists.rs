@@ -29,7 +29,9 @@ impl Session {
         };
         let (me, contacts) = {
             let dir = self.shared.directory();
-            let Some(me) = dir.user(&email).cloned() else { return Flow::Close };
+            let Some(me) = dir.user(&email).cloned() else {
+                return Flow::Close;
+            };
             let contacts: Vec<_> = me
                 .contacts
                 .iter()
@@ -49,7 +51,9 @@ impl Session {
             out.push(format!("BLP {}", me.blp));
             out.push("LSG 0 Other%20Contacts 0".to_owned());
             for (c, user) in &contacts {
-                let name = user.as_ref().map_or(c.email.as_str(), |u| u.friendly.as_str());
+                let name = user
+                    .as_ref()
+                    .map_or(c.email.as_str(), |u| u.friendly.as_str());
                 let groups = if c.lists & 1 != 0 { " 0" } else { "" };
                 out.push(format!(
                     "LST {} {} {}{groups}",
@@ -67,11 +71,13 @@ impl Session {
             out.push(format!("BLP {}", me.blp));
             out.push(format!("PRP MFN {}", percent_encode(&me.friendly)));
             for (c, user) in &contacts {
-                let name = user.as_ref().map_or(c.email.as_str(), |u| u.friendly.as_str());
+                let name = user
+                    .as_ref()
+                    .map_or(c.email.as_str(), |u| u.friendly.as_str());
                 let guid = user.as_ref().map_or("", |u| u.uuid.as_str());
                 let extra = if dialect >= 12 { " 1" } else { "" };
                 out.push(format!(
-                    "LST N={} F={} C={guid} {}{extra} ",
+                    "LST N={} F={} C={guid} {}{extra}",
                     c.email,
                     percent_encode(name),
                     c.lists
@@ -94,17 +100,17 @@ impl Session {
             self.error(715, cmd);
             return Flow::Continue;
         }
-        self.conn.send_with_payload(
-            &format!("GCF {trid} {file} {}", SHIELDS.len()),
-            SHIELDS,
-        );
+        self.conn
+            .send_with_payload(&format!("GCF {trid} {file} {}", SHIELDS.len()), SHIELDS);
         Flow::Continue
     }
 
     /// `ADL <trid> <len>` + `<ml>`: `ADL <trid> OK`; reverse/pending bits or XML that is not a
     /// member list get `241` and a close, as Escargot does.
     pub(super) fn handle_adl(&mut self, cmd: &Command) -> Flow {
-        let Some(trid) = cmd.trid() else { return Flow::Close };
+        let Some(trid) = cmd.trid() else {
+            return Flow::Close;
+        };
         let payload = cmd.payload.as_deref().unwrap_or_default();
         match list_bits(payload) {
             Some(bits) if bits.iter().all(|b| b & SERVER_ONLY_LISTS == 0) => {

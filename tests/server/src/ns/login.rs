@@ -37,7 +37,9 @@ impl Session {
         let dialect = self.dialect();
         match (cmd.arg(1), cmd.arg(2)) {
             (Some("TWN"), Some("I")) if (8..15).contains(&dialect) => {
-                let Some(email) = cmd.arg(3) else { return Flow::Close };
+                let Some(email) = cmd.arg(3) else {
+                    return Flow::Close;
+                };
                 if self.redirector {
                     return self.redirect(&trid);
                 }
@@ -53,7 +55,9 @@ impl Session {
             }
             (Some("TWN"), Some("S")) => self.twn_final(cmd, &trid),
             (Some("SSO"), Some("I")) if dialect >= 15 => {
-                let Some(email) = cmd.arg(3) else { return Flow::Close };
+                let Some(email) = cmd.arg(3) else {
+                    return Flow::Close;
+                };
                 if self.redirector {
                     return self.redirect(&trid);
                 }
@@ -94,7 +98,9 @@ impl Session {
         let Auth::Twn { email } = self.auth.clone() else {
             return Flow::Close;
         };
-        let Some(ticket) = cmd.arg(3) else { return Flow::Close };
+        let Some(ticket) = cmd.arg(3) else {
+            return Flow::Close;
+        };
         let valid = self
             .shared
             .directory()
@@ -114,7 +120,9 @@ impl Session {
         let Auth::Sso { email, nonce } = self.auth.clone() else {
             return Flow::Close;
         };
-        let Some(ticket) = cmd.arg(3) else { return Flow::Close };
+        let Some(ticket) = cmd.arg(3) else {
+            return Flow::Close;
+        };
         let blob = cmd.arg(4);
         let guid = cmd.arg(5);
         if self.dialect() >= 16 && (blob.is_none() || !guid.is_some_and(is_machine_guid)) {

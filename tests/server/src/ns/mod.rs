@@ -61,9 +61,14 @@ pub(crate) struct Session {
 
 /// Serves one NS connection until either side closes or the server stops.
 pub(crate) fn serve(shared: Arc<Shared>, stream: TcpStream, redirector: bool) {
-    shared.counters.ns_connections.fetch_add(1, Ordering::SeqCst);
+    shared
+        .counters
+        .ns_connections
+        .fetch_add(1, Ordering::SeqCst);
     let Ok(peer) = stream.peer_addr() else { return };
-    let Ok(writer) = stream.try_clone() else { return };
+    let Ok(writer) = stream.try_clone() else {
+        return;
+    };
     let _ = writer.set_write_timeout(Some(Duration::from_secs(5)));
     let conn = Arc::new(Conn::new(
         shared.next_conn_id(),

@@ -68,7 +68,10 @@ mod tests {
     #[test]
     fn picks_like_escargot() {
         let esc: Vec<u32> = (2..=21).collect();
-        assert_eq!(choose_dialect(&esc, &offer("MSNP12 MSNP18 MSNP15 CVR0")), Some(18));
+        assert_eq!(
+            choose_dialect(&esc, &offer("MSNP12 MSNP18 MSNP15 CVR0")),
+            Some(18)
+        );
         assert_eq!(choose_dialect(&esc, &offer("MSNP21 MSNP15")), Some(15));
         assert_eq!(choose_dialect(&esc, &offer("MSNP21 CVR0")), Some(21));
         assert_eq!(choose_dialect(&esc, &offer("msnp12 CVR0")), Some(12));

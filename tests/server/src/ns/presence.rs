@@ -58,7 +58,9 @@ impl Session {
 
     /// `UUX <trid> <len>` + XML -> `UUX <trid> 0`.
     pub(super) fn handle_uux(&mut self, cmd: &Command) -> Flow {
-        let Some(trid) = cmd.trid() else { return Flow::Close };
+        let Some(trid) = cmd.trid() else {
+            return Flow::Close;
+        };
         self.conn.send(&format!("UUX {trid} 0"));
         Flow::Continue
     }
@@ -99,7 +101,9 @@ impl Session {
         };
         let unchanged = {
             let mut dir = self.shared.directory();
-            let Some(user) = dir.user_mut(&email) else { return Flow::Close };
+            let Some(user) = dir.user_mut(&email) else {
+                return Flow::Close;
+            };
             let unchanged = user.blp == mode;
             user.blp = mode.to_owned();
             unchanged

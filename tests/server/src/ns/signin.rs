@@ -11,7 +11,13 @@ use std::time::Instant;
 pub(crate) const TICKET_SUFFIX: &str = include_str!("../templates/ticket_suffix.txt");
 
 /// The `text/x-msmsgsprofile` body of `MSG Hotmail Hotmail` sent after login.
-fn profile(user: &User, token: &str, login_time: u64, client: std::net::SocketAddr, mpop: bool) -> String {
+fn profile(
+    user: &User,
+    token: &str,
+    login_time: u64,
+    client: std::net::SocketAddr,
+    mpop: bool,
+) -> String {
     format!(
         "MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsprofile; charset=UTF-8\r\n\
          LoginTime: {login_time}\r\nEmailEnabled: 0\r\nMemberIdHigh: {}\r\nMemberIdLow: {}\r\n\
@@ -49,6 +55,15 @@ impl Session {
         }
 
         let email = user.email.clone();
+        self.auth = Auth::Done {
+            email: email.clone(),
+        };
+        self.shared.counters.logins.fetch_add(1, Ordering::SeqCst);
+        self.shared.directory().add_session(LiveSession {
+            email: email.clone(),
+            machine_guid: self.machine_guid.clone(),
+            conn: self.conn.clone(),
+        });
         if dialect < 10 {
             self.conn.send(&format!(
                 "USR {trid} OK {email} {} 1 0",
@@ -77,15 +92,6 @@ impl Session {
             _ => {}
         }
 
-        self.auth = Auth::Done {
-            email: email.clone(),
-        };
-        self.shared.counters.logins.fetch_add(1, Ordering::SeqCst);
-        self.shared.directory().add_session(LiveSession {
-            email,
-            machine_guid: self.machine_guid.clone(),
-            conn: self.conn.clone(),
-        });
         if self.shared.config.send_chl {
             self.send_challenge(Instant::now());
         }

@@ -1,0 +1,460 @@
+//! Replays the sign-in part of real Escargot sessions against [`Session`]: server bytes and HTTP
+//! answers go in as recorded, and the client lines the session writes must be the recorded ones
+//! (the VER offer and the SSO blob, which is random by design, are compared by shape).
+
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+
+use super::*;
+use crate::msnp::auth::testlog;
+use crate::msnp::secret::Secret;
+use crate::msnp::wire::transcript;
+
+/// Drives a session with a simulated clock and collects what it asks for.
+struct Harness {
+    session: Session,
+    now: Instant,
+    ns: Option<ConnId>,
+    sent: Vec<u8>,
+    http: Vec<(HttpId, crate::msnp::http::HttpRequest)>,
+    events: Vec<Event>,
+    connects: Vec<(String, u16)>,
+}
+
+impl Harness {
+    fn new(max_version: u32, account: &str, password: &str, guid: &str) -> Harness {
+        let config = Config {
+            account: account.into(),
+            password: Secret::new(password.into()),
+            server: "127.0.0.1".into(),
+            port: 1863,
+            nexus_url: "http://127.0.0.1:8081/rdr/pprdr.asp".into(),
+            sso_url: "https://127.0.0.1:8443/RST.srf".into(),
+            max_version: Some(max_version),
+            machine_guid: guid.into(),
+        };
+        let now = Instant::now();
+        let mut h = Harness {
+            session: Session::new(config, now),
+            now,
+            ns: None,
+            sent: Vec::new(),
+            http: Vec::new(),
+            events: Vec::new(),
+            connects: Vec::new(),
+        };
+        h.drain();
+        h
+    }
+
+    fn drain(&mut self) {
+        while let Some(output) = self.session.poll() {
+            match output {
+                Output::Connect { conn, host, port } => {
+                    self.ns = Some(conn);
+                    self.connects.push((host, port));
+                }
+                Output::Send { bytes, .. } => self.sent.extend_from_slice(&bytes),
+                Output::Close { .. } => self.ns = None,
+                Output::Http { id, request } => self.http.push((id, request)),
+                Output::Event(e) => self.events.push(e),
+            }
+        }
+    }
+
+    fn connected(&mut self) {
+        let conn = self.ns.expect("a connection was asked for");
+        self.session.handle_connected(conn, self.now);
+        self.drain();
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        let conn = self.ns.expect("connected");
+        self.session.handle_bytes(conn, bytes, self.now);
+        self.drain();
+    }
+
+    fn answer_http(&mut self, raw: &[u8]) {
+        let (id, _) = self.http.remove(0);
+        self.session.handle_http_response(id, raw, self.now);
+        self.drain();
+    }
+
+    fn advance(&mut self, by: Duration) {
+        self.now += by;
+        self.session.handle_timeout(self.now);
+        self.drain();
+    }
+
+    fn take_lines(&mut self) -> Vec<String> {
+        let text = String::from_utf8_lossy(&std::mem::take(&mut self.sent)).into_owned();
+        text.split("\r\n")
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn ended(&self) -> Option<&EndReason> {
+        self.events.iter().find_map(|e| match e {
+            Event::Ended(r) => Some(r),
+            _ => None,
+        })
+    }
+
+    fn signed_in(&self) -> bool {
+        self.events
+            .iter()
+            .any(|e| matches!(e, Event::SignedIn { .. }))
+    }
+}
+
+/// The client lines of a recorded NS session up to and including the `USR … S` line.
+fn recorded_login_lines(name: &str) -> Vec<String> {
+    let t = transcript::load(name);
+    let text = String::from_utf8_lossy(&t.client_bytes()).into_owned();
+    let mut lines = Vec::new();
+    for line in text.split("\r\n") {
+        lines.push(line.to_owned());
+        if line.starts_with("USR 4 ") {
+            break;
+        }
+    }
+    lines
+}
+
+/// Replays `name` (an NS `.raw.txt`) up to `USR OK`, answering HTTP from `dir/http.log` in order.
+fn replay_login(
+    name: &str,
+    dir: &str,
+    max_version: u32,
+    account: &str,
+    password: &str,
+    guid: &str,
+) -> Harness {
+    let t = transcript::load(name);
+    let mut exchanges = testlog::load(dir).into_iter();
+    let mut h = Harness::new(max_version, account, password, guid);
+    h.connected();
+    for (from_server, bytes) in &t.chunks {
+        if !*from_server {
+            continue;
+        }
+        h.feed(bytes);
+        while !h.http.is_empty() {
+            let (_, request) = &h.http[0];
+            let exchange = exchanges
+                .by_ref()
+                .find(|x| {
+                    request.url.ends_with(x.url_path())
+                        && x.request_header("Authorization")
+                            .map_or(true, |a| a.contains(&account.replace('@', "%40")))
+                        && (x.label != "SSO RST"
+                            || String::from_utf8_lossy(&x.request_body).contains(account))
+                })
+                .expect("a recorded answer for the request");
+            let raw = exchange.raw_response();
+            h.answer_http(&raw);
+        }
+        if h.signed_in() || h.ended().is_some() {
+            break;
+        }
+    }
+    h
+}
+
+fn assert_same_login_lines(ours: &[String], recorded: &[String], max_version: u32) {
+    assert_eq!(
+        ours.len(),
+        recorded.len(),
+        "ours: {ours:#?}\nrecorded: {recorded:#?}"
+    );
+    for (o, r) in ours.iter().zip(recorded) {
+        if r.starts_with("VER ") {
+            assert!(o.starts_with(&format!("VER 1 MSNP{max_version} ")), "{o}");
+            assert!(o.ends_with(" CVR0"), "{o}");
+        } else if r.starts_with("USR 4 SSO S ") {
+            let (o_parts, r_parts): (Vec<_>, Vec<_>) =
+                (o.split(' ').collect(), r.split(' ').collect());
+            assert_eq!(o_parts.len(), r_parts.len(), "{o} vs {r}");
+            assert_eq!(o_parts[..5], r_parts[..5], "ticket differs");
+            let blob = base64::engine::general_purpose::STANDARD
+                .decode(o_parts[5])
+                .expect("base64 blob");
+            assert_eq!(blob.len(), 128);
+            assert_eq!(&blob[..4], &28u32.to_le_bytes());
+            assert_eq!(o_parts.get(6), r_parts.get(6), "machine GUID");
+        } else {
+            assert_eq!(o, r);
+        }
+    }
+}
+
+#[test]
+fn msnp12_passport_login_matches_the_recording() {
+    let mut h = replay_login(
+        "msnp12/alice-ns.raw.txt",
+        "msnp12",
+        12,
+        "alice@example.com",
+        "alicepass",
+        "{00000000-0000-0000-0000-000000000000}",
+    );
+    assert!(h.signed_in(), "events: {:?}", h.events);
+    let lines = h.take_lines();
+    let recorded = recorded_login_lines("msnp12/alice-ns.raw.txt");
+    let login = lines
+        .iter()
+        .position(|l| l.starts_with("USR 4 "))
+        .expect("USR S sent")
+        + 1;
+    assert_same_login_lines(&lines[..login], &recorded, 12);
+    assert_eq!(lines[login..], ["SYN 5 0 0", "CHG 6 NLN 1342177312 0"]);
+}
+
+#[test]
+fn msnp8_passport_login_matches_the_recording() {
+    let mut h = replay_login(
+        "msnp8/alice-ns.raw.txt",
+        "msnp8",
+        8,
+        "alice@example.com",
+        "alicepass",
+        "{00000000-0000-0000-0000-000000000000}",
+    );
+    assert!(h.signed_in(), "events: {:?}", h.events);
+    let lines = h.take_lines();
+    let recorded = recorded_login_lines("msnp8/alice-ns.raw.txt");
+    let login = lines
+        .iter()
+        .position(|l| l.starts_with("USR 4 "))
+        .expect("USR S sent")
+        + 1;
+    assert_same_login_lines(&lines[..login], &recorded, 8);
+    assert_eq!(lines[login..], ["SYN 5 0", "CHG 6 NLN 268435488"]);
+}
+
+#[test]
+fn msnp15_sso_login_matches_the_recording() {
+    let mut h = replay_login(
+        "msnp15/alice-ns.raw.txt",
+        "msnp15",
+        15,
+        "alice@example.com",
+        "alicepass",
+        "{00000000-0000-0000-0000-000000000000}",
+    );
+    assert!(h.signed_in(), "events: {:?}", h.events);
+    let lines = h.take_lines();
+    let login = lines
+        .iter()
+        .position(|l| l.starts_with("USR 4 "))
+        .expect("USR S sent")
+        + 1;
+    assert_same_login_lines(
+        &lines[..login],
+        &recorded_login_lines("msnp15/alice-ns.raw.txt"),
+        15,
+    );
+    assert_eq!(lines[login..], ["CHG 5 NLN 2147483680 0"]);
+}
+
+#[test]
+fn msnp18_sso_login_sends_the_machine_guid() {
+    let guid = "{0961ffc4-f6e6-41a0-9845-2214a26f069d}";
+    let mut h = replay_login(
+        "msnp18/alice-ns.raw.txt",
+        "msnp18",
+        18,
+        "alice@example.com",
+        "alicepass",
+        guid,
+    );
+    assert!(h.signed_in(), "events: {:?}", h.events);
+    let lines = h.take_lines();
+    let login = lines
+        .iter()
+        .position(|l| l.starts_with("USR 4 "))
+        .expect("USR S sent")
+        + 1;
+    assert_same_login_lines(
+        &lines[..login],
+        &recorded_login_lines("msnp18/alice-ns.raw.txt"),
+        18,
+    );
+    assert_eq!(lines[login..], ["CHG 5 NLN 2415919136:0 0"]);
+}
+
+#[test]
+fn version_zero_is_unsupported() {
+    let mut h = Harness::new(
+        18,
+        "alice@example.com",
+        "x",
+        "{00000000-0000-0000-0000-000000000000}",
+    );
+    h.connected();
+    h.feed(b"VER 1 0\r\n");
+    assert!(
+        matches!(h.ended(), Some(EndReason::UnsupportedVersion { .. })),
+        "{:?}",
+        h.events
+    );
+}
+
+#[test]
+fn a_version_not_offered_is_unsupported() {
+    let mut h = Harness::new(
+        12,
+        "alice@example.com",
+        "x",
+        "{00000000-0000-0000-0000-000000000000}",
+    );
+    h.connected();
+    h.feed(b"VER 1 MSNP18\r\n");
+    assert!(matches!(
+        h.ended(),
+        Some(EndReason::UnsupportedVersion { .. })
+    ));
+}
+
+#[test]
+fn xfr_ns_redirect_reconnects_and_restarts_at_ver() {
+    let mut h = Harness::new(
+        12,
+        "alice@example.com",
+        "x",
+        "{00000000-0000-0000-0000-000000000000}",
+    );
+    h.connected();
+    h.feed(b"VER 1 MSNP12\r\nCVR 2 7.5.0324 7.5.0324 7.5.0324 https://a https://b\r\n");
+    h.take_lines();
+    h.feed(b"XFR 3 NS 127.0.0.2:1999 0 127.0.0.1:1863\r\n");
+    assert_eq!(h.connects.last(), Some(&("127.0.0.2".to_owned(), 1999)));
+    h.connected();
+    assert!(
+        h.take_lines()[0].starts_with("VER 1 MSNP12"),
+        "TrIDs restart at 1"
+    );
+}
+
+#[test]
+fn out_reasons_end_the_session_distinctly() {
+    for (line, reason) in [
+        (&b"OUT OTH\r\n"[..], EndReason::SignedInElsewhere),
+        (b"OUT SSD\r\n", EndReason::ServerShutdown),
+        (b"OUT\r\n", EndReason::ServerClosed),
+    ] {
+        let mut h = Harness::new(
+            12,
+            "alice@example.com",
+            "x",
+            "{00000000-0000-0000-0000-000000000000}",
+        );
+        h.connected();
+        h.feed(line);
+        assert_eq!(h.ended(), Some(&reason));
+    }
+}
+
+#[test]
+fn numeric_auth_error_is_bad_credentials() {
+    let mut h = Harness::new(
+        15,
+        "alice@example.com",
+        "x",
+        "{00000000-0000-0000-0000-000000000000}",
+    );
+    h.connected();
+    h.feed(b"VER 1 MSNP15\r\nCVR 2 8.5.1302 8.5.1302 8.5.1302 https://a https://b\r\n911 3\r\n");
+    assert_eq!(h.ended(), Some(&EndReason::BadCredentials));
+}
+
+#[test]
+fn challenge_is_answered_with_the_versions_product() {
+    let mut h = Harness::new(
+        12,
+        "alice@example.com",
+        "x",
+        "{00000000-0000-0000-0000-000000000000}",
+    );
+    h.connected();
+    h.feed(b"VER 1 MSNP12\r\n");
+    h.take_lines();
+    h.feed(b"CHL 0 22210219642164014968\r\n");
+    let sent = String::from_utf8(std::mem::take(&mut h.sent)).unwrap();
+    assert_eq!(
+        sent,
+        "QRY 3 PROD0090YUAUV{2B 32\r\n85ecb0db8f32113df79ce0892b9a102c"
+    );
+}
+
+#[test]
+fn login_that_never_finishes_times_out() {
+    let mut h = Harness::new(
+        12,
+        "alice@example.com",
+        "x",
+        "{00000000-0000-0000-0000-000000000000}",
+    );
+    h.connected();
+    h.advance(Duration::from_secs(59));
+    assert_eq!(h.ended(), None);
+    h.advance(Duration::from_secs(2));
+    assert_eq!(h.ended(), Some(&EndReason::Timeout));
+}
+
+#[test]
+fn keepalive_pings_and_a_missed_pong_ends_the_session() {
+    let mut h = replay_login(
+        "msnp12/alice-ns.raw.txt",
+        "msnp12",
+        12,
+        "alice@example.com",
+        "alicepass",
+        "{00000000-0000-0000-0000-000000000000}",
+    );
+    assert!(h.signed_in());
+    h.take_lines();
+    h.advance(Duration::from_secs(50));
+    assert_eq!(h.take_lines(), ["PNG"]);
+    h.feed(b"QNG 20\r\n");
+    h.advance(Duration::from_secs(19));
+    assert!(h.take_lines().is_empty());
+    h.advance(Duration::from_secs(1));
+    assert_eq!(h.take_lines(), ["PNG"]);
+    h.advance(Duration::from_secs(31));
+    assert_eq!(h.ended(), Some(&EndReason::Timeout));
+}
+
+#[test]
+fn wrong_password_from_passport_is_bad_credentials() {
+    let mut h = Harness::new(
+        12,
+        "alice@example.com",
+        "wrong",
+        "{00000000-0000-0000-0000-000000000000}",
+    );
+    h.connected();
+    h.feed(b"VER 1 MSNP12\r\nCVR 2 7.5.0324 7.5.0324 7.5.0324 https://a https://b\r\nUSR 3 TWN S ct=1,rver=1,wp=FS_40SEC_0_COMPACT,lc=1,id=1\r\n");
+    h.answer_http(b"HTTP/1.1 200 OK\r\nPassporturls: DALogin=https://127.0.0.1:8443/login\r\n\r\n");
+    h.answer_http(
+        b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Passport1.4 da-status=failed\r\n\r\n",
+    );
+    assert_eq!(h.ended(), Some(&EndReason::BadCredentials));
+}
+
+#[test]
+fn garbage_and_unknown_commands_are_ignored_while_signing_in() {
+    let mut h = Harness::new(
+        12,
+        "alice@example.com",
+        "x",
+        "{00000000-0000-0000-0000-000000000000}",
+    );
+    h.connected();
+    h.feed(b"MSG Hotmail Hotmail\r\nZZZ 1 2 3\r\nVER x\r\n\x00\x01\r\n");
+    assert_eq!(h.ended(), None, "{:?}", h.events);
+    h.feed(b"VER 1 MSNP12\r\n");
+    assert!(h.take_lines().iter().any(|l| l.starts_with("CVR 2 ")));
+}
