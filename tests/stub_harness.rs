@@ -140,14 +140,20 @@ fn irc_to_closed_port_gives_network_error_without_leaking_the_password() {
     assert!(stub.quit().success());
 }
 
-/// Accepts one connection on `listener` and returns the first bytes the peer sends.
-fn first_bytes(listener: TcpListener) -> std::thread::JoinHandle<String> {
+/// Accepts one connection on `listener` and returns what the peer sends up to its NICK line.
+fn irc_greeting(listener: TcpListener) -> std::thread::JoinHandle<String> {
     std::thread::spawn(move || {
         let (mut conn, _) = listener.accept().expect("accepting the stub");
         conn.set_read_timeout(Some(T)).expect("read timeout");
+        let mut seen = String::new();
         let mut buf = [0u8; 512];
-        let n = conn.read(&mut buf).unwrap_or(0);
-        String::from_utf8_lossy(&buf[..n]).into_owned()
+        while !seen.contains("NICK ") {
+            match conn.read(&mut buf) {
+                Ok(n) if n > 0 => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+                _ => break,
+            }
+        }
+        seen
     })
 }
 
@@ -155,7 +161,7 @@ fn first_bytes(listener: TcpListener) -> std::thread::JoinHandle<String> {
 fn typed_account_settings_reach_the_protocol() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("binding a port");
     let port = listener.local_addr().expect("local addr").port();
-    let server = first_bytes(listener);
+    let server = irc_greeting(listener);
     let mut stub = start();
     stub.send(&format!(
         "add-account prpl-irc {IRC_USER} port={port} realname={} ssl=false",

@@ -1,3 +1,7 @@
 //! Helpers shared by the integration tests.
 
+// Every test binary compiles all helpers but uses only some of them.
+#![allow(dead_code)]
+
+pub mod plugin;
 pub mod stub;

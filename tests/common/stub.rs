@@ -6,9 +6,6 @@
 //! example `valgrind --leak-check=full --error-exitcode=99`) to run the stub
 //! under a wrapper; timeouts are then stretched by [`WRAPPER_TIME_FACTOR`].
 
-// Each integration test binary uses a different subset of the harness.
-#![allow(dead_code)]
-
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};

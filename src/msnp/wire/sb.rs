@@ -515,3 +515,325 @@ fn finish(out: &mut Vec<u8>, payload: Option<&[u8]>) {
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::msnp::wire::framer::{Direction, Framer, Limits};
+    use crate::msnp::wire::transcript::load;
+
+    fn frame(bytes: &[u8], direction: Direction) -> Frame {
+        let mut framer = Framer::new(direction, Limits::default());
+        framer.push(bytes);
+        let frame = framer.next_frame().expect("frames").expect("one frame");
+        assert_eq!(framer.buffered(), 0, "one frame exactly");
+        frame
+    }
+
+    fn server(line: &str, version: u32) -> Result<SbCommand, ParseError> {
+        parse(frame(line.as_bytes(), Direction::FromServer), version)
+    }
+
+    fn encoded(command: &SbCommand) -> Vec<u8> {
+        let mut out = Vec::new();
+        command.encode(&mut out);
+        out
+    }
+
+    fn bob_endpoint() -> Participant {
+        Participant { email: "bob@example.com".into(), endpoint: Some("67276431-56b0-47ec-92cd-61d5bfc49e43".into()) }
+    }
+
+    /// Every SB session recorded from Escargot, with the protocol version it spoke.
+    const SESSIONS: [(&str, u32); 10] = [
+        ("msnp8/alice-sb.raw.txt", 8),
+        ("msnp8/bob-sb.raw.txt", 8),
+        ("msnp12/alice-sb.raw.txt", 12),
+        ("msnp12/bob-sb.raw.txt", 12),
+        ("msnp15/alice-sb.raw.txt", 15),
+        ("msnp15/bob-sb.raw.txt", 15),
+        ("msnp18/alice-sb.raw.txt", 18),
+        ("msnp18/bob-sb.raw.txt", 18),
+        ("extra-multiparty/alice-sb.raw.txt", 12),
+        ("extra-multiparty/carol-sb.raw.txt", 12),
+    ];
+
+    fn frames(bytes: &[u8], direction: Direction) -> Vec<Frame> {
+        let mut framer = Framer::new(direction, Limits::default());
+        framer.push(bytes);
+        let mut out = Vec::new();
+        while let Some(frame) = framer.next_frame().expect("recorded stream frames") {
+            out.push(frame);
+        }
+        assert_eq!(framer.buffered(), 0);
+        out
+    }
+
+    #[test]
+    fn every_recorded_server_command_parses_and_re_encodes_byte_for_byte() {
+        for (name, version) in SESSIONS {
+            let bytes = load(name).server_bytes();
+            let mut again = Vec::new();
+            for frame in frames(&bytes, Direction::FromServer) {
+                let line = String::from_utf8_lossy(&frame.line).into_owned();
+                let command = parse(frame, version).unwrap_or_else(|e| panic!("{name}: {line}: {e}"));
+                assert!(!matches!(command, SbCommand::Raw(_)), "{name}: {line} not recognised");
+                command.encode(&mut again);
+            }
+            assert_eq!(String::from_utf8_lossy(&again), String::from_utf8_lossy(&bytes), "{name}");
+        }
+    }
+
+    #[test]
+    fn every_recorded_client_command_decodes_and_re_encodes_byte_for_byte() {
+        for (name, version) in SESSIONS {
+            let bytes = load(name).client_bytes();
+            let mut again = Vec::new();
+            for frame in frames(&bytes, Direction::FromClient) {
+                let line = String::from_utf8_lossy(&frame.line).into_owned();
+                let (trid, command) =
+                    SbClientCommand::decode(frame, version).unwrap_or_else(|e| panic!("{name}: {line}: {e}"));
+                assert_eq!(trid.is_some(), command.takes_trid());
+                command.encode(trid.unwrap_or(0), &mut again);
+            }
+            assert_eq!(again, bytes, "{name}");
+        }
+    }
+
+    #[test]
+    fn msnp18_roster_lists_endpoints_with_extended_capabilities() {
+        let bytes = load("msnp18/bob-sb.raw.txt").server_bytes();
+        let commands: Vec<SbCommand> =
+            frames(&bytes, Direction::FromServer).into_iter().map(|f| parse(f, 18).expect("parses")).collect();
+        let caps = Some(Capabilities { client: 2_788_999_228, extended: Some(48) });
+        let alice = Participant::new("alice@example.com");
+        let alice_ep =
+            Participant { endpoint: Some("0961ffc4-f6e6-41a0-9845-2214a26f069d".into()), ..alice.clone() };
+        assert_eq!(
+            commands[..4],
+            [
+                SbCommand::Iro(Iro {
+                    trid: 1,
+                    index: 1,
+                    total: 2,
+                    participant: alice_ep,
+                    friendly: "Alice (probe)".into(),
+                    capabilities: caps
+                }),
+                SbCommand::Iro(Iro {
+                    trid: 1,
+                    index: 2,
+                    total: 2,
+                    participant: alice.clone(),
+                    friendly: "Alice (probe)".into(),
+                    capabilities: caps
+                }),
+                SbCommand::Ans(Ack { trid: 1 }),
+                SbCommand::Joi(Joi {
+                    participant: Participant::new("bob@example.com"),
+                    friendly: "Bob".into(),
+                    capabilities: caps
+                }),
+            ]
+        );
+        let SbCommand::Msg(msg) = &commands[4] else { panic!("expected MSG, got {:?}", commands[4]) };
+        assert_eq!((&msg.sender, msg.friendly.as_str(), msg.payload.len()), (&alice, "Alice (probe)", 90));
+    }
+
+    #[test]
+    fn multiparty_errors_and_bye_from_escargot() {
+        let bytes = load("extra-multiparty/alice-sb.raw.txt").server_bytes();
+        let commands: Vec<SbCommand> =
+            frames(&bytes, Direction::FromServer).into_iter().map(|f| parse(f, 12).expect("parses")).collect();
+        assert!(commands.contains(&SbCommand::Error(ServerError { code: 215, trid: Some(4) })));
+        assert!(commands.contains(&SbCommand::Error(ServerError { code: 217, trid: Some(5) })));
+        assert!(commands.contains(&SbCommand::Cal(Cal {
+            trid: 3,
+            session_id: "cb61cf9be4457903fa1e0cc53217388".into()
+        })));
+        let bytes = load("extra-multiparty/carol-sb.raw.txt").server_bytes();
+        let byes: Vec<SbCommand> = frames(&bytes, Direction::FromServer)
+            .into_iter()
+            .map(|f| parse(f, 12).expect("parses"))
+            .filter(|c| matches!(c, SbCommand::Bye(_)))
+            .collect();
+        assert_eq!(
+            byes,
+            [
+                SbCommand::Bye(Bye { participant: Participant::new("alice@example.com"), idle: false }),
+                SbCommand::Bye(Bye { participant: Participant::new("bob@example.com"), idle: false }),
+            ]
+        );
+    }
+
+    #[test]
+    fn shapes_follow_the_protocol_version() {
+        // Before MSNP12 a trailing token on JOI is not capabilities; before MSNP16 `;` is part of the address.
+        let joi = server("JOI bob@example.com Bob 1342177280", 8).unwrap();
+        assert_eq!(
+            joi,
+            SbCommand::Joi(Joi { participant: Participant::new("bob@example.com"), friendly: "Bob".into(), capabilities: None })
+        );
+        let guid = "bob@example.com;{67276431-56b0-47ec-92cd-61d5bfc49e43}";
+        let SbCommand::Bye(bye) = server(&format!("BYE {guid}"), 15).unwrap() else { panic!() };
+        assert_eq!(bye.participant, Participant::new(guid));
+        let SbCommand::Bye(bye) = server(&format!("BYE {guid} 1"), 16).unwrap() else { panic!() };
+        assert_eq!(bye, Bye { participant: bob_endpoint(), idle: true });
+        assert_eq!(bye.participant.to_string(), guid);
+        assert_eq!(
+            server("USR 1 OK bob@example.com;{67276431-56b0-47ec-92cd-61d5bfc49e43} Bob%20B", 18).unwrap(),
+            SbCommand::Usr(SbUsr { trid: 1, user: bob_endpoint(), friendly: "Bob B".into() })
+        );
+        // MSNP12+ capabilities are optional but must be well formed when present.
+        assert!(matches!(server("JOI bob@example.com Bob", 15).unwrap(), SbCommand::Joi(Joi { capabilities: None, .. })));
+        assert_eq!(server("JOI bob@example.com Bob x1", 15), Err(ParseError::InvalidCapabilities));
+    }
+
+    #[test]
+    fn malformed_server_commands_are_errors_not_panics() {
+        let cases: &[(&str, ParseError)] = &[
+            ("USR 1 bob@example.com Bob", ParseError::InvalidArgument),
+            ("USR x OK bob@example.com Bob", ParseError::InvalidNumber),
+            ("USR 1 OK bob@example.com", ParseError::MissingArgument),
+            ("IRO 1 0 1 a@b A", ParseError::InvalidArgument),
+            ("IRO 1 3 2 a@b A", ParseError::InvalidArgument),
+            ("IRO 1 1", ParseError::MissingArgument),
+            ("ANS 1", ParseError::InvalidArgument),
+            ("CAL 2 BUSY 123", ParseError::InvalidArgument),
+            ("CAL 2 RINGING", ParseError::MissingArgument),
+            ("JOI", ParseError::MissingArgument),
+            ("JOI %20 x", ParseError::InvalidArgument),
+            ("JOI ;{67276431-56b0-47ec-92cd-61d5bfc49e43} x", ParseError::InvalidArgument),
+            ("BYE a@b;{nope}", ParseError::InvalidArgument),
+            ("BYE a@b;67276431-56b0-47ec-92cd-61d5bfc49e43", ParseError::InvalidArgument),
+            ("MSG a@b A", ParseError::MissingArgument),
+            ("ACK", ParseError::MissingArgument),
+            ("NAK -1", ParseError::InvalidNumber),
+            ("ack 1", ParseError::InvalidVerb),
+        ];
+        for (line, err) in cases {
+            assert_eq!(server(line, 18).as_ref().err(), Some(err), "{line}");
+        }
+        // `MSG a b` without a numeric last token is framed as a plain line: no payload.
+        assert_eq!(parse(Frame { line: b"MSG a@b A 3".to_vec(), payload: None }, 18), Err(ParseError::MissingPayload));
+        assert_eq!(
+            parse(Frame { line: b"MSG a@b A 3".to_vec(), payload: Some(b"ab".to_vec()) }, 18),
+            Err(ParseError::PayloadLengthMismatch)
+        );
+        assert_eq!(
+            parse(Frame { line: b"ACK 3".to_vec(), payload: Some(Vec::new()) }, 18),
+            Err(ParseError::UnexpectedPayload)
+        );
+    }
+
+    #[test]
+    fn unknown_verbs_and_numeric_errors() {
+        assert_eq!(
+            server("XYZ 1 a%20b", 15).unwrap(),
+            SbCommand::Raw(RawCommand { verb: "XYZ".into(), args: vec!["1".into(), "a b".into()], payload: None })
+        );
+        assert_eq!(server("282", 15).unwrap(), SbCommand::Error(ServerError { code: 282, trid: None }));
+        assert_eq!(server("OUT", 15).unwrap(), SbCommand::Out);
+        assert_eq!(server("NAK 9", 15).unwrap(), SbCommand::Nak(Ack { trid: 9 }));
+    }
+
+    #[test]
+    fn server_commands_round_trip_through_encode() {
+        let caps = Some(Capabilities { client: 1, extended: Some(2) });
+        let commands = [
+            SbCommand::Usr(SbUsr { trid: 7, user: bob_endpoint(), friendly: "Bob 100% ☃".into() }),
+            SbCommand::Iro(Iro {
+                trid: 2,
+                index: 1,
+                total: 1,
+                participant: Participant::new("a@b"),
+                friendly: "A".into(),
+                capabilities: caps,
+            }),
+            SbCommand::Joi(Joi { participant: bob_endpoint(), friendly: "B".into(), capabilities: None }),
+            SbCommand::Bye(Bye { participant: bob_endpoint(), idle: true }),
+            SbCommand::Msg(SbMsg { sender: bob_endpoint(), friendly: "B".into(), payload: b"x\r\n\r\ny".to_vec() }),
+            SbCommand::Msg(SbMsg { sender: Participant::new("a@b"), friendly: "A".into(), payload: Vec::new() }),
+            SbCommand::Error(ServerError { code: 217, trid: Some(5) }),
+            SbCommand::Ack(Ack { trid: 4 }),
+            SbCommand::Out,
+        ];
+        for command in commands {
+            let bytes = encoded(&command);
+            assert_eq!(parse(frame(&bytes, Direction::FromServer), 18).as_ref(), Ok(&command), "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn client_commands_known_answers_and_round_trips() {
+        let usr = SbClientCommand::Usr {
+            user: Participant {
+                email: "alice@example.com".into(),
+                endpoint: Some("0961ffc4-f6e6-41a0-9845-2214a26f069d".into()),
+            },
+            cookie: Secret::new("9564d3e6575bebc47876".into()),
+        };
+        let ans = SbClientCommand::Ans {
+            user: Participant::new("bob@example.com"),
+            cookie: Secret::new("8a87d08d161de687ce85".into()),
+            session_id: "9a999bb14fd92b41c8623b8e140ce44".into(),
+        };
+        let known: [(&SbClientCommand, u32, &[u8]); 4] = [
+            (&usr, 1, b"USR 1 alice@example.com;{0961ffc4-f6e6-41a0-9845-2214a26f069d} 9564d3e6575bebc47876\r\n"),
+            (&ans, 1, b"ANS 1 bob@example.com 8a87d08d161de687ce85 9a999bb14fd92b41c8623b8e140ce44\r\n"),
+            (&SbClientCommand::Cal { email: "bob@example.com".into() }, 2, b"CAL 2 bob@example.com\r\n"),
+            (&SbClientCommand::Out, 9, b"OUT\r\n"),
+        ];
+        for (command, trid, wire) in known {
+            let mut out = Vec::new();
+            command.encode(trid, &mut out);
+            assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(wire));
+            let decoded = SbClientCommand::decode(frame(wire, Direction::FromClient), 18).unwrap();
+            assert_eq!(decoded, (command.takes_trid().then_some(trid), command.clone()));
+        }
+        assert!(!format!("{usr:?}").contains("9564d3e6575bebc47876"), "cookies never reach a log");
+        for ack in [AckMode::Unacknowledged, AckMode::NakOnly, AckMode::Always, AckMode::Data] {
+            assert_eq!(AckMode::from_code(ack.code().as_bytes()), Ok(ack));
+        }
+        assert_eq!(AckMode::from_code(b"X"), Err(ParseError::InvalidArgument));
+    }
+
+    #[test]
+    fn client_msg_vectors_decode_and_re_encode() {
+        use base64::Engine as _;
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/msg_payloads.json");
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("vector file")).expect("json");
+        let mut seen = 0;
+        for v in json["vectors"].as_array().expect("vectors") {
+            if v["direction"] != "SB client->server" {
+                continue;
+            }
+            let wire = base64::engine::general_purpose::STANDARD
+                .decode(v["wire_b64"].as_str().expect("wire_b64"))
+                .expect("base64");
+            let (trid, command) = SbClientCommand::decode(frame(&wire, Direction::FromClient), 15).expect("decodes");
+            let SbClientCommand::Msg { payload, .. } = &command else { panic!("not MSG: {command:?}") };
+            assert_eq!(payload.len() as u64, v["payload_byte_length"].as_u64().expect("length"));
+            let mut out = Vec::new();
+            command.encode(trid.expect("MSG has a TrID"), &mut out);
+            assert_eq!(out, wire);
+            seen += 1;
+        }
+        assert_eq!(seen, 4);
+    }
+
+    #[test]
+    fn malformed_client_commands_are_errors() {
+        let cases: &[(&[u8], ParseError)] = &[
+            (b"MSG 1 X 0\r\n", ParseError::InvalidArgument),
+            (b"MSG x A 0\r\n", ParseError::InvalidNumber),
+            (b"CAL 1\r\n", ParseError::MissingArgument),
+            (b"XFR 1 SB\r\n", ParseError::UnknownCommand),
+            (b"USR 1 a@b;{x} c\r\n", ParseError::InvalidArgument),
+        ];
+        for (wire, err) in cases {
+            assert_eq!(SbClientCommand::decode(frame(wire, Direction::FromClient), 18).err(), Some(*err), "{wire:?}");
+        }
+    }
+}

@@ -62,14 +62,20 @@ impl Conn {
         }
     }
 
-    /// Sends `line\r\n`.
+    /// Sends `line\r\n` (nothing once closed).
     pub fn send(&self, line: &str) {
+        if self.is_closed() {
+            return;
+        }
         self.log(Event::Sent, line, None);
         self.write(format!("{line}\r\n").as_bytes());
     }
 
     /// Sends `line\r\n` followed by `payload` in one write.
     pub fn send_with_payload(&self, line: &str, payload: &[u8]) {
+        if self.is_closed() {
+            return;
+        }
         self.log(Event::Sent, line, Some(payload));
         let mut bytes = format!("{line}\r\n").into_bytes();
         bytes.extend_from_slice(payload);
@@ -78,6 +84,9 @@ impl Conn {
 
     /// Sends bytes as they are (fault injection).
     pub fn send_raw(&self, bytes: &[u8]) {
+        if self.is_closed() {
+            return;
+        }
         self.log(Event::Sent, &String::from_utf8_lossy(bytes), None);
         self.write(bytes);
     }

@@ -40,7 +40,8 @@ pub struct Entry {
     pub event: Event,
     /// The command line without `\r\n` (for HTTP: the request line or status line).
     pub line: String,
-    /// The payload after the line, if any.
+    /// The payload after the line, if any (for a received HTTP request: the headers, the blank
+    /// line and the body; for an HTTP response: the body).
     pub payload: Option<Vec<u8>>,
 }
 

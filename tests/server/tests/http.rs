@@ -5,7 +5,7 @@
 mod common;
 
 use common::{http_get, http_post, http_raw, rst_body, Client};
-use msnp_testserver::{ServerConfig, TestServer};
+use msnp_testserver::{Entry, Event, ServerConfig, Service, TestServer};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
@@ -91,6 +91,19 @@ fn passport_login_success_and_failure() {
     assert_eq!(bad.text(), "401: Unauthorized");
     let none = http_get(s.http_port, None, "/login", &[]);
     assert_eq!(none.status, 401);
+
+    let requests: Vec<Entry> = s
+        .transcript()
+        .into_iter()
+        .filter(|e| e.service == Service::Http && e.event == Event::Received)
+        .collect();
+    assert_eq!(requests.len(), 3);
+    assert_eq!(requests[0].line, "GET /login HTTP/1.1");
+    let head = String::from_utf8(requests[0].payload.clone().unwrap()).unwrap();
+    assert!(
+        head.contains("sign-in=alice%40example.com,pwd=alicepass"),
+        "{head}"
+    );
 }
 
 #[test]

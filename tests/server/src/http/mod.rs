@@ -54,7 +54,14 @@ fn exchange<S: Read + Write>(shared: &Shared, stream: &mut S, client_ip: &str) {
     let deadline = Instant::now() + REQUEST_DEADLINE;
     let response = match message::read_request(stream, deadline, &|| shared.stopping()) {
         Ok(req) => {
-            log(shared, conn, Event::Received, &req.line, &req.body);
+            let mut rest: Vec<u8> = req
+                .headers
+                .iter()
+                .flat_map(|(k, v)| format!("{k}: {v}\r\n").into_bytes())
+                .collect();
+            rest.extend_from_slice(b"\r\n");
+            rest.extend_from_slice(&req.body);
+            log(shared, conn, Event::Received, &req.line, &rest);
             route(shared, &req, client_ip)
         }
         Err(ReadError::Bad(status)) => Response::plain(status, Vec::new()),

@@ -77,7 +77,7 @@ impl Session {
                 let guid = user.as_ref().map_or("", |u| u.uuid.as_str());
                 let extra = if dialect >= 12 { " 1" } else { "" };
                 out.push(format!(
-                    "LST N={} F={} C={guid} {}{extra}",
+                    "LST N={} F={} C={guid} {}{extra} ",
                     c.email,
                     percent_encode(name),
                     c.lists

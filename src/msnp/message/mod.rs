@@ -1,0 +1,2 @@
+//! placeholder
+pub const MAX_PAYLOAD: usize = 1664;
