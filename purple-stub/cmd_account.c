@@ -241,7 +241,8 @@ cmd_idle(const StubCmd *cmd)
 	PurpleAccount *account = stub_account(cmd, cmd_arg(cmd, 0));
 	int seconds;
 
-	if (account == NULL)
+	/* Offline, libpurple would hit a NULL connection: idle is for signed-on accounts. */
+	if (account == NULL || stub_connection(cmd, account) == NULL)
 		return;
 	if (!parse_int(cmd_arg(cmd, 1), &seconds) || seconds < 0) {
 		stub_error(cmd->name, "idle seconds must be a non-negative integer");

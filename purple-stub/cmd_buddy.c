@@ -177,6 +177,7 @@ cmd_privacy(const StubCmd *cmd)
 	PurpleAccount *account = stub_account(cmd, cmd_arg(cmd, 0));
 	const char *mode = cmd_arg(cmd, 1);
 	PurpleConnection *gc;
+	StubEvent *ev;
 	gsize i;
 
 	if (account == NULL)
@@ -192,9 +193,7 @@ cmd_privacy(const StubCmd *cmd)
 	gc = purple_account_get_connection(account);
 	if (gc != NULL && purple_connection_get_state(gc) == PURPLE_CONNECTED)
 		serv_set_permit_deny(gc);
-	{
-		StubEvent *ev = ev_new_account("privacy", account);
-		ev_str(ev, "mode", privacy_modes[i].name);
-		ev_emit(ev);
-	}
+	ev = ev_new_account("privacy", account);
+	ev_str(ev, "mode", privacy_modes[i].name);
+	ev_emit(ev);
 }

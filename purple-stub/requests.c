@@ -387,8 +387,12 @@ request_add(PurpleAccount *account, const char *remote_user, const char *id, con
 static void
 status_changed(PurpleAccount *account, PurpleStatus *status)
 {
-	StubEvent *ev = ev_new_account("account-status", account);
+	StubEvent *ev;
 
+	/* Not for accounts being built (add-account) or probed (protocol-info). */
+	if (g_list_find(purple_accounts_get_all(), account) == NULL)
+		return;
+	ev = ev_new_account("account-status", account);
 	ev_str(ev, "status", purple_status_get_id(status));
 	ev_str(ev, "message", purple_status_get_attr_string(status, "message"));
 	ev_emit(ev);

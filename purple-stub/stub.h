@@ -124,7 +124,7 @@ void cmd_chat_invite(const StubCmd *cmd);
 /** chat-leave command. */
 void cmd_chat_leave(const StubCmd *cmd);
 
-/* ---- requests.c: request/authorization UI ops, certificates ------------ */
+/* ---- requests.c: request and account UI ops, certificates ------------- */
 
 /** The request UI ops (auto-answer, certificate policy). */
 PurpleRequestUiOps *requests_ui_ops(void);

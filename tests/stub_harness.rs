@@ -41,6 +41,15 @@ fn is(event: &Value, name: &str) -> bool {
     event["event"] == name
 }
 
+/// No GLib criticals or warnings: libpurple was driven as its API expects.
+fn assert_no_glib_complaints(stub: &Stub) {
+    let log = stub.debug_log();
+    assert!(
+        !log.contains("CRITICAL **") && !log.contains("WARNING **"),
+        "GLib complained:\n{log}"
+    );
+}
+
 fn find<'a>(list: &'a Value, key: &str, id: &str) -> &'a Value {
     list.as_array()
         .and_then(|a| a.iter().find(|v| v[key] == id))
@@ -314,6 +323,7 @@ fn bad_commands_give_error_events_and_the_stub_survives() {
     stub.send("protocol-info prpl-irc");
     stub.wait_event(T, "protocol-info");
     assert!(stub.is_running());
+    assert_no_glib_complaints(&stub);
     assert!(stub.quit().success());
 }
 
@@ -338,6 +348,7 @@ fn account_settings_are_typed_and_status_takes_a_message() {
     assert_eq!(stub.wait_event(T, "error")["command"], "status");
     stub.send(&format!("idle {IRC_USER} -5"));
     assert_eq!(stub.wait_event(T, "error")["command"], "idle");
+    assert_no_glib_complaints(&stub);
     assert!(stub.quit().success());
 }
 
@@ -398,6 +409,7 @@ fn buddy_list_commands_report_blist_events() {
     assert_eq!(stub.wait_event(T, "privacy")["mode"], "deny-users");
     stub.send(&format!("privacy {IRC_USER} sometimes"));
     assert_eq!(stub.wait_event(T, "error")["command"], "privacy");
+    assert_no_glib_complaints(&stub);
     assert!(stub.quit().success());
 }
 

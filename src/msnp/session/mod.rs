@@ -39,6 +39,8 @@ pub struct Session {
     timers: TimerTable,
     ns: Option<NsLink>,
     login: Login,
+    /// Keepalive interval (the server's last `QNG <seconds>`).
+    ping_interval: std::time::Duration,
     /// Negotiated protocol version (0 until `VER` is answered).
     version: u32,
     next_conn: u32,
@@ -55,6 +57,7 @@ impl Session {
             timers: TimerTable::default(),
             ns: None,
             login: Login::default(),
+            ping_interval: timers::DEFAULT_PING_INTERVAL,
             version: 0,
             next_conn: 0,
             next_http: 0,
@@ -162,7 +165,8 @@ impl Session {
                 Timer::Login | Timer::Pong => return self.end(EndReason::Timeout),
                 Timer::Ping => {
                     self.send(ClientCommand::Png);
-                    self.timers.set(Timer::Pong, now + timers::PONG_TIMEOUT);
+                    let wait = self.ping_interval.clamp(timers::PONG_TIMEOUT_MIN, timers::PONG_TIMEOUT_MAX);
+                    self.timers.set(Timer::Pong, now + wait);
                 }
             }
         }
@@ -182,12 +186,14 @@ impl Session {
     fn dispatch(&mut self, command: NsCommand, now: Instant) {
         match command {
             NsCommand::Qng(qng) => {
+                // Also taken unsolicited: the server may ask for another interval at any time.
                 self.timers.stop(Timer::Pong);
-                let interval = qng
-                    .next_ping_secs
-                    .map(|s| std::time::Duration::from_secs(u64::from(s.clamp(5, 600))))
-                    .unwrap_or(timers::DEFAULT_PING_INTERVAL);
-                self.timers.set(Timer::Ping, now + interval);
+                if let Some(secs) = qng.next_ping_secs {
+                    self.ping_interval = std::time::Duration::from_secs(u64::from(secs.clamp(5, 600)));
+                }
+                if self.login.is_done() {
+                    self.timers.set(Timer::Ping, now + self.ping_interval);
+                }
             }
             NsCommand::Chl(chl) => self.answer_challenge(&chl.challenge),
             NsCommand::Out(out) => self.end(out_reason(out.reason)),

@@ -148,7 +148,7 @@ fn replay_login(
                 .find(|x| {
                     request.url.ends_with(x.url_path())
                         && x.request_header("Authorization")
-                            .map_or(true, |a| a.contains(&account.replace('@', "%40")))
+                            .is_none_or(|a| a.contains(&account.replace('@', "%40")))
                         && (x.label != "SSO RST"
                             || String::from_utf8_lossy(&x.request_body).contains(account))
                 })
@@ -423,7 +423,9 @@ fn keepalive_pings_and_a_missed_pong_ends_the_session() {
     assert!(h.take_lines().is_empty());
     h.advance(Duration::from_secs(1));
     assert_eq!(h.take_lines(), ["PNG"]);
-    h.advance(Duration::from_secs(31));
+    h.advance(Duration::from_secs(19));
+    assert_eq!(h.ended(), None, "the pong deadline is the ping interval");
+    h.advance(Duration::from_secs(1));
     assert_eq!(h.ended(), Some(&EndReason::Timeout));
 }
 

@@ -21,8 +21,10 @@ const ALL: [Timer; COUNT] = [Timer::Login, Timer::Ping, Timer::Pong];
 pub(crate) const LOGIN_TIMEOUT: Duration = Duration::from_secs(60);
 /// Keepalive interval until the server says otherwise with `QNG <seconds>`.
 pub(crate) const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(50);
-/// How long to wait for `QNG` before declaring the connection dead.
-pub(crate) const PONG_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long to wait for `QNG` before declaring the connection dead: the ping interval, within
+/// these bounds.
+pub(crate) const PONG_TIMEOUT_MIN: Duration = Duration::from_secs(5);
+pub(crate) const PONG_TIMEOUT_MAX: Duration = Duration::from_secs(30);
 
 /// Deadlines by timer.
 #[derive(Debug, Default)]

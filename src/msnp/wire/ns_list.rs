@@ -316,7 +316,14 @@ impl ListEntry {
         }
         if let Some(group) = &self.group_id {
             out.push(b' ');
-            percent::encode_into(group, out);
+            // A group id that reads like `N=…` must not turn into a prefixed token.
+            match group.as_bytes() {
+                [first @ (b'N' | b'F' | b'C'), b'=', ..] => {
+                    out.extend_from_slice(format!("%{first:02X}").as_bytes());
+                    percent::encode_into(group.get(1..).unwrap_or_default(), out);
+                }
+                _ => percent::encode_into(group, out),
+            }
         }
     }
 }

@@ -34,7 +34,8 @@ impl Participant {
         Participant { email: email.into(), endpoint: None }
     }
 
-    /// Reads `email` or, from MSNP16, `email;{guid}`.
+    /// Reads `email` or, from MSNP16, `email;{guid}`; the decoded e-mail must be non-empty and
+    /// free of spaces and control characters.
     fn parse(token: &[u8], version: u32) -> Result<Self, ParseError> {
         let split = token.iter().position(|&b| b == b';').filter(|_| version >= ENDPOINTS_FROM);
         let (email, endpoint) = match split {
@@ -50,7 +51,7 @@ impl Participant {
             }
         };
         let email = percent::decode(email);
-        if email.is_empty() {
+        if email.is_empty() || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(ParseError::InvalidArgument);
         }
         Ok(Participant { email, endpoint })
@@ -531,7 +532,7 @@ mod tests {
     }
 
     fn server(line: &str, version: u32) -> Result<SbCommand, ParseError> {
-        parse(frame(line.as_bytes(), Direction::FromServer), version)
+        parse(frame(format!("{line}\r\n").as_bytes(), Direction::FromServer), version)
     }
 
     fn encoded(command: &SbCommand) -> Vec<u8> {
@@ -706,7 +707,8 @@ mod tests {
             ("JOI ;{67276431-56b0-47ec-92cd-61d5bfc49e43} x", ParseError::InvalidArgument),
             ("BYE a@b;{nope}", ParseError::InvalidArgument),
             ("BYE a@b;67276431-56b0-47ec-92cd-61d5bfc49e43", ParseError::InvalidArgument),
-            ("MSG a@b A", ParseError::MissingArgument),
+            ("MSG a@b A", ParseError::InvalidNumber),
+            ("MSG", ParseError::MissingArgument),
             ("ACK", ParseError::MissingArgument),
             ("NAK -1", ParseError::InvalidNumber),
             ("ack 1", ParseError::InvalidVerb),

@@ -427,6 +427,16 @@ fn round_trips_names_with_spaces_percent_and_unicode() {
         ClientCommand::Ver {
             dialects: vec![18, 15, 12, 8],
         },
+        // A group id shaped like a prefixed token is escaped so it stays a group id.
+        ClientCommand::Adc {
+            entry: ListEntry {
+                list: List::Forward,
+                email: Some(s("")),
+                friendly: None,
+                contact_id: Some(s("c")),
+                group_id: Some(s("N=x")),
+            },
+        },
     ];
     for command in &commands {
         round_trip(command, 42);
