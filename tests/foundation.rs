@@ -15,39 +15,81 @@ const WAIT: Duration = Duration::from_secs(20);
 
 fn closed_port() -> u16 {
     // Bind then drop: nothing listens there afterwards.
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn ids(list: &Value, key: &str) -> Vec<String> {
-    list.as_array().unwrap().iter().map(|v| v[key].as_str().unwrap().to_owned()).collect()
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v[key].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[test]
 fn registers_as_prpl_msnp_with_options_and_status_types() {
     let plugins = PluginDir::new();
     let mut stub = Stub::start(plugins.path());
-    let loaded = stub.wait_for(WAIT, |e| e["event"] == "plugin-loaded" && e["id"] == "prpl-msnp");
+    let loaded = stub.wait_for(WAIT, |e| {
+        e["event"] == "plugin-loaded" && e["id"] == "prpl-msnp"
+    });
     assert_eq!(loaded["name"], "MSN (MSNP)");
     assert_eq!(loaded["version"], env!("CARGO_PKG_VERSION"));
 
     stub.send("protocol-info prpl-msnp");
     let info = stub.wait_event(WAIT, "protocol-info");
-    assert_eq!(ids(&info["options"], "key"), ["server", "port", "nexus_url", "sso_url", "max_protocol"]);
-    let option = |key: &str| info["options"].as_array().unwrap().iter().find(|o| o["key"] == key).unwrap().clone();
+    assert_eq!(
+        ids(&info["options"], "key"),
+        ["server", "port", "nexus_url", "sso_url", "max_protocol"]
+    );
+    let option = |key: &str| {
+        info["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["key"] == key)
+            .unwrap()
+            .clone()
+    };
     assert_eq!(option("server")["default"], "msnmsgr.escargot.chat");
     assert_eq!(option("port")["default"], 1863);
-    assert_eq!(option("nexus_url")["default"], "https://m1.escargot.chat/nexus-mock");
-    assert_eq!(option("sso_url")["default"], "https://m1.escargot.chat/RST.srf");
-    assert_eq!(ids(&option("max_protocol")["choices"], "value"), ["auto", "18", "15", "12", "8"]);
+    assert_eq!(
+        option("nexus_url")["default"],
+        "https://m1.escargot.chat/nexus-mock"
+    );
+    assert_eq!(
+        option("sso_url")["default"],
+        "https://m1.escargot.chat/RST.srf"
+    );
+    assert_eq!(
+        ids(&option("max_protocol")["choices"], "value"),
+        ["auto", "18", "15", "12", "8"]
+    );
 
     let types = info["status_types"].as_array().unwrap();
     assert_eq!(
         ids(&info["status_types"], "id"),
-        ["available", "busy", "brb", "away", "phone", "lunch", "invisible", "offline"]
+        [
+            "available",
+            "busy",
+            "brb",
+            "away",
+            "phone",
+            "lunch",
+            "invisible",
+            "offline"
+        ]
     );
     for t in types {
         let online = t["id"] != "offline";
-        assert_eq!(t["message"], online, "{t}: online statuses carry a message attribute");
+        assert_eq!(
+            t["message"], online,
+            "{t}: online statuses carry a message attribute"
+        );
         assert_eq!(t["user_settable"], true);
     }
     let primitive = |id: &str| types.iter().find(|t| t["id"] == id).unwrap()["primitive"].clone();
@@ -63,11 +105,16 @@ fn signing_in_to_a_closed_port_is_a_network_error() {
     let plugins = PluginDir::new();
     let mut stub = Stub::start(plugins.path());
     let port = closed_port();
-    stub.send(&format!("add-account prpl-msnp alice@example.com password=secret server=127.0.0.1 port={port}"));
+    stub.send(&format!(
+        "add-account prpl-msnp alice@example.com password=secret server=127.0.0.1 port={port}"
+    ));
     stub.send("enable alice@example.com");
     let error = stub.wait_event(WAIT, "connection-error");
     assert_eq!(error["reason_name"], "NETWORK_ERROR", "{error}");
-    assert!(error["text"].as_str().unwrap().contains("refused"), "{error}");
+    assert!(
+        error["text"].as_str().unwrap().contains("refused"),
+        "{error}"
+    );
     assert!(stub.is_running());
     assert!(stub.quit().success());
 }
@@ -88,11 +135,20 @@ fn a_username_that_is_not_an_email_address_is_invalid_settings() {
 fn a_panic_in_login_becomes_a_connection_error_and_the_host_survives() {
     let plugins = PluginDir::new();
     let mut stub = Stub::start(plugins.path());
-    stub.send(&format!("add-account prpl-msnp panic-login@example.com password=x server=127.0.0.1 port={}", closed_port()));
+    stub.send(&format!(
+        "add-account prpl-msnp panic-login@example.com password=x server=127.0.0.1 port={}",
+        closed_port()
+    ));
     stub.send("enable panic-login@example.com");
     let error = stub.wait_event(WAIT, "connection-error");
     assert_eq!(error["reason_name"], "OTHER_ERROR", "{error}");
-    assert!(error["text"].as_str().unwrap().starts_with("Internal error"), "{error}");
+    assert!(
+        error["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Internal error"),
+        "{error}"
+    );
     // The host goes on working: another command is still answered.
     stub.send("protocol-info prpl-msnp");
     stub.wait_event(WAIT, "protocol-info");
@@ -111,14 +167,27 @@ fn a_panic_while_reading_becomes_a_connection_error_and_the_host_survives() {
     });
     let plugins = PluginDir::new();
     let mut stub = Stub::start(plugins.path());
-    stub.send(&format!("add-account prpl-msnp panic-read@example.com password=x server=127.0.0.1 port={port}"));
+    stub.send(&format!(
+        "add-account prpl-msnp panic-read@example.com password=x server=127.0.0.1 port={port}"
+    ));
     stub.send("enable panic-read@example.com");
     let error = stub.wait_event(WAIT, "connection-error");
     assert_eq!(error["reason_name"], "OTHER_ERROR", "{error}");
-    assert!(error["text"].as_str().unwrap().contains("test hook: panic while reading"), "{error}");
-    stub.send(&format!("add-account prpl-msnp bob@example.com password=x server=127.0.0.1 port={}", closed_port()));
+    assert!(
+        error["text"]
+            .as_str()
+            .unwrap()
+            .contains("test hook: panic while reading"),
+        "{error}"
+    );
+    stub.send(&format!(
+        "add-account prpl-msnp bob@example.com password=x server=127.0.0.1 port={}",
+        closed_port()
+    ));
     stub.send(&format!("enable {}", pct("bob@example.com")));
-    let second = stub.wait_for(WAIT, |e| e["event"] == "connection-error" && e["account"] == "bob@example.com");
+    let second = stub.wait_for(WAIT, |e| {
+        e["event"] == "connection-error" && e["account"] == "bob@example.com"
+    });
     assert_eq!(second["reason_name"], "NETWORK_ERROR");
     assert!(stub.quit().success());
     server.join().unwrap();

@@ -185,6 +185,16 @@ fn typed_account_settings_reach_the_protocol() {
     assert!(stub.quit().success());
 }
 
+/// Kills (and reaps) a helper process when the test ends, passed or not.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Runs `openssl` with `args`; None if openssl is not installed.
 /// (stdin stays open: `s_server` drops its client at end of input.)
 fn openssl(args: &[&str]) -> Option<std::process::Child> {
@@ -224,10 +234,12 @@ fn certificate_prompts_follow_accept_cert() {
     assert!(gen.wait().expect("openssl req").success());
     let port = closed_port();
     let accept = format!("127.0.0.1:{port}");
-    let mut server = openssl(&[
-        "s_server", "-quiet", "-accept", &accept, "-cert", cert, "-key", key,
-    ])
-    .expect("openssl s_server");
+    let mut server = KillOnDrop(
+        openssl(&[
+            "s_server", "-quiet", "-accept", &accept, "-cert", cert, "-key", key,
+        ])
+        .expect("openssl s_server"),
+    );
     let mut tries = 0;
     while std::net::TcpStream::connect(&accept).is_err() {
         tries += 1;
@@ -251,11 +263,13 @@ fn certificate_prompts_follow_accept_cert() {
     );
 
     // Accepted host: the TLS session carries IRC's greeting to the server.
+    // (libpurple ignores an enable while the failed connection is still being torn down.)
+    stub.wait_event(T, "signed-off");
     stub.send("accept-cert 127.0.0.1");
     stub.send(&format!("disable {IRC_USER}"));
     stub.send(&format!("enable {IRC_USER}"));
     assert_eq!(stub.wait_event(T, "cert-accepted")["host"], "127.0.0.1");
-    let mut out = server.stdout.take().expect("s_server stdout");
+    let mut out = server.0.stdout.take().expect("s_server stdout");
     let mut seen = String::new();
     let mut buf = [0u8; 256];
     while !seen.contains("NICK tester") {
@@ -263,8 +277,6 @@ fn certificate_prompts_follow_accept_cert() {
         assert!(n > 0, "s_server ended before IRC spoke: {seen:?}");
         seen.push_str(&String::from_utf8_lossy(&buf[..n]));
     }
-    let _ = server.kill();
-    let _ = server.wait();
     assert!(stub.quit().success());
 }
 

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod http;
+pub mod message;
 pub mod mime;
 pub mod secret;
 pub mod session;

@@ -3,5 +3,6 @@
 // Every test binary compiles all helpers but uses only some of them.
 #![allow(dead_code)]
 
+pub mod accounts;
 pub mod plugin;
 pub mod stub;

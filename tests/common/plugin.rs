@@ -2,15 +2,39 @@
 
 use std::path::{Path, PathBuf};
 
-/// The built plugin (`target/<profile>/libpurple_msnp.so`). Cargo builds the library's cdylib
-/// alongside the rlib the tests link, so it matches the code under test.
+/// The built plugin (`target/<profile>/libpurple_msnp.so`). `cargo test` builds only the rlib the
+/// tests link, so the first call runs `cargo build --lib` with the same features, making the
+/// plugin match the code under test.
 pub fn plugin_path() -> PathBuf {
+    static BUILD: std::sync::Once = std::sync::Once::new();
+    BUILD.call_once(|| {
+        let mut cargo = std::process::Command::new(env!("CARGO"));
+        cargo
+            .args(["build", "--lib", "--quiet"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if cfg!(feature = "test-hooks") {
+            cargo.args(["--features", "test-hooks"]);
+        }
+        if !cfg!(debug_assertions) {
+            cargo.arg("--release");
+        }
+        let status = cargo.status().expect("running cargo build");
+        assert!(status.success(), "cargo build --lib failed");
+    });
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
     let path = target.join(profile).join("libpurple_msnp.so");
-    assert!(path.exists(), "{} missing: run `cargo build --lib` (make test does)", path.display());
+    assert!(
+        path.exists(),
+        "{} missing: run `cargo build --lib` (make test does)",
+        path.display()
+    );
     path
 }
 

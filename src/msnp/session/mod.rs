@@ -161,11 +161,14 @@ impl Session {
             return;
         }
         for timer in self.timers.expired(now) {
+            log::debug!("timer {timer:?} fired");
             match timer {
                 Timer::Login | Timer::Pong => return self.end(EndReason::Timeout),
                 Timer::Ping => {
                     self.send(ClientCommand::Png);
-                    let wait = self.ping_interval.clamp(timers::PONG_TIMEOUT_MIN, timers::PONG_TIMEOUT_MAX);
+                    let wait = self
+                        .ping_interval
+                        .clamp(timers::PONG_TIMEOUT_MIN, timers::PONG_TIMEOUT_MAX);
                     self.timers.set(Timer::Pong, now + wait);
                 }
             }
@@ -189,7 +192,8 @@ impl Session {
                 // Also taken unsolicited: the server may ask for another interval at any time.
                 self.timers.stop(Timer::Pong);
                 if let Some(secs) = qng.next_ping_secs {
-                    self.ping_interval = std::time::Duration::from_secs(u64::from(secs.clamp(5, 600)));
+                    self.ping_interval =
+                        std::time::Duration::from_secs(u64::from(secs.clamp(5, 600)));
                 }
                 if self.login.is_done() {
                     self.timers.set(Timer::Ping, now + self.ping_interval);

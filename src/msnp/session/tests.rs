@@ -460,3 +460,21 @@ fn garbage_and_unknown_commands_are_ignored_while_signing_in() {
     h.feed(b"VER 1 MSNP12\r\n");
     assert!(h.take_lines().iter().any(|l| l.starts_with("CVR 2 ")));
 }
+
+#[test]
+fn an_unsolicited_qng_sets_the_ping_interval() {
+    let mut h = replay_login(
+        "msnp12/alice-ns.raw.txt",
+        "msnp12",
+        12,
+        "alice@example.com",
+        "alicepass",
+        "{00000000-0000-0000-0000-000000000000}",
+    );
+    h.take_lines();
+    h.feed(b"QNG 5\r\n");
+    h.advance(Duration::from_secs(5));
+    assert_eq!(h.take_lines(), ["PNG"]);
+    h.advance(Duration::from_secs(5));
+    assert_eq!(h.ended(), Some(&EndReason::Timeout));
+}

@@ -178,14 +178,15 @@ pub(crate) fn check_fault(stream: &XmlStream) -> Result<(), SoapError> {
     }
 }
 
-/// Combines an answer's HTTP status with what its parser made of the body: a SOAP fault wins
-/// (services send them with status 500), then any other non-200 status becomes
-/// [`SoapError::Status`], else the parser's result stands.
+/// Combines an answer's HTTP status with what its parser made of the body. Services send
+/// faults (and the OIM lock-key challenge) with status 500, so a body that parsed, or parsed
+/// as a SOAP fault, speaks for itself; any other parse failure of a non-200 answer (an error
+/// page, an empty body) becomes [`SoapError::Status`].
 pub fn with_status<T>(status: u16, parsed: Result<T, SoapError>) -> Result<T, SoapError> {
     match parsed {
-        Err(fault @ SoapError::Fault { .. }) => Err(fault),
-        _ if status != 200 => Err(SoapError::Status(status)),
-        parsed => parsed,
+        Err(SoapError::Fault { .. }) | Ok(_) => parsed,
+        Err(_) if status != 200 => Err(SoapError::Status(status)),
+        Err(e) => Err(e),
     }
 }
 
@@ -327,7 +328,7 @@ mod tests {
             with_status(500, Err::<(), _>(SoapError::Malformed("x"))),
             Err(SoapError::Status(500))
         );
-        assert_eq!(with_status(403, Ok(1)), Err(SoapError::Status(403)));
+        assert_eq!(with_status(500, Ok(1)), Ok(1));
         assert_eq!(with_status(200, Ok(1)), Ok(1));
         assert_eq!(
             with_status(200, Err::<(), _>(SoapError::Malformed("x"))),

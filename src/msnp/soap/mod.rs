@@ -6,8 +6,15 @@
 //! Every parser has a `&[u8]` entry point suitable for fuzzing. Answers are read with a
 //! hardened XML reader: size and depth caps, no DOCTYPE (hence no entities), UTF-8 only.
 
+pub mod abook;
+pub mod abook_edit;
 pub mod envelope;
+mod datetime;
 mod error;
+pub mod membership;
+pub mod oim;
+pub mod oim_store;
+mod rfc2047;
 pub(crate) mod xml;
 
 pub use envelope::{with_status, Endpoints, Scenario};
@@ -18,3 +25,5 @@ pub use error::SoapError;
 #[allow(dead_code)]
 #[path = "../auth/testlog.rs"]
 mod testlog;
+#[cfg(test)]
+mod testutil;

@@ -308,18 +308,20 @@ impl XmlStream {
     }
 }
 
-/// The unescaped value of the attribute with local name `name`, if present.
+/// The unescaped value of the attribute with local name `name`, if present. All attributes
+/// are checked, so a malformed or duplicate one anywhere in the tag is an error.
 pub(crate) fn attribute(e: &BytesStart<'_>, name: &[u8]) -> Result<Option<String>, XmlError> {
+    let mut found = None;
     for attr in e.attributes() {
         let attr = attr.map_err(|_| XmlError::Malformed("bad attribute"))?;
-        if attr.key.local_name().as_ref() == name {
+        if found.is_none() && attr.key.local_name().as_ref() == name {
             let value = attr
                 .unescape_value()
                 .map_err(|_| XmlError::Malformed("bad attribute value"))?;
-            return Ok(Some(value.into_owned()));
+            found = Some(value.into_owned());
         }
     }
-    Ok(None)
+    Ok(found)
 }
 
 /// Appends `text` to `target`, refusing to let it grow past `cap` bytes.

@@ -503,6 +503,30 @@ mod tests {
     }
 
     #[test]
+    fn megabyte_payload_and_many_lines_byte_at_a_time() {
+        // Quadratic rescanning or copying would make this test take minutes.
+        let payload = vec![b'x'; 1024 * 1024];
+        let mut bytes = format!("MSG a b {}\r\n", payload.len()).into_bytes();
+        bytes.extend_from_slice(&payload);
+        for i in 0..20_000 {
+            bytes.extend_from_slice(format!("QNG {i}\r\n").as_bytes());
+        }
+        let mut framer = Framer::new(Direction::FromServer, Limits::default());
+        let mut count = 0;
+        for b in &bytes {
+            framer.push(std::slice::from_ref(b));
+            while let Some(frame) = framer.next_frame().unwrap() {
+                if count == 0 {
+                    assert_eq!(frame.payload.as_deref(), Some(&payload[..]));
+                }
+                count += 1;
+            }
+        }
+        assert_eq!(count, 20_001);
+        assert_eq!(framer.buffered(), 0);
+    }
+
+    #[test]
     fn frame_wire_bytes_round_trip() {
         let frame = with_payload("UUX 9 3", b"<a>");
         let mut out = Vec::new();

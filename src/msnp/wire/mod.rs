@@ -3,6 +3,7 @@
 //! Received bytes go through a [`Framer`] into [`Frame`]s; [`parse`] turns a frame from the
 //! notification server into an [`NsCommand`]. Outgoing commands are [`ClientCommand`]s written by
 //! [`ClientCommand::encode`], usually through a [`TrIdAllocator`]. Nothing here does I/O.
+#![warn(missing_docs)]
 
 mod args;
 mod client;
@@ -40,3 +41,4 @@ pub use server_error::ServerError;
 pub use types::{
     AddPrompt, Capabilities, HostPort, List, ListSet, ListVersion, PrivacyMode, Status,
 };
+pub mod sb;

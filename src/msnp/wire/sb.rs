@@ -31,13 +31,19 @@ pub struct Participant {
 impl Participant {
     /// A user address without an endpoint.
     pub fn new(email: impl Into<String>) -> Self {
-        Participant { email: email.into(), endpoint: None }
+        Participant {
+            email: email.into(),
+            endpoint: None,
+        }
     }
 
     /// Reads `email` or, from MSNP16, `email;{guid}`; the decoded e-mail must be non-empty and
     /// free of spaces and control characters.
     fn parse(token: &[u8], version: u32) -> Result<Self, ParseError> {
-        let split = token.iter().position(|&b| b == b';').filter(|_| version >= ENDPOINTS_FROM);
+        let split = token
+            .iter()
+            .position(|&b| b == b';')
+            .filter(|_| version >= ENDPOINTS_FROM);
         let (email, endpoint) = match split {
             None => (token, None),
             Some(at) => {
@@ -47,7 +53,10 @@ impl Participant {
                     .and_then(|s| s.strip_suffix(b"}"))
                     .filter(|g| is_guid(g))
                     .ok_or(ParseError::InvalidArgument)?;
-                (token.get(..at).unwrap_or_default(), Some(String::from_utf8_lossy(guid).into_owned()))
+                (
+                    token.get(..at).unwrap_or_default(),
+                    Some(String::from_utf8_lossy(guid).into_owned()),
+                )
             }
         };
         let email = percent::decode(email);
@@ -191,7 +200,11 @@ pub fn parse(frame: Frame, version: u32) -> Result<SbCommand, ParseError> {
         "USR" => {
             let trid = args.number()?;
             ok_keyword(args)?;
-            SbCommand::Usr(SbUsr { trid, user: Participant::parse(args.raw()?, version)?, friendly: args.text()? })
+            SbCommand::Usr(SbUsr {
+                trid,
+                user: Participant::parse(args.raw()?, version)?,
+                friendly: args.text()?,
+            })
         }
         "IRO" => SbCommand::Iro(parse_iro(args, version)?),
         "ANS" => {
@@ -204,35 +217,60 @@ pub fn parse(frame: Frame, version: u32) -> Result<SbCommand, ParseError> {
             if !args.keyword("RINGING") {
                 return Err(ParseError::InvalidArgument);
             }
-            SbCommand::Cal(Cal { trid, session_id: args.verbatim()? })
+            SbCommand::Cal(Cal {
+                trid,
+                session_id: args.verbatim()?,
+            })
         }
         "JOI" => {
             let participant = Participant::parse(args.raw()?, version)?;
             let friendly = args.text()?;
-            SbCommand::Joi(Joi { participant, friendly, capabilities: capabilities(args, version)? })
+            SbCommand::Joi(Joi {
+                participant,
+                friendly,
+                capabilities: capabilities(args, version)?,
+            })
         }
         "BYE" => {
             let participant = Participant::parse(args.raw()?, version)?;
-            SbCommand::Bye(Bye { participant, idle: args.keyword("1") })
+            SbCommand::Bye(Bye {
+                participant,
+                idle: args.keyword("1"),
+            })
         }
         "MSG" => {
             let payload = take_payload(args, &mut payload)?;
             let sender = Participant::parse(args.raw()?, version)?;
-            SbCommand::Msg(SbMsg { sender, friendly: args.text()?, payload })
+            SbCommand::Msg(SbMsg {
+                sender,
+                friendly: args.text()?,
+                payload,
+            })
         }
-        "ACK" => SbCommand::Ack(Ack { trid: args.number()? }),
-        "NAK" => SbCommand::Nak(Ack { trid: args.number()? }),
+        "ACK" => SbCommand::Ack(Ack {
+            trid: args.number()?,
+        }),
+        "NAK" => SbCommand::Nak(Ack {
+            trid: args.number()?,
+        }),
         "OUT" => SbCommand::Out,
         _ if verb.bytes().all(|b| b.is_ascii_digit()) => {
             let code = verb.parse().map_err(|_| ParseError::InvalidVerb)?;
-            SbCommand::Error(ServerError { code, trid: args.opt_number() })
+            SbCommand::Error(ServerError {
+                code,
+                trid: args.opt_number(),
+            })
         }
         _ => {
             let mut decoded = Vec::with_capacity(args.remaining());
             while let Some(arg) = args.opt_text() {
                 decoded.push(arg);
             }
-            return Ok(SbCommand::Raw(RawCommand { verb: verb.to_owned(), args: decoded, payload }));
+            return Ok(SbCommand::Raw(RawCommand {
+                verb: verb.to_owned(),
+                args: decoded,
+                payload,
+            }));
         }
     };
     if payload.is_some() {
@@ -250,7 +288,14 @@ fn parse_iro(args: &mut Args, version: u32) -> Result<Iro, ParseError> {
     }
     let participant = Participant::parse(args.raw()?, version)?;
     let friendly = args.text()?;
-    Ok(Iro { trid, index, total, participant, friendly, capabilities: capabilities(args, version)? })
+    Ok(Iro {
+        trid,
+        index,
+        total,
+        participant,
+        friendly,
+        capabilities: capabilities(args, version)?,
+    })
 }
 
 fn ok_keyword(args: &mut Args) -> Result<(), ParseError> {
@@ -425,7 +470,11 @@ impl SbClientCommand {
                 user.encode(out);
                 word(out, cookie.expose());
             }
-            SbClientCommand::Ans { user, cookie, session_id } => {
+            SbClientCommand::Ans {
+                user,
+                cookie,
+                session_id,
+            } => {
                 line_start(out, "ANS", Some(trid));
                 user.encode(out);
                 word(out, cookie.expose());
@@ -450,7 +499,10 @@ impl SbClientCommand {
     /// tells whether `email;{guid}` addresses are allowed (MSNP16+).
     ///
     /// [`Direction::FromClient`]: super::framer::Direction::FromClient
-    pub fn decode(frame: Frame, version: u32) -> Result<(Option<u32>, SbClientCommand), ParseError> {
+    pub fn decode(
+        frame: Frame,
+        version: u32,
+    ) -> Result<(Option<u32>, SbClientCommand), ParseError> {
         let Frame { line, mut payload } = frame;
         let (verb, mut args) = split_line(&line)?;
         let args = &mut args;
@@ -471,10 +523,15 @@ impl SbClientCommand {
                 cookie: Secret::new(args.verbatim()?),
                 session_id: args.verbatim()?,
             },
-            "CAL" => SbClientCommand::Cal { email: args.text()? },
+            "CAL" => SbClientCommand::Cal {
+                email: args.text()?,
+            },
             "MSG" => {
                 let body = take_payload(args, &mut payload)?;
-                SbClientCommand::Msg { ack: AckMode::from_code(args.raw()?)?, payload: body }
+                SbClientCommand::Msg {
+                    ack: AckMode::from_code(args.raw()?)?,
+                    payload: body,
+                }
             }
             _ => return Err(ParseError::UnknownCommand),
         };
@@ -516,7 +573,6 @@ fn finish(out: &mut Vec<u8>, payload: Option<&[u8]>) {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -532,7 +588,10 @@ mod tests {
     }
 
     fn server(line: &str, version: u32) -> Result<SbCommand, ParseError> {
-        parse(frame(format!("{line}\r\n").as_bytes(), Direction::FromServer), version)
+        parse(
+            frame(format!("{line}\r\n").as_bytes(), Direction::FromServer),
+            version,
+        )
     }
 
     fn encoded(command: &SbCommand) -> Vec<u8> {
@@ -542,7 +601,10 @@ mod tests {
     }
 
     fn bob_endpoint() -> Participant {
-        Participant { email: "bob@example.com".into(), endpoint: Some("67276431-56b0-47ec-92cd-61d5bfc49e43".into()) }
+        Participant {
+            email: "bob@example.com".into(),
+            endpoint: Some("67276431-56b0-47ec-92cd-61d5bfc49e43".into()),
+        }
     }
 
     /// Every SB session recorded from Escargot, with the protocol version it spoke.
@@ -577,11 +639,19 @@ mod tests {
             let mut again = Vec::new();
             for frame in frames(&bytes, Direction::FromServer) {
                 let line = String::from_utf8_lossy(&frame.line).into_owned();
-                let command = parse(frame, version).unwrap_or_else(|e| panic!("{name}: {line}: {e}"));
-                assert!(!matches!(command, SbCommand::Raw(_)), "{name}: {line} not recognised");
+                let command =
+                    parse(frame, version).unwrap_or_else(|e| panic!("{name}: {line}: {e}"));
+                assert!(
+                    !matches!(command, SbCommand::Raw(_)),
+                    "{name}: {line} not recognised"
+                );
                 command.encode(&mut again);
             }
-            assert_eq!(String::from_utf8_lossy(&again), String::from_utf8_lossy(&bytes), "{name}");
+            assert_eq!(
+                String::from_utf8_lossy(&again),
+                String::from_utf8_lossy(&bytes),
+                "{name}"
+            );
         }
     }
 
@@ -592,8 +662,8 @@ mod tests {
             let mut again = Vec::new();
             for frame in frames(&bytes, Direction::FromClient) {
                 let line = String::from_utf8_lossy(&frame.line).into_owned();
-                let (trid, command) =
-                    SbClientCommand::decode(frame, version).unwrap_or_else(|e| panic!("{name}: {line}: {e}"));
+                let (trid, command) = SbClientCommand::decode(frame, version)
+                    .unwrap_or_else(|e| panic!("{name}: {line}: {e}"));
                 assert_eq!(trid.is_some(), command.takes_trid());
                 command.encode(trid.unwrap_or(0), &mut again);
             }
@@ -604,12 +674,19 @@ mod tests {
     #[test]
     fn msnp18_roster_lists_endpoints_with_extended_capabilities() {
         let bytes = load("msnp18/bob-sb.raw.txt").server_bytes();
-        let commands: Vec<SbCommand> =
-            frames(&bytes, Direction::FromServer).into_iter().map(|f| parse(f, 18).expect("parses")).collect();
-        let caps = Some(Capabilities { client: 2_788_999_228, extended: Some(48) });
+        let commands: Vec<SbCommand> = frames(&bytes, Direction::FromServer)
+            .into_iter()
+            .map(|f| parse(f, 18).expect("parses"))
+            .collect();
+        let caps = Some(Capabilities {
+            client: 2_788_999_228,
+            extended: Some(48),
+        });
         let alice = Participant::new("alice@example.com");
-        let alice_ep =
-            Participant { endpoint: Some("0961ffc4-f6e6-41a0-9845-2214a26f069d".into()), ..alice.clone() };
+        let alice_ep = Participant {
+            endpoint: Some("0961ffc4-f6e6-41a0-9845-2214a26f069d".into()),
+            ..alice.clone()
+        };
         assert_eq!(
             commands[..4],
             [
@@ -637,17 +714,30 @@ mod tests {
                 }),
             ]
         );
-        let SbCommand::Msg(msg) = &commands[4] else { panic!("expected MSG, got {:?}", commands[4]) };
-        assert_eq!((&msg.sender, msg.friendly.as_str(), msg.payload.len()), (&alice, "Alice (probe)", 90));
+        let SbCommand::Msg(msg) = &commands[4] else {
+            panic!("expected MSG, got {:?}", commands[4])
+        };
+        assert_eq!(
+            (&msg.sender, msg.friendly.as_str(), msg.payload.len()),
+            (&alice, "Alice (probe)", 90)
+        );
     }
 
     #[test]
     fn multiparty_errors_and_bye_from_escargot() {
         let bytes = load("extra-multiparty/alice-sb.raw.txt").server_bytes();
-        let commands: Vec<SbCommand> =
-            frames(&bytes, Direction::FromServer).into_iter().map(|f| parse(f, 12).expect("parses")).collect();
-        assert!(commands.contains(&SbCommand::Error(ServerError { code: 215, trid: Some(4) })));
-        assert!(commands.contains(&SbCommand::Error(ServerError { code: 217, trid: Some(5) })));
+        let commands: Vec<SbCommand> = frames(&bytes, Direction::FromServer)
+            .into_iter()
+            .map(|f| parse(f, 12).expect("parses"))
+            .collect();
+        assert!(commands.contains(&SbCommand::Error(ServerError {
+            code: 215,
+            trid: Some(4)
+        })));
+        assert!(commands.contains(&SbCommand::Error(ServerError {
+            code: 217,
+            trid: Some(5)
+        })));
         assert!(commands.contains(&SbCommand::Cal(Cal {
             trid: 3,
             session_id: "cb61cf9be4457903fa1e0cc53217388".into()
@@ -661,8 +751,14 @@ mod tests {
         assert_eq!(
             byes,
             [
-                SbCommand::Bye(Bye { participant: Participant::new("alice@example.com"), idle: false }),
-                SbCommand::Bye(Bye { participant: Participant::new("bob@example.com"), idle: false }),
+                SbCommand::Bye(Bye {
+                    participant: Participant::new("alice@example.com"),
+                    idle: false
+                }),
+                SbCommand::Bye(Bye {
+                    participant: Participant::new("bob@example.com"),
+                    idle: false
+                }),
             ]
         );
     }
@@ -673,21 +769,52 @@ mod tests {
         let joi = server("JOI bob@example.com Bob 1342177280", 8).unwrap();
         assert_eq!(
             joi,
-            SbCommand::Joi(Joi { participant: Participant::new("bob@example.com"), friendly: "Bob".into(), capabilities: None })
+            SbCommand::Joi(Joi {
+                participant: Participant::new("bob@example.com"),
+                friendly: "Bob".into(),
+                capabilities: None
+            })
         );
         let guid = "bob@example.com;{67276431-56b0-47ec-92cd-61d5bfc49e43}";
-        let SbCommand::Bye(bye) = server(&format!("BYE {guid}"), 15).unwrap() else { panic!() };
+        let SbCommand::Bye(bye) = server(&format!("BYE {guid}"), 15).unwrap() else {
+            panic!()
+        };
         assert_eq!(bye.participant, Participant::new(guid));
-        let SbCommand::Bye(bye) = server(&format!("BYE {guid} 1"), 16).unwrap() else { panic!() };
-        assert_eq!(bye, Bye { participant: bob_endpoint(), idle: true });
+        let SbCommand::Bye(bye) = server(&format!("BYE {guid} 1"), 16).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            bye,
+            Bye {
+                participant: bob_endpoint(),
+                idle: true
+            }
+        );
         assert_eq!(bye.participant.to_string(), guid);
         assert_eq!(
-            server("USR 1 OK bob@example.com;{67276431-56b0-47ec-92cd-61d5bfc49e43} Bob%20B", 18).unwrap(),
-            SbCommand::Usr(SbUsr { trid: 1, user: bob_endpoint(), friendly: "Bob B".into() })
+            server(
+                "USR 1 OK bob@example.com;{67276431-56b0-47ec-92cd-61d5bfc49e43} Bob%20B",
+                18
+            )
+            .unwrap(),
+            SbCommand::Usr(SbUsr {
+                trid: 1,
+                user: bob_endpoint(),
+                friendly: "Bob B".into()
+            })
         );
         // MSNP12+ capabilities are optional but must be well formed when present.
-        assert!(matches!(server("JOI bob@example.com Bob", 15).unwrap(), SbCommand::Joi(Joi { capabilities: None, .. })));
-        assert_eq!(server("JOI bob@example.com Bob x1", 15), Err(ParseError::InvalidCapabilities));
+        assert!(matches!(
+            server("JOI bob@example.com Bob", 15).unwrap(),
+            SbCommand::Joi(Joi {
+                capabilities: None,
+                ..
+            })
+        ));
+        assert_eq!(
+            server("JOI bob@example.com Bob x1", 15),
+            Err(ParseError::InvalidCapabilities)
+        );
     }
 
     #[test]
@@ -704,9 +831,15 @@ mod tests {
             ("CAL 2 RINGING", ParseError::MissingArgument),
             ("JOI", ParseError::MissingArgument),
             ("JOI %20 x", ParseError::InvalidArgument),
-            ("JOI ;{67276431-56b0-47ec-92cd-61d5bfc49e43} x", ParseError::InvalidArgument),
+            (
+                "JOI ;{67276431-56b0-47ec-92cd-61d5bfc49e43} x",
+                ParseError::InvalidArgument,
+            ),
             ("BYE a@b;{nope}", ParseError::InvalidArgument),
-            ("BYE a@b;67276431-56b0-47ec-92cd-61d5bfc49e43", ParseError::InvalidArgument),
+            (
+                "BYE a@b;67276431-56b0-47ec-92cd-61d5bfc49e43",
+                ParseError::InvalidArgument,
+            ),
             ("MSG a@b A", ParseError::InvalidNumber),
             ("MSG", ParseError::MissingArgument),
             ("ACK", ParseError::MissingArgument),
@@ -717,13 +850,34 @@ mod tests {
             assert_eq!(server(line, 18).as_ref().err(), Some(err), "{line}");
         }
         // `MSG a b` without a numeric last token is framed as a plain line: no payload.
-        assert_eq!(parse(Frame { line: b"MSG a@b A 3".to_vec(), payload: None }, 18), Err(ParseError::MissingPayload));
         assert_eq!(
-            parse(Frame { line: b"MSG a@b A 3".to_vec(), payload: Some(b"ab".to_vec()) }, 18),
+            parse(
+                Frame {
+                    line: b"MSG a@b A 3".to_vec(),
+                    payload: None
+                },
+                18
+            ),
+            Err(ParseError::MissingPayload)
+        );
+        assert_eq!(
+            parse(
+                Frame {
+                    line: b"MSG a@b A 3".to_vec(),
+                    payload: Some(b"ab".to_vec())
+                },
+                18
+            ),
             Err(ParseError::PayloadLengthMismatch)
         );
         assert_eq!(
-            parse(Frame { line: b"ACK 3".to_vec(), payload: Some(Vec::new()) }, 18),
+            parse(
+                Frame {
+                    line: b"ACK 3".to_vec(),
+                    payload: Some(Vec::new())
+                },
+                18
+            ),
             Err(ParseError::UnexpectedPayload)
         );
     }
@@ -732,18 +886,38 @@ mod tests {
     fn unknown_verbs_and_numeric_errors() {
         assert_eq!(
             server("XYZ 1 a%20b", 15).unwrap(),
-            SbCommand::Raw(RawCommand { verb: "XYZ".into(), args: vec!["1".into(), "a b".into()], payload: None })
+            SbCommand::Raw(RawCommand {
+                verb: "XYZ".into(),
+                args: vec!["1".into(), "a b".into()],
+                payload: None
+            })
         );
-        assert_eq!(server("282", 15).unwrap(), SbCommand::Error(ServerError { code: 282, trid: None }));
+        assert_eq!(
+            server("282", 15).unwrap(),
+            SbCommand::Error(ServerError {
+                code: 282,
+                trid: None
+            })
+        );
         assert_eq!(server("OUT", 15).unwrap(), SbCommand::Out);
-        assert_eq!(server("NAK 9", 15).unwrap(), SbCommand::Nak(Ack { trid: 9 }));
+        assert_eq!(
+            server("NAK 9", 15).unwrap(),
+            SbCommand::Nak(Ack { trid: 9 })
+        );
     }
 
     #[test]
     fn server_commands_round_trip_through_encode() {
-        let caps = Some(Capabilities { client: 1, extended: Some(2) });
+        let caps = Some(Capabilities {
+            client: 1,
+            extended: Some(2),
+        });
         let commands = [
-            SbCommand::Usr(SbUsr { trid: 7, user: bob_endpoint(), friendly: "Bob 100% ☃".into() }),
+            SbCommand::Usr(SbUsr {
+                trid: 7,
+                user: bob_endpoint(),
+                friendly: "Bob 100% ☃".into(),
+            }),
             SbCommand::Iro(Iro {
                 trid: 2,
                 index: 1,
@@ -752,17 +926,39 @@ mod tests {
                 friendly: "A".into(),
                 capabilities: caps,
             }),
-            SbCommand::Joi(Joi { participant: bob_endpoint(), friendly: "B".into(), capabilities: None }),
-            SbCommand::Bye(Bye { participant: bob_endpoint(), idle: true }),
-            SbCommand::Msg(SbMsg { sender: bob_endpoint(), friendly: "B".into(), payload: b"x\r\n\r\ny".to_vec() }),
-            SbCommand::Msg(SbMsg { sender: Participant::new("a@b"), friendly: "A".into(), payload: Vec::new() }),
-            SbCommand::Error(ServerError { code: 217, trid: Some(5) }),
+            SbCommand::Joi(Joi {
+                participant: bob_endpoint(),
+                friendly: "B".into(),
+                capabilities: None,
+            }),
+            SbCommand::Bye(Bye {
+                participant: bob_endpoint(),
+                idle: true,
+            }),
+            SbCommand::Msg(SbMsg {
+                sender: bob_endpoint(),
+                friendly: "B".into(),
+                payload: b"x\r\n\r\ny".to_vec(),
+            }),
+            SbCommand::Msg(SbMsg {
+                sender: Participant::new("a@b"),
+                friendly: "A".into(),
+                payload: Vec::new(),
+            }),
+            SbCommand::Error(ServerError {
+                code: 217,
+                trid: Some(5),
+            }),
             SbCommand::Ack(Ack { trid: 4 }),
             SbCommand::Out,
         ];
         for command in commands {
             let bytes = encoded(&command);
-            assert_eq!(parse(frame(&bytes, Direction::FromServer), 18).as_ref(), Ok(&command), "{bytes:?}");
+            assert_eq!(
+                parse(frame(&bytes, Direction::FromServer), 18).as_ref(),
+                Ok(&command),
+                "{bytes:?}"
+            );
         }
     }
 
@@ -791,10 +987,21 @@ mod tests {
             command.encode(trid, &mut out);
             assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(wire));
             let decoded = SbClientCommand::decode(frame(wire, Direction::FromClient), 18).unwrap();
-            assert_eq!(decoded, (command.takes_trid().then_some(trid), command.clone()));
+            assert_eq!(
+                decoded,
+                (command.takes_trid().then_some(trid), command.clone())
+            );
         }
-        assert!(!format!("{usr:?}").contains("9564d3e6575bebc47876"), "cookies never reach a log");
-        for ack in [AckMode::Unacknowledged, AckMode::NakOnly, AckMode::Always, AckMode::Data] {
+        assert!(
+            !format!("{usr:?}").contains("9564d3e6575bebc47876"),
+            "cookies never reach a log"
+        );
+        for ack in [
+            AckMode::Unacknowledged,
+            AckMode::NakOnly,
+            AckMode::Always,
+            AckMode::Data,
+        ] {
             assert_eq!(AckMode::from_code(ack.code().as_bytes()), Ok(ack));
         }
         assert_eq!(AckMode::from_code(b"X"), Err(ParseError::InvalidArgument));
@@ -803,9 +1010,13 @@ mod tests {
     #[test]
     fn client_msg_vectors_decode_and_re_encode() {
         use base64::Engine as _;
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/msg_payloads.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/vectors/msg_payloads.json"
+        );
         let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).expect("vector file")).expect("json");
+            serde_json::from_str(&std::fs::read_to_string(path).expect("vector file"))
+                .expect("json");
         let mut seen = 0;
         for v in json["vectors"].as_array().expect("vectors") {
             if v["direction"] != "SB client->server" {
@@ -814,9 +1025,15 @@ mod tests {
             let wire = base64::engine::general_purpose::STANDARD
                 .decode(v["wire_b64"].as_str().expect("wire_b64"))
                 .expect("base64");
-            let (trid, command) = SbClientCommand::decode(frame(&wire, Direction::FromClient), 15).expect("decodes");
-            let SbClientCommand::Msg { payload, .. } = &command else { panic!("not MSG: {command:?}") };
-            assert_eq!(payload.len() as u64, v["payload_byte_length"].as_u64().expect("length"));
+            let (trid, command) =
+                SbClientCommand::decode(frame(&wire, Direction::FromClient), 15).expect("decodes");
+            let SbClientCommand::Msg { payload, .. } = &command else {
+                panic!("not MSG: {command:?}")
+            };
+            assert_eq!(
+                payload.len() as u64,
+                v["payload_byte_length"].as_u64().expect("length")
+            );
             let mut out = Vec::new();
             command.encode(trid.expect("MSG has a TrID"), &mut out);
             assert_eq!(out, wire);
@@ -835,7 +1052,11 @@ mod tests {
             (b"USR 1 a@b;{x} c\r\n", ParseError::InvalidArgument),
         ];
         for (wire, err) in cases {
-            assert_eq!(SbClientCommand::decode(frame(wire, Direction::FromClient), 18).err(), Some(*err), "{wire:?}");
+            assert_eq!(
+                SbClientCommand::decode(frame(wire, Direction::FromClient), 18).err(),
+                Some(*err),
+                "{wire:?}"
+            );
         }
     }
 }

@@ -1,0 +1,80 @@
+//! Account set-up against the project's test server, through purple-stub.
+
+use std::time::Duration;
+
+use msnp_testserver::{ServerConfig, TestServer};
+use serde_json::Value;
+
+use super::plugin::PluginDir;
+use super::stub::{pct, Stub};
+
+/// How long sign-in may take in a test (valgrind runs stretch it further).
+pub const SIGN_IN: Duration = Duration::from_secs(30);
+
+/// The default test accounts.
+pub fn users() -> ServerConfig {
+    ServerConfig::default()
+        .with_user("alice@example.com", "alicepass", "Alice")
+        .with_user("bob@example.com", "bobpass", "Bob")
+        .with_user("carol@example.com", "carolpass", "Carol")
+}
+
+/// How an account reaches the login service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Login {
+    /// Nexus, Passport login and RST over HTTPS (certificate accepted for 127.0.0.1).
+    Https,
+    /// Everything over plain HTTP.
+    Http,
+}
+
+/// The `add-account` line for `email` at protocol `version` against `server`.
+pub fn add_account_line(
+    server: &TestServer,
+    email: &str,
+    password: &str,
+    version: u32,
+    login: Login,
+) -> String {
+    let (nexus, sso) = match login {
+        Login::Https => (server.nexus_url(), server.sso_url()),
+        Login::Http => (server.nexus_url_plain(), server.sso_url_plain()),
+    };
+    format!(
+        "add-account prpl-msnp {} password={} server=127.0.0.1 port={} nexus_url={} sso_url={} max_protocol={version}",
+        pct(email),
+        pct(password),
+        server.ns_addr().port(),
+        pct(&nexus),
+        pct(&sso),
+    )
+}
+
+/// A stub with our plugin, certificates of 127.0.0.1 accepted.
+pub fn stub(plugins: &PluginDir, debug: bool) -> Stub {
+    let mut stub = Stub::spawn(&super::stub::StubOptions::new(plugins.path()).debug(debug));
+    stub.send("accept-cert 127.0.0.1");
+    stub
+}
+
+/// Adds and enables an account; returns without waiting.
+pub fn sign_in(
+    stub: &mut Stub,
+    server: &TestServer,
+    email: &str,
+    password: &str,
+    version: u32,
+    login: Login,
+) {
+    stub.send(&add_account_line(server, email, password, version, login));
+    stub.send(&format!("enable {}", pct(email)));
+}
+
+/// Waits for `email` to be signed on or fail; returns the event.
+pub fn outcome(stub: &mut Stub, email: &str) -> Value {
+    let email = email.to_owned();
+    stub.wait_for(SIGN_IN, move |e| {
+        e["account"] == email.as_str()
+            && (e["event"] == "signed-on" || e["event"] == "connection-error")
+    })
+}
