@@ -7,6 +7,9 @@
 
 #include "stub.h"
 
+/** Username of the throw-away account protocol-info asks for status types. */
+#define PROBE_NAME "protocol-info-probe"
+
 PurpleAccount *
 stub_account(const StubCmd *cmd, const char *username)
 {
@@ -328,7 +331,7 @@ cmd_protocol_info(const StubCmd *cmd)
 {
 	PurplePlugin *plugin = NULL;
 	PurplePluginProtocolInfo *info = find_prpl_info(cmd, cmd_arg(cmd, 0), &plugin);
-	PurpleAccount *probe;
+	PurpleAccount *probe, *existing;
 	StubEvent *ev;
 	GList *l;
 
@@ -353,12 +356,15 @@ cmd_protocol_info(const StubCmd *cmd)
 	for (l = info->protocol_options; l != NULL; l = l->next)
 		ev_option(ev, l->data);
 	ev_arr_end(ev);
-	/* Status types are per account: ask them of a throw-away account. */
-	probe = purple_account_new("protocol-info-probe", purple_plugin_get_id(plugin));
+	/* Status types are per account: ask them of a throw-away account
+	 * (purple_account_new returns an existing account of that name). */
+	existing = purple_accounts_find(PROBE_NAME, purple_plugin_get_id(plugin));
+	probe = existing ? existing : purple_account_new(PROBE_NAME, purple_plugin_get_id(plugin));
 	ev_arr_begin(ev, "status_types");
 	for (l = purple_account_get_status_types(probe); l != NULL; l = l->next)
 		ev_status_type(ev, l->data);
 	ev_arr_end(ev);
-	purple_account_destroy(probe);
+	if (existing == NULL)
+		purple_account_destroy(probe);
 	ev_emit(ev);
 }

@@ -41,12 +41,8 @@ put_escaped(GString *buf, const char *s, gsize len)
 		}
 		p = valid_end;
 		if (p < end) {
-			/* An invalid byte (or an embedded NUL, which g_utf8_validate
-			 * also stops at): replace it and go on with the next byte. */
-			if (*p == '\0')
-				g_string_append(buf, "\\u0000");
-			else
-				g_string_append(buf, "\\ufffd");
+			/* An invalid byte: replace it and go on with the next one. */
+			g_string_append(buf, "\\ufffd");
 			p++;
 		}
 	}
@@ -86,19 +82,13 @@ ev_new_account(const char *name, PurpleAccount *account)
 }
 
 void
-ev_strn(StubEvent *ev, const char *key, const char *value, gsize len)
+ev_str(StubEvent *ev, const char *key, const char *value)
 {
 	put_key(ev, key);
 	if (value == NULL)
 		g_string_append(ev->buf, "null");
 	else
-		put_escaped(ev->buf, value, len);
-}
-
-void
-ev_str(StubEvent *ev, const char *key, const char *value)
-{
-	ev_strn(ev, key, value, value ? strlen(value) : 0);
+		put_escaped(ev->buf, value, strlen(value));
 }
 
 void

@@ -6,7 +6,8 @@
  * callback (never re-entrantly from inside the request call): certificate
  * prompts ("Accept certificate for <host>?" from libpurple's x509 tls_cached
  * verifier) are accepted for hosts named by accept-cert and rejected
- * otherwise; every other prompt is cancelled. Authorization requests wait
+ * otherwise; every other prompt is cancelled (an action prompt through its
+ * Cancel/No/Reject/Deny/Decline/Ignore action if it has one). Authorization requests wait
  * for an `auth <id> accept|deny` command.
  */
 #include "stub.h"
@@ -181,6 +182,26 @@ cert_prompt_host(const char *title, const char *primary)
 	return g_strndup(primary, len);
 }
 
+/* TRUE for the labels libpurple's helpers give their negative action
+ * (purple_request_accept_cancel, _yes_no, _ok_cancel and friends). */
+static gboolean
+is_cancel_label(const char *label)
+{
+	static const char *const cancels[] = { "Cancel", "No", "Reject", "Deny", "Decline", "Ignore" };
+	char *plain;
+	gboolean found = FALSE;
+	gsize i;
+
+	if (label == NULL)
+		return FALSE;
+	/* Drop GTK mnemonic underscores ("_Cancel"). */
+	plain = purple_strreplace(label, "_", "");
+	for (i = 0; i < G_N_ELEMENTS(cancels) && !found; i++)
+		found = g_ascii_strcasecmp(plain, cancels[i]) == 0;
+	g_free(plain);
+	return found;
+}
+
 static void *
 request_action(const char *title, const char *primary, const char *secondary, int default_action,
                PurpleAccount *account, const char *who, PurpleConversation *conv,
@@ -202,20 +223,23 @@ request_action(const char *title, const char *primary, const char *secondary, in
 		ev_str(ev, "host", host);
 		ev_str(ev, "reason", secondary);
 	} else {
-		/* Like closing the dialog: no action is taken. */
 		ev = request_event("action", title, primary, secondary, account, who);
 	}
 	ev_arr_begin(ev, "actions");
 	for (i = 0; i < action_count; i++) {
 		const char *label = va_arg(actions, const char *);
 		GCallback cb = va_arg(actions, GCallback);
+		gboolean take = wanted != NULL ? (label != NULL && g_str_equal(label, wanted))
+		                               : (chosen == NULL && is_cancel_label(label));
 		ev_str(ev, NULL, label);
-		if (wanted != NULL && label != NULL && g_str_equal(label, wanted)) {
+		if (take) {
 			chosen = cb;
 			chosen_index = (int)i;
 		}
 	}
 	ev_arr_end(ev);
+	/* No cancel-like action: like closing the dialog, no action is taken. */
+	ev_int(ev, "answer", chosen_index);
 	ev_emit(ev);
 	g_free(host);
 	req = request_new(PURPLE_REQUEST_ACTION, ANSWER_ACTION, chosen, user_data);

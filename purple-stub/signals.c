@@ -134,7 +134,8 @@ ev_status_attrs(StubEvent *ev, PurpleStatus *status)
 	ev_obj_end(ev);
 }
 
-void
+/* The buddy's names and presence: status id, primitive, idle, attributes. */
+static void
 ev_buddy_presence(StubEvent *ev, PurpleBuddy *buddy)
 {
 	PurplePresence *presence = purple_buddy_get_presence(buddy);
@@ -142,6 +143,8 @@ ev_buddy_presence(StubEvent *ev, PurpleBuddy *buddy)
 	GList *l;
 
 	ev_buddy_names(ev, buddy);
+	if (status == NULL)
+		return;
 	ev_str(ev, "status", purple_status_get_id(status));
 	ev_str(ev, "primitive", purple_primitive_get_id_from_type(
 	                            purple_status_type_get_primitive(purple_status_get_type(status))));

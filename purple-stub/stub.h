@@ -22,8 +22,6 @@ StubEvent *ev_new(const char *name);
 StubEvent *ev_new_account(const char *name, PurpleAccount *account);
 /** Adds a string member (key NULL inside an array); NULL value gives null. */
 void ev_str(StubEvent *ev, const char *key, const char *value);
-/** Adds a string member from at most len bytes of value. */
-void ev_strn(StubEvent *ev, const char *key, const char *value, gsize len);
 /** Adds an integer member. */
 void ev_int(StubEvent *ev, const char *key, gint64 value);
 /** Adds a boolean member. */
@@ -152,8 +150,6 @@ void uiops_free(void);
 
 /** Connects to the libpurple signals the stub reports. */
 void signals_connect(void);
-/** Adds the presence of buddy (status id, primitive, idle, attributes). */
-void ev_buddy_presence(StubEvent *ev, PurpleBuddy *buddy);
 
 /* ---- eventloop.c ------------------------------------------------------ */
 

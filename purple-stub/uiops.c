@@ -162,6 +162,8 @@ blist_update(PurpleBuddyList *list, PurpleBlistNode *node)
 	if (node == NULL || !PURPLE_BLIST_NODE_IS_GROUP(node))
 		return;
 	name = purple_group_get_name((PurpleGroup *)node);
+	if (name == NULL)
+		return;
 	old = g_hash_table_lookup(group_names, node);
 	if (old != NULL && g_str_equal(old, name))
 		return;
@@ -246,7 +248,7 @@ notify_emails(PurpleConnection *gc, size_t count, gboolean detailed, const char 
 	ev_str(ev, "type", "emails");
 	ev_int(ev, "count", (gint64)count);
 	ev_bool(ev, "detailed", detailed);
-	ev_str(ev, "to", tos ? tos[0] : NULL);
+	ev_str(ev, "to", (tos != NULL && count > 0) ? tos[0] : NULL);
 	ev_emit(ev);
 	return NULL;
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::io::Read;
+use std::io::{BufRead, Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -185,6 +185,71 @@ fn typed_account_settings_reach_the_protocol() {
     assert!(stub.quit().success());
 }
 
+/// A one-client IRC server: welcomes the stub, sends it a PRIVMSG from bob and
+/// returns every line the stub sent up to its PRIVMSG for bob.
+fn irc_server(listener: TcpListener) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let (conn, _) = listener.accept().expect("accepting the stub");
+        conn.set_read_timeout(Some(T)).expect("read timeout");
+        let mut out = conn.try_clone().expect("clone");
+        let mut seen = String::new();
+        let mut welcomed = false;
+        for line in std::io::BufReader::new(conn).lines() {
+            let Ok(line) = line else { break };
+            seen.push_str(&line);
+            seen.push('\n');
+            if line.starts_with("NICK ") && !welcomed {
+                welcomed = true;
+                out.write_all(
+                    b":srv 001 tester :Welcome\r\n:srv 376 tester :End of MOTD\r\n\
+                      :bob!b@h PRIVMSG tester :hello <there> & \xc3\xa9\r\n",
+                )
+                .expect("writing to the stub");
+            }
+            if line.starts_with("PRIVMSG bob ") {
+                break;
+            }
+        }
+        seen
+    })
+}
+
+#[test]
+fn irc_session_carries_ims_both_ways() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("binding a port");
+    let port = listener.local_addr().expect("local addr").port();
+    let server = irc_server(listener);
+    let mut stub = start();
+    stub.send(&format!("add-account prpl-irc {IRC_USER} port={port}"));
+    stub.send(&format!("enable {IRC_USER}"));
+    stub.wait_for(T, |e| is(e, "signed-on") && e["account"] == IRC_USER);
+    let im = stub.wait_event(T, "im");
+    assert_eq!(im["from"], "bob");
+    // libpurple hands over HTML: IRC escapes the text.
+    assert_eq!(im["message"], "hello &lt;there&gt; &amp; \u{e9}");
+    assert!(im["flags"]
+        .as_array()
+        .is_some_and(|f| f.contains(&Value::from("recv"))));
+    assert!(im["timestamp"].as_i64().is_some_and(|t| t > 1_600_000_000));
+
+    stub.send(&format!("send-im {IRC_USER} bob hi back"));
+    let sent = stub.wait_event(T, "im-sent");
+    assert_eq!(sent["conversation"], "bob");
+    assert_eq!(sent["message"], "hi back");
+    assert!(sent["flags"]
+        .as_array()
+        .is_some_and(|f| f.contains(&Value::from("send"))));
+    let lines = server.join().expect("server thread");
+    assert!(lines.contains("PRIVMSG bob :hi back"), "{lines}");
+
+    stub.send(&format!("idle {IRC_USER} 60"));
+    stub.send(&format!("idle {IRC_USER} 0"));
+    stub.send("protocol-info prpl-irc");
+    stub.wait_event(T, "protocol-info");
+    assert_no_glib_complaints(&stub);
+    assert!(stub.quit().success());
+}
+
 /// Kills (and reaps) a helper process when the test ends, passed or not.
 struct KillOnDrop(std::process::Child);
 
@@ -277,6 +342,30 @@ fn certificate_prompts_follow_accept_cert() {
         assert!(n > 0, "s_server ended before IRC spoke: {seen:?}");
         seen.push_str(&String::from_utf8_lossy(&buf[..n]));
     }
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn request_prompts_are_reported_and_cancelled() {
+    let mut stub = start();
+    // Gadu-Gadu needs a password: libpurple asks for it (before any connection)
+    // through a fields request.
+    stub.send("add-account prpl-gg 12345");
+    stub.wait_event(T, "account-added");
+    stub.send("enable 12345");
+    let request = stub.wait_event(T, "request");
+    assert_eq!(request["kind"], "fields");
+    assert_eq!(request["account"], "12345");
+    assert!(
+        request["primary"]
+            .as_str()
+            .is_some_and(|p| p.contains("password")),
+        "{request}"
+    );
+    find(&request["fields"], "id", "password");
+    // Cancelling the password prompt disables the account.
+    stub.wait_event(T, "account-disabled");
+    assert_no_glib_complaints(&stub);
     assert!(stub.quit().success());
 }
 

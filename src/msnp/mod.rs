@@ -6,8 +6,10 @@
 
 pub mod auth;
 pub mod http;
+pub mod listxml;
 pub mod message;
 pub mod mime;
 pub mod secret;
 pub mod session;
+pub mod soap;
 pub mod wire;

@@ -35,6 +35,30 @@ impl Connection {
         self.account
     }
 
+    /// The connection state of `gc`, if it is one of ours and still open.
+    ///
+    /// # Safety
+    /// `gc` must be NULL or a live PurpleConnection of this plugin.
+    pub(crate) unsafe fn from_gc<'a>(gc: *mut ffi::PurpleConnection) -> Option<&'a Connection> {
+        if gc.is_null() {
+            return None;
+        }
+        // SAFETY: gc is live per the contract; protocol_data is NULL or our boxed Connection,
+        // which lives until `close` clears it.
+        let data = unsafe { ffi::purple_connection_get_protocol_data(gc) } as *const Connection;
+        // SAFETY: as above.
+        (!data.is_null()).then(|| unsafe { &*data })
+    }
+
+    /// Runs a user command (a vtable slot) against the session under the panic guard, then
+    /// applies what it produced.
+    pub(crate) fn command(&self, f: impl FnOnce(&mut Session, Instant)) {
+        self.guarded(|conn| {
+            f(&mut conn.session.borrow_mut(), Instant::now());
+            conn.pump();
+        });
+    }
+
     /// Runs a callback body for this connection: skipped after the session ended, and a panic
     /// inside it ends the connection with an "internal error" instead of unwinding into C.
     pub(crate) fn guarded(&self, f: impl FnOnce(&Connection)) {
@@ -185,6 +209,8 @@ impl Connection {
                 unsafe { ffi::purple_connection_set_state(self.gc, ffi::PURPLE_CONNECTED) };
             }
             Event::Ended(reason) => self.end(reason),
+            Event::Contact(event) => super::blist::show(self, event),
+            Event::Chat(event) => super::conversation::show(self, event),
         }
     }
 

@@ -2,8 +2,10 @@
 //! guard; every `unsafe` block says why it is sound.
 
 mod account;
+mod blist;
 mod config;
 mod connection;
+mod conversation;
 mod cstr;
 mod debug;
 mod errors;

@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 use std::ptr;
 
-use super::{account, connection, cstr, debug, ffi, guard::ffi_guard, status};
+use super::{account, blist, connection, conversation, cstr, debug, ffi, guard::ffi_guard, status};
 
 /// The protocol id: distinct from `prpl-msn` (Pidgin's old plugin, retro-prpl) and msn-pecan, so
 /// all of them can be installed side by side.
@@ -71,6 +71,8 @@ fn protocol_info() -> ffi::PurplePluginProtocolInfo {
     prpl.get_account_text_table = Some(account::text_table);
     prpl.login = Some(connection::login);
     prpl.close = Some(connection::close);
+    blist::fill_prpl(&mut prpl);
+    conversation::fill_prpl(&mut prpl);
     prpl
 }
 

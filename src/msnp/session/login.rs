@@ -7,9 +7,7 @@ use crate::msnp::auth::{passport, rst, sso, AuthError};
 use crate::msnp::http::HttpResponse;
 use crate::msnp::mime::Mime;
 use crate::msnp::secret::Secret;
-use crate::msnp::wire::{
-    Capabilities, ClientCommand, ListVersion, NsCommand, Status, UsrStep, XfrTarget,
-};
+use crate::msnp::wire::{Capabilities, ClientCommand, NsCommand, UsrStep, XfrTarget};
 
 use super::{timers, EndReason, Event, HttpId, Output, Session, Timer};
 
@@ -265,28 +263,12 @@ impl Session {
     fn signed_in(&mut self, now: Instant) {
         self.login.step = Step::Done;
         self.timers.stop(Timer::Login);
-        self.timers
-            .set(Timer::Ping, now + timers::DEFAULT_PING_INTERVAL);
+        self.timers.set(Timer::Ping, now + self.ping_interval);
         self.event(Event::Progress { step: 4 });
+        // What every client sends at once goes out before the UI hears it is online.
+        self.contacts_signed_in(now);
         self.event(Event::SignedIn {
             version: self.version,
-        });
-        if self.version <= 12 {
-            let cached = if self.version <= 9 {
-                ListVersion::Serial(0)
-            } else {
-                ListVersion::Timestamps {
-                    contacts: "0".into(),
-                    groups: "0".into(),
-                }
-            };
-            self.send(ClientCommand::Syn { cached });
-        }
-        let msn_object = (self.version >= 9).then(|| "0".to_owned());
-        self.send(ClientCommand::Chg {
-            status: Status::Online,
-            capabilities: Some(client_caps(self.version)),
-            msn_object,
         });
     }
 

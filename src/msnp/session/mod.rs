@@ -5,8 +5,10 @@
 //! [`Session::poll_timeout`].
 
 mod config;
+pub mod contacts;
 mod login;
 mod output;
+pub mod switchboard;
 mod timers;
 
 #[cfg(test)]
@@ -16,7 +18,9 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 pub use config::{Config, SUPPORTED_VERSIONS};
+pub use contacts::ContactEvent;
 pub use output::{ConnId, EndReason, Event, HttpId, Output, PROGRESS_STEPS};
+pub use switchboard::ChatEvent;
 
 use crate::msnp::wire::{
     self, ClientCommand, Direction, Framer, Limits, NsCommand, OutReason, TrIdAllocator,
@@ -39,6 +43,8 @@ pub struct Session {
     timers: TimerTable,
     ns: Option<NsLink>,
     login: Login,
+    contacts: contacts::Contacts,
+    switchboards: switchboard::Switchboards,
     /// Keepalive interval (the server's last `QNG <seconds>`).
     ping_interval: std::time::Duration,
     /// Negotiated protocol version (0 until `VER` is answered).
@@ -57,6 +63,8 @@ impl Session {
             timers: TimerTable::default(),
             ns: None,
             login: Login::default(),
+            contacts: contacts::Contacts::default(),
+            switchboards: switchboard::Switchboards::default(),
             ping_interval: timers::DEFAULT_PING_INTERVAL,
             version: 0,
             next_conn: 0,
@@ -84,15 +92,23 @@ impl Session {
     /// When `handle_timeout` wants to be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.ended {
-            None
-        } else {
-            self.timers.next()
+            return None;
         }
+        [
+            self.timers.next(),
+            self.contacts_deadline(),
+            self.switchboard_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// A connection asked for with [`Output::Connect`] is established.
     pub fn handle_connected(&mut self, conn: ConnId, now: Instant) {
-        let _ = now;
+        if self.is_switchboard(conn) {
+            return self.switchboard_connected(conn, now);
+        }
         let Some(ns) = self.ns.as_mut().filter(|ns| ns.id == conn) else {
             return;
         };
@@ -102,7 +118,9 @@ impl Session {
 
     /// A connection failed to open, broke, or was closed by the peer.
     pub fn handle_connection_lost(&mut self, conn: ConnId, text: String, now: Instant) {
-        let _ = now;
+        if self.is_switchboard(conn) {
+            return self.switchboard_lost(conn, &text, now);
+        }
         if self.ns.as_ref().is_some_and(|ns| ns.id == conn) {
             self.ns = None;
             log::info!("notification server connection lost: {text}");
@@ -112,6 +130,9 @@ impl Session {
 
     /// Bytes arrived on a connection.
     pub fn handle_bytes(&mut self, conn: ConnId, bytes: &[u8], now: Instant) {
+        if self.is_switchboard(conn) {
+            return self.switchboard_bytes(conn, bytes, now);
+        }
         let Some(ns) = self.ns.as_mut().filter(|ns| ns.id == conn) else {
             return;
         };
@@ -144,14 +165,21 @@ impl Session {
 
     /// An HTTP request asked for with [`Output::Http`] completed; `raw` is the whole response.
     pub fn handle_http_response(&mut self, id: HttpId, raw: &[u8], now: Instant) {
-        self.login_http_response(id, raw, now);
+        if self.login.is_waiting_for(id) {
+            self.login_http_response(id, raw, now);
+        } else if !self.contacts_http(id, raw, now) && !self.switchboard_http(id, raw, now) {
+            log::debug!("HTTP response for a forgotten request {id:?}");
+        }
     }
 
     /// An HTTP request failed (connect, TLS or protocol error).
     pub fn handle_http_failed(&mut self, id: HttpId, text: String, now: Instant) {
-        let _ = now;
         if self.login.is_waiting_for(id) {
             self.end(EndReason::Network(text));
+        } else if !self.contacts_http_failed(id, &text, now)
+            && !self.switchboard_http_failed(id, &text, now)
+        {
+            log::debug!("HTTP failure for a forgotten request {id:?}: {text}");
         }
     }
 
@@ -161,7 +189,6 @@ impl Session {
             return;
         }
         for timer in self.timers.expired(now) {
-            log::debug!("timer {timer:?} fired");
             match timer {
                 Timer::Login | Timer::Pong => return self.end(EndReason::Timeout),
                 Timer::Ping => {
@@ -172,6 +199,15 @@ impl Session {
                     self.timers.set(Timer::Pong, now + wait);
                 }
             }
+        }
+        self.feature_timeouts(now);
+    }
+
+    /// Runs the deadlines of the contact list and the switchboards (called by `handle_timeout`).
+    fn feature_timeouts(&mut self, now: Instant) {
+        self.contacts_timeout(now);
+        if !self.ended {
+            self.switchboard_timeout(now);
         }
     }
 
@@ -201,15 +237,29 @@ impl Session {
             }
             NsCommand::Chl(chl) => self.answer_challenge(&chl.challenge),
             NsCommand::Out(out) => self.end(out_reason(out.reason)),
-            NsCommand::Msg(msg) if msg.from == "Hotmail" => self.profile_message(&msg.payload),
             other if !self.login.is_done() => self.login_command(other, now),
-            NsCommand::Error(e) => log::warn!(
-                "server error {} for transaction {:?}: {}",
-                e.code,
-                e.trid,
-                e.description()
-            ),
-            other => log::debug!("unhandled server command: {other:?}"),
+            other => {
+                let Some(other) = self.contacts_command(other, now) else {
+                    return;
+                };
+                let Some(other) = self.switchboard_ns_command(other, now) else {
+                    return;
+                };
+                match other {
+                    NsCommand::Msg(msg) if msg.from == "Hotmail" => {
+                        self.profile_message(&msg.payload)
+                    }
+                    NsCommand::Error(e) => {
+                        log::warn!(
+                            "server error {} for transaction {:?}: {}",
+                            e.code,
+                            e.trid,
+                            e.description()
+                        )
+                    }
+                    other => log::debug!("unhandled server command: {other:?}"),
+                }
+            }
         }
     }
 

@@ -50,6 +50,10 @@ pub enum Event {
     SignedIn { version: u32 },
     /// The session is over; nothing more will be produced. The driver closes everything.
     Ended(EndReason),
+    /// A contact-list, presence or profile change.
+    Contact(crate::msnp::session::ContactEvent),
+    /// A conversation event.
+    Chat(crate::msnp::session::ChatEvent),
 }
 
 /// Why a session ended.

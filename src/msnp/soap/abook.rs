@@ -143,12 +143,17 @@ impl AbParser {
     /// the service's fault / a parse error. Do not call again after a result or an error.
     pub fn step(&mut self, budget: usize) -> Result<Option<AddressBook>, SoapError> {
         let state = &mut self.state;
-        if !self.stream.step(budget, |path, node| state.handle(path, node))? {
+        if !self
+            .stream
+            .step(budget, |path, node| state.handle(path, node))?
+        {
             return Ok(None);
         }
         envelope::check_fault(&self.stream)?;
         if !self.state.saw_result {
-            return Err(SoapError::Malformed("no ABFindAll or ABFindContactsPaged result"));
+            return Err(SoapError::Malformed(
+                "no ABFindAll or ABFindContactsPaged result",
+            ));
         }
         Ok(Some(std::mem::take(&mut self.state.book)))
     }
@@ -328,13 +333,17 @@ impl ContactFields {
 
     fn close(&mut self, name: &[u8]) -> Result<(), XmlError> {
         match name {
-            b"ContactEmail" if self.messenger_email.is_none() && self.email_enabled.trim() == "true" => {
+            b"ContactEmail"
+                if self.messenger_email.is_none() && self.email_enabled.trim() == "true" =>
+            {
                 self.messenger_email = Some((
                     self.email.trim().to_owned(),
                     self.email_type.trim().to_owned(),
                 ));
             }
-            b"ContactPhone" if self.messenger_phone.is_none() && self.phone_enabled.trim() == "true" => {
+            b"ContactPhone"
+                if self.messenger_phone.is_none() && self.phone_enabled.trim() == "true" =>
+            {
                 self.messenger_phone = Some(self.phone.trim().to_owned());
             }
             b"Annotation" if self.annotation_name.trim() == "AB.NickName" => {
@@ -433,7 +442,8 @@ mod tests {
 
     #[test]
     fn requests_match_the_recorded_client() {
-        let cases: [(&str, fn(&Endpoints, &Token, Scenario) -> HttpRequest); 2] = [
+        type Build = fn(&Endpoints, &Token, Scenario) -> HttpRequest;
+        let cases: [(&str, Build); 2] = [
             ("ABFindAll", find_all_request),
             ("ABFindContactsPaged", find_contacts_paged_request),
         ];
@@ -444,7 +454,10 @@ mod tests {
                 let ticket = between(&exchange.request_body, "<TicketToken>", "</TicketToken>");
                 let request = build(&endpoints(), &token(&ticket), Scenario::Initial);
                 assert_eq!(text(&request.body), text(&exchange.request_body), "{label}");
-                assert_eq!(request.url, "https://127.0.0.1:8443/abservice/abservice.asmx");
+                assert_eq!(
+                    request.url,
+                    "https://127.0.0.1:8443/abservice/abservice.asmx"
+                );
                 assert_eq!(
                     exchange.request_header("SOAPAction"),
                     Some(request.headers[0].1.as_str())
@@ -457,9 +470,11 @@ mod tests {
     fn recorded_answers_parse() {
         for (label, ticket) in [("ABFindAll", false), ("ABFindContactsPaged", true)] {
             for exchange in recorded(&["msnp15", "msnp18"], label) {
-                let book =
-                    envelope::with_status(exchange.status, parse_address_book(&exchange.response_body))
-                        .unwrap();
+                let book = envelope::with_status(
+                    exchange.status,
+                    parse_address_book(&exchange.response_body),
+                )
+                .unwrap();
                 assert_eq!(
                     book.contacts,
                     [Contact {
@@ -478,7 +493,9 @@ mod tests {
                 assert!(own.starts_with("Alice"), "{own}");
                 assert_eq!(book.circle_ticket.is_some(), ticket, "{label}");
                 if let Some(t) = book.circle_ticket {
-                    assert!(t.starts_with("<?xml version=\"1.0\" encoding=\"utf-16\"?><SignedTicket"));
+                    assert!(
+                        t.starts_with("<?xml version=\"1.0\" encoding=\"utf-16\"?><SignedTicket")
+                    );
                 }
             }
         }
@@ -633,7 +650,10 @@ mod tests {
         );
         let body = book_xml("", &contact_xml(1, &[]));
         assert!(parse_address_book(&body.as_bytes()[..body.len() - 20]).is_err());
-        let huge_name = book_xml("", &contact_xml(1, &[]).replace("User &amp; 1", &"n".repeat(5000)));
+        let huge_name = book_xml(
+            "",
+            &contact_xml(1, &[]).replace("User &amp; 1", &"n".repeat(5000)),
+        );
         assert!(matches!(
             parse_address_book(huge_name.as_bytes()),
             Err(SoapError::TooLarge(_))
@@ -652,7 +672,10 @@ mod tests {
             "",
         ] {
             assert!(
-                matches!(parse_address_book(bad.as_bytes()), Err(SoapError::Malformed(_))),
+                matches!(
+                    parse_address_book(bad.as_bytes()),
+                    Err(SoapError::Malformed(_))
+                ),
                 "{bad}"
             );
         }

@@ -255,7 +255,13 @@ pub fn group_contact_delete_request(
     group_id: &str,
     contact_id: &str,
 ) -> Result<HttpRequest, SoapError> {
-    group_contact_request(endpoints, ticket, "ABGroupContactDelete", group_id, contact_id)
+    group_contact_request(
+        endpoints,
+        ticket,
+        "ABGroupContactDelete",
+        group_id,
+        contact_id,
+    )
 }
 
 fn group_contact_request(
@@ -359,37 +365,61 @@ mod tests {
         let group = "0000000a-0000-0000-0000-000000000000";
 
         let yahoo = contact_add_request(&e, &t, "y@yahoo.com", 32, "Y <&>").unwrap();
-        assert_eq!(field(&yahoo, "contactEmailType").as_deref(), Some("Messenger2"));
+        assert_eq!(
+            field(&yahoo, "contactEmailType").as_deref(),
+            Some("Messenger2")
+        );
         assert_eq!(field(&yahoo, "DisplayName").as_deref(), Some("Y <&>"));
 
         let delete = contact_delete_request(&e, &t, contact).unwrap();
         assert_eq!(field(&delete, "contactId").as_deref(), Some(contact));
 
-        let rename = contact_update_request(&e, &t, Some(contact), ContactChange::DisplayName("B & b")).unwrap();
+        let rename =
+            contact_update_request(&e, &t, Some(contact), ContactChange::DisplayName("B & b"))
+                .unwrap();
         assert_eq!(field(&rename, "displayName").as_deref(), Some("B & b"));
-        assert_eq!(field(&rename, "propertiesChanged").as_deref(), Some("DisplayName"));
+        assert_eq!(
+            field(&rename, "propertiesChanged").as_deref(),
+            Some("DisplayName")
+        );
         let own = contact_update_request(&e, &t, None, ContactChange::DisplayName("Me")).unwrap();
         assert_eq!(field(&own, "contactType").as_deref(), Some("Me"));
         assert_eq!(field(&own, "contactId"), None);
-        let nick = contact_update_request(&e, &t, Some(contact), ContactChange::Nickname("<3")).unwrap();
+        let nick =
+            contact_update_request(&e, &t, Some(contact), ContactChange::Nickname("<3")).unwrap();
         assert_eq!(field(&nick, "Value").as_deref(), Some("<3"));
-        assert_eq!(field(&nick, "propertiesChanged").as_deref(), Some("Annotation"));
+        assert_eq!(
+            field(&nick, "propertiesChanged").as_deref(),
+            Some("Annotation")
+        );
 
         let add = group_add_request(&e, &t, "Friends & Family").unwrap();
         assert_eq!(field(&add, "name").as_deref(), Some("Friends & Family"));
         assert_eq!(field(&add, "PartnerScenario").as_deref(), Some("GroupSave"));
         let update = group_update_request(&e, &t, group, "Work").unwrap();
         assert_eq!(field(&update, "groupId").as_deref(), Some(group));
-        assert_eq!(field(&update, "propertiesChanged").as_deref(), Some("GroupName"));
+        assert_eq!(
+            field(&update, "propertiesChanged").as_deref(),
+            Some("GroupName")
+        );
         let delete = group_delete_request(&e, &t, group).unwrap();
         assert_eq!(field(&delete, "guid").as_deref(), Some(group));
         for (req, method) in [
-            (group_contact_add_request(&e, &t, group, contact).unwrap(), "ABGroupContactAdd"),
-            (group_contact_delete_request(&e, &t, group, contact).unwrap(), "ABGroupContactDelete"),
+            (
+                group_contact_add_request(&e, &t, group, contact).unwrap(),
+                "ABGroupContactAdd",
+            ),
+            (
+                group_contact_delete_request(&e, &t, group, contact).unwrap(),
+                "ABGroupContactDelete",
+            ),
         ] {
             assert_eq!(field(&req, "guid").as_deref(), Some(group));
             assert_eq!(field(&req, "contactId").as_deref(), Some(contact));
-            assert_eq!(req.headers[0].1, format!("{}/{method}", envelope::AB_NAMESPACE));
+            assert_eq!(
+                req.headers[0].1,
+                format!("{}/{method}", envelope::AB_NAMESPACE)
+            );
         }
         for req in [yahoo, rename, own, nick, add, update, delete] {
             assert!(req.sensitive);
@@ -408,8 +438,16 @@ mod tests {
         assert!(contact_add_request(&e, &t, "a@b", 4, "n").is_err());
         assert!(contact_add_request(&e, &t, "a@b", 1, "").is_err());
         assert!(contact_delete_request(&e, &t, "</contactId>").is_err());
-        assert!(contact_update_request(&e, &t, Some(id), ContactChange::DisplayName("a\r\nb")).is_err());
-        assert!(contact_update_request(&e, &t, Some(id), ContactChange::Nickname(&"n".repeat(MAX_NAME_LEN + 1))).is_err());
+        assert!(
+            contact_update_request(&e, &t, Some(id), ContactChange::DisplayName("a\r\nb")).is_err()
+        );
+        assert!(contact_update_request(
+            &e,
+            &t,
+            Some(id),
+            ContactChange::Nickname(&"n".repeat(MAX_NAME_LEN + 1))
+        )
+        .is_err());
         assert!(contact_update_request(&e, &t, Some(id), ContactChange::Nickname("")).is_ok());
         assert!(group_add_request(&e, &t, "").is_err());
         assert!(group_update_request(&e, &t, "x y", "n").is_err());
@@ -438,10 +476,22 @@ mod tests {
             answer("<ABGroupAddResult><guid>not-an-id!</guid></ABGroupAddResult>"),
             answer("<ABGroupAddResult><guid/></ABGroupAddResult>"),
         ] {
-            assert!(matches!(parse_group_add(bad.as_bytes()), Err(SoapError::Malformed(_))), "{bad}");
+            assert!(
+                matches!(
+                    parse_group_add(bad.as_bytes()),
+                    Err(SoapError::Malformed(_))
+                ),
+                "{bad}"
+            );
         }
-        let long = answer(&format!("<ABGroupAddResult><guid>{}</guid></ABGroupAddResult>", "a".repeat(100)));
-        assert!(matches!(parse_group_add(long.as_bytes()), Err(SoapError::TooLarge(_))));
+        let long = answer(&format!(
+            "<ABGroupAddResult><guid>{}</guid></ABGroupAddResult>",
+            "a".repeat(100)
+        ));
+        assert!(matches!(
+            parse_group_add(long.as_bytes()),
+            Err(SoapError::TooLarge(_))
+        ));
         let fault = "<soap:Envelope xmlns:soap=\"s\"><soap:Body><soap:Fault><faultcode>soap:Client</faultcode>\
                      <faultstring>Contact Already Exists</faultstring><detail><errorcode>ContactAlreadyExists</errorcode>\
                      </detail></soap:Fault></soap:Body></soap:Envelope>";

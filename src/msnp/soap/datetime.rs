@@ -145,8 +145,14 @@ mod tests {
         assert_eq!(parse_iso8601("2026-11-24T14:28:57-08:00"), Some(RECORDED));
         assert_eq!(parse_iso8601("2026-11-25T00:28:57+0200"), Some(RECORDED));
         assert_eq!(parse_rfc2822("24 Nov 2026 14:28:57 -0800"), Some(RECORDED));
-        assert_eq!(parse_rfc2822("Tue, 24 Nov 2026 22:28:57 GMT"), Some(RECORDED));
-        assert_eq!(parse_rfc2822("Tue, 24 Nov 2026 14:28:57 PST"), Some(RECORDED));
+        assert_eq!(
+            parse_rfc2822("Tue, 24 Nov 2026 22:28:57 GMT"),
+            Some(RECORDED)
+        );
+        assert_eq!(
+            parse_rfc2822("Tue, 24 Nov 2026 14:28:57 PST"),
+            Some(RECORDED)
+        );
         assert_eq!(
             parse_rfc2822("24 Nov 2026 22:28:57.0000 (UTC) FILETIME=[31CB5A80:01DD7C63]"),
             Some(RECORDED)

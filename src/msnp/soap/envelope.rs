@@ -109,7 +109,12 @@ impl Scenario {
 
 /// A `POST` of `body` to `url` with the given `SOAPAction` (quoted when `quote_action`, as the
 /// official client did for the OIM services). Marked sensitive: SOAP requests carry tickets.
-pub(crate) fn soap_request(url: &str, action: &str, quote_action: bool, body: String) -> HttpRequest {
+pub(crate) fn soap_request(
+    url: &str,
+    action: &str,
+    quote_action: bool,
+    body: String,
+) -> HttpRequest {
     let action = match quote_action {
         true => format!("\"{action}\""),
         false => action.to_owned(),

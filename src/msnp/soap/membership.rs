@@ -212,7 +212,10 @@ impl MembershipParser {
     /// service's fault / a parse error. Do not call again after a result or an error.
     pub fn step(&mut self, budget: usize) -> Result<Option<Memberships>, SoapError> {
         let state = &mut self.state;
-        if !self.stream.step(budget, |path, node| state.handle(path, node))? {
+        if !self
+            .stream
+            .step(budget, |path, node| state.handle(path, node))?
+        {
             return Ok(None);
         }
         envelope::check_fault(&self.stream)?;
@@ -294,8 +297,7 @@ impl State {
                 b"Annotation" => {
                     if let Some(member) = self.member.as_mut() {
                         if member.annotation_name.trim() == "MSN.IM.InviteMessage" {
-                            member.invite_message =
-                                Some(member.annotation_value.trim().to_owned());
+                            member.invite_message = Some(member.annotation_value.trim().to_owned());
                         }
                     }
                 }
@@ -419,7 +421,7 @@ mod tests {
                 display_name: None,
                 invite_message: None,
             };
-            assert_eq!(lists.allow, [bob.clone()]);
+            assert_eq!(lists.allow, std::slice::from_ref(&bob));
             assert_eq!(lists.reverse, [bob]);
             assert!(lists.block.is_empty() && lists.pending.is_empty());
         }
@@ -446,7 +448,9 @@ mod tests {
     }
 
     fn membership(role: &str, members: &str) -> String {
-        format!("<Membership><MemberRole>{role}</MemberRole><Members>{members}</Members></Membership>")
+        format!(
+            "<Membership><MemberRole>{role}</MemberRole><Members>{members}</Members></Membership>"
+        )
     }
 
     fn passport(email: &str, extra: &str) -> String {
@@ -565,8 +569,8 @@ mod tests {
     #[test]
     fn member_changes_are_built_per_role_and_network() {
         let ticket = token("t=secret-ticket&p=");
-        let req = add_member_request(&endpoints(), &ticket, Role::Block, "bob@example.com", 1)
-            .unwrap();
+        let req =
+            add_member_request(&endpoints(), &ticket, Role::Block, "bob@example.com", 1).unwrap();
         let body = text(&req.body);
         assert_eq!(
             req.headers[0].1,
@@ -579,8 +583,8 @@ mod tests {
         ));
         assert!(body.contains("<TicketToken>t=secret-ticket&amp;p=</TicketToken>"));
 
-        let req = delete_member_request(&endpoints(), &ticket, Role::Pending, "y@yahoo.com", 32)
-            .unwrap();
+        let req =
+            delete_member_request(&endpoints(), &ticket, Role::Pending, "y@yahoo.com", 32).unwrap();
         let body = text(&req.body);
         assert!(body.contains("<DeleteMember xmlns="));
         assert!(body.contains("<PartnerScenario>ContactMsgrAPI</PartnerScenario>"));

@@ -96,7 +96,12 @@ pub fn parse_mail_data(value: &[u8]) -> Result<MailData, SoapError> {
 }
 
 /// The RSI envelope around `method_xml`, authenticated with the `messenger.msn.com` ticket.
-fn rsi_request(endpoints: &Endpoints, ticket: &Token, method: &str, method_xml: &str) -> HttpRequest {
+fn rsi_request(
+    endpoints: &Endpoints,
+    ticket: &Token,
+    method: &str,
+    method_xml: &str,
+) -> HttpRequest {
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
          <soap:Envelope xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
@@ -114,7 +119,12 @@ fn rsi_request(endpoints: &Endpoints, ticket: &Token, method: &str, method_xml: 
         escape(ticket.t().expose().as_str()),
         escape(ticket.p().expose().as_str()),
     );
-    envelope::soap_request(&endpoints.rsi, &format!("{RSI_NAMESPACE}/{method}"), true, body)
+    envelope::soap_request(
+        &endpoints.rsi,
+        &format!("{RSI_NAMESPACE}/{method}"),
+        true,
+        body,
+    )
 }
 
 /// `GetMetadata`: the list of stored messages, for when `Mail-Data` was `too-large`.
@@ -153,7 +163,9 @@ pub fn delete_messages_request(
     message_ids: &[&str],
 ) -> Result<HttpRequest, SoapError> {
     if message_ids.is_empty() || message_ids.len() > MAX_DELETE_IDS {
-        return Err(SoapError::InvalidInput("delete 1 to 100 messages at a time"));
+        return Err(SoapError::InvalidInput(
+            "delete 1 to 100 messages at a time",
+        ));
     }
     let mut ids = String::new();
     for id in message_ids {
@@ -282,7 +294,10 @@ fn split_message(raw: &[u8]) -> (Vec<(String, String)>, &[u8]) {
     let mut rest = raw;
     loop {
         let (line, next) = match rest.iter().position(|&b| b == b'\n') {
-            Some(nl) => (rest.get(..nl).unwrap_or_default(), rest.get(nl + 1..).unwrap_or_default()),
+            Some(nl) => (
+                rest.get(..nl).unwrap_or_default(),
+                rest.get(nl + 1..).unwrap_or_default(),
+            ),
             None => (rest, &[][..]),
         };
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -506,7 +521,12 @@ mod tests {
                 "RSI GetMessage" => get_message_request(&endpoints(), &ticket, id).unwrap(),
                 _ => delete_messages_request(&endpoints(), &ticket, &[id]).unwrap(),
             };
-            assert_eq!(text(&request.body), text(&exchange.request_body), "{}", exchange.label);
+            assert_eq!(
+                text(&request.body),
+                text(&exchange.request_body),
+                "{}",
+                exchange.label
+            );
             assert_eq!(request.url, "https://127.0.0.1:8443/rsi/rsi.asmx");
             assert_eq!(
                 exchange.request_header("SOAPAction"),
@@ -518,13 +538,19 @@ mod tests {
 
     #[test]
     fn recorded_rsi_answers_parse() {
-        let [metadata] = recorded(&["extra-oim"], "RSI GetMetadata").try_into().ok().unwrap();
+        let [metadata] = recorded(&["extra-oim"], "RSI GetMetadata")
+            .try_into()
+            .ok()
+            .unwrap();
         // The server failed with a plain-text 500: a status error, not a crash.
         assert_eq!(
             envelope::with_status(metadata.status, parse_get_metadata(&metadata.response_body)),
             Err(SoapError::Status(500))
         );
-        let [message] = recorded(&["extra-oim"], "RSI GetMessage").try_into().ok().unwrap();
+        let [message] = recorded(&["extra-oim"], "RSI GetMessage")
+            .try_into()
+            .ok()
+            .unwrap();
         let oim = envelope::with_status(message.status, parse_get_message(&message.response_body))
             .unwrap();
         assert_eq!(
@@ -540,9 +566,15 @@ mod tests {
                 sequence: Some(1),
             }
         );
-        let [delete] = recorded(&["extra-oim"], "RSI DeleteMessages").try_into().ok().unwrap();
+        let [delete] = recorded(&["extra-oim"], "RSI DeleteMessages")
+            .try_into()
+            .ok()
+            .unwrap();
         assert_eq!(
-            envelope::with_status(delete.status, envelope::parse_empty_response(&delete.response_body)),
+            envelope::with_status(
+                delete.status,
+                envelope::parse_empty_response(&delete.response_body)
+            ),
             Ok(())
         );
     }
@@ -566,8 +598,14 @@ mod tests {
         let two = parse_get_metadata(as_text.as_bytes()).unwrap();
         assert_eq!(two.len(), 2);
         assert_eq!(two[1].friendly, "Alice");
-        assert_eq!(parse_get_metadata(metadata_answer("").as_bytes()), Ok(Vec::new()));
-        assert!(parse_get_metadata(b"<soap:Envelope xmlns:soap=\"s\"><soap:Body/></soap:Envelope>").is_err());
+        assert_eq!(
+            parse_get_metadata(metadata_answer("").as_bytes()),
+            Ok(Vec::new())
+        );
+        assert!(parse_get_metadata(
+            b"<soap:Envelope xmlns:soap=\"s\"><soap:Body/></soap:Envelope>"
+        )
+        .is_err());
     }
 
     #[test]
@@ -579,17 +617,37 @@ mod tests {
             "<M/>".to_owned(),
         ]
         .concat();
-        let sloppy = ENTRY.replace("<RT>2026-11-24T22:28:57Z</RT>", "<RT>yesterday</RT>").replace("937", "x");
-        let MailData::Messages(list) = parse_mail_data(format!("<MD>{odd}{sloppy}</MD>").as_bytes()).unwrap() else {
+        let sloppy = ENTRY
+            .replace("<RT>2026-11-24T22:28:57Z</RT>", "<RT>yesterday</RT>")
+            .replace("937", "x");
+        let MailData::Messages(list) =
+            parse_mail_data(format!("<MD>{odd}{sloppy}</MD>").as_bytes()).unwrap()
+        else {
             panic!("expected messages");
         };
         assert_eq!(list.len(), 1);
         assert_eq!((list[0].received, list[0].size), (None, 0));
 
         let many = format!("<MD>{}</MD>", ENTRY.repeat(MAX_MESSAGES + 1));
-        assert!(matches!(parse_mail_data(many.as_bytes()), Err(SoapError::TooLarge(_))));
-        for bad in ["", "<MD>", "<X/>", "<!DOCTYPE MD><MD/>", "<MD>&lol;</MD>", "too-large-ish"] {
-            assert!(matches!(parse_mail_data(bad.as_bytes()), Err(SoapError::Malformed(_))), "{bad}");
+        assert!(matches!(
+            parse_mail_data(many.as_bytes()),
+            Err(SoapError::TooLarge(_))
+        ));
+        for bad in [
+            "",
+            "<MD>",
+            "<X/>",
+            "<!DOCTYPE MD><MD/>",
+            "<MD>&lol;</MD>",
+            "too-large-ish",
+        ] {
+            assert!(
+                matches!(
+                    parse_mail_data(bad.as_bytes()),
+                    Err(SoapError::Malformed(_))
+                ),
+                "{bad}"
+            );
         }
     }
 
@@ -612,7 +670,10 @@ mod tests {
         assert_eq!((oim.sender.as_str(), oim.friendly.as_str()), ("", ""));
 
         let headers_only = parse_message(b"From: bob@example.com").unwrap();
-        assert_eq!((headers_only.sender.as_str(), headers_only.text.as_str()), ("bob@example.com", ""));
+        assert_eq!(
+            (headers_only.sender.as_str(), headers_only.text.as_str()),
+            ("bob@example.com", "")
+        );
         assert_eq!(
             parse_message(b"Content-Transfer-Encoding: base64\n\n!!!"),
             Err(SoapError::Malformed("message body is not valid base64"))
@@ -622,7 +683,10 @@ mod tests {
             Err(SoapError::TooLarge(_))
         ));
         let folded_forever = format!("X-A: a{}\n\nbody", "\n b".repeat(100_000));
-        assert_eq!(parse_message(folded_forever.as_bytes()).unwrap().text, "body");
+        assert_eq!(
+            parse_message(folded_forever.as_bytes()).unwrap().text,
+            "body"
+        );
     }
 
     #[test]
@@ -633,7 +697,12 @@ mod tests {
         let ids = vec!["0000"; MAX_DELETE_IDS + 1];
         assert!(delete_messages_request(&endpoints(), &t, &ids).is_err());
         let req = delete_messages_request(&endpoints(), &t, &ids[1..]).unwrap();
-        assert_eq!(text(&req.body).matches("<messageId>0000</messageId>").count(), MAX_DELETE_IDS);
+        assert_eq!(
+            text(&req.body)
+                .matches("<messageId>0000</messageId>")
+                .count(),
+            MAX_DELETE_IDS
+        );
         assert_eq!(between(&req.body, "<t>", "</t>"), "x");
         assert_eq!(between(&req.body, "<p>", "</p>"), "y");
     }

@@ -193,7 +193,10 @@ mod tests {
 
     #[test]
     fn store_matches_the_recorded_client_and_its_answer_parses() {
-        let [exchange] = recorded(&["extra-oim"], "OIM Store2").try_into().ok().unwrap();
+        let [exchange] = recorded(&["extra-oim"], "OIM Store2")
+            .try_into()
+            .ok()
+            .unwrap();
         let ticket = token(&between(&exchange.request_body, "passport=\"", "\""));
         let request = store_request(
             &endpoints(),
@@ -230,7 +233,8 @@ mod tests {
         assert!(body.contains("lockkey=\"\""));
         assert!(body.contains("passport=\"t=a&amp;p=b\""));
         // The stored message as the recipient will get it decodes back to the text.
-        let stored = crate::msnp::soap::oim::parse_message(content_with_headers(&body).as_bytes()).unwrap();
+        let stored =
+            crate::msnp::soap::oim::parse_message(content_with_headers(&body).as_bytes()).unwrap();
         assert_eq!(stored.text, long);
         assert_eq!(stored.sequence, Some(1));
     }
@@ -249,19 +253,37 @@ mod tests {
         assert!(store_request(&endpoints(), &ok, "hi").is_ok());
         let cases = [
             StoreParams { to: "nobody", ..ok },
-            StoreParams { run_id: "not a guid", ..ok },
+            StoreParams {
+                run_id: "not a guid",
+                ..ok
+            },
             StoreParams { sequence: 0, ..ok },
-            StoreParams { lock_key: "a\nb", ..ok },
-            StoreParams { product_id: "", ..ok },
+            StoreParams {
+                lock_key: "a\nb",
+                ..ok
+            },
+            StoreParams {
+                product_id: "",
+                ..ok
+            },
         ];
         for params in cases {
-            assert!(store_request(&endpoints(), &params, "hi").is_err(), "{params:?}");
+            assert!(
+                store_request(&endpoints(), &params, "hi").is_err(),
+                "{params:?}"
+            );
         }
         assert!(store_request(&endpoints(), &ok, "").is_err());
         assert!(store_request(&endpoints(), &ok, &"x".repeat(MAX_TEXT_LEN + 1)).is_err());
-        let nameless = StoreParams { friendly_name: "", ..ok };
+        let nameless = StoreParams {
+            friendly_name: "",
+            ..ok
+        };
         let body = text(&store_request(&endpoints(), &nameless, "hi").unwrap().body);
-        assert!(body.contains(&format!("friendlyName=\"{}\"", rfc2047::encode("alice@example.com"))));
+        assert!(body.contains(&format!(
+            "friendlyName=\"{}\"",
+            rfc2047::encode("alice@example.com")
+        )));
     }
 
     fn fault(detail: &str) -> String {
@@ -288,7 +310,8 @@ mod tests {
         );
         let expected = Err(SoapError::Fault {
             code: "q0:AuthenticationFailed".into(),
-            text: "Exception of type 'System.Web.Services.Protocols.SoapException' was thrown.".into(),
+            text: "Exception of type 'System.Web.Services.Protocols.SoapException' was thrown."
+                .into(),
         });
         for detail in [
             "",
@@ -298,13 +321,24 @@ mod tests {
         ] {
             assert_eq!(parse_store(fault(detail).as_bytes()), expected, "{detail}");
         }
-        let bare = "<soap:Envelope xmlns:soap=\"s\"><soap:Body><soap:Fault/></soap:Body></soap:Envelope>";
+        let bare =
+            "<soap:Envelope xmlns:soap=\"s\"><soap:Body><soap:Fault/></soap:Body></soap:Envelope>";
         assert_eq!(
             parse_store(bare.as_bytes()),
-            Err(SoapError::Fault { code: String::new(), text: String::new() })
+            Err(SoapError::Fault {
+                code: String::new(),
+                text: String::new()
+            })
         );
-        for bad in ["", "<soap:Envelope xmlns:soap=\"s\"/>", "<soap:Envelope xmlns:soap=\"s\"><soap:Body>"] {
-            assert!(matches!(parse_store(bad.as_bytes()), Err(SoapError::Malformed(_))), "{bad}");
+        for bad in [
+            "",
+            "<soap:Envelope xmlns:soap=\"s\"/>",
+            "<soap:Envelope xmlns:soap=\"s\"><soap:Body>",
+        ] {
+            assert!(
+                matches!(parse_store(bad.as_bytes()), Err(SoapError::Malformed(_))),
+                "{bad}"
+            );
         }
     }
 

@@ -128,8 +128,15 @@ mod tests {
     #[test]
     fn malformed_words_are_kept_and_nothing_panics() {
         for odd in [
-            "=?", "=??=", "=?utf-8?X?abc?=", "=?utf-8?B?***?=", "=?utf-8?Q?=G?=", "=?utf-8?Q?=",
-            "=?utf-8?B?a b?=", "=?é?B?QQ==?=", "a=?b",
+            "=?",
+            "=??=",
+            "=?utf-8?X?abc?=",
+            "=?utf-8?B?***?=",
+            "=?utf-8?Q?=G?=",
+            "=?utf-8?Q?=",
+            "=?utf-8?B?a b?=",
+            "=?é?B?QQ==?=",
+            "a=?b",
         ] {
             let out = decode(odd);
             assert!(out.contains("=?"), "{odd} -> {out}");

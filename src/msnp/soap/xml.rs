@@ -14,6 +14,8 @@ use super::SoapError;
 
 /// Deepest element nesting accepted.
 pub(crate) const MAX_DEPTH: usize = 64;
+/// Most attributes accepted on one element whose attributes are read.
+pub(crate) const MAX_ATTRIBUTES: usize = 32;
 /// Longest fault code, fault string or lock-key challenge kept.
 const MAX_FAULT_TEXT: usize = 200;
 
@@ -73,7 +75,9 @@ impl Path {
 
     /// Whether any open element is called `name`.
     pub(crate) fn contains(&self, name: &[u8]) -> bool {
-        self.names[..self.depth].iter().any(|n| n.as_slice() == name)
+        self.names[..self.depth]
+            .iter()
+            .any(|n| n.as_slice() == name)
     }
 
     /// Number of open elements.
@@ -308,13 +312,20 @@ impl XmlStream {
     }
 }
 
-/// The unescaped value of the attribute with local name `name`, if present. All attributes
-/// are checked, so a malformed or duplicate one anywhere in the tag is an error.
+/// The unescaped value of the attribute with local name `name`, if present. The whole tag is
+/// checked: a malformed attribute, a repeated `name` or more than [`MAX_ATTRIBUTES`]
+/// attributes is an error (which also keeps this linear on hostile tags).
 pub(crate) fn attribute(e: &BytesStart<'_>, name: &[u8]) -> Result<Option<String>, XmlError> {
     let mut found = None;
-    for attr in e.attributes() {
+    for (i, attr) in e.attributes().with_checks(false).enumerate() {
+        if i >= MAX_ATTRIBUTES {
+            return Err(XmlError::TooLarge("too many attributes"));
+        }
         let attr = attr.map_err(|_| XmlError::Malformed("bad attribute"))?;
-        if found.is_none() && attr.key.local_name().as_ref() == name {
+        if attr.key.local_name().as_ref() == name {
+            if found.is_some() {
+                return Err(XmlError::Malformed("repeated attribute"));
+            }
             let value = attr
                 .unescape_value()
                 .map_err(|_| XmlError::Malformed("bad attribute value"))?;
@@ -363,28 +374,65 @@ mod tests {
         let whole = trace(doc, usize::MAX).unwrap();
         assert_eq!(
             whole,
-            ["1 <r", "2 <a", "2 a:1 & 2", "2 a>", "2 <b", "2 b>", "1 r:<c>", "1 r>"]
+            [
+                "1 <r",
+                "2 <a",
+                "2 a:1 & 2",
+                "2 a>",
+                "2 <b",
+                "2 b>",
+                "1 r:<c>",
+                "1 r>"
+            ]
         );
         assert_eq!(trace(doc, 1).unwrap(), whole);
     }
 
     #[test]
     fn hostile_documents_are_refused() {
-        let deep = format!("{}{}", "<r>".repeat(MAX_DEPTH + 1), "</r>".repeat(MAX_DEPTH + 1));
+        let many_attributes: String = (0..=MAX_ATTRIBUTES)
+            .map(|i| format!(" x{i}=\"\""))
+            .collect();
+        let many_attributes = format!("<r{many_attributes}/>");
+        let deep = format!(
+            "{}{}",
+            "<r>".repeat(MAX_DEPTH + 1),
+            "</r>".repeat(MAX_DEPTH + 1)
+        );
         let cases = [
             ("", XmlError::Malformed("no root element")),
             ("<r><a></r>", XmlError::Malformed("not well-formed XML")),
             ("<r><a>", XmlError::Malformed("truncated")),
             ("<q/>", XmlError::Malformed("unexpected root element")),
-            ("<r/><r/>", XmlError::Malformed("more than one root element")),
-            ("junk<r/>", XmlError::Malformed("text outside the root element")),
+            (
+                "<r/><r/>",
+                XmlError::Malformed("more than one root element"),
+            ),
+            (
+                "junk<r/>",
+                XmlError::Malformed("text outside the root element"),
+            ),
             (
                 "<!DOCTYPE r [<!ENTITY x \"y\">]><r>&x;</r>",
                 XmlError::Malformed("DOCTYPE is not allowed"),
             ),
-            ("<r>&x;</r>", XmlError::Malformed("bad text, escape or entity")),
-            ("<r a=\"1\" a=\"2\"/>", XmlError::Malformed("bad attribute")),
-            (deep.as_str(), XmlError::TooLarge("elements nested too deeply")),
+            (
+                "<r>&x;</r>",
+                XmlError::Malformed("bad text, escape or entity"),
+            ),
+            (
+                "<r a=\"1\" a=\"2\"/>",
+                XmlError::Malformed("repeated attribute"),
+            ),
+            ("<r a=\"1\" b/>", XmlError::Malformed("bad attribute")),
+            (
+                many_attributes.as_str(),
+                XmlError::TooLarge("too many attributes"),
+            ),
+            (
+                deep.as_str(),
+                XmlError::TooLarge("elements nested too deeply"),
+            ),
         ];
         for (doc, expected) in cases {
             let result = trace(doc, 3).and_then(|_| {
@@ -442,7 +490,10 @@ mod tests {
     fn append_enforces_its_cap() {
         let mut s = String::from("ab");
         assert!(append(&mut s, "cd", 4).is_ok());
-        assert_eq!(append(&mut s, "e", 4), Err(XmlError::TooLarge("text value exceeds its limit")));
+        assert_eq!(
+            append(&mut s, "e", 4),
+            Err(XmlError::TooLarge("text value exceeds its limit"))
+        );
         assert_eq!(s, "abcd");
     }
 }
