@@ -152,6 +152,45 @@ apply_setting(const StubCmd *cmd, PurplePluginProtocolInfo *info, PurpleAccount 
 	}
 }
 
+/* proxy=http:HOST:PORT (an HTTP CONNECT proxy for this account) or proxy=none. */
+static gboolean
+apply_proxy(const StubCmd *cmd, PurpleAccount *account, const char *value)
+{
+	PurpleProxyInfo *proxy;
+	const char *hostport;
+	const char *colon;
+	int port;
+
+	if (g_str_equal(value, "none")) {
+		if (account) {
+			proxy = purple_proxy_info_new();
+			purple_proxy_info_set_type(proxy, PURPLE_PROXY_NONE);
+			purple_account_set_proxy_info(account, proxy);
+		}
+		return TRUE;
+	}
+	if (!g_str_has_prefix(value, "http:")) {
+		stub_error(cmd->name, "proxy must be http:HOST:PORT or none, not '%s'", value);
+		return FALSE;
+	}
+	hostport = value + strlen("http:");
+	colon = strrchr(hostport, ':');
+	if (colon == NULL || colon == hostport || !parse_int(colon + 1, &port) || port <= 0 || port > 65535) {
+		stub_error(cmd->name, "proxy must be http:HOST:PORT, not '%s'", value);
+		return FALSE;
+	}
+	if (account) {
+		char *host = g_strndup(hostport, colon - hostport);
+		proxy = purple_proxy_info_new();
+		purple_proxy_info_set_type(proxy, PURPLE_PROXY_HTTP);
+		purple_proxy_info_set_host(proxy, host);
+		purple_proxy_info_set_port(proxy, port);
+		purple_account_set_proxy_info(account, proxy); /* the account owns it now */
+		g_free(host);
+	}
+	return TRUE;
+}
+
 void
 cmd_add_account(const StubCmd *cmd)
 {
@@ -178,6 +217,11 @@ cmd_add_account(const StubCmd *cmd)
 			if (g_str_equal(key, "password")) {
 				if (account)
 					purple_account_set_password(account, value);
+				continue;
+			}
+			if (g_str_equal(key, "proxy")) {
+				if (!apply_proxy(cmd, account, value))
+					return;
 				continue;
 			}
 			if (!apply_setting(cmd, info, account, key, value))

@@ -28,8 +28,4 @@ pub const STEP_BUDGET: usize = 10_000;
 mod mutation_tests;
 /// Test helper: the recorded HTTP exchanges, shared with the authentication tests.
 #[cfg(test)]
-#[allow(dead_code)]
-#[path = "../auth/testlog.rs"]
-mod testlog;
-#[cfg(test)]
 mod testutil;

@@ -1,6 +1,6 @@
 //! Test helpers: recorded exchanges by label, and the tickets the recorded client sent.
 
-use super::testlog::{self, Exchange};
+use crate::msnp::auth::testlog::{self, Exchange};
 use crate::msnp::auth::rst::Token;
 use crate::msnp::secret::Secret;
 
