@@ -58,7 +58,7 @@ stub: deps-test
 	$(MAKE) -C purple-stub
 
 # Everything CI runs.
-test: deps-test check unit integration e2e
+test: deps-test check unit integration e2e memcheck
 
 check: deps-test
 	$(CARGO) fmt --all -- --check
@@ -89,3 +89,11 @@ fmt:
 
 clean:
 	$(CARGO) clean
+
+# The integration scenarios with purple-stub under valgrind: no invalid access, no definite leak.
+VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	--show-leak-kinds=definite --suppressions=$(CURDIR)/purple-stub/valgrind.supp
+MEMCHECK_TESTS ?= --test foundation --test signin
+memcheck: deps-test stub
+	$(CARGO) build --lib --features test-hooks
+	PURPLE_STUB_WRAPPER="$(VALGRIND)" $(CARGO) test --features test-hooks $(MEMCHECK_TESTS) -- --test-threads=2

@@ -367,12 +367,17 @@ fn signs_in_through_the_accounts_http_connect_proxy() {
     let proxy = server.proxy_addr().expect("proxy started");
     let plugins = PluginDir::new();
     let mut stub = accounts::stub(&plugins, false);
-    let line = accounts::add_account_line(&server, "alice@example.com", "alicepass", 18, Login::Https);
+    let line =
+        accounts::add_account_line(&server, "alice@example.com", "alicepass", 18, Login::Https);
     stub.send(&format!("{line} proxy=http:127.0.0.1:{}", proxy.port()));
     stub.send("enable alice@example.com");
     let event = outcome(&mut stub, "alice@example.com");
     assert_eq!(event["event"], "signed-on", "{event}");
     // The NS connection and the RST request both went through the proxy.
-    assert!(server.proxy_tunnels() >= 2, "tunnels: {}", server.proxy_tunnels());
+    assert!(
+        server.proxy_tunnels() >= 2,
+        "tunnels: {}",
+        server.proxy_tunnels()
+    );
     assert!(stub.quit().success());
 }

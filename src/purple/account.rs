@@ -111,3 +111,31 @@ pub(crate) unsafe extern "C" fn text_table(_account: *mut ffi::PurpleAccount) ->
         }
     })
 }
+
+/// Frees the list made by [`protocol_options`], with the choice lists of its list options.
+///
+/// # Safety
+/// `list` must be a list returned by [`protocol_options`] that libpurple no longer uses.
+pub(crate) unsafe fn free_protocol_options(list: *mut GList) {
+    let mut node = list;
+    while !node.is_null() {
+        // SAFETY: every node holds a PurpleAccountOption we created; list options own a GList
+        // of PurpleKeyValuePair whose strings we g_strdup'd.
+        unsafe {
+            let option = (*node).data as *mut ffi::PurpleAccountOption;
+            if ffi::purple_account_option_get_type(option) == ffi::PURPLE_PREF_STRING_LIST {
+                let mut choice = ffi::purple_account_option_get_list(option);
+                while !choice.is_null() {
+                    let pair = (*choice).data as *mut ffi::PurpleKeyValuePair;
+                    g_free((*pair).key.cast());
+                    g_free((*pair).value);
+                    choice = (*choice).next;
+                }
+            }
+            ffi::purple_account_option_destroy(option);
+            node = (*node).next;
+        }
+    }
+    // SAFETY: the nodes' data is freed above; the list itself is ours.
+    unsafe { glib_sys::g_list_free(list) };
+}

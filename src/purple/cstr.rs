@@ -23,7 +23,8 @@ pub(crate) fn to_cstring(s: &str) -> CString {
     CString::new(s.replace('\0', "\u{fffd}")).unwrap_or_default()
 }
 
-/// Leaks a C string for data that libpurple keeps for the life of the process (plugin metadata).
+/// Hands a C string to C; release it with `CString::from_raw` (plugin metadata, freed in
+/// the plugin's `destroy`).
 pub(crate) fn leak(s: &str) -> *mut c_char {
     to_cstring(s).into_raw()
 }

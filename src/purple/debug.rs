@@ -52,3 +52,8 @@ pub(crate) fn install() {
         );
     }));
 }
+
+/// Puts the default panic hook back (ours lives in this library, which is about to be unloaded).
+pub(crate) fn uninstall() {
+    drop(std::panic::take_hook());
+}

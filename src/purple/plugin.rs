@@ -24,9 +24,9 @@ pub unsafe extern "C" fn purple_init_plugin(plugin: *mut ffi::PurplePlugin) -> f
             return 0;
         }
         debug::install();
-        let info = Box::leak(Box::new(plugin_info()));
-        // SAFETY: `plugin` is a live PurplePlugin owned by libpurple; `info` is leaked and so
-        // outlives it. purple_plugin_register only reads the info we just set.
+        let info = Box::into_raw(Box::new(plugin_info()));
+        // SAFETY: `plugin` is a live PurplePlugin owned by libpurple; `info` stays valid until
+        // `destroy`. purple_plugin_register only reads the info we just set.
         unsafe {
             (*plugin).info = info;
             ffi::purple_plugin_register(plugin)
@@ -40,6 +40,7 @@ fn plugin_info() -> ffi::PurplePluginInfo {
     // SAFETY: PurplePluginInfo is plain C data (integers, pointers, nullable function pointers),
     // for which all-zero bytes are a valid "unset" value.
     let mut info: ffi::PurplePluginInfo = unsafe { std::mem::zeroed() };
+    // Every pointer below is released in `destroy`.
     info.magic = 5; // PURPLE_PLUGIN_MAGIC
     info.major_version = 2;
     info.minor_version = MIN_PURPLE_MINOR;
@@ -55,8 +56,40 @@ fn plugin_info() -> ffi::PurplePluginInfo {
     );
     info.author = cstr::leak("purple-msnp developers");
     info.homepage = cstr::leak("https://github.com/purple-msnp/purple-msnp");
-    info.extra_info = Box::leak(Box::new(protocol_info())) as *mut _ as *mut _;
+    info.extra_info = Box::into_raw(Box::new(protocol_info())).cast();
+    info.destroy = Some(destroy);
     info
+}
+
+/// `destroy`: libpurple is done with the plugin (it unloads the module next); frees everything
+/// `purple_init_plugin` allocated, so nothing is left unreachable once the code is gone.
+unsafe extern "C" fn destroy(plugin: *mut ffi::PurplePlugin) {
+    ffi_guard((), || {
+        // SAFETY: libpurple passes the plugin it is destroying; `info` is ours (set in init).
+        let info = unsafe { std::mem::replace(&mut (*plugin).info, ptr::null_mut()) };
+        if info.is_null() {
+            return;
+        }
+        // SAFETY: info, its strings and the protocol info were made by Box::into_raw /
+        // CString::into_raw in plugin_info and are released here once, after libpurple's last use.
+        unsafe {
+            let info = Box::from_raw(info);
+            for text in [
+                info.id,
+                info.name,
+                info.version,
+                info.summary,
+                info.description,
+                info.author,
+                info.homepage,
+            ] {
+                drop(std::ffi::CString::from_raw(text));
+            }
+            let prpl = Box::from_raw(info.extra_info as *mut ffi::PurplePluginProtocolInfo);
+            account::free_protocol_options(prpl.protocol_options);
+        }
+        debug::uninstall();
+    })
 }
 
 fn protocol_info() -> ffi::PurplePluginProtocolInfo {

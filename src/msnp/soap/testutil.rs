@@ -1,7 +1,7 @@
 //! Test helpers: recorded exchanges by label, and the tickets the recorded client sent.
 
-use crate::msnp::auth::testlog::{self, Exchange};
 use crate::msnp::auth::rst::Token;
+use crate::msnp::auth::testlog::{self, Exchange};
 use crate::msnp::secret::Secret;
 
 /// Every recorded exchange labelled `label` in the transcript directories `dirs`.
