@@ -19,19 +19,44 @@ pub(crate) fn write(level: ffi::PurpleDebugLevel, text: &str) {
 
 struct PurpleLogger;
 
+fn purple_level(level: log::Level) -> ffi::PurpleDebugLevel {
+    match level {
+        log::Level::Error => ffi::PURPLE_DEBUG_ERROR,
+        log::Level::Warn => ffi::PURPLE_DEBUG_WARNING,
+        log::Level::Info => ffi::PURPLE_DEBUG_INFO,
+        log::Level::Debug | log::Level::Trace => ffi::PURPLE_DEBUG_MISC,
+    }
+}
+
+/// Whether libpurple would show a line at `level`: the same test `purple_debug` makes, done
+/// first so that nobody formats lines nobody reads (a flood of ignored server lines stays cheap).
+fn purple_wants(level: ffi::PurpleDebugLevel) -> bool {
+    // SAFETY: plain getters; the UI ops struct, if set, lives as long as the UI.
+    unsafe {
+        if ffi::purple_debug_is_enabled() != 0 {
+            return true;
+        }
+        let ops = ffi::purple_debug_get_ui_ops();
+        if ops.is_null() || (*ops).print.is_none() {
+            return false;
+        }
+        match (*ops).is_enabled {
+            Some(is_enabled) => is_enabled(level, CATEGORY.as_ptr()) != 0,
+            None => true,
+        }
+    }
+}
+
 impl log::Log for PurpleLogger {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        purple_wants(purple_level(metadata.level()))
     }
 
     fn log(&self, record: &log::Record<'_>) {
-        let level = match record.level() {
-            log::Level::Error => ffi::PURPLE_DEBUG_ERROR,
-            log::Level::Warn => ffi::PURPLE_DEBUG_WARNING,
-            log::Level::Info => ffi::PURPLE_DEBUG_INFO,
-            log::Level::Debug | log::Level::Trace => ffi::PURPLE_DEBUG_MISC,
-        };
-        write(level, &record.args().to_string());
+        let level = purple_level(record.level());
+        if purple_wants(level) {
+            write(level, &record.args().to_string());
+        }
     }
 
     fn flush(&self) {}

@@ -169,6 +169,34 @@ pub enum ClientCommand {
     },
     /// `XFR <trid> SB`: ask for a new switchboard.
     XfrSb,
+    /// `ADD <trid> <list> <email> <friendly> [<group>]`: add to a list (MSNP8/9; `ADC` later).
+    Add {
+        /// The list.
+        list: List,
+        /// The contact's address.
+        email: String,
+        /// Friendly name to store (the address when unknown).
+        friendly: String,
+        /// Numeric group id, for FL.
+        group_id: Option<String>,
+    },
+    /// `REA <trid> <email> <name>`: change the own friendly name (MSNP8/9; `PRP MFN` later).
+    Rea {
+        /// The own address.
+        email: String,
+        /// The new name.
+        name: String,
+    },
+    /// `SBP <trid> <contact-guid> <property> <value>`: a contact's stored property, e.g. the
+    /// name shown for them (`MFN`, MSNP10-12).
+    Sbp {
+        /// Contact GUID.
+        contact_id: String,
+        /// Property name (`MFN`).
+        property: String,
+        /// New value.
+        value: String,
+    },
 }
 
 impl ClientCommand {
@@ -201,6 +229,9 @@ impl ClientCommand {
             C::Rml { .. } => "RML",
             C::Fqy { .. } => "FQY",
             C::XfrSb => "XFR",
+            C::Add { .. } => "ADD",
+            C::Rea { .. } => "REA",
+            C::Sbp { .. } => "SBP",
         }
     }
 
@@ -321,6 +352,32 @@ impl ClientCommand {
                 arg(out, group_id);
                 arg(out, name);
             }
+            C::Add {
+                list,
+                email,
+                friendly,
+                group_id,
+            } => {
+                word(out, list.code());
+                arg(out, email);
+                arg(out, friendly);
+                if let Some(group) = group_id {
+                    arg(out, group);
+                }
+            }
+            C::Rea { email, name } => {
+                arg(out, email);
+                arg(out, name);
+            }
+            C::Sbp {
+                contact_id,
+                property,
+                value,
+            } => {
+                arg(out, contact_id);
+                arg(out, property);
+                arg(out, value);
+            }
             C::Uux { payload: p }
             | C::Adl { payload: p }
             | C::Rml { payload: p }
@@ -431,6 +488,21 @@ impl ClientCommand {
             },
             "FQY" => C::Fqy {
                 payload: take_payload(args, p)?,
+            },
+            "ADD" => C::Add {
+                list: List::from_code(args.raw()?)?,
+                email: args.text()?,
+                friendly: args.text()?,
+                group_id: args.opt_text(),
+            },
+            "REA" => C::Rea {
+                email: args.text()?,
+                name: args.text()?,
+            },
+            "SBP" => C::Sbp {
+                contact_id: args.text()?,
+                property: args.text()?,
+                value: args.text()?,
             },
             "XFR" if args.keyword("SB") => C::XfrSb,
             "XFR" => return Err(ParseError::InvalidArgument),
