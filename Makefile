@@ -97,3 +97,20 @@ MEMCHECK_TESTS ?= --test foundation --test signin
 memcheck: deps-test stub
 	$(CARGO) build --lib --features test-hooks
 	PURPLE_STUB_WRAPPER="$(VALGRIND)" $(CARGO) test --features test-hooks $(MEMCHECK_TESTS) -- --test-threads=2
+
+# End-to-end benchmark (plugin in purple-stub against the test server) plus the core-only
+# criterion figure; the table is printed and written to BENCH.md. Never part of `make test`.
+bench: deps-test stub
+	$(CARGO) build --release --lib
+	$(CARGO) bench --bench core -- --warm-up-time 1 --measurement-time 5
+	$(CARGO) run --release -p msnp-bench -- --out BENCH.md
+
+# Fuzzing (see FUZZING.md): every core parser's cargo-fuzz target, run 60 s each; any finding
+# fails. `fuzz-build` only builds them (CI). The targets build on stable with RUSTC_BOOTSTRAP=1.
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz fuzz-build
+fuzz: deps-build
+	./scripts/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-build: deps-build
+	./scripts/fuzz.sh --build-only
