@@ -5,6 +5,7 @@ use std::ffi::CStr;
 use crate::msnp::auth::sso::{is_valid_machine_guid, machine_guid};
 use crate::msnp::secret::Secret;
 use crate::msnp::session::Config;
+use crate::msnp::wire::{PrivacyMode, Status};
 
 use super::account::{self, DEFAULT_NEXUS_URL, DEFAULT_PORT, DEFAULT_SERVER, DEFAULT_SSO_URL};
 use super::{cstr, ffi};
@@ -59,6 +60,10 @@ pub(crate) unsafe fn from_account(account: *mut ffi::PurpleAccount) -> Result<Co
         sso_url: get(account::SSO_URL, DEFAULT_SSO_URL).trim().to_owned(),
         max_version,
         machine_guid: guid,
+        initial_status: Status::Online,
+        personal_message: String::new(),
+        services_url: None,
+        privacy: PrivacyMode::AllowOthers,
     })
 }
 

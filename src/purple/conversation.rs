@@ -9,5 +9,5 @@ pub(crate) fn fill_prpl(_prpl: &mut ffi::PurplePluginProtocolInfo) {}
 
 /// Applies a conversation event to libpurple.
 pub(crate) fn show(_conn: &Connection, event: ChatEvent) {
-    match event {}
+    log::debug!("conversation event not shown yet: {event:?}");
 }

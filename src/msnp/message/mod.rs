@@ -135,7 +135,8 @@ fn classify(mime: Mime) -> MsgPayload {
                 .and_then(|v| charset_parameter(v.as_bytes()));
             let decoded = decode(&mime.body, charset.as_deref());
             MsgPayload::Text(TextMessage {
-                text: decoded.text.replace("\r\n", "\n"),
+                // CRLF and lone CR alike (`\r\r\n` is two breaks, as `to_html` shows it).
+                text: decoded.text.replace("\r\n", "\n").replace('\r', "\n"),
                 format: mime
                     .header("X-MMS-IM-Format")
                     .map(|v| ImFormat::parse(v.as_bytes())),

@@ -309,6 +309,14 @@ fn hostile_payloads_are_classified_never_fatal() {
     assert_eq!(t.len(), MAX_CONTENT_TYPE);
 }
 
+/// Fuzzing finding (`msg_payload`): `\r\r\n` left a CRLF in the text after CRLF → LF.
+#[test]
+fn every_line_break_becomes_a_line_feed() {
+    let message = text_of(b"Content-Type: text/plain\r\n\r\na\r\r\nb\rc\r\n");
+    assert_eq!(message.text, "a\n\nb\nc\n");
+    assert_eq!(message.to_html(), "a<br><br>b<br>c<br>");
+}
+
 #[test]
 fn chunk_headers_make_a_chunk_part() {
     let first =

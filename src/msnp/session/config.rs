@@ -1,6 +1,7 @@
 //! What a session needs to know before it starts: account, password and endpoints.
 
 use crate::msnp::secret::Secret;
+use crate::msnp::wire::{PrivacyMode, Status};
 
 /// Protocol versions the plugin speaks, newest first. The offer starts at the account's
 /// `max_protocol` and goes down this list.
@@ -25,6 +26,16 @@ pub struct Config {
     pub max_version: Option<u32>,
     /// This installation's machine GUID (braced), sent on MSNP16+; stable per account.
     pub machine_guid: String,
+    /// The status to sign in with (`Hidden` signs in invisible).
+    pub initial_status: Status,
+    /// The personal message to sign in with (MSNP11+).
+    pub personal_message: String,
+    /// Base URL of the address-book and sharing services (MSNP13+); `None` uses the scheme,
+    /// host and port of `sso_url`.
+    pub services_url: Option<String>,
+    /// How people on neither the allow nor the block list are treated (sent as `BLP` on
+    /// MSNP13+, where the client keeps this setting).
+    pub privacy: PrivacyMode,
 }
 
 impl Config {
@@ -53,6 +64,10 @@ mod tests {
             sso_url: String::new(),
             max_version,
             machine_guid: "{F52973B6-C926-4BAD-9BA8-7C1E840E4AB0}".into(),
+            initial_status: Status::Online,
+            personal_message: String::new(),
+            services_url: None,
+            privacy: PrivacyMode::AllowOthers,
         }
     }
 

@@ -33,6 +33,10 @@ impl Harness {
             sso_url: "https://127.0.0.1:8443/RST.srf".into(),
             max_version: Some(max_version),
             machine_guid: guid.into(),
+            initial_status: crate::msnp::wire::Status::Online,
+            personal_message: String::new(),
+            services_url: None,
+            privacy: crate::msnp::wire::PrivacyMode::AllowOthers,
         };
         let now = Instant::now();
         let mut h = Harness {

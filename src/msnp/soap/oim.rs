@@ -307,9 +307,11 @@ fn split_message(raw: &[u8]) -> (Vec<(String, String)>, &[u8]) {
         let text = String::from_utf8_lossy(line);
         if text.starts_with([' ', '\t']) {
             if let Some((_, value)) = headers.last_mut() {
-                if value.len() < envelope::MAX_NAME_LEN {
+                // A folded value is held to the same limit as a one-line one.
+                let room = envelope::MAX_NAME_LEN.saturating_sub(value.len() + 1);
+                if room > 0 {
                     value.push(' ');
-                    value.push_str(text.trim());
+                    value.push_str(rfc2047::truncate(text.trim(), room));
                 }
             }
         } else if let Some((name, value)) = text.split_once(':') {
@@ -705,5 +707,20 @@ mod tests {
         );
         assert_eq!(between(&req.body, "<t>", "</t>"), "x");
         assert_eq!(between(&req.body, "<p>", "</p>"), "y");
+    }
+
+    /// Fuzzing finding (`soap_oim`): a folded header line grew a value past the name limit.
+    #[test]
+    fn folded_header_values_stay_within_the_limit() {
+        let raw = format!(
+            "X-OIM-Run-Id: {}\r\n {}\r\nX-OIM-Message-Type: a\r\n\tb\r\n\r\nhi",
+            "r".repeat(1000),
+            "\u{e9}".repeat(600)
+        );
+        let message = parse_message(raw.as_bytes()).unwrap();
+        let run_id = message.run_id.unwrap();
+        assert_eq!(run_id.len(), envelope::MAX_NAME_LEN - 1);
+        assert!(run_id.starts_with(&format!("{} \u{e9}", "r".repeat(1000))));
+        assert_eq!(message.message_type.as_deref(), Some("a b"));
     }
 }

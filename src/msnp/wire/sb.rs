@@ -372,7 +372,12 @@ impl SbCommand {
             SbCommand::Error(e) => line_start(out, &format!("{:03}", e.code), e.trid),
             SbCommand::Raw(r) => {
                 line_start(out, &r.verb, None);
-                for a in &r.args {
+                // With a payload the last argument is its length, which `finish` writes.
+                let args = match r.payload {
+                    Some(_) => r.args.split_last().map_or(&[][..], |(_, before)| before),
+                    None => &r.args[..],
+                };
+                for a in args {
                     arg(out, a);
                 }
                 payload = r.payload.as_deref();
@@ -1058,5 +1063,21 @@ mod tests {
                 "{wire:?}"
             );
         }
+    }
+
+    /// Fuzzing finding (`sb_command`): an unknown payload command wrote its length twice.
+    #[test]
+    fn unknown_payload_commands_round_trip() {
+        let wire = b"NOT 5\r\nhello";
+        let command = parse(frame(wire, Direction::FromServer), 15).expect("parses");
+        assert_eq!(
+            command,
+            SbCommand::Raw(RawCommand {
+                verb: "NOT".into(),
+                args: vec!["5".into()],
+                payload: Some(b"hello".to_vec()),
+            })
+        );
+        assert_eq!(encoded(&command), wire);
     }
 }

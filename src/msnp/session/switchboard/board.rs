@@ -70,8 +70,6 @@ pub(super) struct Board {
     pub(super) active: Instant,
     /// Set-up must be done (signed in, and someone joined when messages wait) by then.
     pub(super) setup_deadline: Option<Instant>,
-    /// The one-to-one contact left: no new messages go here; closed once nothing is pending.
-    pub(super) leaving: bool,
 }
 
 impl Board {
@@ -97,7 +95,6 @@ impl Board {
             unacked: Vec::new(),
             active: now,
             setup_deadline: Some(now + super::SETUP_TIMEOUT),
-            leaving: false,
         }
     }
 
@@ -118,12 +115,7 @@ impl Board {
 
     /// Whether messages can go out now: signed in and someone is there to receive them.
     pub(super) fn can_deliver(&self) -> bool {
-        matches!(self.stage, Stage::Ready) && !self.members.is_empty() && !self.leaving
-    }
-
-    /// Whether the board is in use for `kind`'s conversation and may take new messages.
-    pub(super) fn serves(&self, kind: &Kind) -> bool {
-        self.kind == *kind && !self.leaving
+        matches!(self.stage, Stage::Ready) && !self.members.is_empty()
     }
 
     /// The conversation the board's messages belong to.

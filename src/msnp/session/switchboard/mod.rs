@@ -1,19 +1,181 @@
 //! Conversations: switchboard sessions, messages, typing, nudges, group chats, offline messages.
+//!
+//! Each conversation runs on its own switchboard connection (reference §7): outgoing ones start
+//! with `XFR SB` on the NS, then `USR` and `CAL`; invitations (`RNG`) are answered at once with
+//! `ANS`. A one-to-one conversation becomes a group chat when a third person joins. Every text
+//! we send asks for an `ACK`; a message whose switchboard is lost is sent once more on a new one,
+//! and otherwise reported to the user with its text. A contact who cannot be reached gets the
+//! text as an offline message (MSNP13+, reference §9), which is also how offline messages are
+//! received at sign-in.
 
-use std::time::Instant;
+mod board;
+mod commands;
+mod offline;
+mod outgoing;
+mod protocol;
+#[cfg(test)]
+mod tests;
 
+use std::time::{Duration, Instant};
+
+use crate::msnp::message::{ChunkLimits, ChunkReassembler};
 use crate::msnp::session::Session;
-use crate::msnp::wire::NsCommand;
+use crate::msnp::wire::{NsCommand, XfrTarget};
 
-use super::{ConnId, HttpId};
+use super::{ConnId, Event, HttpId};
+use board::Board;
 
-/// The switchboards of a session.
-#[derive(Debug, Default)]
-pub struct Switchboards {}
+pub use commands::SendError;
+
+/// Most switchboards open at once; a new one closes the longest-idle one-to-one conversation
+/// with nothing pending, or is refused.
+const MAX_BOARDS: usize = 32;
+/// Most messages waiting in one switchboard for someone to join.
+const MAX_QUEUE: usize = 64;
+/// Most messages waiting for their `ACK` in one switchboard.
+const MAX_UNACKED: usize = 64;
+/// Most members tracked in one switchboard.
+const MAX_MEMBERS: usize = 64;
+/// Most contacts shown as typing at once.
+const MAX_TYPING: usize = 64;
+/// A switchboard must be signed in, and joined when messages wait, this soon.
+const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long an `ACK` may take before the message counts as not delivered.
+const ACK_TIMEOUT: Duration = Duration::from_secs(60);
+/// A one-to-one switchboard with nothing pending is left after this long without traffic.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// A contact's typing notice lapses after this long without a new one (Pidgin uses 6 s).
+const TYPING_TIMEOUT: Duration = Duration::from_secs(6);
+/// How often the user interface should repeat our typing notice while the user types.
+pub const TYPING_RESEND: Duration = Duration::from_secs(5);
+/// Switchboards a message is handed to before it is reported as not delivered.
+const MAX_ATTEMPTS: u8 = 2;
+
+/// The conversations of a session.
+#[derive(Debug)]
+pub struct Switchboards {
+    boards: Vec<Board>,
+    next_board: u64,
+    next_chat: u32,
+    chunks: ChunkReassembler,
+    /// Contacts shown as typing, and until when.
+    typing: Vec<(String, Instant)>,
+    offline: offline::Offline,
+    /// `ChatEvent::Ready` was sent.
+    ready: bool,
+}
+
+impl Default for Switchboards {
+    fn default() -> Self {
+        Switchboards {
+            boards: Vec::new(),
+            next_board: 0,
+            next_chat: 0,
+            chunks: ChunkReassembler::new(ChunkLimits::default()),
+            typing: Vec::new(),
+            offline: offline::Offline::default(),
+            ready: false,
+        }
+    }
+}
+
+/// Which conversation an event belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Conversation {
+    /// The one-to-one conversation with this contact (lower-case e-mail).
+    Im(String),
+    /// The group chat with this id.
+    Chat(u32),
+}
+
+/// Someone in a group chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// The contact's e-mail, lower-case.
+    pub email: String,
+    /// Their friendly name as the switchboard gave it.
+    pub friendly: String,
+}
 
 /// Conversation events for the user interface.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ChatEvent {}
+pub enum ChatEvent {
+    /// Signed in: conversations can start (the driver sets up its conversation hooks).
+    Ready,
+    /// A message from a contact, as Pidgin HTML. Offline messages carry the time they were
+    /// sent (Unix seconds).
+    Message {
+        /// Where it belongs.
+        conversation: Conversation,
+        /// The sender's e-mail, lower-case.
+        from: String,
+        /// The sender's friendly name.
+        friendly: String,
+        /// The text as HTML, escaped and formatted.
+        html: String,
+        /// When it was sent, for messages that waited on the server.
+        timestamp: Option<i64>,
+    },
+    /// A contact started (`true`) or stopped typing to us.
+    Typing {
+        /// The contact.
+        from: String,
+        /// Whether they are typing now.
+        typing: bool,
+    },
+    /// A contact nudged us.
+    Nudge {
+        /// The contact.
+        from: String,
+    },
+    /// Something we sent was not delivered; `text` is what the user typed.
+    Undelivered {
+        /// Where it was sent.
+        conversation: Conversation,
+        /// The text (or "(nudge)").
+        text: String,
+        /// Why, for the user.
+        reason: String,
+    },
+    /// An informational line for a conversation.
+    Notice {
+        /// Where it belongs.
+        conversation: Conversation,
+        /// The text.
+        text: String,
+    },
+    /// A group chat opened: one we started, an invitation with several people in it, or a
+    /// one-to-one conversation a third person joined (`from_im` names its contact).
+    ChatStarted {
+        /// The chat's id.
+        chat: u32,
+        /// Who is there already (not us).
+        members: Vec<Member>,
+        /// The one-to-one conversation this chat continues.
+        from_im: Option<String>,
+    },
+    /// Someone joined a group chat.
+    Joined {
+        /// The chat.
+        chat: u32,
+        /// Who.
+        member: Member,
+    },
+    /// Someone left a group chat.
+    Left {
+        /// The chat.
+        chat: u32,
+        /// Their e-mail.
+        email: String,
+    },
+    /// A group chat is over (its switchboard was lost); the user is out of it.
+    ChatEnded {
+        /// The chat.
+        chat: u32,
+        /// Why, for the user.
+        reason: String,
+    },
+}
 
 impl Session {
     /// A notification-server command after sign-in; returns it when it is not about
@@ -21,45 +183,136 @@ impl Session {
     pub(super) fn switchboard_ns_command(
         &mut self,
         command: NsCommand,
-        _now: Instant,
+        now: Instant,
     ) -> Option<NsCommand> {
-        Some(command)
+        if !self.switchboards.ready {
+            self.switchboards.ready = true;
+            self.chat_event(ChatEvent::Ready);
+        }
+        match command {
+            NsCommand::Xfr(xfr) => match xfr.target {
+                XfrTarget::Sb { address, cookie } => {
+                    self.switchboard_referral(xfr.trid, address, cookie, now);
+                    None
+                }
+                target => Some(NsCommand::Xfr(crate::msnp::wire::Xfr {
+                    trid: xfr.trid,
+                    target,
+                })),
+            },
+            NsCommand::Rng(rng) => {
+                self.answer_invitation(rng, now);
+                None
+            }
+            NsCommand::Error(e) if e.trid.is_some_and(|t| self.xfr_pending(t)) => {
+                self.switchboard_refused(e.trid.unwrap_or_default(), e.code, now);
+                None
+            }
+            NsCommand::Msg(msg) if msg.from == "Hotmail" && offline::is_announcement(&msg.payload) => {
+                self.offline_announcement(&msg.payload, now);
+                None
+            }
+            other => Some(other),
+        }
     }
 
     /// Whether `conn` is one of our switchboard connections.
-    pub(super) fn is_switchboard(&self, _conn: ConnId) -> bool {
-        false
+    pub(super) fn is_switchboard(&self, conn: ConnId) -> bool {
+        self.switchboards
+            .boards
+            .iter()
+            .any(|b| b.conn == Some(conn))
     }
 
     /// A switchboard connection is established.
-    pub(super) fn switchboard_connected(&mut self, _conn: ConnId, _now: Instant) {}
+    pub(super) fn switchboard_connected(&mut self, conn: ConnId, now: Instant) {
+        self.board_connected(conn, now);
+    }
 
     /// Bytes on a switchboard connection.
-    pub(super) fn switchboard_bytes(&mut self, _conn: ConnId, _bytes: &[u8], _now: Instant) {}
+    pub(super) fn switchboard_bytes(&mut self, conn: ConnId, bytes: &[u8], now: Instant) {
+        self.board_bytes(conn, bytes, now);
+    }
 
     /// A switchboard connection failed or closed.
-    pub(super) fn switchboard_lost(&mut self, _conn: ConnId, _text: &str, _now: Instant) {}
+    pub(super) fn switchboard_lost(&mut self, conn: ConnId, text: &str, now: Instant) {
+        if let Some(at) = self.board_at_conn(conn) {
+            log::info!("switchboard connection lost: {text}");
+            self.board_failed(at, "the conversation's connection was lost", false, now);
+        }
+    }
 
     /// An HTTP response; false when it is not for an offline-message request.
-    pub(super) fn switchboard_http(&mut self, _id: HttpId, _raw: &[u8], _now: Instant) -> bool {
-        false
+    pub(super) fn switchboard_http(&mut self, id: HttpId, raw: &[u8], now: Instant) -> bool {
+        self.offline_http(id, Ok(raw), now)
     }
 
     /// An HTTP failure; false when it is not for an offline-message request.
-    pub(super) fn switchboard_http_failed(
-        &mut self,
-        _id: HttpId,
-        _text: &str,
-        _now: Instant,
-    ) -> bool {
-        false
+    pub(super) fn switchboard_http_failed(&mut self, id: HttpId, text: &str, now: Instant) -> bool {
+        self.offline_http(id, Err(text), now)
     }
 
     /// The earliest conversation deadline.
     pub(super) fn switchboard_deadline(&self) -> Option<Instant> {
-        None
+        let sb = &self.switchboards;
+        let boards = sb.boards.iter().filter_map(Board::deadline).min();
+        let typing = sb.typing.iter().map(|(_, at)| *at).min();
+        [boards, typing, sb.chunks.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Conversation deadlines due at `now`.
-    pub(super) fn switchboard_timeout(&mut self, _now: Instant) {}
+    pub(super) fn switchboard_timeout(&mut self, now: Instant) {
+        self.boards_timeout(now);
+        let (due, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.switchboards.typing)
+            .into_iter()
+            .partition(|(_, at)| *at <= now);
+        self.switchboards.typing = keep;
+        for (from, _) in due {
+            self.chat_event(ChatEvent::Typing {
+                from,
+                typing: false,
+            });
+        }
+        self.switchboards.chunks.expire(now);
+    }
+
+    /// Queues a conversation event for the user interface.
+    fn chat_event(&mut self, event: ChatEvent) {
+        self.event(Event::Chat(event));
+    }
+
+    /// A contact's typing notice: shown now, lapsing after [`TYPING_TIMEOUT`].
+    fn typing_started(&mut self, from: &str, now: Instant) {
+        let until = now + TYPING_TIMEOUT;
+        let typing = &mut self.switchboards.typing;
+        if let Some(entry) = typing.iter_mut().find(|(who, _)| who == from) {
+            entry.1 = until;
+            return;
+        }
+        if typing.len() >= MAX_TYPING {
+            log::debug!("too many typing contacts; {from} not shown");
+            return;
+        }
+        typing.push((from.to_owned(), until));
+        self.chat_event(ChatEvent::Typing {
+            from: from.to_owned(),
+            typing: true,
+        });
+    }
+
+    /// A contact's message ends their typing notice.
+    fn typing_stopped(&mut self, from: &str) {
+        let typing = &mut self.switchboards.typing;
+        let before = typing.len();
+        typing.retain(|(who, _)| who != from);
+        if typing.len() != before {
+            self.chat_event(ChatEvent::Typing {
+                from: from.to_owned(),
+                typing: false,
+            });
+        }
+    }
 }

@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""Cuts the seed corpora of the fuzz targets from the recorded sessions and vectors.
+
+Reads only the project's copies (tests/transcripts, tests/vectors) and writes
+fuzz/seeds/<target>/<name> for every target but `framer` and `ns_command` (whose seeds were cut
+by hand). Deterministic: running it again rewrites the same files. Usage: fuzz/make_seeds.py
+"""
+
+import ast
+import base64
+import json
+import re
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSCRIPTS = ROOT / "tests" / "transcripts"
+VECTORS = ROOT / "tests" / "vectors"
+SEEDS = ROOT / "fuzz" / "seeds"
+
+# Verbs that carry a payload, per direction (as the framer has them).
+PAYLOAD_VERBS = {
+    "S>C": {b"MSG", b"NOT", b"GCF", b"UBX", b"UBN", b"UBM", b"IPG", b"ADL", b"RML", b"FQY",
+            b"NFY", b"SDG", b"PUT", b"DEL"},
+    "C>S": {b"MSG", b"UUX", b"QRY", b"NOT", b"ADL", b"FQY", b"RML", b"UUN", b"UUM", b"PUT",
+            b"DEL", b"SDG", b"VAS", b"SDC"},
+}
+
+
+def version_of(session_dir):
+    """The protocol version a transcript directory speaks (multiparty ran MSNP12)."""
+    match = re.match(r"msnp(\d+)", session_dir)
+    return int(match.group(1)) if match else 12
+
+
+def streams(raw_file):
+    """The bytes each direction sent in one `.raw.txt` session."""
+    out = {"C>S": b"", "S>C": b""}
+    for line in raw_file.read_text().splitlines():
+        parts = line.split(None, 2)
+        if len(parts) == 3 and parts[1] in out:
+            out[parts[1]] += ast.literal_eval(parts[2])
+    return out
+
+
+def frames(data, direction):
+    """(line, payload or None) for each whole frame of `data`."""
+    pos = 0
+    while True:
+        end = data.find(b"\r\n", pos)
+        if end < 0:
+            return
+        line = data[pos:end]
+        pos = end + 2
+        tokens = line.split()
+        payload = None
+        if tokens and tokens[0] in PAYLOAD_VERBS[direction] and tokens[-1].isdigit():
+            size = int(tokens[-1])
+            payload, pos = data[pos:pos + size], pos + size
+        yield line, payload
+
+
+def http_exchanges(log_file):
+    """(label, status, headers, body) of each response recorded in an http.log."""
+    data = log_file.read_bytes()
+    exchanges, pos = [], 0
+    while pos < len(data):
+        end = data.find(b"\n", pos)
+        end = len(data) if end < 0 else end
+        line, pos = data[pos:end].decode("utf-8", "replace"), end + 1
+        if " ==== " in line:
+            label = line.rsplit(" (", 1)[-1].rstrip(")")
+            exchanges.append({"label": label, "status": 0, "headers": [], "body": b""})
+            continue
+        if not exchanges:
+            continue
+        ex = exchanges[-1]
+        size = re.match(r"(?:>>> request|<<< response) body \((\d+) bytes\)", line)
+        if size:
+            body, pos = data[pos:pos + int(size.group(1))], pos + int(size.group(1))
+            if line.startswith("<<<"):
+                ex["body"] = body
+        elif line.startswith("<<< status "):
+            ex["status"] = int(line.split()[2])
+        elif line.startswith("<<< ") and ": " in line:
+            ex["headers"].append(line[4:].split(": ", 1))
+    return exchanges
+
+
+def raw_response(ex):
+    """A recorded response as raw HTTP/1.1 bytes."""
+    head = f"HTTP/1.1 {ex['status']} OK\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in ex["headers"])
+    return head.encode() + b"\r\n" + ex["body"]
+
+
+class Seeds:
+    """Collects unique seed files per target."""
+
+    def __init__(self):
+        self.files = {}
+        self.shapes = set()
+
+    def add(self, target, name, data, shape=None):
+        """Adds `data` unless the target has a seed of the same shape: by default the same bytes
+        once hex digits (ids, timestamps, tickets) are left out."""
+        shape = shape if shape is not None else re.sub(rb"[0-9a-fA-F]", b"", data)
+        if data and (target, shape) not in self.shapes:
+            self.shapes.add((target, shape))
+            self.files.setdefault(target, {})[re.sub(r"[^A-Za-z0-9_.-]", "_", name)] = data
+
+    def write(self):
+        for target, files in self.files.items():
+            folder = SEEDS / target
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            for name, data in sorted(files.items()):
+                (folder / name).write_bytes(data)
+
+
+def from_sessions(seeds):
+    for raw_file in sorted(TRANSCRIPTS.glob("*/*.raw.txt")):
+        session = raw_file.parent.name
+        name = f"{session}-{raw_file.name.removesuffix('.raw.txt')}"
+        version = version_of(session)
+        for direction, data in streams(raw_file).items():
+            side = "server" if direction == "S>C" else "client"
+            if raw_file.name.endswith("-sb.raw.txt"):
+                seeds.add("sb_command", f"{name}-{side}", bytes([version]) + data[:2000])
+            for line, payload in frames(data, direction):
+                verb = line[:3]
+                if payload is None:
+                    continue
+                if verb == b"MSG":
+                    count = len(seeds.files.get("msg_payload", {}))
+                    seeds.add("msg_payload", f"{name}-{side}-{count}", payload)
+                    seeds.add("mime", f"{name}-{side}-{count}", payload)
+                    if b"Mail-Data:" in payload:
+                        seeds.add("soap_oim", f"{name}-mail-data", payload)
+                elif verb in (b"ADL", b"RML", b"FQY"):
+                    seeds.add("listxml", f"{name}-{verb.decode().lower()}-{side}", payload)
+            for line, _ in frames(data, direction):
+                if line.startswith(b"CHL "):
+                    seeds.add("challenge", f"{name}-chl", bytes([version]) + line.split()[-1])
+
+
+def from_http(seeds):
+    targets = {
+        "ABFindAll": "soap_abook", "ABFindContactsPaged": "soap_abook", "ABContactAdd": "soap_abook",
+        "FindMembership": "soap_membership",
+        "RSI GetMetadata": "soap_oim", "RSI GetMessage": "soap_oim", "OIM Store2": "soap_oim",
+        "RSI DeleteMessages": "soap_oim",
+    }
+    for log_file in sorted(TRANSCRIPTS.glob("*/http.log")):
+        session = log_file.parent.name
+        for ex in http_exchanges(log_file):
+            label, name = ex["label"], f"{session}-{ex['label']}"
+            if label in targets:
+                seeds.add(targets[label], name, ex["body"])
+            if "RST" in label:
+                # The success answers differ in their tickets only: one per label.
+                seeds.add("rst", name, bytes([0 if ex["status"] == 200 else 1]) + ex["body"], label)
+            if label in ("nexus", "DALogin", "wrong password", "bob token"):
+                seeds.add("passport", name, raw_response(ex))
+            # Every small response, and one big RST answer.
+            if len(ex["body"]) < 6000 or (label == "SSO RST" and session == "msnp15"):
+                seeds.add("http_response", name, raw_response(ex))
+
+
+def from_vectors(seeds):
+    for vector in json.loads((VECTORS / "msg_payloads.json").read_text())["vectors"]:
+        wire = base64.b64decode(vector["wire_b64"])
+        payload = wire.split(b"\r\n", 1)[1] if b"\r\n" in wire else b""
+        if vector["command_line"].startswith("MSG"):
+            seeds.add("msg_payload", f"vector-{vector['name']}", payload)
+            seeds.add("mime", f"vector-{vector['name']}", payload)
+            seeds.add("sb_command", f"vector-{vector['name']}", bytes([15]) + wire)
+        if vector["command_line"].startswith("ADL"):
+            seeds.add("listxml", f"vector-{vector['name']}", payload)
+        header = re.search(rb"X-MMS-IM-Format: ([^\r]*)", payload)
+        if header:
+            seeds.add("html_format", f"vector-format-{vector['name']}", header.group(1))
+    versions = {"md5": 8, "msnp11": 15}
+    for i, vector in enumerate(json.loads((VECTORS / "chl_qry.json").read_text())["vectors"]):
+        version = versions.get(vector["algorithm"], 11)
+        seeds.add("challenge", f"vector-{i}", bytes([version]) + vector["challenge"].encode())
+
+
+# Pidgin HTML as `purple_conv_im_send` hands it over: the formatting converter's input.
+HTML = {
+    "plain": b"Hello world",
+    "bold-font": b'<FONT FACE="Comic Sans MS" COLOR="#FF0000"><B><I>h\xc3\xa9llo \xe2\x98\xba</I></B></FONT>',
+    "span-style": b'<span style="font-family: Arial; color: #0080ff; font-weight: bold">x</span><br>y',
+    "link-entities": b'<a href="mailto:bob@example.com">bob</a> &amp; &lt;b&gt; &#233;&#x263a;&nbsp;',
+    "rtl-img": b'<span dir="rtl"><u><s>\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d</s></u></span><img alt=":)" src="x">',
+    "broken": b"<b>unclosed <i attr='a>b'>x<!-- comment --> 3 < 4 && 5 > 2 <font",
+}
+
+# Chunk reassembler programs: limits, then operations (see fuzz_targets/chunks.rs).
+CHUNK_PROGRAMS = {
+    "three-parts": bytes([15, 64, 3, 0b000, 3, 0, 4]) + b"abcdefghijklmnop"
+    + bytes([0b010, 1, 0, 2]) + b"qrstuvwx" + bytes([0b010, 2, 0, 1]) + b"yz01",
+    "two-senders-expire": bytes([3, 8, 1, 0b000, 2, 1, 1]) + b"AAAA" + bytes([0b001, 2, 1, 1]) + b"BBBB"
+    + bytes([0b110, 40, 0b010, 1, 1, 1]) + b"CCCC",
+    "bad-count-out-of-order": bytes([1, 255, 0, 0b000, 0, 0, 0, 0b000, 9, 0, 0, 0b000, 2, 0, 0, 0b010, 5, 0, 0]),
+    "raw-payload": bytes([7, 7, 7, 0b100, 12]) + b"MIME-Version: 1.0\r\nContent-Type: text/plain\r\nMessage-ID: {x}\r\n"
+    + b"Chunks: 2\r\n\r\nhi\r\n" + bytes([0] * 20),
+}
+
+
+def handmade(seeds):
+    for name, html in HTML.items():
+        seeds.add("html_format", f"html-{name}", html)
+    for name, program in CHUNK_PROGRAMS.items():
+        seeds.add("chunks", name, program)
+    seeds.add("mime", "no-blank-line", b"Content-Type\r\nX-Empty:\nTypingUser: bob@example.com")
+    seeds.add("mime", "lf-only", b"MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n\nhi\n")
+    seeds.add("http_response", "chunked", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+    seeds.add("http_response", "urls", b"https://[::1]:8443/RST.srf?x=1#f\nhttp://Example.COM\nhttps://a:1?q")
+
+
+# SOAP faults as the services send them (none was recorded).
+FAULT = (b'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
+         b'<soap:Body><soap:Fault><faultcode>soap:Client</faultcode><faultstring>Full sync required.</faultstring>'
+         b'<detail><errorcode xmlns="http://www.msn.com/webservices/AddressBook">FullSyncRequired</errorcode>'
+         b'<LockKeyChallenge xmlns="http://messenger.msn.com/ws/2004/09/oim/">%s</LockKeyChallenge>'
+         b'</detail></soap:Fault></soap:Body></soap:Envelope>')
+
+
+def faults(seeds):
+    for target in ("soap_abook", "soap_membership"):
+        seeds.add(target, "fault", FAULT % b"")
+    seeds.add("soap_oim", "fault-lock-key", FAULT % b"31744216663023315951")
+    seeds.add("rst", "fault", b"\x00" + FAULT % b"")
+
+
+def main():
+    seeds = Seeds()
+    from_sessions(seeds)
+    from_http(seeds)
+    from_vectors(seeds)
+    handmade(seeds)
+    faults(seeds)
+    seeds.write()
+    for target, files in sorted(seeds.files.items()):
+        print(f"{target}: {len(files)} seeds, {sum(map(len, files.values()))} bytes")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,269 @@
+//! MSNP8-12: the list on the notification server. `SYN` and its dump (`GTC`, `BLP`, `PRP`,
+//! `LSG`, `LST`, `BPR`), and the server's pushes (`ADC 0 RL`, `ADD 0 RL`, `REM 0 RL`, ...),
+//! reference §5.1.
+
+use std::time::{Duration, Instant};
+
+use super::events::ContactEvent;
+use super::ops::NO_GROUP_V8;
+use super::roster::{clean_name, Roster};
+use super::Sync;
+use crate::msnp::listxml::{FORWARD, REVERSE};
+use crate::msnp::session::Session;
+use crate::msnp::wire::{
+    Adc, Add, Blp, ClientCommand, List, ListVersion, Lsg, Lst, Prp, Rem, Syn,
+};
+
+/// How long the dump may pause between lines before what arrived is taken as the list.
+const DUMP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The `LST`/`LSG` lines still expected after `SYN`.
+#[derive(Debug)]
+pub(super) struct Dump {
+    /// TrID of our `SYN` (its reply starts the dump).
+    trid: Option<u32>,
+    contacts_left: u32,
+    groups_left: u32,
+    deadline: Instant,
+    /// The list being received.
+    roster: Roster,
+}
+
+impl Dump {
+    /// When the dump is given up on.
+    pub(super) fn deadline(&self) -> Instant {
+        self.deadline
+    }
+}
+
+impl Session {
+    /// Sends `SYN` for the whole list.
+    pub(super) fn start_ns_sync(&mut self, now: Instant) {
+        let cached = if self.version <= 9 {
+            ListVersion::Serial(0)
+        } else {
+            ListVersion::Timestamps {
+                contacts: "0".into(),
+                groups: "0".into(),
+            }
+        };
+        let trid = self.send(ClientCommand::Syn { cached });
+        self.contacts.sync = Sync::Ns(Dump {
+            trid,
+            contacts_left: 0,
+            groups_left: 0,
+            deadline: now + DUMP_TIMEOUT,
+            roster: Roster::default(),
+        });
+    }
+
+    /// `SYN`: how many lines follow.
+    pub(super) fn on_syn(&mut self, syn: Syn, now: Instant) {
+        let Sync::Ns(dump) = &mut self.contacts.sync else {
+            return log::debug!("SYN reply outside a list synchronisation ignored");
+        };
+        if dump.trid.is_some_and(|t| t != syn.trid) {
+            return log::debug!("SYN reply for another transaction ignored");
+        }
+        dump.trid = None;
+        dump.deadline = now + DUMP_TIMEOUT;
+        match syn.counts {
+            Some(counts) => {
+                dump.contacts_left = counts.contacts;
+                dump.groups_left = counts.groups;
+                log::info!(
+                    "receiving {} contacts in {} groups",
+                    counts.contacts,
+                    counts.groups
+                );
+            }
+            None => log::info!("the server reports the cached list is current"),
+        }
+        self.ns_sync_progress(now);
+    }
+
+    /// `LSG`: a group of the dump.
+    pub(super) fn on_lsg(&mut self, lsg: Lsg, now: Instant) {
+        let Sync::Ns(dump) = &mut self.contacts.sync else {
+            return log::debug!("LSG outside a list synchronisation ignored");
+        };
+        dump.groups_left = dump.groups_left.saturating_sub(1);
+        dump.deadline = now + DUMP_TIMEOUT;
+        // MSNP8/9 list the default group as group 0: that is "no group" here.
+        if lsg.group_id != NO_GROUP_V8 || self.version >= 10 {
+            let name = clean_name(&lsg.name).unwrap_or_else(|| lsg.group_id.clone());
+            dump.roster.add_group(&lsg.group_id, &name);
+        }
+        self.ns_sync_progress(now);
+    }
+
+    /// `LST`: a contact of the dump.
+    pub(super) fn on_lst(&mut self, lst: Lst, now: Instant) {
+        let Sync::Ns(dump) = &mut self.contacts.sync else {
+            return log::debug!("LST outside a list synchronisation ignored");
+        };
+        dump.contacts_left = dump.contacts_left.saturating_sub(1);
+        dump.deadline = now + DUMP_TIMEOUT;
+        if let Some(contact) = dump.roster.entry(&lst.email) {
+            contact.lists = lst.lists.0;
+            contact.name = lst
+                .friendly
+                .as_deref()
+                .filter(|f| !f.eq_ignore_ascii_case(&lst.email))
+                .and_then(clean_name);
+            contact.id = lst.contact_id.clone();
+            contact.network = super::NETWORK_PASSPORT;
+            if contact.on(FORWARD) {
+                contact.groups = lst.groups.clone();
+            }
+        }
+        self.ns_sync_progress(now);
+    }
+
+    /// `BLP`: the server's privacy mode (in the dump, or echoing our change).
+    pub(super) fn on_blp(&mut self, blp: Blp) {
+        if self.contacts.privacy != Some(blp.mode) {
+            self.contacts.privacy = Some(blp.mode);
+            self.event_contact(ContactEvent::PrivacyMode(blp.mode));
+        }
+    }
+
+    /// `PRP`: own properties; `MFN` is our friendly name.
+    pub(super) fn on_prp(&mut self, prp: Prp) {
+        if prp.property != "MFN" {
+            return log::debug!("own property {} ignored", prp.property);
+        }
+        let name = prp.value.as_deref().and_then(clean_name);
+        if name.is_some() && name != self.contacts.own_name {
+            self.contacts.own_name = name.clone();
+            if let Some(name) = name {
+                self.event_contact(ContactEvent::OwnName(name));
+            }
+        }
+    }
+
+    /// Ends the dump once every announced line arrived.
+    fn ns_sync_progress(&mut self, now: Instant) {
+        let complete = matches!(&self.contacts.sync,
+            Sync::Ns(d) if d.trid.is_none() && d.contacts_left == 0 && d.groups_left == 0);
+        if complete {
+            self.finish_ns_sync(now);
+        }
+    }
+
+    /// The dump stalled: what arrived is taken as the list.
+    pub(super) fn ns_sync_timeout(&mut self, now: Instant) {
+        if matches!(&self.contacts.sync, Sync::Ns(d) if now >= d.deadline) {
+            log::warn!("the contact list did not arrive completely; using what arrived");
+            self.finish_ns_sync(now);
+        }
+    }
+
+    fn finish_ns_sync(&mut self, now: Instant) {
+        let Sync::Ns(dump) = std::mem::replace(&mut self.contacts.sync, Sync::Done) else {
+            return;
+        };
+        log::info!("contact list received: {} entries", dump.roster.len());
+        self.install_roster(dump.roster);
+        self.run_ops(now);
+    }
+
+    /// `ADC 0 <list> N=… F=…` (MSNP10-12): someone added us (RL), or another of our sessions
+    /// changed a list.
+    pub(super) fn on_adc_push(&mut self, adc: Adc) {
+        let entry = adc.entry;
+        let email = match (&entry.email, &entry.contact_id) {
+            (Some(email), _) => email.clone(),
+            (None, Some(id)) => match self.contacts.roster.email_of_id(id) {
+                Some(email) => email,
+                None => return log::debug!("ADC push for an unknown contact id ignored"),
+            },
+            (None, None) => return,
+        };
+        let name = entry.friendly.as_deref().and_then(clean_name);
+        self.list_push(&email, entry.list, true, name, entry.contact_id, entry.group_id);
+    }
+
+    /// `ADD 0 <list> <ser> <email> <friendly>` (MSNP8/9).
+    pub(super) fn on_add_push(&mut self, add: Add) {
+        let name = clean_name(&add.friendly);
+        self.list_push(&add.email, add.list, true, name, None, add.group_id);
+    }
+
+    /// `REM 0 <list> [<ser>] <contact> [<group>]`.
+    pub(super) fn on_rem_push(&mut self, rem: Rem) {
+        let email = if rem.contact.contains('@') {
+            rem.contact.clone()
+        } else {
+            match self.contacts.roster.email_of_id(&rem.contact) {
+                Some(email) => email,
+                None => return log::debug!("REM push for an unknown contact ignored"),
+            }
+        };
+        self.list_push(&email, rem.list, false, None, None, rem.group_id);
+    }
+
+    /// Applies a list push; someone adding us becomes an authorisation request.
+    fn list_push(
+        &mut self,
+        email: &str,
+        list: List,
+        added: bool,
+        name: Option<String>,
+        id: Option<String>,
+        group: Option<String>,
+    ) {
+        if !super::usable_address(email) {
+            return log::warn!("list push for an unusable address ignored");
+        }
+        let Some(contact) = self.contacts.roster.entry(email) else {
+            return;
+        };
+        match (list, group, added) {
+            (List::Forward, Some(group), true) => {
+                if !contact.groups.contains(&group) {
+                    contact.groups.push(group);
+                }
+            }
+            (List::Forward, Some(group), false) => contact.groups.retain(|g| *g != group),
+            (_, _, true) => contact.lists |= list.bit(),
+            (_, _, false) => contact.lists &= !list.bit(),
+        }
+        if name.is_some() {
+            contact.name = name;
+        }
+        if id.is_some() {
+            contact.id = id;
+        }
+        if list == List::Forward && !added {
+            contact.groups.clear();
+        }
+        let contact = contact.clone();
+        match list {
+            List::Reverse if added => {
+                log::info!("{} added us to their list", contact.email);
+                self.ask_if_pending(&contact.email);
+            }
+            List::Reverse | List::Pending => {}
+            List::Allow | List::Block => self.event_contact(match list {
+                List::Allow => ContactEvent::Allowed {
+                    email: contact.email.clone(),
+                    on: added,
+                },
+                _ => ContactEvent::Blocked {
+                    email: contact.email.clone(),
+                    on: added,
+                },
+            }),
+            List::Forward => self.event_contact(match contact.on(FORWARD) {
+                true => ContactEvent::BuddyChanged(self.contacts.roster.buddy(&contact)),
+                false => ContactEvent::BuddyRemoved {
+                    email: contact.email.clone(),
+                },
+            }),
+        }
+        if !contact.on(REVERSE) || list != List::Reverse {
+            self.contacts.roster.forget_if_unlisted(email);
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Presence: ours (`CHG` with capabilities, `UUX`, idle, invisible) and our contacts'
+//! (`ILN`, `NLN`, `FLN`, `UBX` in every version's shape), reference §6.
+
+use std::collections::HashMap;
+
+use super::events::{ContactEvent, Presence};
+use super::psm;
+use super::roster::clean_name;
+use crate::msnp::session::login::client_caps;
+use crate::msnp::session::Session;
+use crate::msnp::wire::{self, ClientCommand, Fln, Status, Ubx};
+
+/// Most contacts whose presence is kept.
+const MAX_WATCHED: usize = 100_000;
+/// The endpoint name MSNP16+ servers show our other sessions.
+const ENDPOINT_NAME: &str = "purple-msnp";
+
+/// Our own presence: what the user chose and what the server was told.
+#[derive(Debug, Default)]
+pub(super) struct Own {
+    /// The chosen status (`Online` while idle: idleness is separate).
+    status: Option<Status>,
+    /// The personal message.
+    psm: String,
+    /// Whether the user is idle.
+    idle: bool,
+    /// Whether the first `CHG` went out (before it, changes are only remembered).
+    online: bool,
+    /// The status last sent.
+    sent_status: Option<Status>,
+    /// The personal message last sent.
+    sent_psm: Option<String>,
+}
+
+/// The presence of every contact heard of, by lower-cased address.
+#[derive(Debug, Default)]
+pub(super) struct Watch {
+    contacts: HashMap<String, Presence>,
+}
+
+impl Watch {
+    /// The presence last reported for `email`.
+    pub(super) fn get(&self, email: &str) -> Option<&Presence> {
+        self.contacts.get(&email.to_ascii_lowercase())
+    }
+}
+
+impl Session {
+    /// Takes the status and personal message to sign in with from the configuration.
+    pub(super) fn init_own_presence(&mut self) {
+        let status = match self.config.initial_status {
+            Status::Offline => Status::Online,
+            other => other,
+        };
+        self.contacts.own.status = Some(status);
+        self.contacts.own.psm = self.config.personal_message.clone();
+    }
+
+    /// Sends the first `CHG` (which makes the server send the contacts' presence) and, on
+    /// MSNP11+, the personal message.
+    pub(super) fn go_online(&mut self) {
+        self.contacts.own.online = true;
+        self.send_status();
+        self.send_psm();
+    }
+
+    /// Sets our status and personal message (libpurple's `set_status`).
+    pub fn set_status(&mut self, status: Status, personal_message: &str) {
+        if status != Status::Offline {
+            self.contacts.own.status = Some(status);
+        }
+        self.contacts.own.psm = personal_message.to_owned();
+        if self.contacts.own.online {
+            self.send_status();
+            self.send_psm();
+        }
+    }
+
+    /// Marks us idle or back (libpurple's `set_idle`): `IDL` while otherwise online.
+    pub fn set_idle(&mut self, idle: bool) {
+        self.contacts.own.idle = idle;
+        if self.contacts.own.online {
+            self.send_status();
+        }
+    }
+
+    /// The status the server should show: `IDL` replaces `NLN` while idle.
+    fn effective_status(&self) -> Status {
+        match self.contacts.own.status.unwrap_or(Status::Online) {
+            Status::Online if self.contacts.own.idle => Status::Idle,
+            Status::Idle if !self.contacts.own.idle => Status::Online,
+            other => other,
+        }
+    }
+
+    fn send_status(&mut self) {
+        let status = self.effective_status();
+        if self.contacts.own.sent_status == Some(status) {
+            return;
+        }
+        let msn_object = (self.version >= 9).then(|| "0".to_owned());
+        self.send(ClientCommand::Chg {
+            status,
+            capabilities: Some(client_caps(self.version)),
+            msn_object,
+        });
+        self.contacts.own.sent_status = Some(status);
+        if self.version >= 16 {
+            let payload = psm::build_endpoint_uux(
+                ENDPOINT_NAME,
+                self.contacts.own.idle,
+                status.code(),
+            );
+            self.send(ClientCommand::Uux { payload });
+        }
+    }
+
+    fn send_psm(&mut self) {
+        if self.version < 11 || self.contacts.own.sent_psm.as_ref() == Some(&self.contacts.own.psm)
+        {
+            return;
+        }
+        let guid = (self.version >= 13).then_some(self.config.machine_guid.as_str());
+        let payload = psm::build_uux(&self.contacts.own.psm, guid);
+        self.send(ClientCommand::Uux { payload });
+        self.contacts.own.sent_psm = Some(self.contacts.own.psm.clone());
+    }
+
+    /// Whether `email` is our own account (MSNP16+ servers report our other endpoints).
+    fn is_own_account(&self, email: &str) -> bool {
+        email.eq_ignore_ascii_case(&self.config.account)
+    }
+
+    /// `ILN`/`NLN`: a contact is online (or changed status or name).
+    pub(super) fn on_presence(&mut self, presence: wire::Presence) {
+        if self.is_own_account(&presence.contact) {
+            return;
+        }
+        let status = match presence.status {
+            Status::Offline | Status::Hidden => None,
+            other => Some(other),
+        };
+        let friendly = clean_name(&presence.friendly);
+        let caps = presence.capabilities.map_or(0, |c| c.client);
+        let network = presence.network_id;
+        self.update_presence(&presence.contact, |p| {
+            p.status = status;
+            p.friendly = friendly;
+            p.capabilities = caps;
+            if let Some(network) = network {
+                p.network = network;
+            }
+        });
+    }
+
+    /// `FLN`: a contact went offline.
+    pub(super) fn on_offline(&mut self, fln: Fln) {
+        if self.is_own_account(&fln.contact) {
+            return;
+        }
+        self.update_presence(&fln.contact, |p| {
+            p.status = None;
+        });
+    }
+
+    /// `UBX`: a contact's personal message and media.
+    pub(super) fn on_ubx(&mut self, ubx: Ubx) {
+        if self.is_own_account(&ubx.contact) {
+            return;
+        }
+        let profile = match psm::parse_ubx(&ubx.payload) {
+            Ok(profile) => profile,
+            Err(e) => return log::warn!("ignored UBX: {e}"),
+        };
+        self.update_presence(&ubx.contact, |p| {
+            p.psm = profile.psm;
+            p.media = profile.media;
+        });
+    }
+
+    /// Changes a contact's presence and reports it if anything changed (servers repeat
+    /// themselves, MSNP18 especially).
+    fn update_presence(&mut self, email: &str, change: impl FnOnce(&mut Presence)) {
+        if !super::usable_address(email) {
+            return log::debug!("presence for an unusable address ignored");
+        }
+        let key = email.to_ascii_lowercase();
+        let watched = &mut self.contacts.watch.contacts;
+        if !watched.contains_key(&key) && watched.len() >= MAX_WATCHED {
+            return log::warn!("too many contacts: presence ignored");
+        }
+        let network = self
+            .contacts
+            .roster
+            .get(email)
+            .map_or(super::NETWORK_PASSPORT, |c| c.network);
+        let entry = watched.entry(key).or_insert_with(|| Presence {
+            email: email.to_owned(),
+            network,
+            ..Presence::default()
+        });
+        let before = entry.clone();
+        change(entry);
+        if *entry != before {
+            let event = ContactEvent::Presence(entry.clone());
+            self.event_contact(event);
+        }
+    }
+}
