@@ -60,10 +60,14 @@ stub: deps-test
 # Everything CI runs.
 test: deps-test check unit integration e2e memcheck
 
-check: deps-test
+check: deps-test bindings-check
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --features test-hooks -- -D warnings
 	./scripts/check-layering.sh
+	$(CARGO) build --lib --features test-hooks
+	python3 scripts/min-purple-version.py target/debug/libpurple_msnp.so
+	@test "$$(nm -D --defined-only target/debug/libpurple_msnp.so | awk '{print $$3}')" = purple_init_plugin \
+		&& echo "exports: purple_init_plugin only"
 
 unit: deps-test
 	$(CARGO) test --workspace --lib --bins --features test-hooks
