@@ -8,10 +8,14 @@
 
 use libfuzzer_sys::fuzz_target;
 use md5::{Digest, Md5};
-use purple_msnp::msnp::auth::challenge::{answer, product_for_version, ChallengeError, MAX_CHALLENGE_LEN};
+use purple_msnp::msnp::auth::challenge::{
+    answer, product_for_version, ChallengeError, MAX_CHALLENGE_LEN,
+};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&control, rest)) = data.split_first() else { return };
+    let Some((&control, rest)) = data.split_first() else {
+        return;
+    };
     let version = u32::from(control % 24);
     let challenge = String::from_utf8_lossy(rest);
     let result = answer(&challenge, version);
@@ -29,10 +33,23 @@ fuzz_target!(|data: &[u8]| {
         (Ok((product_id, hex)), None) => {
             let product = product_for_version(version);
             assert_eq!(product_id, product.id);
-            assert!(hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "answer {hex:?}");
-            assert_eq!(answer(&challenge, version), Ok((product_id, hex.clone())), "not deterministic");
+            assert!(
+                hex.len() == 32
+                    && hex
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+                "answer {hex:?}"
+            );
+            assert_eq!(
+                answer(&challenge, version),
+                Ok((product_id, hex.clone())),
+                "not deterministic"
+            );
             if version < 11 {
-                let digest = Md5::new().chain_update(challenge.as_bytes()).chain_update(product.key.as_bytes()).finalize();
+                let digest = Md5::new()
+                    .chain_update(challenge.as_bytes())
+                    .chain_update(product.key.as_bytes())
+                    .finalize();
                 let md5_hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
                 assert_eq!(hex, md5_hex);
             }

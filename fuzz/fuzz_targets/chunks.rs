@@ -12,7 +12,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use purple_msnp::msnp::message::{ChunkError, ChunkLimits, ChunkPosition, ChunkReassembler, MsgPayload};
+use purple_msnp::msnp::message::{
+    ChunkError, ChunkLimits, ChunkPosition, ChunkReassembler, MsgPayload,
+};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -81,12 +83,17 @@ fn check_size(payload: &MsgPayload, limits: &ChunkLimits) {
         MsgPayload::P2p { body, .. } => body.len(),
         _ => 0,
     };
-    assert!(size <= limits.max_bytes, "reassembled message of {size} bytes");
+    assert!(
+        size <= limits.max_bytes,
+        "reassembled message of {size} bytes"
+    );
 }
 
 fuzz_target!(|data: &[u8]| {
     let mut program = Program { data };
-    let (Some(a), Some(b), Some(c)) = (program.byte(), program.byte(), program.byte()) else { return };
+    let (Some(a), Some(b), Some(c)) = (program.byte(), program.byte(), program.byte()) else {
+        return;
+    };
     let limits = ChunkLimits {
         max_chunks: 1 + u32::from(a % 16),
         max_bytes: usize::from(b) * 16,
@@ -136,7 +143,9 @@ fuzz_target!(|data: &[u8]| {
                 continue;
             }
         };
-        let MsgPayload::Chunk(part) = MsgPayload::parse(&payload) else { continue };
+        let MsgPayload::Chunk(part) = MsgPayload::parse(&payload) else {
+            continue;
+        };
         longest_key = longest_key.max(part.message_id.len() + sender.len());
         let position = part.position;
         match reassembler.push(sender, part, now) {
@@ -149,8 +158,14 @@ fuzz_target!(|data: &[u8]| {
             Err(_) => {}
         }
         drop(payload);
-        assert!(reassembler.pending() <= limits.max_pending, "too many pending messages");
+        assert!(
+            reassembler.pending() <= limits.max_pending,
+            "too many pending messages"
+        );
         let held = LIVE.load(Ordering::Relaxed).saturating_sub(before);
-        assert!(held <= bound(&limits, longest_key), "reassembler holds {held} bytes with {limits:?}");
+        assert!(
+            held <= bound(&limits, longest_key),
+            "reassembler holds {held} bytes with {limits:?}"
+        );
     }
 });

@@ -9,7 +9,12 @@ use libfuzzer_sys::fuzz_target;
 use purple_msnp::msnp::wire::{Direction, Frame, FrameError, Framer, Limits};
 
 /// Frames `input` pushed in the pieces given by `sizes`, checking the invariants on the way.
-fn run(direction: Direction, limits: Limits, input: &[u8], sizes: &[u8]) -> (Vec<Frame>, Option<FrameError>) {
+fn run(
+    direction: Direction,
+    limits: Limits,
+    input: &[u8],
+    sizes: &[u8],
+) -> (Vec<Frame>, Option<FrameError>) {
     let mut framer = Framer::new(direction, limits);
     let mut frames = Vec::new();
     let mut rejoined = Vec::new();
@@ -37,18 +42,34 @@ fn run(direction: Direction, limits: Limits, input: &[u8], sizes: &[u8]) -> (Vec
                 }
             }
         }
-        assert_eq!(rejoined.len() + framer.buffered(), fed, "bytes lost or added");
-        assert!(framer.buffered() <= limits.max_line + 2 + limits.max_payload, "unbounded buffer");
+        assert_eq!(
+            rejoined.len() + framer.buffered(),
+            fed,
+            "bytes lost or added"
+        );
+        assert!(
+            framer.buffered() <= limits.max_line + 2 + limits.max_payload,
+            "unbounded buffer"
+        );
     }
     assert_eq!(&rejoined[..], &input[..rejoined.len()]);
     (frames, None)
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&control, rest)) = data.split_first() else { return };
-    let direction = if control & 1 == 0 { Direction::FromServer } else { Direction::FromClient };
+    let Some((&control, rest)) = data.split_first() else {
+        return;
+    };
+    let direction = if control & 1 == 0 {
+        Direction::FromServer
+    } else {
+        Direction::FromClient
+    };
     // Small limits so the error paths are reached; the control byte varies them.
-    let limits = Limits { max_line: 16 + usize::from(control >> 1) * 4, max_payload: 64 + usize::from(control) * 8 };
+    let limits = Limits {
+        max_line: 16 + usize::from(control >> 1) * 4,
+        max_payload: 64 + usize::from(control) * 8,
+    };
     // The chunk sizes come from the input itself: the first few bytes, reused cyclically.
     let sizes: Vec<u8> = rest.iter().take(8).map(|b| b % 17).collect();
     let chunked = run(direction, limits, rest, &sizes);

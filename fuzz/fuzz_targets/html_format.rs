@@ -8,16 +8,24 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use purple_msnp::msnp::message::{from_html, text_payloads, ImFormat, MsgPayload, MAX_FONT, MAX_PAYLOAD};
+use purple_msnp::msnp::message::{
+    from_html, text_payloads, ImFormat, MsgPayload, MAX_FONT, MAX_PAYLOAD,
+};
 
 /// Parses `header`, then checks that writing and re-reading the result changes nothing.
 fn check_header_stable(header: &[u8]) -> ImFormat {
     let parsed = ImFormat::parse(header);
     let written = parsed.to_header();
-    assert!(written.bytes().all(|b| b.is_ascii_graphic() || b == b' '), "header {written:?} is not printable ASCII");
+    assert!(
+        written.bytes().all(|b| b.is_ascii_graphic() || b == b' '),
+        "header {written:?} is not printable ASCII"
+    );
     assert!(parsed.font.chars().count() <= MAX_FONT);
     let again = ImFormat::parse(written.as_bytes());
-    assert_eq!(again, parsed, "parse(to_header(f)) != f for header {written:?}");
+    assert_eq!(
+        again, parsed,
+        "parse(to_header(f)) != f for header {written:?}"
+    );
     assert_eq!(again.to_header(), written, "to_header is not stable");
     parsed
 }
@@ -27,7 +35,9 @@ fuzz_target!(|data: &[u8]| {
 
     let (text, format) = from_html(data);
     assert!(
-        !text.chars().any(|c| c.is_control() && c != '\t' && c != '\n'),
+        !text
+            .chars()
+            .any(|c| c.is_control() && c != '\t' && c != '\n'),
         "control character in converted text {text:?}"
     );
     // What the peer reads back: the format as its header states it.
@@ -35,12 +45,21 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(sent_format.effects, format.effects);
     assert_eq!(sent_format.color, format.color);
     assert_eq!(sent_format.right_to_left, format.right_to_left);
-    assert!(format.font.starts_with(&sent_format.font), "font {:?} sent as {:?}", format.font, sent_format.font);
+    assert!(
+        format.font.starts_with(&sent_format.font),
+        "font {:?} sent as {:?}",
+        format.font,
+        sent_format.font
+    );
 
     let payloads = text_payloads(&text, &format);
     assert!(!payloads.is_empty());
     for payload in &payloads {
-        assert!(payload.len() <= MAX_PAYLOAD, "payload of {} bytes", payload.len());
+        assert!(
+            payload.len() <= MAX_PAYLOAD,
+            "payload of {} bytes",
+            payload.len()
+        );
     }
     let mut joined = String::new();
     for payload in &payloads {
@@ -66,6 +85,10 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(payloads.len(), 1, "a body that fits was split");
     }
     for payload in payloads.iter().rev().skip(1) {
-        assert!(payload.len() - headers.len() >= (room - 4) / 2, "part of {} bytes", payload.len());
+        assert!(
+            payload.len() - headers.len() >= (room - 4) / 2,
+            "part of {} bytes",
+            payload.len()
+        );
     }
 });

@@ -20,16 +20,31 @@ fn check_response(raw: &[u8], response: &HttpResponse) {
     assert!((100..=599).contains(&response.status));
     assert!(response.headers.len() <= MAX_HEADERS);
     for (name, value) in &response.headers {
-        assert!(!name.is_empty() && name.bytes().all(is_token), "bad header name {name:?}");
-        assert!(!value.contains('\n') && value.trim_matches([' ', '\t']) == value, "bad value {value:?}");
+        assert!(
+            !name.is_empty() && name.bytes().all(is_token),
+            "bad header name {name:?}"
+        );
+        assert!(
+            !value.contains('\n') && value.trim_matches([' ', '\t']) == value,
+            "bad value {value:?}"
+        );
     }
     assert!(response.body.len() <= MAX_BODY_LEN && response.body.len() <= raw.len());
-    let framing = |name: &str| response.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    let framing = |name: &str| {
+        response
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+    };
     let chunked = response
         .header("Transfer-Encoding")
         .is_some_and(|te| te.to_ascii_lowercase().contains("chunked"));
     if let (false, Some(len)) = (chunked, response.header("Content-Length")) {
-        assert_eq!(len.parse::<usize>().ok(), Some(response.body.len()), "body is not Content-Length long");
+        assert_eq!(
+            len.parse::<usize>().ok(),
+            Some(response.body.len()),
+            "body is not Content-Length long"
+        );
     }
     if raw.len() > MAX_HEADER_BLOCK / 2 {
         return;
@@ -39,7 +54,10 @@ fn check_response(raw: &[u8], response: &HttpResponse) {
     let kept: Vec<&(String, String)> = response
         .headers
         .iter()
-        .filter(|(n, _)| !n.eq_ignore_ascii_case("Content-Length") && !n.eq_ignore_ascii_case("Transfer-Encoding"))
+        .filter(|(n, _)| {
+            !n.eq_ignore_ascii_case("Content-Length")
+                && !n.eq_ignore_ascii_case("Transfer-Encoding")
+        })
         .collect();
     let mut written = format!("HTTP/1.1 {} Reason\r\n", response.status);
     for (name, value) in &kept {
@@ -51,10 +69,12 @@ fn check_response(raw: &[u8], response: &HttpResponse) {
     written.push_str("\r\n");
     let mut written = written.into_bytes();
     written.extend_from_slice(&response.body);
-    let again = HttpResponse::parse(&written).unwrap_or_else(|e| panic!("rewritten response does not parse: {e:?}"));
+    let again = HttpResponse::parse(&written)
+        .unwrap_or_else(|e| panic!("rewritten response does not parse: {e:?}"));
     assert_eq!(again.status, response.status);
     assert_eq!(again.body, response.body);
-    let again_kept: Vec<&(String, String)> = again.headers.iter().filter(|h| kept.contains(h)).collect();
+    let again_kept: Vec<&(String, String)> =
+        again.headers.iter().filter(|h| kept.contains(h)).collect();
     assert_eq!(again_kept, kept, "headers changed");
 }
 
@@ -63,7 +83,8 @@ fn check_url(text: &str) {
     assert!(!url.host.is_empty() && url.port != 0 && url.path.starts_with('/'));
     assert!(!url.path.contains('#'));
     let shown = url.to_string();
-    let again = Url::parse(&shown).unwrap_or_else(|e| panic!("{shown:?} (from {text:?}) does not parse: {e:?}"));
+    let again = Url::parse(&shown)
+        .unwrap_or_else(|e| panic!("{shown:?} (from {text:?}) does not parse: {e:?}"));
     assert_eq!(again, url, "{text:?} → {shown:?} changed");
     assert_eq!(again.to_string(), shown);
 }

@@ -24,9 +24,16 @@ fn normalized(email: &str) -> String {
 fn reparse(payloads: &[Vec<u8>]) -> Vec<ListEntry> {
     let mut all = Vec::new();
     for payload in payloads {
-        assert!(payload.len() <= MAX_PAYLOAD_LEN, "payload of {} bytes", payload.len());
+        assert!(
+            payload.len() <= MAX_PAYLOAD_LEN,
+            "payload of {} bytes",
+            payload.len()
+        );
         let entries = parse_list(payload).unwrap_or_else(|e| {
-            panic!("built payload {:?} does not parse: {e:?}", String::from_utf8_lossy(payload))
+            panic!(
+                "built payload {:?} does not parse: {e:?}",
+                String::from_utf8_lossy(payload)
+            )
         });
         assert!(entries.len() <= MAX_CONTACTS_PER_PAYLOAD);
         all.extend(entries);
@@ -35,12 +42,17 @@ fn reparse(payloads: &[Vec<u8>]) -> Vec<ListEntry> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(entries) = parse_list(data) else { return };
+    let Ok(entries) = parse_list(data) else {
+        return;
+    };
     assert!(entries.len() <= MAX_ENTRIES);
     for entry in &entries {
         let (local, domain) = entry.email.split_once('@').expect("address has an @");
         assert!(!local.is_empty() && !domain.is_empty() && entry.email.len() <= 256);
-        assert!(entry.email.bytes().all(|b| b.is_ascii_graphic() && !b"\"'<>&".contains(&b)));
+        assert!(entry
+            .email
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"\"'<>&".contains(&b)));
         if let Some(friendly) = &entry.friendly {
             assert!(friendly.len() <= 1024 && !friendly.chars().any(char::is_control));
         }
@@ -55,18 +67,28 @@ fuzz_target!(|data: &[u8]| {
     // network id.
     let mut expected: BTreeMap<String, (u8, u32)> = BTreeMap::new();
     for entry in &sendable {
-        let slot = expected.entry(normalized(&entry.email).to_ascii_lowercase()).or_insert((0, entry.network));
+        let slot = expected
+            .entry(normalized(&entry.email).to_ascii_lowercase())
+            .or_insert((0, entry.network));
         slot.0 |= entry.lists;
     }
     for initial in [false, true] {
-        let payloads = build_list_payloads(&sendable, initial).expect("parsed entries are sendable");
+        let payloads =
+            build_list_payloads(&sendable, initial).expect("parsed entries are sendable");
         let mut got: BTreeMap<String, (u8, u32)> = BTreeMap::new();
         for entry in reparse(&payloads) {
             assert_eq!(entry.friendly, None);
             let key = entry.email.to_ascii_lowercase();
-            assert!(got.insert(key, (entry.lists, entry.network)).is_none(), "{} sent twice", entry.email);
+            assert!(
+                got.insert(key, (entry.lists, entry.network)).is_none(),
+                "{} sent twice",
+                entry.email
+            );
         }
-        assert_eq!(got, expected, "built payloads do not read back as the entries");
+        assert_eq!(
+            got, expected,
+            "built payloads do not read back as the entries"
+        );
         if initial && sendable.is_empty() {
             assert_eq!(payloads, [b"<ml l=\"1\"></ml>".to_vec()]);
         }
@@ -74,10 +96,19 @@ fuzz_target!(|data: &[u8]| {
 
     let emails: Vec<&str> = entries.iter().map(|e| e.email.as_str()).collect();
     let payloads = build_query_payloads(&emails).expect("parsed addresses are usable");
-    let asked: Vec<String> = reparse(&payloads).iter().map(|e| e.email.to_ascii_lowercase()).collect();
-    let mut wanted: Vec<String> = emails.iter().map(|e| normalized(e).to_ascii_lowercase()).collect();
+    let asked: Vec<String> = reparse(&payloads)
+        .iter()
+        .map(|e| e.email.to_ascii_lowercase())
+        .collect();
+    let mut wanted: Vec<String> = emails
+        .iter()
+        .map(|e| normalized(e).to_ascii_lowercase())
+        .collect();
     let mut asked_sorted = asked.clone();
     asked_sorted.sort();
     wanted.sort();
-    assert_eq!(asked_sorted, wanted, "FQY payloads do not read back as the addresses");
+    assert_eq!(
+        asked_sorted, wanted,
+        "FQY payloads do not read back as the addresses"
+    );
 });

@@ -1,7 +1,7 @@
 //! Parses arbitrary bytes as a MIME-style `MSG` payload.
 //!
 //! Invariants: nothing panics; at most 64 headers, each with a non-empty trimmed name without
-//! `:` and a trimmed value, neither holding a line break; the body is exactly what follows the
+//! `:` and a trimmed value, neither holding a CR or LF; the body is exactly what follows the
 //! first empty line (nothing when there is none); `header` finds the first match ignoring case;
 //! `content_type` is lower-case without parameters; writing the headers and body out again and
 //! re-parsing gives the same `Mime`.
@@ -28,11 +28,21 @@ fuzz_target!(|data: &[u8]| {
     let mime = Mime::parse(data);
     assert!(mime.headers.len() <= 64);
     for (name, value) in &mime.headers {
-        assert!(!name.is_empty() && !name.contains([':', '\n']), "bad name {name:?}");
+        assert!(
+            !name.is_empty() && !name.contains([':', '\n']),
+            "bad name {name:?}"
+        );
         assert_eq!(name.trim(), name);
         assert_eq!(value.trim(), value);
-        assert!(!value.contains('\n'));
-        let first = mime.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+        assert!(
+            !name.contains('\r') && !value.contains(['\r', '\n']),
+            "line break in {value:?}"
+        );
+        let first = mime
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str());
         assert_eq!(mime.header(name), first);
         assert_eq!(mime.header(&name.to_ascii_uppercase()), first);
     }
@@ -52,5 +62,9 @@ fuzz_target!(|data: &[u8]| {
     }
     written.extend_from_slice(b"\r\n");
     written.extend_from_slice(&mime.body);
-    assert_eq!(Mime::parse(&written), mime, "write-then-parse changed the payload");
+    assert_eq!(
+        Mime::parse(&written),
+        mime,
+        "write-then-parse changed the payload"
+    );
 });

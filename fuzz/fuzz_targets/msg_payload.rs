@@ -37,14 +37,17 @@ fn font_tag(s: &str) -> Option<usize> {
         let face = &after[..end];
         assert!(!face.is_empty(), "empty face attribute");
         assert!(
-            face.chars().all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_')),
+            face.chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_')),
             "unsanitized face {face:?}"
         );
         rest = &after[end + 1..];
     }
     if let Some(after) = rest.strip_prefix(" color=\"#") {
         let hex = after.get(..6)?;
-        assert!(hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_lowercase()));
+        assert!(hex
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_lowercase()));
         rest = after.get(6..)?.strip_prefix('"')?;
     }
     let rest = rest.strip_prefix('>')?;
@@ -63,16 +66,23 @@ fn check_html(html: &str) {
                 let (tag, len) = match font_tag(rest) {
                     Some(len) => ("<font>", len),
                     None => {
-                        let tag = TAGS
-                            .iter()
-                            .find(|t| rest.starts_with(**t))
-                            .unwrap_or_else(|| panic!("raw '<' or foreign tag at {rest:?} in {html:?}"));
+                        let tag =
+                            TAGS.iter()
+                                .find(|t| rest.starts_with(**t))
+                                .unwrap_or_else(|| {
+                                    panic!("raw '<' or foreign tag at {rest:?} in {html:?}")
+                                });
                         (*tag, tag.len())
                     }
                 };
                 if let Some(name) = tag.strip_prefix("</") {
-                    let opened = open.pop().unwrap_or_else(|| panic!("{tag} closes nothing in {html:?}"));
-                    assert!(opened.starts_with(&format!("<{}", &name[..name.len() - 1])), "{opened} closed by {tag}");
+                    let opened = open
+                        .pop()
+                        .unwrap_or_else(|| panic!("{tag} closes nothing in {html:?}"));
+                    assert!(
+                        opened.starts_with(&format!("<{}", &name[..name.len() - 1])),
+                        "{opened} closed by {tag}"
+                    );
                 } else if tag != "<br>" {
                     open.push(tag);
                 }
@@ -97,7 +107,10 @@ fn check(payload: &MsgPayload) {
         MsgPayload::Text(message) => {
             match &message.charset_issue {
                 Some(CharsetIssue::Unsupported(label)) => {
-                    assert!(label.chars().count() <= 40 && label.bytes().all(|b| b.is_ascii_graphic() || b == b' '));
+                    assert!(
+                        label.chars().count() <= 40
+                            && label.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+                    );
                 }
                 Some(CharsetIssue::InvalidBytes) | None => {}
             }
@@ -114,14 +127,18 @@ fn check(payload: &MsgPayload) {
                 assert_eq!(e.alias.trim(), e.alias);
             }
         }
-        MsgPayload::Unknown { content_type: Some(t) } => {
+        MsgPayload::Unknown {
+            content_type: Some(t),
+        } => {
             assert!(t.chars().count() <= 100);
             assert_eq!(&t.to_ascii_lowercase(), t);
             assert!(!t.is_empty() && !t.contains(char::is_whitespace) && !t.contains(';'));
         }
         MsgPayload::Chunk(part) => {
             for (name, _) in &part.mime.headers {
-                assert!(!["Message-ID", "Chunks", "Chunk"].iter().any(|h| name.eq_ignore_ascii_case(h)));
+                assert!(!["Message-ID", "Chunks", "Chunk"]
+                    .iter()
+                    .any(|h| name.eq_ignore_ascii_case(h)));
             }
         }
         MsgPayload::ClientCaps { fields } => assert!(fields.len() <= 64),

@@ -24,7 +24,9 @@ fn encode(trid: Option<u32>, command: &ClientCommand) -> Vec<u8> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&control, rest)) = data.split_first() else { return };
+    let Some((&control, rest)) = data.split_first() else {
+        return;
+    };
     let version = u32::from(control % 24);
 
     for frame in frames(Direction::FromServer, rest) {
@@ -35,17 +37,44 @@ fuzz_target!(|data: &[u8]| {
         Some(i) => (&rest[..i], &rest[i + 1..]),
         None => (rest, &[][..]),
     };
-    let _ = parse(Frame { line: line.to_vec(), payload: Some(payload.to_vec()) }, version);
-    let _ = parse(Frame { line: line.to_vec(), payload: None }, version);
+    let _ = parse(
+        Frame {
+            line: line.to_vec(),
+            payload: Some(payload.to_vec()),
+        },
+        version,
+    );
+    let _ = parse(
+        Frame {
+            line: line.to_vec(),
+            payload: None,
+        },
+        version,
+    );
 
     for frame in frames(Direction::FromClient, rest) {
-        let Ok((trid, command)) = ClientCommand::decode(frame) else { continue };
+        let Ok((trid, command)) = ClientCommand::decode(frame) else {
+            continue;
+        };
         let bytes = encode(trid, &command);
         // Percent-encoding may make the line longer than the input's, so re-frame with room.
-        let mut framer = Framer::new(Direction::FromClient, Limits { max_line: 1 << 20, max_payload: 1 << 20 });
+        let mut framer = Framer::new(
+            Direction::FromClient,
+            Limits {
+                max_line: 1 << 20,
+                max_payload: 1 << 20,
+            },
+        );
         framer.push(&bytes);
-        let again = framer.next_frame().expect("encoded bytes frame").expect("one whole frame");
-        assert_eq!(framer.buffered(), 0, "encoding produced more than one frame");
+        let again = framer
+            .next_frame()
+            .expect("encoded bytes frame")
+            .expect("one whole frame");
+        assert_eq!(
+            framer.buffered(),
+            0,
+            "encoding produced more than one frame"
+        );
         let (trid2, command2) = ClientCommand::decode(again).expect("encoded command decodes");
         assert_eq!((trid2, &command2), (trid, &command));
         assert_eq!(encode(trid2, &command2), bytes);

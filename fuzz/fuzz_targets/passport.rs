@@ -21,15 +21,25 @@ fn check(response: &HttpResponse) {
             assert_eq!(response.status, 200);
             let ticket = ticket.expose();
             assert!(!ticket.is_empty() && ticket.len() <= MAX_TICKET_LEN);
-            assert!(ticket.bytes().all(|b| b.is_ascii_graphic()), "ticket {ticket:?}");
+            assert!(
+                ticket.bytes().all(|b| b.is_ascii_graphic()),
+                "ticket {ticket:?}"
+            );
         }
         Err(AuthError::Redirect(location)) => {
-            let url = Url::parse(&location).unwrap_or_else(|e| panic!("redirect to {location:?}: {e:?}"));
+            let url =
+                Url::parse(&location).unwrap_or_else(|e| panic!("redirect to {location:?}: {e:?}"));
             assert_eq!(url.scheme, Scheme::Https);
         }
         Err(AuthError::BadCredentials) => {
-            let failed = response.headers.iter().any(|(_, v)| v.to_ascii_lowercase().contains("da-status=failed"));
-            assert!(response.status == 401 || failed, "bad credentials without a reason");
+            let failed = response
+                .headers
+                .iter()
+                .any(|(_, v)| v.to_ascii_lowercase().contains("da-status=failed"));
+            assert!(
+                response.status == 401 || failed,
+                "bad credentials without a reason"
+            );
         }
         Err(_) => {}
     }
@@ -40,7 +50,9 @@ fuzz_target!(|data: &[u8]| {
         check(&response);
     }
     // Headers straight from `name: value` lines reach more shapes than raw HTTP does.
-    let Some((&control, rest)) = data.split_first() else { return };
+    let Some((&control, rest)) = data.split_first() else {
+        return;
+    };
     let status = [200, 302, 401, 500, 301, 307, 200, 200][usize::from(control & 7)];
     let headers = rest
         .split(|&b| b == b'\n')
@@ -50,5 +62,9 @@ fuzz_target!(|data: &[u8]| {
             Some((name.trim().to_owned(), value.trim().to_owned()))
         })
         .collect();
-    check(&HttpResponse { status, headers, body: Vec::new() });
+    check(&HttpResponse {
+        status,
+        headers,
+        body: Vec::new(),
+    });
 });

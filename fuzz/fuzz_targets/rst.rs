@@ -16,7 +16,10 @@ const DISTINCTIVE: usize = 32;
 
 fn check_ticket(token: &Token, shown: &str) {
     let ticket = token.ticket.expose();
-    assert!(!ticket.is_empty() && ticket.bytes().all(|b| b.is_ascii_graphic()), "ticket {ticket:?}");
+    assert!(
+        !ticket.is_empty() && ticket.bytes().all(|b| b.is_ascii_graphic()),
+        "ticket {ticket:?}"
+    );
     if ticket.len() >= DISTINCTIVE {
         assert!(!shown.contains(ticket.as_str()), "Debug shows a ticket");
     }
@@ -26,15 +29,29 @@ fn check_tokens(tokens: &SecurityTokens) {
     let shown = format!("{tokens:?}");
     assert!(!tokens.binary_secret.expose().is_empty());
     check_ticket(&tokens.messenger_clear, &shown);
-    for token in [&tokens.messenger, &tokens.contacts, &tokens.messenger_secure, &tokens.storage].into_iter().flatten() {
+    for token in [
+        &tokens.messenger,
+        &tokens.contacts,
+        &tokens.messenger_secure,
+        &tokens.storage,
+    ]
+    .into_iter()
+    .flatten()
+    {
         check_ticket(token, &shown);
     }
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&control, body)) = data.split_first() else { return };
+    let Some((&control, body)) = data.split_first() else {
+        return;
+    };
     let status = [200, 500, 401, 302][usize::from(control & 3)];
-    let response = HttpResponse { status, headers: Vec::new(), body: body.to_vec() };
+    let response = HttpResponse {
+        status,
+        headers: Vec::new(),
+        body: body.to_vec(),
+    };
     let result = parse_rst(&response);
     match &result {
         Ok(tokens) => {
@@ -42,16 +59,32 @@ fuzz_target!(|data: &[u8]| {
             check_tokens(tokens);
         }
         Err(AuthError::ServerFault(text)) => {
-            assert!(text.chars().count() <= 402, "fault of {} characters", text.chars().count());
-            assert!(!text.chars().any(char::is_control), "control character in {text:?}");
+            assert!(
+                text.chars().count() <= 402,
+                "fault of {} characters",
+                text.chars().count()
+            );
+            assert!(
+                !text.chars().any(char::is_control),
+                "control character in {text:?}"
+            );
         }
         Err(_) => {}
     }
     // The same body as a 200 answer: whatever ticket it yields must not show in any error.
-    if let (Err(error), Ok(tokens)) = (&result, parse_rst(&HttpResponse { status: 200, ..response })) {
+    if let (Err(error), Ok(tokens)) = (
+        &result,
+        parse_rst(&HttpResponse {
+            status: 200,
+            ..response
+        }),
+    ) {
         let ticket = tokens.messenger_clear.ticket.expose();
         if ticket.len() >= DISTINCTIVE {
-            assert!(!format!("{error} {error:?}").contains(ticket.as_str()), "error shows the ticket");
+            assert!(
+                !format!("{error} {error:?}").contains(ticket.as_str()),
+                "error shows the ticket"
+            );
         }
     }
 });

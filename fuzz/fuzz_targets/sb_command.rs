@@ -24,10 +24,23 @@ fn frames(direction: Direction, limits: Limits, bytes: &[u8]) -> Vec<Frame> {
 /// Frames bytes we encoded: exactly one frame, nothing left over. Percent-encoding may make a
 /// line longer than the input's, so the limits are generous.
 fn reframe(direction: Direction, bytes: &[u8]) -> Frame {
-    let mut framer = Framer::new(direction, Limits { max_line: 1 << 20, max_payload: 1 << 20 });
+    let mut framer = Framer::new(
+        direction,
+        Limits {
+            max_line: 1 << 20,
+            max_payload: 1 << 20,
+        },
+    );
     framer.push(bytes);
-    let frame = framer.next_frame().expect("encoded bytes frame").expect("one whole frame");
-    assert_eq!(framer.buffered(), 0, "encoding produced more than one frame");
+    let frame = framer
+        .next_frame()
+        .expect("encoded bytes frame")
+        .expect("one whole frame");
+    assert_eq!(
+        framer.buffered(),
+        0,
+        "encoding produced more than one frame"
+    );
     frame
 }
 
@@ -48,14 +61,20 @@ fn client_round_trip(trid: Option<u32>, command: &SbClientCommand, version: u32)
     command.encode(trid.unwrap_or(0), &mut bytes);
     let (trid2, again) = SbClientCommand::decode(reframe(Direction::FromClient, &bytes), version)
         .unwrap_or_else(|e| panic!("encoded {command:?} does not decode: {e:?}"));
-    assert_eq!((trid2, &again), (trid, command), "decode-encode-decode changed the command");
+    assert_eq!(
+        (trid2, &again),
+        (trid, command),
+        "decode-encode-decode changed the command"
+    );
     let mut bytes2 = Vec::new();
     again.encode(trid2.unwrap_or(0), &mut bytes2);
     assert_eq!(bytes2, bytes, "encoding is not stable");
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&control, rest)) = data.split_first() else { return };
+    let Some((&control, rest)) = data.split_first() else {
+        return;
+    };
     let version = u32::from(control % 24);
 
     for frame in frames(Direction::FromServer, Limits::default(), rest) {
@@ -68,9 +87,27 @@ fuzz_target!(|data: &[u8]| {
         Some(i) => (&rest[..i], &rest[i + 1..]),
         None => (rest, &[][..]),
     };
-    let _ = parse(Frame { line: line.to_vec(), payload: Some(payload.to_vec()) }, version);
-    let _ = parse(Frame { line: line.to_vec(), payload: None }, version);
-    let _ = SbClientCommand::decode(Frame { line: line.to_vec(), payload: Some(payload.to_vec()) }, version);
+    let _ = parse(
+        Frame {
+            line: line.to_vec(),
+            payload: Some(payload.to_vec()),
+        },
+        version,
+    );
+    let _ = parse(
+        Frame {
+            line: line.to_vec(),
+            payload: None,
+        },
+        version,
+    );
+    let _ = SbClientCommand::decode(
+        Frame {
+            line: line.to_vec(),
+            payload: Some(payload.to_vec()),
+        },
+        version,
+    );
 
     for frame in frames(Direction::FromClient, Limits::default(), rest) {
         let verb = frame.line.get(..3).map(<[u8]>::to_vec);

@@ -33,7 +33,11 @@ fn check_book(book: &AddressBook) {
     let mut contact_ids = HashSet::new();
     for contact in &book.contacts {
         check_id(&contact.id);
-        assert!(contact_ids.insert(&contact.id), "contact {:?} twice", contact.id);
+        assert!(
+            contact_ids.insert(&contact.id),
+            "contact {:?} twice",
+            contact.id
+        );
         check_name(&contact.display_name);
         if let Some(nickname) = &contact.nickname {
             assert!(!nickname.is_empty());
@@ -45,7 +49,11 @@ fn check_book(book: &AddressBook) {
                 assert!(number.bytes().all(|b| b.is_ascii_digit() || b == b'+'));
             }
             _ => {
-                assert!([0, 1, 2, 32].contains(&contact.network), "network {}", contact.network);
+                assert!(
+                    [0, 1, 2, 32].contains(&contact.network),
+                    "network {}",
+                    contact.network
+                );
                 check_email(&contact.passport);
             }
         }

@@ -14,8 +14,15 @@ pub const MAX_NAME_LEN: usize = 1024;
 pub fn check_error(error: &SoapError) {
     if let SoapError::Fault { code, text } = error {
         for part in [code, text] {
-            assert!(part.chars().count() <= MAX_FAULT_TEXT, "fault text of {} characters", part.chars().count());
-            assert!(!part.chars().any(char::is_control), "control character in fault text {part:?}");
+            assert!(
+                part.chars().count() <= MAX_FAULT_TEXT,
+                "fault text of {} characters",
+                part.chars().count()
+            );
+            assert!(
+                !part.chars().any(char::is_control),
+                "control character in fault text {part:?}"
+            );
             assert_eq!(part.trim(), part);
         }
     }
@@ -24,19 +31,31 @@ pub fn check_error(error: &SoapError) {
 /// What the readers promise of an account name: at most 256 bytes of printable ASCII without
 /// quotes, `<`, `>` or `&`, with non-empty parts around an `@`.
 pub fn check_email(email: &str) {
-    assert!(email.len() <= MAX_EMAIL_LEN, "account name of {} bytes", email.len());
     assert!(
-        email.bytes().all(|b| b.is_ascii_graphic() && !b"\"'<>&".contains(&b)),
+        email.len() <= MAX_EMAIL_LEN,
+        "account name of {} bytes",
+        email.len()
+    );
+    assert!(
+        email
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"\"'<>&".contains(&b)),
         "unusable account name {email:?}"
     );
-    let (local, domain) = email.split_once('@').unwrap_or_else(|| panic!("no @ in {email:?}"));
+    let (local, domain) = email
+        .split_once('@')
+        .unwrap_or_else(|| panic!("no @ in {email:?}"));
     assert!(!local.is_empty() && !domain.is_empty());
 }
 
 /// A GUID-style identifier: hex digits, dashes and braces, 1 to 64 bytes.
 pub fn check_id(id: &str) {
     assert!(!id.is_empty() && id.len() <= 64, "id {id:?}");
-    assert!(id.bytes().all(|b| b.is_ascii_hexdigit() || b"-{}".contains(&b)), "id {id:?}");
+    assert!(
+        id.bytes()
+            .all(|b| b.is_ascii_hexdigit() || b"-{}".contains(&b)),
+        "id {id:?}"
+    );
 }
 
 /// A name kept from an answer: trimmed and within the length limit.

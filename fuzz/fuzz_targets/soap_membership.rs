@@ -27,7 +27,11 @@ fn check_memberships(lists: &Memberships) {
     assert!(total <= MAX_MEMBERS);
     for member in roles.iter().flat_map(|&r| lists.role(r)) {
         check_email(&member.email);
-        assert!(member.network == 1 || member.network == 32, "network {}", member.network);
+        assert!(
+            member.network == 1 || member.network == 32,
+            "network {}",
+            member.network
+        );
         for text in member.display_name.iter().chain(&member.invite_message) {
             assert!(!text.is_empty());
             check_name(text);

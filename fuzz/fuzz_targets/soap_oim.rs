@@ -25,7 +25,11 @@ fn check_meta(list: &[OimMeta]) {
     for meta in list {
         check_id(&meta.id);
         check_email(&meta.sender);
-        assert!(!meta.friendly.chars().any(char::is_control), "control character in {:?}", meta.friendly);
+        assert!(
+            !meta.friendly.chars().any(char::is_control),
+            "control character in {:?}",
+            meta.friendly
+        );
     }
 }
 
@@ -34,10 +38,18 @@ fn check_message(message: &OfflineMessage) {
         check_email(&message.sender);
     }
     assert_eq!(message.friendly.trim(), message.friendly);
-    assert!(!message.friendly.chars().any(char::is_control), "control character in {:?}", message.friendly);
+    assert!(
+        !message.friendly.chars().any(char::is_control),
+        "control character in {:?}",
+        message.friendly
+    );
     assert!(!message.text.contains("\r\n"));
     for value in message.message_type.iter().chain(&message.run_id) {
-        assert!(value.len() <= MAX_NAME_LEN, "header value of {} bytes", value.len());
+        assert!(
+            value.len() <= MAX_NAME_LEN,
+            "header value of {} bytes",
+            value.len()
+        );
     }
 }
 
@@ -51,9 +63,17 @@ fn check<T>(result: &Result<T, SoapError>, check_ok: impl FnOnce(&T)) {
 fuzz_target!(|data: &[u8]| {
     if let Some(value) = mail_data(data) {
         assert!(!value.contains(&b'\n') && value.trim_ascii() == value);
-        check(&parse_mail_data(value), |m| if let MailData::Messages(list) = m { check_meta(list) });
+        check(&parse_mail_data(value), |m| {
+            if let MailData::Messages(list) = m {
+                check_meta(list)
+            }
+        });
     }
-    check(&parse_mail_data(data), |m| if let MailData::Messages(list) = m { check_meta(list) });
+    check(&parse_mail_data(data), |m| {
+        if let MailData::Messages(list) = m {
+            check_meta(list)
+        }
+    });
     check(&parse_get_metadata(data), |list| check_meta(list));
     check(&parse_get_message(data), check_message);
     check(&parse_message(data), check_message);
@@ -61,7 +81,10 @@ fuzz_target!(|data: &[u8]| {
         if let StoreOutcome::LockKeyRequired { challenge } = outcome {
             assert!(!challenge.is_empty() && challenge.len() <= 64);
             assert!(challenge.bytes().all(|b| b.is_ascii_alphanumeric()));
-            assert!(challenge::answer(challenge, 15).is_ok(), "challenge {challenge:?} cannot be answered");
+            assert!(
+                challenge::answer(challenge, 15).is_ok(),
+                "challenge {challenge:?} cannot be answered"
+            );
         }
     });
 });

@@ -14,8 +14,9 @@ pub struct Mime {
 
 impl Mime {
     /// Parses a payload. Lines may end in CRLF or LF; a line without `:` is ignored; header text
-    /// that is not UTF-8 is decoded lossily. Never fails: a payload with no blank line is all
-    /// headers and an empty body.
+    /// that is not UTF-8 is decoded lossily; a CR inside a header line (not at its end) becomes
+    /// U+FFFD, so no name or value holds a line break. Never fails: a payload with no blank line
+    /// is all headers and an empty body.
     pub fn parse(payload: &[u8]) -> Mime {
         let (head, body) = match find_blank_line(payload) {
             Some((end, body_start)) => (&payload[..end], payload[body_start..].to_vec()),
@@ -24,8 +25,8 @@ impl Mime {
         let headers = head
             .split(|&b| b == b'\n')
             .filter_map(|line| {
-                let line =
-                    String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line)).into_owned();
+                let line = String::from_utf8_lossy(line);
+                let line = line.trim_end_matches('\r').replace('\r', "\u{FFFD}");
                 let (name, value) = line.split_once(':')?;
                 let name = name.trim();
                 (!name.is_empty()).then(|| (name.to_owned(), value.trim().to_owned()))
@@ -86,6 +87,17 @@ mod tests {
         assert_eq!(m.header("typinguser"), Some("bob@example.com"));
         assert!(m.body.is_empty());
         assert_eq!(m.content_type(), None);
+    }
+
+    /// Fuzzing finding (`msg_payload`): a bare CR inside a header line reached the value
+    /// (`TypingUser: a\rb`), and from there the conversation window and the log.
+    #[test]
+    fn a_bare_cr_in_a_header_line_is_replaced() {
+        let m = Mime::parse(b"TypingUser: bob@example.com\r\rX: y\r\nA\rB: c \r\r\n\r\nbody\r");
+        let typing = m.header("TypingUser");
+        assert_eq!(typing, Some("bob@example.com\u{FFFD}\u{FFFD}X: y"));
+        assert_eq!(m.header("A\u{FFFD}B"), Some("c"));
+        assert_eq!(m.body, b"body\r");
     }
 
     #[test]

@@ -1,13 +1,350 @@
-//! Conversations: IMs, typing, nudges and chats between libpurple and the session.
+//! Conversations: IMs, typing, nudges and delivery reports between libpurple and the session;
+//! group chats are in `chat.rs`.
 
+use std::ffi::{c_char, c_int, c_uint, c_void};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use glib_sys::{g_list_append, GList};
+
+use crate::msnp::session::switchboard::{Conversation, SendError};
 use crate::msnp::session::ChatEvent;
 
-use super::{connection::Connection, ffi};
+use super::connection::Connection;
+use super::guard::ffi_guard;
+use super::{chat, cstr, ffi};
+
+/// What libpurple is told the connection understands: HTML without background colours, font
+/// sizes or link descriptions (the `X-MMS-IM-Format` has none of them).
+const HTML_FLAGS: ffi::PurpleConnectionFlags = ffi::PURPLE_CONNECTION_HTML
+    | ffi::PURPLE_CONNECTION_NO_BGCOLOR
+    | ffi::PURPLE_CONNECTION_NO_FONTSIZE
+    | ffi::PURPLE_CONNECTION_NO_URLDESC;
+
+/// Whether the conversation signals are connected (once per process, after libpurple's
+/// conversation subsystem exists, i.e. at the first sign-in).
+static SIGNALS: AtomicBool = AtomicBool::new(false);
+/// The handle our signal connections are registered under.
+static SIGNAL_HANDLE: u8 = 0;
+/// The attention types list (built once, kept for the life of the process as libpurple
+/// expects), as an address.
+static ATTENTION_TYPES: AtomicUsize = AtomicUsize::new(0);
 
 /// Fills the conversation slots of the protocol vtable.
-pub(crate) fn fill_prpl(_prpl: &mut ffi::PurplePluginProtocolInfo) {}
+pub(crate) fn fill_prpl(prpl: &mut ffi::PurplePluginProtocolInfo) {
+    prpl.send_im = Some(send_im);
+    prpl.send_typing = Some(send_typing);
+    prpl.convo_closed = Some(convo_closed);
+    prpl.send_attention = Some(send_attention);
+    prpl.get_attention_types = Some(get_attention_types);
+    chat::fill_prpl(prpl);
+}
 
 /// Applies a conversation event to libpurple.
-pub(crate) fn show(_conn: &Connection, event: ChatEvent) {
-    log::debug!("conversation event not shown yet: {event:?}");
+pub(crate) fn show(conn: &Connection, event: ChatEvent) {
+    let gc = conn.gc();
+    match event {
+        ChatEvent::Ready => ready(gc),
+        ChatEvent::Message {
+            conversation: Conversation::Im(_),
+            from,
+            html,
+            timestamp,
+            ..
+        } => {
+            let mut flags = ffi::PURPLE_MESSAGE_RECV;
+            if timestamp.is_some() {
+                flags |= ffi::PURPLE_MESSAGE_DELAYED;
+            }
+            let (from, html) = (cstr::to_cstring(&from), cstr::to_cstring(&html));
+            // SAFETY: gc is live while its Connection exists; libpurple copies the strings.
+            unsafe { ffi::serv_got_im(gc, from.as_ptr(), html.as_ptr(), flags, time_t(timestamp)) };
+        }
+        ChatEvent::Typing { from, typing } => {
+            let from = cstr::to_cstring(&from);
+            // SAFETY: gc is live; libpurple copies the name. Timeout 0: the session says when
+            // typing stops.
+            unsafe {
+                match typing {
+                    true => ffi::serv_got_typing(gc, from.as_ptr(), 0, ffi::PURPLE_TYPING),
+                    false => ffi::serv_got_typing_stopped(gc, from.as_ptr()),
+                }
+            }
+        }
+        ChatEvent::Nudge { from } => {
+            let from = cstr::to_cstring(&from);
+            // SAFETY: gc is live; attention type 0 is the nudge of get_attention_types.
+            unsafe { ffi::purple_prpl_got_attention(gc, from.as_ptr(), 0) };
+        }
+        ChatEvent::Undelivered {
+            conversation,
+            text,
+            reason,
+        } => {
+            let mut escaped = String::new();
+            crate::msnp::message::escape_html(&text, &mut escaped);
+            let line = format!(
+                "Message could not be delivered ({}):<br>{}",
+                escape(&reason),
+                escaped.replace('\n', "<br>")
+            );
+            write(conn, &conversation, &line, ffi::PURPLE_MESSAGE_ERROR);
+        }
+        ChatEvent::Notice { conversation, text } => write(
+            conn,
+            &conversation,
+            &escape(&text),
+            ffi::PURPLE_MESSAGE_SYSTEM,
+        ),
+        other => chat::show(conn, other),
+    }
+}
+
+/// Signed in: HTML flags on the connection, and the conversation signals connected.
+fn ready(gc: *mut ffi::PurpleConnection) {
+    // SAFETY: gc is live while its Connection exists; flags is a plain field of it.
+    unsafe { (*gc).flags |= HTML_FLAGS };
+    if SIGNALS.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let created: unsafe extern "C" fn(*mut ffi::PurpleConversation, *mut c_void) =
+        conversation_created;
+    // SAFETY: the conversation subsystem is initialised once an account signs in; the callback
+    // has the signature of "conversation-created" (conversation, user data), which libpurple
+    // calls through the generic PurpleCallback type; the handle is a static address.
+    unsafe {
+        ffi::purple_signal_connect(
+            ffi::purple_conversations_get_handle(),
+            c"conversation-created".as_ptr(),
+            signal_handle(),
+            Some(std::mem::transmute::<
+                unsafe extern "C" fn(*mut ffi::PurpleConversation, *mut c_void),
+                unsafe extern "C" fn(),
+            >(created)),
+            std::ptr::null_mut(),
+        )
+    };
+}
+
+/// The address our signal connections are registered under.
+fn signal_handle() -> *mut c_void {
+    std::ptr::addr_of!(SIGNAL_HANDLE) as *mut c_void
+}
+
+/// "conversation-created": a new IM window with a contact of one of our accounts starts a
+/// switchboard at once, so the contact (or a bot) can greet before the user types.
+unsafe extern "C" fn conversation_created(conv: *mut ffi::PurpleConversation, _data: *mut c_void) {
+    ffi_guard((), || {
+        if conv.is_null() {
+            return;
+        }
+        // SAFETY: libpurple passes the live conversation it just created.
+        let (kind, gc, name) = unsafe {
+            (
+                ffi::purple_conversation_get_type(conv),
+                ffi::purple_conversation_get_gc(conv),
+                cstr::to_string(ffi::purple_conversation_get_name(conv)),
+            )
+        };
+        if kind != ffi::PURPLE_CONV_TYPE_IM || !is_ours(gc) {
+            return;
+        }
+        // SAFETY: gc is a live connection of this plugin (checked above).
+        let (Some(conn), Some(name)) = (unsafe { Connection::from_gc(gc) }, name) else {
+            return;
+        };
+        conn.command(|session, now| {
+            if let Err(e) = session.open_conversation(&name, now) {
+                log::debug!("no switchboard for the new conversation: {e}");
+            }
+        });
+    })
+}
+
+/// Whether `gc` is a connection of this plugin.
+pub(crate) fn is_ours(gc: *mut ffi::PurpleConnection) -> bool {
+    if gc.is_null() {
+        return false;
+    }
+    // SAFETY: gc is a live connection (libpurple handed it over); the account and its protocol
+    // id live as long as it.
+    let id = unsafe {
+        cstr::to_string(ffi::purple_account_get_protocol_id(
+            ffi::purple_connection_get_account(gc),
+        ))
+    };
+    id.as_deref() == Some(super::plugin::PROTOCOL_ID)
+}
+
+/// Writes a line into a conversation: the IM window (opened if needed) or the open chat.
+fn write(
+    conn: &Connection,
+    conversation: &Conversation,
+    html: &str,
+    flags: ffi::PurpleMessageFlags,
+) {
+    let conv = match conversation {
+        Conversation::Im(who) => im_conversation(conn, who),
+        // SAFETY: gc is live; a chat that is not open gives NULL.
+        Conversation::Chat(id) => unsafe { ffi::purple_find_chat(conn.gc(), *id as c_int) },
+    };
+    if conv.is_null() {
+        return log::info!("{html}");
+    }
+    let html = cstr::to_cstring(html);
+    // SAFETY: conv is live (just found or created); libpurple copies the message.
+    unsafe { ffi::purple_conversation_write(conv, std::ptr::null(), html.as_ptr(), flags, now()) };
+}
+
+/// The IM conversation with `who`, opened if needed.
+pub(crate) fn im_conversation(conn: &Connection, who: &str) -> *mut ffi::PurpleConversation {
+    let name = cstr::to_cstring(who);
+    // SAFETY: the account is live while its connection is; libpurple copies the name.
+    unsafe {
+        let found = ffi::purple_find_conversation_with_account(
+            ffi::PURPLE_CONV_TYPE_IM,
+            name.as_ptr(),
+            conn.account(),
+        );
+        if !found.is_null() {
+            return found;
+        }
+        ffi::purple_conversation_new(ffi::PURPLE_CONV_TYPE_IM, conn.account(), name.as_ptr())
+    }
+}
+
+/// `send_im`: queues the message; 1 = sent (libpurple shows it), negative = failed.
+unsafe extern "C" fn send_im(
+    gc: *mut ffi::PurpleConnection,
+    who: *const c_char,
+    message: *const c_char,
+    _flags: ffi::PurpleMessageFlags,
+) -> c_int {
+    ffi_guard(-libc::EIO, || {
+        // SAFETY: libpurple passes its live connection and NUL-terminated strings.
+        let (conn, who, html) = unsafe {
+            (
+                Connection::from_gc(gc),
+                cstr::to_string(who),
+                cstr::to_string(message),
+            )
+        };
+        let (Some(conn), Some(who), Some(html)) = (conn, who, html) else {
+            return -libc::ENOTCONN;
+        };
+        let mut result = Err(SendError::NotSignedIn);
+        conn.command(|session, now| result = session.send_im(&who, &html, now));
+        send_result(result)
+    })
+}
+
+/// A session result as libpurple's send return value.
+pub(crate) fn send_result(result: Result<(), SendError>) -> c_int {
+    match result {
+        Ok(()) => 1,
+        Err(SendError::NotSignedIn) => -libc::ENOTCONN,
+        Err(SendError::Busy) => -libc::EAGAIN,
+        Err(SendError::InvalidAddress | SendError::NoSuchChat) => -libc::EINVAL,
+    }
+}
+
+/// `send_typing`: tells the contact while the user types; returns when to call again.
+unsafe extern "C" fn send_typing(
+    gc: *mut ffi::PurpleConnection,
+    name: *const c_char,
+    state: ffi::PurpleTypingState,
+) -> c_uint {
+    ffi_guard(0, || {
+        if state != ffi::PURPLE_TYPING {
+            return 0;
+        }
+        // SAFETY: libpurple passes its live connection and a NUL-terminated name.
+        let (Some(conn), Some(name)) = (unsafe { Connection::from_gc(gc) }, unsafe {
+            cstr::to_string(name)
+        }) else {
+            return 0;
+        };
+        let mut again = 0;
+        conn.command(|session, now| {
+            again = session.send_typing(&name, now).as_secs() as c_uint;
+        });
+        again
+    })
+}
+
+/// `convo_closed`: the user closed the IM window.
+unsafe extern "C" fn convo_closed(gc: *mut ffi::PurpleConnection, who: *const c_char) {
+    ffi_guard((), || {
+        // SAFETY: libpurple passes its live connection and a NUL-terminated name.
+        let (Some(conn), Some(who)) = (unsafe { Connection::from_gc(gc) }, unsafe {
+            cstr::to_string(who)
+        }) else {
+            return;
+        };
+        conn.command(|session, _| session.close_conversation(&who));
+    })
+}
+
+/// `send_attention`: a nudge (`/nudge` in Pidgin and Finch).
+unsafe extern "C" fn send_attention(
+    gc: *mut ffi::PurpleConnection,
+    who: *const c_char,
+    _kind: ffi::guint,
+) -> ffi::gboolean {
+    ffi_guard(0, || {
+        // SAFETY: libpurple passes its live connection and a NUL-terminated name.
+        let (Some(conn), Some(who)) = (unsafe { Connection::from_gc(gc) }, unsafe {
+            cstr::to_string(who)
+        }) else {
+            return 0;
+        };
+        let mut result = Err(SendError::NotSignedIn);
+        conn.command(|session, now| result = session.send_nudge(&who, now));
+        ffi::gboolean::from(result.is_ok())
+    })
+}
+
+/// `get_attention_types`: one type, the nudge. The list lives for the life of the process.
+unsafe extern "C" fn get_attention_types(_account: *mut ffi::PurpleAccount) -> *mut GList {
+    ffi_guard(std::ptr::null_mut(), || {
+        let existing = ATTENTION_TYPES.load(Ordering::SeqCst);
+        if existing != 0 {
+            return existing as *mut GList;
+        }
+        // SAFETY: libpurple copies nothing here: the strings are leaked and the type and list
+        // are kept for the life of the process (libpurple never frees this list).
+        let list = unsafe {
+            let nudge = ffi::purple_attention_type_new(
+                cstr::leak("Nudge"),
+                cstr::leak("Nudge"),
+                cstr::leak("%s has nudged you!"),
+                cstr::leak("Nudging %s..."),
+            );
+            g_list_append(std::ptr::null_mut(), nudge.cast())
+        };
+        match ATTENTION_TYPES.compare_exchange(0, list as usize, Ordering::SeqCst, Ordering::SeqCst)
+        {
+            Ok(_) => list,
+            Err(other) => other as *mut GList,
+        }
+    })
+}
+
+/// HTML-escapes plain text.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    crate::msnp::message::escape_html(text, &mut out);
+    out
+}
+
+/// A message time: the given Unix time, or now.
+pub(crate) fn time_t(timestamp: Option<i64>) -> libc::time_t {
+    timestamp.map_or_else(now, |t| t as libc::time_t)
+}
+
+/// The current Unix time.
+pub(crate) fn now() -> libc::time_t {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as libc::time_t)
 }

@@ -3,6 +3,7 @@
 
 mod account;
 mod blist;
+mod chat;
 mod config;
 mod connection;
 mod conversation;

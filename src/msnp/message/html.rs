@@ -106,6 +106,8 @@ struct Converter {
     rtl: bool,
     /// The previous character was a CR (a following LF is the same line break).
     after_cr: bool,
+    /// A `<!--` found no `-->` after it, so no later one will: they are all text.
+    unclosed_comment: bool,
 }
 
 impl Converter {
@@ -137,7 +139,12 @@ impl Converter {
     /// Handles the tag at the start of `rest`; returns its length, or `None` if it is text.
     fn tag(&mut self, rest: &str) -> Option<usize> {
         if let Some(comment) = rest.strip_prefix("<!--") {
-            return comment.find("-->").map(|end| 4 + end + 3);
+            if self.unclosed_comment {
+                return None;
+            }
+            let end = comment.find("-->");
+            self.unclosed_comment = end.is_none();
+            return end.map(|end| 4 + end + 3);
         }
         let len = tag_len(rest)?;
         let inner = rest.get(1..len - 1)?;
@@ -655,6 +662,16 @@ mod tests {
         assert!(conv(&long_tag).0.ends_with("\">x"));
         let long_face = format!("<font face=\"{}\">x", "f".repeat(1_000));
         assert_eq!(conv(&long_face).1.font.len(), MAX_FONT);
+    }
+
+    /// Fuzzing finding (`html_format`): every unclosed `<!--` searched the rest of the input
+    /// for `-->`, so a run of them took quadratic time (200 KB: 45 s). This input would take
+    /// many minutes that way.
+    #[test]
+    fn unclosed_comments_are_text_in_linear_time() {
+        let html = "<!--".repeat(250_000);
+        assert_eq!(conv(&html).0, html);
+        assert_eq!(conv("<!--a<!--b-->c<!--d").0, "c<!--d");
     }
 
     #[test]

@@ -66,10 +66,18 @@ impl Participant {
         Ok(Participant { email, endpoint })
     }
 
-    /// Appends the wire form (the e-mail percent-encoded).
+    /// Appends the wire form (the e-mail percent-encoded, `;` included: unescaped, it would
+    /// start an endpoint suffix).
     fn encode(&self, out: &mut Vec<u8>) {
         out.push(b' ');
-        percent::encode_into(&self.email, out);
+        let mut email = Vec::with_capacity(self.email.len());
+        percent::encode_into(&self.email, &mut email);
+        for b in email {
+            match b {
+                b';' => out.extend_from_slice(b"%3B"),
+                b => out.push(b),
+            }
+        }
         if let Some(guid) = &self.endpoint {
             out.extend_from_slice(b";{");
             percent::encode_into(guid, out);
@@ -1079,5 +1087,24 @@ mod tests {
             })
         );
         assert_eq!(encoded(&command), wire);
+    }
+
+    /// Fuzzing finding (`sb_command`): an address with an escaped `;` was written with a bare
+    /// one, which MSNP16+ reads as the start of an endpoint.
+    #[test]
+    fn a_semicolon_in_an_address_stays_escaped() {
+        let command = server("JOI car%3Bexample.com Carol 0", 18).expect("parses");
+        let SbCommand::Joi(joi) = &command else {
+            panic!("not JOI: {command:?}")
+        };
+        assert_eq!(joi.participant, Participant::new("car;example.com"));
+        assert_eq!(encoded(&command), b"JOI car%3Bexample.com Carol 0\r\n");
+        let usr = SbClientCommand::Usr {
+            user: Participant::new("a;b@example.com"),
+            cookie: Secret::new("c".into()),
+        };
+        let mut out = Vec::new();
+        usr.encode(1, &mut out);
+        assert_eq!(out, b"USR 1 a%3Bb@example.com c\r\n");
     }
 }

@@ -19,6 +19,11 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 pub use commands::MAX_GROUP_NAME_CHARS;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_soap;
+
 pub use events::{Buddy, ContactEvent, Media, Presence};
 
 use super::login::Login;

@@ -551,6 +551,9 @@ impl Session {
             Step::AddContact { email } => {
                 let contact = roster.entry(email).ok_or("the contact list is full")?;
                 contact.lists |= FORWARD;
+                if contact.network == 0 {
+                    contact.network = NETWORK_PASSPORT;
+                }
                 match reply {
                     NsCommand::Adc(adc) => {
                         if let Some(id) = &adc.entry.contact_id {
@@ -822,6 +825,10 @@ impl Session {
                 } else {
                     FORWARD | ALLOW
                 };
+                if lists & ALLOW != 0 && !contact.on(ALLOW) {
+                    contact.lists |= ALLOW;
+                    self.show_privacy_change(email, List::Allow, true);
+                }
                 return Ok(vec![Step::ListXml {
                     add: true,
                     email: email.clone(),

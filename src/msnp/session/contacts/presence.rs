@@ -116,8 +116,8 @@ impl Session {
     }
 
     fn send_psm(&mut self) {
-        if self.version < 11 || self.contacts.own.sent_psm.as_ref() == Some(&self.contacts.own.psm)
-        {
+        let sent = self.contacts.own.sent_psm.as_deref().unwrap_or_default();
+        if self.version < 11 || sent == self.contacts.own.psm {
             return;
         }
         let guid = (self.version >= 13).then_some(self.config.machine_guid.as_str());

@@ -145,7 +145,8 @@ impl Board {
     /// Removes a member; false when absent.
     pub(super) fn remove_member(&mut self, email: &str) -> bool {
         let before = self.members.len();
-        self.members.retain(|m| !m.email.eq_ignore_ascii_case(email));
+        self.members
+            .retain(|m| !m.email.eq_ignore_ascii_case(email));
         self.members.len() != before
     }
 

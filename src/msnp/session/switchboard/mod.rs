@@ -208,7 +208,9 @@ impl Session {
                 self.switchboard_refused(e.trid.unwrap_or_default(), e.code, now);
                 None
             }
-            NsCommand::Msg(msg) if msg.from == "Hotmail" && offline::is_announcement(&msg.payload) => {
+            NsCommand::Msg(msg)
+                if msg.from == "Hotmail" && offline::is_announcement(&msg.payload) =>
+            {
                 self.offline_announcement(&msg.payload, now);
                 None
             }

@@ -255,7 +255,12 @@ impl Session {
             return self.store_failed(&store.to, &store.text, "offline messages are not available");
         };
         let product = challenge::product_for_version(self.version);
-        let lock_key = self.switchboards.offline.lock_key.clone().unwrap_or_default();
+        let lock_key = self
+            .switchboards
+            .offline
+            .lock_key
+            .clone()
+            .unwrap_or_default();
         let msnp = format!("MSNP{}", self.version);
         let params = StoreParams {
             from: &self.config.account,
@@ -278,7 +283,11 @@ impl Session {
             }
             Err(e) => {
                 log::warn!("offline message cannot be stored: {e}");
-                self.store_failed(&store.to, &store.text, "it cannot be stored as an offline message");
+                self.store_failed(
+                    &store.to,
+                    &store.text,
+                    "it cannot be stored as an offline message",
+                );
             }
         }
     }
@@ -302,16 +311,26 @@ impl Session {
                     }
                     Err(e) => {
                         log::warn!("offline message lock key: {e}");
-                        self.store_failed(&store.to, &store.text, "the offline message service refused it");
+                        self.store_failed(
+                            &store.to,
+                            &store.text,
+                            "the offline message service refused it",
+                        );
                     }
                 }
             }
-            Ok(StoreOutcome::LockKeyRequired { .. }) => {
-                self.store_failed(&store.to, &store.text, "the offline message service refused it")
-            }
+            Ok(StoreOutcome::LockKeyRequired { .. }) => self.store_failed(
+                &store.to,
+                &store.text,
+                "the offline message service refused it",
+            ),
             Err(e) => {
                 log::warn!("offline message not stored: {e}");
-                self.store_failed(&store.to, &store.text, "it could not be stored as an offline message");
+                self.store_failed(
+                    &store.to,
+                    &store.text,
+                    "it could not be stored as an offline message",
+                );
             }
         }
     }
@@ -336,7 +355,10 @@ impl Session {
         }
         let run_id = format!(
             "{{{}}}",
-            uuid::Uuid::new_v4().hyphenated().to_string().to_ascii_uppercase()
+            uuid::Uuid::new_v4()
+                .hyphenated()
+                .to_string()
+                .to_ascii_uppercase()
         );
         runs.push((to.to_owned(), run_id.clone(), 1));
         (run_id, 1)

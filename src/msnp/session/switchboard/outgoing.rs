@@ -20,7 +20,7 @@ pub(super) struct Outgoing {
     pub(super) payload: Vec<u8>,
     /// What it is.
     pub(super) what: What,
-    /// Switchboards it was already handed to (a lost switchboard re-sends it once).
+    /// Switchboards it was on that were lost (a message is re-sent on a new one once).
     pub(super) attempts: u8,
 }
 

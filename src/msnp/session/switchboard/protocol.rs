@@ -88,10 +88,9 @@ impl Session {
         }
         board.setup_deadline = None;
         while board.unacked.len() < MAX_UNACKED {
-            let Some(mut message) = board.queue.pop_front() else {
+            let Some(message) = board.queue.pop_front() else {
                 break;
             };
-            message.attempts = message.attempts.saturating_add(1);
             let ack = message.ack();
             let trid = board.send(
                 &mut self.out,
@@ -138,8 +137,16 @@ impl Session {
     /// A numeric error for our `XFR SB` (913: not allowed while invisible, …).
     pub(super) fn switchboard_refused(&mut self, xfr: u32, code: u16, now: Instant) {
         if let Some(at) = self.board_by_xfr(xfr) {
+            // Asking again would be refused again: report everything at once.
+            if let Some(board) = self.switchboards.boards.get_mut(at) {
+                for message in board.queue.iter_mut() {
+                    message.attempts = MAX_ATTEMPTS;
+                }
+            }
             let reason = match code {
-                ServerError::NOT_ALLOWED_OFFLINE => "conversations cannot be started while you appear offline".to_owned(),
+                ServerError::NOT_ALLOWED_OFFLINE => {
+                    "conversations cannot be started while you appear offline".to_owned()
+                }
                 _ => format!("the server refused a conversation (error {code})"),
             };
             self.board_failed(at, &reason, true, now);
@@ -154,7 +161,10 @@ impl Session {
     /// `RNG`: someone invites us; answer at once (as the official client did).
     pub(super) fn answer_invitation(&mut self, rng: Rng, now: Instant) {
         if !self.sb_make_room() {
-            log::warn!("too many conversations open; invitation from {} ignored", rng.inviter);
+            log::warn!(
+                "too many conversations open; invitation from {} ignored",
+                rng.inviter
+            );
             return;
         }
         let id = self.next_board_id();
@@ -263,7 +273,9 @@ impl Session {
                 self.sb_flush(at, now);
             }
             SbCommand::Nak(nak) => self.not_delivered(at, nak.trid, now),
-            SbCommand::Out => self.board_failed(at, "the switchboard closed the conversation", false, now),
+            SbCommand::Out => {
+                self.board_failed(at, "the switchboard closed the conversation", false, now)
+            }
             SbCommand::Error(e) => self.board_error(at, e, now),
             SbCommand::Raw(raw) => log::debug!("unhandled switchboard command {}", raw.verb),
         }
@@ -402,14 +414,18 @@ impl Session {
                 });
             }
             (MsgPayload::Typing { .. }, Conversation::Im(_)) => self.typing_started(&from, now),
-            (MsgPayload::Nudge, Conversation::Im(_)) => {
-                self.chat_event(ChatEvent::Nudge { from })
-            }
+            (MsgPayload::Nudge, Conversation::Im(_)) => self.chat_event(ChatEvent::Nudge { from }),
             (MsgPayload::Nudge, Conversation::Chat(_)) => self.chat_event(ChatEvent::Notice {
                 conversation,
                 text: format!("{} sent a nudge", msg.friendly),
             }),
-            (MsgPayload::Datacast { id: Some(id @ (2 | 3)), .. }, _) => {
+            (
+                MsgPayload::Datacast {
+                    id: Some(id @ (2 | 3)),
+                    ..
+                },
+                _,
+            ) => {
                 let what = if id == 2 { "a wink" } else { "a voice clip" };
                 self.chat_event(ChatEvent::Notice {
                     conversation,
@@ -433,7 +449,11 @@ impl Session {
         };
         let (_, message, _) = board.unacked.remove(found);
         let conversation = board.conversation();
-        self.sb_undelivered(conversation, &message, "the switchboard could not deliver it");
+        self.sb_undelivered(
+            conversation,
+            &message,
+            "the switchboard could not deliver it",
+        );
         self.sb_flush(at, now);
     }
 
@@ -489,9 +509,7 @@ impl Session {
         let conversation = Conversation::Im(peer.to_owned());
         for message in pending {
             match message.what {
-                What::Text(text) if self.can_store_offline() => {
-                    self.store_offline(peer, text, now)
-                }
+                What::Text(text) if self.can_store_offline() => self.store_offline(peer, text, now),
                 _ => {
                     let reason = match code {
                         ServerError::INVALID_PRINCIPAL => "the address is not valid".to_owned(),
@@ -529,12 +547,16 @@ impl Session {
         }
     }
 
-    /// Messages of a lost one-to-one switchboard: those not yet tried twice go to another
-    /// switchboard for the same contact, the rest are reported.
+    /// Messages of a lost one-to-one switchboard: those not yet on two lost switchboards go to
+    /// another switchboard for the same contact, the rest are reported.
     fn resend_or_report(&mut self, peer: &str, pending: Vec<Outgoing>, reason: &str, now: Instant) {
         let conversation = Conversation::Im(peer.to_owned());
         let (retry, give_up): (Vec<_>, Vec<_>) = pending
             .into_iter()
+            .map(|mut m| {
+                m.attempts = m.attempts.saturating_add(1);
+                m
+            })
             .partition(|m| m.attempts < MAX_ATTEMPTS);
         for message in &give_up {
             self.sb_undelivered(conversation.clone(), message, reason);
@@ -622,7 +644,12 @@ impl Session {
     }
 
     /// Reports a message as not delivered.
-    pub(super) fn sb_undelivered(&mut self, conversation: Conversation, message: &Outgoing, reason: &str) {
+    pub(super) fn sb_undelivered(
+        &mut self,
+        conversation: Conversation,
+        message: &Outgoing,
+        reason: &str,
+    ) {
         self.chat_event(ChatEvent::Undelivered {
             conversation,
             text: message.description(),
@@ -654,7 +681,10 @@ impl Session {
 
     /// Own address for `USR`/`ANS`: from MSNP16 with this installation's machine GUID.
     fn sb_own_participant(&self) -> Participant {
-        let guid = self.config.machine_guid.trim_matches(|c| c == '{' || c == '}');
+        let guid = self
+            .config
+            .machine_guid
+            .trim_matches(|c| c == '{' || c == '}');
         Participant {
             email: self.config.account.clone(),
             endpoint: (self.version >= 16 && !guid.is_empty()).then(|| guid.to_owned()),
