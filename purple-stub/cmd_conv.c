@@ -88,6 +88,86 @@ cmd_attention(const StubCmd *cmd)
 }
 
 void
+cmd_open_im(const StubCmd *cmd)
+{
+	PurpleConnection *gc = cmd_gc(cmd);
+	PurpleAccount *account;
+	const char *who = cmd_arg(cmd, 1);
+
+	if (gc == NULL)
+		return;
+	account = purple_connection_get_account(gc);
+	/* A new window emits conversation-created, as when a user opens one. */
+	if (purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, who, account) == NULL)
+		purple_conversation_new(PURPLE_CONV_TYPE_IM, account, who);
+}
+
+void
+cmd_close_im(const StubCmd *cmd)
+{
+	PurpleConnection *gc = cmd_gc(cmd);
+	PurpleConversation *conv;
+
+	if (gc == NULL)
+		return;
+	conv = purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, cmd_arg(cmd, 1),
+	                                             purple_connection_get_account(gc));
+	if (conv == NULL) {
+		stub_error(cmd->name, "no open conversation with %s", cmd_arg(cmd, 1));
+		return;
+	}
+	/* The protocol hears of it through convo_closed. */
+	purple_conversation_destroy(conv);
+}
+
+/* A menu label without its mnemonic underscores. */
+static char *
+plain_label(const char *label)
+{
+	GString *out = g_string_new(NULL);
+
+	for (; label != NULL && *label != '\0'; label++)
+		if (*label != '_')
+			g_string_append_c(out, *label);
+	return g_string_free(out, FALSE);
+}
+
+void
+cmd_buddy_menu(const StubCmd *cmd)
+{
+	PurpleConnection *gc = cmd_gc(cmd);
+	PurpleBuddy *buddy;
+	PurplePluginProtocolInfo *prpl;
+	GList *menu, *l;
+	gboolean done = FALSE;
+
+	if (gc == NULL)
+		return;
+	buddy = purple_find_buddy(purple_connection_get_account(gc), cmd_arg(cmd, 1));
+	if (buddy == NULL) {
+		stub_error(cmd->name, "no buddy %s", cmd_arg(cmd, 1));
+		return;
+	}
+	prpl = PURPLE_PLUGIN_PROTOCOL_INFO(purple_connection_get_prpl(gc));
+	menu = prpl->blist_node_menu ? prpl->blist_node_menu((PurpleBlistNode *)buddy) : NULL;
+	for (l = menu; l != NULL; l = l->next) {
+		PurpleMenuAction *action = l->data;
+		char *label = plain_label(action->label);
+
+		if (!done && g_str_equal(label, cmd_arg(cmd, 2)) && action->callback != NULL) {
+			((void (*)(PurpleBlistNode *, gpointer))action->callback)(
+			    (PurpleBlistNode *)buddy, action->data);
+			done = TRUE;
+		}
+		g_free(label);
+		purple_menu_action_free(action);
+	}
+	g_list_free(menu);
+	if (!done)
+		stub_error(cmd->name, "no menu item \"%s\"", cmd_arg(cmd, 2));
+}
+
+void
 cmd_join_chat(const StubCmd *cmd)
 {
 	PurpleConnection *gc = cmd_gc(cmd);

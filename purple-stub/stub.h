@@ -113,6 +113,12 @@ void cmd_send_im(const StubCmd *cmd);
 void cmd_typing(const StubCmd *cmd);
 /** attention command. */
 void cmd_attention(const StubCmd *cmd);
+/** open-im command. */
+void cmd_open_im(const StubCmd *cmd);
+/** close-im command. */
+void cmd_close_im(const StubCmd *cmd);
+/** buddy-menu command. */
+void cmd_buddy_menu(const StubCmd *cmd);
 /** join-chat command. */
 void cmd_join_chat(const StubCmd *cmd);
 /** chat-send command. */

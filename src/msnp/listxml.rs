@@ -252,9 +252,10 @@ fn percent_decode(text: &str) -> String {
     let mut bytes = Vec::with_capacity(raw.len());
     let mut i = 0;
     while let Some(&b) = raw.get(i) {
+        // Two hex digits exactly: `from_str_radix` alone would also take a sign (`%+4`).
         let hex = raw
             .get(i + 1..i + 3)
-            .filter(|_| b == b'%')
+            .filter(|h| b == b'%' && h.iter().all(u8::is_ascii_hexdigit))
             .and_then(|h| std::str::from_utf8(h).ok())
             .and_then(|h| u8::from_str_radix(h, 16).ok());
         match hex {
@@ -383,6 +384,16 @@ mod tests {
                 entry("y@yahoo.com", REVERSE, 32),
             ]
         );
+    }
+
+    /// Found while writing the `listxml` fuzz target: `%+4` decoded as byte 4 (then dropped as
+    /// a control character) instead of staying as text.
+    #[test]
+    fn a_signed_escape_is_text() {
+        let push =
+            b"<ml><d n=\"example.com\"><c n=\"bob\" l=\"8\" t=\"1\" f=\"a%+4%-1%2B\" /></d></ml>";
+        let entries = parse_list(push).unwrap();
+        assert_eq!(entries[0].friendly.as_deref(), Some("a%+4%-1+"));
     }
 
     #[test]

@@ -17,6 +17,9 @@ pub(crate) const PORT: &CStr = c"port";
 pub(crate) const NEXUS_URL: &CStr = c"nexus_url";
 /// Setting key of the RST (SSO) endpoint (MSNP15-18 login).
 pub(crate) const SSO_URL: &CStr = c"sso_url";
+/// Setting key of the base URL of the address-book and sharing services (MSNP13+); empty
+/// uses the scheme, host and port of the SSO URL.
+pub(crate) const SERVICES_URL: &CStr = c"services_url";
 /// Setting key of the newest protocol version to offer ("auto" or a number).
 pub(crate) const MAX_PROTOCOL: &CStr = c"max_protocol";
 
@@ -67,6 +70,11 @@ pub(crate) fn protocol_options() -> *mut GList {
             c"SSO (RST) URL (MSNP15-18)".as_ptr(),
             SSO_URL.as_ptr(),
             cstr::to_cstring(DEFAULT_SSO_URL).as_ptr(),
+        ));
+        push(ffi::purple_account_option_string_new(
+            c"Contact list services URL (MSNP13-18; empty: the SSO host)".as_ptr(),
+            SERVICES_URL.as_ptr(),
+            c"".as_ptr(),
         ));
         push(ffi::purple_account_option_list_new(
             c"Newest protocol version".as_ptr(),

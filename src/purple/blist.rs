@@ -1,13 +1,689 @@
 //! The buddy list side of the contact list: libpurple buddies, groups, privacy and presence.
+//!
+//! Contact events are applied in order through a per-connection queue. A big list (thousands
+//! of buddies) is applied [`SLICE`] items per main-loop iteration from a zero-delay timeout,
+//! so the user interface never stalls; events arriving meanwhile wait behind it. Buddies are
+//! created and removed (never moved), so applying the server's list calls nothing back.
 
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::ffi::{c_char, c_void};
+
+use glib_sys::{g_slist_free, GList, GSList};
+
+use crate::msnp::session::contacts::{Buddy, DEFAULT_GROUP};
 use crate::msnp::session::ContactEvent;
 
-use super::{connection::Connection, ffi};
+use super::connection::Connection;
+use super::guard::ffi_guard;
+use super::{actions, cstr, ffi, presence, privacy};
+
+/// Items applied per main-loop iteration.
+const SLICE: usize = 100;
+
+/// One thing to apply to the buddy list.
+enum Item {
+    /// Make sure the group exists.
+    Group(String),
+    /// Show the buddy exactly so.
+    Buddy(Buddy),
+    /// Make the local permit/deny lists these (expanded into `Listed` items).
+    Lists {
+        allowed: Vec<String>,
+        blocked: Vec<String>,
+    },
+    /// Someone joined or left the permit (`permit`) or deny list.
+    Listed {
+        email: String,
+        permit: bool,
+        on: bool,
+    },
+    /// The server's whole forward list was applied: offer to upload local-only buddies.
+    ListDone(HashSet<String>),
+    /// Any other event.
+    Event(ContactEvent),
+}
+
+/// The items waiting for one connection.
+struct Queue {
+    /// The connection state they belong to (checked before applying).
+    conn: *const Connection,
+    items: VecDeque<Item>,
+    /// The zero-delay timeout applying the rest, or 0.
+    source: u32,
+}
+
+thread_local! {
+    /// Queues by connection address.
+    static QUEUES: RefCell<HashMap<usize, Queue>> = RefCell::new(HashMap::new());
+    /// Set while items are being applied (libpurple may call the plugin back meanwhile).
+    static APPLYING: Cell<bool> = const { Cell::new(false) };
+    /// Local-only buddy prompts libpurple holds a pointer to, until answered.
+    static PROMPTS: RefCell<HashMap<usize, Box<Upload>>> = RefCell::new(HashMap::new());
+}
+
+/// Buddies on the local list only, offered for adding to the server.
+struct Upload {
+    account: *mut ffi::PurpleAccount,
+    buddies: Vec<(String, String)>,
+}
 
 /// Fills the contact-list slots of the protocol vtable.
-pub(crate) fn fill_prpl(_prpl: &mut ffi::PurplePluginProtocolInfo) {}
+pub(crate) fn fill_prpl(prpl: &mut ffi::PurplePluginProtocolInfo) {
+    prpl.add_buddy = Some(add_buddy);
+    prpl.add_buddy_with_invite = Some(add_buddy_with_invite);
+    prpl.remove_buddy = Some(remove_buddy);
+    prpl.group_buddy = Some(group_buddy);
+    prpl.rename_group = Some(rename_group);
+    prpl.remove_group = Some(remove_group);
+    prpl.alias_buddy = Some(alias_buddy);
+    presence::fill_prpl(prpl);
+    privacy::fill_prpl(prpl);
+    actions::fill_prpl(prpl);
+}
 
-/// Applies a contact-list event to libpurple.
-pub(crate) fn show(_conn: &Connection, event: ContactEvent) {
-    log::debug!("contact event not shown yet: {event:?}");
+/// Applies a contact-list event to libpurple (queued behind any list still being applied).
+pub(crate) fn show(conn: &Connection, event: ContactEvent) {
+    let items = match event {
+        ContactEvent::ListSynced {
+            groups,
+            buddies,
+            allowed,
+            blocked,
+        } => {
+            let server: HashSet<String> = buddies
+                .iter()
+                .map(|b| b.email.to_ascii_lowercase())
+                .collect();
+            let mut items: Vec<Item> = groups.into_iter().map(Item::Group).collect();
+            items.extend(buddies.into_iter().map(Item::Buddy));
+            items.push(Item::Lists { allowed, blocked });
+            items.push(Item::ListDone(server));
+            items
+        }
+        other => vec![Item::Event(other)],
+    };
+    let key = conn.gc() as usize;
+    QUEUES.with(|q| {
+        let mut queues = q.borrow_mut();
+        let queue = queues.entry(key).or_insert_with(|| Queue {
+            conn,
+            items: VecDeque::new(),
+            source: 0,
+        });
+        if !std::ptr::eq(queue.conn, conn) {
+            // A new connection at the old address: the old items are stale.
+            queue.conn = conn;
+            queue.items.clear();
+        }
+        queue.items.extend(items);
+    });
+    if APPLYING.with(Cell::get) || scheduled(key) {
+        return;
+    }
+    if apply_slice(conn) {
+        schedule(conn);
+    }
+}
+
+/// Forgets the queue of a connection that is closing.
+// To be called from `connection::close` (the lead's file); until then the queue of a closed
+// connection is dropped by the next timeout, which checks the connection first.
+#[allow(dead_code)]
+pub(crate) fn forget(gc: *mut ffi::PurpleConnection) {
+    if let Some(queue) = QUEUES.with(|q| q.borrow_mut().remove(&(gc as usize))) {
+        if queue.source != 0 {
+            // SAFETY: the source came from purple_timeout_add and is still armed.
+            unsafe { ffi::purple_timeout_remove(queue.source) };
+        }
+    }
+}
+
+fn scheduled(key: usize) -> bool {
+    QUEUES.with(|q| q.borrow().get(&key).is_some_and(|queue| queue.source != 0))
+}
+
+/// Arms the zero-delay timeout that applies the rest.
+fn schedule(conn: &Connection) {
+    let key = conn.gc() as usize;
+    // SAFETY: the callback only uses the key to look the queue up and checks the connection
+    // is still live before touching it.
+    let source = unsafe { ffi::purple_timeout_add(0, Some(resume_cb), key as *mut c_void) };
+    QUEUES.with(|q| {
+        if let Some(queue) = q.borrow_mut().get_mut(&key) {
+            queue.source = source;
+        }
+    });
+}
+
+/// The timeout: applies the next slice while the connection lives.
+unsafe extern "C" fn resume_cb(data: *mut c_void) -> ffi::gboolean {
+    ffi_guard(0, || {
+        let key = data as usize;
+        let Some(expected) = QUEUES.with(|q| q.borrow().get(&key).map(|queue| queue.conn)) else {
+            return 0;
+        };
+        let gc = key as *mut ffi::PurpleConnection;
+        let conn = live_connection(gc).filter(|c| std::ptr::eq(*c, expected));
+        let Some(conn) = conn else {
+            QUEUES.with(|q| q.borrow_mut().remove(&key));
+            return 0;
+        };
+        let mut more = false;
+        conn.guarded(|c| more = apply_slice(c));
+        if !more {
+            QUEUES.with(|q| {
+                if let Some(queue) = q.borrow_mut().get_mut(&key) {
+                    queue.source = 0;
+                }
+            });
+        }
+        more.into()
+    })
+}
+
+/// The connection state of `gc` if `gc` is still one of libpurple's connections.
+fn live_connection<'a>(gc: *mut ffi::PurpleConnection) -> Option<&'a Connection> {
+    // SAFETY: the list and its nodes belong to libpurple and are only read here.
+    let mut node: *mut GList = unsafe { ffi::purple_connections_get_all() };
+    while !node.is_null() {
+        // SAFETY: node is a live GList node.
+        let (data, next) = unsafe { ((*node).data, (*node).next) };
+        if std::ptr::eq(data.cast(), gc) {
+            // SAFETY: gc is a live connection (it is in libpurple's list).
+            return unsafe { Connection::from_gc(gc) };
+        }
+        node = next;
+    }
+    None
+}
+
+/// Applies up to [`SLICE`] items; true when some are left.
+fn apply_slice(conn: &Connection) -> bool {
+    let key = conn.gc() as usize;
+    APPLYING.with(|a| a.set(true));
+    for _ in 0..SLICE {
+        let item = QUEUES.with(|q| {
+            q.borrow_mut()
+                .get_mut(&key)
+                .and_then(|qu| qu.items.pop_front())
+        });
+        let Some(item) = item else {
+            APPLYING.with(|a| a.set(false));
+            QUEUES.with(|q| {
+                let mut queues = q.borrow_mut();
+                if queues
+                    .get(&key)
+                    .is_some_and(|qu| qu.items.is_empty() && qu.source == 0)
+                {
+                    queues.remove(&key);
+                }
+            });
+            return false;
+        };
+        apply(conn, item);
+    }
+    APPLYING.with(|a| a.set(false));
+    QUEUES.with(|q| q.borrow().get(&key).is_some_and(|qu| !qu.items.is_empty()))
+}
+
+fn apply(conn: &Connection, item: Item) {
+    match item {
+        Item::Group(name) => {
+            group(&name);
+        }
+        Item::Buddy(buddy) => show_buddy(conn, &buddy),
+        Item::Lists { allowed, blocked } => {
+            let changes = privacy::list_changes(conn, &allowed, &blocked);
+            let key = conn.gc() as usize;
+            QUEUES.with(|q| {
+                if let Some(queue) = q.borrow_mut().get_mut(&key) {
+                    for (email, permit, on) in changes.into_iter().rev() {
+                        queue.items.push_front(Item::Listed { email, permit, on });
+                    }
+                }
+            });
+        }
+        Item::Listed { email, permit, on } => privacy::show_list(conn, &email, permit, on),
+        Item::ListDone(server) => offer_upload(conn, &server),
+        Item::Event(event) => apply_event(conn, event),
+    }
+}
+
+fn apply_event(conn: &Connection, event: ContactEvent) {
+    match event {
+        ContactEvent::ListSynced { .. } => {}
+        ContactEvent::BuddyChanged(buddy) => show_buddy(conn, &buddy),
+        ContactEvent::BuddyRemoved { email } => {
+            for (buddy, _) in local_buddies(conn.account(), Some(&email)) {
+                // SAFETY: buddy is live (just found); removing does not call the plugin.
+                unsafe { ffi::purple_blist_remove_buddy(buddy) };
+            }
+        }
+        ContactEvent::GroupAdded { name } => {
+            group(&name);
+        }
+        ContactEvent::GroupRenamed { old, new } => {
+            let (old_c, new_c) = (cstr::to_cstring(&old), cstr::to_cstring(&new));
+            // SAFETY: libpurple copies the names; the group is live while found.
+            unsafe {
+                let group = ffi::purple_find_group(old_c.as_ptr());
+                if !group.is_null() && ffi::purple_find_group(new_c.as_ptr()).is_null() {
+                    ffi::purple_blist_rename_group(group, new_c.as_ptr());
+                }
+            }
+        }
+        ContactEvent::GroupRemoved { name } => {
+            let name = cstr::to_cstring(&name);
+            // SAFETY: as above; only an empty group is removed (which calls no plugin).
+            unsafe {
+                let group = ffi::purple_find_group(name.as_ptr());
+                if !group.is_null()
+                    && ffi::purple_blist_node_get_first_child(group.cast()).is_null()
+                {
+                    ffi::purple_blist_remove_group(group);
+                }
+            }
+        }
+        ContactEvent::Allowed { email, on } => privacy::show_list(conn, &email, true, on),
+        ContactEvent::Blocked { email, on } => privacy::show_list(conn, &email, false, on),
+        ContactEvent::PrivacyMode(mode) => privacy::show_mode(conn, mode),
+        ContactEvent::AuthRequest {
+            email,
+            friendly,
+            message,
+            on_list,
+        } => privacy::request_authorization(
+            conn,
+            &email,
+            friendly.as_deref(),
+            message.as_deref(),
+            on_list,
+        ),
+        ContactEvent::Presence(p) => presence::show(conn, &p),
+        ContactEvent::OwnName(name) => {
+            let name = cstr::to_cstring(&name);
+            // SAFETY: gc is live while its Connection exists; libpurple copies the name.
+            unsafe { ffi::purple_connection_set_display_name(conn.gc(), name.as_ptr()) };
+        }
+        ContactEvent::Failed(text) => notify_error(conn, &text),
+    }
+}
+
+/// Shows an error about the contact list.
+fn notify_error(conn: &Connection, text: &str) {
+    log::warn!("{text}");
+    let text = cstr::to_cstring(text);
+    // SAFETY: gc is live; libpurple copies the texts.
+    unsafe {
+        ffi::purple_notify_message(
+            conn.gc().cast(),
+            ffi::PURPLE_NOTIFY_MSG_ERROR,
+            c"MSN".as_ptr(),
+            c"Contact list".as_ptr(),
+            text.as_ptr(),
+            None,
+            std::ptr::null_mut(),
+        )
+    };
+}
+
+/// The group called `name`, created if needed.
+fn group(name: &str) -> *mut ffi::PurpleGroup {
+    let name = cstr::to_cstring(name);
+    // SAFETY: libpurple copies the name; adding a group calls no plugin.
+    unsafe {
+        let found = ffi::purple_find_group(name.as_ptr());
+        if !found.is_null() {
+            return found;
+        }
+        let group = ffi::purple_group_new(name.as_ptr());
+        ffi::purple_blist_add_group(group, std::ptr::null_mut());
+        group
+    }
+}
+
+/// The account's local buddies called `email` (all of them for `None`), with their groups.
+fn local_buddies(
+    account: *mut ffi::PurpleAccount,
+    email: Option<&str>,
+) -> Vec<(*mut ffi::PurpleBuddy, String)> {
+    let name = email.map(cstr::to_cstring);
+    let mut out = Vec::new();
+    // SAFETY: the account is live; the returned list is ours to free (not its buddies).
+    unsafe {
+        let list = ffi::purple_find_buddies(
+            account,
+            name.as_ref().map_or(std::ptr::null(), |n| n.as_ptr()),
+        );
+        let mut node: *mut GSList = list.cast();
+        while !node.is_null() {
+            let buddy = (*node).data as *mut ffi::PurpleBuddy;
+            let group = cstr::to_string(ffi::purple_group_get_name(ffi::purple_buddy_get_group(
+                buddy,
+            )))
+            .unwrap_or_default();
+            out.push((buddy, group));
+            node = (*node).next;
+        }
+        g_slist_free(list.cast());
+    }
+    out
+}
+
+/// Whether two group names are the same for libpurple.
+fn same_group(a: &str, b: &str) -> bool {
+    a.to_lowercase() == b.to_lowercase()
+}
+
+/// Shows `buddy` exactly as the server has it: in its groups (the default group for none),
+/// with its server alias, and its nickname as local alias when there is none.
+fn show_buddy(conn: &Connection, buddy: &Buddy) {
+    let account = conn.account();
+    let wanted: Vec<&str> = match buddy.groups.is_empty() {
+        true => vec![DEFAULT_GROUP],
+        false => buddy.groups.iter().map(String::as_str).collect(),
+    };
+    let local = local_buddies(account, Some(&buddy.email));
+    // SAFETY: the buddies are live; the alias (if any) is copied at once.
+    let alias = local
+        .iter()
+        .find_map(|(b, _)| unsafe { cstr::to_string(ffi::purple_buddy_get_local_buddy_alias(*b)) })
+        .or_else(|| buddy.nickname.clone());
+    let email = cstr::to_cstring(&buddy.email);
+    let alias_c = alias.as_deref().map(cstr::to_cstring);
+    for name in &wanted {
+        if local.iter().any(|(_, g)| same_group(g, name)) {
+            continue;
+        }
+        let group = group(name);
+        // SAFETY: account and group are live; a new buddy node added to a group calls no
+        // plugin; libpurple copies the strings.
+        unsafe {
+            let new = ffi::purple_buddy_new(
+                account,
+                email.as_ptr(),
+                alias_c.as_ref().map_or(std::ptr::null(), |a| a.as_ptr()),
+            );
+            ffi::purple_blist_add_buddy(new, std::ptr::null_mut(), group, std::ptr::null_mut());
+        }
+    }
+    for (old, group) in &local {
+        if !wanted.iter().any(|w| same_group(w, group)) {
+            // SAFETY: old is live (found above, nothing removed it since).
+            unsafe { ffi::purple_blist_remove_buddy(*old) };
+        }
+    }
+    if let Some(server_alias) = &buddy.server_alias {
+        set_server_alias(conn, &buddy.email, server_alias);
+    }
+}
+
+/// Sets a buddy's server alias (`serv_got_alias`) when it differs.
+pub(crate) fn set_server_alias(conn: &Connection, email: &str, alias: &str) {
+    let current = local_buddies(conn.account(), Some(email))
+        .first()
+        // SAFETY: the buddy is live; its server alias is copied at once.
+        .and_then(|(b, _)| unsafe { cstr::to_string(ffi::purple_buddy_get_server_alias(*b)) });
+    if current.as_deref() == Some(alias) || current.is_none() && alias == email {
+        return;
+    }
+    let (who, alias) = (cstr::to_cstring(email), cstr::to_cstring(alias));
+    // SAFETY: gc is live; libpurple copies the strings.
+    unsafe { ffi::serv_got_alias(conn.gc(), who.as_ptr(), alias.as_ptr()) };
+}
+
+/// After the server's list: asks whether buddies only on the local list go to the server
+/// (they are never removed silently).
+fn offer_upload(conn: &Connection, server: &HashSet<String>) {
+    let account = conn.account();
+    let buddies: Vec<(String, String)> = local_buddies(account, None)
+        .into_iter()
+        .filter_map(|(buddy, group)| {
+            // SAFETY: the buddy is live; its name is copied at once.
+            let name = unsafe { cstr::to_string(ffi::purple_buddy_get_name(buddy)) }?;
+            (!server.contains(&name.to_ascii_lowercase())).then_some((name, group))
+        })
+        .collect();
+    if buddies.is_empty() {
+        return;
+    }
+    let names: Vec<&str> = buddies.iter().take(20).map(|(n, _)| n.as_str()).collect();
+    let more = buddies.len().saturating_sub(names.len());
+    let mut secondary = names.join(", ");
+    if more > 0 {
+        secondary.push_str(&format!(" and {more} more"));
+    }
+    let primary = cstr::to_cstring(&format!(
+        "{} buddies on this computer are not on the server's contact list. Add them to it?",
+        buddies.len()
+    ));
+    let secondary = cstr::to_cstring(&secondary);
+    let upload = Box::new(Upload { account, buddies });
+    let data = &*upload as *const Upload as *mut c_void;
+    PROMPTS.with(|p| p.borrow_mut().insert(data as usize, upload));
+    let yes: unsafe extern "C" fn(*mut c_void, i32) = upload_yes;
+    let no: unsafe extern "C" fn(*mut c_void, i32) = upload_no;
+    // SAFETY: gc and account are live; libpurple copies the texts; `data` stays valid in
+    // PROMPTS until a callback takes it out; two (label, callback) pairs follow the count.
+    unsafe {
+        ffi::purple_request_action(
+            conn.gc().cast(),
+            c"Buddy list synchronization".as_ptr(),
+            primary.as_ptr(),
+            secondary.as_ptr(),
+            0,
+            account,
+            std::ptr::null(),
+            std::ptr::null_mut(),
+            data,
+            2,
+            c"_Yes".as_ptr(),
+            yes,
+            c"_No".as_ptr(),
+            no,
+        )
+    };
+}
+
+/// "Yes": adds the local-only buddies to the server.
+unsafe extern "C" fn upload_yes(data: *mut c_void, _action: i32) {
+    ffi_guard((), || {
+        let Some(upload) = PROMPTS.with(|p| p.borrow_mut().remove(&(data as usize))) else {
+            return;
+        };
+        // SAFETY: the account outlives its requests.
+        let gc = unsafe { ffi::purple_account_get_connection(upload.account) };
+        if let Some(conn) = live_connection(gc) {
+            conn.command(|session, now| {
+                for (email, group) in &upload.buddies {
+                    session.add_buddy(email, Some(group), now);
+                }
+            });
+        }
+    })
+}
+
+/// "No": keeps them on this computer only.
+unsafe extern "C" fn upload_no(data: *mut c_void, _action: i32) {
+    ffi_guard((), || {
+        PROMPTS.with(|p| p.borrow_mut().remove(&(data as usize)));
+    })
+}
+
+/// The name of a PurpleGroup (NULL gives `None`).
+///
+/// # Safety
+/// `group` must be NULL or a live PurpleGroup.
+unsafe fn group_name(group: *mut ffi::PurpleGroup) -> Option<String> {
+    if group.is_null() {
+        return None;
+    }
+    // SAFETY: per the contract.
+    unsafe { cstr::to_string(ffi::purple_group_get_name(group)) }
+}
+
+/// The connection and buddy name of a vtable call about a buddy.
+///
+/// # Safety
+/// `gc` and `buddy` must be NULL or live.
+unsafe fn buddy_call<'a>(
+    gc: *mut ffi::PurpleConnection,
+    buddy: *mut ffi::PurpleBuddy,
+) -> Option<(&'a Connection, String)> {
+    if buddy.is_null() {
+        return None;
+    }
+    // SAFETY: per the contract.
+    let conn = unsafe { Connection::from_gc(gc) }?;
+    // SAFETY: as above.
+    let name = unsafe { cstr::to_string(ffi::purple_buddy_get_name(buddy)) }?;
+    Some((conn, name))
+}
+
+/// `add_buddy`: the user added a buddy (to `group`, or the buddy's own group).
+unsafe extern "C" fn add_buddy(
+    gc: *mut ffi::PurpleConnection,
+    buddy: *mut ffi::PurpleBuddy,
+    group: *mut ffi::PurpleGroup,
+) {
+    ffi_guard((), || {
+        // SAFETY: libpurple passes its live connection, buddy and group (or NULL).
+        let Some((conn, name)) = (unsafe { buddy_call(gc, buddy) }) else {
+            return;
+        };
+        let group = match group.is_null() {
+            // SAFETY: the buddy is live.
+            true => unsafe { ffi::purple_buddy_get_group(buddy) },
+            false => group,
+        };
+        // SAFETY: group is NULL or live.
+        let group = unsafe { group_name(group) };
+        conn.command(|session, now| session.add_buddy(&name, group.as_deref(), now));
+    })
+}
+
+/// `add_buddy_with_invite`: as `add_buddy` (the invitation text is not sent).
+unsafe extern "C" fn add_buddy_with_invite(
+    gc: *mut ffi::PurpleConnection,
+    buddy: *mut ffi::PurpleBuddy,
+    group: *mut ffi::PurpleGroup,
+    _message: *const c_char,
+) {
+    // SAFETY: same contract as add_buddy.
+    unsafe { add_buddy(gc, buddy, group) }
+}
+
+/// `remove_buddy`: the user removed a buddy from `group`.
+unsafe extern "C" fn remove_buddy(
+    gc: *mut ffi::PurpleConnection,
+    buddy: *mut ffi::PurpleBuddy,
+    group: *mut ffi::PurpleGroup,
+) {
+    ffi_guard((), || {
+        // SAFETY: libpurple passes its live connection, buddy and group (or NULL).
+        let Some((conn, name)) = (unsafe { buddy_call(gc, buddy) }) else {
+            return;
+        };
+        // SAFETY: as above.
+        let group = unsafe { group_name(group) };
+        conn.command(|session, now| session.remove_buddy(&name, group.as_deref(), now));
+    })
+}
+
+/// `group_buddy`: the user moved a buddy to another group.
+unsafe extern "C" fn group_buddy(
+    gc: *mut ffi::PurpleConnection,
+    who: *const c_char,
+    old_group: *const c_char,
+    new_group: *const c_char,
+) {
+    ffi_guard((), || {
+        // SAFETY: libpurple passes its live connection and NUL-terminated names.
+        let (conn, who, old, new) = unsafe {
+            (
+                Connection::from_gc(gc),
+                cstr::to_string(who),
+                cstr::to_string(old_group),
+                cstr::to_string(new_group),
+            )
+        };
+        let (Some(conn), Some(who)) = (conn, who) else {
+            return;
+        };
+        conn.command(|session, now| session.move_buddy(&who, old.as_deref(), new.as_deref(), now));
+    })
+}
+
+/// `rename_group`: the user renamed a group (merging it when the new name exists).
+unsafe extern "C" fn rename_group(
+    gc: *mut ffi::PurpleConnection,
+    old_name: *const c_char,
+    group: *mut ffi::PurpleGroup,
+    moved: *mut GList,
+) {
+    ffi_guard((), || {
+        // SAFETY: libpurple passes its live connection, names, group and buddy list.
+        let (conn, old, new) = unsafe {
+            (
+                Connection::from_gc(gc),
+                cstr::to_string(old_name),
+                group_name(group),
+            )
+        };
+        let (Some(conn), Some(old), Some(new)) = (conn, old, new) else {
+            return;
+        };
+        let mut buddies = Vec::new();
+        let mut node = moved;
+        while !node.is_null() {
+            // SAFETY: node is a live GList node whose data is a live buddy.
+            unsafe {
+                let buddy = (*node).data as *mut ffi::PurpleBuddy;
+                if ffi::purple_buddy_get_account(buddy) == conn.account() {
+                    if let Some(name) = cstr::to_string(ffi::purple_buddy_get_name(buddy)) {
+                        buddies.push(name);
+                    }
+                }
+                node = (*node).next;
+            }
+        }
+        conn.command(|session, now| session.rename_group(&old, &new, &buddies, now));
+    })
+}
+
+/// `remove_group`: the user deleted an empty group.
+unsafe extern "C" fn remove_group(gc: *mut ffi::PurpleConnection, group: *mut ffi::PurpleGroup) {
+    ffi_guard((), || {
+        // SAFETY: libpurple passes its live connection and group.
+        let (Some(conn), Some(name)) = (unsafe { Connection::from_gc(gc) }, unsafe {
+            group_name(group)
+        }) else {
+            return;
+        };
+        conn.command(|session, now| session.remove_group(&name, now));
+    })
+}
+
+/// `alias_buddy`: the user gave a buddy a name; stored on the server where it can be.
+unsafe extern "C" fn alias_buddy(
+    gc: *mut ffi::PurpleConnection,
+    who: *const c_char,
+    alias: *const c_char,
+) {
+    ffi_guard((), || {
+        // SAFETY: libpurple passes its live connection and NUL-terminated strings (alias may
+        // be NULL: cleared).
+        let (conn, who, alias) = unsafe {
+            (
+                Connection::from_gc(gc),
+                cstr::to_string(who),
+                cstr::to_string(alias).unwrap_or_default(),
+            )
+        };
+        let (Some(conn), Some(who)) = (conn, who) else {
+            return;
+        };
+        conn.command(|session, now| session.alias_buddy(&who, &alias, now));
+    })
 }

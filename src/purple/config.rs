@@ -5,10 +5,10 @@ use std::ffi::CStr;
 use crate::msnp::auth::sso::{is_valid_machine_guid, machine_guid};
 use crate::msnp::secret::Secret;
 use crate::msnp::session::Config;
-use crate::msnp::wire::{PrivacyMode, Status};
+use crate::msnp::wire::Status;
 
 use super::account::{self, DEFAULT_NEXUS_URL, DEFAULT_PORT, DEFAULT_SERVER, DEFAULT_SSO_URL};
-use super::{cstr, ffi};
+use super::{cstr, ffi, presence, privacy};
 
 /// Setting key (not shown in the dialog) of the account's machine GUID, made at first sign-in.
 const MACHINE_GUID: &CStr = c"machine_guid";
@@ -51,6 +51,10 @@ pub(crate) unsafe fn from_account(account: *mut ffi::PurpleAccount) -> Result<Co
         // SAFETY: account is live; libpurple copies the value and saves it with the account.
         unsafe { ffi::purple_account_set_string(account, MACHINE_GUID.as_ptr(), value.as_ptr()) };
     }
+    // SAFETY: as above; the active status belongs to the account.
+    let (initial_status, personal_message) =
+        unsafe { presence::own_status(ffi::purple_account_get_active_status(account)) }
+            .unwrap_or((Status::Online, String::new()));
     Ok(Config {
         account: username,
         password: Secret::new(password),
@@ -60,10 +64,12 @@ pub(crate) unsafe fn from_account(account: *mut ffi::PurpleAccount) -> Result<Co
         sso_url: get(account::SSO_URL, DEFAULT_SSO_URL).trim().to_owned(),
         max_version,
         machine_guid: guid,
-        initial_status: Status::Online,
-        personal_message: String::new(),
-        services_url: None,
-        privacy: PrivacyMode::AllowOthers,
+        initial_status,
+        personal_message,
+        services_url: Some(get(account::SERVICES_URL, "").trim().to_owned())
+            .filter(|url| !url.is_empty()),
+        // SAFETY: as above.
+        privacy: unsafe { privacy::account_mode(account) },
     })
 }
 

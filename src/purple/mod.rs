@@ -2,6 +2,7 @@
 //! guard; every `unsafe` block says why it is sound.
 
 mod account;
+mod actions;
 mod blist;
 mod chat;
 mod config;
@@ -14,6 +15,8 @@ mod fetch;
 mod ffi;
 mod guard;
 mod plugin;
+mod presence;
+mod privacy;
 mod socket;
 mod status;
 #[cfg(feature = "test-hooks")]

@@ -4,10 +4,10 @@
 
 use std::ffi::{c_char, c_int, CStr};
 
-use glib_sys::{g_free, g_markup_escape_text, g_strdup};
+use glib_sys::{g_free, g_markup_escape_text};
 
-use crate::msnp::session::contacts::{CAPS_MOBILE, NETWORK_PHONE, NETWORK_YAHOO};
 use crate::msnp::session::contacts::Presence;
+use crate::msnp::session::contacts::{CAPS_MOBILE, NETWORK_PHONE, NETWORK_YAHOO};
 use crate::msnp::session::Session;
 use crate::msnp::wire::{PrivacyMode, Status};
 
@@ -63,9 +63,7 @@ fn id_of_status(status: Option<Status>) -> &'static CStr {
 /// users" let people on neither list in.
 pub(crate) fn privacy_mode(kind: ffi::PurplePrivacyType) -> PrivacyMode {
     match kind {
-        ffi::PURPLE_PRIVACY_ALLOW_ALL | ffi::PURPLE_PRIVACY_DENY_USERS => {
-            PrivacyMode::AllowOthers
-        }
+        ffi::PURPLE_PRIVACY_ALLOW_ALL | ffi::PURPLE_PRIVACY_DENY_USERS => PrivacyMode::AllowOthers,
         _ => PrivacyMode::BlockOthers,
     }
 }
@@ -324,13 +322,6 @@ unsafe extern "C" fn list_emblem(buddy: *mut ffi::PurpleBuddy) -> *const c_char 
             None => std::ptr::null(),
         }
     })
-}
-
-/// A g_strdup'd copy of `text` (for libpurple callbacks that free it).
-pub(crate) fn dup(text: &str) -> *mut c_char {
-    let text = cstr::to_cstring(text);
-    // SAFETY: text is NUL-terminated; the copy belongs to the caller.
-    unsafe { g_strdup(text.as_ptr()) }
 }
 
 #[cfg(test)]

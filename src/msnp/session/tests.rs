@@ -296,7 +296,9 @@ fn msnp18_sso_login_sends_the_machine_guid() {
     // PRP and the first CHG go out (contacts::tests checks the whole sequence).
     assert_eq!(lines[login], "BLP 5 AL");
     assert!(
-        lines[login..].iter().any(|l| l == "CHG 8 NLN 2415919136:0 0"),
+        lines[login..]
+            .iter()
+            .any(|l| l == "CHG 8 NLN 2415919136:0 0"),
         "{lines:?}"
     );
 }

@@ -356,8 +356,10 @@ fn decode_quoted_printable(body: &[u8]) -> Vec<u8> {
             i += 1;
             continue;
         }
+        // Two hex digits exactly: `from_str_radix` alone would also take a sign (`=+4`).
         let hex = body
             .get(i + 1..i + 3)
+            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
             .and_then(|h| std::str::from_utf8(h).ok())
             .and_then(|h| u8::from_str_radix(h, 16).ok());
         match (hex, body.get(i + 1), body.get(i + 2)) {
@@ -722,5 +724,13 @@ mod tests {
         assert_eq!(run_id.len(), envelope::MAX_NAME_LEN - 1);
         assert!(run_id.starts_with(&format!("{} \u{e9}", "r".repeat(1000))));
         assert_eq!(message.message_type.as_deref(), Some("a b"));
+    }
+
+    /// Found while writing the `soap_oim` fuzz target: `=+4` decoded as byte 4 instead of
+    /// staying as a malformed escape.
+    #[test]
+    fn quoted_printable_takes_two_hex_digits_only() {
+        let raw = b"Content-Transfer-Encoding: quoted-printable\r\n\r\na=+4=-1=3D=C3=A9=\r\nb";
+        assert_eq!(parse_message(raw).unwrap().text, "a=+4=-1=\u{e9}b");
     }
 }

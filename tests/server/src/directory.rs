@@ -11,6 +11,17 @@ use std::time::{Duration, Instant};
 /// Tokens kept at most (expired ones are purged first).
 const MAX_TOKENS: usize = 10_000;
 
+/// Forward list bit.
+pub const FL: u8 = 0x01;
+/// Allow list bit.
+pub const AL: u8 = 0x02;
+/// Block list bit.
+pub const BL: u8 = 0x04;
+/// Reverse list bit.
+pub const RL: u8 = 0x08;
+/// Pending list bit.
+pub const PL: u8 = 0x10;
+
 /// One contact-list entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contact {
@@ -18,6 +29,55 @@ pub struct Contact {
     pub email: String,
     /// List bitmask (1 FL, 2 AL, 4 BL, 8 RL, 16 PL).
     pub lists: u8,
+    /// Ids of the owner's groups the contact is in.
+    pub groups: Vec<String>,
+    /// The name the owner gave the contact (`SBP MFN`, `AB.NickName`), if any.
+    pub name: Option<String>,
+    /// The invitation message of a pending contact.
+    pub invite: Option<String>,
+}
+
+impl Contact {
+    /// An entry on no list yet.
+    pub fn new(email: &str) -> Contact {
+        Contact {
+            email: email.to_owned(),
+            lists: 0,
+            groups: Vec::new(),
+            name: None,
+            invite: None,
+        }
+    }
+}
+
+/// A contact group of one user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// GUID (MSNP10+) or the number MSNP8/9 show (`numeric`).
+    pub id: String,
+    /// The MSNP8/9 number.
+    pub numeric: u32,
+    /// Name.
+    pub name: String,
+}
+
+/// A signed-in NS connection's presence, for notifying the others.
+#[derive(Debug, Clone)]
+pub struct Online {
+    /// Signed-in user.
+    pub email: String,
+    /// The connection's dialect.
+    pub dialect: u32,
+    /// Status code (`NLN`, `AWY`, `HDN`, ...); `None` before the first `CHG`.
+    pub status: Option<String>,
+    /// Capability token as sent in `CHG` (`caps` or `caps:capsex`).
+    pub caps: String,
+    /// The MSNObject token as sent in `CHG`, if any.
+    pub msnobj: Option<String>,
+    /// The last `UUX` `<Data>` document.
+    pub psm: Vec<u8>,
+    /// The connection.
+    pub conn: Arc<Conn>,
 }
 
 /// One account.
@@ -35,6 +95,10 @@ pub struct User {
     pub contacts: Vec<Contact>,
     /// Privacy mode sent in `BLP` (`AL` or `BL`).
     pub blp: String,
+    /// Contact groups.
+    pub groups: Vec<Group>,
+    /// List version number shown to MSNP8/9 clients.
+    pub serial: u32,
 }
 
 impl User {
@@ -91,6 +155,10 @@ pub struct Directory {
     users: Vec<User>,
     tokens: HashMap<String, Token>,
     sessions: Vec<LiveSession>,
+    /// Presence of the signed-in connections, by connection id.
+    online: HashMap<u64, Online>,
+    /// Counter for group and other GUIDs.
+    next_guid: u64,
 }
 
 /// A GUID derived from the email (stable across runs).
@@ -124,6 +192,8 @@ impl Directory {
                     .to_ascii_lowercase(),
                 contacts: Vec::new(),
                 blp: "AL".to_owned(),
+                groups: Vec::new(),
+                serial: 1,
             })
             .collect();
         for c in &config.contacts {
@@ -132,8 +202,8 @@ impl Directory {
                 .find(|u| u.email.eq_ignore_ascii_case(&c.owner))
             {
                 owner.contacts.push(Contact {
-                    email: c.contact.clone(),
                     lists: c.lists,
+                    ..Contact::new(&c.contact)
                 });
             }
         }
@@ -199,9 +269,102 @@ impl Directory {
         self.sessions.push(session);
     }
 
-    /// Removes connection `conn_id` from the live sessions.
+    /// Removes connection `conn_id` from the live sessions (and its presence).
     pub fn remove_session(&mut self, conn_id: u64) {
         self.sessions.retain(|s| s.conn.id != conn_id);
+        self.online.remove(&conn_id);
+    }
+
+    /// The presence of connection `conn_id`, if it is signed in.
+    pub fn online(&self, conn_id: u64) -> Option<&Online> {
+        self.online.get(&conn_id)
+    }
+
+    /// Records (or replaces) the presence of a connection.
+    pub fn set_online(&mut self, conn_id: u64, online: Online) {
+        self.online.insert(conn_id, online);
+    }
+
+    /// The presence of connection `conn_id`, mutably.
+    pub fn online_mut(&mut self, conn_id: u64) -> Option<&mut Online> {
+        self.online.get_mut(&conn_id)
+    }
+
+    /// Every live presence of `email` (several with MSNP16+ multiple points of presence).
+    pub fn online_of(&self, email: &str) -> Vec<Online> {
+        self.online
+            .values()
+            .filter(|o| o.email.eq_ignore_ascii_case(email) && !o.conn.is_closed())
+            .cloned()
+            .collect()
+    }
+
+    /// The status `email` shows: the first visible one of its connections (`None` offline).
+    pub fn status_of(&self, email: &str) -> Option<Online> {
+        self.online
+            .values()
+            .filter(|o| o.email.eq_ignore_ascii_case(email) && !o.conn.is_closed())
+            .find(|o| o.status.as_deref().is_some_and(|s| s != "HDN"))
+            .cloned()
+    }
+
+    /// Every signed-in presence.
+    pub fn all_online(&self) -> Vec<Online> {
+        self.online
+            .values()
+            .filter(|o| !o.conn.is_closed())
+            .cloned()
+            .collect()
+    }
+
+    /// A fresh GUID (lowercase `8-4-4-4-12`), different on every call.
+    pub fn new_guid(&mut self) -> String {
+        self.next_guid += 1;
+        let n = self.next_guid;
+        format!("{:08x}-0000-4000-8000-{n:012x}", 0x6772_6f75u32)
+    }
+
+    /// `owner`'s entry for `contact`, if any.
+    pub fn contact(&self, owner: &str, contact: &str) -> Option<&Contact> {
+        self.user(owner)?
+            .contacts
+            .iter()
+            .find(|c| c.email.eq_ignore_ascii_case(contact))
+    }
+
+    /// `owner`'s entry for `contact`, created on no list if missing (`None` for an unknown
+    /// owner).
+    pub fn contact_mut(&mut self, owner: &str, contact: &str) -> Option<&mut Contact> {
+        let user = self.user_mut(owner)?;
+        let pos = match user
+            .contacts
+            .iter()
+            .position(|c| c.email.eq_ignore_ascii_case(contact))
+        {
+            Some(pos) => pos,
+            None => {
+                user.contacts.push(Contact::new(contact));
+                user.contacts.len() - 1
+            }
+        };
+        user.contacts.get_mut(pos)
+    }
+
+    /// The account whose GUID is `uuid`.
+    pub fn user_by_uuid(&self, uuid: &str) -> Option<&User> {
+        self.users
+            .iter()
+            .find(|u| u.uuid.eq_ignore_ascii_case(uuid))
+    }
+
+    /// Whether `watcher` may see `target`'s presence: not blocked, and allowed when the
+    /// target only lets its allow list in.
+    pub fn may_see(&self, watcher: &str, target: &str) -> bool {
+        let Some(user) = self.user(target) else {
+            return false;
+        };
+        let lists = self.contact(target, watcher).map_or(0, |c| c.lists);
+        lists & BL == 0 && (user.blp == "AL" || lists & AL != 0)
     }
 
     /// Live sessions of `email`.

@@ -18,6 +18,7 @@ mod http;
 mod listener;
 mod ns;
 mod proxy;
+mod sb;
 mod shared;
 mod transcript;
 pub mod wire;
@@ -64,6 +65,7 @@ impl TestServer {
         let http_l = listener::bind(config.http_port)?;
         let https_l = listener::bind(config.https_port)?;
         let proxy_l = config.proxy.then(|| listener::bind(0)).transpose()?;
+        let sb_l = listener::bind(0)?;
         let port = |l: &std::net::TcpListener| l.local_addr().map(|a| a.port());
         let ports = Ports {
             ns: port(&ns)?,
@@ -71,6 +73,7 @@ impl TestServer {
             http: port(&http_l)?,
             https: port(&https_l)?,
             proxy: proxy_l.as_ref().map(port).transpose()?.unwrap_or(0),
+            sb: port(&sb_l)?,
         };
         let shared = Arc::new(Shared::new(config, ports));
         let redirect = ns_second.is_some();
@@ -89,6 +92,12 @@ impl TestServer {
                 |s, stream| ns::serve(s, stream, false),
             )?);
         }
+        threads.push(listener::spawn_acceptor(
+            "sb",
+            sb_l,
+            shared.clone(),
+            sb::serve,
+        )?);
         threads.push(listener::spawn_acceptor(
             "http",
             http_l,

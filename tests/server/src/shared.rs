@@ -20,6 +20,8 @@ pub struct Ports {
     pub https: u16,
     /// `CONNECT` proxy, else 0.
     pub proxy: u16,
+    /// Switchboard.
+    pub sb: u16,
 }
 
 /// Event counters.
@@ -44,6 +46,8 @@ pub struct Shared {
     pub ports: Ports,
     /// Accounts, tokens, sessions.
     directory: Mutex<Directory>,
+    /// Switchboard sessions and offline messages.
+    pub sb: crate::sb::Hub,
     /// What was said on every connection.
     pub transcript: Arc<Transcript>,
     /// Counters.
@@ -59,6 +63,7 @@ impl Shared {
     pub fn new(config: ServerConfig, ports: Ports) -> Self {
         Self {
             directory: Mutex::new(Directory::from_config(&config)),
+            sb: crate::sb::Hub::default(),
             config,
             ports,
             transcript: Arc::new(Transcript::default()),

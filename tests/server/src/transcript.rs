@@ -14,6 +14,8 @@ pub enum Service {
     Http,
     /// The `CONNECT` proxy.
     Proxy,
+    /// The switchboard.
+    Sb,
 }
 
 /// What happened.

@@ -208,7 +208,10 @@ impl Session {
             return;
         };
         let what = format!("remove group \"{name}\"");
-        self.queue_op(op(what, Subject::None, vec![Step::RemoveGroup { name }]), now);
+        self.queue_op(
+            op(what, Subject::None, vec![Step::RemoveGroup { name }]),
+            now,
+        );
     }
 
     /// Stores a name for a contact on the server (MSNP10+; MSNP8/9 keep it locally).
@@ -221,7 +224,10 @@ impl Session {
             email: email.to_owned(),
             name: name.to_owned(),
         };
-        self.queue_op(op(format!("rename {email}"), Subject::None, vec![step]), now);
+        self.queue_op(
+            op(format!("rename {email}"), Subject::None, vec![step]),
+            now,
+        );
     }
 
     /// Changes our friendly name.

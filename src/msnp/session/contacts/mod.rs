@@ -256,8 +256,7 @@ impl Session {
             self.fetch_resume(now);
         }
         self.ops_timeout(now);
-        if self.contacts.refresh_at.is_some_and(|at| now >= at) && self.contacts.fetch.is_none()
-        {
+        if self.contacts.refresh_at.is_some_and(|at| now >= at) && self.contacts.fetch.is_none() {
             self.contacts.refresh_at = None;
             self.start_soap_fetch(true, now);
         }

@@ -10,9 +10,7 @@ use super::roster::{clean_name, Roster};
 use super::Sync;
 use crate::msnp::listxml::{FORWARD, REVERSE};
 use crate::msnp::session::Session;
-use crate::msnp::wire::{
-    Adc, Add, Blp, ClientCommand, List, ListVersion, Lsg, Lst, Prp, Rem, Syn,
-};
+use crate::msnp::wire::{Adc, Add, Blp, ClientCommand, List, ListVersion, Lsg, Lst, Prp, Rem, Syn};
 
 /// How long the dump may pause between lines before what arrived is taken as the list.
 const DUMP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -181,7 +179,14 @@ impl Session {
             (None, None) => return,
         };
         let name = entry.friendly.as_deref().and_then(clean_name);
-        self.list_push(&email, entry.list, true, name, entry.contact_id, entry.group_id);
+        self.list_push(
+            &email,
+            entry.list,
+            true,
+            name,
+            entry.contact_id,
+            entry.group_id,
+        );
     }
 
     /// `ADD 0 <list> <ser> <email> <friendly>` (MSNP8/9).

@@ -59,11 +59,7 @@ pub(super) enum Step {
     /// Change our own friendly name.
     OwnName { name: String },
     /// MSNP13+: tell the NS with `ADL`/`RML` (`add`) about `lists` of `email`.
-    ListXml {
-        add: bool,
-        email: String,
-        lists: u8,
-    },
+    ListXml { add: bool, email: String, lists: u8 },
     /// MSNP13+: store our friendly name in the address book too.
     OwnNameProfile { name: String },
 }
@@ -459,7 +455,11 @@ impl Session {
                 self.ns_step(ClientCommand::Adg { name: name.clone() }, None)
             }
             Step::RenameGroup { old, new } => {
-                let Some(gid) = self.contacts.roster.group_by_name(old).map(|g| g.id.clone())
+                let Some(gid) = self
+                    .contacts
+                    .roster
+                    .group_by_name(old)
+                    .map(|g| g.id.clone())
                 else {
                     return Ok(Start::Skipped);
                 };
@@ -470,7 +470,11 @@ impl Session {
                 self.ns_step(command, Some(gid))
             }
             Step::RemoveGroup { name } => {
-                let Some(gid) = self.contacts.roster.group_by_name(name).map(|g| g.id.clone())
+                let Some(gid) = self
+                    .contacts
+                    .roster
+                    .group_by_name(name)
+                    .map(|g| g.id.clone())
                 else {
                     return Ok(Start::Skipped);
                 };
@@ -711,7 +715,11 @@ impl Session {
                 )
             }
             Step::RenameGroup { old, new } => {
-                let Some(gid) = self.contacts.roster.group_by_name(old).map(|g| g.id.clone())
+                let Some(gid) = self
+                    .contacts
+                    .roster
+                    .group_by_name(old)
+                    .map(|g| g.id.clone())
                 else {
                     return Ok(Start::Skipped);
                 };
@@ -719,7 +727,11 @@ impl Session {
                 (soap(r)?, Some(gid))
             }
             Step::RemoveGroup { name } => {
-                let Some(gid) = self.contacts.roster.group_by_name(name).map(|g| g.id.clone())
+                let Some(gid) = self
+                    .contacts
+                    .roster
+                    .group_by_name(name)
+                    .map(|g| g.id.clone())
                 else {
                     return Ok(Start::Skipped);
                 };
@@ -836,7 +848,10 @@ impl Session {
                 }]);
             }
             Step::RemoveContact { email } => {
-                done(status, crate::msnp::soap::envelope::parse_empty_response(body))?;
+                done(
+                    status,
+                    crate::msnp::soap::envelope::parse_empty_response(body),
+                )?;
                 if let Some(contact) = roster.get_mut(email) {
                     contact.lists &= !FORWARD;
                     contact.groups.clear();
@@ -854,7 +869,10 @@ impl Session {
                 return Ok(Vec::new());
             }
             Step::AddToList { email, list } | Step::RemoveFromList { email, list } => {
-                done(status, crate::msnp::soap::envelope::parse_empty_response(body))?;
+                done(
+                    status,
+                    crate::msnp::soap::envelope::parse_empty_response(body),
+                )?;
                 let adding = matches!(step, Step::AddToList { .. });
                 let contact = roster.entry(email).ok_or("the contact list is full")?;
                 if adding {
@@ -878,7 +896,10 @@ impl Session {
             }
             _ => {}
         }
-        done(status, crate::msnp::soap::envelope::parse_empty_response(body))?;
+        done(
+            status,
+            crate::msnp::soap::envelope::parse_empty_response(body),
+        )?;
         match step {
             Step::JoinGroup { email, .. } => {
                 if let Some(gid) = target {

@@ -106,11 +106,8 @@ impl Session {
         });
         self.contacts.own.sent_status = Some(status);
         if self.version >= 16 {
-            let payload = psm::build_endpoint_uux(
-                ENDPOINT_NAME,
-                self.contacts.own.idle,
-                status.code(),
-            );
+            let payload =
+                psm::build_endpoint_uux(ENDPOINT_NAME, self.contacts.own.idle, status.code());
             self.send(ClientCommand::Uux { payload });
         }
     }

@@ -84,10 +84,7 @@ pub(super) fn build_uux(psm: &str, machine_guid: Option<&str>) -> Vec<u8> {
         escape(psm.as_str())
     );
     if let Some(guid) = machine_guid {
-        xml.push_str(&format!(
-            "<MachineGuid>{}</MachineGuid>",
-            escape(guid)
-        ));
+        xml.push_str(&format!("<MachineGuid>{}</MachineGuid>", escape(guid)));
     }
     xml.push_str("</Data>");
     xml.into_bytes()

@@ -269,9 +269,15 @@ mod tests {
         assert_eq!(buddy.email, "Bob@Example.com");
         assert_eq!(buddy.groups, vec!["Friends".to_owned()]);
         assert_eq!(roster.group_by_name("friends").unwrap().id, "g1");
-        assert_eq!(roster.rename_group("g1", "Pals").as_deref(), Some("Friends"));
+        assert_eq!(
+            roster.rename_group("g1", "Pals").as_deref(),
+            Some("Friends")
+        );
         assert_eq!(roster.remove_group("g1").as_deref(), Some("Pals"));
-        assert_eq!(roster.get("bob@example.com").unwrap().groups, vec!["unknown"]);
+        assert_eq!(
+            roster.get("bob@example.com").unwrap().groups,
+            vec!["unknown"]
+        );
         assert_eq!(roster.with_list(ALLOW), vec!["Bob@Example.com".to_owned()]);
         roster.get_mut("bob@example.com").unwrap().lists = 0;
         roster.forget_if_unlisted("bob@example.com");

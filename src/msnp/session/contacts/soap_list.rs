@@ -31,9 +31,9 @@ pub(super) struct Fetch {
 
 enum Stage {
     Membership(HttpId),
-    ParsingMembership(u16, MembershipParser),
+    ParsingMembership(u16, Box<MembershipParser>),
     AddressBook(HttpId, Memberships),
-    ParsingBook(u16, AbParser, Memberships),
+    ParsingBook(u16, Box<AbParser>, Memberships),
 }
 
 impl Session {
@@ -76,9 +76,9 @@ impl Session {
         let status = response.status;
         let stage = match fetch.stage {
             Stage::Membership(_) => MembershipParser::new(response.body)
-                .map(|parser| Stage::ParsingMembership(status, parser)),
+                .map(|parser| Stage::ParsingMembership(status, Box::new(parser))),
             Stage::AddressBook(_, members) => AbParser::new(response.body)
-                .map(|parser| Stage::ParsingBook(status, parser, members)),
+                .map(|parser| Stage::ParsingBook(status, Box::new(parser), members)),
             other => Ok(other),
         };
         match with_status(status, stage) {
@@ -158,7 +158,13 @@ impl Session {
     }
 
     /// Both lists are read.
-    fn fetch_done(&mut self, refresh: bool, members: &Memberships, book: AddressBook, now: Instant) {
+    fn fetch_done(
+        &mut self,
+        refresh: bool,
+        members: &Memberships,
+        book: AddressBook,
+        now: Instant,
+    ) {
         let roster = merge(members, &book);
         log::info!(
             "address book received: {} contacts, {} groups",
@@ -425,8 +431,8 @@ fn merge(members: &Memberships, book: &AddressBook) -> Roster {
             break;
         };
         contact.id = Some(entry.id.clone());
-        contact.name = clean_name(&entry.display_name)
-            .filter(|n| !n.eq_ignore_ascii_case(&entry.passport));
+        contact.name =
+            clean_name(&entry.display_name).filter(|n| !n.eq_ignore_ascii_case(&entry.passport));
         contact.nickname = entry.nickname.as_deref().and_then(clean_name);
         contact.groups = entry.group_ids.clone();
         contact.network = entry.network;

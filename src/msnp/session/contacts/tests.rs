@@ -226,9 +226,7 @@ pub(super) fn synced_v18() -> Harness {
 }
 
 pub(super) fn signed_in(h: &Harness) -> bool {
-    h.events
-        .iter()
-        .any(|e| matches!(e, Event::SignedIn { .. }))
+    h.events.iter().any(|e| matches!(e, Event::SignedIn { .. }))
 }
 
 pub(super) fn bob(groups: &[&str]) -> Buddy {
@@ -431,10 +429,9 @@ fn five_thousand_contacts_arrive_complete() {
     };
     assert_eq!(buddies.len(), 5000);
     assert!(buddies.iter().all(|b| b.groups == ["Many"]));
-    assert!(buddies
-        .iter()
-        .any(|b| b.email == "user4999@example.com"
-            && b.server_alias.as_deref() == Some("User 4999")));
+    assert!(buddies.iter().any(
+        |b| b.email == "user4999@example.com" && b.server_alias.as_deref() == Some("User 4999")
+    ));
 }
 
 /// A synced MSNP12 session whose list has Bob in group Friends.
@@ -453,7 +450,8 @@ fn v12_with_bob() -> Harness {
 #[test]
 fn msnp12_add_into_a_new_group_creates_it_first() {
     let mut h = v12_with_bob();
-    h.session.add_buddy("carol@example.com", Some("Work"), h.now);
+    h.session
+        .add_buddy("carol@example.com", Some("Work"), h.now);
     h.drain();
     assert_eq!(h.take_lines(), ["ADG 7 Work"]);
     h.lines(&["ADG 7 Work 22222222-2222-2222-2222-222222222222 0"]);
@@ -467,7 +465,9 @@ fn msnp12_add_into_a_new_group_creates_it_first() {
         ["ADC 9 FL C=cccccccc-0000-0000-0000-000000000003 22222222-2222-2222-2222-222222222222"]
     );
     assert!(h.take_events().is_empty());
-    h.lines(&["ADC 9 FL C=cccccccc-0000-0000-0000-000000000003 22222222-2222-2222-2222-222222222222"]);
+    h.lines(&[
+        "ADC 9 FL C=cccccccc-0000-0000-0000-000000000003 22222222-2222-2222-2222-222222222222",
+    ]);
     assert_eq!(
         h.take_events(),
         vec![ContactEvent::BuddyChanged(Buddy {
@@ -490,7 +490,9 @@ fn msnp12_move_rename_remove() {
         h.take_lines(),
         ["REM 7 FL aaaaaaaa-0000-0000-0000-000000000001 11111111-1111-1111-1111-111111111111"]
     );
-    h.lines(&["REM 7 FL aaaaaaaa-0000-0000-0000-000000000001 11111111-1111-1111-1111-111111111111"]);
+    h.lines(&[
+        "REM 7 FL aaaaaaaa-0000-0000-0000-000000000001 11111111-1111-1111-1111-111111111111",
+    ]);
     assert_eq!(h.take_events(), vec![ContactEvent::BuddyChanged(bob(&[]))]);
 
     h.session.rename_group("Friends", "Pals", &[], h.now);
@@ -665,7 +667,10 @@ fn own_status_idle_invisible_and_personal_message() {
     h.session.set_status(Status::Online, "at lunch & more");
     h.session.set_idle(true);
     h.drain();
-    assert_eq!(h.take_lines(), ["CHG 9 NLN 1342177312 0", "CHG 10 IDL 1342177312 0"]);
+    assert_eq!(
+        h.take_lines(),
+        ["CHG 9 NLN 1342177312 0", "CHG 10 IDL 1342177312 0"]
+    );
     h.session.set_idle(false);
     h.session.set_status(Status::Hidden, "");
     h.drain();

@@ -106,7 +106,10 @@ fn adding_a_contact_uses_abcontactadd_then_the_recorded_adl() {
         }]
     );
     h.lines(&["ADL 10 OK"]);
-    assert_eq!(h.take_events(), vec![ContactEvent::BuddyChanged(carol(&[]))]);
+    assert_eq!(
+        h.take_events(),
+        vec![ContactEvent::BuddyChanged(carol(&[]))]
+    );
 
     h.session.remove_buddy("carol@example.com", None, h.now);
     h.drain();
@@ -131,7 +134,10 @@ fn groups_are_created_joined_renamed_and_deleted_through_the_address_book() {
     h.session
         .move_buddy("bob@example.com", None, Some("Work"), h.now);
     h.drain();
-    let request = h.answer(&guid_answer("ABGroupAdd", "22222222-2222-2222-2222-222222222222"));
+    let request = h.answer(&guid_answer(
+        "ABGroupAdd",
+        "22222222-2222-2222-2222-222222222222",
+    ));
     assert!(body(&request).contains("<name>Work</name>"));
     let request = h.answer(&ok("ABGroupContactAdd"));
     assert!(action(&request).ends_with("/ABGroupContactAdd"));
@@ -205,7 +211,9 @@ fn memberships(pending: &str) -> Vec<u8> {
         )
     };
     let role = |name: &str, members: String| {
-        format!("<Membership><MemberRole>{name}</MemberRole><Members>{members}</Members></Membership>")
+        format!(
+            "<Membership><MemberRole>{name}</MemberRole><Members>{members}</Members></Membership>"
+        )
     };
     let pending = match pending {
         "" => String::new(),
@@ -316,7 +324,10 @@ fn a_failed_fetch_is_reported_and_the_session_still_goes_online() {
         "{events:?}"
     );
     let sent = h.take_sent();
-    assert!(sent.starts_with("BLP 5 AL\r\nADL 6 15\r\n<ml l=\"1\"></ml>CHG 7 NLN"), "{sent}");
+    assert!(
+        sent.starts_with("BLP 5 AL\r\nADL 6 15\r\n<ml l=\"1\"></ml>CHG 7 NLN"),
+        "{sent}"
+    );
     assert!(h.session.is_list_synced());
     assert!(!h.ended());
 }

@@ -27,6 +27,8 @@ pub(super) struct BoardId(pub(super) u64);
 pub(super) enum Stage {
     /// `XFR SB` sent on the NS with this TrID; waiting for the switchboard's address.
     Requested { xfr: u32 },
+    /// The NS refused the `XFR` for now (913 before the first `CHG`): ask again then.
+    Waiting { until: Instant },
     /// Connecting; on connect send `USR` (no session id) or `ANS` (the `RNG`'s session id).
     Connecting {
         cookie: Secret<String>,
@@ -70,6 +72,8 @@ pub(super) struct Board {
     pub(super) active: Instant,
     /// Set-up must be done (signed in, and someone joined when messages wait) by then.
     pub(super) setup_deadline: Option<Instant>,
+    /// Why set-up has not succeeded yet, for the user if it never does.
+    pub(super) trouble: Option<String>,
 }
 
 impl Board {
@@ -95,6 +99,7 @@ impl Board {
             unacked: Vec::new(),
             active: now,
             setup_deadline: Some(now + super::SETUP_TIMEOUT),
+            trouble: None,
         }
     }
 
@@ -166,7 +171,11 @@ impl Board {
     pub(super) fn deadline(&self) -> Option<Instant> {
         let acks = self.unacked.iter().map(|(_, _, at)| *at).min();
         let idle = matches!(self.kind, Kind::Im(_)).then(|| self.active + super::IDLE_TIMEOUT);
-        [self.setup_deadline, acks, idle]
+        let retry = match self.stage {
+            Stage::Waiting { until } => Some(until),
+            _ => None,
+        };
+        [self.setup_deadline, acks, idle, retry]
             .into_iter()
             .flatten()
             .min()

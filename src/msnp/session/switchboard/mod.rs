@@ -38,6 +38,8 @@ const MAX_UNACKED: usize = 64;
 const MAX_MEMBERS: usize = 64;
 /// Most contacts shown as typing at once.
 const MAX_TYPING: usize = 64;
+/// How long to wait before asking again for a switchboard the NS refused with 913.
+const XFR_RETRY: Duration = Duration::from_secs(2);
 /// A switchboard must be signed in, and joined when messages wait, this soon.
 const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long an `ACK` may take before the message counts as not delivered.

@@ -14,7 +14,7 @@ use super::board::{Board, BoardId, Kind, Stage};
 use super::outgoing::{Outgoing, What};
 use super::{
     ChatEvent, Conversation, ACK_TIMEOUT, IDLE_TIMEOUT, MAX_ATTEMPTS, MAX_BOARDS, MAX_QUEUE,
-    MAX_UNACKED, SETUP_TIMEOUT,
+    MAX_UNACKED, SETUP_TIMEOUT, XFR_RETRY,
 };
 
 impl Session {
@@ -134,23 +134,41 @@ impl Session {
         });
     }
 
-    /// A numeric error for our `XFR SB` (913: not allowed while invisible, …).
+    /// A numeric error for our `XFR SB`. 913 (not while offline or invisible) is also what the
+    /// server says until our first `CHG`, so the request is repeated until the set-up deadline.
     pub(super) fn switchboard_refused(&mut self, xfr: u32, code: u16, now: Instant) {
-        if let Some(at) = self.board_by_xfr(xfr) {
-            // Asking again would be refused again: report everything at once.
-            if let Some(board) = self.switchboards.boards.get_mut(at) {
-                for message in board.queue.iter_mut() {
-                    message.attempts = MAX_ATTEMPTS;
-                }
+        let Some(at) = self.board_by_xfr(xfr) else {
+            return;
+        };
+        if let (ServerError::NOT_ALLOWED_OFFLINE, Some(board)) =
+            (code, self.switchboards.boards.get_mut(at))
+        {
+            if board.setup_deadline.is_some_and(|d| d > now + XFR_RETRY) {
+                board.stage = Stage::Waiting {
+                    until: now + XFR_RETRY,
+                };
+                board.trouble =
+                    Some("conversations cannot be started while you appear offline".to_owned());
+                return;
             }
-            let reason = match code {
-                ServerError::NOT_ALLOWED_OFFLINE => {
-                    "conversations cannot be started while you appear offline".to_owned()
-                }
-                _ => format!("the server refused a conversation (error {code})"),
-            };
-            self.board_failed(at, &reason, true, now);
         }
+        let reason = match code {
+            ServerError::NOT_ALLOWED_OFFLINE => {
+                "conversations cannot be started while you appear offline".to_owned()
+            }
+            _ => format!("the server refused a conversation (error {code})"),
+        };
+        self.give_up(at, &reason, now);
+    }
+
+    /// Fails a board whose messages another switchboard would not help: all are reported.
+    fn give_up(&mut self, at: usize, reason: &str, now: Instant) {
+        if let Some(board) = self.switchboards.boards.get_mut(at) {
+            for message in board.queue.iter_mut() {
+                message.attempts = MAX_ATTEMPTS;
+            }
+        }
+        self.board_failed(at, reason, true, now);
     }
 
     /// Whether an `XFR SB` with this TrID is waiting for its answer.
@@ -600,7 +618,26 @@ impl Session {
                 continue;
             };
             if board.setup_deadline.is_some_and(|d| d <= now) {
-                self.board_failed(at, "the contact could not be reached in time", true, now);
+                match board.trouble.take() {
+                    Some(reason) => self.give_up(at, &reason, now),
+                    None => self.board_failed(
+                        at,
+                        "the contact could not be reached in time",
+                        true,
+                        now,
+                    ),
+                }
+                continue;
+            }
+            if matches!(board.stage, Stage::Waiting { until } if until <= now) {
+                match self.send(ClientCommand::XfrSb) {
+                    Some(xfr) => {
+                        if let Some(board) = self.switchboards.boards.get_mut(at) {
+                            board.stage = Stage::Requested { xfr };
+                        }
+                    }
+                    None => self.board_failed(at, "not connected", true, now),
+                }
                 continue;
             }
             let (late, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut board.unacked)

@@ -670,11 +670,40 @@ fn a_refused_switchboard_request_is_reported() {
     let mut h = bob();
     h.s.send_im("alice@example.com", "hello", h.now).unwrap();
     let trid = h.xfr_trid();
+    h.feed(h.ns, format!("500 {trid}\r\n").as_bytes());
+    assert!(matches!(&h.take_events()[..], [ChatEvent::Undelivered { text, reason, .. }]
+        if text == "hello" && reason.contains("error 500")));
+    assert!(h.lines(h.ns).is_empty(), "not asked again");
+}
+
+/// 913 is what the NS answers until our first `CHG`: ask again for a while, then report.
+#[test]
+fn a_switchboard_refused_before_going_online_is_asked_for_again() {
+    let mut h = bob();
+    h.s.send_im("alice@example.com", "early", h.now).unwrap();
+    let trid = h.xfr_trid();
     h.feed(h.ns, format!("913 {trid}\r\n").as_bytes());
-    assert!(
-        matches!(&h.take_events()[..], [ChatEvent::Undelivered { text, reason, .. }]
-        if text == "hello" && reason.contains("appear offline"))
-    );
+    assert!(h.take_events().is_empty());
+    h.advance(XFR_RETRY);
+    let sb = joined_board(&mut h);
+    assert_eq!(body(h.frames(sb)[0].payload.as_ref().unwrap()), "early");
+
+    h.s.send_im("carol@example.com", "never", h.now).unwrap();
+    let mut refusals = 0;
+    let events = loop {
+        let trid = h.xfr_trid();
+        h.feed(h.ns, format!("913 {trid}\r\n").as_bytes());
+        refusals += 1;
+        h.advance(XFR_RETRY);
+        let events = h.take_events();
+        if !events.is_empty() {
+            break events;
+        }
+        assert!(refusals < 100);
+    };
+    assert!(refusals >= 10, "{refusals}");
+    assert!(matches!(&events[..], [ChatEvent::Undelivered { text, reason, .. }]
+        if text == "never" && reason.contains("appear offline")));
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! Runs a test server from command-line flags, prints one JSON line with its ports and URLs,
 //! and serves until standard input closes or the process is terminated.
 //!
-//! `msnp-testserver [--user email:password[:friendly]]... [--versions 8-18] [--ns-port N]
-//! [--http-port N] [--https-port N] [--chl] [--proxy]`
+//! `msnp-testserver [--user email:password[:friendly]]... [--contact owner:contact[:lists]]...
+//! [--versions 8-18] [--ns-port N] [--http-port N] [--https-port N] [--chl] [--proxy]`
 
 use msnp_testserver::{ServerConfig, TestServer};
 use std::io::Read;
@@ -36,6 +36,18 @@ fn parse_args(args: &[String]) -> Result<ServerConfig, String> {
                     .next()
                     .unwrap_or_else(|| email.split('@').next().unwrap_or(email));
                 cfg = cfg.with_user(email, pwd, name);
+            }
+            "--contact" => {
+                let v = value()?;
+                let mut f = v.splitn(3, ':');
+                let (Some(owner), Some(contact)) = (f.next(), f.next()) else {
+                    return Err(format!("bad --contact {v}"));
+                };
+                let lists = match f.next() {
+                    Some(l) => l.parse().map_err(|_| format!("bad --contact {v}"))?,
+                    None => 11,
+                };
+                cfg = cfg.with_contact(owner, contact, lists);
             }
             "--versions" => {
                 let v = value()?;
@@ -112,7 +124,8 @@ mod tests {
 
     #[test]
     fn parses_flags() {
-        let args: Vec<String> = "--user a@b.c:pw --user d@e.f:pw2:Dee%20F --versions 8-10,18 --chl"
+        let args: Vec<String> =
+            "--user a@b.c:pw --user d@e.f:pw2:Dee%20F --contact a@b.c:d@e.f --versions 8-10,18 --chl"
             .split(' ')
             .map(str::to_owned)
             .collect();
@@ -120,6 +133,8 @@ mod tests {
         assert_eq!(cfg.users.len(), 2);
         assert_eq!(cfg.users[0].friendly, "a");
         assert_eq!(cfg.users[1].friendly, "Dee%20F");
+        assert_eq!(cfg.contacts.len(), 1);
+        assert_eq!(cfg.contacts[0].lists, 11);
         assert_eq!(cfg.versions, [8, 9, 10, 18]);
         assert!(cfg.send_chl);
         assert!(parse_args(&["--bogus".to_owned()]).is_err());

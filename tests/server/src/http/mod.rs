@@ -1,6 +1,7 @@
 //! The HTTP and HTTPS listeners: both serve every path (nexus, Passport 1.4 login, RST, SOAP).
 
 mod message;
+mod oim;
 mod passport;
 mod rst;
 mod soap;
@@ -33,6 +34,7 @@ fn route(shared: &Shared, req: &Request, client_ip: &str) -> Response {
                 Response::plain(405, Vec::new())
             }
         }
+        p if oim::is_oim_path(p) => oim::handle(shared, req),
         p if soap::is_soap_path(p) => soap::handle(shared, req),
         _ => Response::plain(404, Vec::new()),
     }

@@ -7,8 +7,10 @@ mod login;
 mod negotiation;
 mod presence;
 mod signin;
+mod switchboard;
 
 pub(crate) use signin::TICKET_SUFFIX;
+pub(crate) use switchboard::{notify, ring};
 
 use crate::conn::Conn;
 use crate::listener::POLL;
@@ -188,6 +190,7 @@ impl Session {
             ("GCF", true) => self.handle_gcf(cmd),
             ("ADL", true) if dialect >= 13 => self.handle_adl(cmd),
             ("QRY", true) => self.handle_qry(cmd),
+            ("XFR", true) => self.handle_xfr(cmd),
             _ => {
                 log::info!("conn {}: ignoring {}", self.conn.id, cmd.line);
                 Flow::Continue

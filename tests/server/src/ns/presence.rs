@@ -1,15 +1,146 @@
-//! Keep-alive and own presence: `PNG`, `CHG`, `UUX`, `PRP`, `BLP` (reference §1.4, §6).
+//! Keep-alive and presence: `PNG`, `CHG`, `UUX`, `PRP`, `BLP`, `GTC`, and the `ILN`/`NLN`/
+//! `FLN`/`UBX` the others get, in each receiver's dialect (reference §1.4, §6; Escargot's
+//! `build_presence_notif`).
+
+use std::sync::Arc;
 
 use super::{Flow, Session};
-use crate::wire::{percent_decode, Command};
+use crate::conn::Conn;
+use crate::directory::{Directory, Online, FL};
+use crate::wire::{percent_decode, percent_encode, Command};
 
 /// Statuses a client may set.
 const STATUSES: &[&str] = &["NLN", "BSY", "IDL", "BRB", "AWY", "PHN", "LUN", "HDN"];
+/// The MSNObject Escargot reports for someone who never set one.
+const NO_MSNOBJ: &str = "%3Cmsnobj%2F%3E";
 
-/// The mail/OIM summary Escargot sends after the first `CHG` (MSNP11+).
-const INITIAL_MAIL_DATA: &str = "MIME-Version: 1.0\r\n\
-Content-Type: text/x-msmsgsinitialmdatanotification; charset=UTF-8\r\n\r\n\
-Mail-Data: <MD><E><I>0</I><IU>0</IU><O>0</O><OU>0</OU></E><Q><QTM>409600</QTM><QNM>204800</QNM></Q></MD>\r\n";
+/// Lines for other connections, sent once the directory is unlocked.
+#[derive(Default)]
+pub(crate) struct Outbox(Vec<(Arc<Conn>, String, Option<Vec<u8>>)>);
+
+impl Outbox {
+    /// Queues `line` (and a payload) for `conn`.
+    pub(crate) fn push(&mut self, conn: &Arc<Conn>, line: String, payload: Option<Vec<u8>>) {
+        self.0.push((conn.clone(), line, payload));
+    }
+
+    /// Sends everything queued.
+    pub(crate) fn send(self) {
+        for (conn, line, payload) in self.0 {
+            match payload {
+                Some(payload) => conn.send_with_payload(&line, &payload),
+                None => conn.send(&line),
+            }
+        }
+    }
+}
+
+/// The address of `email` in a presence command of `dialect`: bare, `email 1`, or `1:email`.
+fn address(email: &str, dialect: u32) -> String {
+    match dialect {
+        ..=13 => email.to_owned(),
+        14..=17 => format!("{email} 1"),
+        _ => format!("1:{email}"),
+    }
+}
+
+/// `<status> <address> <friendly> [<caps>] [<msnobj>]` of `target` for `dialect`.
+fn presence_args(target: &Online, friendly: &str, status: &str, dialect: u32) -> String {
+    let mut args = format!(
+        "{status} {} {}",
+        address(&target.email, dialect),
+        percent_encode(friendly)
+    );
+    if dialect >= 8 {
+        let base = target.caps.split(':').next().unwrap_or("0");
+        match dialect {
+            ..=15 => args.push_str(&format!(" {base}")),
+            _ if target.caps.contains(':') => args.push_str(&format!(" {}", target.caps)),
+            _ => args.push_str(&format!(" {base}:0")),
+        }
+    }
+    if dialect >= 9 {
+        args.push(' ');
+        args.push_str(target.msnobj.as_deref().unwrap_or(NO_MSNOBJ));
+    }
+    args
+}
+
+/// `FLN` of `email` for `dialect`.
+fn fln_line(email: &str, dialect: u32) -> String {
+    match dialect {
+        ..=13 => format!("FLN {email}"),
+        14..=15 => format!("FLN {email} 1 0"),
+        16..=17 => format!("FLN {email} 1 0:0"),
+        _ => format!("FLN 1:{email} 0:0"),
+    }
+}
+
+/// Queues `target`'s presence for the `watcher` connection: `ILN` (with `iln_trid`, before
+/// MSNP18) or `NLN`, then `UBX` (MSNP11+); `FLN` when it is offline, hidden or not allowed.
+fn queue_presence(
+    dir: &Directory,
+    watcher: &Online,
+    target: &str,
+    iln_trid: Option<&str>,
+    out: &mut Outbox,
+) {
+    let visible = dir
+        .status_of(target)
+        .filter(|_| dir.may_see(&watcher.email, target));
+    let d = watcher.dialect;
+    let Some(online) = visible else {
+        if iln_trid.is_none() {
+            out.push(&watcher.conn, fln_line(target, d), None);
+        }
+        return;
+    };
+    let friendly = dir
+        .user(target)
+        .map_or(target.to_owned(), |u| u.friendly.clone());
+    let status = online.status.clone().unwrap_or_else(|| "NLN".to_owned());
+    let args = presence_args(&online, &friendly, &status, d);
+    let line = match iln_trid {
+        Some(trid) if d < 18 => format!("ILN {trid} {args}"),
+        _ => format!("NLN {args}"),
+    };
+    out.push(&watcher.conn, line, None);
+    if d >= 11 {
+        let ubx = match d {
+            ..=13 => format!("UBX {} {}", online.email, online.psm.len()),
+            14..=17 => format!("UBX {} 1 {}", online.email, online.psm.len()),
+            _ => format!("UBX 1:{} {}", online.email, online.psm.len()),
+        };
+        out.push(&watcher.conn, ubx, Some(online.psm.clone()));
+    }
+}
+
+/// Queues `target`'s current presence for every connection that watches it: those with it
+/// on their forward list, and (MSNP16+) the target's own other connections.
+pub(crate) fn notify_watchers(dir: &Directory, target: &str, out: &mut Outbox) {
+    for watcher in dir.all_online() {
+        if watcher.status.is_none() {
+            continue;
+        }
+        let is_self = watcher.email.eq_ignore_ascii_case(target);
+        let watches = dir
+            .contact(&watcher.email, target)
+            .is_some_and(|c| c.lists & FL != 0);
+        if (is_self && watcher.dialect >= 16) || (!is_self && watches) {
+            queue_presence(dir, &watcher, target, None, out);
+        }
+    }
+}
+
+/// Queues `target`'s presence for every signed-in connection of `watcher` (after the watcher
+/// added it, or its privacy changed).
+pub(crate) fn show_to(dir: &Directory, watcher: &str, target: &str, out: &mut Outbox) {
+    for online in dir.online_of(watcher) {
+        if online.status.is_some() {
+            queue_presence(dir, &online, target, None, out);
+        }
+    }
+}
 
 impl Session {
     /// `PNG` -> `QNG <seconds>` (bare `QNG` for MSNP8), unless `ignore_png`.
@@ -25,8 +156,29 @@ impl Session {
         Flow::Continue
     }
 
+    /// This connection's presence record, created at the first use after sign-in.
+    pub(super) fn online_record(&self, dir: &mut Directory) -> Option<Online> {
+        let email = self.email()?.to_owned();
+        if dir.online(self.conn.id).is_none() {
+            dir.set_online(
+                self.conn.id,
+                Online {
+                    email,
+                    dialect: self.dialect(),
+                    status: None,
+                    caps: "0".to_owned(),
+                    msnobj: None,
+                    psm: Vec::new(),
+                    conn: self.conn.clone(),
+                },
+            );
+        }
+        dir.online(self.conn.id).cloned()
+    }
+
     /// `CHG <trid> <status> <caps> [<msnobj>]`: echoed; without the capability token no reply
-    /// (MSNP8+); `FLN` or an unknown status gets `201`. The first one triggers the mail summary.
+    /// (MSNP8+); `FLN` or an unknown status gets `201`. The first one sends the contacts'
+    /// presence and the mail summary; every one tells the watchers.
     pub(super) fn handle_chg(&mut self, cmd: &Command) -> Flow {
         let (Some(trid), Some(status)) = (cmd.trid(), cmd.arg(1)) else {
             return Flow::Close;
@@ -44,25 +196,91 @@ impl Session {
             line.push_str(obj);
         }
         self.conn.send(&line);
-        if !self.chg_seen {
+        let first = !self.chg_seen;
+        let mut out = Outbox::default();
+        {
+            let mut dir = self.shared.directory();
+            let Some(me) = self.online_record(&mut dir) else {
+                return Flow::Close;
+            };
+            if let Some(record) = dir.online_mut(self.conn.id) {
+                record.status = Some(status.to_owned());
+                record.caps = caps.to_owned();
+                record.msnobj = cmd.arg(3).map(str::to_owned);
+            }
+            if first {
+                let me = dir.online(self.conn.id).cloned().unwrap_or(me);
+                let contacts: Vec<String> = dir
+                    .user(&me.email)
+                    .map(|u| {
+                        u.contacts
+                            .iter()
+                            .filter(|c| c.lists & FL != 0)
+                            .map(|c| c.email.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                for contact in contacts {
+                    if dir.status_of(&contact).is_some() {
+                        queue_presence(&dir, &me, &contact, Some(trid), &mut out);
+                    }
+                }
+            }
+            notify_watchers(&dir, &me.email, &mut out);
+        }
+        out.send();
+        if first {
             self.chg_seen = true;
             if self.dialect() >= 11 {
+                let mail_data = self.initial_mail_data();
                 self.conn.send_with_payload(
-                    &format!("MSG Hotmail Hotmail {}", INITIAL_MAIL_DATA.len()),
-                    INITIAL_MAIL_DATA.as_bytes(),
+                    &format!("MSG Hotmail Hotmail {}", mail_data.len()),
+                    mail_data.as_bytes(),
                 );
             }
         }
         Flow::Continue
     }
 
-    /// `UUX <trid> <len>` + XML -> `UUX <trid> 0`.
+    /// `UUX <trid> <len>` + XML -> `UUX <trid> 0`; a `<Data>` document is the personal
+    /// message the watchers get in `UBX`.
     pub(super) fn handle_uux(&mut self, cmd: &Command) -> Flow {
         let Some(trid) = cmd.trid() else {
             return Flow::Close;
         };
+        let payload = cmd.payload.clone().unwrap_or_default();
+        let mut out = Outbox::default();
+        if payload.starts_with(b"<Data>") {
+            let mut dir = self.shared.directory();
+            if let Some(me) = self.online_record(&mut dir) {
+                if let Some(record) = dir.online_mut(self.conn.id) {
+                    record.psm = payload;
+                }
+                if me.status.is_some() {
+                    notify_watchers(&dir, &me.email, &mut out);
+                }
+            }
+        }
         self.conn.send(&format!("UUX {trid} 0"));
+        out.send();
         Flow::Continue
+    }
+
+    /// The connection is going away: its watchers see it offline (if no other connection of
+    /// the same user is visible).
+    pub(super) fn signed_out(&mut self) {
+        let mut out = Outbox::default();
+        {
+            let mut dir = self.shared.directory();
+            let Some(me) = dir.online(self.conn.id).cloned() else {
+                return;
+            };
+            dir.remove_session(self.conn.id);
+            if me.status.is_some() {
+                notify_watchers(&dir, &me.email, &mut out);
+            }
+        }
+        out.send();
     }
 
     /// `PRP <trid> <type> <value>` -> echoed; `MFN` renames the user (MSNP10+, `715` before).
@@ -76,18 +294,57 @@ impl Session {
         }
         let value = cmd.arg(2).unwrap_or("");
         if kind == "MFN" {
-            let name = percent_decode(value);
-            if let Some(email) = self.email().map(str::to_owned) {
-                if let Some(user) = self.shared.directory().user_mut(&email) {
-                    user.friendly = name;
-                }
-            }
+            self.rename_me(&percent_decode(value));
         }
         self.conn.send(&format!("PRP {trid} {kind} {value}"));
         Flow::Continue
     }
 
-    /// `BLP <trid> AL|BL` -> echoed; before MSNP13 an unchanged mode is `218`.
+    /// `REA <trid> <email> <name>` (MSNP8/9): own name -> `REA <trid> <ser> <email> <name>`.
+    pub(super) fn handle_rea(&mut self, cmd: &Command) -> Flow {
+        let (Some(trid), Some(email), Some(name)) = (cmd.trid(), cmd.arg(1), cmd.arg(2)) else {
+            return Flow::Close;
+        };
+        if self.dialect() >= 10 {
+            self.error(502, cmd);
+            return Flow::Continue;
+        }
+        if !self.email().is_some_and(|me| me.eq_ignore_ascii_case(email)) {
+            self.error(201, cmd);
+            return Flow::Continue;
+        }
+        let serial = self.rename_me(&percent_decode(name));
+        self.conn.send(&format!("REA {trid} {serial} {email} {name}"));
+        Flow::Continue
+    }
+
+    /// Stores our new friendly name and tells the watchers; returns the list serial.
+    fn rename_me(&mut self, name: &str) -> u32 {
+        let Some(email) = self.email().map(str::to_owned) else {
+            return 0;
+        };
+        let mut out = Outbox::default();
+        let serial = {
+            let mut dir = self.shared.directory();
+            let serial = match dir.user_mut(&email) {
+                Some(user) => {
+                    user.friendly = name.to_owned();
+                    user.serial += 1;
+                    user.serial
+                }
+                None => 0,
+            };
+            if dir.status_of(&email).is_some() {
+                notify_watchers(&dir, &email, &mut out);
+            }
+            serial
+        };
+        out.send();
+        serial
+    }
+
+    /// `BLP <trid> AL|BL` -> echoed; before MSNP13 an unchanged mode is `218`. Watchers'
+    /// view of us follows.
     pub(super) fn handle_blp(&mut self, cmd: &Command) -> Flow {
         let (Some(trid), Some(mode)) = (cmd.trid(), cmd.arg(1)) else {
             return Flow::Close;
@@ -99,22 +356,96 @@ impl Session {
         let Some(email) = self.email().map(str::to_owned) else {
             return Flow::Close;
         };
-        let unchanged = {
+        let mut out = Outbox::default();
+        let (unchanged, serial) = {
             let mut dir = self.shared.directory();
             let Some(user) = dir.user_mut(&email) else {
                 return Flow::Close;
             };
             let unchanged = user.blp == mode;
             user.blp = mode.to_owned();
-            unchanged
+            user.serial += u32::from(!unchanged);
+            let serial = user.serial;
+            if !unchanged && dir.status_of(&email).is_some() {
+                notify_watchers(&dir, &email, &mut out);
+            }
+            (unchanged, serial)
         };
         if unchanged && self.dialect() < 13 {
             self.error(218, cmd);
         } else if self.dialect() < 10 {
-            self.conn.send(&format!("BLP {trid} 1 {mode}"));
+            self.conn.send(&format!("BLP {trid} {serial} {mode}"));
         } else {
             self.conn.send(&format!("BLP {trid} {mode}"));
         }
+        out.send();
         Flow::Continue
+    }
+
+    /// `GTC <trid> A|N` (before MSNP13) -> echoed; unchanged gets `218` (Escargot).
+    pub(super) fn handle_gtc(&mut self, cmd: &Command) -> Flow {
+        let (Some(trid), Some(value)) = (cmd.trid(), cmd.arg(1)) else {
+            return Flow::Close;
+        };
+        if self.dialect() >= 13 || (value != "A" && value != "N") {
+            return Flow::Close;
+        }
+        match self.dialect() {
+            ..=9 => self.conn.send(&format!("GTC {trid} 1 {value}")),
+            _ => self.conn.send(&format!("GTC {trid} {value}")),
+        }
+        Flow::Continue
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn online(caps: &str, msnobj: Option<&str>) -> Online {
+        let stream = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| std::net::TcpStream::connect(l.local_addr()?))
+            .unwrap();
+        Online {
+            email: "bob@example.com".into(),
+            dialect: 12,
+            status: Some("AWY".into()),
+            caps: caps.into(),
+            msnobj: msnobj.map(str::to_owned),
+            psm: Vec::new(),
+            conn: Arc::new(Conn::new(
+                1,
+                crate::transcript::Service::Ns,
+                stream,
+                Arc::default(),
+            )),
+        }
+    }
+
+    #[test]
+    fn presence_in_every_dialect_shape() {
+        let bob = online("1342177280", None);
+        let shapes = [
+            (8, "AWY bob@example.com Bob 1342177280"),
+            (12, "AWY bob@example.com Bob 1342177280 %3Cmsnobj%2F%3E"),
+            (15, "AWY bob@example.com 1 Bob 1342177280 %3Cmsnobj%2F%3E"),
+            (16, "AWY bob@example.com 1 Bob 1342177280:0 %3Cmsnobj%2F%3E"),
+            (18, "AWY 1:bob@example.com Bob 1342177280:0 %3Cmsnobj%2F%3E"),
+        ];
+        for (dialect, want) in shapes {
+            assert_eq!(presence_args(&bob, "Bob", "AWY", dialect), want);
+        }
+        let alice = online("2788999228:48", Some("0"));
+        assert_eq!(
+            presence_args(&alice, "Alice (probe)", "NLN", 18),
+            "NLN 1:bob@example.com Alice%20(probe) 2788999228:48 0"
+        );
+        assert_eq!(
+            presence_args(&alice, "A", "NLN", 12),
+            "NLN bob@example.com A 2788999228 0"
+        );
+        assert_eq!(fln_line("bob@example.com", 12), "FLN bob@example.com");
+        assert_eq!(fln_line("bob@example.com", 15), "FLN bob@example.com 1 0");
+        assert_eq!(fln_line("bob@example.com", 18), "FLN 1:bob@example.com 0:0");
     }
 }

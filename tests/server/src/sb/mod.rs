@@ -235,6 +235,16 @@ impl crate::TestServer {
         conns.len()
     }
 
+    /// Writes raw bytes to every switchboard connection of `email`, as if a peer had sent
+    /// them through the switchboard (hostile-peer tests); returns how many connections.
+    pub fn sb_inject(&self, email: &str, bytes: &[u8]) -> usize {
+        let conns = self.shared.sb.connections_of(email);
+        for conn in &conns {
+            conn.send_raw(bytes);
+        }
+        conns.len()
+    }
+
     /// Offline messages stored for `email`, not yet deleted.
     pub fn offline_messages(&self, email: &str) -> usize {
         self.shared.sb.mailbox(|m| m.count_for(email))

@@ -1,0 +1,464 @@
+//! Conversations through purple-stub on real libpurple against the project's test server, at
+//! MSNP12 and MSNP18: IMs both ways, formatting, long messages, typing, nudges, group chats,
+//! offline messages, a switchboard lost mid-conversation, and hostile payloads.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::accounts::{self, outcome, sign_in, users, Login};
+use common::plugin::PluginDir;
+use common::stub::{pct, Stub};
+use msnp_testserver::{Service, TestServer};
+use serde_json::Value;
+
+/// How long one conversation step may take.
+const STEP: Duration = Duration::from_secs(20);
+const ALICE: &str = "alice@example.com";
+const BOB: &str = "bob@example.com";
+const CAROL: &str = "carol@example.com";
+
+/// A server where Alice, Bob and Carol have each other on their lists.
+fn server() -> TestServer {
+    let mut config = users();
+    for (a, b) in [(ALICE, BOB), (ALICE, CAROL), (BOB, CAROL)] {
+        config = config.with_contact(a, b, 11).with_contact(b, a, 11);
+    }
+    TestServer::start(config).expect("test server")
+}
+
+/// A stub with `who` signed in at `version`.
+fn online(stub: &mut Stub, server: &TestServer, who: &[&str], version: u32) {
+    for email in who {
+        let password = format!("{}pass", email.split('@').next().unwrap_or_default());
+        sign_in(stub, server, email, &password, version, Login::Https);
+    }
+    for email in who {
+        let event = outcome(stub, email);
+        assert_eq!(event["event"], "signed-on", "{email} at MSNP{version}: {event}");
+    }
+}
+
+/// Waits for the next `im` event of `account` from `from`.
+fn next_im(stub: &mut Stub, account: &str, from: &str) -> Value {
+    let (account, from) = (account.to_owned(), from.to_owned());
+    stub.wait_for(STEP, move |e| {
+        e["event"] == "im" && e["account"] == account.as_str() && e["from"] == from.as_str()
+    })
+}
+
+/// `html` without its tags and with the entities libpurple's messages use decoded.
+fn text_of(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Sends an IM.
+fn send(stub: &mut Stub, from: &str, to: &str, html: &str) {
+    stub.send(&format!("send-im {} {} {}", pct(from), pct(to), pct(html)));
+}
+
+/// Whether `event` is a conversation line of `account` with the libpurple message flag `flag`.
+fn is_write(event: &Value, account: &str, flag: &str) -> bool {
+    event["event"] == "write"
+        && event["account"] == account
+        && event["flags"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|x| x == flag))
+}
+
+/// No `connection-error` so far and the stub still runs.
+fn assert_healthy(stub: &mut Stub) {
+    assert!(stub.is_running(), "purple-stub died");
+    let errors: Vec<&Value> = stub
+        .events_seen()
+        .iter()
+        .filter(|e| e["event"] == "connection-error")
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+fn im_both_ways_with_formatting(version: u32) {
+    let server = server();
+    let plugins = PluginDir::new();
+    let mut stub = accounts::stub(&plugins, false);
+    online(&mut stub, &server, &[ALICE, BOB], version);
+
+    send(&mut stub, ALICE, BOB, "Grüße ☃ &lt;&amp;&gt; from Alice");
+    let im = next_im(&mut stub, BOB, ALICE);
+    assert_eq!(text_of(im["message"].as_str().unwrap()), "Grüße ☃ <&> from Alice", "{im}");
+    send(&mut stub, BOB, ALICE, "Привет, 你好 👋");
+    let im = next_im(&mut stub, ALICE, BOB);
+    assert_eq!(text_of(im["message"].as_str().unwrap()), "Привет, 你好 👋");
+
+    // Formatting: face, colour and effects survive the X-MMS-IM-Format round trip; a hostile
+    // face cannot inject markup.
+    send(
+        &mut stub,
+        ALICE,
+        BOB,
+        "<font face=\"Comic Sans MS\" color=\"#ff8000\"><b><i><u>styled</u></i></b></font>",
+    );
+    let im = next_im(&mut stub, BOB, ALICE);
+    let html = im["message"].as_str().unwrap();
+    for part in ["<b>", "<i>", "<u>", "face=\"Comic Sans MS\"", "#ff8000"] {
+        assert!(html.to_ascii_lowercase().contains(&part.to_ascii_lowercase()), "{part} in {html}");
+    }
+    assert_eq!(text_of(html), "styled");
+    send(&mut stub, BOB, ALICE, "<font face='x\"&gt;&lt;script&gt;'>plain</font>");
+    let im = next_im(&mut stub, ALICE, BOB);
+    let html = im["message"].as_str().unwrap();
+    assert!(!html.contains("<script"), "{html}");
+    assert_eq!(text_of(html), "plain");
+
+    // A 5,000-character message arrives whole (split into parts that fit a switchboard MSG).
+    let long: String = (0..5000)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect::<String>()
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i % 50 == 49 { ' ' } else { c })
+        .collect();
+    send(&mut stub, ALICE, BOB, &long);
+    let mut received = String::new();
+    while received.len() < long.len() {
+        let im = next_im(&mut stub, BOB, ALICE);
+        received.push_str(&text_of(im["message"].as_str().unwrap()));
+    }
+    assert_eq!(received, long);
+    assert!(
+        server
+            .transcript()
+            .iter()
+            .filter(|e| e.service == Service::Sb && e.line.starts_with("MSG "))
+            .all(|e| e.payload.as_ref().is_none_or(|p| p.len() <= 1664)),
+        "every MSG fits the switchboard limit"
+    );
+    assert_healthy(&mut stub);
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn ims_formatting_and_long_messages_at_msnp12() {
+    im_both_ways_with_formatting(12);
+}
+
+#[test]
+fn ims_formatting_and_long_messages_at_msnp18() {
+    im_both_ways_with_formatting(18);
+}
+
+fn typing_and_nudges(version: u32) {
+    let server = server();
+    let plugins = PluginDir::new();
+    let mut stub = accounts::stub(&plugins, false);
+    online(&mut stub, &server, &[ALICE, BOB], version);
+    send(&mut stub, ALICE, BOB, "hi");
+    next_im(&mut stub, BOB, ALICE);
+
+    stub.send(&format!("typing {} {} typing", pct(ALICE), pct(BOB)));
+    let started = Instant::now();
+    stub.wait_for(STEP, |e| {
+        e["event"] == "typing" && e["account"] == BOB && e["who"] == ALICE && e["state"] == "typing"
+    });
+    stub.wait_for(STEP, |e| {
+        e["event"] == "typing" && e["account"] == BOB && e["who"] == ALICE && e["state"] == "none"
+    });
+    assert!(started.elapsed() >= Duration::from_secs(4), "typing stopped too early");
+
+    stub.send(&format!("attention {} {}", pct(BOB), pct(ALICE)));
+    stub.wait_for(STEP, |e| {
+        e["event"] == "attention" && e["account"] == ALICE && e["who"] == BOB
+    });
+    assert_healthy(&mut stub);
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn typing_and_nudges_at_msnp12() {
+    typing_and_nudges(12);
+}
+
+#[test]
+fn typing_and_nudges_at_msnp18() {
+    typing_and_nudges(18);
+}
+
+/// Chat events of `account` named `name`.
+fn chat_event(stub: &mut Stub, account: &str, name: &str) -> Value {
+    let (account, name) = (account.to_owned(), name.to_owned());
+    stub.wait_for(STEP, move |e| {
+        e["event"] == name.as_str() && e["account"] == account.as_str()
+    })
+}
+
+fn three_party_chat(version: u32) {
+    let server = server();
+    let plugins = PluginDir::new();
+    let mut stub = accounts::stub(&plugins, false);
+    online(&mut stub, &server, &[ALICE, BOB, CAROL], version);
+
+    stub.send(&format!("join-chat {} invite={}", pct(ALICE), pct(BOB)));
+    let chat = chat_event(&mut stub, ALICE, "chat-joined")["chat_id"]
+        .as_i64()
+        .unwrap();
+    let joined = chat_event(&mut stub, ALICE, "chat-buddies");
+    assert_eq!(joined["joined"], serde_json::json!([BOB]), "{joined}");
+    stub.send(&format!("chat-invite {} {chat} {}", pct(ALICE), pct(CAROL)));
+    // Carol is invited into a switchboard with two people: a chat for her from the start;
+    // Bob's one-to-one conversation becomes a chat when Carol joins.
+    let carol_chat = chat_event(&mut stub, CAROL, "chat-joined")["chat_id"]
+        .as_i64()
+        .unwrap();
+    let bob_chat = chat_event(&mut stub, BOB, "chat-joined")["chat_id"]
+        .as_i64()
+        .unwrap();
+    stub.wait_for(STEP, |e| {
+        e["event"] == "chat-buddies" && e["account"] == ALICE && e["joined"] == serde_json::json!([CAROL])
+    });
+
+    stub.send(&format!("chat-send {} {chat} {}", pct(ALICE), pct("hello both ☃")));
+    for who in [BOB, CAROL] {
+        let message = stub.wait_for(STEP, move |e| {
+            e["event"] == "chat-message" && e["account"] == who && e["from"] == ALICE
+        });
+        assert_eq!(text_of(message["message"].as_str().unwrap()), "hello both ☃");
+    }
+    stub.send(&format!("chat-send {} {carol_chat} {}", pct(CAROL), pct("hi from carol")));
+    for who in [ALICE, BOB] {
+        stub.wait_for(STEP, move |e| {
+            e["event"] == "chat-message" && e["account"] == who && e["from"] == CAROL
+        });
+    }
+    // Carol sees her own message once, as sent.
+    stub.wait_for(STEP, |e| {
+        e["event"] == "chat-message" && e["account"] == CAROL && e["from"] == CAROL
+    });
+
+    stub.send(&format!("chat-leave {} {chat}", pct(ALICE)));
+    for who in [BOB, CAROL] {
+        stub.wait_for(STEP, move |e| {
+            e["event"] == "chat-buddies" && e["account"] == who && e["left"] == serde_json::json!([ALICE])
+        });
+    }
+    stub.send(&format!("chat-send {} {bob_chat} {}", pct(BOB), pct("alice left")));
+    stub.wait_for(STEP, |e| {
+        e["event"] == "chat-message" && e["account"] == CAROL && e["from"] == BOB
+    });
+    assert_healthy(&mut stub);
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn three_party_chat_at_msnp12() {
+    three_party_chat(12);
+}
+
+#[test]
+fn three_party_chat_at_msnp18() {
+    three_party_chat(18);
+}
+
+/// Opening a window is enough for the contact to be invited (the seed's behaviour): the
+/// switchboard is up before anything is typed.
+#[test]
+fn opening_a_conversation_invites_the_contact_at_once() {
+    let server = server();
+    let plugins = PluginDir::new();
+    let mut stub = accounts::stub(&plugins, false);
+    online(&mut stub, &server, &[ALICE, BOB], 18);
+    stub.send(&format!("open-im {} {}", pct(ALICE), pct(BOB)));
+    let deadline = Instant::now() + STEP;
+    loop {
+        let joined = server.transcript().iter().any(|e| {
+            e.service == Service::Sb
+                && e.event == msnp_testserver::Event::Sent
+                && e.line.starts_with("JOI bob@example.com ")
+        });
+        if joined {
+            break;
+        }
+        assert!(Instant::now() < deadline, "Bob never joined");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !stub.events_seen().iter().any(|e| e["event"] == "im"),
+        "nothing was sent"
+    );
+    // Closing the window leaves the switchboard.
+    stub.send(&format!("close-im {} {}", pct(ALICE), pct(BOB)));
+    let deadline = Instant::now() + STEP;
+    while !server.transcript().iter().any(|e| {
+        e.service == Service::Sb && e.line == "BYE alice@example.com"
+    }) {
+        assert!(Instant::now() < deadline, "Alice never left");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_healthy(&mut stub);
+    assert!(stub.quit().success());
+}
+
+/// A switchboard that vanishes with a message in flight: the message is sent again on a new
+/// one and arrives exactly once; nothing is reported as lost.
+fn dropped_switchboard(version: u32) {
+    let server = server();
+    let plugins = PluginDir::new();
+    let mut stub = accounts::stub(&plugins, false);
+    online(&mut stub, &server, &[ALICE, BOB], version);
+    send(&mut stub, ALICE, BOB, "before");
+    next_im(&mut stub, BOB, ALICE);
+    server.sb_drop_next_message(ALICE);
+    send(&mut stub, ALICE, BOB, "survives the drop");
+    let im = next_im(&mut stub, BOB, ALICE);
+    assert_eq!(text_of(im["message"].as_str().unwrap()), "survives the drop");
+    send(&mut stub, ALICE, BOB, "after");
+    let im = next_im(&mut stub, BOB, ALICE);
+    assert_eq!(text_of(im["message"].as_str().unwrap()), "after");
+    let ims = stub
+        .events_seen()
+        .iter()
+        .filter(|e| e["event"] == "im" && e["account"] == BOB)
+        .count();
+    assert_eq!(ims, 3, "each message exactly once");
+    assert!(
+        !stub
+            .events_seen()
+            .iter()
+            .any(|e| is_write(e, ALICE, "error")),
+        "nothing reported as undelivered"
+    );
+    assert_healthy(&mut stub);
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn a_dropped_switchboard_loses_nothing_at_msnp12() {
+    dropped_switchboard(12);
+}
+
+#[test]
+fn a_dropped_switchboard_loses_nothing_at_msnp18() {
+    dropped_switchboard(18);
+}
+
+/// Bob is offline: at MSNP18 the text is stored and shown to him once, with its time, at his
+/// next sign-in (and not at the one after); at MSNP12 Alice is told it was not delivered.
+#[test]
+fn offline_messages_are_stored_and_delivered_exactly_once_at_msnp18() {
+    let server = server();
+    let plugins = PluginDir::new();
+    let mut stub = accounts::stub(&plugins, false);
+    online(&mut stub, &server, &[ALICE], 18);
+    send(&mut stub, ALICE, BOB, "while you were out ✉");
+    let notice = stub.wait_for(STEP, |e| {
+        is_write(e, ALICE, "system") && e["message"].as_str().unwrap_or("").contains("stored")
+            || is_write(e, ALICE, "error")
+    });
+    assert!(is_write(&notice, ALICE, "system"), "{notice}");
+    assert_eq!(server.offline_messages(BOB), 1);
+    let sent_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+
+    let mut bob = accounts::stub(&plugins, false);
+    online(&mut bob, &server, &[BOB], 18);
+    let im = next_im(&mut bob, BOB, ALICE);
+    assert_eq!(text_of(im["message"].as_str().unwrap()), "while you were out ✉");
+    assert!(im["flags"].as_array().unwrap().iter().any(|f| f == "delayed"), "{im}");
+    assert!((im["timestamp"].as_i64().unwrap() - sent_at).abs() <= 5, "{im}");
+    let deadline = Instant::now() + STEP;
+    while server.offline_messages(BOB) != 0 {
+        assert!(Instant::now() < deadline, "never deleted");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(bob.quit().success());
+
+    let mut again = accounts::stub(&plugins, false);
+    online(&mut again, &server, &[BOB], 18);
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        !again.events_seen().iter().any(|e| e["event"] == "im"),
+        "delivered twice"
+    );
+    assert!(again.quit().success());
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn an_offline_contact_at_msnp12_gets_the_message_reported_as_not_delivered() {
+    let server = server();
+    let plugins = PluginDir::new();
+    let mut stub = accounts::stub(&plugins, false);
+    online(&mut stub, &server, &[ALICE], 12);
+    send(&mut stub, ALICE, BOB, "nobody home");
+    let report = stub.wait_for(STEP, |e| is_write(e, ALICE, "error"));
+    assert!(report["message"].as_str().unwrap().contains("nobody home"), "{report}");
+    assert!(stub.quit().success());
+}
+
+/// A peer's malformed `MSG`s (missing headers, wrong lengths, bad charsets, odd content types)
+/// are shown safely or ignored; the conversation goes on.
+fn hostile_payloads(version: u32) {
+    let server = server();
+    let plugins = PluginDir::new();
+    let mut stub = accounts::stub(&plugins, false);
+    online(&mut stub, &server, &[ALICE, BOB], version);
+    send(&mut stub, ALICE, BOB, "hello");
+    next_im(&mut stub, BOB, ALICE);
+    let payloads: Vec<Vec<u8>> = vec![
+        b"".to_vec(),
+        b"no headers at all".to_vec(),
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=x-unknown\r\n\r\nweird charset".to_vec(),
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nbad \xff\xfe bytes".to_vec(),
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain\r\nContent-Length: 99999\r\nX-MMS-IM-Format: FN=%22%3E%3Cscript%3E; EF=Z; CO=zz\r\n\r\n<script>x</script>".to_vec(),
+        b"MIME-Version: 1.0\r\nContent-Type: application/x-msnmsgrp2p\r\n\r\n\x00\x01\x02".to_vec(),
+        b"MIME-Version: 1.0\r\nContent-Type: text/x-msnmsgr-datacast\r\n\r\nID: 99999999999999999999".to_vec(),
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain\r\nMessage-ID: {1}\r\nChunks: 999999\r\n\r\nx".to_vec(),
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain\r\nMessage-ID: {2}\r\nChunk: 3\r\n\r\ny".to_vec(),
+        b"Content-Type: \r\n\r\n\r\n\r\n".to_vec(),
+    ];
+    let mut raw = Vec::new();
+    for payload in &payloads {
+        raw.extend_from_slice(format!("MSG alice@example.com Alice {}\r\n", payload.len()).as_bytes());
+        raw.extend_from_slice(payload);
+    }
+    raw.extend_from_slice(b"MSG alice@example.com Alice notanumber\r\nJOI\r\nBYE %00\r\n");
+    assert!(server.sb_inject(BOB, &raw) > 0);
+    send(&mut stub, ALICE, BOB, "still talking");
+    let deadline = Instant::now() + STEP;
+    loop {
+        let im = next_im(&mut stub, BOB, ALICE);
+        let html = im["message"].as_str().unwrap().to_owned();
+        assert!(!html.contains("<script"), "{html}");
+        if text_of(&html) == "still talking" {
+            break;
+        }
+        assert!(Instant::now() < deadline);
+    }
+    assert_healthy(&mut stub);
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn hostile_payloads_never_break_a_conversation_at_msnp12() {
+    hostile_payloads(12);
+}
+
+#[test]
+fn hostile_payloads_never_break_a_conversation_at_msnp18() {
+    hostile_payloads(18);
+}
