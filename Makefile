@@ -118,3 +118,8 @@ fuzz: deps-build
 
 fuzz-build: deps-build
 	./scripts/fuzz.sh --build-only
+
+# A newcomer's demo: the test server on loopback and Finch with two accounts chatting over it.
+.PHONY: demo
+demo: deps-test
+	./scripts/demo.sh

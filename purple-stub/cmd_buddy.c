@@ -197,3 +197,87 @@ cmd_privacy(const StubCmd *cmd)
 	ev_str(ev, "mode", privacy_modes[i].name);
 	ev_emit(ev);
 }
+
+static void
+ev_names(StubEvent *ev, const char *key, GSList *names)
+{
+	GSList *l;
+
+	ev_arr_begin(ev, key);
+	for (l = names; l != NULL; l = l->next)
+		ev_str(ev, NULL, l->data);
+	ev_arr_end(ev);
+}
+
+void
+cmd_account_info(const StubCmd *cmd)
+{
+	PurpleAccount *account = stub_account(cmd, cmd_arg(cmd, 0));
+	PurpleConnection *gc;
+	GSList *buddies, *l;
+	StubEvent *ev;
+	const char *mode = NULL;
+	gsize i;
+
+	if (account == NULL)
+		return;
+	for (i = 0; i < G_N_ELEMENTS(privacy_modes); i++)
+		if (privacy_modes[i].type == purple_account_get_privacy_type(account))
+			mode = privacy_modes[i].name;
+	gc = purple_account_get_connection(account);
+	ev = ev_new_account("account-info", account);
+	ev_str(ev, "display_name", gc != NULL ? purple_connection_get_display_name(gc) : NULL);
+	ev_str(ev, "privacy", mode);
+	ev_names(ev, "permit", account->permit);
+	ev_names(ev, "deny", account->deny);
+	buddies = purple_find_buddies(account, NULL);
+	ev_int(ev, "count", g_slist_length(buddies));
+	ev_arr_begin(ev, "buddies");
+	for (l = buddies; l != NULL; l = l->next) {
+		PurpleBuddy *buddy = l->data;
+		PurpleGroup *group = purple_buddy_get_group(buddy);
+
+		ev_obj_begin(ev, NULL);
+		ev_str(ev, "who", purple_buddy_get_name(buddy));
+		ev_str(ev, "group", group != NULL ? purple_group_get_name(group) : NULL);
+		ev_str(ev, "alias", purple_buddy_get_local_buddy_alias(buddy));
+		ev_str(ev, "server_alias", purple_buddy_get_server_alias(buddy));
+		ev_obj_end(ev);
+	}
+	ev_arr_end(ev);
+	g_slist_free(buddies);
+	ev_emit(ev);
+}
+
+static void
+public_alias_done(PurpleAccount *account, const char *alias, const char *error)
+{
+	StubEvent *ev = ev_new_account("public-alias", account);
+
+	ev_str(ev, "alias", alias);
+	ev_bool(ev, "ok", error == NULL);
+	ev_str(ev, "error", error);
+	ev_emit(ev);
+}
+
+static void
+public_alias_ok(PurpleAccount *account, const char *alias)
+{
+	public_alias_done(account, alias, NULL);
+}
+
+static void
+public_alias_failed(PurpleAccount *account, const char *error)
+{
+	public_alias_done(account, NULL, error != NULL ? error : "failed");
+}
+
+void
+cmd_public_alias(const StubCmd *cmd)
+{
+	PurpleAccount *account = stub_account(cmd, cmd_arg(cmd, 0));
+
+	if (account == NULL)
+		return;
+	purple_account_set_public_alias(account, cmd_arg(cmd, 1), public_alias_ok, public_alias_failed);
+}

@@ -179,6 +179,12 @@ buddy_status_changed(PurpleBuddy *buddy, PurpleStatus *old, PurpleStatus *new_st
 }
 
 static void
+buddy_signed(PurpleBuddy *buddy, gpointer why)
+{
+	buddy_status_event(buddy, why);
+}
+
+static void
 buddy_idle_changed(PurpleBuddy *buddy, gboolean old_idle, gboolean new_idle)
 {
 	(void)old_idle;
@@ -257,6 +263,8 @@ signals_connect(void)
 	purple_signal_connect(blist, "blist-node-aliased", h, PURPLE_CALLBACK(node_aliased), NULL);
 	purple_signal_connect(blist, "buddy-status-changed", h, PURPLE_CALLBACK(buddy_status_changed), NULL);
 	purple_signal_connect(blist, "buddy-idle-changed", h, PURPLE_CALLBACK(buddy_idle_changed), NULL);
+	purple_signal_connect(blist, "buddy-signed-on", h, PURPLE_CALLBACK(buddy_signed), "signed-on");
+	purple_signal_connect(blist, "buddy-signed-off", h, PURPLE_CALLBACK(buddy_signed), "signed-off");
 
 	purple_signal_connect(convs, "buddy-typing", h, PURPLE_CALLBACK(typing_event), "typing");
 	purple_signal_connect(convs, "buddy-typed", h, PURPLE_CALLBACK(typing_event), "typed");

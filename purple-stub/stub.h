@@ -104,6 +104,10 @@ void cmd_remove_group(const StubCmd *cmd);
 void cmd_privacy_list(const StubCmd *cmd);
 /** privacy command. */
 void cmd_privacy(const StubCmd *cmd);
+/** account-info command. */
+void cmd_account_info(const StubCmd *cmd);
+/** public-alias command. */
+void cmd_public_alias(const StubCmd *cmd);
 
 /* ---- cmd_conv.c ------------------------------------------------------- */
 

@@ -35,7 +35,10 @@ fn online(stub: &mut Stub, server: &TestServer, who: &[&str], version: u32) {
     }
     for email in who {
         let event = outcome(stub, email);
-        assert_eq!(event["event"], "signed-on", "{email} at MSNP{version}: {event}");
+        assert_eq!(
+            event["event"], "signed-on",
+            "{email} at MSNP{version}: {event}"
+        );
     }
 }
 
@@ -99,7 +102,11 @@ fn im_both_ways_with_formatting(version: u32) {
 
     send(&mut stub, ALICE, BOB, "Grüße ☃ &lt;&amp;&gt; from Alice");
     let im = next_im(&mut stub, BOB, ALICE);
-    assert_eq!(text_of(im["message"].as_str().unwrap()), "Grüße ☃ <&> from Alice", "{im}");
+    assert_eq!(
+        text_of(im["message"].as_str().unwrap()),
+        "Grüße ☃ <&> from Alice",
+        "{im}"
+    );
     send(&mut stub, BOB, ALICE, "Привет, 你好 👋");
     let im = next_im(&mut stub, ALICE, BOB);
     assert_eq!(text_of(im["message"].as_str().unwrap()), "Привет, 你好 👋");
@@ -115,10 +122,19 @@ fn im_both_ways_with_formatting(version: u32) {
     let im = next_im(&mut stub, BOB, ALICE);
     let html = im["message"].as_str().unwrap();
     for part in ["<b>", "<i>", "<u>", "face=\"Comic Sans MS\"", "#ff8000"] {
-        assert!(html.to_ascii_lowercase().contains(&part.to_ascii_lowercase()), "{part} in {html}");
+        assert!(
+            html.to_ascii_lowercase()
+                .contains(&part.to_ascii_lowercase()),
+            "{part} in {html}"
+        );
     }
     assert_eq!(text_of(html), "styled");
-    send(&mut stub, BOB, ALICE, "<font face='x\"&gt;&lt;script&gt;'>plain</font>");
+    send(
+        &mut stub,
+        BOB,
+        ALICE,
+        "<font face='x\"&gt;&lt;script&gt;'>plain</font>",
+    );
     let im = next_im(&mut stub, ALICE, BOB);
     let html = im["message"].as_str().unwrap();
     assert!(!html.contains("<script"), "{html}");
@@ -177,7 +193,10 @@ fn typing_and_nudges(version: u32) {
     stub.wait_for(STEP, |e| {
         e["event"] == "typing" && e["account"] == BOB && e["who"] == ALICE && e["state"] == "none"
     });
-    assert!(started.elapsed() >= Duration::from_secs(4), "typing stopped too early");
+    assert!(
+        started.elapsed() >= Duration::from_secs(4),
+        "typing stopped too early"
+    );
 
     stub.send(&format!("attention {} {}", pct(BOB), pct(ALICE)));
     stub.wait_for(STEP, |e| {
@@ -227,17 +246,30 @@ fn three_party_chat(version: u32) {
         .as_i64()
         .unwrap();
     stub.wait_for(STEP, |e| {
-        e["event"] == "chat-buddies" && e["account"] == ALICE && e["joined"] == serde_json::json!([CAROL])
+        e["event"] == "chat-buddies"
+            && e["account"] == ALICE
+            && e["joined"] == serde_json::json!([CAROL])
     });
 
-    stub.send(&format!("chat-send {} {chat} {}", pct(ALICE), pct("hello both ☃")));
+    stub.send(&format!(
+        "chat-send {} {chat} {}",
+        pct(ALICE),
+        pct("hello both ☃")
+    ));
     for who in [BOB, CAROL] {
         let message = stub.wait_for(STEP, move |e| {
             e["event"] == "chat-message" && e["account"] == who && e["from"] == ALICE
         });
-        assert_eq!(text_of(message["message"].as_str().unwrap()), "hello both ☃");
+        assert_eq!(
+            text_of(message["message"].as_str().unwrap()),
+            "hello both ☃"
+        );
     }
-    stub.send(&format!("chat-send {} {carol_chat} {}", pct(CAROL), pct("hi from carol")));
+    stub.send(&format!(
+        "chat-send {} {carol_chat} {}",
+        pct(CAROL),
+        pct("hi from carol")
+    ));
     for who in [ALICE, BOB] {
         stub.wait_for(STEP, move |e| {
             e["event"] == "chat-message" && e["account"] == who && e["from"] == CAROL
@@ -251,10 +283,16 @@ fn three_party_chat(version: u32) {
     stub.send(&format!("chat-leave {} {chat}", pct(ALICE)));
     for who in [BOB, CAROL] {
         stub.wait_for(STEP, move |e| {
-            e["event"] == "chat-buddies" && e["account"] == who && e["left"] == serde_json::json!([ALICE])
+            e["event"] == "chat-buddies"
+                && e["account"] == who
+                && e["left"] == serde_json::json!([ALICE])
         });
     }
-    stub.send(&format!("chat-send {} {bob_chat} {}", pct(BOB), pct("alice left")));
+    stub.send(&format!(
+        "chat-send {} {bob_chat} {}",
+        pct(BOB),
+        pct("alice left")
+    ));
     stub.wait_for(STEP, |e| {
         e["event"] == "chat-message" && e["account"] == CAROL && e["from"] == BOB
     });
@@ -301,9 +339,11 @@ fn opening_a_conversation_invites_the_contact_at_once() {
     // Closing the window leaves the switchboard.
     stub.send(&format!("close-im {} {}", pct(ALICE), pct(BOB)));
     let deadline = Instant::now() + STEP;
-    while !server.transcript().iter().any(|e| {
-        e.service == Service::Sb && e.line == "BYE alice@example.com"
-    }) {
+    while !server
+        .transcript()
+        .iter()
+        .any(|e| e.service == Service::Sb && e.line == "BYE alice@example.com")
+    {
         assert!(Instant::now() < deadline, "Alice never left");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -323,7 +363,10 @@ fn dropped_switchboard(version: u32) {
     server.sb_drop_next_message(ALICE);
     send(&mut stub, ALICE, BOB, "survives the drop");
     let im = next_im(&mut stub, BOB, ALICE);
-    assert_eq!(text_of(im["message"].as_str().unwrap()), "survives the drop");
+    assert_eq!(
+        text_of(im["message"].as_str().unwrap()),
+        "survives the drop"
+    );
     send(&mut stub, ALICE, BOB, "after");
     let im = next_im(&mut stub, BOB, ALICE);
     assert_eq!(text_of(im["message"].as_str().unwrap()), "after");
@@ -377,9 +420,22 @@ fn offline_messages_are_stored_and_delivered_exactly_once_at_msnp18() {
     let mut bob = accounts::stub(&plugins, false);
     online(&mut bob, &server, &[BOB], 18);
     let im = next_im(&mut bob, BOB, ALICE);
-    assert_eq!(text_of(im["message"].as_str().unwrap()), "while you were out ✉");
-    assert!(im["flags"].as_array().unwrap().iter().any(|f| f == "delayed"), "{im}");
-    assert!((im["timestamp"].as_i64().unwrap() - sent_at).abs() <= 5, "{im}");
+    assert_eq!(
+        text_of(im["message"].as_str().unwrap()),
+        "while you were out ✉"
+    );
+    assert!(
+        im["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "delayed"),
+        "{im}"
+    );
+    assert!(
+        (im["timestamp"].as_i64().unwrap() - sent_at).abs() <= 5,
+        "{im}"
+    );
     let deadline = Instant::now() + STEP;
     while server.offline_messages(BOB) != 0 {
         assert!(Instant::now() < deadline, "never deleted");
@@ -406,7 +462,10 @@ fn an_offline_contact_at_msnp12_gets_the_message_reported_as_not_delivered() {
     online(&mut stub, &server, &[ALICE], 12);
     send(&mut stub, ALICE, BOB, "nobody home");
     let report = stub.wait_for(STEP, |e| is_write(e, ALICE, "error"));
-    assert!(report["message"].as_str().unwrap().contains("nobody home"), "{report}");
+    assert!(
+        report["message"].as_str().unwrap().contains("nobody home"),
+        "{report}"
+    );
     assert!(stub.quit().success());
 }
 
@@ -433,7 +492,9 @@ fn hostile_payloads(version: u32) {
     ];
     let mut raw = Vec::new();
     for payload in &payloads {
-        raw.extend_from_slice(format!("MSG alice@example.com Alice {}\r\n", payload.len()).as_bytes());
+        raw.extend_from_slice(
+            format!("MSG alice@example.com Alice {}\r\n", payload.len()).as_bytes(),
+        );
         raw.extend_from_slice(payload);
     }
     raw.extend_from_slice(b"MSG alice@example.com Alice notanumber\r\nJOI\r\nBYE %00\r\n");
@@ -461,4 +522,38 @@ fn hostile_payloads_never_break_a_conversation_at_msnp12() {
 #[test]
 fn hostile_payloads_never_break_a_conversation_at_msnp18() {
     hostile_payloads(18);
+}
+
+/// "Initiate Chat" in a buddy's menu opens a chat with the buddy invited.
+#[test]
+fn initiate_chat_from_the_buddy_menu() {
+    let server = server();
+    let plugins = PluginDir::new();
+    let mut stub = accounts::stub(&plugins, false);
+    online(&mut stub, &server, &[ALICE, BOB], 12);
+    stub.send(&format!("add-buddy {} {}", pct(ALICE), pct(BOB)));
+    stub.send(&format!(
+        "buddy-menu {} {} Initiate Chat",
+        pct(ALICE),
+        pct(BOB)
+    ));
+    let chat = chat_event(&mut stub, ALICE, "chat-joined")["chat_id"]
+        .as_i64()
+        .unwrap();
+    let joined = chat_event(&mut stub, ALICE, "chat-buddies");
+    assert_eq!(joined["joined"], serde_json::json!([BOB]), "{joined}");
+    stub.send(&format!(
+        "chat-send {} {chat} {}",
+        pct(ALICE),
+        pct("a chat")
+    ));
+    // With only Bob in it, Bob sees a one-to-one conversation.
+    let im = next_im(&mut stub, BOB, ALICE);
+    assert_eq!(text_of(im["message"].as_str().unwrap()), "a chat");
+    assert!(!stub
+        .events_seen()
+        .iter()
+        .any(|e| e["event"] == "error" && e["command"] == "buddy-menu"));
+    assert_healthy(&mut stub);
+    assert!(stub.quit().success());
 }

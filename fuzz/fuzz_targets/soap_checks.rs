@@ -29,7 +29,7 @@ pub fn check_error(error: &SoapError) {
 }
 
 /// What the readers promise of an account name: at most 256 bytes of printable ASCII without
-/// quotes, `<`, `>` or `&`, with non-empty parts around an `@`.
+/// quotes, `<`, `>` or `&`, with non-empty parts around its one `@`.
 pub fn check_email(email: &str) {
     assert!(
         email.len() <= MAX_EMAIL_LEN,
@@ -45,7 +45,7 @@ pub fn check_email(email: &str) {
     let (local, domain) = email
         .split_once('@')
         .unwrap_or_else(|| panic!("no @ in {email:?}"));
-    assert!(!local.is_empty() && !domain.is_empty());
+    assert!(!local.is_empty() && !domain.is_empty() && !domain.contains('@'));
 }
 
 /// A GUID-style identifier: hex digits, dashes and braces, 1 to 64 bytes.

@@ -386,6 +386,17 @@ mod tests {
         );
     }
 
+    /// Fuzzing finding (`listxml`): a domain ending in `@` made an address the builders refuse;
+    /// such an entry is skipped like any other unusable address.
+    #[test]
+    fn a_second_at_sign_makes_an_unusable_address() {
+        let push = b"<ml><d n=\"example.com@\"><c n=\"carol\" l=\"3\" t=\"1\" /></d>\
+                     <d n=\"example.com\"><c n=\"a@b\" l=\"3\" t=\"1\" /><c n=\"bob\" l=\"3\" t=\"1\" /></d></ml>";
+        let entries = parse_list(push).unwrap();
+        assert_eq!(entries, [entry("bob@example.com", 3, 1)]);
+        assert!(build_list_payloads(&entries, false).is_ok());
+    }
+
     /// Found while writing the `listxml` fuzz target: `%+4` decoded as byte 4 (then dropped as
     /// a control character) instead of staying as text.
     #[test]

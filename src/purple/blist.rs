@@ -300,7 +300,12 @@ fn apply_event(conn: &Connection, event: ContactEvent) {
             message.as_deref(),
             on_list,
         ),
-        ContactEvent::Presence(p) => presence::show(conn, &p),
+        ContactEvent::Presence(p) => {
+            if let Some(friendly) = &p.friendly {
+                set_server_alias(conn, &p.email, friendly);
+            }
+            presence::show(conn, &p);
+        }
         ContactEvent::OwnName(name) => {
             let name = cstr::to_cstring(&name);
             // SAFETY: gc is live while its Connection exists; libpurple copies the name.

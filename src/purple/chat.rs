@@ -10,7 +10,7 @@ use crate::msnp::session::switchboard::{Conversation, Member, SendError};
 use crate::msnp::session::ChatEvent;
 
 use super::connection::Connection;
-use super::conversation::{im_conversation, is_ours, now, send_result, time_t};
+use super::conversation::{is_ours, now, open_im, send_result, time_t};
 use super::guard::ffi_guard;
 use super::{cstr, ffi};
 
@@ -52,7 +52,7 @@ pub(crate) fn show(conn: &Connection, event: ChatEvent) {
                 let text = format!(
                     "{peer} invited more people: the conversation continues in a group chat"
                 );
-                system_line(im_conversation(conn, &peer), &text);
+                system_line(open_im(conn, &peer), &text);
                 system_line(
                     conv,
                     &format!("Continued from the conversation with {peer}"),

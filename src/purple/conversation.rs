@@ -22,7 +22,7 @@ const HTML_FLAGS: ffi::PurpleConnectionFlags = ffi::PURPLE_CONNECTION_HTML
     | ffi::PURPLE_CONNECTION_NO_URLDESC;
 
 /// Whether the conversation signals are connected (once per process, after libpurple's
-/// conversation subsystem exists, i.e. at the first sign-in).
+/// conversation subsystem exists).
 static SIGNALS: AtomicBool = AtomicBool::new(false);
 /// The handle our signal connections are registered under.
 static SIGNAL_HANDLE: u8 = 0;
@@ -38,6 +38,9 @@ pub(crate) fn fill_prpl(prpl: &mut ffi::PurplePluginProtocolInfo) {
     prpl.send_attention = Some(send_attention);
     prpl.get_attention_types = Some(get_attention_types);
     chat::fill_prpl(prpl);
+    // SAFETY: registers a one-shot callback with GLib's default main context, which every
+    // libpurple UI runs after initialising libpurple; the callback touches no data.
+    unsafe { glib_sys::g_idle_add(Some(connect_when_idle), std::ptr::null_mut()) };
 }
 
 /// Applies a conversation event to libpurple.
@@ -100,19 +103,26 @@ pub(crate) fn show(conn: &Connection, event: ChatEvent) {
     }
 }
 
-/// Signed in: HTML flags on the connection, and the conversation signals connected.
+/// Signed in: HTML flags on the connection (and the conversation signals, if the idle
+/// callback of `fill_prpl` could not connect them).
 fn ready(gc: *mut ffi::PurpleConnection) {
     // SAFETY: gc is live while its Connection exists; flags is a plain field of it.
     unsafe { (*gc).flags |= HTML_FLAGS };
-    if SIGNALS.swap(true, Ordering::SeqCst) {
+    connect_signals();
+}
+
+/// Connects "conversation-created" once libpurple's conversation subsystem exists (it does not
+/// yet while plugins are probed, so `fill_prpl` asks from the first main-loop iteration).
+fn connect_signals() {
+    if SIGNALS.load(Ordering::SeqCst) {
         return;
     }
     let created: unsafe extern "C" fn(*mut ffi::PurpleConversation, *mut c_void) =
         conversation_created;
-    // SAFETY: the conversation subsystem is initialised once an account signs in; the callback
-    // has the signature of "conversation-created" (conversation, user data), which libpurple
-    // calls through the generic PurpleCallback type; the handle is a static address.
-    unsafe {
+    // SAFETY: the callback has the signature of "conversation-created" (conversation, user
+    // data), which libpurple calls through the generic PurpleCallback type; the handle is a
+    // static address. An unregistered signal only makes libpurple return 0.
+    let id = unsafe {
         ffi::purple_signal_connect(
             ffi::purple_conversations_get_handle(),
             c"conversation-created".as_ptr(),
@@ -124,6 +134,15 @@ fn ready(gc: *mut ffi::PurpleConnection) {
             std::ptr::null_mut(),
         )
     };
+    SIGNALS.store(id != 0, Ordering::SeqCst);
+}
+
+/// The idle callback of `fill_prpl`: runs once, after libpurple's start-up.
+unsafe extern "C" fn connect_when_idle(_data: glib_sys::gpointer) -> glib_sys::gboolean {
+    ffi_guard(glib_sys::GFALSE, || {
+        connect_signals();
+        glib_sys::GFALSE
+    })
 }
 
 /// The address our signal connections are registered under.
@@ -197,19 +216,26 @@ fn write(
 }
 
 /// The IM conversation with `who`, opened if needed.
-pub(crate) fn im_conversation(conn: &Connection, who: &str) -> *mut ffi::PurpleConversation {
+fn im_conversation(conn: &Connection, who: &str) -> *mut ffi::PurpleConversation {
+    let found = open_im(conn, who);
+    if !found.is_null() {
+        return found;
+    }
+    let name = cstr::to_cstring(who);
+    // SAFETY: the account is live while its connection is; libpurple copies the name.
+    unsafe { ffi::purple_conversation_new(ffi::PURPLE_CONV_TYPE_IM, conn.account(), name.as_ptr()) }
+}
+
+/// The open IM conversation with `who`, or NULL.
+pub(crate) fn open_im(conn: &Connection, who: &str) -> *mut ffi::PurpleConversation {
     let name = cstr::to_cstring(who);
     // SAFETY: the account is live while its connection is; libpurple copies the name.
     unsafe {
-        let found = ffi::purple_find_conversation_with_account(
+        ffi::purple_find_conversation_with_account(
             ffi::PURPLE_CONV_TYPE_IM,
             name.as_ptr(),
             conn.account(),
-        );
-        if !found.is_null() {
-            return found;
-        }
-        ffi::purple_conversation_new(ffi::PURPLE_CONV_TYPE_IM, conn.account(), name.as_ptr())
+        )
     }
 }
 

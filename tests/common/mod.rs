@@ -4,5 +4,6 @@
 #![allow(dead_code)]
 
 pub mod accounts;
+pub mod contacts;
 pub mod plugin;
 pub mod stub;

@@ -230,15 +230,15 @@ pub(crate) fn check_email(email: &str) -> Result<(), SoapError> {
     }
 }
 
-/// Whether `email` looks like an account name: `local@domain`, at most [`MAX_EMAIL_LEN`]
-/// bytes, printable ASCII without spaces, quotes or angle brackets.
+/// Whether `email` looks like an account name: `local@domain` with one `@`, at most
+/// [`MAX_EMAIL_LEN`] bytes, printable ASCII without spaces, quotes or angle brackets.
 pub(crate) fn is_email(email: &str) -> bool {
     let usable = |b: u8| b.is_ascii_graphic() && !b"\"'<>&".contains(&b);
     email.len() <= MAX_EMAIL_LEN
         && email.bytes().all(usable)
-        && email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+        })
 }
 
 /// Whether `id` looks like a GUID-style identifier: hex digits, dashes and braces only.
@@ -384,6 +384,15 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(bad)
             );
+        }
+    }
+
+    /// Fuzzing finding (`listxml`): `carol@example.com@` passed as an address, split at its
+    /// first `@` here and at its last by the list builders, which then refused it.
+    #[test]
+    fn an_address_has_one_at_sign() {
+        for bad in ["carol@example.com@", "a@b@c", "@@x", "a@@x"] {
+            assert!(!is_email(bad), "{bad}");
         }
     }
 

@@ -58,7 +58,8 @@ pub struct OfflineMessage {
     pub sender: String,
     /// Sender's friendly name from `From:`, decoded.
     pub friendly: String,
-    /// The text, decoded from its transfer encoding and charset; invalid bytes become U+FFFD.
+    /// The text, decoded from its transfer encoding and charset, line breaks as `\n`; invalid
+    /// bytes become U+FFFD.
     pub text: String,
     /// `Date:` in seconds since the Unix epoch.
     pub date: Option<i64>,
@@ -279,7 +280,8 @@ pub fn parse_message(raw: &[u8]) -> Result<OfflineMessage, SoapError> {
     Ok(OfflineMessage {
         sender,
         friendly,
-        text: text.replace("\r\n", "\n"),
+        // CRLF and lone CR alike, as in switchboard messages.
+        text: text.replace("\r\n", "\n").replace('\r', "\n"),
         date: header("Date").and_then(parse_rfc2822),
         arrival: header("X-OriginalArrivalTime").and_then(parse_rfc2822),
         message_type: header("X-OIM-Message-Type").map(str::to_owned),
@@ -732,5 +734,12 @@ mod tests {
     fn quoted_printable_takes_two_hex_digits_only() {
         let raw = b"Content-Transfer-Encoding: quoted-printable\r\n\r\na=+4=-1=3D=C3=A9=\r\nb";
         assert_eq!(parse_message(raw).unwrap().text, "a=+4=-1=\u{e9}b");
+    }
+
+    /// Fuzzing finding (`soap_oim`): `\r\r\n` left a CRLF in the text after CRLF → LF.
+    #[test]
+    fn every_line_break_becomes_a_line_feed() {
+        let raw = b"From: bob@example.com\r\n\r\na\r\r\nb\rc\r\n";
+        assert_eq!(parse_message(raw).unwrap().text, "a\n\nb\nc\n");
     }
 }

@@ -274,6 +274,11 @@ pub fn parse(frame: Frame, version: u32) -> Result<SbCommand, ParseError> {
             while let Some(arg) = args.opt_text() {
                 decoded.push(arg);
             }
+            // The framer read the last argument as the payload's length (`064` is 64): keep it
+            // in canonical form, which is what `encode` writes.
+            if let (Some(payload), Some(last)) = (&payload, decoded.last_mut()) {
+                *last = payload.len().to_string();
+            }
             return Ok(SbCommand::Raw(RawCommand {
                 verb: verb.to_owned(),
                 args: decoded,
@@ -1073,11 +1078,14 @@ mod tests {
         }
     }
 
-    /// Fuzzing finding (`sb_command`): an unknown payload command wrote its length twice.
+    /// Fuzzing findings (`sb_command`): an unknown payload command wrote its length twice, and
+    /// a zero-padded length (`005`) did not survive a round trip.
     #[test]
     fn unknown_payload_commands_round_trip() {
         let wire = b"NOT 5\r\nhello";
+        let padded = parse(frame(b"NOT 005\r\nhello", Direction::FromServer), 15);
         let command = parse(frame(wire, Direction::FromServer), 15).expect("parses");
+        assert_eq!(padded.as_ref(), Ok(&command), "the length is canonical");
         assert_eq!(
             command,
             SbCommand::Raw(RawCommand {

@@ -149,6 +149,10 @@ impl Session {
             if offline.known.contains(&meta.id) {
                 continue;
             }
+            if offline.to_fetch.len() >= oim::MAX_MESSAGES {
+                log::warn!("too many offline messages announced; the rest wait for next time");
+                break;
+            }
             if offline.known.len() >= MAX_KNOWN {
                 offline.known.pop_front();
             }

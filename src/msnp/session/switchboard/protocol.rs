@@ -620,12 +620,9 @@ impl Session {
             if board.setup_deadline.is_some_and(|d| d <= now) {
                 match board.trouble.take() {
                     Some(reason) => self.give_up(at, &reason, now),
-                    None => self.board_failed(
-                        at,
-                        "the contact could not be reached in time",
-                        true,
-                        now,
-                    ),
+                    None => {
+                        self.board_failed(at, "the contact could not be reached in time", true, now)
+                    }
                 }
                 continue;
             }

@@ -671,8 +671,10 @@ fn a_refused_switchboard_request_is_reported() {
     h.s.send_im("alice@example.com", "hello", h.now).unwrap();
     let trid = h.xfr_trid();
     h.feed(h.ns, format!("500 {trid}\r\n").as_bytes());
-    assert!(matches!(&h.take_events()[..], [ChatEvent::Undelivered { text, reason, .. }]
-        if text == "hello" && reason.contains("error 500")));
+    assert!(
+        matches!(&h.take_events()[..], [ChatEvent::Undelivered { text, reason, .. }]
+        if text == "hello" && reason.contains("error 500"))
+    );
     assert!(h.lines(h.ns).is_empty(), "not asked again");
 }
 
@@ -702,8 +704,10 @@ fn a_switchboard_refused_before_going_online_is_asked_for_again() {
         assert!(refusals < 100);
     };
     assert!(refusals >= 10, "{refusals}");
-    assert!(matches!(&events[..], [ChatEvent::Undelivered { text, reason, .. }]
-        if text == "never" && reason.contains("appear offline")));
+    assert!(
+        matches!(&events[..], [ChatEvent::Undelivered { text, reason, .. }]
+        if text == "never" && reason.contains("appear offline"))
+    );
 }
 
 #[test]

@@ -123,7 +123,11 @@ fn store(shared: &Shared, f: &Fields) -> Response {
         return fault("q0:AuthenticationFailed", "bad ticket", "");
     };
     if !sender.eq_ignore_ascii_case(&f.from) {
-        return fault("q0:AuthenticationFailed", "sender is not the ticket owner", "");
+        return fault(
+            "q0:AuthenticationFailed",
+            "sender is not the ticket owner",
+            "",
+        );
     }
     if f.lock_key.is_empty() {
         let detail = format!(
@@ -149,7 +153,10 @@ fn store(shared: &Shared, f: &Fields) -> Response {
         &recipient,
         &mailbox::notification("text/x-msmsgsoimnotification", &md),
     );
-    Response::xml(200, STORE_RESPONSE.replace("{seq}", &message.sequence.to_string()))
+    Response::xml(
+        200,
+        STORE_RESPONSE.replace("{seq}", &message.sequence.to_string()),
+    )
 }
 
 /// Escargot's checks of a stored message; the message to keep if it passes.

@@ -2,6 +2,7 @@
 //! handlers in the sibling files, the way Escargot answers (reference §1-§4, transcripts).
 
 mod challenge;
+mod list_edit;
 mod lists;
 mod login;
 mod negotiation;
@@ -92,6 +93,7 @@ pub(crate) fn serve(shared: Arc<Shared>, stream: TcpStream, redirector: bool) {
         challenge: None,
     };
     session.run(stream);
+    session.signed_out();
     session.shared.directory().remove_session(session.conn.id);
 }
 
@@ -189,6 +191,17 @@ impl Session {
             ("SYN", true) => self.handle_syn(cmd),
             ("GCF", true) => self.handle_gcf(cmd),
             ("ADL", true) if dialect >= 13 => self.handle_adl(cmd),
+            ("RML", true) if dialect >= 13 => self.handle_rml(cmd),
+            ("FQY", true) if dialect >= 13 => self.handle_fqy(cmd),
+            ("ADC", true) => self.handle_adc(cmd),
+            ("ADD", true) => self.handle_add(cmd),
+            ("REM", true) => self.handle_rem(cmd),
+            ("ADG", true) => self.handle_adg(cmd),
+            ("RMG", true) => self.handle_rmg(cmd),
+            ("REG", true) => self.handle_reg(cmd),
+            ("SBP", true) => self.handle_sbp(cmd),
+            ("REA", true) => self.handle_rea(cmd),
+            ("GTC", true) => self.handle_gtc(cmd),
             ("QRY", true) => self.handle_qry(cmd),
             ("XFR", true) => self.handle_xfr(cmd),
             _ => {

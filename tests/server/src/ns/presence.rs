@@ -11,6 +11,8 @@ use crate::wire::{percent_decode, percent_encode, Command};
 
 /// Statuses a client may set.
 const STATUSES: &[&str] = &["NLN", "BSY", "IDL", "BRB", "AWY", "PHN", "LUN", "HDN"];
+/// The `UBX` document of someone who never sent `UUX`.
+const EMPTY_DATA: &[u8] = b"<Data><PSM></PSM><CurrentMedia></CurrentMedia></Data>";
 /// The MSNObject Escargot reports for someone who never set one.
 const NO_MSNOBJ: &str = "%3Cmsnobj%2F%3E";
 
@@ -106,27 +108,26 @@ fn queue_presence(
     };
     out.push(&watcher.conn, line, None);
     if d >= 11 {
-        let ubx = match d {
-            ..=13 => format!("UBX {} {}", online.email, online.psm.len()),
-            14..=17 => format!("UBX {} 1 {}", online.email, online.psm.len()),
-            _ => format!("UBX 1:{} {}", online.email, online.psm.len()),
+        let psm = match online.psm.is_empty() {
+            true => EMPTY_DATA.to_vec(),
+            false => online.psm.clone(),
         };
-        out.push(&watcher.conn, ubx, Some(online.psm.clone()));
+        let ubx = match d {
+            ..=13 => format!("UBX {} {}", online.email, psm.len()),
+            14..=17 => format!("UBX {} 1 {}", online.email, psm.len()),
+            _ => format!("UBX 1:{} {}", online.email, psm.len()),
+        };
+        out.push(&watcher.conn, ubx, Some(psm));
     }
 }
 
-/// Queues `target`'s current presence for every connection that watches it: those with it
-/// on their forward list, and (MSNP16+) the target's own other connections.
+/// Queues `target`'s current presence for every connection that has it on its forward list.
 pub(crate) fn notify_watchers(dir: &Directory, target: &str, out: &mut Outbox) {
     for watcher in dir.all_online() {
-        if watcher.status.is_none() {
-            continue;
-        }
-        let is_self = watcher.email.eq_ignore_ascii_case(target);
         let watches = dir
             .contact(&watcher.email, target)
             .is_some_and(|c| c.lists & FL != 0);
-        if (is_self && watcher.dialect >= 16) || (!is_self && watches) {
+        if watcher.status.is_some() && watches && !watcher.email.eq_ignore_ascii_case(target) {
             queue_presence(dir, &watcher, target, None, out);
         }
     }
@@ -198,7 +199,7 @@ impl Session {
         self.conn.send(&line);
         let first = !self.chg_seen;
         let mut out = Outbox::default();
-        {
+        let me = {
             let mut dir = self.shared.directory();
             let Some(me) = self.online_record(&mut dir) else {
                 return Flow::Close;
@@ -208,8 +209,8 @@ impl Session {
                 record.caps = caps.to_owned();
                 record.msnobj = cmd.arg(3).map(str::to_owned);
             }
+            let me = dir.online(self.conn.id).cloned().unwrap_or(me);
             if first {
-                let me = dir.online(self.conn.id).cloned().unwrap_or(me);
                 let contacts: Vec<String> = dir
                     .user(&me.email)
                     .map(|u| {
@@ -226,8 +227,8 @@ impl Session {
                     }
                 }
             }
-            notify_watchers(&dir, &me.email, &mut out);
-        }
+            me
+        };
         out.send();
         if first {
             self.chg_seen = true;
@@ -239,6 +240,10 @@ impl Session {
                 );
             }
         }
+        // Watchers hear of the change last.
+        let mut out = Outbox::default();
+        notify_watchers(&self.shared.directory(), &me.email, &mut out);
+        out.send();
         Flow::Continue
     }
 

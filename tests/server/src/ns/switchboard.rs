@@ -36,10 +36,7 @@ impl Session {
         let dialect = self.dialect();
         let (_, caps) = sb::ns_profile(&self.shared, self.conn.id);
         let cookie = self.shared.sb.issue(&email, None, dialect, &caps);
-        let mut line = format!(
-            "XFR {trid} SB {} CKI {cookie}",
-            sb::address(&self.shared)
-        );
+        let mut line = format!("XFR {trid} SB {} CKI {cookie}", sb::address(&self.shared));
         if dialect >= DOMAIN_FROM {
             line.push_str(" U messenger.msn.com");
         }

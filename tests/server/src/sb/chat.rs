@@ -48,7 +48,10 @@ pub(super) fn iro_lines(trid: &str, members: &[Member], dialect: u32) -> Vec<Str
         if dialect >= ENDPOINTS_FROM && member.endpoint.is_some() {
             entries.push(entry(member, true, dialect));
         }
-        if !bare_done.iter().any(|e| e.eq_ignore_ascii_case(&member.email)) {
+        if !bare_done
+            .iter()
+            .any(|e| e.eq_ignore_ascii_case(&member.email))
+        {
             bare_done.push(&member.email);
             entries.push(entry(member, false, dialect));
         }
@@ -104,7 +107,12 @@ mod tests {
             friendly: friendly.into(),
             caps: caps.into(),
             dialect: 18,
-            conn: Arc::new(Conn::new(1, Service::Sb, stream, Arc::new(Transcript::default()))),
+            conn: Arc::new(Conn::new(
+                1,
+                Service::Sb,
+                stream,
+                Arc::new(Transcript::default()),
+            )),
         }
     }
 
@@ -146,7 +154,10 @@ mod tests {
                 "JOI bob@example.com Bob 2788999228:48",
             ]
         );
-        assert_eq!(joi_lines(&bob, 12, true), ["JOI bob@example.com Bob 2788999228"]);
+        assert_eq!(
+            joi_lines(&bob, 12, true),
+            ["JOI bob@example.com Bob 2788999228"]
+        );
         assert_eq!(
             bye_lines(&bob, 18, true),
             [

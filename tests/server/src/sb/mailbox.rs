@@ -138,7 +138,9 @@ pub(crate) fn deleted_notification(count: usize) -> String {
 /// `24 Nov 2026 22:28:57 +0000`: the `Date:` of a stored message.
 fn mail_date(secs: u64) -> String {
     let http = clock::http_date(secs);
-    let without_day = http.split_once(", ").map_or(http.as_str(), |(_, rest)| rest);
+    let without_day = http
+        .split_once(", ")
+        .map_or(http.as_str(), |(_, rest)| rest);
     without_day.replace(" GMT", " +0000")
 }
 
@@ -198,7 +200,9 @@ mod tests {
         let md = mail_data(std::slice::from_ref(&m), true);
         assert!(md.starts_with("<MD><E><I>0</I><IU>0</IU><O>0</O><OU>0</OU></E><Q><QTM>409600</QTM><QNM>204800</QNM></Q><M><T>11</T><S>6</S><RT>2026-11-24T22:28:57Z</RT>"));
         assert!(md.ends_with("<E>alice@example.com</E><I>831F2871-4EDA-488A-9B7F-66800ED46E25</I><F>00000000-0000-0000-0000-000000000009</F><N>=?utf-8?B?QWxpY2U=?=</N></M></MD>"));
-        let many: Vec<Stored> = (0..26).map(|i| stored("bob@example.com", &format!("{i}"))).collect();
+        let many: Vec<Stored> = (0..26)
+            .map(|i| stored("bob@example.com", &format!("{i}")))
+            .collect();
         assert_eq!(mail_data(&many, true), "too-large");
         assert!(format_oim(&m).ends_with("\n\nb2ZmbGluZSBoZWxsbyB0byBib2Ig4pyJ"));
     }

@@ -182,8 +182,12 @@ impl Hub {
 }
 
 /// What the NS knows about one of its connections: the dialect and the last `CHG`
-/// capabilities, read back from the transcript (the NS session keeps them to itself).
+/// capabilities, from its presence record or, before its first `CHG`, read back from the
+/// transcript.
 pub(crate) fn ns_profile(shared: &Shared, conn: u64) -> (u32, String) {
+    if let Some(online) = shared.directory().online(conn) {
+        return (online.dialect, online.caps.clone());
+    }
     let mut dialect = 0;
     let mut caps = "0".to_owned();
     for entry in shared.transcript.snapshot() {

@@ -188,7 +188,10 @@ impl SbSession {
             self.conn.send(&format!("CAL {trid} RINGING {session_id}"));
             return Flow::Continue;
         }
-        if members.iter().any(|m| m.email.eq_ignore_ascii_case(&target)) {
+        if members
+            .iter()
+            .any(|m| m.email.eq_ignore_ascii_case(&target))
+        {
             self.conn.send(&format!("215 {trid}"));
             return Flow::Continue;
         }
@@ -199,10 +202,17 @@ impl SbSession {
                     .iter()
                     .any(|c| c.email.eq_ignore_ascii_case(&target) && c.lists & 1 == 0)
             });
-            (
-                directory.user(&target).is_some() && !not_forward,
-                directory.sessions_of(&target),
-            )
+            // Invisible sessions cannot be called; one without a presence record yet can.
+            let sessions: Vec<_> = directory
+                .sessions_of(&target)
+                .into_iter()
+                .filter(|s| {
+                    directory
+                        .online(s.conn.id)
+                        .is_none_or(|o| o.status.as_deref().is_none_or(|status| status != "HDN"))
+                })
+                .collect();
+            (directory.user(&target).is_some() && !not_forward, sessions)
         };
         if !allowed || sessions.is_empty() {
             self.conn.send(&format!("217 {trid}"));
@@ -233,7 +243,10 @@ impl SbSession {
             return Flow::Close;
         }
         if self.shared.sb.take_drop(&seat.me.email) {
-            log::info!("sb conn {}: dropping a message and the connection", self.conn.id);
+            log::info!(
+                "sb conn {}: dropping a message and the connection",
+                self.conn.id
+            );
             return Flow::Close;
         }
         let line = format!(
