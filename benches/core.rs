@@ -11,12 +11,23 @@ use purple_msnp::msnp::wire::{parse, Direction, Framer, Limits};
 fn server_bytes() -> Vec<u8> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts");
     let mut all = Vec::new();
-    let mut dirs: Vec<_> = std::fs::read_dir(&root).unwrap().flatten().map(|d| d.path()).collect();
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .map(|d| d.path())
+        .collect();
     dirs.sort();
     for dir in dirs {
-        let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|f| f.path()).collect();
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|f| f.path())
+            .collect();
         files.sort();
-        for file in files.iter().filter(|f| f.to_string_lossy().ends_with("-ns.raw.txt")) {
+        for file in files
+            .iter()
+            .filter(|f| f.to_string_lossy().ends_with("-ns.raw.txt"))
+        {
             for line in std::fs::read_to_string(file).unwrap().lines() {
                 let mut parts = line.trim_start().splitn(3, ' ');
                 let (_, dir, literal) = (parts.next(), parts.next(), parts.next().unwrap_or(""));

@@ -44,7 +44,14 @@ fn registers_as_prpl_msnp_with_options_and_status_types() {
     let info = stub.wait_event(WAIT, "protocol-info");
     assert_eq!(
         ids(&info["options"], "key"),
-        ["server", "port", "nexus_url", "sso_url", "max_protocol"]
+        [
+            "server",
+            "port",
+            "nexus_url",
+            "sso_url",
+            "max_protocol",
+            "services_url"
+        ]
     );
     let option = |key: &str| {
         info["options"]

@@ -284,6 +284,7 @@ fn start(gc: *mut ffi::PurpleConnection, account: *mut ffi::PurpleAccount) -> Re
     super::test_hooks::maybe_panic_on_login(account);
     // SAFETY: account is live for the duration of login.
     let settings = unsafe { config::from_account(account) }?;
+    super::conversation::prepare(gc);
     let conn = Box::new(Connection {
         gc,
         account,

@@ -47,7 +47,6 @@ pub(crate) fn fill_prpl(prpl: &mut ffi::PurplePluginProtocolInfo) {
 pub(crate) fn show(conn: &Connection, event: ChatEvent) {
     let gc = conn.gc();
     match event {
-        ChatEvent::Ready => ready(gc),
         ChatEvent::Message {
             conversation: Conversation::Im(_),
             from,
@@ -103,10 +102,11 @@ pub(crate) fn show(conn: &Connection, event: ChatEvent) {
     }
 }
 
-/// Signed in: HTML flags on the connection (and the conversation signals, if the idle
-/// callback of `fill_prpl` could not connect them).
-fn ready(gc: *mut ffi::PurpleConnection) {
-    // SAFETY: gc is live while its Connection exists; flags is a plain field of it.
+/// A connection starts: HTML flags on it (libpurple reads them when formatting what the user
+/// types), and the conversation signals if the idle callback of `fill_prpl` could not connect
+/// them yet.
+pub(crate) fn prepare(gc: *mut ffi::PurpleConnection) {
+    // SAFETY: gc is the live connection being signed in; flags is a plain field of it.
     unsafe { (*gc).flags |= HTML_FLAGS };
     connect_signals();
 }

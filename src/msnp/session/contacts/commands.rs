@@ -176,7 +176,8 @@ impl Session {
         self.queue_op(op(what, subject, steps), now);
     }
 
-    /// Renames a group; when `new` already exists, its buddies in `moved` join it instead.
+    /// Renames a group; when `new` already exists on the server, the buddies in `moved` join
+    /// it instead and the old group is deleted.
     pub fn rename_group(&mut self, old: &str, new: &str, moved: &[String], now: Instant) {
         let what = format!("rename group \"{old}\"");
         let (Some(old_name), new_name) = (server_group(Some(old)), server_group(Some(new))) else {
@@ -188,7 +189,7 @@ impl Session {
         let target_exists = new_name
             .as_deref()
             .is_none_or(|n| self.contacts.roster.group_by_name(n).is_some());
-        if !target_exists && moved.is_empty() {
+        if !target_exists {
             let steps = vec![Step::RenameGroup {
                 old: old_name,
                 new: new.to_owned(),

@@ -256,8 +256,18 @@ impl Session {
         self.op_answer(Answer::Http(answer), now);
     }
 
+    /// A finished change is shown as the server has it, unless a later queued change is about
+    /// the same contact (showing the intermediate state would undo the user's later change).
     fn op_done(&mut self, op: &Op) {
-        self.show_subject(&op.subject);
+        let later = self
+            .contacts
+            .ops
+            .queue
+            .iter()
+            .any(|queued| queued.subject == op.subject);
+        if !later {
+            self.show_subject(&op.subject);
+        }
     }
 
     fn op_failed(&mut self, op: &Op, text: &str) {

@@ -63,8 +63,6 @@ pub struct Switchboards {
     /// Contacts shown as typing, and until when.
     typing: Vec<(String, Instant)>,
     offline: offline::Offline,
-    /// `ChatEvent::Ready` was sent.
-    ready: bool,
 }
 
 impl Default for Switchboards {
@@ -76,7 +74,6 @@ impl Default for Switchboards {
             chunks: ChunkReassembler::new(ChunkLimits::default()),
             typing: Vec::new(),
             offline: offline::Offline::default(),
-            ready: false,
         }
     }
 }
@@ -102,8 +99,6 @@ pub struct Member {
 /// Conversation events for the user interface.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChatEvent {
-    /// Signed in: conversations can start (the driver sets up its conversation hooks).
-    Ready,
     /// A message from a contact, as Pidgin HTML. Offline messages carry the time they were
     /// sent (Unix seconds).
     Message {
@@ -187,10 +182,6 @@ impl Session {
         command: NsCommand,
         now: Instant,
     ) -> Option<NsCommand> {
-        if !self.switchboards.ready {
-            self.switchboards.ready = true;
-            self.chat_event(ChatEvent::Ready);
-        }
         match command {
             NsCommand::Xfr(xfr) => match xfr.target {
                 XfrTarget::Sb { address, cookie } => {

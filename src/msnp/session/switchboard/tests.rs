@@ -179,9 +179,6 @@ impl H {
     fn take_events(&mut self) -> Vec<ChatEvent> {
         self.drain();
         std::mem::take(&mut self.events)
-            .into_iter()
-            .filter(|e| *e != ChatEvent::Ready)
-            .collect()
     }
 }
 

@@ -66,12 +66,7 @@ impl Session {
                 .find_map(|a| a.strip_prefix(prefix))
                 .map(percent_decode)
         };
-        let group = cmd
-            .args
-            .iter()
-            .skip(2)
-            .find(|a| !a.contains('='))
-            .cloned();
+        let group = cmd.args.iter().skip(2).find(|a| !a.contains('=')).cloned();
         let Some(me) = self.email().map(str::to_owned) else {
             return Flow::Close;
         };
@@ -104,17 +99,15 @@ impl Session {
                         .user(&me)
                         .is_some_and(|u| u.groups.iter().any(|g| g.id == group));
                     match email {
-                        Some(email) if known => {
-                            match dir.contact_mut(&me, &email) {
-                                Some(c) if c.lists & FL != 0 => {
-                                    if !c.groups.contains(&group) {
-                                        c.groups.push(group.clone());
-                                    }
-                                    Ok(format!("ADC {trid} FL C={uuid} {group}"))
+                        Some(email) if known => match dir.contact_mut(&me, &email) {
+                            Some(c) if c.lists & FL != 0 => {
+                                if !c.groups.contains(&group) {
+                                    c.groups.push(group.clone());
                                 }
-                                _ => Err(Refusal::Code(216)),
+                                Ok(format!("ADC {trid} FL C={uuid} {group}"))
                             }
-                        }
+                            _ => Err(Refusal::Code(216)),
+                        },
                         Some(_) => Err(Refusal::Code(224)),
                         None => Err(Refusal::Code(208)),
                     }
@@ -265,10 +258,16 @@ impl Session {
         out.send();
         match result {
             Ok(serial) => {
-                let ser = if v10 { String::new() } else { format!(" {serial}") };
+                let ser = if v10 {
+                    String::new()
+                } else {
+                    format!(" {serial}")
+                };
                 let tail = group.map(|g| format!(" {g}")).unwrap_or_default();
-                self.conn
-                    .send(&format!("REM {trid} {}{ser} {}{tail}", cmd.args[1], cmd.args[2]));
+                self.conn.send(&format!(
+                    "REM {trid} {}{ser} {}{tail}",
+                    cmd.args[1], cmd.args[2]
+                ));
                 Flow::Continue
             }
             Err(refusal) => self.refuse(cmd, refusal),

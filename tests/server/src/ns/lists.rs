@@ -41,7 +41,9 @@ pub(crate) fn list_add(
     if dir.user(contact).is_none() {
         return Err(ListError::NoSuchUser);
     }
-    let entry = dir.contact_mut(owner, contact).ok_or(ListError::NoSuchUser)?;
+    let entry = dir
+        .contact_mut(owner, contact)
+        .ok_or(ListError::NoSuchUser)?;
     let before = entry.lists;
     if (bits & AL != 0 && before & BL != 0) || (bits & BL != 0 && before & AL != 0) {
         return Err(ListError::Exclusive);
@@ -104,16 +106,17 @@ pub(crate) fn list_remove(
     }
     for (a, b) in [(owner, contact), (contact, owner)] {
         if let Some(user) = dir.user_mut(a) {
-            user.contacts.retain(|c| {
-                !(c.email.eq_ignore_ascii_case(b) && c.lists == 0 && c.name.is_none())
-            });
+            user.contacts
+                .retain(|c| !(c.email.eq_ignore_ascii_case(b) && c.lists == 0 && c.name.is_none()));
         }
     }
 }
 
 /// Shows `target` (as it now is) to `watcher` if the watcher has it on its forward list.
 fn show_to_if_watching(dir: &Directory, watcher: &str, target: &str, out: &mut Outbox) {
-    if dir.contact(watcher, target).is_some_and(|c| c.lists & FL != 0)
+    if dir
+        .contact(watcher, target)
+        .is_some_and(|c| c.lists & FL != 0)
         && dir.status_of(target).is_some()
     {
         show_to(dir, watcher, target, out);
@@ -483,7 +486,10 @@ mod tests {
                 }]
             })
         );
-        assert_eq!(parse_ml(b"<ml l=\"1\"></ml>").map(|d| d.entries.len()), Ok(0));
+        assert_eq!(
+            parse_ml(b"<ml l=\"1\"></ml>").map(|d| d.entries.len()),
+            Ok(0)
+        );
         assert_eq!(parse_ml(b"<x/>"), Err(241));
         assert_eq!(parse_ml(b"<ml><d"), Err(241));
         assert_eq!(parse_ml(b"<ml><d n=\"x.com\"></d></ml>"), Err(240));

@@ -314,12 +314,16 @@ impl Session {
             self.error(502, cmd);
             return Flow::Continue;
         }
-        if !self.email().is_some_and(|me| me.eq_ignore_ascii_case(email)) {
+        if !self
+            .email()
+            .is_some_and(|me| me.eq_ignore_ascii_case(email))
+        {
             self.error(201, cmd);
             return Flow::Continue;
         }
         let serial = self.rename_me(&percent_decode(name));
-        self.conn.send(&format!("REA {trid} {serial} {email} {name}"));
+        self.conn
+            .send(&format!("REA {trid} {serial} {email} {name}"));
         Flow::Continue
     }
 
