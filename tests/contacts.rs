@@ -152,17 +152,6 @@ fn list_changes_reach_the_server(version: u32) {
     // Removing buddies reaches the server too.
     fresh.send(&format!("remove-buddy {} {}", pct(ALICE), pct(DAVE)));
     fresh.send(&format!("remove-buddy {} {}", pct(ALICE), pct(CAROL)));
-    std::thread::sleep(Duration::from_secs(3));
-    for e in server.transcript() {
-        if e.service == msnp_testserver::Service::Ns {
-            eprintln!("DBG {} {:?} {}", e.conn, e.event, e.line);
-        }
-    }
-    for e in fresh.events_seen() {
-        if e["event"] != "plugin-loaded" {
-            eprintln!("DBGEV {e}");
-        }
-    }
     wait_buddies(&mut fresh, ALICE, &[(BOB, "Work")]);
     fresh.send(&format!("disable {}", pct(ALICE)));
     fresh.wait_for(STEP, |e| e["event"] == "signed-off");

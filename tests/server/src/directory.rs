@@ -350,6 +350,22 @@ impl Directory {
         user.contacts.get_mut(pos)
     }
 
+    /// The GUID of `email`: its account's, or one derived from the address for a contact that
+    /// is no account here.
+    pub fn uuid_of(&self, email: &str) -> String {
+        self.user(email)
+            .map_or_else(|| derived_uuid(email), |u| u.uuid.clone())
+    }
+
+    /// `owner`'s contact whose GUID (see [`Directory::uuid_of`]) is `uuid`.
+    pub fn contact_by_uuid(&self, owner: &str, uuid: &str) -> Option<String> {
+        self.user(owner)?
+            .contacts
+            .iter()
+            .find(|c| self.uuid_of(&c.email).eq_ignore_ascii_case(uuid))
+            .map(|c| c.email.clone())
+    }
+
     /// The account whose GUID is `uuid`.
     pub fn user_by_uuid(&self, uuid: &str) -> Option<&User> {
         self.users

@@ -10,6 +10,8 @@ mod presence;
 mod signin;
 mod switchboard;
 
+pub(crate) use lists::{list_add, list_remove, ListError};
+pub(crate) use presence::Outbox;
 pub(crate) use signin::TICKET_SUFFIX;
 pub(crate) use switchboard::{notify, ring};
 
