@@ -49,8 +49,8 @@ fn registers_as_prpl_msnp_with_options_and_status_types() {
             "port",
             "nexus_url",
             "sso_url",
-            "max_protocol",
-            "services_url"
+            "services_url",
+            "max_protocol"
         ]
     );
     let option = |key: &str| {
