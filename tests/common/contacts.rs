@@ -80,6 +80,25 @@ pub fn wait_info(
     }
 }
 
+/// Waits until the server has seen nothing new for a second: the changes a client queued have
+/// all been answered.
+pub fn settle(server: &TestServer) {
+    let deadline = Instant::now() + STEP;
+    let mut seen = server.transcript().len();
+    let mut quiet_since = Instant::now();
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+        let now = server.transcript().len();
+        if now != seen {
+            seen = now;
+            quiet_since = Instant::now();
+        } else if quiet_since.elapsed() >= Duration::from_secs(1) {
+            return;
+        }
+    }
+    panic!("the server never went quiet");
+}
+
 /// The `(who, group)` pairs of an `account-info`, sorted.
 pub fn buddies(info: &Value) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = info["buddies"]

@@ -6,6 +6,7 @@
 //! built for libpurple 2.x; `{ns_port}`, `{nexus_url}`, `{sso_url}` and `{version}` are filled in.
 
 mod report;
+mod sender;
 mod stub;
 mod workloads;
 

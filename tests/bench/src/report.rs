@@ -68,6 +68,19 @@ pub fn render(args: &Args, results: &Results) -> String {
             s.version, s.contacts, s.list_ms, s.cpu_ms, s.max_dispatch_ms, s.rss_per_contact_kb
         ));
     }
+    out.push_str("\n## Incoming messages on one switchboard\n\n");
+    out.push_str("| protocol | messages | messages/s | client CPU per message | longest stall |\n");
+    out.push_str("|---|---:|---:|---:|---:|\n");
+    for m in &results.incoming {
+        out.push_str(&format!(
+            "| MSNP{} | {} | {:.0} | {:.1} µs | {:.1} ms |\n",
+            m.version,
+            m.messages,
+            m.messages as f64 / (m.elapsed_ms / 1000.0),
+            m.cpu_us_per_message,
+            m.max_dispatch_ms
+        ));
+    }
     if let Some(core) = core_throughput() {
         out.push('\n');
         out.push_str(&core);

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use msnp_testserver::{ServerConfig, TestServer};
 use serde_json::Value;
 
+use crate::sender::Sender;
 use crate::stub::{pct, Stub};
 use crate::Args;
 
@@ -23,10 +24,24 @@ pub struct SignIn {
     pub rss_per_contact_kb: f64,
 }
 
+/// Incoming messages on one switchboard.
+#[derive(Clone, Debug)]
+pub struct Incoming {
+    pub version: u32,
+    pub messages: usize,
+    /// From the first message sent to the last one shown.
+    pub elapsed_ms: f64,
+    /// Client CPU (user + system) per message.
+    pub cpu_us_per_message: f64,
+    /// Longest single main-loop dispatch in the client.
+    pub max_dispatch_ms: f64,
+}
+
 /// Everything measured.
 pub struct Results {
     pub libpurple: String,
     pub sign_ins: Vec<SignIn>,
+    pub incoming: Vec<Incoming>,
 }
 
 const TIMEOUT: Duration = Duration::from_secs(180);
@@ -53,9 +68,61 @@ pub fn run_all(args: &Args) -> Results {
             sign_ins.push(median);
         }
     }
+    let messages = if args.quick { 2_000 } else { 20_000 };
+    let mut incoming = Vec::new();
+    for &version in &[12, 18] {
+        let mut runs: Vec<Incoming> = (0..args.runs)
+            .map(|_| incoming_ims(args, version, messages))
+            .collect();
+        runs.sort_by(|a, b| a.elapsed_ms.total_cmp(&b.elapsed_ms));
+        let median = runs[runs.len() / 2].clone();
+        eprintln!(
+            "MSNP{version} {messages} incoming IMs: {:.0} ms, {:.1} µs CPU each, stall {:.1} ms",
+            median.elapsed_ms, median.cpu_us_per_message, median.max_dispatch_ms
+        );
+        incoming.push(median);
+    }
     Results {
         libpurple,
         sign_ins,
+        incoming,
+    }
+}
+
+fn cpu_us(stats: &Value) -> f64 {
+    micros(stats, "cpu_user_us") + micros(stats, "cpu_sys_us")
+}
+
+/// Bob (a raw client) floods one switchboard; alice's plugin shows every message.
+fn incoming_ims(args: &Args, version: u32, messages: usize) -> Incoming {
+    let config = ServerConfig::default()
+        .with_user("alice@example.com", "alicepass", "Alice")
+        .with_user("bob@example.com", "bobpass", "Bob")
+        .with_contact("alice@example.com", "bob@example.com", 0x0B)
+        .with_contact("bob@example.com", "alice@example.com", 0x0B);
+    let server = TestServer::start(config).expect("test server");
+    let mut stub = Stub::start(&args.stub, &args.plugin);
+    stub.send("accept-cert 127.0.0.1");
+    stub.send(&account_line(args, &server, version));
+    stub.send("enable alice@example.com");
+    stub.wait(TIMEOUT, |e| {
+        e["event"] == "signed-on"
+            || e["event"] == "connection-error" && panic!("sign-in failed: {e}")
+    });
+    let mut sender = Sender::connect(&server, "bob@example.com", "bobpass", "alice@example.com");
+    stub.send("stats-reset");
+    let before = stub.stats();
+    let start = Instant::now();
+    sender.flood(messages);
+    stub.count(TIMEOUT, messages, |e| e["event"] == "im");
+    let elapsed_ms = start.elapsed().as_secs_f64() * 1000.0;
+    let after = stub.stats();
+    Incoming {
+        version,
+        messages,
+        elapsed_ms,
+        cpu_us_per_message: (cpu_us(&after) - cpu_us(&before)) / messages as f64,
+        max_dispatch_ms: micros(&after, "max_dispatch_us") / 1000.0,
     }
 }
 
@@ -109,7 +176,7 @@ fn sign_in(args: &Args, version: u32, contacts: usize, libpurple: &mut String) -
     let list_ms = start.elapsed().as_secs_f64() * 1000.0;
     let after = stub.stats();
     libpurple.clone_from(&stub.libpurple);
-    let cpu = |s: &Value| micros(s, "cpu_user_us") + micros(s, "cpu_sys_us");
+    let cpu = cpu_us;
     SignIn {
         version,
         contacts,

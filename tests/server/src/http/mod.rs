@@ -1,9 +1,11 @@
 //! The HTTP and HTTPS listeners: both serve every path (nexus, Passport 1.4 login, RST, SOAP).
 
+mod abook;
 mod message;
 mod oim;
 mod passport;
 mod rst;
+mod sharing;
 mod soap;
 pub mod tls;
 
