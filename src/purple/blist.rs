@@ -118,7 +118,13 @@ pub(crate) fn show(conn: &Connection, event: ContactEvent) {
         }
         queue.items.extend(items);
     });
-    if APPLYING.with(Cell::get) || scheduled(key) {
+    if scheduled(key) {
+        return;
+    }
+    if APPLYING.with(Cell::get) {
+        // Called back while applying: the running loop takes same-connection items; another
+        // connection's wait for a timeout of their own.
+        schedule(conn);
         return;
     }
     if apply_slice(conn) {

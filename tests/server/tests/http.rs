@@ -173,11 +173,16 @@ fn rst_bad_credentials_is_the_soap_fault() {
 }
 
 #[test]
-fn unknown_and_soap_paths_are_404() {
+fn unknown_paths_are_404_and_soap_needs_a_ticket() {
     let s = server(ServerConfig::default());
     assert_eq!(http_get(s.http_port, None, "/nothing", &[]).status, 404);
+    // Escargot: the address book answers an unknown ticket with 403.
     assert_eq!(
         http_post(s.http_port, None, "/abservice/abservice.asmx", "<x/>").status,
+        403
+    );
+    assert_eq!(
+        http_post(s.http_port, None, "/abservice/nothing.asmx", "<x/>").status,
         404
     );
     assert_eq!(http_get(s.http_port, None, "/RST.srf", &[]).status, 405);

@@ -15,6 +15,7 @@ use crate::msnp::http::HttpResponse;
 use crate::msnp::listxml::{self, ALLOW, BLOCK, FORWARD, PENDING, REVERSE};
 use crate::msnp::session::{HttpId, Output, Session};
 use crate::msnp::soap::abook_edit::{self, ContactChange};
+use crate::msnp::soap::envelope::parse_empty_response;
 use crate::msnp::soap::membership::{self, Role};
 use crate::msnp::soap::{with_status, SoapError};
 use crate::msnp::wire::{ClientCommand, List, ListEntry, NsCommand};
@@ -858,10 +859,7 @@ impl Session {
                 }]);
             }
             Step::RemoveContact { email } => {
-                done(
-                    status,
-                    crate::msnp::soap::envelope::parse_empty_response(body),
-                )?;
+                done(status, parse_empty_response(body))?;
                 if let Some(contact) = roster.get_mut(email) {
                     contact.lists &= !FORWARD;
                     contact.groups.clear();
@@ -879,10 +877,15 @@ impl Session {
                 return Ok(Vec::new());
             }
             Step::AddToList { email, list } | Step::RemoveFromList { email, list } => {
-                done(
-                    status,
-                    crate::msnp::soap::envelope::parse_empty_response(body),
-                )?;
+                // Already so on the server (another client, or the server's own bookkeeping).
+                let settled = |e: &SoapError| {
+                    matches!(e, SoapError::Fault { code, .. }
+                        if code == "MemberAlreadyExists" || code == "MemberDoesNotExist")
+                };
+                match with_status(status, parse_empty_response(body)) {
+                    Err(e) if settled(&e) => log::info!("membership already as asked: {e}"),
+                    other => done(status, other)?,
+                }
                 let adding = matches!(step, Step::AddToList { .. });
                 let contact = roster.entry(email).ok_or("the contact list is full")?;
                 if adding {
@@ -906,10 +909,7 @@ impl Session {
             }
             _ => {}
         }
-        done(
-            status,
-            crate::msnp::soap::envelope::parse_empty_response(body),
-        )?;
+        done(status, parse_empty_response(body))?;
         match step {
             Step::JoinGroup { email, .. } => {
                 if let Some(gid) = target {

@@ -331,3 +331,26 @@ fn a_failed_fetch_is_reported_and_the_session_still_goes_online() {
     assert!(h.session.is_list_synced());
     assert!(!h.ended());
 }
+
+#[test]
+fn a_membership_already_as_asked_is_not_an_error() {
+    let mut h = synced_v18();
+    let push = "<ml><d n=\"example.com\"><c n=\"carol\" t=\"1\" l=\"8\" /></d></ml>";
+    h.feed(format!("ADL 0 {}\r\n{push}", push.len()).as_bytes());
+    h.take_events();
+    h.session
+        .answer_authorization("carol@example.com", false, h.now);
+    h.drain();
+    h.answer(&fault("MemberAlreadyExists", "Member already exists"));
+    assert_eq!(
+        h.take_sent(),
+        "ADL 10 59\r\n<ml><d n=\"example.com\"><c n=\"carol\" l=\"4\" t=\"1\" /></d></ml>"
+    );
+    h.lines(&["ADL 10 OK"]);
+    let events = h.take_events();
+    assert!(
+        !events.iter().any(|e| matches!(e, ContactEvent::Failed(_))),
+        "{events:?}"
+    );
+    assert_eq!(h.session.contact_privacy("carol@example.com"), Some(false));
+}

@@ -39,7 +39,7 @@ pub(super) struct Call {
     pub method: String,
     /// The signed-in account the ticket belongs to.
     pub email: String,
-    texts: Vec<(Vec<String>, String)>,
+    texts: Texts,
 }
 
 impl Call {
@@ -64,8 +64,11 @@ impl Call {
     }
 }
 
-/// The local name, text nodes and method of a SOAP request; `None` if it is not XML.
-fn parse(body: &[u8]) -> Option<(String, String, Vec<(Vec<String>, String)>)> {
+/// Text nodes with the local names of their elements, outermost first.
+type Texts = Vec<(Vec<String>, String)>;
+
+/// The method, ticket and text nodes of a SOAP request; `None` if it is not XML.
+fn parse(body: &[u8]) -> Option<(String, String, Texts)> {
     if body.len() > MAX_REQUEST {
         return None;
     }
