@@ -48,7 +48,7 @@ pub(crate) fn protocol_options() -> *mut GList {
         // SAFETY: appending a non-owned pointer to a GList we own; libpurple takes the list.
         list = unsafe { g_list_append(list, option.cast()) };
     };
-    // SAFETY (all calls below): the text and key strings are valid NUL-terminated strings that
+    // SAFETY: (all calls below) the text and key strings are valid NUL-terminated strings that
     // libpurple copies; the returned options are owned by the list.
     unsafe {
         push(ffi::purple_account_option_string_new(

@@ -267,8 +267,8 @@ unsafe extern "C" fn chat_send(
 unsafe extern "C" fn blist_node_menu(node: *mut ffi::PurpleBlistNode) -> *mut GList {
     ffi_guard(std::ptr::null_mut(), || {
         let previous = PREVIOUS_MENU.get().copied().flatten();
-        // SAFETY: libpurple passes a live node; the previous slot has the same contract.
         let mut list = match previous {
+            // SAFETY: libpurple passes a live node; the previous slot has the same contract.
             Some(menu) => unsafe { menu(node) },
             None => std::ptr::null_mut(),
         };

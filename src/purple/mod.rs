@@ -1,5 +1,6 @@
 //! libpurple glue: the only module with `unsafe`. Every `extern "C"` entry runs under a panic
-//! guard; every `unsafe` block says why it is sound.
+//! guard; every `unsafe` block says why it is sound (clippy enforces it).
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 mod account;
 mod actions;
