@@ -7,10 +7,10 @@ use crate::msnp::session::ConnId;
 
 use super::{connection::Connection, cstr, ffi};
 
-/// Bytes read per `read()` call; a callback reads at most [`READS_PER_CALLBACK`] times so one busy
-/// socket cannot hold the main loop.
-const READ_CHUNK: usize = 64 * 1024;
-const READS_PER_CALLBACK: usize = 8;
+/// Bytes read per `read()` call; a callback reads at most [`READS_PER_CALLBACK`] times, so a
+/// busy socket (about a hundred messages per 16 KiB) cannot hold the main loop for long.
+const READ_CHUNK: usize = 16 * 1024;
+const READS_PER_CALLBACK: usize = 2;
 
 /// A connection's OS and libpurple handles. Boxed: its address is the callbacks' user data.
 pub(crate) struct Socket {
