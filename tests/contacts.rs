@@ -71,6 +71,16 @@ fn presence_both_ways(version: u32) {
     a.send(&format!("status {} available", pct(ALICE)));
     wait_status(&mut b, BOB, ALICE, "available", None);
 
+    // Idle shows as idle, and back.
+    a.send(&format!("idle {} 600", pct(ALICE)));
+    b.wait_for(STEP, |e| {
+        e["event"] == "buddy-status" && e["why"] == "idle" && e["idle"] == true
+    });
+    a.send(&format!("idle {} 0", pct(ALICE)));
+    b.wait_for(STEP, |e| {
+        e["event"] == "buddy-status" && e["why"] == "idle" && e["idle"] == false
+    });
+
     // Our friendly name reaches the server and the other side.
     a.send(&format!("public-alias {} Alice%20A.", pct(ALICE)));
     a.wait_for(STEP, |e| e["event"] == "public-alias" && e["ok"] == true);
