@@ -88,10 +88,11 @@ fn registers_as_prpl_msnp_with_options_and_status_types() {
             "phone",
             "lunch",
             "invisible",
+            "tune",
             "offline"
         ]
     );
-    for t in types {
+    for t in types.iter().filter(|t| t["id"] != "tune") {
         let online = t["id"] != "offline";
         assert_eq!(
             t["message"], online,
@@ -99,6 +100,16 @@ fn registers_as_prpl_msnp_with_options_and_status_types() {
         );
         assert_eq!(t["user_settable"], true);
     }
+    let tune = types.iter().find(|t| t["id"] == "tune").unwrap();
+    assert_eq!(
+        tune["independent"], true,
+        "now playing is shown beside the status"
+    );
+    assert_eq!(tune["user_settable"], false);
+    assert_eq!(
+        tune["attrs"],
+        serde_json::json!(["tune_title", "tune_artist", "tune_album"])
+    );
     let primitive = |id: &str| types.iter().find(|t| t["id"] == id).unwrap()["primitive"].clone();
     assert_eq!(primitive("available"), "available");
     assert_eq!(primitive("away"), "away");

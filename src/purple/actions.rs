@@ -16,8 +16,6 @@ pub(crate) fn fill_prpl(prpl: &mut ffi::PurplePluginProtocolInfo) {
 }
 
 /// The plugin's account actions (`PurplePluginInfo::actions`; `context` is the connection).
-// To be set as `info.actions` in plugin.rs (the lead's file).
-#[allow(dead_code)]
 pub(crate) unsafe extern "C" fn actions(
     _plugin: *mut ffi::PurplePlugin,
     _context: glib_sys::gpointer,

@@ -132,10 +132,7 @@ pub(crate) fn show(conn: &Connection, event: ContactEvent) {
     }
 }
 
-/// Forgets the queue of a connection that is closing.
-// To be called from `connection::close` (the lead's file); until then the queue of a closed
-// connection is dropped by the next timeout, which checks the connection first.
-#[allow(dead_code)]
+/// Forgets the queue of a connection that is closing (called from `connection::close`).
 pub(crate) fn forget(gc: *mut ffi::PurpleConnection) {
     if let Some(queue) = QUEUES.with(|q| q.borrow_mut().remove(&(gc as usize))) {
         if queue.source != 0 {

@@ -315,6 +315,7 @@ pub(crate) unsafe extern "C" fn close(gc: *mut ffi::PurpleConnection) {
         }
         // SAFETY: the pointer came from Box::into_raw in `login` and is still owned there.
         unsafe { &*data }.guarded(|c| c.sign_out());
+        super::blist::forget(gc);
         // SAFETY: clear first so nothing can reach the state while it is dropped; the pointer
         // came from Box::into_raw in `login` and is reclaimed only here.
         unsafe {

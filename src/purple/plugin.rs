@@ -3,7 +3,9 @@
 use std::ffi::c_char;
 use std::ptr;
 
-use super::{account, blist, connection, conversation, cstr, debug, ffi, guard::ffi_guard, status};
+use super::{
+    account, actions, blist, connection, conversation, cstr, debug, ffi, guard::ffi_guard, status,
+};
 
 /// The protocol id: distinct from `prpl-msn` (Pidgin's old plugin, retro-prpl) and msn-pecan, so
 /// all of them can be installed side by side.
@@ -58,6 +60,7 @@ fn plugin_info() -> ffi::PurplePluginInfo {
     info.homepage = cstr::leak("https://github.com/purple-msnp/purple-msnp");
     info.extra_info = Box::into_raw(Box::new(protocol_info())).cast();
     info.destroy = Some(destroy);
+    info.actions = Some(actions::actions);
     info
 }
 

@@ -79,6 +79,27 @@ pub(crate) unsafe extern "C" fn status_types(_account: *mut ffi::PurpleAccount) 
                 list = g_list_append(list, ty.cast());
             }
         }
+        // SAFETY: as above, for the contacts' "now playing" (independent, never set by the
+        // user: it shows what a contact's UBX CurrentMedia says).
+        unsafe {
+            let tune = ffi::purple_status_type_new_full(
+                ffi::PURPLE_STATUS_TUNE,
+                c"tune".as_ptr(),
+                c"Now Playing".as_ptr(),
+                0,
+                0,
+                1,
+            );
+            for (id, name) in [
+                (c"tune_title", c"Title"),
+                (c"tune_artist", c"Artist"),
+                (c"tune_album", c"Album"),
+            ] {
+                let value = ffi::purple_value_new(ffi::PURPLE_TYPE_STRING);
+                ffi::purple_status_type_add_attr(tune, id.as_ptr(), name.as_ptr(), value);
+            }
+            list = g_list_append(list, tune.cast());
+        }
         // SAFETY: as above, for the attribute-less offline type.
         unsafe {
             let offline = ffi::purple_status_type_new_full(
