@@ -158,6 +158,13 @@ ev_buddy_presence(StubEvent *ev, PurpleBuddy *buddy)
 		if (purple_status_is_independent(l->data) && purple_status_is_active(l->data))
 			ev_str(ev, NULL, purple_status_get_id(l->data));
 	ev_arr_end(ev);
+	/* "Now playing" (the independent tune status), as a UI shows it. */
+	status = purple_presence_get_status(presence, "tune");
+	if (status != NULL && purple_status_is_active(status)) {
+		ev_str(ev, "tune_title", purple_status_get_attr_string(status, "tune_title"));
+		ev_str(ev, "tune_artist", purple_status_get_attr_string(status, "tune_artist"));
+		ev_str(ev, "tune_album", purple_status_get_attr_string(status, "tune_album"));
+	}
 }
 
 static void

@@ -329,3 +329,27 @@ fn msnp12_five_thousand_contacts_sign_in_complete() {
 fn msnp18_five_thousand_contacts_sign_in_complete() {
     a_large_list_signs_in_complete(18);
 }
+
+/// A contact's current media (`UBX` CurrentMedia) appears as libpurple's "now playing" status,
+/// beside the personal message.
+#[test]
+fn msnp12_current_media_is_now_playing() {
+    let media = "<Data><PSM>humming</PSM><CurrentMedia>WMP\\0Music\\01\\0{0} - {1}\\0Song Title\\0The Artist\\0The Album\\0</CurrentMedia></Data>";
+    let mut config = config();
+    let pushed = format!(
+        "NLN NLN {BOB} Bob 1342177280 0\r\nUBX {BOB} {}\r\n{media}",
+        media.len()
+    );
+    config.garbage_after = Some(("CHG".into(), pushed.into_bytes()));
+    let server = TestServer::start(config).unwrap();
+    let plugins = PluginDir::new();
+    let mut a = stub(&plugins);
+    online(&mut a, &server, ALICE, 12);
+    let status = a.wait_for(STEP, |e| {
+        e["event"] == "buddy-status" && e["who"] == BOB && !e["tune_title"].is_null()
+    });
+    assert_eq!(status["tune_title"], "Song Title", "{status}");
+    assert_eq!(status["tune_artist"], "The Artist", "{status}");
+    assert_eq!(status["tune_album"], "The Album", "{status}");
+    assert!(a.quit().success());
+}
