@@ -6,93 +6,14 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::accounts::{self, outcome, sign_in, users, Login};
+use common::accounts;
+use common::conversations::{
+    assert_healthy, is_write, next_im, online, send, server, text_of, ALICE, BOB, CAROL, STEP,
+};
 use common::plugin::PluginDir;
 use common::stub::{pct, Stub};
-use msnp_testserver::{Service, TestServer};
+use msnp_testserver::Service;
 use serde_json::Value;
-
-/// How long one conversation step may take.
-const STEP: Duration = Duration::from_secs(20);
-const ALICE: &str = "alice@example.com";
-const BOB: &str = "bob@example.com";
-const CAROL: &str = "carol@example.com";
-
-/// A server where Alice, Bob and Carol have each other on their lists.
-fn server() -> TestServer {
-    let mut config = users();
-    for (a, b) in [(ALICE, BOB), (ALICE, CAROL), (BOB, CAROL)] {
-        config = config.with_contact(a, b, 11).with_contact(b, a, 11);
-    }
-    TestServer::start(config).expect("test server")
-}
-
-/// A stub with `who` signed in at `version`.
-fn online(stub: &mut Stub, server: &TestServer, who: &[&str], version: u32) {
-    for email in who {
-        let password = format!("{}pass", email.split('@').next().unwrap_or_default());
-        sign_in(stub, server, email, &password, version, Login::Https);
-    }
-    for email in who {
-        let event = outcome(stub, email);
-        assert_eq!(
-            event["event"], "signed-on",
-            "{email} at MSNP{version}: {event}"
-        );
-    }
-}
-
-/// Waits for the next `im` event of `account` from `from`.
-fn next_im(stub: &mut Stub, account: &str, from: &str) -> Value {
-    let (account, from) = (account.to_owned(), from.to_owned());
-    stub.wait_for(STEP, move |e| {
-        e["event"] == "im" && e["account"] == account.as_str() && e["from"] == from.as_str()
-    })
-}
-
-/// `html` without its tags and with the entities libpurple's messages use decoded.
-fn text_of(html: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-}
-
-/// Sends an IM.
-fn send(stub: &mut Stub, from: &str, to: &str, html: &str) {
-    stub.send(&format!("send-im {} {} {}", pct(from), pct(to), pct(html)));
-}
-
-/// Whether `event` is a conversation line of `account` with the libpurple message flag `flag`.
-fn is_write(event: &Value, account: &str, flag: &str) -> bool {
-    event["event"] == "write"
-        && event["account"] == account
-        && event["flags"]
-            .as_array()
-            .is_some_and(|f| f.iter().any(|x| x == flag))
-}
-
-/// No `connection-error` so far and the stub still runs.
-fn assert_healthy(stub: &mut Stub) {
-    assert!(stub.is_running(), "purple-stub died");
-    let errors: Vec<&Value> = stub
-        .events_seen()
-        .iter()
-        .filter(|e| e["event"] == "connection-error")
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
-}
 
 fn im_both_ways_with_formatting(version: u32) {
     let server = server();

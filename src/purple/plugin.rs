@@ -11,9 +11,9 @@ use super::{
 /// all of them can be installed side by side.
 pub(crate) const PROTOCOL_ID: &str = "prpl-msnp";
 
-/// The lowest libpurple 2.x minor version whose API this plugin uses (2.6 added
-/// `purple_util_fetch_url_request_len_with_account` and `purple_connection_set_protocol_data`).
-const MIN_PURPLE_MINOR: u32 = 6;
+/// The lowest libpurple 2.x minor version whose API this plugin uses (2.7 added
+/// `purple_account_set_privacy_type`; `make check` compares this with the imports).
+const MIN_PURPLE_MINOR: u32 = 7;
 
 /// Entry point libpurple looks up in every plugin it loads; the only symbol this library exports.
 ///

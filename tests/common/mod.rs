@@ -5,5 +5,6 @@
 
 pub mod accounts;
 pub mod contacts;
+pub mod conversations;
 pub mod plugin;
 pub mod stub;
