@@ -234,6 +234,16 @@ impl TestServer {
         }
         sessions.len()
     }
+
+    /// Writes raw bytes to every live NS connection of `email`, as if the server had sent them
+    /// (hostile-server tests); returns how many connections.
+    pub fn ns_inject(&self, email: &str, bytes: &[u8]) -> usize {
+        let sessions = self.shared.directory().sessions_of(email);
+        for s in &sessions {
+            s.conn.send_raw(bytes);
+        }
+        sessions.len()
+    }
 }
 
 impl Drop for TestServer {
