@@ -27,6 +27,19 @@ pub struct ContactSpec {
     pub lists: u8,
 }
 
+/// A canned HTTP answer for requests whose path or `SOAPAction` contains `matches`.
+#[derive(Debug, Clone)]
+pub struct HttpOverride {
+    /// Substring of the request path or of its `SOAPAction` header.
+    pub matches: String,
+    /// Status code.
+    pub status: u16,
+    /// Extra headers (e.g. `Location`).
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
 /// Server configuration; build it with [`ServerConfig::default`] and the `with_*` helpers.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -59,6 +72,8 @@ pub struct ServerConfig {
     pub delay: Option<(String, Duration)>,
     /// Never answer `PNG`.
     pub ignore_png: bool,
+    /// Answer matching HTTP requests with this canned response instead (hostile-server tests).
+    pub http_override: Option<HttpOverride>,
     /// Also start an HTTP `CONNECT` proxy.
     pub proxy: bool,
     /// Fixed NS port (0 = ephemeral).
@@ -86,6 +101,7 @@ impl Default for ServerConfig {
             garbage_after: None,
             delay: None,
             ignore_png: false,
+            http_override: None,
             proxy: false,
             ns_port: 0,
             http_port: 0,

@@ -23,7 +23,7 @@ mod shared;
 mod transcript;
 pub mod wire;
 
-pub use config::{ContactSpec, ServerConfig, UserSpec};
+pub use config::{ContactSpec, HttpOverride, ServerConfig, UserSpec};
 pub use transcript::{Entry, Event, Service};
 
 use shared::{Ports, Shared};

@@ -26,6 +26,16 @@ const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Routes a request by path.
 fn route(shared: &Shared, req: &Request, client_ip: &str) -> Response {
+    if let Some(canned) = shared.config.http_override.as_ref().filter(|o| {
+        req.path.contains(&o.matches)
+            || req
+                .header("SOAPAction")
+                .is_some_and(|a| a.contains(&o.matches))
+    }) {
+        let mut response = Response::plain(canned.status, canned.headers.clone());
+        response.body = canned.body.clone();
+        return response;
+    }
     match req.path.as_str() {
         "/rdr/pprdr.asp" | "/nexus-mock" => passport::nexus(shared),
         "/login" | "/login2.srf" => passport::login(shared, req),
