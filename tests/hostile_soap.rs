@@ -127,7 +127,7 @@ fn entity_expansion_in_a_membership_answer_is_refused() {
 fn an_rst_fault_with_an_empty_faultcode_is_a_clear_sign_in_error() {
     let mut config = users();
     config.http_override = Some(canned("RST", 500, fault("", "")));
-    let (_server, mut stub, _plugins, first, _) = sign_in_with(config, 18);
+    let (_server, stub, _plugins, first, _) = sign_in_with(config, 18);
     assert_eq!(first["event"], "connection-error", "{first}");
     assert!(
         first["text"].as_str().unwrap().contains("login server"),

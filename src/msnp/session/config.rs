@@ -50,24 +50,44 @@ impl Config {
     }
 }
 
+/// A configuration for core tests: `account` with `password` at the recorded sessions'
+/// endpoints (127.0.0.1, nexus on :8081, RST on :8443), offering up to `max_version`.
+#[cfg(test)]
+pub(crate) fn test_config(
+    account: &str,
+    password: &str,
+    max_version: u32,
+    machine_guid: &str,
+) -> Config {
+    Config {
+        account: account.into(),
+        password: Secret::new(password.into()),
+        server: "127.0.0.1".into(),
+        port: 1863,
+        nexus_url: "http://127.0.0.1:8081/rdr/pprdr.asp".into(),
+        sso_url: "https://127.0.0.1:8443/RST.srf".into(),
+        max_version: Some(max_version),
+        machine_guid: machine_guid.into(),
+        initial_status: Status::Online,
+        personal_message: String::new(),
+        services_url: None,
+        privacy: PrivacyMode::AllowOthers,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn config(max_version: Option<u32>) -> Config {
         Config {
-            account: "alice@example.com".into(),
-            password: Secret::new("alicepass".into()),
-            server: "127.0.0.1".into(),
-            port: 1863,
-            nexus_url: String::new(),
-            sso_url: String::new(),
             max_version,
-            machine_guid: "{F52973B6-C926-4BAD-9BA8-7C1E840E4AB0}".into(),
-            initial_status: Status::Online,
-            personal_message: String::new(),
-            services_url: None,
-            privacy: PrivacyMode::AllowOthers,
+            ..test_config(
+                "alice@example.com",
+                "alicepass",
+                18,
+                "{F52973B6-C926-4BAD-9BA8-7C1E840E4AB0}",
+            )
         }
     }
 

@@ -8,7 +8,6 @@ use base64::Engine;
 
 use super::*;
 use crate::msnp::auth::testlog;
-use crate::msnp::secret::Secret;
 use crate::msnp::wire::transcript;
 
 /// Drives a session with a simulated clock and collects what it asks for.
@@ -24,20 +23,8 @@ struct Harness {
 
 impl Harness {
     fn new(max_version: u32, account: &str, password: &str, guid: &str) -> Harness {
-        let config = Config {
-            account: account.into(),
-            password: Secret::new(password.into()),
-            server: "127.0.0.1".into(),
-            port: 1863,
-            nexus_url: "http://127.0.0.1:8081/rdr/pprdr.asp".into(),
-            sso_url: "https://127.0.0.1:8443/RST.srf".into(),
-            max_version: Some(max_version),
-            machine_guid: guid.into(),
-            initial_status: crate::msnp::wire::Status::Online,
-            personal_message: String::new(),
-            services_url: None,
-            privacy: crate::msnp::wire::PrivacyMode::AllowOthers,
-        };
+        let config =
+            crate::msnp::session::config::test_config(account, password, max_version, guid);
         let now = Instant::now();
         let mut h = Harness {
             session: Session::new(config, now),

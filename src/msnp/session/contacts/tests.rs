@@ -6,8 +6,7 @@ use std::time::{Duration, Instant};
 use super::events::{Buddy, ContactEvent, Media, Presence};
 use crate::msnp::auth::testlog::{self, Exchange};
 use crate::msnp::http::HttpRequest;
-use crate::msnp::secret::Secret;
-use crate::msnp::session::{Config, ConnId, Event, HttpId, Output, Session};
+use crate::msnp::session::{ConnId, Event, HttpId, Output, Session};
 use crate::msnp::wire::{transcript, PrivacyMode, Status};
 
 /// Drives a session with a simulated clock.
@@ -22,20 +21,12 @@ pub(super) struct Harness {
 
 impl Harness {
     pub fn new(version: u32, account: &str, password: &str) -> Harness {
-        let config = Config {
-            account: account.into(),
-            password: Secret::new(password.into()),
-            server: "127.0.0.1".into(),
-            port: 1863,
-            nexus_url: "http://127.0.0.1:8081/rdr/pprdr.asp".into(),
-            sso_url: "https://127.0.0.1:8443/RST.srf".into(),
-            max_version: Some(version),
-            machine_guid: "{0961ffc4-f6e6-41a0-9845-2214a26f069d}".into(),
-            initial_status: Status::Online,
-            personal_message: String::new(),
-            services_url: None,
-            privacy: PrivacyMode::AllowOthers,
-        };
+        let config = crate::msnp::session::config::test_config(
+            account,
+            password,
+            version,
+            "{0961ffc4-f6e6-41a0-9845-2214a26f069d}",
+        );
         let now = Instant::now();
         let mut h = Harness {
             session: Session::new(config, now),

@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 use super::*;
 use crate::msnp::auth::testlog;
 use crate::msnp::http::HttpRequest;
-use crate::msnp::secret::Secret;
-use crate::msnp::session::{Config, Output};
+use crate::msnp::session::Output;
 use crate::msnp::wire::transcript;
 use crate::msnp::wire::{Direction, Frame, Framer, Limits};
 
@@ -34,20 +33,12 @@ impl H {
     /// Signs `user` in by replaying `<dir>/<user>-ns.raw.txt` (and its HTTP log) up to `USR OK`.
     fn sign_in(dir: &str, user: &str, version: u32, guid: &str) -> H {
         let account = format!("{user}@example.com");
-        let config = Config {
-            account: account.clone(),
-            password: Secret::new(format!("{user}pass")),
-            server: "127.0.0.1".into(),
-            port: 1863,
-            nexus_url: "http://127.0.0.1:8081/rdr/pprdr.asp".into(),
-            sso_url: "https://127.0.0.1:8443/RST.srf".into(),
-            max_version: Some(version),
-            machine_guid: guid.into(),
-            initial_status: crate::msnp::wire::Status::Online,
-            personal_message: String::new(),
-            services_url: None,
-            privacy: crate::msnp::wire::PrivacyMode::AllowOthers,
-        };
+        let config = crate::msnp::session::config::test_config(
+            &account,
+            &format!("{user}pass"),
+            version,
+            guid,
+        );
         let now = Instant::now();
         let mut h = H {
             s: Session::new(config, now),
