@@ -10,17 +10,7 @@ use common::plugin::PluginDir;
 use msnp_testserver::{ServerConfig, TestServer};
 
 fn signs_in(version: u32, login: Login, config: ServerConfig) -> TestServer {
-    let server = TestServer::start(config).expect("test server");
-    let plugins = PluginDir::new();
-    let mut stub = accounts::stub(&plugins, false);
-    sign_in(
-        &mut stub,
-        &server,
-        "alice@example.com",
-        "alicepass",
-        version,
-        login,
-    );
+    let (server, mut stub, _plugins) = accounts::alice_signing_in(config, version, login, false);
     let event = outcome(&mut stub, "alice@example.com");
     assert_eq!(event["event"], "signed-on", "{event}");
     let usr_ok = server
@@ -89,17 +79,7 @@ fn answers_a_challenge_and_stays_signed_in() {
     let mut config = users();
     config.send_chl = true;
     config.chl_timeout = Duration::from_secs(3);
-    let server = TestServer::start(config).unwrap();
-    let plugins = PluginDir::new();
-    let mut stub = accounts::stub(&plugins, false);
-    sign_in(
-        &mut stub,
-        &server,
-        "alice@example.com",
-        "alicepass",
-        15,
-        Login::Https,
-    );
+    let (server, mut stub, _plugins) = accounts::alice_signing_in(config, 15, Login::Https, false);
     assert_eq!(
         outcome(&mut stub, "alice@example.com")["event"],
         "signed-on"
@@ -167,34 +147,14 @@ fn wrong_password_is_authentication_failed_and_not_retried() {
 fn a_server_closing_mid_login_is_a_network_error() {
     let mut config = users();
     config.drop_after = Some("USR".into());
-    let server = TestServer::start(config).unwrap();
-    let plugins = PluginDir::new();
-    let mut stub = accounts::stub(&plugins, false);
-    sign_in(
-        &mut stub,
-        &server,
-        "alice@example.com",
-        "alicepass",
-        18,
-        Login::Https,
-    );
+    let (_server, mut stub, _plugins) = accounts::alice_signing_in(config, 18, Login::Https, false);
     let event = outcome(&mut stub, "alice@example.com");
     assert_eq!(event["reason_name"], "NETWORK_ERROR", "{event}");
     assert!(stub.quit().success());
 }
 
 fn kicked(reason: &str) -> serde_json::Value {
-    let server = TestServer::start(users()).unwrap();
-    let plugins = PluginDir::new();
-    let mut stub = accounts::stub(&plugins, false);
-    sign_in(
-        &mut stub,
-        &server,
-        "alice@example.com",
-        "alicepass",
-        12,
-        Login::Https,
-    );
+    let (server, mut stub, _plugins) = accounts::alice_signing_in(users(), 12, Login::Https, false);
     assert_eq!(
         outcome(&mut stub, "alice@example.com")["event"],
         "signed-on"
@@ -224,17 +184,8 @@ fn out_ssd_is_a_network_error_naming_maintenance() {
 
 #[test]
 fn unsupported_version_has_its_own_error() {
-    let server = TestServer::start(users().with_versions([18])).unwrap();
-    let plugins = PluginDir::new();
-    let mut stub = accounts::stub(&plugins, false);
-    sign_in(
-        &mut stub,
-        &server,
-        "alice@example.com",
-        "alicepass",
-        12,
-        Login::Https,
-    );
+    let (_server, mut stub, _plugins) =
+        accounts::alice_signing_in(users().with_versions([18]), 12, Login::Https, false);
     let event = outcome(&mut stub, "alice@example.com");
     assert_eq!(event["reason_name"], "OTHER_ERROR", "{event}");
     assert!(
@@ -253,17 +204,7 @@ fn a_missed_keepalive_is_a_network_error() {
     config.ignore_png = true;
     // After the first CHG the server asks for a ping every 5 s, then never answers one.
     config.garbage_after = Some(("CHG".into(), b"QNG 5\r\n".to_vec()));
-    let server = TestServer::start(config).unwrap();
-    let plugins = PluginDir::new();
-    let mut stub = accounts::stub(&plugins, false);
-    sign_in(
-        &mut stub,
-        &server,
-        "alice@example.com",
-        "alicepass",
-        12,
-        Login::Https,
-    );
+    let (server, mut stub, _plugins) = accounts::alice_signing_in(config, 12, Login::Https, false);
     assert_eq!(
         outcome(&mut stub, "alice@example.com")["event"],
         "signed-on"
@@ -284,17 +225,8 @@ fn a_missed_keepalive_is_a_network_error() {
 #[test]
 fn secrets_never_reach_the_debug_log() {
     for (version, login) in [(18, Login::Https), (12, Login::Https)] {
-        let server = TestServer::start(users()).unwrap();
-        let plugins = PluginDir::new();
-        let mut stub = accounts::stub(&plugins, true);
-        sign_in(
-            &mut stub,
-            &server,
-            "alice@example.com",
-            "alicepass",
-            version,
-            login,
-        );
+        let (server, mut stub, _plugins) =
+            accounts::alice_signing_in(users(), version, login, true);
         assert_eq!(
             outcome(&mut stub, "alice@example.com")["event"],
             "signed-on"

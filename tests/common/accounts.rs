@@ -78,3 +78,26 @@ pub fn outcome(stub: &mut Stub, email: &str) -> Value {
             && (e["event"] == "signed-on" || e["event"] == "connection-error")
     })
 }
+
+/// Starts a test server with `config` and a stub (our plugin; 127.0.0.1's certificate accepted;
+/// libpurple's debug log on with `debug`) in which Alice starts signing in at `version`.
+/// Keep the returned plugin folder alive as long as the stub.
+pub fn alice_signing_in(
+    config: ServerConfig,
+    version: u32,
+    login: Login,
+    debug: bool,
+) -> (TestServer, Stub, PluginDir) {
+    let server = TestServer::start(config).expect("test server");
+    let plugins = PluginDir::new();
+    let mut stub = self::stub(&plugins, debug);
+    sign_in(
+        &mut stub,
+        &server,
+        "alice@example.com",
+        "alicepass",
+        version,
+        login,
+    );
+    (server, stub, plugins)
+}
