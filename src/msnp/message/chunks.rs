@@ -34,10 +34,17 @@ pub struct ChunkPart {
     pub mime: Mime,
 }
 
+/// Longest `Message-ID` taken as a chunk id (real ones are 38-character GUIDs).
+const MAX_MESSAGE_ID: usize = 128;
+
 impl ChunkPart {
-    /// The part carried by `mime`, if it has a `Message-ID` and a numeric `Chunks` or `Chunk`.
+    /// The part carried by `mime`, if it has a `Message-ID` (a GUID; at most
+    /// [`MAX_MESSAGE_ID`] bytes, so ids cannot hold memory past the limits) and a numeric
+    /// `Chunks` or `Chunk`.
     pub(super) fn from_mime(mime: &Mime) -> Option<ChunkPart> {
-        let message_id = mime.header("Message-ID")?;
+        let message_id = mime
+            .header("Message-ID")
+            .filter(|id| id.len() <= MAX_MESSAGE_ID)?;
         let number = |name| mime.header(name).and_then(|v| v.parse::<u32>().ok());
         let position = match (number("Chunks"), number("Chunk")) {
             (Some(chunks), _) => ChunkPosition::First { chunks },
@@ -445,5 +452,14 @@ mod tests {
             text(r.push("a", part(&next(ID, 1, "!")), now).unwrap()),
             "new!"
         );
+    }
+
+    #[test]
+    fn an_overlong_message_id_is_not_a_chunk() {
+        let id = "x".repeat(MAX_MESSAGE_ID + 1);
+        let payload = format!("MIME-Version: 1.0\r\nContent-Type: text/plain\r\nMessage-ID: {id}\r\nChunks: 2\r\n\r\nhi");
+        assert!(ChunkPart::from_mime(&Mime::parse(payload.as_bytes())).is_none());
+        let ok = format!("MIME-Version: 1.0\r\nContent-Type: text/plain\r\nMessage-ID: {}\r\nChunks: 2\r\n\r\nhi", &id[1..]);
+        assert!(ChunkPart::from_mime(&Mime::parse(ok.as_bytes())).is_some());
     }
 }
