@@ -35,6 +35,13 @@ impl Connection {
         self.account
     }
 
+    /// The handle our `purple_proxy_connect` calls are registered under. Not the
+    /// PurpleConnection: libpurple cancels (and frees) every connect registered under the
+    /// connection just before it calls `close`, where ours are cancelled once, by their owners.
+    pub(crate) fn proxy_handle(&self) -> *mut std::ffi::c_void {
+        (self as *const Connection).cast_mut().cast()
+    }
+
     /// The connection state of `gc`, if it is one of ours and still open.
     ///
     /// # Safety

@@ -82,7 +82,7 @@ impl Fetch {
             // SAFETY: as above.
             Scheme::Http => unsafe {
                 fetch.connecting = ffi::purple_proxy_connect(
-                    owner.gc().cast(),
+                    owner.proxy_handle(),
                     owner.account(),
                     host.as_ptr(),
                     port,

@@ -56,7 +56,7 @@ impl Socket {
         // pending connect first.
         let pending = unsafe {
             ffi::purple_proxy_connect(
-                owner.gc().cast(),
+                owner.proxy_handle(),
                 owner.account(),
                 host_c.as_ptr(),
                 i32::from(port),

@@ -311,6 +311,10 @@ impl Stub {
             match child.try_wait() {
                 Ok(Some(status)) => {
                     self.join_threads();
+                    if !status.success() {
+                        // Under valgrind this holds its report.
+                        eprintln!("purple-stub exited with {status}\n{}", self.context());
+                    }
                     return status;
                 }
                 Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
