@@ -181,88 +181,14 @@ fn assert_same_login_lines(ours: &[String], recorded: &[String], max_version: u3
     }
 }
 
-#[test]
-fn msnp12_passport_login_matches_the_recording() {
+/// Replays Alice's recorded sign-in at `version` (directory `msnp<version>`), checks our lines up
+/// to `USR … S` against the recording, and returns the lines sent after it.
+fn lines_after_recorded_login(version: u32, guid: &str) -> Vec<String> {
+    let name = format!("msnp{version}/alice-ns.raw.txt");
     let mut h = replay_login(
-        "msnp12/alice-ns.raw.txt",
-        "msnp12",
-        12,
-        "alice@example.com",
-        "alicepass",
-        "{00000000-0000-0000-0000-000000000000}",
-    );
-    assert!(h.signed_in(), "events: {:?}", h.events);
-    let lines = h.take_lines();
-    let recorded = recorded_login_lines("msnp12/alice-ns.raw.txt");
-    let login = lines
-        .iter()
-        .position(|l| l.starts_with("USR 4 "))
-        .expect("USR S sent")
-        + 1;
-    assert_same_login_lines(&lines[..login], &recorded, 12);
-    assert_eq!(lines[login..], ["SYN 5 0 0", "CHG 6 NLN 1342177312 0"]);
-}
-
-#[test]
-fn msnp8_passport_login_matches_the_recording() {
-    let mut h = replay_login(
-        "msnp8/alice-ns.raw.txt",
-        "msnp8",
-        8,
-        "alice@example.com",
-        "alicepass",
-        "{00000000-0000-0000-0000-000000000000}",
-    );
-    assert!(h.signed_in(), "events: {:?}", h.events);
-    let lines = h.take_lines();
-    let recorded = recorded_login_lines("msnp8/alice-ns.raw.txt");
-    let login = lines
-        .iter()
-        .position(|l| l.starts_with("USR 4 "))
-        .expect("USR S sent")
-        + 1;
-    assert_same_login_lines(&lines[..login], &recorded, 8);
-    assert_eq!(lines[login..], ["SYN 5 0", "CHG 6 NLN 268435488"]);
-}
-
-#[test]
-fn msnp15_sso_login_matches_the_recording() {
-    let mut h = replay_login(
-        "msnp15/alice-ns.raw.txt",
-        "msnp15",
-        15,
-        "alice@example.com",
-        "alicepass",
-        "{00000000-0000-0000-0000-000000000000}",
-    );
-    assert!(h.signed_in(), "events: {:?}", h.events);
-    let lines = h.take_lines();
-    let login = lines
-        .iter()
-        .position(|l| l.starts_with("USR 4 "))
-        .expect("USR S sent")
-        + 1;
-    assert_same_login_lines(
-        &lines[..login],
-        &recorded_login_lines("msnp15/alice-ns.raw.txt"),
-        15,
-    );
-    // The contact list is fetched (answered from the recording), then BLP, the initial ADL,
-    // PRP and the first CHG go out (contacts::tests checks the whole sequence).
-    assert_eq!(lines[login], "BLP 5 AL");
-    assert!(
-        lines[login..].iter().any(|l| l == "CHG 8 NLN 2147483680 0"),
-        "{lines:?}"
-    );
-}
-
-#[test]
-fn msnp18_sso_login_sends_the_machine_guid() {
-    let guid = "{0961ffc4-f6e6-41a0-9845-2214a26f069d}";
-    let mut h = replay_login(
-        "msnp18/alice-ns.raw.txt",
-        "msnp18",
-        18,
+        &name,
+        &format!("msnp{version}"),
+        version,
         "alice@example.com",
         "alicepass",
         guid,
@@ -274,30 +200,54 @@ fn msnp18_sso_login_sends_the_machine_guid() {
         .position(|l| l.starts_with("USR 4 "))
         .expect("USR S sent")
         + 1;
-    assert_same_login_lines(
-        &lines[..login],
-        &recorded_login_lines("msnp18/alice-ns.raw.txt"),
-        18,
+    assert_same_login_lines(&lines[..login], &recorded_login_lines(&name), version);
+    lines[login..].to_vec()
+}
+
+const NO_GUID: &str = "{00000000-0000-0000-0000-000000000000}";
+
+#[test]
+fn msnp12_passport_login_matches_the_recording() {
+    assert_eq!(
+        lines_after_recorded_login(12, NO_GUID),
+        ["SYN 5 0 0", "CHG 6 NLN 1342177312 0"]
     );
-    // The contact list is fetched (answered from the recording), then BLP, the initial ADL,
-    // PRP and the first CHG go out (contacts::tests checks the whole sequence).
-    assert_eq!(lines[login], "BLP 5 AL");
+}
+
+#[test]
+fn msnp8_passport_login_matches_the_recording() {
+    assert_eq!(
+        lines_after_recorded_login(8, NO_GUID),
+        ["SYN 5 0", "CHG 6 NLN 268435488"]
+    );
+}
+
+// At MSNP15+ the contact list is fetched (answered from the recording), then BLP, the initial
+// ADL, PRP and the first CHG go out (contacts::tests checks the whole sequence).
+
+#[test]
+fn msnp15_sso_login_matches_the_recording() {
+    let after = lines_after_recorded_login(15, NO_GUID);
+    assert_eq!(after[0], "BLP 5 AL");
     assert!(
-        lines[login..]
-            .iter()
-            .any(|l| l == "CHG 8 NLN 2415919136:0 0"),
-        "{lines:?}"
+        after.iter().any(|l| l == "CHG 8 NLN 2147483680 0"),
+        "{after:?}"
+    );
+}
+
+#[test]
+fn msnp18_sso_login_sends_the_machine_guid() {
+    let after = lines_after_recorded_login(18, "{0961ffc4-f6e6-41a0-9845-2214a26f069d}");
+    assert_eq!(after[0], "BLP 5 AL");
+    assert!(
+        after.iter().any(|l| l == "CHG 8 NLN 2415919136:0 0"),
+        "{after:?}"
     );
 }
 
 #[test]
 fn version_zero_is_unsupported() {
-    let mut h = Harness::new(
-        18,
-        "alice@example.com",
-        "x",
-        "{00000000-0000-0000-0000-000000000000}",
-    );
+    let mut h = Harness::new(18, "alice@example.com", "x", NO_GUID);
     h.connected();
     h.feed(b"VER 1 0\r\n");
     assert!(
@@ -309,12 +259,7 @@ fn version_zero_is_unsupported() {
 
 #[test]
 fn a_version_not_offered_is_unsupported() {
-    let mut h = Harness::new(
-        12,
-        "alice@example.com",
-        "x",
-        "{00000000-0000-0000-0000-000000000000}",
-    );
+    let mut h = Harness::new(12, "alice@example.com", "x", NO_GUID);
     h.connected();
     h.feed(b"VER 1 MSNP18\r\n");
     assert!(matches!(
@@ -325,12 +270,7 @@ fn a_version_not_offered_is_unsupported() {
 
 #[test]
 fn xfr_ns_redirect_reconnects_and_restarts_at_ver() {
-    let mut h = Harness::new(
-        12,
-        "alice@example.com",
-        "x",
-        "{00000000-0000-0000-0000-000000000000}",
-    );
+    let mut h = Harness::new(12, "alice@example.com", "x", NO_GUID);
     h.connected();
     h.feed(b"VER 1 MSNP12\r\nCVR 2 7.5.0324 7.5.0324 7.5.0324 https://a https://b\r\n");
     h.take_lines();
@@ -350,12 +290,7 @@ fn out_reasons_end_the_session_distinctly() {
         (b"OUT SSD\r\n", EndReason::ServerShutdown),
         (b"OUT\r\n", EndReason::ServerClosed),
     ] {
-        let mut h = Harness::new(
-            12,
-            "alice@example.com",
-            "x",
-            "{00000000-0000-0000-0000-000000000000}",
-        );
+        let mut h = Harness::new(12, "alice@example.com", "x", NO_GUID);
         h.connected();
         h.feed(line);
         assert_eq!(h.ended(), Some(&reason));
@@ -364,12 +299,7 @@ fn out_reasons_end_the_session_distinctly() {
 
 #[test]
 fn numeric_auth_error_is_bad_credentials() {
-    let mut h = Harness::new(
-        15,
-        "alice@example.com",
-        "x",
-        "{00000000-0000-0000-0000-000000000000}",
-    );
+    let mut h = Harness::new(15, "alice@example.com", "x", NO_GUID);
     h.connected();
     h.feed(b"VER 1 MSNP15\r\nCVR 2 8.5.1302 8.5.1302 8.5.1302 https://a https://b\r\n911 3\r\n");
     assert_eq!(h.ended(), Some(&EndReason::BadCredentials));
@@ -377,12 +307,7 @@ fn numeric_auth_error_is_bad_credentials() {
 
 #[test]
 fn challenge_is_answered_with_the_versions_product() {
-    let mut h = Harness::new(
-        12,
-        "alice@example.com",
-        "x",
-        "{00000000-0000-0000-0000-000000000000}",
-    );
+    let mut h = Harness::new(12, "alice@example.com", "x", NO_GUID);
     h.connected();
     h.feed(b"VER 1 MSNP12\r\n");
     h.take_lines();
@@ -396,12 +321,7 @@ fn challenge_is_answered_with_the_versions_product() {
 
 #[test]
 fn login_that_never_finishes_times_out() {
-    let mut h = Harness::new(
-        12,
-        "alice@example.com",
-        "x",
-        "{00000000-0000-0000-0000-000000000000}",
-    );
+    let mut h = Harness::new(12, "alice@example.com", "x", NO_GUID);
     h.connected();
     h.advance(Duration::from_secs(59));
     assert_eq!(h.ended(), None);
@@ -417,7 +337,7 @@ fn keepalive_pings_and_a_missed_pong_ends_the_session() {
         12,
         "alice@example.com",
         "alicepass",
-        "{00000000-0000-0000-0000-000000000000}",
+        NO_GUID,
     );
     assert!(h.signed_in());
     h.take_lines();
@@ -436,12 +356,7 @@ fn keepalive_pings_and_a_missed_pong_ends_the_session() {
 
 #[test]
 fn wrong_password_from_passport_is_bad_credentials() {
-    let mut h = Harness::new(
-        12,
-        "alice@example.com",
-        "wrong",
-        "{00000000-0000-0000-0000-000000000000}",
-    );
+    let mut h = Harness::new(12, "alice@example.com", "wrong", NO_GUID);
     h.connected();
     h.feed(b"VER 1 MSNP12\r\nCVR 2 7.5.0324 7.5.0324 7.5.0324 https://a https://b\r\nUSR 3 TWN S ct=1,rver=1,wp=FS_40SEC_0_COMPACT,lc=1,id=1\r\n");
     h.answer_http(b"HTTP/1.1 200 OK\r\nPassporturls: DALogin=https://127.0.0.1:8443/login\r\n\r\n");
@@ -453,12 +368,7 @@ fn wrong_password_from_passport_is_bad_credentials() {
 
 #[test]
 fn garbage_and_unknown_commands_are_ignored_while_signing_in() {
-    let mut h = Harness::new(
-        12,
-        "alice@example.com",
-        "x",
-        "{00000000-0000-0000-0000-000000000000}",
-    );
+    let mut h = Harness::new(12, "alice@example.com", "x", NO_GUID);
     h.connected();
     h.feed(b"MSG Hotmail Hotmail\r\nZZZ 1 2 3\r\nVER x\r\n\x00\x01\r\n");
     assert_eq!(h.ended(), None, "{:?}", h.events);
@@ -474,7 +384,7 @@ fn an_unsolicited_qng_sets_the_ping_interval() {
         12,
         "alice@example.com",
         "alicepass",
-        "{00000000-0000-0000-0000-000000000000}",
+        NO_GUID,
     );
     h.take_lines();
     h.feed(b"QNG 5\r\n");
