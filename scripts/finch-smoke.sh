@@ -2,6 +2,7 @@
 # Finch smoke test: a fresh Finch (-c folder) with the plugin in its plugins folder must list
 # "MSN (MSNP)" in the New Account dialog's protocol list. Runs Finch inside a detached tmux.
 set -euo pipefail
+export TERM=${TERM:-xterm}  # CI runs without a terminal; tmux and Finch need a terminal type
 plugin=${1:?usage: finch-smoke.sh PATH/TO/libpurple_msnp.so}
 cfg=$(mktemp -d)
 session="purple-msnp-smoke-$$"
