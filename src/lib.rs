@@ -8,3 +8,10 @@
 
 pub mod msnp;
 mod purple;
+
+/// The start of the simulated clock in the core's tests. The core itself never reads a clock;
+/// this lives outside it so the one real clock read of the tests is here, not in `src/msnp`.
+#[cfg(test)]
+pub(crate) fn test_clock_start() -> std::time::Instant {
+    std::time::Instant::now()
+}

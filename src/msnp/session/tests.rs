@@ -25,7 +25,7 @@ impl Harness {
     fn new(max_version: u32, account: &str, password: &str, guid: &str) -> Harness {
         let config =
             crate::msnp::session::config::test_config(account, password, max_version, guid);
-        let now = Instant::now();
+        let now = crate::test_clock_start();
         let mut h = Harness {
             session: Session::new(config, now),
             now,

@@ -27,7 +27,7 @@ impl Harness {
             version,
             "{0961ffc4-f6e6-41a0-9845-2214a26f069d}",
         );
-        let now = Instant::now();
+        let now = crate::test_clock_start();
         let mut h = Harness {
             session: Session::new(config, now),
             now,

@@ -39,7 +39,7 @@ impl H {
             version,
             guid,
         );
-        let now = Instant::now();
+        let now = crate::test_clock_start();
         let mut h = H {
             s: Session::new(config, now),
             now,
