@@ -332,6 +332,15 @@ impl Session {
             .ok_or_else(|| format!("{email} is not on the server's contact list"))
     }
 
+    /// How `REM FL` names a contact: its GUID from MSNP10 on, its address before.
+    fn forward_ref(&self, email: &str, v10: bool) -> Result<String, String> {
+        if v10 {
+            self.contact_id(email)
+        } else {
+            Ok(email.to_owned())
+        }
+    }
+
     fn lists_of(&self, email: &str) -> u8 {
         self.contacts.roster.get(email).map_or(0, |c| c.lists)
     }
@@ -396,11 +405,7 @@ impl Session {
                 if self.lists_of(email) & FORWARD == 0 {
                     return Ok(Start::Skipped);
                 }
-                let contact = if v10 {
-                    self.contact_id(email)?
-                } else {
-                    email.clone()
-                };
+                let contact = self.forward_ref(email, v10)?;
                 self.ns_step(
                     ClientCommand::Rem {
                         list: List::Forward,
@@ -445,11 +450,7 @@ impl Session {
                 if !self.in_group(email, &gid) {
                     return Ok(Start::Skipped);
                 }
-                let contact = if v10 {
-                    self.contact_id(email)?
-                } else {
-                    email.clone()
-                };
+                let contact = self.forward_ref(email, v10)?;
                 self.ns_step(
                     ClientCommand::Rem {
                         list: List::Forward,
