@@ -1,6 +1,6 @@
 //! Pidgin's outgoing HTML turned into MSN plain text plus one [`ImFormat`] for the whole message.
 //!
-//! Understands what `purple_conv_im_send` hands a protocol plugin: `<b> <strong> <i> <em> <u>
+//! Understands what libpurple hands a protocol plugin when the user sends an IM: `<b> <strong> <i> <em> <u>
 //! <s> <strike> <del>`, `<font face color>`, `<span style dir>`, `<br>`, `<a href>`, `<img alt>`
 //! and the entities `&amp; &lt; &gt; &quot; &apos; &nbsp; &#NNN; &#xHH;`. Any other tag is
 //! dropped with its text kept. The first face and colour applied to visible text, and every
