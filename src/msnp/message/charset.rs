@@ -1,9 +1,11 @@
 //! Decoding a message body by the `charset` parameter of its `Content-Type` (reference §7.5).
 //!
-//! UTF-8 is the default and what every MSN client sends. The single-byte charsets old clients
-//! declare are decoded by table; labels follow the WHATWG Encoding Standard, where `us-ascii` and
-//! `iso-8859-1` mean windows-1252. Anything else is decoded as UTF-8 with U+FFFD for bad bytes and
+//! UTF-8 is the default and what every MSN client sends. Other charsets are decoded by
+//! `encoding_rs`; labels follow the WHATWG Encoding Standard, where `us-ascii` and `iso-8859-1`
+//! mean windows-1252. An unknown label is decoded as UTF-8 with U+FFFD for bad bytes and
 //! flagged, so the text is shown, never dropped.
+
+use encoding_rs::{Encoding, ISO_8859_15, UTF_8, WINDOWS_1252};
 
 /// Longest charset label kept in a [`CharsetIssue::Unsupported`].
 const MAX_LABEL: usize = 40;
@@ -27,94 +29,6 @@ pub struct DecodedText {
     pub issue: Option<CharsetIssue>,
 }
 
-/// A supported charset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Charset {
-    Utf8,
-    Windows1252,
-    Latin9,
-}
-
-/// windows-1252 bytes 0x80–0x9F; `None` for the five unassigned ones.
-const WINDOWS_1252_HIGH: [Option<char>; 32] = [
-    Some('\u{20AC}'),
-    None,
-    Some('\u{201A}'),
-    Some('\u{0192}'),
-    Some('\u{201E}'),
-    Some('\u{2026}'),
-    Some('\u{2020}'),
-    Some('\u{2021}'),
-    Some('\u{02C6}'),
-    Some('\u{2030}'),
-    Some('\u{0160}'),
-    Some('\u{2039}'),
-    Some('\u{0152}'),
-    None,
-    Some('\u{017D}'),
-    None,
-    None,
-    Some('\u{2018}'),
-    Some('\u{2019}'),
-    Some('\u{201C}'),
-    Some('\u{201D}'),
-    Some('\u{2022}'),
-    Some('\u{2013}'),
-    Some('\u{2014}'),
-    Some('\u{02DC}'),
-    Some('\u{2122}'),
-    Some('\u{0161}'),
-    Some('\u{203A}'),
-    Some('\u{0153}'),
-    None,
-    Some('\u{017E}'),
-    Some('\u{0178}'),
-];
-
-/// The eight ISO-8859-15 code points that differ from ISO-8859-1.
-const LATIN9_CHANGES: [(u8, char); 8] = [
-    (0xA4, '\u{20AC}'),
-    (0xA6, '\u{0160}'),
-    (0xA8, '\u{0161}'),
-    (0xB4, '\u{017D}'),
-    (0xB8, '\u{017E}'),
-    (0xBC, '\u{0152}'),
-    (0xBD, '\u{0153}'),
-    (0xBE, '\u{0178}'),
-];
-
-impl Charset {
-    fn from_label(label: &str) -> Option<Charset> {
-        let label = label.trim().to_ascii_lowercase();
-        match label.as_str() {
-            "utf-8" | "utf8" | "unicode-1-1-utf-8" => Some(Charset::Utf8),
-            "windows-1252" | "cp1252" | "x-cp1252" | "iso-8859-1" | "iso8859-1" | "iso_8859-1"
-            | "latin1" | "l1" | "cp819" | "ibm819" | "us-ascii" | "ascii" => {
-                Some(Charset::Windows1252)
-            }
-            "iso-8859-15" | "iso8859-15" | "iso_8859-15" | "latin9" | "l9" => Some(Charset::Latin9),
-            _ => None,
-        }
-    }
-
-    fn decode_byte(self, b: u8) -> Option<char> {
-        match (self, b) {
-            (_, 0..=0x7F) => Some(char::from(b)),
-            (Charset::Windows1252, 0x80..=0x9F) => WINDOWS_1252_HIGH
-                .get(usize::from(b - 0x80))
-                .copied()
-                .flatten(),
-            (Charset::Latin9, _) => Some(
-                LATIN9_CHANGES
-                    .iter()
-                    .find(|(byte, _)| *byte == b)
-                    .map_or(char::from(b), |(_, c)| *c),
-            ),
-            _ => Some(char::from(b)),
-        }
-    }
-}
-
 /// The `charset` parameter of a `Content-Type` value (`text/plain; charset=UTF-8`), unquoted.
 /// Tolerates missing `;`, spaces around `=` and an unterminated quote.
 pub fn charset_parameter(content_type: &[u8]) -> Option<String> {
@@ -133,50 +47,52 @@ pub fn charset_parameter(content_type: &[u8]) -> Option<String> {
     })
 }
 
-/// Decodes `body` in `charset` (UTF-8 when `None`).
+/// Labels old clients send that the WHATWG list lacks, with the encoding they mean.
+const EXTRA_LABELS: [(&str, &Encoding); 2] = [("latin-1", WINDOWS_1252), ("latin9", ISO_8859_15)];
+
+/// The encoding a charset label names (WHATWG labels, plus [`EXTRA_LABELS`]).
+fn encoding_for(label: &str) -> Option<&'static Encoding> {
+    let label = label.trim();
+    Encoding::for_label_no_replacement(label.as_bytes()).or_else(|| {
+        EXTRA_LABELS
+            .iter()
+            .find(|(extra, _)| label.eq_ignore_ascii_case(extra))
+            .map(|(_, encoding)| *encoding)
+    })
+}
+
+/// Decodes `body` in `charset` (UTF-8 when `None`). The one charset decoder of the core:
+/// switchboard messages, offline messages and RFC 2047 words all go through it.
 pub fn decode(body: &[u8], charset: Option<&str>) -> DecodedText {
-    let known = match charset {
-        None => Some(Charset::Utf8),
-        Some(label) => Charset::from_label(label),
+    let Some(encoding) = charset.map_or(Some(UTF_8), encoding_for) else {
+        let label: String = charset
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| c.is_ascii_graphic())
+            .take(MAX_LABEL)
+            .collect();
+        let (text, _) = UTF_8.decode_without_bom_handling(body);
+        return DecodedText {
+            text: text.into_owned(),
+            issue: Some(CharsetIssue::Unsupported(label)),
+        };
     };
-    match known {
-        Some(Charset::Utf8) => decode_utf8(body, None),
-        Some(single_byte) => {
-            let mut issue = None;
-            let text = body
-                .iter()
-                .map(|&b| {
-                    single_byte.decode_byte(b).unwrap_or_else(|| {
-                        issue = Some(CharsetIssue::InvalidBytes);
-                        char::REPLACEMENT_CHARACTER
-                    })
-                })
-                .collect();
-            DecodedText { text, issue }
-        }
-        None => {
-            let label: String = charset
-                .unwrap_or_default()
-                .chars()
-                .filter(|c| c.is_ascii_graphic())
-                .take(MAX_LABEL)
-                .collect();
-            decode_utf8(body, Some(CharsetIssue::Unsupported(label)))
-        }
+    let (text, mut invalid) = encoding.decode_without_bom_handling(body);
+    let mut text = text.into_owned();
+    // WHATWG maps the bytes a single-byte charset leaves unassigned (windows-1252 0x81, 0x8D,
+    // ...) to C1 controls; nobody types those, so they count as invalid bytes.
+    if encoding != UTF_8 && text.contains(is_c1) {
+        text = text.replace(is_c1, "\u{FFFD}");
+        invalid = true;
+    }
+    DecodedText {
+        text,
+        issue: invalid.then_some(CharsetIssue::InvalidBytes),
     }
 }
 
-fn decode_utf8(body: &[u8], issue: Option<CharsetIssue>) -> DecodedText {
-    match std::str::from_utf8(body) {
-        Ok(text) => DecodedText {
-            text: text.to_owned(),
-            issue,
-        },
-        Err(_) => DecodedText {
-            text: String::from_utf8_lossy(body).into_owned(),
-            issue: issue.or(Some(CharsetIssue::InvalidBytes)),
-        },
-    }
+fn is_c1(c: char) -> bool {
+    ('\u{80}'..='\u{9F}').contains(&c)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use super::xml::{self, Node, Path, XmlError, XmlStream};
 use super::SoapError;
 use crate::auth::rst::Token;
 use crate::http::HttpRequest;
+use crate::message;
 use base64::Engine as _;
 
 /// Namespace (and `SOAPAction` prefix) of the RSI service.
@@ -250,15 +251,7 @@ pub fn parse_message(raw: &[u8]) -> Result<OfflineMessage, SoapError> {
             .map(|(_, v)| v.as_str())
     };
     let (friendly, sender) = header("From").map(split_from).unwrap_or_default();
-    let charset = header("Content-Type")
-        .and_then(|ct| {
-            ct.split(';')
-                .skip(1)
-                .filter_map(|p| p.split_once('='))
-                .find(|(k, _)| k.trim().eq_ignore_ascii_case("charset"))
-                .map(|(_, v)| v.trim().to_owned())
-        })
-        .unwrap_or_else(|| "utf-8".to_owned());
+    let charset = header("Content-Type").and_then(|ct| message::charset_parameter(ct.as_bytes()));
     let encoding = header("Content-Transfer-Encoding")
         .unwrap_or_default()
         .to_ascii_lowercase();
@@ -276,7 +269,7 @@ pub fn parse_message(raw: &[u8]) -> Result<OfflineMessage, SoapError> {
         "quoted-printable" => decode_quoted_printable(body),
         _ => body.to_vec(),
     };
-    let text = rfc2047::decode_charset(&bytes, &charset);
+    let text = message::decode(&bytes, charset.as_deref()).text;
     Ok(OfflineMessage {
         sender,
         friendly,
@@ -730,6 +723,25 @@ mod tests {
 
     /// Found while writing the `soap_oim` fuzz target: `=+4` decoded as byte 4 instead of
     /// staying as a malformed escape.
+    #[test]
+    fn windows_1252_decodes_as_in_switchboard_messages() {
+        // Byte 0x80 is the euro sign in windows-1252 (and in `iso-8859-1`, which means it).
+        for label in ["windows-1252", "iso-8859-1"] {
+            let raw = format!(
+                "From: =?{label}?Q?=80uro?= <a@example.com>\r\n\
+                 Content-Type: text/plain; charset={label}\r\n\r\n"
+            );
+            let mut raw = raw.into_bytes();
+            raw.extend_from_slice(b"\x80 5");
+            let oim = parse_message(&raw).unwrap();
+            assert_eq!(
+                (oim.text.as_str(), oim.friendly.as_str()),
+                ("\u{20ac} 5", "\u{20ac}uro")
+            );
+            assert_eq!(oim.text, message::decode(b"\x80 5", Some(label)).text);
+        }
+    }
+
     #[test]
     fn quoted_printable_takes_two_hex_digits_only() {
         let raw = b"Content-Transfer-Encoding: quoted-printable\r\n\r\na=+4=-1=3D=C3=A9=\r\nb";

@@ -1,9 +1,11 @@
 //! RFC 2047 encoded words (`=?utf-8?B?QWxpY2U=?=`), used for friendly names in offline
-//! messages, and the charset decoding shared with message bodies.
+//! messages; their charsets are decoded as message bodies are ([`message::decode`]).
 
 use base64::engine::general_purpose::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
+
+use crate::message;
 
 /// Base64 as servers send it: trailing bits and missing padding are tolerated.
 pub(crate) const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
@@ -69,7 +71,7 @@ fn decode_word(text: &str) -> Option<(String, usize)> {
         _ => return None,
     };
     let len = 2 + charset.len() + 1 + encoding.len() + 1 + end + 2;
-    Some((decode_charset(&bytes, charset), len))
+    Some((message::decode(&bytes, Some(charset)).text, len))
 }
 
 /// The `Q` encoding: `_` is a space, `=XX` a byte.
@@ -88,18 +90,6 @@ fn decode_q(text: &str) -> Option<Vec<u8>> {
         }
     }
     Some(out)
-}
-
-/// `bytes` in `charset` as text: Latin-1 family byte for byte, anything else as UTF-8 with
-/// invalid sequences replaced by U+FFFD (never dropped).
-pub(crate) fn decode_charset(bytes: &[u8], charset: &str) -> String {
-    let charset = charset.trim().trim_matches('"').to_ascii_lowercase();
-    match charset.as_str() {
-        "iso-8859-1" | "latin1" | "latin-1" | "windows-1252" | "cp1252" => {
-            bytes.iter().map(|&b| char::from(b)).collect()
-        }
-        _ => String::from_utf8_lossy(bytes).into_owned(),
-    }
 }
 
 /// At most `max` bytes of `text`, cut at a character boundary.
@@ -148,6 +138,7 @@ mod tests {
 
     #[test]
     fn charsets() {
+        let decode_charset = |bytes: &[u8], charset| message::decode(bytes, Some(charset)).text;
         assert_eq!(decode_charset(b"caf\xe9", "ISO-8859-1"), "café");
         assert_eq!(decode_charset(b"caf\xe9", "\"utf-8\""), "caf\u{FFFD}");
         assert_eq!(decode_charset("café".as_bytes(), "unknown"), "café");
