@@ -5,7 +5,8 @@
 //! than the input (exactly `Content-Length` when given); writing it out again (status line,
 //! headers, body re-framed by `Content-Length`) and parsing gives the same response. A URL that
 //! parses has a host, a non-zero port and a path starting with `/`, and its `Display` form parses
-//! to the same URL and prints the same.
+//! to the same URL and prints the same. Once a prefix of the input is complete (by its framing,
+//! before the peer closes), the whole input is too and parses the same.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -89,7 +90,23 @@ fn check_url(text: &str) {
     assert_eq!(again.to_string(), shown);
 }
 
+/// A response the core calls complete before the peer closes parses the same whatever follows.
+fn check_completeness(data: &[u8]) {
+    let Some(cut) = (0..=data.len()).find(|&n| HttpResponse::is_complete(&data[..n])) else {
+        return;
+    };
+    assert!(HttpResponse::is_complete(data), "complete at {cut}, not at the end");
+    assert_eq!(
+        HttpResponse::parse(&data[..cut]),
+        HttpResponse::parse(data),
+        "bytes after completion changed the response"
+    );
+}
+
 fuzz_target!(|data: &[u8]| {
+    if data.len() <= 4096 {
+        check_completeness(data);
+    }
     if let Ok(response) = HttpResponse::parse(data) {
         check_response(data, &response);
         for (_, value) in &response.headers {

@@ -1,6 +1,6 @@
 //! Just enough HTTP/1.1 for the login and SOAP exchanges: URLs, requests as values (and as
-//! wire bytes), and parsing of a complete raw response. No I/O: the glue hands requests to
-//! libpurple's fetcher and gives back the whole raw response (headers and body).
+//! wire bytes), and responses parsed by `httparse`. No I/O: the glue sends the request, asks
+//! [`HttpResponse::is_complete`] as bytes arrive, and gives back the whole raw response.
 
 use std::fmt;
 
@@ -314,81 +314,133 @@ pub struct HttpResponse {
 }
 
 impl HttpResponse {
-    /// Parses a whole raw response: status line, headers, empty line, body. Lines may end in
-    /// CRLF or bare LF. Enforces [`MAX_HEADER_BLOCK`], [`MAX_HEADERS`] and [`MAX_BODY_LEN`].
+    /// Parses a whole raw response (the peer has closed): status line, headers, empty line,
+    /// body. Lines may end in CRLF or bare LF. Enforces [`MAX_HEADER_BLOCK`], [`MAX_HEADERS`]
+    /// and [`MAX_BODY_LEN`].
     pub fn parse(raw: &[u8]) -> Result<HttpResponse, HttpError> {
-        let mut lines = Vec::new();
-        let mut pos = 0;
-        let body_start = loop {
-            let window = raw
-                .get(pos..raw.len().min(MAX_HEADER_BLOCK + 1))
-                .unwrap_or_default();
-            let Some(nl) = window.iter().position(|&b| b == b'\n') else {
-                return Err(if raw.len() > MAX_HEADER_BLOCK {
-                    HttpError::TooLarge("header block")
-                } else {
-                    HttpError::NoHeaderBlock
-                });
-            };
-            let line = &window[..nl];
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            pos += nl + 1;
-            if line.is_empty() {
-                break pos;
-            }
-            if lines.len() > MAX_HEADERS {
-                return Err(HttpError::TooLarge("too many headers"));
-            }
-            lines.push(line);
-        };
-        let (status_line, header_lines) = lines.split_first().ok_or(HttpError::BadStatusLine)?;
-        let status = parse_status_line(status_line)?;
-        let headers = header_lines
-            .iter()
-            .map(|line| parse_header_line(line))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut response = HttpResponse {
-            status,
-            headers,
-            body: Vec::new(),
-        };
-        response.body = response.decode_body(&raw[body_start..])?;
-        Ok(response)
+        parse_response(raw, true)?.ok_or(HttpError::NoHeaderBlock)
+    }
+
+    /// Whether `raw`, a response still arriving, is complete without waiting for the peer to
+    /// close: its `Content-Length` body or last chunk is in, or it is already malformed or too
+    /// large. A response framed by neither ends when the peer closes.
+    pub fn is_complete(raw: &[u8]) -> bool {
+        !matches!(parse_response(raw, false), Ok(None))
     }
 
     /// The first header called `name`, compared case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        find_header(&self.headers, name)
     }
+}
 
-    fn decode_body(&self, rest: &[u8]) -> Result<Vec<u8>, HttpError> {
-        let chunked = self
-            .header("transfer-encoding")
-            .is_some_and(|te| te.to_ascii_lowercase().contains("chunked"));
-        if chunked {
-            return decode_chunked(rest);
+fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// Parses the response in `raw`. `Ok(None)`: more bytes are needed (never when `closed`).
+/// The body is only collected when `closed`; otherwise its framing is only checked.
+fn parse_response(raw: &[u8], closed: bool) -> Result<Option<HttpResponse>, HttpError> {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut head = httparse::Response::new(&mut slots);
+    let window = &raw[..raw.len().min(MAX_HEADER_BLOCK)];
+    let body_start = match head.parse(window) {
+        Ok(httparse::Status::Complete(len)) => len,
+        _ if raw.len() > MAX_HEADER_BLOCK && !has_blank_line(window) => {
+            return Err(HttpError::TooLarge("header block"))
         }
-        let body = match self.header("content-length") {
+        Ok(httparse::Status::Partial) if !closed => return Ok(None),
+        // What is not a header block yet is judged once it is (or the peer has closed).
+        _ if !has_blank_line(window) => {
+            return if closed {
+                Err(HttpError::NoHeaderBlock)
+            } else {
+                Ok(None)
+            }
+        }
+        Ok(httparse::Status::Partial) => return Err(HttpError::BadStatusLine),
+        Err(httparse::Error::TooManyHeaders) => {
+            return Err(HttpError::TooLarge("too many headers"))
+        }
+        Err(httparse::Error::Version | httparse::Error::Status | httparse::Error::Token) => {
+            return Err(HttpError::BadStatusLine)
+        }
+        Err(_) if head.code.is_none() => return Err(HttpError::BadStatusLine),
+        Err(_) => return Err(HttpError::BadResponseHeader),
+    };
+    let status = head
+        .code
+        .filter(|c| (100..=599).contains(c))
+        .ok_or(HttpError::BadStatusLine)?;
+    let headers: Vec<(String, String)> = head
+        .headers
+        .iter()
+        .map(|h| {
+            let value = String::from_utf8_lossy(h.value);
+            (
+                h.name.to_owned(),
+                value.trim_matches([' ', '\t']).to_owned(),
+            )
+        })
+        .collect();
+    let rest = &raw[body_start..];
+    let mut body = Vec::new();
+    let sink = closed.then_some(&mut body);
+    let chunked = find_header(&headers, "transfer-encoding")
+        .is_some_and(|te| te.to_ascii_lowercase().contains("chunked"));
+    let done = if chunked {
+        decode_chunked(rest, sink, closed)?
+    } else {
+        match find_header(&headers, "content-length") {
             Some(len) => {
                 let len: usize =
                     (!len.is_empty() && len.len() <= 12 && len.bytes().all(|b| b.is_ascii_digit()))
                         .then(|| len.parse().ok())
                         .flatten()
                         .ok_or(HttpError::BadResponseHeader)?;
-                rest.get(..len).ok_or(HttpError::BadBody)?
+                if len > MAX_BODY_LEN {
+                    return Err(HttpError::TooLarge("body"));
+                }
+                take_body(rest.get(..len), sink, closed)?
             }
-            None => rest,
-        };
-        if body.len() > MAX_BODY_LEN {
-            return Err(HttpError::TooLarge("body"));
+            None if rest.len() > MAX_BODY_LEN => return Err(HttpError::TooLarge("body")),
+            None => take_body(closed.then_some(rest), sink, closed)?,
         }
-        Ok(body.to_vec())
-    }
+    };
+    Ok(done.then_some(HttpResponse {
+        status,
+        headers,
+        body,
+    }))
 }
 
+/// Whether `head` holds an empty line (CRLF or LF), the end of a header block.
+fn has_blank_line(head: &[u8]) -> bool {
+    head.starts_with(b"\n")
+        || head.starts_with(b"\r\n")
+        || head.windows(2).any(|w| w == b"\n\n")
+        || head.windows(3).any(|w| w == b"\n\r\n")
+}
+
+/// Copies `body` (`None`: not all in yet) into `sink`; whether it is complete.
+fn take_body(
+    body: Option<&[u8]>,
+    sink: Option<&mut Vec<u8>>,
+    closed: bool,
+) -> Result<bool, HttpError> {
+    match (body, sink) {
+        (None, _) if closed => Err(HttpError::BadBody),
+        (None, _) => Ok(false),
+        (Some(body), Some(sink)) => {
+            sink.extend_from_slice(body);
+            Ok(true)
+        }
+        (Some(_), None) => Ok(true),
+    }
+}
 impl fmt::Debug for HttpResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
@@ -400,68 +452,59 @@ impl fmt::Debug for HttpResponse {
     }
 }
 
-fn parse_status_line(line: &[u8]) -> Result<u16, HttpError> {
-    let line = std::str::from_utf8(line).map_err(|_| HttpError::BadStatusLine)?;
-    let mut parts = line.splitn(3, ' ');
-    let version = parts.next().unwrap_or_default();
-    let code = parts.next().unwrap_or_default();
-    if !version.starts_with("HTTP/1.")
-        || code.len() != 3
-        || !code.bytes().all(|b| b.is_ascii_digit())
-    {
-        return Err(HttpError::BadStatusLine);
-    }
-    code.parse::<u16>()
-        .ok()
-        .filter(|c| (100..=599).contains(c))
-        .ok_or(HttpError::BadStatusLine)
-}
-
-fn parse_header_line(line: &[u8]) -> Result<(String, String), HttpError> {
-    let colon = line
-        .iter()
-        .position(|&b| b == b':')
-        .ok_or(HttpError::BadResponseHeader)?;
-    let (name, value) = (&line[..colon], &line[colon + 1..]);
-    if name.is_empty() || !name.iter().all(|&b| is_token_char(b)) {
-        return Err(HttpError::BadResponseHeader);
-    }
-    let value = String::from_utf8_lossy(value);
-    Ok((
-        String::from_utf8_lossy(name).into_owned(),
-        value.trim_matches([' ', '\t']).to_owned(),
-    ))
-}
-
-/// Decodes `Transfer-Encoding: chunked`; trailers after the last chunk are ignored.
-fn decode_chunked(mut rest: &[u8]) -> Result<Vec<u8>, HttpError> {
-    let mut body = Vec::new();
+/// Walks a `Transfer-Encoding: chunked` body (sizes by `httparse`), copying the data into
+/// `sink` when given. `Ok(false)`: more bytes are needed (never when `closed`). Trailers after
+/// the last chunk are ignored; when the peer has not closed yet they must be complete.
+fn decode_chunked(
+    mut rest: &[u8],
+    mut sink: Option<&mut Vec<u8>>,
+    closed: bool,
+) -> Result<bool, HttpError> {
+    let need_more = |closed| {
+        if closed {
+            Err(HttpError::BadBody)
+        } else {
+            Ok(false)
+        }
+    };
+    let mut total: usize = 0;
     loop {
         let window = &rest[..rest.len().min(MAX_CHUNK_LINE)];
-        let nl = window
-            .iter()
-            .position(|&b| b == b'\n')
-            .ok_or(HttpError::BadBody)?;
-        let line = std::str::from_utf8(&window[..nl]).map_err(|_| HttpError::BadBody)?;
-        let size = line.split(';').next().unwrap_or_default().trim();
-        if size.is_empty() || size.len() > 8 {
-            return Err(HttpError::BadBody);
-        }
-        let size = usize::from_str_radix(size, 16).map_err(|_| HttpError::BadBody)?;
-        rest = &rest[nl + 1..];
+        let (line_len, size) = match httparse::parse_chunk_size(window) {
+            Ok(httparse::Status::Complete(found)) => found,
+            Ok(httparse::Status::Partial) if rest.len() < MAX_CHUNK_LINE => {
+                return need_more(closed)
+            }
+            _ => return Err(HttpError::BadBody),
+        };
+        rest = &rest[line_len..];
         if size == 0 {
-            return Ok(body);
+            if closed {
+                return Ok(true);
+            }
+            let mut trailers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            return match httparse::parse_headers(rest, &mut trailers) {
+                Ok(httparse::Status::Partial) if rest.len() <= MAX_HEADER_BLOCK => Ok(false),
+                _ => Ok(true),
+            };
         }
-        if size > MAX_BODY_LEN - body.len() {
-            return Err(HttpError::TooLarge("body"));
+        let size = usize::try_from(size)
+            .ok()
+            .filter(|&size| size <= MAX_BODY_LEN - total)
+            .ok_or(HttpError::TooLarge("body"))?;
+        total += size;
+        let Some(chunk) = rest.get(..size) else {
+            return need_more(closed);
+        };
+        if let Some(sink) = sink.as_deref_mut() {
+            sink.extend_from_slice(chunk);
         }
-        let chunk = rest.get(..size).ok_or(HttpError::BadBody)?;
-        body.extend_from_slice(chunk);
         rest = &rest[size..];
-        rest = rest
-            .strip_prefix(b"\r\n")
-            .or_else(|| rest.strip_prefix(b"\n"))
-            .ok_or(HttpError::BadBody)?;
+        rest = match rest {
+            [b'\r', b'\n', after @ ..] | [b'\n', after @ ..] => after,
+            [] | [b'\r'] => return need_more(closed),
+            _ => return Err(HttpError::BadBody),
+        };
     }
 }
 
@@ -656,6 +699,56 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+    }
+
+    #[test]
+    fn completeness_is_decided_by_the_framing() {
+        let cases: [(&[u8], bool); 14] = [
+            (b"", false),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n", false),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabc", false),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd", true),
+            (b"HTTP/1.1 200 OK\nContent-Length: 0\n\n", true),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Type: x\r\n\r\nuntil close",
+                false,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWi",
+                false,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n0\r\n",
+                false,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n0\r\nX: y\r\n",
+                false,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n0\r\n\r\n",
+                true,
+            ),
+            (b"<html>no header block yet", false),
+            // Malformed or too large: nothing more is worth reading.
+            (b"<html>\r\n\r\n", true),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", true),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n",
+                true,
+            ),
+        ];
+        for (raw, complete) in cases {
+            assert_eq!(
+                HttpResponse::is_complete(raw),
+                complete,
+                "{}",
+                String::from_utf8_lossy(raw)
+            );
+        }
+        let mut huge = b"HTTP/1.1 200 OK\r\nX: ".to_vec();
+        huge.resize(MAX_HEADER_BLOCK + 1, b'a');
+        assert!(HttpResponse::is_complete(&huge));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use std::ffi::{c_char, c_void};
 
-use msnp::http::{HttpRequest, Scheme, Url};
+use msnp::http::{HttpRequest, HttpResponse, Scheme, Url};
 use msnp::session::HttpId;
 
 use super::{connection::Connection, cstr, ffi};
@@ -156,22 +156,6 @@ impl Fetch {
         }
         Read::More
     }
-
-    /// Whether the response is complete without waiting for the peer to close: the header block
-    /// is in and a `Content-Length` body has fully arrived.
-    fn complete_by_length(&self) -> bool {
-        let Some(end) = self.response.windows(4).position(|w| w == b"\r\n\r\n") else {
-            return false;
-        };
-        let head = String::from_utf8_lossy(&self.response[..end]);
-        let length = head.lines().find_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            name.trim()
-                .eq_ignore_ascii_case("content-length")
-                .then(|| value.trim().parse::<usize>().ok())?
-        });
-        length.is_some_and(|len| self.response.len() >= end + 4 + len)
-    }
 }
 
 impl Drop for Fetch {
@@ -215,7 +199,9 @@ fn on_readable(fetch: &mut Fetch) -> Option<Result<Vec<u8>, String>> {
     match fetch.read_response() {
         Read::Failed(e) => Some(Err(e)),
         Read::Eof => Some(Ok(std::mem::take(&mut fetch.response))),
-        Read::More if fetch.complete_by_length() => Some(Ok(std::mem::take(&mut fetch.response))),
+        Read::More if HttpResponse::is_complete(&fetch.response) => {
+            Some(Ok(std::mem::take(&mut fetch.response)))
+        }
         Read::More => None,
     }
 }
