@@ -248,28 +248,8 @@ pub fn parse_list(payload: &[u8]) -> Result<Vec<ListEntry>, ListXmlError> {
 /// Decodes `%XX` escapes; a `%` without two hex digits stays; invalid UTF-8 becomes U+FFFD;
 /// control characters are dropped; the result is cut to [`MAX_FRIENDLY_LEN`] bytes.
 fn percent_decode(text: &str) -> String {
-    let raw = text.as_bytes();
-    let mut bytes = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while let Some(&b) = raw.get(i) {
-        // Two hex digits exactly: `from_str_radix` alone would also take a sign (`%+4`).
-        let hex = raw
-            .get(i + 1..i + 3)
-            .filter(|h| b == b'%' && h.iter().all(u8::is_ascii_hexdigit))
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match hex {
-            Some(byte) => {
-                bytes.push(byte);
-                i += 3;
-            }
-            None => {
-                bytes.push(b);
-                i += 1;
-            }
-        }
-    }
-    let mut out: String = String::from_utf8_lossy(&bytes)
+    let mut out: String = percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
         .chars()
         .filter(|c| !c.is_control())
         .collect();

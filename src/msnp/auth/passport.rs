@@ -5,6 +5,7 @@
 use super::AuthError;
 use crate::http::{HttpRequest, HttpResponse, Method, Scheme, Url};
 use crate::secret::Secret;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 /// The historical nexus; revival servers publish their own (e.g. `http://host:8081/rdr/pprdr.asp`).
 pub const NEXUS_URL: &str = "https://nexus.passport.com/rdr/pprdr.asp";
@@ -156,18 +157,17 @@ fn ticket_from(response: &HttpResponse) -> Result<Secret<String>, AuthError> {
     Ok(Secret::new(ticket.to_owned()))
 }
 
+/// RFC 3986's unreserved characters, the only ones [`percent_encode`] leaves.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Percent-encodes every byte except RFC 3986's unreserved characters, so that commas, `=`,
 /// `%` and non-ASCII survive the comma-separated header.
 fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(text, UNRESERVED).to_string()
 }
 
 #[cfg(test)]

@@ -4,33 +4,20 @@
 //! group names and MSNObjects travel as `%20`-style escapes. Decoding is lenient (a `%` that is not
 //! followed by two hex digits stays as it is) but never lets a line break or NUL through.
 
+use percent_encoding::{percent_decode, utf8_percent_encode, AsciiSet, CONTROLS};
+
 /// The character put in place of CR, LF and NUL found in a decoded argument.
 pub const REPLACEMENT: char = '\u{FFFD}';
+
+/// What [`encode_into`] escapes: `%`, space, ASCII control characters (and, always, non-ASCII).
+const ARG_ESCAPES: &AsciiSet = &CONTROLS.add(b'%').add(b' ');
 
 /// Decodes the `%XX` escapes of a received argument.
 ///
 /// Invalid UTF-8 after decoding becomes U+FFFD, and so do CR, LF and NUL (escaped or not), so a
 /// decoded argument can never carry a line break into a log, a header or another command.
 pub fn decode(raw: &[u8]) -> String {
-    let mut bytes = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while let Some(&b) = raw.get(i) {
-        let escaped = match (b, raw.get(i + 1), raw.get(i + 2)) {
-            (b'%', Some(&hi), Some(&lo)) => hex_value(hi).zip(hex_value(lo)),
-            _ => None,
-        };
-        match escaped {
-            Some((hi, lo)) => {
-                bytes.push((hi << 4) | lo);
-                i += 3;
-            }
-            None => {
-                bytes.push(b);
-                i += 1;
-            }
-        }
-    }
-    let text = String::from_utf8_lossy(&bytes);
+    let text = percent_decode(raw).decode_utf8_lossy();
     if text.contains(['\r', '\n', '\0']) {
         text.replace(['\r', '\n', '\0'], &REPLACEMENT.to_string())
     } else {
@@ -41,35 +28,14 @@ pub fn decode(raw: &[u8]) -> String {
 /// Appends `arg` to `out` percent-encoded: `%`, space, ASCII control characters (CR, LF, NUL,
 /// TAB, DEL, …) and every non-ASCII byte become `%XX`, so the result is one printable ASCII token.
 pub fn encode_into(arg: &str, out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in arg.as_bytes() {
-        if needs_escape(b) {
-            out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0x0F)]]);
-        } else {
-            out.push(b);
-        }
+    for piece in utf8_percent_encode(arg, ARG_ESCAPES) {
+        out.extend_from_slice(piece.as_bytes());
     }
 }
 
 /// [`encode_into`] returning a new `String`.
 pub fn encode(arg: &str) -> String {
-    let mut out = Vec::with_capacity(arg.len());
-    encode_into(arg, &mut out);
-    // Every byte written is printable ASCII.
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn needs_escape(b: u8) -> bool {
-    b == b'%' || b == b' ' || !(0x20..0x7F).contains(&b)
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
+    utf8_percent_encode(arg, ARG_ESCAPES).to_string()
 }
 
 #[cfg(test)]
