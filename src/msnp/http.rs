@@ -85,8 +85,9 @@ pub struct Url {
 }
 
 impl Url {
-    /// Parses `scheme://host[:port][/path][?query][#fragment]`, refusing anything unusual:
-    /// other schemes, user info, spaces, control or non-ASCII characters, bad ports.
+    /// Parses `scheme://host[:port][/path][?query][#fragment]` with the `url` crate, refusing
+    /// anything unusual: other schemes, user info, spaces, control or non-ASCII characters, a
+    /// host name with other than letters, digits, `-` and `.`, an empty or zero port.
     pub fn parse(text: &str) -> Result<Url, HttpError> {
         if text.len() > MAX_URL_LEN {
             return Err(HttpError::BadUrl("too long"));
@@ -94,40 +95,47 @@ impl Url {
         if !text.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(HttpError::BadUrl("space, control or non-ASCII character"));
         }
-        let (scheme, rest) = text
+        // `url` reads `https:host` and `https:///host` as `https://host`, and `host:/` as the
+        // default port, as browsers do; a server sending those is broken.
+        let (_, rest) = text
             .split_once("://")
             .ok_or(HttpError::BadUrl("not absolute"))?;
-        let scheme = if scheme.eq_ignore_ascii_case("https") {
-            Scheme::Https
-        } else if scheme.eq_ignore_ascii_case("http") {
-            Scheme::Http
-        } else {
-            return Err(HttpError::BadUrl("scheme is not http or https"));
+        let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+        if authority.is_empty() || authority.ends_with(':') {
+            return Err(HttpError::BadUrl("no host or empty port"));
+        }
+        let url = url::Url::parse(text).map_err(|_| HttpError::BadUrl("malformed"))?;
+        let scheme = match url.scheme() {
+            "https" => Scheme::Https,
+            "http" => Scheme::Http,
+            _ => return Err(HttpError::BadUrl("scheme is not http or https")),
         };
-        let rest = rest.split('#').next().unwrap_or_default();
-        let split = rest.find(['/', '?']).unwrap_or(rest.len());
-        let (authority, path) = rest.split_at(split);
-        if authority.contains('@') {
+        if !url.username().is_empty() || url.password().is_some() {
             return Err(HttpError::BadUrl("user info in URL"));
         }
-        let (host, port) = split_authority(authority)?;
-        let port = match port {
-            None => scheme.default_port(),
-            Some(p) if !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => p
-                .parse::<u16>()
-                .ok()
-                .filter(|&p| p != 0)
-                .ok_or(HttpError::BadUrl("bad port"))?,
-            Some(_) => return Err(HttpError::BadUrl("bad port")),
+        let host = match url.host() {
+            Some(url::Host::Domain(name)) => {
+                let valid = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'.';
+                if name.len() > 253 || !name.bytes().all(valid) {
+                    return Err(HttpError::BadUrl("bad host name"));
+                }
+                name.to_owned()
+            }
+            Some(url::Host::Ipv4(ip)) => ip.to_string(),
+            Some(url::Host::Ipv6(ip)) => format!("[{ip}]"),
+            None => return Err(HttpError::BadUrl("no host")),
         };
-        let path = match path {
-            "" => "/".to_owned(),
-            p if p.starts_with('?') => format!("/{p}"),
-            p => p.to_owned(),
+        let port = url
+            .port_or_known_default()
+            .filter(|&port| port != 0)
+            .ok_or(HttpError::BadUrl("bad port"))?;
+        let path = match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
         };
         Ok(Url {
             scheme,
-            host: host.to_owned(),
+            host,
             port,
             path,
         })
@@ -153,46 +161,6 @@ impl fmt::Display for Url {
             self.path
         )
     }
-}
-
-/// Splits `host[:port]` / `[v6][:port]` and checks the host's characters.
-fn split_authority(authority: &str) -> Result<(&str, Option<&str>), HttpError> {
-    let (host, port) = if authority.starts_with('[') {
-        let end = authority
-            .find(']')
-            .ok_or(HttpError::BadUrl("unclosed IPv6 bracket"))?;
-        let (host, after) = authority.split_at(end + 1);
-        let inner = &host[1..host.len() - 1];
-        if inner.is_empty()
-            || !inner
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
-        {
-            return Err(HttpError::BadUrl("bad IPv6 address"));
-        }
-        match after {
-            "" => (host, None),
-            _ => (
-                host,
-                Some(
-                    after
-                        .strip_prefix(':')
-                        .ok_or(HttpError::BadUrl("junk after IPv6 address"))?,
-                ),
-            ),
-        }
-    } else {
-        let (host, port) = match authority.split_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (authority, None),
-        };
-        let valid = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'.';
-        if host.is_empty() || host.len() > 253 || !host.bytes().all(valid) {
-            return Err(HttpError::BadUrl("bad host name"));
-        }
-        (host, port)
-    };
-    Ok((host, port))
 }
 
 /// HTTP request method.
