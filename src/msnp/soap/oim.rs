@@ -721,8 +721,7 @@ mod tests {
         assert_eq!(message.message_type.as_deref(), Some("a b"));
     }
 
-    /// Found while writing the `soap_oim` fuzz target: `=+4` decoded as byte 4 instead of
-    /// staying as a malformed escape.
+    /// The OIM path had its own charset decoder, which read windows-1252 0x80 as U+0080.
     #[test]
     fn windows_1252_decodes_as_in_switchboard_messages() {
         // Byte 0x80 is the euro sign in windows-1252 (and in `iso-8859-1`, which means it).
@@ -742,6 +741,8 @@ mod tests {
         }
     }
 
+    /// Found while writing the `soap_oim` fuzz target: `=+4` decoded as byte 4 instead of
+    /// staying as a malformed escape.
     #[test]
     fn quoted_printable_takes_two_hex_digits_only() {
         let raw = b"Content-Transfer-Encoding: quoted-printable\r\n\r\na=+4=-1=3D=C3=A9=\r\nb";

@@ -2,6 +2,7 @@
 //! shown if the message cannot be delivered.
 
 use crate::message::{nudge_payload, text_payloads, ImFormat};
+use crate::mime::Mime;
 use crate::wire::sb::AckMode;
 
 /// What a queued message is.
@@ -67,14 +68,9 @@ impl Outgoing {
     }
 }
 
-/// The body of a payload we built (after the first blank line), line breaks as `\n`.
+/// The body of a payload we built (after its header block), line breaks as `\n`.
 fn body_text(payload: &[u8]) -> String {
-    let body = payload
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .and_then(|at| payload.get(at + 4..))
-        .unwrap_or_default();
-    String::from_utf8_lossy(body).replace("\r\n", "\n")
+    String::from_utf8_lossy(&Mime::parse(payload).body).replace("\r\n", "\n")
 }
 
 #[cfg(test)]
