@@ -266,7 +266,10 @@ pub fn parse_message(raw: &[u8]) -> Result<OfflineMessage, SoapError> {
                 .decode(compact)
                 .map_err(|_| SoapError::Malformed("message body is not valid base64"))?
         }
-        "quoted-printable" => decode_quoted_printable(body),
+        "quoted-printable" => {
+            quoted_printable::decode(body, quoted_printable::ParseMode::Robust)
+                .map_err(|_| SoapError::Malformed("message body is not valid quoted-printable"))?
+        }
         _ => body.to_vec(),
     };
     let text = message::decode(&bytes, charset.as_deref()).text;
@@ -338,39 +341,6 @@ fn split_from(from: &str) -> (String, String) {
     };
     let name = rfc2047::decode(name.trim().trim_matches('"'));
     (name.trim().to_owned(), address)
-}
-
-/// Quoted-printable: `=XX` bytes, soft line breaks (`=` at a line end) removed; malformed
-/// escapes are kept as they are.
-fn decode_quoted_printable(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len());
-    let mut i = 0;
-    while let Some(&b) = body.get(i) {
-        if b != b'=' {
-            out.push(b);
-            i += 1;
-            continue;
-        }
-        // Two hex digits exactly: `from_str_radix` alone would also take a sign (`=+4`).
-        let hex = body
-            .get(i + 1..i + 3)
-            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (hex, body.get(i + 1), body.get(i + 2)) {
-            (Some(byte), _, _) => {
-                out.push(byte);
-                i += 3;
-            }
-            (None, Some(b'\r'), Some(b'\n')) => i += 3,
-            (None, Some(b'\n'), _) => i += 2,
-            _ => {
-                out.push(b'=');
-                i += 1;
-            }
-        }
-    }
-    out
 }
 
 /// Collects the `<M>` entries of an `<MD>` document.
