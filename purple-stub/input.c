@@ -65,6 +65,7 @@ static const CommandSpec commands[] = {
 	{ "accept-cert", 1, 1, 0, none_keys, cmd_accept_cert },
 	{ "stats", 0, 0, 0, none_keys, cmd_stats },
 	{ "stats-reset", 0, 0, 0, none_keys, cmd_stats_reset },
+	{ "sync", 0, 1, 0, none_keys, cmd_sync },
 	{ "quit", 0, 0, 0, none_keys, cmd_quit },
 };
 

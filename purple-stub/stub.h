@@ -175,4 +175,9 @@ void cmd_stats(const StubCmd *cmd);
 /** stats-reset command. */
 void cmd_stats_reset(const StubCmd *cmd);
 
+/* ---- sync.c ----------------------------------------------------------- */
+
+/** sync command: emits `sync` once the main loop has nothing else ready. */
+void cmd_sync(const StubCmd *cmd);
+
 #endif /* PURPLE_STUB_H */

@@ -230,7 +230,7 @@ fn authorization_and_blocking(version: u32) {
         listed(i, "permit", CAROL) && listed(i, "deny", DAVE) && listed(i, "permit", BOB)
     });
     assert!(!listed(&info, "deny", BOB), "{info}");
-    std::thread::sleep(Duration::from_secs(1));
+    accounts::ns_barrier(&server, &mut fresh, ALICE);
     assert!(
         !fresh
             .events_seen()

@@ -253,6 +253,12 @@ fn opening_a_conversation_invites_the_contact_at_once() {
         assert!(Instant::now() < deadline, "Bob never joined");
         std::thread::sleep(Duration::from_millis(50));
     }
+    // A barrier through the switchboard: whatever Alice had sent on it reaches Bob before her
+    // typing notification does.
+    stub.send(&format!("typing {} {} typing", pct(ALICE), pct(BOB)));
+    stub.wait_for(STEP, |e| {
+        e["event"] == "typing" && e["account"] == BOB && e["who"] == ALICE
+    });
     assert!(
         !stub.events_seen().iter().any(|e| e["event"] == "im"),
         "nothing was sent"
@@ -366,7 +372,9 @@ fn offline_messages_are_stored_and_delivered_exactly_once_at_msnp18() {
 
     let mut again = accounts::stub(&plugins, false);
     online(&mut again, &server, &[BOB], 18);
-    std::thread::sleep(Duration::from_secs(2));
+    // The sign-in's `Mail-Data` has been processed: a message it announced is being fetched or
+    // shown already.
+    accounts::ns_barrier(&server, &mut again, BOB);
     assert!(
         !again.events_seen().iter().any(|e| e["event"] == "im"),
         "delivered twice"

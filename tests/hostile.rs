@@ -62,7 +62,7 @@ impl Run {
     /// The account survived the input: still online and still parsing (an `OUT OTH` sent now
     /// is understood), the host is alive and memory stayed bounded.
     fn assert_ignored(mut self) {
-        std::thread::sleep(Duration::from_millis(300));
+        accounts::ns_barrier(&self.server, &mut self.stub, "alice@example.com");
         let errors: Vec<Value> = self
             .stub
             .events_seen()

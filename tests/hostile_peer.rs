@@ -143,7 +143,7 @@ fn pushed_after_sign_in(version: u32, bytes: Vec<u8>) -> (TestServer, Stub, Plug
 
 /// The account still parses the NS: `OUT OTH` now is understood.
 fn ns_still_parses(server: &TestServer, stub: &mut Stub) {
-    std::thread::sleep(Duration::from_millis(300));
+    accounts::ns_barrier(server, stub, ALICE);
     assert_healthy(stub);
     assert_eq!(server.kick(ALICE, "OTH"), 1);
     let error = stub.wait_event(STEP, "connection-error");

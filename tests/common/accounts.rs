@@ -101,3 +101,16 @@ pub fn alice_signing_in(
     );
     (server, stub, plugins)
 }
+
+/// A barrier through the server and the stub: a `CHL`/`QRY` round trip on `email`'s NS
+/// connection (the plugin has processed every line the server sent before, the server has
+/// handled every line the plugin sent before), then a stub `sync` (every event that caused is
+/// in [`Stub::events_seen`]). Absence is asserted after this, never after a sleep.
+pub fn ns_barrier(server: &TestServer, stub: &mut Stub, email: &str) {
+    assert_eq!(
+        server.ns_sync(email, SIGN_IN * stub.time_factor()),
+        1,
+        "{email}'s NS connection did not answer the barrier challenge"
+    );
+    stub.sync();
+}

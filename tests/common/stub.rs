@@ -24,6 +24,8 @@ pub const WRAPPER_ENV: &str = "PURPLE_STUB_WRAPPER";
 pub const WRAPPER_TIME_FACTOR: u32 = 20;
 /// How long `quit` waits for the stub to exit (before stretching).
 const EXIT_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long [`Stub::sync`] waits for its answer (before stretching).
+const SYNC_TIMEOUT: Duration = Duration::from_secs(20);
 /// Events shown in a timeout panic.
 const PANIC_EVENTS: usize = 30;
 /// Bytes of stderr shown in a timeout panic.
@@ -68,6 +70,8 @@ pub struct Stub {
     threads: Vec<JoinHandle<()>>,
     user_dir: PathBuf,
     time_factor: u32,
+    /// Ids of `sync` commands sent so far.
+    syncs: u64,
 }
 
 /// Percent-encodes one command argument (everything but `A-Z a-z 0-9 - . _ ~ @ : /`).
@@ -195,12 +199,18 @@ impl Stub {
             stderr,
             threads,
             user_dir,
+            syncs: 0,
             time_factor: if wrapper.trim().is_empty() {
                 1
             } else {
                 WRAPPER_TIME_FACTOR
             },
         }
+    }
+
+    /// How much every timeout is stretched (1, or [`WRAPPER_TIME_FACTOR`] under a wrapper).
+    pub fn time_factor(&self) -> u32 {
+        self.time_factor
     }
 
     /// The stub's libpurple user directory (removed when the stub is dropped).
@@ -251,6 +261,18 @@ impl Stub {
                 }
             }
         }
+    }
+
+    /// A barrier: sends `sync` and waits for its answer, which the stub gives once its main
+    /// loop has nothing else ready. Every event caused by a command sent earlier, or by input
+    /// the plugin had already received, is in [`Stub::events_seen`] afterwards.
+    pub fn sync(&mut self) {
+        self.syncs += 1;
+        let id = self.syncs.to_string();
+        self.send(&format!("sync {id}"));
+        self.wait_for(SYNC_TIMEOUT, |e| {
+            e["event"] == "sync" && e["id"] == id.as_str()
+        });
     }
 
     /// Waits for the next unclaimed event named `name` (see [`Stub::wait_for`]).
