@@ -52,7 +52,16 @@ pub fn add_account_line(
 
 /// A stub with our plugin, certificates of 127.0.0.1 accepted.
 pub fn stub(plugins: &PluginDir, debug: bool) -> Stub {
-    let mut stub = Stub::spawn(&super::stub::StubOptions::new(plugins.path()).debug(debug));
+    fast_stub(plugins, debug, 1)
+}
+
+/// [`stub`] with the plugin's session clock running `time_scale` times faster (see
+/// [`super::stub::StubOptions::time_scale`]).
+pub fn fast_stub(plugins: &PluginDir, debug: bool, time_scale: u32) -> Stub {
+    let options = super::stub::StubOptions::new(plugins.path())
+        .debug(debug)
+        .time_scale(time_scale);
+    let mut stub = Stub::spawn(&options);
     stub.send("accept-cert 127.0.0.1");
     stub
 }

@@ -64,10 +64,11 @@ fn second_ver_is_715_and_close() {
 
 #[test]
 fn non_numeric_ver_trid_closes() {
-    let mut cfg = ServerConfig::default();
     // What is tested is the close; strict mode would also record the TrID.
-    cfg.strict = false;
-    let s = server(cfg);
+    let s = server(ServerConfig {
+        strict: false,
+        ..ServerConfig::default()
+    });
     let mut c = Client::connect(s.ns_addr());
     c.send("VER x MSNP12");
     c.expect_closed();
