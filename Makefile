@@ -9,7 +9,7 @@ USER_PLUGIN_DIR := $(HOME)/.purple/plugins
 STUB := target/purple-stub/purple-stub
 
 BUILD_PACKAGES := libpurple-dev libglib2.0-dev pkg-config gcc make
-TEST_PACKAGES := $(BUILD_PACKAGES) finch tmux valgrind libclang-dev clang python3
+TEST_PACKAGES := $(BUILD_PACKAGES) finch tmux valgrind libclang-dev clang python3 bitlbee-libpurple
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
