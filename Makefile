@@ -119,6 +119,16 @@ fuzz: deps-build
 fuzz-build: deps-build
 	./scripts/fuzz.sh --build-only
 
+# The example greeter bot (examples/greeter_bot.py) on a real network:
+#   BOT_PASSWORD=... make bot BOT_ACCOUNT=you@example.com [BOT_ARGS="--set server=..."]
+# (the public Escargot endpoints by default; see README "Networks").
+.PHONY: bot
+bot: deps-test stub
+	$(CARGO) build --release --lib
+	install -D -m 0644 target/release/libpurple_msnp.so target/bot-plugins/$(PLUGIN_NAME)
+	python3 examples/greeter_bot.py --stub $(STUB) --plugins target/bot-plugins \
+		--account "$(BOT_ACCOUNT)" $(BOT_ARGS)
+
 # A newcomer's demo: the test server on loopback and Finch with two accounts chatting over it.
 .PHONY: demo
 demo: deps-test
