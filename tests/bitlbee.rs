@@ -91,8 +91,10 @@ fn an_irc_user_chats_through_bitlbee() {
 
     // The contact list: online contacts join the control channel, away ones marked gone with
     // their status message, available ones voiced.
-    bee.wait(":bob!bob@example.com JOIN :&bitlbee");
-    bee.wait(":carol!carol@example.com JOIN :&bitlbee");
+    bee.wait_all(&[
+        ":bob!bob@example.com JOIN :&bitlbee",
+        ":carol!carol@example.com JOIN :&bitlbee",
+    ]);
     assert_eq!(who_flags(&mut bee, "bob"), "G");
     assert_eq!(who_flags(&mut bee, "carol"), "H+");
     bee.send("WHOIS bob");

@@ -139,6 +139,19 @@ impl BitlBee {
         self.wait_for(|l| l == line)
     }
 
+    /// Waits until every one of `lines` has come, in any order (after the last line a wait
+    /// returned); continues after the last of them.
+    pub fn wait_all(&mut self, lines: &[&str]) {
+        let start = self.next;
+        let mut last = start;
+        for line in lines {
+            self.next = start;
+            self.wait(line);
+            last = last.max(self.next);
+        }
+        self.next = last;
+    }
+
     /// Waits for a message from `root` in the control channel containing `text`.
     pub fn wait_root(&mut self, text: &str) -> String {
         self.wait_for(|l| {
