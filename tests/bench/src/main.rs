@@ -3,13 +3,14 @@
 //!
 //! `msnp-bench [--plugin PATH]... [--stub PATH] [--options TEMPLATE] [--runs N] [--quick]
 //! [--versions 12,18] [--workloads LIST] [--ns-port P] [--http-port P] [--https-port P]
-//! [--out FILE]`.
+//! [--wrapper CMD] [--out FILE]`.
 //!
 //! Any MSN plugin built for libpurple 2.x can be measured: its protocol id and account options
 //! are asked of libpurple, and only the options of the template it has are set (`{ns_port}`,
 //! `{nexus_url}`, `{sso_url}`, `{login_url}` and `{version}` are filled in). A plugin with fixed
 //! endpoints is served by fixing the test server's ports. Runs are interleaved (run 1 of every
-//! plugin, then run 2, ...), and each figure is the median [min-max] of the runs.
+//! plugin, then run 2, ...), and each figure is the median [min-max] of the runs. `--wrapper`
+//! runs the measured stubs under a profiler (e.g. `valgrind --tool=callgrind`).
 
 mod contacts;
 mod plugin;
@@ -34,6 +35,8 @@ pub struct Args {
     pub ns_port: u16,
     pub http_port: u16,
     pub https_port: u16,
+    /// Command (split at spaces) the measured stubs run under.
+    pub wrapper: Vec<String>,
     pub out: Option<PathBuf>,
 }
 
@@ -64,6 +67,7 @@ fn parse_args() -> Args {
         ns_port: 0,
         http_port: 0,
         https_port: 0,
+        wrapper: Vec::new(),
         out: None,
     };
     let mut it = std::env::args().skip(1);
@@ -80,6 +84,7 @@ fn parse_args() -> Args {
             "--ns-port" => args.ns_port = value().parse().expect("--ns-port P"),
             "--http-port" => args.http_port = value().parse().expect("--http-port P"),
             "--https-port" => args.https_port = value().parse().expect("--https-port P"),
+            "--wrapper" => args.wrapper = value().split_whitespace().map(str::to_owned).collect(),
             "--out" => args.out = Some(value().into()),
             other => panic!("unknown flag {other}"),
         }

@@ -23,7 +23,7 @@ impl Plugin {
     /// Loads `path` in purple-stub and reads its protocol id and option keys.
     pub fn probe(stub: &Path, path: &Path) -> Fallible<Plugin> {
         let file = path.file_name().ok_or("no file name")?.to_owned();
-        let mut s = Stub::start(stub, path)?;
+        let mut s = Stub::start(stub, &[], path)?;
         let loaded = s
             .plugins
             .iter()

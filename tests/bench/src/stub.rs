@@ -24,8 +24,9 @@ pub struct Stub {
 }
 
 impl Stub {
-    /// Starts `stub` with `plugin` copied into a fresh plugin folder.
-    pub fn start(stub: &Path, plugin: &Path) -> Fallible<Stub> {
+    /// Starts `stub` (under `wrapper`, e.g. a profiler, if not empty) with `plugin` copied into
+    /// a fresh plugin folder.
+    pub fn start(stub: &Path, wrapper: &[String], plugin: &Path) -> Fallible<Stub> {
         let base =
             std::env::temp_dir().join(format!("msnp-bench-{}-{}", std::process::id(), unique()));
         let (plugins, user) = (base.join("plugins"), base.join("user"));
@@ -33,7 +34,15 @@ impl Stub {
         std::fs::create_dir_all(&user).expect("user dir");
         let name = plugin.file_name().expect("plugin file name");
         std::fs::copy(plugin, plugins.join(name)).expect("copying the plugin");
-        let mut child = Command::new(stub)
+        let mut command = match wrapper {
+            [] => Command::new(stub),
+            [program, rest @ ..] => {
+                let mut c = Command::new(program);
+                c.args(rest).arg(stub);
+                c
+            }
+        };
+        let mut child = command
             .arg("--plugins")
             .arg(&plugins)
             .arg("--user-dir")

@@ -85,6 +85,25 @@ const WORKLOADS: &[Workload] = &[
         measure: sign_in_offline,
     },
     Workload {
+        name: "plain",
+        title: "The same sign-in over plain HTTP",
+        about: "Passport/SSO and SOAP over plain HTTP instead of HTTPS: the difference from the \
+                table above is what TLS (handshakes, certificate checks, encryption, all inside \
+                libpurple's TLS plugin, outside the plugin's control) costs.",
+        size_name: "contacts",
+        columns: &[
+            col("list complete", "ms", 0),
+            col("client CPU", "ms", 0),
+            STALL,
+            col("memory per contact", "KB", 1),
+        ],
+        sizes: |quick| match quick {
+            true => vec![100],
+            false => vec![100, 5000],
+        },
+        measure: sign_in_plain,
+    },
+    Workload {
         name: "online",
         title: "Sign-in with 10% of the contacts online",
         about: "As above, until the list is complete and every online contact shows online.",
@@ -138,7 +157,7 @@ const WORKLOADS: &[Workload] = &[
     },
 ];
 
-const TIMEOUT: Duration = Duration::from_secs(180);
+const TIMEOUT: Duration = Duration::from_secs(600);
 const ME: &str = "alice@example.com";
 
 pub fn run_all(args: &Args, plugins: &[Plugin]) -> Results {
@@ -202,10 +221,17 @@ pub fn run_all(args: &Args, plugins: &[Plugin]) -> Results {
 /// The test server for one run: the account with `contacts` contacts (on its forward, allow and
 /// reverse lists) and `senders` more, speaking only MSNP`version` (and MSNP12, which the raw
 /// contact clients speak), on the fixed ports if given.
-fn server(args: &Args, version: u32, contacts: usize, senders: usize) -> Fallible<TestServer> {
+fn server(
+    args: &Args,
+    version: u32,
+    contacts: usize,
+    senders: usize,
+    plain: bool,
+) -> Fallible<TestServer> {
     let mut config = ServerConfig::default()
         .with_user(ME, "alicepass", "Alice")
         .with_versions([12, version]);
+    config.nexus_plain_http = plain;
     config.ns_port = args.ns_port;
     config.http_port = args.http_port;
     config.https_port = args.https_port;
@@ -233,21 +259,31 @@ fn sender(i: usize) -> String {
     format!("sender{i}@example.com")
 }
 
-/// A stub with the plugin and the (disabled) account.
+/// A stub with the plugin and the (disabled) account, given the server's plain-HTTP URLs if
+/// `plain`.
 fn stub_with_account(
     args: &Args,
     plugin: &Plugin,
     server: &TestServer,
     version: u32,
+    plain: bool,
 ) -> Fallible<Stub> {
-    let mut stub = Stub::start(&args.stub, &plugin.path)?;
+    let mut stub = Stub::start(&args.stub, &args.wrapper, &plugin.path)?;
     stub.send("accept-cert 127.0.0.1");
+    let (nexus, sso, login) = match plain {
+        true => (
+            server.nexus_url_plain(),
+            server.sso_url_plain(),
+            server.login_url_plain(),
+        ),
+        false => (server.nexus_url(), server.sso_url(), server.login_url()),
+    };
     let template = args
         .options
         .replace("{ns_port}", &server.ns_addr().port().to_string())
-        .replace("{nexus_url}", &pct(&server.nexus_url()))
-        .replace("{sso_url}", &pct(&server.sso_url()))
-        .replace("{login_url}", &pct(&server.login_url()))
+        .replace("{nexus_url}", &pct(&nexus))
+        .replace("{sso_url}", &pct(&sso))
+        .replace("{login_url}", &pct(&login))
         .replace("{version}", &version.to_string());
     let (options, _) = plugin.applicable(&template);
     stub.send(&format!(
@@ -295,10 +331,11 @@ fn measure_sign_in(
     version: u32,
     contacts: usize,
     online: usize,
+    plain: bool,
 ) -> Fallible<Vec<f64>> {
-    let server = server(args, version, contacts, 0)?;
+    let server = server(args, version, contacts, 0, plain)?;
     let _online = bring_online(&server, online)?;
-    let mut stub = stub_with_account(args, plugin, &server, version)?;
+    let mut stub = stub_with_account(args, plugin, &server, version, plain)?;
     stub.send("stats-reset");
     let before = stub.stats()?;
     let start = Instant::now();
@@ -319,7 +356,16 @@ fn sign_in_offline(
     version: u32,
     contacts: usize,
 ) -> Fallible<Vec<f64>> {
-    measure_sign_in(args, plugin, version, contacts, 0)
+    measure_sign_in(args, plugin, version, contacts, 0, false)
+}
+
+fn sign_in_plain(
+    args: &Args,
+    plugin: &Plugin,
+    version: u32,
+    contacts: usize,
+) -> Fallible<Vec<f64>> {
+    measure_sign_in(args, plugin, version, contacts, 0, true)
 }
 
 fn sign_in_online(
@@ -328,7 +374,7 @@ fn sign_in_online(
     version: u32,
     contacts: usize,
 ) -> Fallible<Vec<f64>> {
-    measure_sign_in(args, plugin, version, contacts, contacts / 10)
+    measure_sign_in(args, plugin, version, contacts, contacts / 10, false)
 }
 
 /// Status changes per second in the storm.
@@ -337,9 +383,9 @@ const STORM_RATE: usize = 1000;
 fn storm(args: &Args, plugin: &Plugin, version: u32, contacts: usize) -> Fallible<Vec<f64>> {
     let seconds = if args.quick { 2 } else { 10 };
     let online_count = contacts / 10;
-    let server = server(args, version, contacts, 0)?;
+    let server = server(args, version, contacts, 0, false)?;
     let mut online = bring_online(&server, online_count)?;
-    let mut stub = stub_with_account(args, plugin, &server, version)?;
+    let mut stub = stub_with_account(args, plugin, &server, version, false)?;
     sign_in(&mut stub, contacts, online_count)?;
     stub.send("stats-reset");
     let before = stub.stats()?;
@@ -392,8 +438,8 @@ fn storm(args: &Args, plugin: &Plugin, version: u32, contacts: usize) -> Fallibl
 fn switchboards(args: &Args, plugin: &Plugin, version: u32, count: usize) -> Fallible<Vec<f64>> {
     let total = if args.quick { 2_000 } else { 20_000 };
     let each = total / count;
-    let server = server(args, version, 0, count)?;
-    let mut stub = stub_with_account(args, plugin, &server, version)?;
+    let server = server(args, version, 0, count, false)?;
+    let mut stub = stub_with_account(args, plugin, &server, version, false)?;
     sign_in(&mut stub, count, 0)?;
     let mut boards = Vec::new();
     for i in 0..count {
