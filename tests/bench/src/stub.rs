@@ -134,6 +134,7 @@ impl Stub {
         Ok(Stats {
             cpu_ms: (n("cpu_user_us") + n("cpu_sys_us")) / 1000.0,
             max_dispatch_ms: n("max_dispatch_us") / 1000.0,
+            max_dispatch_cpu_ms: n("max_dispatch_cpu_us") / 1000.0,
             rss_kb: n("rss_kb"),
         })
     }
@@ -146,6 +147,8 @@ pub struct Stats {
     pub cpu_ms: f64,
     /// Longest main-loop dispatch since the last `stats-reset`.
     pub max_dispatch_ms: f64,
+    /// Most thread CPU one main-loop dispatch used (not inflated by a loaded machine).
+    pub max_dispatch_cpu_ms: f64,
     /// Resident memory.
     pub rss_kb: f64,
 }

@@ -63,6 +63,7 @@ struct Workload {
 }
 
 const STALL: Column = col("longest stall", "ms", 1);
+const STALL_CPU: Column = col("longest stall, CPU", "ms", 1);
 
 const WORKLOADS: &[Workload] = &[
     Workload {
@@ -76,6 +77,7 @@ const WORKLOADS: &[Workload] = &[
             col("list complete", "ms", 0),
             col("client CPU", "ms", 0),
             STALL,
+            STALL_CPU,
             col("memory per contact", "KB", 1),
         ],
         sizes: |quick| match quick {
@@ -95,6 +97,7 @@ const WORKLOADS: &[Workload] = &[
             col("list complete", "ms", 0),
             col("client CPU", "ms", 0),
             STALL,
+            STALL_CPU,
             col("memory per contact", "KB", 1),
         ],
         sizes: |quick| match quick {
@@ -112,6 +115,7 @@ const WORKLOADS: &[Workload] = &[
             col("presence complete", "ms", 0),
             col("client CPU", "ms", 0),
             STALL,
+            STALL_CPU,
             col("memory per contact", "KB", 1),
         ],
         sizes: |quick| match quick {
@@ -132,6 +136,7 @@ const WORKLOADS: &[Workload] = &[
             col("client CPU", "ms", 0),
             col("CPU per change", "µs", 1),
             STALL,
+            STALL_CPU,
             col("memory growth", "KB", 0),
         ],
         sizes: |quick| match quick {
@@ -150,6 +155,7 @@ const WORKLOADS: &[Workload] = &[
             col("messages/s", "", 0),
             col("client CPU per message", "µs", 1),
             STALL,
+            STALL_CPU,
             col("memory growth", "KB", 0),
         ],
         sizes: |_| vec![1, 20],
@@ -346,6 +352,7 @@ fn measure_sign_in(
         elapsed,
         after.cpu_ms - before.cpu_ms,
         after.max_dispatch_ms,
+        after.max_dispatch_cpu_ms,
         (after.rss_kb - before.rss_kb) / contacts as f64,
     ])
 }
@@ -431,6 +438,7 @@ fn storm(args: &Args, plugin: &Plugin, version: u32, contacts: usize) -> Fallibl
         cpu,
         cpu * 1000.0 / changes as f64,
         after.max_dispatch_ms,
+        after.max_dispatch_cpu_ms,
         after.rss_kb - before.rss_kb,
     ])
 }
@@ -468,6 +476,7 @@ fn switchboards(args: &Args, plugin: &Plugin, version: u32, count: usize) -> Fal
         messages / elapsed,
         (after.cpu_ms - before.cpu_ms) * 1000.0 / messages,
         after.max_dispatch_ms,
+        after.max_dispatch_cpu_ms,
         after.rss_kb - before.rss_kb,
     ])
 }

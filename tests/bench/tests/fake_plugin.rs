@@ -86,8 +86,8 @@ fn measures_a_plugin_with_fixed_endpoints_that_lists_buddies_before_signing_on()
                 .find(|l| l.starts_with(&format!("| MSNP12 | {size} | {label} |")))
                 .unwrap_or_else(|| panic!("no row for {label} at {size}:\n{report}"));
             assert!(!row.contains("failed"), "{row}");
-            // Four figures, each a median with its range over the two runs.
-            assert_eq!(row.matches(" [").count(), 4, "{row}");
+            // Five figures, each a median with its range over the two runs.
+            assert_eq!(row.matches(" [").count(), 5, "{row}");
         }
     }
     let _ = std::fs::remove_dir_all(&work);
