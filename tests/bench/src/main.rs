@@ -2,8 +2,8 @@
 //! loopback and prints (and writes to BENCH.md) what an MSN plugin costs.
 //!
 //! `msnp-bench [--plugin PATH]... [--stub PATH] [--options TEMPLATE] [--runs N] [--quick]
-//! [--versions 12,18] [--workloads LIST] [--ns-port P] [--http-port P] [--https-port P]
-//! [--wrapper CMD] [--out FILE]`.
+//! [--versions 12,18] [--workloads LIST] [--sizes LIST] [--ns-port P] [--http-port P]
+//! [--https-port P] [--wrapper CMD] [--out FILE]`.
 //!
 //! Any MSN plugin built for libpurple 2.x can be measured: its protocol id and account options
 //! are asked of libpurple, and only the options of the template it has are set (`{ns_port}`,
@@ -32,6 +32,8 @@ pub struct Args {
     pub versions: Vec<u32>,
     /// Workload names to run (all if empty).
     pub workloads: Vec<String>,
+    /// Sizes to run instead of each workload's own (contacts or switchboards).
+    pub sizes: Vec<usize>,
     pub ns_port: u16,
     pub http_port: u16,
     pub https_port: u16,
@@ -64,6 +66,7 @@ fn parse_args() -> Args {
         quick: false,
         versions: vec![12, 18],
         workloads: Vec::new(),
+        sizes: Vec::new(),
         ns_port: 0,
         http_port: 0,
         https_port: 0,
@@ -81,6 +84,7 @@ fn parse_args() -> Args {
             "--quick" => args.quick = true,
             "--versions" => args.versions = list(&value(), "--versions"),
             "--workloads" => args.workloads = list(&value(), "--workloads"),
+            "--sizes" => args.sizes = list(&value(), "--sizes"),
             "--ns-port" => args.ns_port = value().parse().expect("--ns-port P"),
             "--http-port" => args.http_port = value().parse().expect("--http-port P"),
             "--https-port" => args.https_port = value().parse().expect("--https-port P"),

@@ -17,6 +17,8 @@ pub struct Stub {
     pub libpurple: String,
     /// The `plugin-loaded` events seen before `ready`.
     pub plugins: Vec<Value>,
+    /// How long `quit` may take (a profiler writes its output at exit).
+    quit_time: Duration,
     child: Child,
     stdin: ChildStdin,
     events: Receiver<Value>,
@@ -67,6 +69,7 @@ impl Stub {
         let mut stub = Stub {
             libpurple: String::new(),
             plugins: Vec::new(),
+            quit_time: Duration::from_secs(if wrapper.is_empty() { 10 } else { 300 }),
             child,
             stdin,
             events,
@@ -156,7 +159,7 @@ pub struct Stats {
 impl Drop for Stub {
     fn drop(&mut self) {
         let _ = writeln!(self.stdin, "quit");
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + self.quit_time;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
                 break;

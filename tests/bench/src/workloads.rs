@@ -174,7 +174,11 @@ pub fn run_all(args: &Args, plugins: &[Plugin]) -> Results {
         }
         let mut rows = Vec::new();
         for &version in &args.versions {
-            for size in (w.sizes)(args.quick) {
+            let sizes = match args.sizes.is_empty() {
+                true => (w.sizes)(args.quick),
+                false => args.sizes.clone(),
+            };
+            for size in sizes {
                 let mut group: Vec<Row> = plugins
                     .iter()
                     .map(|p| Row {
