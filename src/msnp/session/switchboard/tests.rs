@@ -666,7 +666,8 @@ fn a_refused_switchboard_request_is_reported() {
     assert!(h.lines(h.ns).is_empty(), "not asked again");
 }
 
-/// 913 is what the NS answers until our first `CHG`: ask again for a while, then report.
+/// 913 is what the NS answers until our first `CHG`: ask again a few times, waiting twice
+/// as long each time, then report.
 #[test]
 fn a_switchboard_refused_before_going_online_is_asked_for_again() {
     let mut h = bob();
@@ -679,23 +680,42 @@ fn a_switchboard_refused_before_going_online_is_asked_for_again() {
     assert_eq!(body(h.frames(sb)[0].payload.as_ref().unwrap()), "early");
 
     h.s.send_im("carol@example.com", "never", h.now).unwrap();
-    let mut refusals = 0;
-    let events = loop {
+    let mut wait = XFR_RETRY;
+    for _ in 0..MAX_XFR_REFUSALS {
         let trid = h.xfr_trid();
         h.feed(h.ns, format!("913 {trid}\r\n").as_bytes());
-        refusals += 1;
-        h.advance(XFR_RETRY);
-        let events = h.take_events();
-        if !events.is_empty() {
-            break events;
-        }
-        assert!(refusals < 100);
-    };
-    assert!(refusals >= 10, "{refusals}");
+        assert!(h.take_events().is_empty());
+        h.advance(wait / 2);
+        assert!(h.lines(h.ns).is_empty(), "asked again too soon");
+        h.advance(wait / 2);
+        wait *= 2;
+    }
+    let trid = h.xfr_trid();
+    h.feed(h.ns, format!("913 {trid}\r\n").as_bytes());
     assert!(
-        matches!(&events[..], [ChatEvent::Undelivered { text, reason, .. }]
+        matches!(&h.take_events()[..], [ChatEvent::Undelivered { text, reason, .. }]
         if text == "never" && reason.contains("appear offline"))
     );
+    h.advance(SETUP_TIMEOUT);
+    assert!(h.lines(h.ns).is_empty(), "not asked again");
+}
+
+/// While the server has us invisible, 913 is final: reported at once, never asked again.
+#[test]
+fn a_switchboard_refused_while_invisible_is_reported_at_once() {
+    let mut h = bob();
+    h.s.set_status(crate::msnp::wire::Status::Hidden, "");
+    h.feed(h.ns, b"CHG 50 HDN 0\r\n");
+    h.lines(h.ns);
+    h.s.send_im("alice@example.com", "hush", h.now).unwrap();
+    let trid = h.xfr_trid();
+    h.feed(h.ns, format!("913 {trid}\r\n").as_bytes());
+    assert!(
+        matches!(&h.take_events()[..], [ChatEvent::Undelivered { text, reason, .. }]
+        if text == "hush" && reason.contains("appear offline"))
+    );
+    h.advance(SETUP_TIMEOUT);
+    assert!(h.lines(h.ns).is_empty(), "not asked again");
 }
 
 #[test]

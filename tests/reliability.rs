@@ -1,0 +1,78 @@
+//! Nothing lost, whatever the network does, through purple-stub on real libpurple against the
+//! project's test server: appearing offline, offline messages at every version, and opening a
+//! conversation the way Finch does.
+
+mod common;
+
+use common::accounts;
+use common::contacts::wait_status;
+use common::conversations::{
+    assert_healthy, is_write, next_im, online, send, server, text_of, ALICE, BOB, STEP,
+};
+use common::plugin::PluginDir;
+use common::stub::pct;
+use msnp_testserver::{Event, Service, TestServer};
+
+/// How many `913` refusals the NS sent.
+fn refusals(server: &TestServer) -> usize {
+    server
+        .transcript()
+        .iter()
+        .filter(|e| {
+            e.service == Service::Ns && e.event == Event::Sent && e.line.starts_with("913 ")
+        })
+        .count()
+}
+
+/// Alice appears offline at `version` (where the server refuses her switchboards) and writes
+/// to Bob: the message is reported at once with its text, and asked for once only.
+fn invisible_message_is_reported_at_once(version: u32) {
+    let server = server();
+    let plugins = PluginDir::new();
+    let (mut a, mut b) = (
+        accounts::stub(&plugins, false),
+        accounts::stub(&plugins, false),
+    );
+    online(&mut a, &server, &[ALICE], version);
+    online(&mut b, &server, &[BOB], version);
+    wait_status(&mut a, ALICE, BOB, "available", None);
+    wait_status(&mut b, BOB, ALICE, "available", None);
+
+    a.send(&format!("status {} invisible", pct(ALICE)));
+    wait_status(&mut b, BOB, ALICE, "offline", None);
+    send(&mut a, ALICE, BOB, "typed while invisible");
+    let report = a.wait_for(STEP, |e| is_write(e, ALICE, "error"));
+    let line = report["message"].as_str().unwrap();
+    assert!(line.contains("typed while invisible"), "{report}");
+    assert!(line.contains("appear offline"), "{report}");
+
+    // Visible again, the next message goes through; the invisible one was asked for once.
+    a.send(&format!("status {} available", pct(ALICE)));
+    wait_status(&mut b, BOB, ALICE, "available", None);
+    send(&mut a, ALICE, BOB, "visible again");
+    let im = next_im(&mut b, BOB, ALICE);
+    assert_eq!(text_of(im["message"].as_str().unwrap()), "visible again");
+    assert_eq!(
+        refusals(&server),
+        1,
+        "the refused switchboard was asked for again"
+    );
+    assert!(
+        !b.events_seen().iter().any(|e| e["event"] == "im"
+            && text_of(e["message"].as_str().unwrap_or("")) == "typed while invisible"),
+        "reported yet delivered"
+    );
+    assert_healthy(&mut a);
+    assert!(a.quit().success());
+    assert!(b.quit().success());
+}
+
+#[test]
+fn appearing_offline_at_msnp8_reports_a_message_at_once() {
+    invisible_message_is_reported_at_once(8);
+}
+
+#[test]
+fn appearing_offline_at_msnp12_reports_a_message_at_once() {
+    invisible_message_is_reported_at_once(12);
+}
