@@ -700,7 +700,7 @@ fn a_switchboard_refused_before_going_online_is_asked_for_again() {
 #[test]
 fn a_switchboard_refused_while_invisible_is_reported_at_once() {
     let mut h = bob();
-    h.s.set_status(crate::msnp::wire::Status::Hidden, "");
+    h.s.set_status(crate::wire::Status::Hidden, "");
     h.feed(h.ns, b"CHG 50 HDN 0\r\n");
     h.lines(h.ns);
     h.s.send_im("alice@example.com", "hush", h.now).unwrap();
