@@ -25,8 +25,10 @@ fn refusals(server: &TestServer) -> usize {
 }
 
 /// Alice appears offline at `version` (where the server refuses her switchboards) and writes
-/// to Bob: the message is reported at once with its text, and asked for once only.
-fn invisible_message_is_reported_at_once(version: u32) {
+/// to Bob: the switchboard is asked for once only, and the message is stored as an offline
+/// message (shown to Bob once) where the version has them, else reported at once with its
+/// text.
+fn invisible_message_is_stored_or_reported(version: u32) {
     let server = server();
     let plugins = PluginDir::new();
     let (mut a, mut b) = (
@@ -41,10 +43,23 @@ fn invisible_message_is_reported_at_once(version: u32) {
     a.send(&format!("status {} invisible", pct(ALICE)));
     wait_status(&mut b, BOB, ALICE, "offline", None);
     send(&mut a, ALICE, BOB, "typed while invisible");
-    let report = a.wait_for(STEP, |e| is_write(e, ALICE, "error"));
-    let line = report["message"].as_str().unwrap();
-    assert!(line.contains("typed while invisible"), "{report}");
-    assert!(line.contains("appear offline"), "{report}");
+    let outcome = a.wait_for(STEP, |e| {
+        is_write(e, ALICE, "error") || is_write(e, ALICE, "system")
+    });
+    let line = outcome["message"].as_str().unwrap();
+    let stored = version >= 11;
+    if stored {
+        assert!(line.contains("stored"), "{outcome}");
+        let im = next_im(&mut b, BOB, ALICE);
+        assert_eq!(
+            text_of(im["message"].as_str().unwrap()),
+            "typed while invisible"
+        );
+    } else {
+        assert!(is_write(&outcome, ALICE, "error"), "{outcome}");
+        assert!(line.contains("typed while invisible"), "{outcome}");
+        assert!(line.contains("appear offline"), "{outcome}");
+    }
 
     // Visible again, the next message goes through; the invisible one was asked for once.
     a.send(&format!("status {} available", pct(ALICE)));
@@ -57,10 +72,18 @@ fn invisible_message_is_reported_at_once(version: u32) {
         1,
         "the refused switchboard was asked for again"
     );
-    assert!(
-        !b.events_seen().iter().any(|e| e["event"] == "im"
-            && text_of(e["message"].as_str().unwrap_or("")) == "typed while invisible"),
-        "reported yet delivered"
+    let copies = b
+        .events_seen()
+        .iter()
+        .filter(|e| {
+            e["event"] == "im"
+                && text_of(e["message"].as_str().unwrap_or("")) == "typed while invisible"
+        })
+        .count();
+    assert_eq!(
+        copies,
+        usize::from(stored),
+        "stored once, or reported and not delivered"
     );
     assert_healthy(&mut a);
     assert!(a.quit().success());
@@ -69,10 +92,10 @@ fn invisible_message_is_reported_at_once(version: u32) {
 
 #[test]
 fn appearing_offline_at_msnp8_reports_a_message_at_once() {
-    invisible_message_is_reported_at_once(8);
+    invisible_message_is_stored_or_reported(8);
 }
 
 #[test]
-fn appearing_offline_at_msnp12_reports_a_message_at_once() {
-    invisible_message_is_reported_at_once(12);
+fn appearing_offline_at_msnp12_stores_a_message_as_offline_message() {
+    invisible_message_is_stored_or_reported(12);
 }
