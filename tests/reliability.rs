@@ -11,7 +11,8 @@ use common::conversations::{
 };
 use common::plugin::PluginDir;
 use common::stub::pct;
-use msnp_testserver::{Event, Service, TestServer};
+use msnp_testserver::{Event, HttpOverride, Service, TestServer};
+use serde_json::Value;
 
 /// How many `913` refusals the NS sent.
 fn refusals(server: &TestServer) -> usize {
@@ -22,6 +23,16 @@ fn refusals(server: &TestServer) -> usize {
             e.service == Service::Ns && e.event == Event::Sent && e.line.starts_with("913 ")
         })
         .count()
+}
+
+/// Whether `event` is Alice's report of a message not delivered, or of one stored as an
+/// offline message.
+fn is_error_or_stored(event: &Value) -> bool {
+    is_write(event, ALICE, "error")
+        || is_write(event, ALICE, "system")
+            && event["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("stored"))
 }
 
 /// Alice appears offline at `version` (where the server refuses her switchboards) and writes
@@ -43,9 +54,7 @@ fn invisible_message_is_stored_or_reported(version: u32) {
     a.send(&format!("status {} invisible", pct(ALICE)));
     wait_status(&mut b, BOB, ALICE, "offline", None);
     send(&mut a, ALICE, BOB, "typed while invisible");
-    let outcome = a.wait_for(STEP, |e| {
-        is_write(e, ALICE, "error") || is_write(e, ALICE, "system")
-    });
+    let outcome = a.wait_for(STEP, |e| is_error_or_stored(e));
     let line = outcome["message"].as_str().unwrap();
     let stored = version >= 11;
     if stored {
@@ -98,4 +107,32 @@ fn appearing_offline_at_msnp8_reports_a_message_at_once() {
 #[test]
 fn appearing_offline_at_msnp12_stores_a_message_as_offline_message() {
     invisible_message_is_stored_or_reported(12);
+}
+
+/// A server without the offline-message service at MSNP12 (it answers 404): the text for an
+/// offline contact is reported at once as not delivered, with its text.
+#[test]
+fn a_server_refusing_offline_messages_at_msnp12_gets_a_clean_report() {
+    let mut config = accounts::users();
+    for (a, b) in [(ALICE, BOB), (BOB, ALICE)] {
+        config = config.with_contact(a, b, 11);
+    }
+    config.http_override = Some(HttpOverride {
+        matches: "OimWS".into(),
+        status: 404,
+        headers: Vec::new(),
+        body: Vec::new(),
+    });
+    let server = TestServer::start(config).unwrap();
+    let plugins = PluginDir::new();
+    let mut a = accounts::stub(&plugins, false);
+    online(&mut a, &server, &[ALICE], 12);
+    send(&mut a, ALICE, BOB, "nobody to store this");
+    let report = a.wait_for(STEP, |e| is_error_or_stored(e));
+    assert!(is_write(&report, ALICE, "error"), "{report}");
+    let line = report["message"].as_str().unwrap();
+    assert!(line.contains("nobody to store this"), "{report}");
+    assert!(line.contains("offline message"), "{report}");
+    assert_healthy(&mut a);
+    assert!(a.quit().success());
 }
