@@ -54,7 +54,7 @@ fn invisible_message_is_stored_or_reported(version: u32) {
     a.send(&format!("status {} invisible", pct(ALICE)));
     wait_status(&mut b, BOB, ALICE, "offline", None);
     send(&mut a, ALICE, BOB, "typed while invisible");
-    let outcome = a.wait_for(STEP, |e| is_error_or_stored(e));
+    let outcome = a.wait_for(STEP, is_error_or_stored);
     let line = outcome["message"].as_str().unwrap();
     let stored = version >= 11;
     if stored {
@@ -128,7 +128,7 @@ fn a_server_refusing_offline_messages_at_msnp12_gets_a_clean_report() {
     let mut a = accounts::stub(&plugins, false);
     online(&mut a, &server, &[ALICE], 12);
     send(&mut a, ALICE, BOB, "nobody to store this");
-    let report = a.wait_for(STEP, |e| is_error_or_stored(e));
+    let report = a.wait_for(STEP, is_error_or_stored);
     assert!(is_write(&report, ALICE, "error"), "{report}");
     let line = report["message"].as_str().unwrap();
     assert!(line.contains("nobody to store this"), "{report}");
