@@ -90,9 +90,15 @@ fn check_url(text: &str) {
     assert_eq!(again.to_string(), shown);
 }
 
-/// A response the core calls complete before the peer closes parses the same whatever follows.
+/// A response the core calls complete before the peer closes parses the same whatever follows
+/// (checked at about 32 cut points, so that a run stays fast).
 fn check_completeness(data: &[u8]) {
-    let Some(cut) = (0..=data.len()).find(|&n| HttpResponse::is_complete(&data[..n])) else {
+    let step = (data.len() / 32).max(1);
+    let cuts = (0..data.len()).step_by(step).chain([data.len()]);
+    let Some(cut) = cuts
+        .into_iter()
+        .find(|&n| HttpResponse::is_complete(&data[..n]))
+    else {
         return;
     };
     assert!(HttpResponse::is_complete(data), "complete at {cut}, not at the end");
@@ -104,9 +110,7 @@ fn check_completeness(data: &[u8]) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    if data.len() <= 4096 {
-        check_completeness(data);
-    }
+    check_completeness(data);
     if let Ok(response) = HttpResponse::parse(data) {
         check_response(data, &response);
         for (_, value) in &response.headers {
