@@ -154,7 +154,10 @@ impl SlpMessage {
             if count == MAX_LINES {
                 return Err(SlpError::TooManyLines);
             }
-            let Some((name, value)) = line.split_once(':') else {
+            let Some((name, value)) = line
+                .split_once(':')
+                .filter(|_| !line.contains(['\r', '\n']))
+            else {
                 return Err(SlpError::Bad("header line"));
             };
             let Some(slot) = HEADERS
@@ -444,7 +447,10 @@ fn body_fields(body: &str) -> Result<Vec<(String, String)>, SlpError> {
         if fields.len() == MAX_LINES {
             return Err(SlpError::TooManyLines);
         }
-        let (name, value) = line.split_once(':').ok_or(SlpError::Bad("body line"))?;
+        let (name, value) = line
+            .split_once(':')
+            .filter(|_| !line.contains(['\r', '\n']))
+            .ok_or(SlpError::Bad("body line"))?;
         fields.push((name.trim().to_owned(), value.trim().to_owned()));
     }
     Ok(fields)
@@ -568,6 +574,27 @@ mod tests {
         assert_eq!(message.invite(), Err(SlpError::Bad("SessionID")));
         message.body.remove(0);
         assert_eq!(message.invite(), Err(SlpError::Missing("EUF-GUID")));
+    }
+
+    #[test]
+    fn bare_line_breaks_inside_lines_are_refused() {
+        // Found by fuzzing: a body line with a lone CR and LF gave a field name holding both.
+        let text = String::from_utf8(invite().encode()).unwrap();
+        let (plain, broken) = ("EUF-GUID: ", "EUF-GUID:\n\r\n\rName\rx\ny: ");
+        let length = text.len() - text.find("\r\n\r\n").unwrap() - 4;
+        let body = text.replace(plain, broken).replace(
+            &format!("Content-Length: {length}"),
+            &format!("Content-Length: {}", length + broken.len() - plain.len()),
+        );
+        assert_eq!(
+            SlpMessage::parse(body.as_bytes()),
+            Err(SlpError::Bad("body line"))
+        );
+        let head = text.replace("Max-Forwards: 0", "Max-Forwards: 0\nX: y");
+        assert_eq!(
+            SlpMessage::parse(head.as_bytes()),
+            Err(SlpError::Bad("header line"))
+        );
     }
 
     #[test]

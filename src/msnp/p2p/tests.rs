@@ -720,3 +720,21 @@ fn requests_are_bounded() {
         Err(RequestError::Busy)
     );
 }
+
+#[test]
+fn an_undrained_queue_stays_bounded() {
+    let (mut alice, _, now) = pair();
+    let object = alice.serve(b"tile");
+    for i in 0..1000u32 {
+        let invite = invite_packet(i, i + 1, slp::EUF_GUID_OBJECT, 1, object.xml.as_bytes());
+        let from = format!("p{i}@example.com");
+        let text = Packet::parse(&invite).unwrap().payload;
+        let text = String::from_utf8(text).unwrap().replace(BOB, &from);
+        alice
+            .receive(&from, &slp_packet(i, text.as_bytes()), now)
+            .unwrap();
+    }
+    let max = Config::new(ALICE).max_queued;
+    assert_eq!(alice.sent(now).len(), max);
+    assert_eq!(alice.p2p.dropped(), 2000 - max as u64);
+}
