@@ -63,7 +63,7 @@ test: deps-test check unit integration e2e memcheck
 check: deps-test bindings-check
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --features test-hooks -- -D warnings
-	./scripts/check-layering.sh
+	./scripts/check-standalone.sh
 	$(CARGO) build --lib --features test-hooks
 	python3 scripts/min-purple-version.py target/debug/libpurple_msnp.so
 	@test "$$(nm -D --defined-only target/debug/libpurple_msnp.so | awk '{print $$3}')" = purple_init_plugin \
@@ -106,17 +106,17 @@ memcheck: deps-test stub
 # criterion figure; the table is printed and written to BENCH.md. Never part of `make test`.
 bench: deps-test stub
 	$(CARGO) build --release --lib
-	$(CARGO) bench --bench core -- --warm-up-time 1 --measurement-time 5
+	$(CARGO) bench -p msnp --bench core -- --warm-up-time 1 --measurement-time 5
 	$(CARGO) run --release -p msnp-bench -- --out BENCH.md
 
 # Fuzzing (see FUZZING.md): every core parser's cargo-fuzz target, run 60 s each; any finding
 # fails. `fuzz-build` only builds them (CI). The targets build on stable with RUSTC_BOOTSTRAP=1.
 FUZZ_SECONDS ?= 60
 .PHONY: fuzz fuzz-build
-fuzz: deps-build
+fuzz:
 	./scripts/fuzz.sh $(FUZZ_SECONDS)
 
-fuzz-build: deps-build
+fuzz-build:
 	./scripts/fuzz.sh --build-only
 
 # A newcomer's demo: the test server on loopback and Finch with two accounts chatting over it.

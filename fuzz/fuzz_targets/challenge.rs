@@ -8,7 +8,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use md5::{Digest, Md5};
-use purple_msnp::msnp::auth::challenge::{
+use msnp::auth::challenge::{
     answer, product_for_version, ChallengeError, MAX_CHALLENGE_LEN,
 };
 

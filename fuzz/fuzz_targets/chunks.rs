@@ -12,7 +12,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use purple_msnp::msnp::message::{
+use msnp::message::{
     ChunkError, ChunkLimits, ChunkPosition, ChunkReassembler, MsgPayload,
 };
 use std::alloc::{GlobalAlloc, Layout, System};

@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use purple_msnp::msnp::wire::{Direction, Frame, FrameError, Framer, Limits};
+use msnp::wire::{Direction, Frame, FrameError, Framer, Limits};
 
 /// Frames `input` pushed in the pieces given by `sizes`, checking the invariants on the way.
 fn run(

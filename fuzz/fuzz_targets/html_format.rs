@@ -8,7 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use purple_msnp::msnp::message::{
+use msnp::message::{
     from_html, text_payloads, ImFormat, MsgPayload, MAX_FONT, MAX_PAYLOAD,
 };
 

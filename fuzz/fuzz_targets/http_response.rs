@@ -9,7 +9,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use purple_msnp::msnp::http::{HttpResponse, Url, MAX_BODY_LEN, MAX_HEADERS, MAX_HEADER_BLOCK};
+use msnp::http::{HttpResponse, Url, MAX_BODY_LEN, MAX_HEADERS, MAX_HEADER_BLOCK};
 
 /// RFC 9110 `tchar`.
 fn is_token(b: u8) -> bool {

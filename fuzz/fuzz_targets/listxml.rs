@@ -8,7 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use purple_msnp::msnp::listxml::{
+use msnp::listxml::{
     build_list_payloads, build_query_payloads, parse_list, ListEntry, CLIENT_LISTS,
     MAX_CONTACTS_PER_PAYLOAD, MAX_ENTRIES, MAX_PAYLOAD_LEN,
 };

@@ -8,7 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use purple_msnp::msnp::mime::Mime;
+use msnp::mime::Mime;
 
 /// Where the body starts: after the first line that is empty or a lone CR.
 fn body_start(data: &[u8]) -> Option<usize> {

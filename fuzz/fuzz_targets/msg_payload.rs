@@ -9,7 +9,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use purple_msnp::msnp::message::{CharsetIssue, MsgPayload};
+use msnp::message::{CharsetIssue, MsgPayload};
 
 /// The tags `to_html` writes. `<font …>` is checked separately.
 const TAGS: [&str; 12] = [
@@ -117,7 +117,7 @@ fn check(payload: &MsgPayload) {
             assert!(!message.text.contains("\r\n"), "CRLF left in text");
             check_html(&message.to_html());
             if let Some(format) = &message.format {
-                assert!(format.font.chars().count() <= purple_msnp::msnp::message::MAX_FONT);
+                assert!(format.font.chars().count() <= msnp::message::MAX_FONT);
             }
         }
         MsgPayload::Emoticons { emoticons, .. } => {

@@ -7,7 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use purple_msnp::msnp::p2p::msnobj::{MsnObject, MAX_XML};
+use msnp::p2p::msnobj::{MsnObject, MAX_XML};
 
 fn plain(name: &str) -> bool {
     !name.contains(['/', '\\', ':']) && !name.contains("..") && !name.chars().any(char::is_control)

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use purple_msnp::msnp::wire::{parse, ClientCommand, Direction, Frame, Framer, Limits};
+use msnp::wire::{parse, ClientCommand, Direction, Frame, Framer, Limits};
 
 fn frames(direction: Direction, bytes: &[u8]) -> Vec<Frame> {
     let mut framer = Framer::new(direction, Limits::default());

@@ -7,7 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use purple_msnp::msnp::p2p::header::{Header, Packet, PacketError, FOOTER_LEN, HEADER_LEN};
+use msnp::p2p::header::{Header, Packet, PacketError, FOOTER_LEN, HEADER_LEN};
 
 fuzz_target!(|data: &[u8]| {
     match Header::parse(data) {

@@ -11,8 +11,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use purple_msnp::msnp::p2p::header::{Header, Packet};
-use purple_msnp::msnp::p2p::reassembly::{Limits, Reassembler, ReassemblyError};
+use msnp::p2p::header::{Header, Packet};
+use msnp::p2p::reassembly::{Limits, Reassembler, ReassemblyError};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 

@@ -13,10 +13,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use purple_msnp::msnp::p2p::header::{flags, Header, Packet};
-use purple_msnp::msnp::p2p::msnobj::{kind, MsnObject};
-use purple_msnp::msnp::p2p::slp::{self, Invite, InviteRequest};
-use purple_msnp::msnp::p2p::{sb_payload, Config, P2p, P2pEvent, MAX_CHUNK};
+use msnp::p2p::header::{flags, Header, Packet};
+use msnp::p2p::msnobj::{kind, MsnObject};
+use msnp::p2p::slp::{self, Invite, InviteRequest};
+use msnp::p2p::{sb_payload, Config, P2p, P2pEvent, MAX_CHUNK};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -8,7 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use purple_msnp::msnp::p2p::slp::{self, SlpMessage};
+use msnp::p2p::slp::{self, SlpMessage};
 
 fn guid_shaped(text: &str) -> bool {
     text.len() == 36

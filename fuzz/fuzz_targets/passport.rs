@@ -7,9 +7,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use purple_msnp::msnp::auth::passport::{parse_login, parse_nexus, MAX_TICKET_LEN};
-use purple_msnp::msnp::auth::AuthError;
-use purple_msnp::msnp::http::{HttpResponse, Scheme, Url};
+use msnp::auth::passport::{parse_login, parse_nexus, MAX_TICKET_LEN};
+use msnp::auth::AuthError;
+use msnp::http::{HttpResponse, Scheme, Url};
 
 fn check(response: &HttpResponse) {
     if let Ok(url) = parse_nexus(response) {

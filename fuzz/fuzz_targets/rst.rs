@@ -7,9 +7,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use purple_msnp::msnp::auth::rst::{parse_rst, SecurityTokens, Token};
-use purple_msnp::msnp::auth::AuthError;
-use purple_msnp::msnp::http::HttpResponse;
+use msnp::auth::rst::{parse_rst, SecurityTokens, Token};
+use msnp::auth::AuthError;
+use msnp::http::HttpResponse;
 
 /// Tickets shorter than this may occur in `Debug` text by chance (`messenger_clear:`).
 const DISTINCTIVE: usize = 32;

@@ -7,8 +7,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use purple_msnp::msnp::wire::sb::{parse, SbClientCommand, SbCommand};
-use purple_msnp::msnp::wire::{Direction, Frame, Framer, Limits};
+use msnp::wire::sb::{parse, SbClientCommand, SbCommand};
+use msnp::wire::{Direction, Frame, Framer, Limits};
 
 /// Every whole frame of `bytes`, until the end or the first framing error.
 fn frames(direction: Direction, limits: Limits, bytes: &[u8]) -> Vec<Frame> {
@@ -113,7 +113,7 @@ fuzz_target!(|data: &[u8]| {
         let verb = frame.line.get(..3).map(<[u8]>::to_vec);
         match SbClientCommand::decode(frame, version) {
             Ok((trid, command)) => client_round_trip(trid, &command, version),
-            Err(purple_msnp::msnp::wire::ParseError::UnknownCommand) => {
+            Err(msnp::wire::ParseError::UnknownCommand) => {
                 let verb = verb.unwrap_or_default();
                 assert!(
                     ![&b"USR"[..], b"ANS", b"CAL", b"MSG", b"OUT"].contains(&verb.as_slice()),

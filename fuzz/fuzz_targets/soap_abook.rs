@@ -10,10 +10,10 @@
 mod soap_checks;
 
 use libfuzzer_sys::fuzz_target;
-use purple_msnp::msnp::soap::abook::{
+use msnp::soap::abook::{
     parse_address_book, AbParser, AddressBook, MAX_CONTACTS, MAX_GROUPS, MAX_GROUPS_PER_CONTACT,
 };
-use purple_msnp::msnp::soap::SoapError;
+use msnp::soap::SoapError;
 use soap_checks::{check_email, check_error, check_id, check_name, run_steps};
 use std::collections::HashSet;
 

@@ -1,7 +1,7 @@
 //! Checks shared by the SOAP targets.
 #![allow(dead_code)] // Each target uses the checks it needs.
 
-use purple_msnp::msnp::soap::SoapError;
+use msnp::soap::SoapError;
 
 /// Longest fault code or string the SOAP reader keeps, in characters.
 const MAX_FAULT_TEXT: usize = 200;

@@ -10,10 +10,10 @@
 mod soap_checks;
 
 use libfuzzer_sys::fuzz_target;
-use purple_msnp::msnp::soap::membership::{
+use msnp::soap::membership::{
     parse_find_membership, MembershipParser, Memberships, Role, MAX_MEMBERS,
 };
-use purple_msnp::msnp::soap::SoapError;
+use msnp::soap::SoapError;
 use soap_checks::{check_email, check_error, check_name, run_steps};
 
 fn stepped(data: &[u8], budget: usize) -> Result<Memberships, SoapError> {

@@ -11,13 +11,13 @@
 mod soap_checks;
 
 use libfuzzer_sys::fuzz_target;
-use purple_msnp::msnp::auth::challenge;
-use purple_msnp::msnp::soap::oim::{
+use msnp::auth::challenge;
+use msnp::soap::oim::{
     mail_data, parse_get_message, parse_get_metadata, parse_mail_data, parse_message, MailData,
     OfflineMessage, OimMeta, MAX_MESSAGES,
 };
-use purple_msnp::msnp::soap::oim_store::{parse_store, StoreOutcome};
-use purple_msnp::msnp::soap::SoapError;
+use msnp::soap::oim_store::{parse_store, StoreOutcome};
+use msnp::soap::SoapError;
 use soap_checks::{check_email, check_error, check_id, MAX_NAME_LEN};
 
 fn check_meta(list: &[OimMeta]) {

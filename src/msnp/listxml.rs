@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use quick_xml::escape::escape;
 
-use crate::msnp::soap::envelope::is_email;
-use crate::msnp::soap::xml::{attribute, Node, XmlError, XmlStream};
+use crate::soap::envelope::is_email;
+use crate::soap::xml::{attribute, Node, XmlError, XmlStream};
 
 /// Largest payload built: the official client kept list commands under 7,500 bytes.
 pub const MAX_PAYLOAD_LEN: usize = 7_500;
@@ -298,7 +298,10 @@ mod tests {
     fn recorded_payloads(direction: &str, verb: &str) -> Vec<String> {
         let mut found = Vec::new();
         for dir in ["msnp15", "msnp18", "extra-contact-add"] {
-            let path = format!("{}/tests/transcripts/{dir}", env!("CARGO_MANIFEST_DIR"));
+            let path = format!(
+                "{}/../../tests/transcripts/{dir}",
+                env!("CARGO_MANIFEST_DIR")
+            );
             for file in std::fs::read_dir(path).unwrap() {
                 let path = file.unwrap().path();
                 if !path.to_string_lossy().ends_with("-ns.log")

@@ -11,8 +11,8 @@ use std::ffi::{c_char, c_void};
 
 use glib_sys::{g_slist_free, GList, GSList};
 
-use crate::msnp::session::contacts::{Buddy, DEFAULT_GROUP};
-use crate::msnp::session::ContactEvent;
+use msnp::session::contacts::{Buddy, DEFAULT_GROUP};
+use msnp::session::ContactEvent;
 
 use super::connection::Connection;
 use super::guard::ffi_guard;

@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 
 use glib_sys::{g_hash_table_lookup, g_list_append, g_malloc0, GHashTable, GList};
 
-use crate::msnp::session::switchboard::{Conversation, Member, SendError};
-use crate::msnp::session::ChatEvent;
+use msnp::session::switchboard::{Conversation, Member, SendError};
+use msnp::session::ChatEvent;
 
 use super::connection::Connection;
 use super::conversation::{is_ours, now, open_im, send_result, time_t};
@@ -139,7 +139,7 @@ fn system_line(conv: *mut ffi::PurpleConversation, text: &str) {
         return;
     }
     let mut html = String::new();
-    crate::msnp::message::escape_html(text, &mut html);
+    msnp::message::escape_html(text, &mut html);
     let html = cstr::to_cstring(&html);
     // SAFETY: conv is live; libpurple copies the message.
     unsafe {

@@ -2,10 +2,10 @@
 
 use std::ffi::CStr;
 
-use crate::msnp::auth::sso::{is_valid_machine_guid, machine_guid};
-use crate::msnp::secret::Secret;
-use crate::msnp::session::Config;
-use crate::msnp::wire::Status;
+use msnp::auth::sso::{guid_from_bytes, is_valid_machine_guid};
+use msnp::secret::Secret;
+use msnp::session::Config;
+use msnp::wire::Status;
 
 use super::account::{self, DEFAULT_NEXUS_URL, DEFAULT_PORT, DEFAULT_SERVER, DEFAULT_SSO_URL};
 use super::{cstr, ffi, presence, privacy};
@@ -46,7 +46,7 @@ pub(crate) unsafe fn from_account(account: *mut ffi::PurpleAccount) -> Result<Co
     };
     let mut guid = get(MACHINE_GUID, "");
     if !is_valid_machine_guid(&guid) {
-        guid = machine_guid();
+        guid = guid_from_bytes(os_random()?);
         let value = cstr::to_cstring(&guid);
         // SAFETY: account is live; libpurple copies the value and saves it with the account.
         unsafe { ffi::purple_account_set_string(account, MACHINE_GUID.as_ptr(), value.as_ptr()) };
@@ -70,7 +70,15 @@ pub(crate) unsafe fn from_account(account: *mut ffi::PurpleAccount) -> Result<Co
             .filter(|url| !url.is_empty()),
         // SAFETY: as above.
         privacy: unsafe { privacy::account_mode(account) },
+        rng_seed: os_random()?,
     })
+}
+
+/// `N` bytes from the operating system's random source (the core itself has none).
+fn os_random<const N: usize>() -> Result<[u8; N], String> {
+    let mut bytes = [0u8; N];
+    getrandom::getrandom(&mut bytes).map_err(|e| format!("No random numbers available: {e}"))?;
+    Ok(bytes)
 }
 
 /// A string setting, or `default` when unset.

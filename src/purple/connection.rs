@@ -5,7 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::time::Instant;
 
-use crate::msnp::session::{ConnId, EndReason, Event, HttpId, Output, Session, PROGRESS_STEPS};
+use msnp::session::{ConnId, EndReason, Event, HttpId, Output, Session, PROGRESS_STEPS};
 
 use super::fetch::Fetch;
 use super::guard::panic_message;

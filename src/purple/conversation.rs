@@ -7,8 +7,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use glib_sys::{g_list_append, GList};
 
-use crate::msnp::session::switchboard::{Conversation, SendError};
-use crate::msnp::session::ChatEvent;
+use msnp::session::switchboard::{Conversation, SendError};
+use msnp::session::ChatEvent;
 
 use super::connection::Connection;
 use super::guard::ffi_guard;
@@ -84,7 +84,7 @@ pub(crate) fn show(conn: &Connection, event: ChatEvent) {
             reason,
         } => {
             let mut escaped = String::new();
-            crate::msnp::message::escape_html(&text, &mut escaped);
+            msnp::message::escape_html(&text, &mut escaped);
             let line = format!(
                 "Message could not be delivered ({}):<br>{}",
                 escape(&reason),
@@ -359,7 +359,7 @@ unsafe extern "C" fn get_attention_types(_account: *mut ffi::PurpleAccount) -> *
 /// HTML-escapes plain text.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    crate::msnp::message::escape_html(text, &mut out);
+    msnp::message::escape_html(text, &mut out);
     out
 }
 

@@ -1,6 +1,6 @@
 //! The one mapping from the core's end reasons to libpurple's connection errors.
 
-use crate::msnp::session::EndReason;
+use msnp::session::EndReason;
 
 use super::ffi;
 

@@ -6,8 +6,8 @@
 
 use std::ffi::{c_char, c_void};
 
-use crate::msnp::http::{HttpRequest, Scheme, Url};
-use crate::msnp::session::HttpId;
+use msnp::http::{HttpRequest, Scheme, Url};
+use msnp::session::HttpId;
 
 use super::{connection::Connection, cstr, ffi};
 

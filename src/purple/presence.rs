@@ -6,10 +6,10 @@ use std::ffi::{c_char, c_int, CStr};
 
 use glib_sys::{g_free, g_markup_escape_text};
 
-use crate::msnp::session::contacts::Presence;
-use crate::msnp::session::contacts::{CAPS_MOBILE, NETWORK_PHONE, NETWORK_YAHOO};
-use crate::msnp::session::Session;
-use crate::msnp::wire::{PrivacyMode, Status};
+use msnp::session::contacts::Presence;
+use msnp::session::contacts::{CAPS_MOBILE, NETWORK_PHONE, NETWORK_YAHOO};
+use msnp::session::Session;
+use msnp::wire::{PrivacyMode, Status};
 
 use super::connection::Connection;
 use super::guard::ffi_guard;
@@ -327,7 +327,7 @@ unsafe extern "C" fn list_emblem(buddy: *mut ffi::PurpleBuddy) -> *const c_char 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::msnp::session::contacts::Media;
+    use msnp::session::contacts::Media;
 
     #[test]
     fn status_ids_round_trip() {

@@ -5,8 +5,8 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::ffi::{c_char, c_void};
 
-use crate::msnp::session::Session;
-use crate::msnp::wire::PrivacyMode;
+use msnp::session::Session;
+use msnp::wire::PrivacyMode;
 
 use super::connection::Connection;
 use super::guard::ffi_guard;

@@ -3,7 +3,7 @@
 
 use std::ffi::c_void;
 
-use crate::msnp::session::ConnId;
+use msnp::session::ConnId;
 
 use super::{connection::Connection, cstr, ffi};
 

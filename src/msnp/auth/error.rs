@@ -1,6 +1,6 @@
 //! [`AuthError`]: why a login step failed. Never carries a password, ticket or token.
 
-use crate::msnp::http::HttpError;
+use crate::http::HttpError;
 
 /// Why a Passport 1.4 or RST login step failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

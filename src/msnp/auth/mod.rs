@@ -1,6 +1,6 @@
 //! Authentication: `CHL`/`QRY` answers, Passport 1.4 (`USR TWN`), the RST SOAP exchange and the
 //! `MBI_KEY_OLD` blob for `USR SSO` (reference §3, §4). Pure functions: HTTP goes out as
-//! [`HttpRequest`](crate::msnp::http::HttpRequest) values and comes back as parsed responses.
+//! [`HttpRequest`](crate::http::HttpRequest) values and comes back as parsed responses.
 
 pub mod challenge;
 mod error;

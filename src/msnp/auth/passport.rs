@@ -3,8 +3,8 @@
 //! a ticket.
 
 use super::AuthError;
-use crate::msnp::http::{HttpRequest, HttpResponse, Method, Scheme, Url};
-use crate::msnp::secret::Secret;
+use crate::http::{HttpRequest, HttpResponse, Method, Scheme, Url};
+use crate::secret::Secret;
 
 /// The historical nexus; revival servers publish their own (e.g. `http://host:8081/rdr/pprdr.asp`).
 pub const NEXUS_URL: &str = "https://nexus.passport.com/rdr/pprdr.asp";
@@ -173,7 +173,7 @@ fn percent_encode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::msnp::auth::testlog;
+    use crate::auth::testlog;
 
     const ESC_CHALLENGE: &str = "ct=1,rver=1,wp=FS_40SEC_0_COMPACT,lc=1,id=1";
 

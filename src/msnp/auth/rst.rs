@@ -9,8 +9,8 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 
 use super::AuthError;
-use crate::msnp::http::{HttpRequest, HttpResponse, Method, Url};
-use crate::msnp::secret::Secret;
+use crate::http::{HttpRequest, HttpResponse, Method, Url};
+use crate::secret::Secret;
 
 /// The historical RST endpoint; Escargot serves the same path.
 pub const RST_URL: &str = "https://login.live.com/RST.srf";
@@ -418,7 +418,7 @@ fn ticket(response: &TokenResponse) -> Option<Token> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::msnp::auth::testlog;
+    use crate::auth::testlog;
 
     fn ok_response(body: &str) -> HttpResponse {
         HttpResponse {
@@ -767,7 +767,7 @@ mod tests {
     /// The space-separated arguments after `prefix` on its first line in `<dir>/<who>-ns.log`.
     fn ns_line(dir: &str, who: &str, prefix: &str) -> Vec<String> {
         let path = format!(
-            "{}/tests/transcripts/{dir}/{who}-ns.log",
+            "{}/../../tests/transcripts/{dir}/{who}-ns.log",
             env!("CARGO_MANIFEST_DIR")
         );
         let log = std::fs::read_to_string(&path).unwrap();
@@ -783,7 +783,7 @@ mod tests {
 
     #[test]
     fn recorded_logins_are_reproduced_from_the_parsed_tokens() {
-        use crate::msnp::auth::sso;
+        use crate::auth::sso;
         use base64::engine::general_purpose::STANDARD;
         for dir in ["msnp15", "msnp18"] {
             let log = testlog::load(dir);

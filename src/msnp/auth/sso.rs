@@ -29,9 +29,6 @@ pub enum SsoError {
     /// The proof key is not between [`MIN_SECRET_LEN`] and [`MAX_SECRET_LEN`] bytes long.
     #[error("SSO proof key has an unusable length")]
     SecretLength,
-    /// The operating system's random source failed.
-    #[error("no random bytes available for the SSO IV")]
-    Random,
 }
 
 /// Builds the base64 `MBI_KEY_OLD` blob from the `messengerclear.live.com` proof key
@@ -42,24 +39,21 @@ pub fn mbi_response(binary_secret: &[u8], nonce: &str, iv: [u8; 8]) -> Result<St
     Ok(BASE64.encode(blob.to_bytes()))
 }
 
-/// [`mbi_response`] with an IV drawn from the operating system's random source.
-pub fn mbi_response_random_iv(binary_secret: &[u8], nonce: &str) -> Result<String, SsoError> {
-    let mut iv = [0u8; 8];
-    getrandom::getrandom(&mut iv).map_err(|_| SsoError::Random)?;
-    mbi_response(binary_secret, nonce, iv)
-}
-
-/// A fresh machine GUID for MSNP16+ `USR SSO S`: braced, upper-case, random (v4),
-/// e.g. `{F52973B6-C926-4BAD-9BA8-7C1E840E4AB0}`. Store it per account and reuse it.
-///
-/// # Panics
-/// Only if the operating system's random source fails (as `uuid::Uuid::new_v4` does).
-pub fn machine_guid() -> String {
-    let guid = uuid::Uuid::new_v4()
-        .hyphenated()
-        .to_string()
-        .to_ascii_uppercase();
-    format!("{{{guid}}}")
+/// A braced, upper-case version-4 GUID made from 16 random bytes, e.g.
+/// `{F52973B6-C926-4BAD-9BA8-7C1E840E4AB0}`: machine GUIDs for MSNP16+ `USR SSO S` (store one
+/// per account and reuse it) and offline-message run ids.
+pub fn guid_from_bytes(mut bytes: [u8; 16]) -> String {
+    bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
+    bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
+    let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
+    format!(
+        "{{{}-{}-{}-{}-{}}}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 /// Whether `guid` is a GUID Escargot accepts: 8-4-4-4-12 hex digits, in braces or without
@@ -157,7 +151,10 @@ mod tests {
     use serde_json::Value;
 
     fn vectors() -> Vec<Value> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/sso_mbi.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/vectors/sso_mbi.json"
+        );
         let text = std::fs::read_to_string(path).expect("read sso_mbi.json");
         let json: Value = serde_json::from_str(&text).expect("parse sso_mbi.json");
         json["vectors"].as_array().expect("vectors array").clone()
@@ -250,21 +247,6 @@ mod tests {
     }
 
     #[test]
-    fn random_iv_differs_but_keeps_the_hash() {
-        let secret = [7u8; 24];
-        let nonce = "2xKiutH8RD9TZpMMqJCcc/GZew8uzEuVuP5HbkrhbgtaAKP9/MzMxCEs/NhQb7e+";
-        let a = BASE64
-            .decode(mbi_response_random_iv(&secret, nonce).unwrap())
-            .unwrap();
-        let b = BASE64
-            .decode(mbi_response_random_iv(&secret, nonce).unwrap())
-            .unwrap();
-        assert_eq!(a.len(), 128);
-        assert_ne!(a[28..36], b[28..36], "two random IVs collided");
-        assert_eq!(a[36..56], b[36..56]);
-    }
-
-    #[test]
     fn bad_lengths_are_errors() {
         let nonce64 = "A".repeat(64);
         assert_eq!(
@@ -301,13 +283,11 @@ mod tests {
 
     #[test]
     fn machine_guids() {
-        let guid = machine_guid();
+        let bytes: [u8; 16] = std::array::from_fn(|i| i as u8);
+        let guid = guid_from_bytes(bytes);
+        assert_eq!(guid, "{00010203-0405-4607-8809-0A0B0C0D0E0F}");
         assert!(is_valid_machine_guid(&guid), "{guid}");
-        assert_eq!(guid.len(), 38);
-        assert!(guid.starts_with('{') && guid.ends_with('}'));
-        assert_eq!(guid, guid.to_ascii_uppercase());
-        assert_eq!(&guid[15..16], "4", "not a v4 UUID: {guid}");
-        assert_ne!(guid, machine_guid());
+        assert_eq!(&guid_from_bytes([0xff; 16])[15..21], "4FFF-B");
         assert!(is_valid_machine_guid(
             "{F52973B6-C926-4BAD-9BA8-7C1E840E4AB0}"
         ));

@@ -32,9 +32,8 @@ impl Exchange {
     }
 
     /// The parsed response.
-    pub fn response(&self) -> crate::msnp::http::HttpResponse {
-        crate::msnp::http::HttpResponse::parse(&self.raw_response())
-            .expect("recorded response parses")
+    pub fn response(&self) -> crate::http::HttpResponse {
+        crate::http::HttpResponse::parse(&self.raw_response()).expect("recorded response parses")
     }
 
     /// The path of the request URL (`/RST.srf`).
@@ -58,7 +57,7 @@ impl Exchange {
 /// All exchanges of `tests/transcripts/<dir>/http.log`, in order.
 pub fn load(dir: &str) -> Vec<Exchange> {
     let path = format!(
-        "{}/tests/transcripts/{dir}/http.log",
+        "{}/../../tests/transcripts/{dir}/http.log",
         env!("CARGO_MANIFEST_DIR")
     );
     let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));

@@ -4,7 +4,7 @@
 //! puts them back together within hard bounds.
 
 use super::{classify, MsgPayload};
-use crate::msnp::mime::Mime;
+use crate::mime::Mime;
 use std::time::{Duration, Instant};
 use thiserror::Error;
 
@@ -269,7 +269,7 @@ impl ChunkReassembler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::msnp::message::{MsgPayload, TextMessage};
+    use crate::message::{MsgPayload, TextMessage};
 
     fn first(id: &str, chunks: u32, body: &str) -> Vec<u8> {
         format!(

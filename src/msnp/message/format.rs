@@ -4,7 +4,7 @@
 //! `FN=<font, percent-encoded>; EF=<B I U S>; CO=<BBGGRR hex>; CS=<charset hex>; PF=<pitch and
 //! family hex>[; RL=1]`. MSN has one format per message.
 
-use crate::msnp::wire::percent;
+use crate::wire::percent;
 use std::fmt::Write as _;
 
 /// Longest font name kept, in characters.

@@ -12,7 +12,7 @@ mod format;
 mod html;
 mod text;
 
-use crate::msnp::mime::Mime;
+use crate::mime::Mime;
 
 pub use charset::{charset_parameter, decode, CharsetIssue, DecodedText};
 pub use chunks::{ChunkError, ChunkLimits, ChunkPart, ChunkPosition, ChunkReassembler};

@@ -60,9 +60,9 @@ fn payloads_recorded_from_escargot() {
 
 #[test]
 fn every_recorded_switchboard_message_is_classified() {
-    use crate::msnp::wire::sb::{parse, SbCommand};
-    use crate::msnp::wire::transcript::load;
-    use crate::msnp::wire::{Direction, Framer, Limits};
+    use crate::wire::sb::{parse, SbCommand};
+    use crate::wire::transcript::load;
+    use crate::wire::{Direction, Framer, Limits};
     let mut labels = Vec::new();
     for (name, version) in [
         ("msnp15/bob-sb.raw.txt", 15),

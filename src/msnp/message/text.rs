@@ -106,15 +106,15 @@ fn cut_point(s: &str, limit: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::msnp::message::format::{Effects, Rgb};
-    use crate::msnp::message::{MsgPayload, TextMessage};
+    use crate::message::format::{Effects, Rgb};
+    use crate::message::{MsgPayload, TextMessage};
 
     /// The payloads of the `SB client->server` vectors, by name.
     fn vector_payload(name: &str) -> Vec<u8> {
         use base64::Engine as _;
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/tests/vectors/msg_payloads.json"
+            "/../../tests/vectors/msg_payloads.json"
         );
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(path).expect("vector file"))

@@ -214,7 +214,10 @@ mod tests {
     use serde_json::Value;
 
     fn vectors() -> Value {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/p2p_v1.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/vectors/p2p_v1.json"
+        );
         let text = std::fs::read_to_string(path).expect("read p2p_v1.json");
         serde_json::from_str(&text).expect("parse p2p_v1.json")
     }

@@ -247,7 +247,10 @@ mod tests {
     }
 
     fn start() -> (Reassembler, Instant) {
-        (Reassembler::new(Limits::default()), Instant::now())
+        (
+            Reassembler::new(Limits::default()),
+            crate::test_clock_start(),
+        )
     }
 
     #[test]

@@ -98,7 +98,11 @@ fn picture(len: usize) -> Vec<u8> {
 }
 
 fn pair() -> (Peer, Peer, Instant) {
-    (Peer::new(ALICE, 1), Peer::new(BOB, 2), Instant::now())
+    (
+        Peer::new(ALICE, 1),
+        Peer::new(BOB, 2),
+        crate::test_clock_start(),
+    )
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! What a session needs to know before it starts: account, password and endpoints.
 
-use crate::msnp::secret::Secret;
-use crate::msnp::wire::{PrivacyMode, Status};
+use crate::secret::Secret;
+use crate::wire::{PrivacyMode, Status};
 
 /// Protocol versions the plugin speaks, newest first. The offer starts at the account's
 /// `max_protocol` and goes down this list.
@@ -36,6 +36,9 @@ pub struct Config {
     /// How people on neither the allow nor the block list are treated (sent as `BLP` on
     /// MSNP13+, where the client keeps this setting).
     pub privacy: PrivacyMode,
+    /// Seed of the session's random numbers (the glue draws it from the operating system;
+    /// tests fix it, so every line a session sends is reproducible).
+    pub rng_seed: [u8; 32],
 }
 
 impl Config {
@@ -72,6 +75,7 @@ pub(crate) fn test_config(
         personal_message: String::new(),
         services_url: None,
         privacy: PrivacyMode::AllowOthers,
+        rng_seed: [7; 32],
     }
 }
 

@@ -3,11 +3,13 @@
 
 use std::time::Instant;
 
-use crate::msnp::auth::{passport, rst, sso, AuthError};
-use crate::msnp::http::HttpResponse;
-use crate::msnp::mime::Mime;
-use crate::msnp::secret::Secret;
-use crate::msnp::wire::{Capabilities, ClientCommand, NsCommand, UsrStep, XfrTarget};
+use rand_chacha::rand_core::RngCore;
+
+use crate::auth::{passport, rst, sso, AuthError};
+use crate::http::HttpResponse;
+use crate::mime::Mime;
+use crate::secret::Secret;
+use crate::wire::{Capabilities, ClientCommand, NsCommand, UsrStep, XfrTarget};
 
 use super::{timers, EndReason, Event, HttpId, Output, Session, Timer};
 
@@ -197,7 +199,9 @@ impl Session {
     }
 
     fn sso_answer(&mut self, tokens: rst::SecurityTokens, nonce: &str) {
-        let blob = match sso::mbi_response_random_iv(tokens.binary_secret.expose(), nonce) {
+        let mut iv = [0u8; 8];
+        self.rng.fill_bytes(&mut iv);
+        let blob = match sso::mbi_response(tokens.binary_secret.expose(), nonce, iv) {
             Ok(blob) => blob,
             Err(e) => {
                 return self.end(EndReason::BadServerReply(format!(
@@ -228,7 +232,7 @@ impl Session {
     /// Queues an HTTP request and moves to the step that waits for it.
     fn http(
         &mut self,
-        request: Result<crate::msnp::http::HttpRequest, AuthError>,
+        request: Result<crate::http::HttpRequest, AuthError>,
         step: impl FnOnce(HttpId) -> Step,
     ) {
         match request {

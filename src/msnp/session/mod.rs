@@ -17,12 +17,15 @@ mod tests;
 use std::collections::VecDeque;
 use std::time::Instant;
 
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
 pub use config::{Config, SUPPORTED_VERSIONS};
 pub use contacts::ContactEvent;
 pub use output::{ConnId, EndReason, Event, HttpId, Output, PROGRESS_STEPS};
 pub use switchboard::ChatEvent;
 
-use crate::msnp::wire::{
+use crate::wire::{
     self, ClientCommand, Direction, Framer, Limits, NsCommand, OutReason, TrIdAllocator,
 };
 use login::Login;
@@ -52,11 +55,16 @@ pub struct Session {
     next_conn: u32,
     next_http: u32,
     ended: bool,
+    /// Every random value of the session (SSO IV, offline-message run ids) comes from here,
+    /// seeded through [`Config::rng_seed`], so a session is a deterministic function of its
+    /// inputs.
+    rng: ChaCha8Rng,
 }
 
 impl Session {
     /// Starts a session: the first output asks to connect to the configured server.
     pub fn new(config: Config, now: Instant) -> Session {
+        let config_seed = config.rng_seed;
         let mut session = Session {
             config,
             out: VecDeque::new(),
@@ -70,6 +78,7 @@ impl Session {
             next_conn: 0,
             next_http: 0,
             ended: false,
+            rng: ChaCha8Rng::from_seed(config_seed),
         };
         session
             .timers
@@ -264,7 +273,7 @@ impl Session {
     }
 
     fn answer_challenge(&mut self, challenge: &str) {
-        match crate::msnp::auth::challenge::answer(challenge, self.version) {
+        match crate::auth::challenge::answer(challenge, self.version) {
             Ok((product_id, response)) => {
                 self.send(ClientCommand::Qry {
                     product_id: product_id.to_owned(),

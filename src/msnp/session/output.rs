@@ -1,6 +1,6 @@
 //! What the session asks its driver to do, and what it tells the user interface.
 
-use crate::msnp::http::HttpRequest;
+use crate::http::HttpRequest;
 
 /// Identifies one TCP connection the session asked for (the NS, a redirected NS, later
 /// switchboards). Never reused within a session.
@@ -51,9 +51,9 @@ pub enum Event {
     /// The session is over; nothing more will be produced. The driver closes everything.
     Ended(EndReason),
     /// A contact-list, presence or profile change.
-    Contact(crate::msnp::session::ContactEvent),
+    Contact(crate::session::ContactEvent),
     /// A conversation event.
-    Chat(crate::msnp::session::ChatEvent),
+    Chat(crate::session::ChatEvent),
 }
 
 /// Why a session ended.

@@ -1,14 +1,17 @@
 //! Replays the sign-in part of real Escargot sessions against [`Session`]: server bytes and HTTP
 //! answers go in as recorded, and the client lines the session writes must be the recorded ones
-//! (the VER offer and the SSO blob, which is random by design, are compared by shape).
+//! byte for byte. Only the VER offer differs by design (we offer more versions); the SSO blob,
+//! whose IV the recording's client drew at random, is checked by recomputing the recorded blob
+//! from its own IV and ours from the IV the test seed gives.
 
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use rand_chacha::rand_core::RngCore;
 
 use super::*;
-use crate::msnp::auth::testlog;
-use crate::msnp::wire::transcript;
+use crate::auth::testlog;
+use crate::wire::transcript;
 
 /// Drives a session with a simulated clock and collects what it asks for.
 struct Harness {
@@ -16,15 +19,14 @@ struct Harness {
     now: Instant,
     ns: Option<ConnId>,
     sent: Vec<u8>,
-    http: Vec<(HttpId, crate::msnp::http::HttpRequest)>,
+    http: Vec<(HttpId, crate::http::HttpRequest)>,
     events: Vec<Event>,
     connects: Vec<(String, u16)>,
 }
 
 impl Harness {
     fn new(max_version: u32, account: &str, password: &str, guid: &str) -> Harness {
-        let config =
-            crate::msnp::session::config::test_config(account, password, max_version, guid);
+        let config = crate::session::config::test_config(account, password, max_version, guid);
         let now = crate::test_clock_start();
         let mut h = Harness {
             session: Session::new(config, now),
@@ -154,7 +156,34 @@ fn replay_login(
     h
 }
 
-fn assert_same_login_lines(ours: &[String], recorded: &[String], max_version: u32) {
+/// The recorded `USR … SSO S` line as our session must send it: the recorded blob is first
+/// recomputed from its own IV (so it is known to be what the real client computed), then
+/// recomputed with the IV the session's seeded RNG draws first.
+fn expected_sso_line(recorded: &str, secret: &[u8], nonce: &str) -> String {
+    let b64 = &base64::engine::general_purpose::STANDARD;
+    let mut parts: Vec<String> = recorded.split(' ').map(str::to_owned).collect();
+    let recorded_blob = b64.decode(&parts[5]).expect("recorded base64 blob");
+    let recorded_iv: [u8; 8] = recorded_blob[28..36].try_into().expect("8-byte IV");
+    assert_eq!(
+        crate::auth::sso::mbi_response(secret, nonce, recorded_iv).as_deref(),
+        Ok(parts[5].as_str()),
+        "the recorded blob is not what the real client computed"
+    );
+    let mut iv = [0u8; 8];
+    ChaCha8Rng::from_seed(TEST_SEED).fill_bytes(&mut iv);
+    parts[5] = crate::auth::sso::mbi_response(secret, nonce, iv).expect("blob");
+    parts.join(" ")
+}
+
+/// The seed `test_config` gives every test session.
+const TEST_SEED: [u8; 32] = [7; 32];
+
+fn assert_same_login_lines(
+    ours: &[String],
+    recorded: &[String],
+    max_version: u32,
+    sso: Option<(&[u8], &str)>,
+) {
     assert_eq!(
         ours.len(),
         recorded.len(),
@@ -165,20 +194,22 @@ fn assert_same_login_lines(ours: &[String], recorded: &[String], max_version: u3
             assert!(o.starts_with(&format!("VER 1 MSNP{max_version} ")), "{o}");
             assert!(o.ends_with(" CVR0"), "{o}");
         } else if r.starts_with("USR 4 SSO S ") {
-            let (o_parts, r_parts): (Vec<_>, Vec<_>) =
-                (o.split(' ').collect(), r.split(' ').collect());
-            assert_eq!(o_parts.len(), r_parts.len(), "{o} vs {r}");
-            assert_eq!(o_parts[..5], r_parts[..5], "ticket differs");
-            let blob = base64::engine::general_purpose::STANDARD
-                .decode(o_parts[5])
-                .expect("base64 blob");
-            assert_eq!(blob.len(), 128);
-            assert_eq!(&blob[..4], &28u32.to_le_bytes());
-            assert_eq!(o_parts.get(6), r_parts.get(6), "machine GUID");
+            let (secret, nonce) = sso.expect("an SSO sign-in has tokens and a nonce");
+            assert_eq!(*o, expected_sso_line(r, secret, nonce));
         } else {
             assert_eq!(o, r);
         }
     }
+}
+
+/// The nonce of the server's `USR … SSO S MBI_KEY_OLD <nonce>` in a recorded NS session.
+fn recorded_sso_nonce(name: &str) -> Option<String> {
+    let t = transcript::load(name);
+    let text = String::from_utf8_lossy(&t.server_bytes()).into_owned();
+    text.split("\r\n")
+        .find(|l| l.contains(" SSO S MBI_KEY_OLD "))
+        .and_then(|l| l.rsplit(' ').next())
+        .map(str::to_owned)
 }
 
 /// Replays Alice's recorded sign-in at `version` (directory `msnp<version>`), checks our lines up
@@ -200,7 +231,15 @@ fn lines_after_recorded_login(version: u32, guid: &str) -> Vec<String> {
         .position(|l| l.starts_with("USR 4 "))
         .expect("USR S sent")
         + 1;
-    assert_same_login_lines(&lines[..login], &recorded_login_lines(&name), version);
+    let nonce = recorded_sso_nonce(&name);
+    let secret = h
+        .session
+        .login
+        .tokens
+        .as_ref()
+        .map(|t| t.binary_secret.expose().clone());
+    let sso = secret.as_deref().zip(nonce.as_deref());
+    assert_same_login_lines(&lines[..login], &recorded_login_lines(&name), version, sso);
     lines[login..].to_vec()
 }
 

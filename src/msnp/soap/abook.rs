@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use super::envelope::{self, is_email, is_id, Endpoints, Scenario, APP_ID, FIND_ALL_APP_ID};
 use super::xml::{self, Node, Path, XmlError, XmlStream};
 use super::SoapError;
-use crate::msnp::auth::rst::Token;
-use crate::msnp::http::HttpRequest;
+use crate::auth::rst::Token;
+use crate::http::HttpRequest;
 
 /// Most contacts accepted in one address book.
 pub const MAX_CONTACTS: usize = 50_000;
@@ -434,7 +434,7 @@ impl ContactFields {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::msnp::soap::testutil::{between, recorded, text, token};
+    use crate::soap::testutil::{between, recorded, text, token};
 
     fn endpoints() -> Endpoints {
         Endpoints::new("https://127.0.0.1:8443/RST.srf", None).unwrap()

@@ -10,8 +10,8 @@ use super::envelope::{
 };
 use super::xml::{self, Node};
 use super::SoapError;
-use crate::msnp::auth::rst::Token;
-use crate::msnp::http::HttpRequest;
+use crate::auth::rst::Token;
+use crate::http::HttpRequest;
 
 /// Network id of a Passport contact.
 const NETWORK_PASSPORT: u32 = 1;
@@ -317,7 +317,7 @@ fn parse_result_guid(body: &[u8], result: &'static [u8]) -> Result<String, SoapE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::msnp::soap::testutil::{between, recorded, text, token};
+    use crate::soap::testutil::{between, recorded, text, token};
 
     fn endpoints() -> Endpoints {
         Endpoints::new("https://127.0.0.1:8443/RST.srf", None).unwrap()

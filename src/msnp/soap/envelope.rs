@@ -5,8 +5,8 @@ use quick_xml::escape::escape;
 
 use super::xml::XmlStream;
 use super::SoapError;
-use crate::msnp::auth::rst::Token;
-use crate::msnp::http::{self, HttpRequest, Method, Url};
+use crate::auth::rst::Token;
+use crate::http::{self, HttpRequest, Method, Url};
 
 /// Namespace (and `SOAPAction` prefix) of the address-book and sharing services.
 pub const AB_NAMESPACE: &str = "http://www.msn.com/webservices/AddressBook";
@@ -262,7 +262,7 @@ pub(crate) fn check_id(id: &str) -> Result<(), SoapError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::msnp::secret::Secret;
+    use crate::secret::Secret;
 
     #[test]
     fn endpoints_follow_the_sso_host_or_the_services_base() {

@@ -1,6 +1,6 @@
 //! [`SoapError`]: why a SOAP request could not be built or its answer not used.
 
-use crate::msnp::http::HttpError;
+use crate::http::HttpError;
 
 /// Why a SOAP request could not be built or its answer not used. Never carries a ticket: only
 /// fixed texts, HTTP statuses and the server's own (shortened, cleaned) fault texts.

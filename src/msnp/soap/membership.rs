@@ -6,8 +6,8 @@ use quick_xml::escape::escape;
 use super::envelope::{self, check_email, is_email, Endpoints, Scenario, APP_ID};
 use super::xml::{self, attribute, Node, Path, XmlError, XmlStream};
 use super::SoapError;
-use crate::msnp::auth::rst::Token;
-use crate::msnp::http::HttpRequest;
+use crate::auth::rst::Token;
+use crate::http::HttpRequest;
 
 /// Most members accepted in one answer, all roles together.
 pub const MAX_MEMBERS: usize = 100_000;
@@ -382,7 +382,7 @@ impl MemberFields {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::msnp::soap::testutil::{between, recorded, text, token};
+    use crate::soap::testutil::{between, recorded, text, token};
 
     fn endpoints() -> Endpoints {
         Endpoints::new("https://127.0.0.1:8443/RST.srf", None).unwrap()

@@ -1,6 +1,6 @@
 //! The SOAP services of MSNP13+ (reference §5.2, §5.3, §9): the sharing service (memberships),
 //! the address book, and offline messages. Pure: requests go out as
-//! [`HttpRequest`](crate::msnp::http::HttpRequest) values, answers come back as bodies; the big
+//! [`HttpRequest`](crate::http::HttpRequest) values, answers come back as bodies; the big
 //! sign-in answers parse resumably, a bounded number of XML events per step.
 //!
 //! Every parser has a `&[u8]` entry point suitable for fuzzing. Answers are read with a

@@ -3,7 +3,7 @@
 
 use super::testutil::recorded;
 use super::{abook, abook_edit, envelope, membership, oim, oim_store};
-use crate::msnp::listxml;
+use crate::listxml;
 
 /// A small deterministic generator (xorshift64).
 struct Rng(u64);

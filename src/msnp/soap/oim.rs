@@ -8,8 +8,8 @@ use super::envelope::{self, check_id, is_email, is_id, Endpoints};
 use super::rfc2047::{self, LENIENT_BASE64};
 use super::xml::{self, Node, Path, XmlError, XmlStream};
 use super::SoapError;
-use crate::msnp::auth::rst::Token;
-use crate::msnp::http::HttpRequest;
+use crate::auth::rst::Token;
+use crate::http::HttpRequest;
 use base64::Engine as _;
 
 /// Namespace (and `SOAPAction` prefix) of the RSI service.
@@ -458,7 +458,7 @@ impl MetaFields {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::msnp::soap::testutil::{between, recorded, text, token};
+    use crate::soap::testutil::{between, recorded, text, token};
 
     /// The recorded OIM: stored at 2026-11-24T22:28:57Z.
     const STORED_AT: i64 = 1_795_559_337;
@@ -470,7 +470,7 @@ mod tests {
     /// The `Mail-Data` payloads Bob's NS connection received, from the transcript.
     fn recorded_mail_data() -> Vec<Vec<u8>> {
         let path = format!(
-            "{}/tests/transcripts/extra-oim/bob-ns.log",
+            "{}/../../tests/transcripts/extra-oim/bob-ns.log",
             env!("CARGO_MANIFEST_DIR")
         );
         let log = std::fs::read_to_string(path).unwrap();

@@ -9,8 +9,8 @@ use super::envelope::{self, check_email, check_id, check_text, Endpoints};
 use super::rfc2047;
 use super::xml::Node;
 use super::SoapError;
-use crate::msnp::auth::rst::Token;
-use crate::msnp::http::HttpRequest;
+use crate::auth::rst::Token;
+use crate::http::HttpRequest;
 
 /// Namespace of the `Store2` headers and body.
 pub const OIM_NAMESPACE: &str = "http://messenger.live.com/ws/2006/09/oim/";
@@ -170,7 +170,7 @@ pub fn parse_store(body: &[u8]) -> Result<StoreOutcome, SoapError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::msnp::soap::testutil::{between, recorded, text, token};
+    use crate::soap::testutil::{between, recorded, text, token};
 
     fn endpoints() -> Endpoints {
         Endpoints::new("https://127.0.0.1:8443/RST.srf", None).unwrap()
@@ -234,7 +234,7 @@ mod tests {
         assert!(body.contains("passport=\"t=a&amp;p=b\""));
         // The stored message as the recipient will get it decodes back to the text.
         let stored =
-            crate::msnp::soap::oim::parse_message(content_with_headers(&body).as_bytes()).unwrap();
+            crate::soap::oim::parse_message(content_with_headers(&body).as_bytes()).unwrap();
         assert_eq!(stored.text, long);
         assert_eq!(stored.sequence, Some(1));
     }

@@ -1,8 +1,8 @@
 //! Test helpers: recorded exchanges by label, and the tickets the recorded client sent.
 
-use crate::msnp::auth::rst::Token;
-use crate::msnp::auth::testlog::{self, Exchange};
-use crate::msnp::secret::Secret;
+use crate::auth::rst::Token;
+use crate::auth::testlog::{self, Exchange};
+use crate::secret::Secret;
 
 /// Every recorded exchange labelled `label` in the transcript directories `dirs`.
 pub fn recorded(dirs: &[&str], label: &str) -> Vec<Exchange> {

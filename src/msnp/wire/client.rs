@@ -7,7 +7,7 @@ use super::ns::take_payload;
 use super::ns_list::ListEntry;
 use super::percent;
 use super::types::{AddPrompt, Capabilities, List, ListVersion, PrivacyMode, Status};
-use crate::msnp::secret::Secret;
+use crate::secret::Secret;
 
 /// A command the client sends to the notification server.
 ///

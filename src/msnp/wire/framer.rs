@@ -540,7 +540,7 @@ mod tests {
         use base64::Engine as _;
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/tests/vectors/msg_payloads.json"
+            "/../../tests/vectors/msg_payloads.json"
         );
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(path).expect("vector file"))

@@ -5,7 +5,7 @@ use super::args::{Args, ParseError};
 use super::ns::take_payload;
 use super::percent;
 use super::types::{split_network_prefix, Capabilities, HostPort, Status};
-use crate::msnp::secret::Secret;
+use crate::secret::Secret;
 
 /// `CHG <trid> <status> [<caps>] [<msnobj>]`: own status change confirmed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 use super::args::{Args, ParseError};
 use super::ns::take_payload;
 use super::types::HostPort;
-use crate::msnp::secret::Secret;
+use crate::secret::Secret;
 
 /// `VER <trid> <dialect>…` (`VER 1 MSNP15`, or `VER 1 0` when no version is shared).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use super::ns_session::Ack;
 use super::percent;
 use super::server_error::ServerError;
 use super::types::Capabilities;
-use crate::msnp::secret::Secret;
+use crate::secret::Secret;
 use std::fmt;
 
 /// First protocol version whose `IRO`/`JOI` carry capabilities.
@@ -162,7 +162,7 @@ pub struct SbMsg {
     pub sender: Participant,
     /// Sender's friendly name, decoded.
     pub friendly: String,
-    /// The MIME message (see [`crate::msnp::message`]).
+    /// The MIME message (see [`crate::message`]).
     pub payload: Vec<u8>,
 }
 
@@ -462,7 +462,7 @@ pub enum SbClientCommand {
         email: String,
     },
     /// `MSG <trid> <U|N|A|D> <len>` + payload: send a message (at most
-    /// [`crate::msnp::message::MAX_PAYLOAD`] bytes).
+    /// [`crate::message::MAX_PAYLOAD`] bytes).
     Msg {
         /// Acknowledgement wanted.
         ack: AckMode,
@@ -594,8 +594,8 @@ fn finish(out: &mut Vec<u8>, payload: Option<&[u8]>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::msnp::wire::framer::{Direction, Framer, Limits};
-    use crate::msnp::wire::transcript::load;
+    use crate::wire::framer::{Direction, Framer, Limits};
+    use crate::wire::transcript::load;
 
     fn frame(bytes: &[u8], direction: Direction) -> Frame {
         let mut framer = Framer::new(direction, Limits::default());
@@ -1030,7 +1030,7 @@ mod tests {
         use base64::Engine as _;
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/tests/vectors/msg_payloads.json"
+            "/../../tests/vectors/msg_payloads.json"
         );
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(path).expect("vector file"))

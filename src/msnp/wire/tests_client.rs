@@ -2,7 +2,7 @@
 
 use super::transcript::load;
 use super::*;
-use crate::msnp::secret::Secret;
+use crate::secret::Secret;
 
 fn encoded(command: &ClientCommand, trid: u32) -> Vec<u8> {
     let mut out = Vec::new();

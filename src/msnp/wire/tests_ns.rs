@@ -2,7 +2,7 @@
 //! examples for shapes the recordings lack), run through the framer first.
 
 use super::*;
-use crate::msnp::secret::Secret;
+use crate::secret::Secret;
 
 const GUID: &str = "dbd254aa-c066-4dc0-80db-f87fd43c2af2";
 const GROUP: &str = "7f5b8e2a-1c3d-4e5f-8a9b-0c1d2e3f4a5b";

@@ -43,9 +43,9 @@ impl Transcript {
     }
 }
 
-/// `tests/transcripts` of this crate.
+/// `tests/transcripts` of the repository.
 pub(crate) fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/transcripts")
 }
 
 /// Loads one transcript, e.g. `load("msnp12/alice-ns.raw.txt")`.

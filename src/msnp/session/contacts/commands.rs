@@ -9,9 +9,9 @@ use super::events::{ContactEvent, Presence};
 use super::ops::{Op, Step, Subject};
 use super::roster::same_name;
 use super::DEFAULT_GROUP;
-use crate::msnp::listxml::{ALLOW, BLOCK, FORWARD, PENDING, REVERSE};
-use crate::msnp::session::Session;
-use crate::msnp::wire::{List, PrivacyMode};
+use crate::listxml::{ALLOW, BLOCK, FORWARD, PENDING, REVERSE};
+use crate::session::Session;
+use crate::wire::{List, PrivacyMode};
 
 /// Longest group name the server takes (Escargot answers 229 beyond).
 pub const MAX_GROUP_NAME_CHARS: usize = 61;
@@ -345,7 +345,7 @@ impl Session {
             return;
         }
         self.contacts.privacy = Some(mode);
-        self.send(crate::msnp::wire::ClientCommand::Blp { mode });
+        self.send(crate::wire::ClientCommand::Blp { mode });
     }
 
     /// Whether `email` is allowed (`Some(true)`), blocked (`Some(false)`) or neither.

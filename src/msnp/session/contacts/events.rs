@@ -1,6 +1,6 @@
 //! What the contact list tells the user interface.
 
-use crate::msnp::wire::{PrivacyMode, Status};
+use crate::wire::{PrivacyMode, Status};
 
 /// A contact of the forward list as the buddy list shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]

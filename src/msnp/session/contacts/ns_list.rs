@@ -8,9 +8,9 @@ use super::events::ContactEvent;
 use super::ops::NO_GROUP_V8;
 use super::roster::{clean_name, Roster};
 use super::Sync;
-use crate::msnp::listxml::{FORWARD, REVERSE};
-use crate::msnp::session::Session;
-use crate::msnp::wire::{Adc, Add, Blp, ClientCommand, List, ListVersion, Lsg, Lst, Prp, Rem, Syn};
+use crate::listxml::{FORWARD, REVERSE};
+use crate::session::Session;
+use crate::wire::{Adc, Add, Blp, ClientCommand, List, ListVersion, Lsg, Lst, Prp, Rem, Syn};
 
 /// How long the dump may pause between lines before what arrived is taken as the list.
 const DUMP_TIMEOUT: Duration = Duration::from_secs(60);

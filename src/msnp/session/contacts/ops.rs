@@ -11,14 +11,14 @@ use super::events::ContactEvent;
 use super::roster::clean_name;
 use super::soap_list::describe;
 use super::{NETWORK_PASSPORT, NETWORK_YAHOO};
-use crate::msnp::http::HttpResponse;
-use crate::msnp::listxml::{self, ALLOW, BLOCK, FORWARD, PENDING, REVERSE};
-use crate::msnp::session::{HttpId, Output, Session};
-use crate::msnp::soap::abook_edit::{self, ContactChange};
-use crate::msnp::soap::envelope::parse_empty_response;
-use crate::msnp::soap::membership::{self, Role};
-use crate::msnp::soap::{with_status, SoapError};
-use crate::msnp::wire::{ClientCommand, List, ListEntry, NsCommand};
+use crate::http::HttpResponse;
+use crate::listxml::{self, ALLOW, BLOCK, FORWARD, PENDING, REVERSE};
+use crate::session::{HttpId, Output, Session};
+use crate::soap::abook_edit::{self, ContactChange};
+use crate::soap::envelope::parse_empty_response;
+use crate::soap::membership::{self, Role};
+use crate::soap::{with_status, SoapError};
+use crate::wire::{ClientCommand, List, ListEntry, NsCommand};
 
 /// How long one step may wait for the server.
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -677,7 +677,7 @@ impl Session {
         let Some((endpoints, ticket)) = self.contacts.soap_access(&self.login) else {
             return Err("the address book service is not available".to_owned());
         };
-        let soap = |r: Result<crate::msnp::http::HttpRequest, SoapError>| {
+        let soap = |r: Result<crate::http::HttpRequest, SoapError>| {
             r.map_err(|e| format!("cannot build the request: {e}"))
         };
         let network = |s: &Session, email: &str| match s.contacts.roster.get(email) {

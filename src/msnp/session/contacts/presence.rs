@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use super::events::{ContactEvent, Presence};
 use super::psm;
 use super::roster::clean_name;
-use crate::msnp::session::login::client_caps;
-use crate::msnp::session::Session;
-use crate::msnp::wire::{self, ClientCommand, Fln, Status, Ubx};
+use crate::session::login::client_caps;
+use crate::session::Session;
+use crate::wire::{self, ClientCommand, Fln, Status, Ubx};
 
 /// Most contacts whose presence is kept.
 const MAX_WATCHED: usize = 100_000;

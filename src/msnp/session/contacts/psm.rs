@@ -4,7 +4,7 @@
 use quick_xml::escape::escape;
 
 use super::events::Media;
-use crate::msnp::soap::xml::{append, Node, XmlStream};
+use crate::soap::xml::{append, Node, XmlStream};
 
 /// Largest `UBX` payload read (Escargot's are under 1 KB).
 pub(super) const MAX_UBX_LEN: usize = 16 * 1024;

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::events::Buddy;
-use crate::msnp::listxml::{ALLOW, BLOCK, FORWARD, PENDING, REVERSE};
+use crate::listxml::{ALLOW, BLOCK, FORWARD, PENDING, REVERSE};
 
 /// Most contacts kept; entries beyond are ignored (and logged).
 pub(super) const MAX_CONTACTS: usize = 100_000;

@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 use super::events::ContactEvent;
 use super::roster::{clean_name, Contact, Roster};
 use super::Sync;
-use crate::msnp::http::HttpResponse;
-use crate::msnp::listxml::{self, ALLOW, BLOCK, CLIENT_LISTS, FORWARD, PENDING, REVERSE};
-use crate::msnp::session::{HttpId, Output, Session};
-use crate::msnp::soap::abook::{self, AbParser, AddressBook};
-use crate::msnp::soap::membership::{self, MembershipParser, Memberships};
-use crate::msnp::soap::{with_status, Scenario, SoapError, STEP_BUDGET};
-use crate::msnp::wire::{ClientCommand, Fqy, ListUpdate};
+use crate::http::HttpResponse;
+use crate::listxml::{self, ALLOW, BLOCK, CLIENT_LISTS, FORWARD, PENDING, REVERSE};
+use crate::session::{HttpId, Output, Session};
+use crate::soap::abook::{self, AbParser, AddressBook};
+use crate::soap::membership::{self, MembershipParser, Memberships};
+use crate::soap::{with_status, Scenario, SoapError, STEP_BUDGET};
+use crate::wire::{ClientCommand, Fqy, ListUpdate};
 
 /// How long after a `NOT` or `ADL 0` push the lists are fetched again (pushes come in bursts).
 const REFRESH_DELAY: Duration = Duration::from_secs(1);

@@ -4,10 +4,10 @@
 use std::time::{Duration, Instant};
 
 use super::events::{Buddy, ContactEvent, Media, Presence};
-use crate::msnp::auth::testlog::{self, Exchange};
-use crate::msnp::http::HttpRequest;
-use crate::msnp::session::{ConnId, Event, HttpId, Output, Session};
-use crate::msnp::wire::{transcript, PrivacyMode, Status};
+use crate::auth::testlog::{self, Exchange};
+use crate::http::HttpRequest;
+use crate::session::{ConnId, Event, HttpId, Output, Session};
+use crate::wire::{transcript, PrivacyMode, Status};
 
 /// Drives a session with a simulated clock.
 pub(super) struct Harness {
@@ -21,7 +21,7 @@ pub(super) struct Harness {
 
 impl Harness {
     pub fn new(version: u32, account: &str, password: &str) -> Harness {
-        let config = crate::msnp::session::config::test_config(
+        let config = crate::session::config::test_config(
             account,
             password,
             version,

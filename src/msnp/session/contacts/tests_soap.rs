@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use super::events::{Buddy, ContactEvent};
 use super::tests::{bob, signed_in, synced_v18, Harness, Replay};
-use crate::msnp::auth::testlog;
-use crate::msnp::http::HttpRequest;
+use crate::auth::testlog;
+use crate::http::HttpRequest;
 
 /// A SOAP answer with HTTP status `status` and this `<soap:Body>` content.
 fn soap(status: u16, body: &str) -> Vec<u8> {

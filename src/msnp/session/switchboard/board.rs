@@ -4,10 +4,10 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use crate::msnp::secret::Secret;
-use crate::msnp::session::{ConnId, Output};
-use crate::msnp::wire::sb::SbClientCommand;
-use crate::msnp::wire::{Direction, Framer, Limits};
+use crate::secret::Secret;
+use crate::session::{ConnId, Output};
+use crate::wire::sb::SbClientCommand;
+use crate::wire::{Direction, Framer, Limits};
 
 use super::outgoing::Outgoing;
 use super::{Conversation, Member, MAX_MEMBERS};

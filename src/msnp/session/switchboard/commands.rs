@@ -3,9 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::msnp::message::{from_html, typing_payload};
-use crate::msnp::session::Session;
-use crate::msnp::wire::sb::{AckMode, SbClientCommand};
+use crate::message::{from_html, typing_payload};
+use crate::session::Session;
+use crate::wire::sb::{AckMode, SbClientCommand};
 
 use super::board::Kind;
 use super::outgoing::Outgoing;

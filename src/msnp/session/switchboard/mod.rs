@@ -18,9 +18,9 @@ mod tests;
 
 use std::time::{Duration, Instant};
 
-use crate::msnp::message::{ChunkLimits, ChunkReassembler};
-use crate::msnp::session::Session;
-use crate::msnp::wire::{NsCommand, XfrTarget};
+use crate::message::{ChunkLimits, ChunkReassembler};
+use crate::session::Session;
+use crate::wire::{NsCommand, XfrTarget};
 
 use super::{ConnId, Event, HttpId};
 use board::Board;
@@ -188,7 +188,7 @@ impl Session {
                     self.switchboard_referral(xfr.trid, address, cookie, now);
                     None
                 }
-                target => Some(NsCommand::Xfr(crate::msnp::wire::Xfr {
+                target => Some(NsCommand::Xfr(crate::wire::Xfr {
                     trid: xfr.trid,
                     target,
                 })),

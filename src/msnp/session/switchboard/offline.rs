@@ -6,15 +6,17 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use crate::msnp::auth::challenge;
-use crate::msnp::auth::rst::Token;
-use crate::msnp::http::HttpResponse;
-use crate::msnp::message::{to_html, ImFormat};
-use crate::msnp::mime::Mime;
-use crate::msnp::session::{HttpId, Output, Session};
-use crate::msnp::soap::oim::{self, MailData, OfflineMessage, OimMeta};
-use crate::msnp::soap::oim_store::{self, StoreOutcome, StoreParams};
-use crate::msnp::soap::{with_status, Endpoints, SoapError};
+use rand_chacha::rand_core::RngCore;
+
+use crate::auth::challenge;
+use crate::auth::rst::Token;
+use crate::http::HttpResponse;
+use crate::message::{to_html, ImFormat};
+use crate::mime::Mime;
+use crate::session::{HttpId, Output, Session};
+use crate::soap::oim::{self, MailData, OfflineMessage, OimMeta};
+use crate::soap::oim_store::{self, StoreOutcome, StoreParams};
+use crate::soap::{with_status, Endpoints, SoapError};
 
 use super::{ChatEvent, Conversation};
 
@@ -130,7 +132,7 @@ impl Session {
             }
         } else if let Some(at) = offline.deleting.iter().position(|h| *h == id) {
             offline.deleting.remove(at);
-            if let Err(e) = parse(result, crate::msnp::soap::envelope::parse_empty_response) {
+            if let Err(e) = parse(result, crate::soap::envelope::parse_empty_response) {
                 log::warn!("offline messages not deleted: {e}");
             }
         } else if let Some(at) = offline.stores.iter().position(|s| s.http == id) {
@@ -357,13 +359,9 @@ impl Session {
         if runs.len() >= MAX_RUNS {
             runs.remove(0);
         }
-        let run_id = format!(
-            "{{{}}}",
-            uuid::Uuid::new_v4()
-                .hyphenated()
-                .to_string()
-                .to_ascii_uppercase()
-        );
+        let mut bytes = [0u8; 16];
+        self.rng.fill_bytes(&mut bytes);
+        let run_id = crate::auth::sso::guid_from_bytes(bytes);
         runs.push((to.to_owned(), run_id.clone(), 1));
         (run_id, 1)
     }

@@ -1,8 +1,8 @@
 //! Messages on their way out: the payload, the acknowledgement asked for, and what the user is
 //! shown if the message cannot be delivered.
 
-use crate::msnp::message::{nudge_payload, text_payloads, ImFormat};
-use crate::msnp::wire::sb::AckMode;
+use crate::message::{nudge_payload, text_payloads, ImFormat};
+use crate::wire::sb::AckMode;
 
 /// What a queued message is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +80,7 @@ fn body_text(payload: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::msnp::message::MAX_PAYLOAD;
+    use crate::message::MAX_PAYLOAD;
 
     #[test]
     fn long_text_splits_into_parts_that_fit_and_join_to_the_whole() {

@@ -4,11 +4,11 @@
 
 use std::time::Instant;
 
-use crate::msnp::message::{MsgPayload, TextMessage};
-use crate::msnp::secret::Secret;
-use crate::msnp::session::{ConnId, Output, Session};
-use crate::msnp::wire::sb::{self, Participant, SbClientCommand, SbCommand, SbMsg};
-use crate::msnp::wire::{ClientCommand, HostPort, Rng, ServerError};
+use crate::message::{MsgPayload, TextMessage};
+use crate::secret::Secret;
+use crate::session::{ConnId, Output, Session};
+use crate::wire::sb::{self, Participant, SbClientCommand, SbCommand, SbMsg};
+use crate::wire::{ClientCommand, HostPort, Rng, ServerError};
 
 use super::board::{Board, BoardId, Kind, Stage};
 use super::outgoing::{Outgoing, What};

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::msnp::auth::testlog;
-use crate::msnp::http::HttpRequest;
-use crate::msnp::session::Output;
-use crate::msnp::wire::transcript;
-use crate::msnp::wire::{Direction, Frame, Framer, Limits};
+use crate::auth::testlog;
+use crate::http::HttpRequest;
+use crate::session::Output;
+use crate::wire::transcript;
+use crate::wire::{Direction, Frame, Framer, Limits};
 
 const ALICE_GUID: &str = "{0961ffc4-f6e6-41a0-9845-2214a26f069d}";
 const BOB_GUID: &str = "{67276431-56b0-47ec-92cd-61d5bfc49e43}";
@@ -33,12 +33,8 @@ impl H {
     /// Signs `user` in by replaying `<dir>/<user>-ns.raw.txt` (and its HTTP log) up to `USR OK`.
     fn sign_in(dir: &str, user: &str, version: u32, guid: &str) -> H {
         let account = format!("{user}@example.com");
-        let config = crate::msnp::session::config::test_config(
-            &account,
-            &format!("{user}pass"),
-            version,
-            guid,
-        );
+        let config =
+            crate::session::config::test_config(&account, &format!("{user}pass"), version, guid);
         let now = crate::test_clock_start();
         let mut h = H {
             s: Session::new(config, now),
@@ -750,7 +746,7 @@ fn typing_lapses_without_a_fresh_notice() {
     let sb = h.connect_last();
     h.feed(sb, b"IRO 1 1 1 alice@example.com Alice 0\r\nANS 1 OK\r\n");
     assert!(h.lines(sb)[0].starts_with("ANS 1 bob@example.com "));
-    let typing = crate::msnp::message::typing_payload("alice@example.com");
+    let typing = crate::message::typing_payload("alice@example.com");
     let mut msg = format!("MSG alice@example.com Alice {}\r\n", typing.len()).into_bytes();
     msg.extend_from_slice(&typing);
     h.feed(sb, &msg);
@@ -940,9 +936,7 @@ fn a_text_for_an_offline_contact_is_stored_as_an_offline_message() {
     );
     assert_eq!(h.http.len(), 1, "sent again with a lock key");
     let again = String::from_utf8_lossy(&h.http[0].1.body).into_owned();
-    let expected = crate::msnp::auth::challenge::answer("1850937852", 15)
-        .unwrap()
-        .1;
+    let expected = crate::auth::challenge::answer("1850937852", 15).unwrap().1;
     assert!(again.contains(&format!("lockkey=\"{expected}\"")));
     let recorded = testlog::load("extra-oim")
         .into_iter()

@@ -5,11 +5,11 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use purple_msnp::msnp::wire::{parse, Direction, Framer, Limits};
+use msnp::wire::{parse, Direction, Framer, Limits};
 
 /// Server bytes of every `*-ns.raw.txt` transcript (lines `<time> S>C b'<python literal>'`).
 fn server_bytes() -> Vec<u8> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/transcripts");
     let mut all = Vec::new();
     let mut dirs: Vec<_> = std::fs::read_dir(&root)
         .unwrap()
