@@ -14,6 +14,7 @@ pub mod http;
 pub mod listxml;
 pub mod message;
 pub mod mime;
+pub mod p2p;
 pub mod secret;
 pub mod session;
 pub mod soap;
