@@ -4,6 +4,7 @@
 use super::args::{Args, ParseError};
 use super::ns::take_payload;
 use super::types::HostPort;
+use crate::dialect::Dialect;
 use crate::secret::Secret;
 
 /// `VER <trid> <dialect>…` (`VER 1 MSNP15`, or `VER 1 0` when no version is shared).
@@ -136,11 +137,15 @@ pub enum UsrStep {
 }
 
 impl Usr {
-    pub(crate) fn parse(args: &mut Args, version: u32) -> Result<Self, ParseError> {
+    pub(crate) fn parse(args: &mut Args, dialect: Dialect) -> Result<Self, ParseError> {
         let trid = args.number()?;
         let step = if args.keyword("OK") {
             let email = args.text()?;
-            let friendly = if version < 10 { args.opt_text() } else { None };
+            let friendly = if dialect.list_serials() {
+                args.opt_text()
+            } else {
+                None
+            };
             let verified = args.opt_number().map(|n| n != 0);
             let kid = args.opt_number().map(|n| n != 0);
             UsrStep::Ok {

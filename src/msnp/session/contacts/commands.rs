@@ -112,7 +112,7 @@ impl Session {
             email: email.clone(),
             group: group.clone(),
         });
-        if self.version <= 9 && group.is_some() {
+        if self.speaks().list_serials() && group.is_some() {
             // MSNP8/9 add new contacts to group 0: take them out again.
             steps.push(Step::LeaveGroup {
                 email: email.clone(),
@@ -320,16 +320,17 @@ impl Session {
                 list,
             },
         ];
-        match self.version {
-            11 | 12 if pending => steps.push(Step::AddToList {
+        let dialect = self.speaks();
+        if pending && dialect.accept_adds_reverse() {
+            steps.push(Step::AddToList {
                 email: email.to_owned(),
                 list: List::Reverse,
-            }),
-            13.. if pending => steps.push(Step::RemoveFromList {
+            });
+        } else if pending && dialect.soap_contacts() {
+            steps.push(Step::RemoveFromList {
                 email: email.to_owned(),
                 list: List::Pending,
-            }),
-            _ => {}
+            });
         }
         let what = match accept {
             true => format!("authorize {email}"),

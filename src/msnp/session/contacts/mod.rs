@@ -105,7 +105,7 @@ impl Session {
     /// `USR OK` arrived: fetch the list and go online.
     pub(super) fn contacts_signed_in(&mut self, now: Instant) {
         self.init_own_presence();
-        if self.version <= 12 {
+        if !self.speaks().soap_contacts() {
             self.start_ns_sync(now);
             self.go_online();
             return;

@@ -37,7 +37,7 @@ impl Dump {
 impl Session {
     /// Sends `SYN` for the whole list.
     pub(super) fn start_ns_sync(&mut self, now: Instant) {
-        let cached = if self.version <= 9 {
+        let cached = if self.speaks().list_serials() {
             ListVersion::Serial(0)
         } else {
             ListVersion::Timestamps {
@@ -82,13 +82,14 @@ impl Session {
 
     /// `LSG`: a group of the dump.
     pub(super) fn on_lsg(&mut self, lsg: Lsg, now: Instant) {
+        let guids = self.speaks().contact_guids();
         let Sync::Ns(dump) = &mut self.contacts.sync else {
             return log::debug!("LSG outside a list synchronisation ignored");
         };
         dump.groups_left = dump.groups_left.saturating_sub(1);
         dump.deadline = now + DUMP_TIMEOUT;
         // MSNP8/9 list the default group as group 0: that is "no group" here.
-        if lsg.group_id != NO_GROUP_V8 || self.version >= 10 {
+        if lsg.group_id != NO_GROUP_V8 || guids {
             let name = clean_name(&lsg.name).unwrap_or_else(|| lsg.group_id.clone());
             dump.roster.add_group(&lsg.group_id, &name);
         }

@@ -312,7 +312,7 @@ impl Session {
     /// versions have no id for it. `Err` when the group is not on the server.
     fn group_id(&self, group: Option<&str>) -> Result<Option<String>, String> {
         match group {
-            None if self.version <= 9 => Ok(Some(NO_GROUP_V8.to_owned())),
+            None if self.speaks().list_serials() => Ok(Some(NO_GROUP_V8.to_owned())),
             None => Ok(None),
             Some(name) => self
                 .contacts
@@ -353,7 +353,7 @@ impl Session {
     }
 
     fn start_step(&mut self, step: &Step) -> Start {
-        let start = if self.version >= 13 {
+        let start = if self.speaks().soap_contacts() {
             self.start_soap_step(step)
         } else {
             self.start_ns_step(step)
@@ -371,7 +371,7 @@ impl Session {
 
     /// MSNP8-12: the NS command of a step.
     fn start_ns_step(&mut self, step: &Step) -> Result<Start, String> {
-        let v10 = self.version >= 10;
+        let v10 = self.speaks().contact_guids();
         let entry = |list: List, email: &str| ListEntry {
             list,
             email: Some(email.to_owned()),
@@ -647,7 +647,7 @@ impl Session {
                 if let Some(name) = self.contacts.own_name.clone() {
                     self.event_contact(ContactEvent::OwnName(name));
                 }
-                if self.version >= 13 {
+                if self.speaks().soap_contacts() {
                     return Ok(vec![Step::OwnNameProfile { name: name.clone() }]);
                 }
             }

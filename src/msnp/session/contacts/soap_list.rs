@@ -143,7 +143,7 @@ impl Session {
             true => Scenario::Timer,
             false => Scenario::Initial,
         };
-        let request = if self.version >= 18 {
+        let request = if self.speaks().paged_address_book() {
             abook::find_contacts_paged_request(&endpoints, &ticket, scenario)
         } else {
             abook::find_all_request(&endpoints, &ticket, scenario)
@@ -348,7 +348,7 @@ impl Session {
 
     /// `NOT`: the address book changed; fetch it again (MSNP13+).
     pub(super) fn on_not(&mut self, now: Instant) {
-        if self.version >= 13 && self.contacts.list_known() {
+        if self.speaks().soap_contacts() && self.contacts.list_known() {
             self.contacts.refresh_at = Some(now + REFRESH_DELAY);
         }
     }

@@ -20,8 +20,6 @@ use crate::soap::{with_status, Endpoints, SoapError};
 
 use super::{ChatEvent, Conversation};
 
-/// First protocol version with offline messages.
-const OIM_FROM: u32 = 13;
 /// Most message ids remembered (announced again while being handled are not fetched twice).
 const MAX_KNOWN: usize = 2 * oim::MAX_MESSAGES;
 /// Most offline messages being stored at once.
@@ -86,7 +84,7 @@ impl Session {
 
     /// Whether texts for an offline contact can be stored on the server.
     pub(super) fn can_store_offline(&self) -> bool {
-        self.version >= OIM_FROM && self.store_ticket().is_some()
+        self.speaks().offline_messages() && self.store_ticket().is_some()
     }
 
     /// Stores `text` for `to`, who is offline; the result is reported in `to`'s conversation.
@@ -260,14 +258,15 @@ impl Session {
         let (Some(endpoints), Some(ticket)) = (self.oim_endpoints(), self.store_ticket()) else {
             return self.store_failed(&store.to, &store.text, "offline messages are not available");
         };
-        let product = challenge::product_for_version(self.version);
+        let dialect = self.speaks();
+        let product = dialect.challenge_product();
         let lock_key = self
             .switchboards
             .offline
             .lock_key
             .clone()
             .unwrap_or_default();
-        let msnp = format!("MSNP{}", self.version);
+        let msnp = dialect.to_string();
         let params = StoreParams {
             from: &self.config.account,
             friendly_name: "",
@@ -278,7 +277,7 @@ impl Session {
             run_id: &store.run_id,
             sequence: store.sequence,
             msnp_version: &msnp,
-            build_version: build_version(self.version),
+            build_version: dialect.oim_build_version(),
         };
         match oim_store::store_request(&endpoints, &params, &store.text) {
             Ok(request) => {
@@ -309,7 +308,7 @@ impl Session {
                 ),
             }),
             Ok(StoreOutcome::LockKeyRequired { challenge }) if !store.retried => {
-                match challenge::answer(&challenge, self.version) {
+                match challenge::answer(&challenge, self.speaks()) {
                     Ok((_, key)) => {
                         self.switchboards.offline.lock_key = Some(key);
                         store.retried = true;
@@ -392,12 +391,4 @@ fn parse<T>(
     let raw = result.map_err(str::to_owned)?;
     let response = HttpResponse::parse(raw).map_err(|e| e.to_string())?;
     with_status(response.status, parser(&response.body)).map_err(|e| e.to_string())
-}
-
-/// The client build sent with `Store2`, matching the era of the protocol version.
-fn build_version(version: u32) -> &'static str {
-    match version {
-        ..=15 => "8.5.1302",
-        _ => "14.0.8117.0416",
-    }
 }

@@ -254,7 +254,7 @@ impl Session {
             };
             board.active = now;
             let line = String::from_utf8_lossy(&frame.line).into_owned();
-            match sb::parse(frame, self.version) {
+            match sb::parse(frame, self.speaks()) {
                 Ok(command) => self.board_command(at, command, now),
                 Err(e) => log::warn!(
                     "ignored malformed switchboard command ({e}): {}",
@@ -721,7 +721,7 @@ impl Session {
             .trim_matches(|c| c == '{' || c == '}');
         Participant {
             email: self.config.account.clone(),
-            endpoint: (self.version >= 16 && !guid.is_empty()).then(|| guid.to_owned()),
+            endpoint: (self.speaks().endpoints() && !guid.is_empty()).then(|| guid.to_owned()),
         }
     }
 
