@@ -2,7 +2,7 @@
 //!
 //! Every version-dependent decision of the core asks a [`Dialect`] predicate; no other code
 //! compares version numbers. The version each capability starts at is summarised in
-//! `docs/protocol.md` ("Dialects").
+//! `docs/protocol.md` §2.2.
 
 use crate::auth::challenge::{Algorithm, Product, MSMSGS, MSN_7_0, WLM_8_5};
 

@@ -1,4 +1,4 @@
-//! The `<ml>` list documents of `ADL`, `RML` and `FQY` (MSNP13+, reference §5.2, Appendix B):
+//! The `<ml>` list documents of `ADL`, `RML` and `FQY` (MSNP13+, docs/protocol.md §5.2, §10):
 //! building them, split to fit the NS payload limit, and reading the server's `ADL 0`/`RML 0`
 //! pushes and `FQY` answers.
 //!

@@ -1,4 +1,4 @@
-//! `CHL` / `QRY`: answering the server's challenge (reference §4).
+//! `CHL` / `QRY`: answering the server's challenge (docs/protocol.md §4).
 //!
 //! MSNP6-10 answer with `hex(MD5(challenge || key))`; MSNP11 and later with the MD5 + 64-bit mixing
 //! + XOR algorithm of §4.2. The product id sent in `QRY` must be the one whose key was used.
@@ -45,7 +45,7 @@ pub const WLM_8_5: Product = Product {
 pub enum Algorithm {
     /// `hex(MD5(challenge || key))` (MSNP6-10).
     Md5,
-    /// The MSNP11+ mixing algorithm (§4.2).
+    /// The MSNP11+ mixing algorithm (docs/protocol.md §4.2).
     Msnp11,
 }
 
@@ -116,7 +116,7 @@ impl Msnp11Trace {
     }
 }
 
-/// The MSNP11+ algorithm (§4.2). Works on any bytes; the caller caps the length.
+/// The MSNP11+ algorithm (docs/protocol.md §4.2). Works on any bytes; the caller caps the length.
 fn msnp11(challenge: &str, product_id: &str, product_key: &str) -> Msnp11Trace {
     let digest = md5_of(challenge, product_key);
     let mut words = [0u32; 4];

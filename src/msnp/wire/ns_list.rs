@@ -1,5 +1,5 @@
 //! Server → client contact-list commands in every version's shape: `SYN GTC BLP PRP BPR LSG LST
-//! ADC ADD REM ADG RMG REG ADL RML FQY` (reference §5).
+//! ADC ADD REM ADG RMG REG ADL RML FQY` (docs/protocol.md §5).
 
 use super::args::{is_guid, Args, ParseError};
 use super::ns::take_payload;
@@ -179,7 +179,7 @@ impl Lsg {
     }
 }
 
-/// A contact in the list dump (reference §5.1).
+/// A contact in the list dump (docs/protocol.md §5.1).
 ///
 /// MSNP8/9: `LST <email> <friendly> <lists> [<group>,…]`;
 /// MSNP10/11: `LST N=<email> [F=<friendly>] [C=<guid>] <lists> [<guid>,…]`;

@@ -1,5 +1,5 @@
 //! Server → client presence and notification commands: `CHG ILN NLN FLN UBX UBN NOT RNG`
-//! (reference §6, §7.2).
+//! (docs/protocol.md §6, §7.2).
 
 use super::args::{Args, ParseError};
 use super::ns::take_payload;
@@ -35,7 +35,7 @@ impl Chg {
     }
 }
 
-/// A contact's presence, as carried by `NLN` and `ILN` (reference §6.3).
+/// A contact's presence, as carried by `NLN` and `ILN` (docs/protocol.md §6.3).
 ///
 /// `<status> <contact> [<nid>] <friendly> [<caps>] [<msnobj>]`: the network id is a separate
 /// token in MSNP14–17 and a `1:` prefix of the contact in MSNP18+.
@@ -212,7 +212,7 @@ impl Not {
 }
 
 /// `RNG <session> <host:port> CKI <cookie> <inviter> <friendly>[ U messenger.hotmail.com[ 1]]`:
-/// an invitation to a switchboard (reference §7.2).
+/// an invitation to a switchboard (docs/protocol.md §7.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rng {
     /// Session id to repeat in `ANS`.

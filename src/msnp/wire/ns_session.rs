@@ -1,5 +1,6 @@
 //! Server → client NS commands of the connection and login phase: `VER CVR INF USR XFR CHL QNG
-//! OUT SBS MSG GCF` and the bare acknowledgements of `UUX`, `QRY` and `UUN` (reference §1–§4).
+//! OUT SBS MSG GCF` and the bare acknowledgements of `UUX`, `QRY` and `UUN` (docs/protocol.md
+//! §1–§4).
 
 use super::args::{Args, ParseError};
 use super::ns::take_payload;
@@ -93,7 +94,7 @@ impl Inf {
     }
 }
 
-/// `USR <trid> …`: a login step from the server (reference §2.2, §3).
+/// `USR <trid> …`: a login step from the server (docs/protocol.md §2.2, §3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Usr {
     /// TrID of the client's `USR`.
@@ -177,7 +178,7 @@ impl Usr {
     }
 }
 
-/// `XFR <trid> NS|SB <host:port> …`: a referral to another server (reference §1.2, §1.3).
+/// `XFR <trid> NS|SB <host:port> …`: a referral to another server (docs/protocol.md §1.2, §1.3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Xfr {
     /// TrID of the request (`USR … I` for NS, `XFR … SB` for SB).
@@ -226,7 +227,7 @@ impl Xfr {
     }
 }
 
-/// `CHL <trid> <challenge>`: answer with `QRY` (reference §4).
+/// `CHL <trid> <challenge>`: answer with `QRY` (docs/protocol.md §4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chl {
     /// Always 0 in practice.

@@ -1,5 +1,5 @@
-//! Switchboard commands (reference §7): typed server → client [`SbCommand`]s read by [`parse`],
-//! and client → server [`SbClientCommand`]s written by [`SbClientCommand::encode`].
+//! Switchboard commands (docs/protocol.md §7): typed server → client [`SbCommand`]s read by
+//! [`parse`], and client → server [`SbClientCommand`]s written by [`SbClientCommand::encode`].
 //!
 //! Shapes that differ between protocol versions: from MSNP12 `IRO` and `JOI` end with the
 //! participant's capabilities; from MSNP16 an address may name one endpoint as `email;{guid}`.
@@ -395,7 +395,7 @@ impl SbCommand {
     }
 }
 
-/// How the switchboard should acknowledge a client `MSG` (reference §7.4).
+/// How the switchboard should acknowledge a client `MSG` (docs/protocol.md §7.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AckMode {
     /// `U`: no reply (typing, control messages).

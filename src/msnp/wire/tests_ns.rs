@@ -1,5 +1,5 @@
-//! Known-answer tests for [`parse`]: real lines from the Escargot recordings (and the reference's
-//! examples for shapes the recordings lack), run through the framer first.
+//! Known-answer tests for [`parse`]: real lines from the Escargot recordings (and the examples of
+//! docs/protocol.md for shapes the recordings lack), run through the framer first.
 
 use super::*;
 use crate::dialect::Dialect;

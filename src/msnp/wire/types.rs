@@ -3,7 +3,7 @@
 use super::args::{number, ParseError};
 use std::fmt;
 
-/// A presence status code (reference §6.1).
+/// A presence status code (docs/protocol.md §6.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
     /// `NLN`: online.
@@ -58,7 +58,7 @@ impl Status {
 }
 
 /// The capability field of `CHG`/`NLN`/`ILN`/`FLN`: `caps`, or `caps:capsex` from MSNP16
-/// (reference §6.2).
+/// (docs/protocol.md §6.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Capabilities {
     /// Client capability bits (top nibble: MSNC version).
@@ -90,7 +90,7 @@ impl fmt::Display for Capabilities {
     }
 }
 
-/// One of the server-stored lists (reference §2.5).
+/// One of the server-stored lists (docs/protocol.md §2.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum List {
     /// `FL`: forward list, my contacts.
@@ -143,7 +143,7 @@ impl List {
     }
 }
 
-/// The list-membership bitmask of `LST` (reference §2.5); unknown bits are kept.
+/// The list-membership bitmask of `LST` (docs/protocol.md §2.5); unknown bits are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct ListSet(pub u8);
 

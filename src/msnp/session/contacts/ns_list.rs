@@ -1,6 +1,6 @@
 //! MSNP8-12: the list on the notification server. `SYN` and its dump (`GTC`, `BLP`, `PRP`,
 //! `LSG`, `LST`, `BPR`), and the server's pushes (`ADC 0 RL`, `ADD 0 RL`, `REM 0 RL`, ...),
-//! reference §5.1.
+//! docs/protocol.md §5.1.
 
 use std::time::{Duration, Instant};
 

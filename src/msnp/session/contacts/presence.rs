@@ -1,5 +1,5 @@
 //! Presence: ours (`CHG` with capabilities, `UUX`, idle, invisible) and our contacts'
-//! (`ILN`, `NLN`, `FLN`, `UBX` in every version's shape), reference §6.
+//! (`ILN`, `NLN`, `FLN`, `UBX` in every version's shape), docs/protocol.md §6.
 
 use std::collections::HashMap;
 

@@ -1,7 +1,7 @@
 //! MSNP13+: the list in the sharing and address-book SOAP services. The sign-in fetch
 //! (`FindMembership`, then `ABFindAll` or `ABFindContactsPaged`) parsed a slice at a time, the
 //! initial `ADL`, `FQY` for contacts of unknown network, refreshes on `NOT`, and the server's
-//! `ADL 0`/`RML 0` pushes (reference §5.2, §5.3).
+//! `ADL 0`/`RML 0` pushes (docs/protocol.md §5.2, §5.3).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

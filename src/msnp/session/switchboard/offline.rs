@@ -1,4 +1,4 @@
-//! Offline messages (reference §9, MSNP13+): the `Mail-Data` announcements, fetching each
+//! Offline messages (docs/protocol.md §9, MSNP13+): the `Mail-Data` announcements, fetching each
 //! message with RSI `GetMessage`, showing them in order with their original time, deleting
 //! them only once shown; and storing texts for contacts who are offline (OIM `Store2` with its
 //! lock-key challenge).

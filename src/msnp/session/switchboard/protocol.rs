@@ -1,4 +1,4 @@
-//! The switchboard protocol as the session drives it (reference §7): getting a switchboard,
+//! The switchboard protocol as the session drives it (docs/protocol.md §7): getting a switchboard,
 //! signing in, the roster (`IRO`/`JOI`/`BYE`), messages and acknowledgements, and what happens
 //! to queued and unacknowledged messages when a switchboard fails.
 
