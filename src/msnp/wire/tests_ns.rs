@@ -485,7 +485,7 @@ fn lst_in_each_shape() {
             email: s(email),
             friendly: friendly.map(s),
             contact_id: contact_id.map(s),
-            lists: ListSet(lists),
+            lists: ListSet::from_bits_retain(lists),
             extra,
             groups: groups.iter().map(|g| s(g)).collect(),
         })

@@ -8,9 +8,10 @@ use super::events::ContactEvent;
 use super::ops::NO_GROUP_V8;
 use super::roster::{clean_name, Roster};
 use super::Sync;
-use crate::listxml::{FORWARD, REVERSE};
 use crate::session::Session;
-use crate::wire::{Adc, Add, Blp, ClientCommand, List, ListVersion, Lsg, Lst, Prp, Rem, Syn};
+use crate::wire::{
+    Adc, Add, Blp, ClientCommand, List, ListSet, ListVersion, Lsg, Lst, Prp, Rem, Syn,
+};
 
 /// How long the dump may pause between lines before what arrived is taken as the list.
 const DUMP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -104,7 +105,7 @@ impl Session {
         dump.contacts_left = dump.contacts_left.saturating_sub(1);
         dump.deadline = now + DUMP_TIMEOUT;
         if let Some(contact) = dump.roster.entry(&lst.email) {
-            contact.lists = lst.lists.0;
+            contact.lists = lst.lists;
             contact.name = lst
                 .friendly
                 .as_deref()
@@ -112,7 +113,7 @@ impl Session {
                 .and_then(clean_name);
             contact.id = lst.contact_id.clone();
             contact.network = super::NETWORK_PASSPORT;
-            if contact.on(FORWARD) {
+            if contact.on(ListSet::FORWARD) {
                 contact.groups = lst.groups.clone();
             }
         }
@@ -232,8 +233,8 @@ impl Session {
                 }
             }
             (List::Forward, Some(group), false) => contact.groups.retain(|g| *g != group),
-            (_, _, true) => contact.lists |= list.bit(),
-            (_, _, false) => contact.lists &= !list.bit(),
+            (_, _, true) => contact.lists |= list.flag(),
+            (_, _, false) => contact.lists &= !list.flag(),
         }
         if name.is_some() {
             contact.name = name;
@@ -261,14 +262,14 @@ impl Session {
                     on: added,
                 },
             }),
-            List::Forward => self.event_contact(match contact.on(FORWARD) {
+            List::Forward => self.event_contact(match contact.on(ListSet::FORWARD) {
                 true => ContactEvent::BuddyChanged(self.contacts.roster.buddy(&contact)),
                 false => ContactEvent::BuddyRemoved {
                     email: contact.email.clone(),
                 },
             }),
         }
-        if !contact.on(REVERSE) || list != List::Reverse {
+        if !contact.on(ListSet::REVERSE) || list != List::Reverse {
             self.contacts.roster.forget_if_unlisted(email);
         }
     }
