@@ -80,7 +80,9 @@ impl Dialect {
     /// The client build sent with an offline message (`Store2`).
     pub const fn oim_build_version(self) -> &'static str {
         match self.0 {
-            ..=15 => "8.5.1302",
+            ..=11 => "7.0.0816",
+            12 => "7.5.0324",
+            13..=15 => "8.5.1302",
             _ => "14.0.8117.0416",
         }
     }
@@ -145,9 +147,10 @@ impl Dialect {
         self.0 >= 13
     }
 
-    /// MSNP13+: offline messages are fetched and stored over SOAP (OIM).
+    /// MSNP11+: the server announces offline messages, which are fetched and stored over SOAP
+    /// (OIM).
     pub const fn offline_messages(self) -> bool {
-        self.0 >= 13
+        self.0 >= 11
     }
 
     /// How presence commands write a contact's address and network.
@@ -275,7 +278,7 @@ mod tests {
             assert_eq!(d.sb_capabilities(), caps, "{d}");
             assert_eq!(d.soap_contacts(), soap, "{d}");
             assert_eq!(d.machine_guid_in_psm(), soap, "{d}");
-            assert_eq!(d.offline_messages(), soap, "{d}");
+            assert_eq!(d.offline_messages(), psm, "{d}");
             assert_eq!(d.presence_shape(), shape, "{d}");
             assert_eq!(d.endpoints(), ep, "{d}");
             assert_eq!(d.paged_address_book(), paged, "{d}");
@@ -285,11 +288,11 @@ mod tests {
     #[test]
     fn client_identity_follows_the_era() {
         let rows = [
-            (8, MSMSGS.id, "6.0.0602", "8.5.1302", 1),
-            (9, MSMSGS.id, "6.0.0602", "8.5.1302", 2),
-            (10, MSMSGS.id, "7.5.0324", "8.5.1302", 3),
-            (11, MSN_7_0.id, "7.5.0324", "8.5.1302", 4),
-            (12, MSN_7_0.id, "7.5.0324", "8.5.1302", 5),
+            (8, MSMSGS.id, "6.0.0602", "7.0.0816", 1),
+            (9, MSMSGS.id, "6.0.0602", "7.0.0816", 2),
+            (10, MSMSGS.id, "7.5.0324", "7.0.0816", 3),
+            (11, MSN_7_0.id, "7.5.0324", "7.0.0816", 4),
+            (12, MSN_7_0.id, "7.5.0324", "7.5.0324", 5),
             (15, WLM_8_5.id, "8.5.1302", "8.5.1302", 8),
             (16, WLM_8_5.id, "14.0.8117.0416", "14.0.8117.0416", 9),
             (17, WLM_8_5.id, "14.0.8117.0416", "14.0.8117.0416", 9),

@@ -1,7 +1,8 @@
-//! Offline messages (docs/protocol.md §9, MSNP13+): the `Mail-Data` announcements, fetching each
-//! message with RSI `GetMessage`, showing them in order with their original time, deleting
-//! them only once shown; and storing texts for contacts who are offline (OIM `Store2` with its
-//! lock-key challenge).
+//! Offline messages (docs/protocol.md §9; MSNP11+, where the server announces them): the
+//! `Mail-Data` announcements, fetching each message with RSI `GetMessage`, showing them in order
+//! with their original time, deleting them only once shown; and storing texts for contacts who
+//! are offline (OIM `Store2` with its lock-key challenge). MSNP13+ use the SSO tickets; MSNP11-12
+//! the Passport 1.4 ticket of `USR TWN`, which the services take as well.
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -372,14 +373,21 @@ impl Session {
             .ok()
     }
 
-    /// The `messenger.msn.com` ticket (RSI).
+    /// The `messenger.msn.com` ticket (RSI), or the Passport 1.4 ticket before SSO.
     fn rsi_ticket(&self) -> Option<Token> {
-        self.login.tokens.as_ref()?.messenger.clone()
+        match &self.login.tokens {
+            Some(tokens) => tokens.messenger.clone(),
+            None => self.login.passport.clone(),
+        }
     }
 
-    /// The `messengersecure.live.com` ticket (`Store2`).
+    /// The `messengersecure.live.com` ticket (`Store2`), or the Passport 1.4 ticket before
+    /// SSO.
     fn store_ticket(&self) -> Option<Token> {
-        self.login.tokens.as_ref()?.messenger_secure.clone()
+        match &self.login.tokens {
+            Some(tokens) => tokens.messenger_secure.clone(),
+            None => self.login.passport.clone(),
+        }
     }
 }
 
