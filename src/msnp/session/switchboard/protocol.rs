@@ -1,4 +1,4 @@
-//! The switchboard protocol as the session drives it (reference §7): getting a switchboard,
+//! The switchboard protocol as the session drives it (docs/protocol.md §7): getting a switchboard,
 //! signing in, the roster (`IRO`/`JOI`/`BYE`), messages and acknowledgements, and what happens
 //! to queued and unacknowledged messages when a switchboard fails.
 
@@ -273,7 +273,7 @@ impl Session {
             };
             board.active = now;
             let line = String::from_utf8_lossy(&frame.line).into_owned();
-            match sb::parse(frame, self.version) {
+            match sb::parse(frame, self.speaks()) {
                 Ok(command) => self.board_command(at, command, now),
                 Err(e) => log::warn!(
                     "ignored malformed switchboard command ({e}): {}",
@@ -741,7 +741,7 @@ impl Session {
             .trim_matches(|c| c == '{' || c == '}');
         Participant {
             email: self.config.account.clone(),
-            endpoint: (self.version >= 16 && !guid.is_empty()).then(|| guid.to_owned()),
+            endpoint: (self.speaks().endpoints() && !guid.is_empty()).then(|| guid.to_owned()),
         }
     }
 

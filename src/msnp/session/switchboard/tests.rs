@@ -2,6 +2,7 @@
 //! sessions replayed (our client's lines must be the recorded ones), then failures, bounds and
 //! offline messages.
 
+use crate::dialect::Dialect;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -976,7 +977,9 @@ fn a_text_for_an_offline_contact_is_stored_as_an_offline_message() {
     );
     assert_eq!(h.http.len(), 1, "sent again with a lock key");
     let again = String::from_utf8_lossy(&h.http[0].1.body).into_owned();
-    let expected = crate::auth::challenge::answer("1850937852", 15).unwrap().1;
+    let expected = crate::auth::challenge::answer("1850937852", Dialect::new(15))
+        .unwrap()
+        .1;
     assert!(again.contains(&format!("lockkey=\"{expected}\"")));
     let recorded = testlog::load("extra-oim")
         .into_iter()

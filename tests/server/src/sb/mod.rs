@@ -1,4 +1,4 @@
-//! The switchboard (reference §7, transcripts `*/alice-sb.log`, `*/bob-sb.log`,
+//! The switchboard (docs/protocol.md §7, transcripts `*/alice-sb.log`, `*/bob-sb.log`,
 //! `extra-multiparty/`): its own port as on Escargot, `USR` with an `XFR` cookie, `ANS` with a
 //! `RNG` cookie (both good for 60 s, single use), `CAL`, the roster (`IRO`, `JOI`, `BYE` in each
 //! receiver's dialect), payloads relayed byte for byte, `ACK` for ack modes `A` and `D`, and the
