@@ -9,6 +9,7 @@ use std::ffi::{c_char, c_void};
 use msnp::http::{HttpRequest, Scheme, Url};
 use msnp::session::HttpId;
 
+use super::guard::entry;
 use super::{connection::Connection, cstr, ffi};
 
 /// Largest response accepted (the MSNP18 address book of a 5,000-contact account is ~7 MB).
@@ -262,11 +263,13 @@ unsafe extern "C" fn tls_connected_cb(
     gsc: *mut ffi::PurpleSslConnection,
     _cond: ffi::PurpleInputCondition,
 ) {
-    with_fetch(data, |fetch| {
-        // SAFETY: gsc is our live TLS connection.
-        fetch.fd = unsafe { (*gsc).fd };
-        on_writable(fetch, data)
-    });
+    entry((), || {
+        with_fetch(data, |fetch| {
+            // SAFETY: gsc is our live TLS connection.
+            fetch.fd = unsafe { (*gsc).fd };
+            on_writable(fetch, data)
+        });
+    })
 }
 
 /// `PurpleSslErrorFunction`: libpurple closes `gsc` itself after this returns.
@@ -275,13 +278,16 @@ unsafe extern "C" fn tls_error_cb(
     error: ffi::PurpleSslErrorType,
     data: *mut c_void,
 ) {
-    with_fetch(data, |fetch| {
-        fetch.tls = std::ptr::null_mut();
-        fetch.fd = -1; // owned by the TLS connection
-                       // SAFETY: purple_ssl_strerror returns a static string.
-        let text = unsafe { cstr::to_string(ffi::purple_ssl_strerror(error)) }.unwrap_or_default();
-        Some(Err(text))
-    });
+    entry((), || {
+        with_fetch(data, |fetch| {
+            fetch.tls = std::ptr::null_mut();
+            fetch.fd = -1; // owned by the TLS connection
+                           // SAFETY: purple_ssl_strerror returns a static string.
+            let text =
+                unsafe { cstr::to_string(ffi::purple_ssl_strerror(error)) }.unwrap_or_default();
+            Some(Err(text))
+        });
+    })
 }
 
 /// `PurpleSslInputFunction`: TLS data is readable.
@@ -290,30 +296,38 @@ unsafe extern "C" fn tls_readable_cb(
     _gsc: *mut ffi::PurpleSslConnection,
     _cond: ffi::PurpleInputCondition,
 ) {
-    with_fetch(data, on_readable);
+    entry((), || {
+        with_fetch(data, on_readable);
+    })
 }
 
 /// `PurpleProxyConnectFunction` for plain HTTP.
 unsafe extern "C" fn plain_connected_cb(data: *mut c_void, fd: i32, error: *const c_char) {
-    with_fetch(data, |fetch| {
-        fetch.connecting = std::ptr::null_mut();
-        if fd < 0 {
-            // SAFETY: error is NULL or a C string valid during the callback.
-            return Some(Err(
-                unsafe { cstr::to_string(error) }.unwrap_or_else(|| "Unable to connect".into())
-            ));
-        }
-        fetch.fd = fd;
-        on_writable(fetch, data)
-    });
+    entry((), || {
+        with_fetch(data, |fetch| {
+            fetch.connecting = std::ptr::null_mut();
+            if fd < 0 {
+                // SAFETY: error is NULL or a C string valid during the callback.
+                return Some(Err(
+                    unsafe { cstr::to_string(error) }.unwrap_or_else(|| "Unable to connect".into())
+                ));
+            }
+            fetch.fd = fd;
+            on_writable(fetch, data)
+        });
+    })
 }
 
 /// `PurpleInputFunction`: the plain socket can take more of the request.
 unsafe extern "C" fn writable_cb(data: *mut c_void, _fd: i32, _cond: ffi::PurpleInputCondition) {
-    with_fetch(data, |fetch| on_writable(fetch, data));
+    entry((), || {
+        with_fetch(data, |fetch| on_writable(fetch, data));
+    })
 }
 
 /// `PurpleInputFunction`: the plain socket is readable.
 unsafe extern "C" fn readable_cb(data: *mut c_void, _fd: i32, _cond: ffi::PurpleInputCondition) {
-    with_fetch(data, on_readable);
+    entry((), || {
+        with_fetch(data, on_readable);
+    })
 }

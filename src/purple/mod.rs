@@ -15,6 +15,7 @@ mod errors;
 mod fetch;
 mod ffi;
 mod guard;
+mod held;
 mod plugin;
 mod presence;
 mod privacy;

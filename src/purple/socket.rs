@@ -5,6 +5,7 @@ use std::ffi::c_void;
 
 use msnp::session::ConnId;
 
+use super::guard::entry;
 use super::{connection::Connection, cstr, ffi};
 
 /// Bytes read per `read()` call; a callback reads at most [`READS_PER_CALLBACK`] times, so a
@@ -173,62 +174,69 @@ impl Drop for Socket {
 
 /// `PurpleProxyConnectFunction`: the connect attempt finished.
 unsafe extern "C" fn connected_cb(data: *mut c_void, fd: i32, error: *const std::ffi::c_char) {
-    let socket = data as *mut Socket;
-    // SAFETY: data is a live boxed Socket: a cancelled connect never calls back.
-    let (owner, id) = unsafe { ((*socket).owner, (*socket).id) };
-    // SAFETY: the connection outlives its sockets.
-    let owner = unsafe { &*owner };
-    owner.guarded(|conn| {
-        // SAFETY: as above; libpurple frees its connect data after this callback.
-        let socket = unsafe { &mut *socket };
-        socket.connecting = std::ptr::null_mut();
-        if fd < 0 {
-            // SAFETY: error is NULL or a NUL-terminated string for the duration of the call.
-            let text =
-                unsafe { cstr::to_string(error) }.unwrap_or_else(|| "Unable to connect".into());
-            conn.on_connection_lost(id, text);
-            return;
-        }
-        socket.fd = fd;
-        // SAFETY: fd is the open descriptor libpurple handed over; Drop removes the watch.
-        socket.read_watch =
-            unsafe { ffi::purple_input_add(fd, ffi::PURPLE_INPUT_READ, Some(readable_cb), data) };
-        if let Err(e) = socket.flush() {
-            conn.on_connection_lost(id, e);
-            return;
-        }
-        conn.on_connected(id);
-    });
+    entry((), || {
+        let socket = data as *mut Socket;
+        // SAFETY: data is a live boxed Socket: a cancelled connect never calls back.
+        let (owner, id) = unsafe { ((*socket).owner, (*socket).id) };
+        // SAFETY: the connection outlives its sockets.
+        let owner = unsafe { &*owner };
+        owner.guarded(|conn| {
+            // SAFETY: as above; libpurple frees its connect data after this callback.
+            let socket = unsafe { &mut *socket };
+            socket.connecting = std::ptr::null_mut();
+            if fd < 0 {
+                // SAFETY: error is NULL or a NUL-terminated string for the duration of the call.
+                let text =
+                    unsafe { cstr::to_string(error) }.unwrap_or_else(|| "Unable to connect".into());
+                conn.on_connection_lost(id, text);
+                return;
+            }
+            socket.fd = fd;
+            // SAFETY: fd is the open descriptor libpurple handed over; Drop removes the watch.
+            socket.read_watch = unsafe {
+                ffi::purple_input_add(fd, ffi::PURPLE_INPUT_READ, Some(readable_cb), data)
+            };
+            if let Err(e) = socket.flush() {
+                conn.on_connection_lost(id, e);
+                return;
+            }
+            conn.on_connected(id);
+        });
+    })
 }
 
 /// `PurpleInputFunction` for reads.
 unsafe extern "C" fn readable_cb(data: *mut c_void, _fd: i32, _cond: ffi::PurpleInputCondition) {
-    let socket = data as *mut Socket;
-    // SAFETY: data is a live boxed Socket (Drop removes this watch before freeing it).
-    let (owner, id) = unsafe { ((*socket).owner, (*socket).id) };
-    // SAFETY: the connection outlives its sockets.
-    let owner = unsafe { &*owner };
-    owner.guarded(|conn| {
-        // SAFETY: as above; the borrow ends before the session may drop the socket.
-        let result = unsafe { (*socket).read() };
-        match result {
-            ReadResult::Data(bytes) => conn.on_bytes(id, &bytes),
-            ReadResult::Lost(text) => conn.on_connection_lost(id, text),
-        }
-    });
+    entry((), || {
+        let socket = data as *mut Socket;
+        // SAFETY: data is a live boxed Socket (Drop removes this watch before freeing it).
+        let (owner, id) = unsafe { ((*socket).owner, (*socket).id) };
+        // SAFETY: the connection outlives its sockets.
+        let owner = unsafe { &*owner };
+        owner.guarded(|conn| {
+            // SAFETY: as above; the borrow ends before the session may drop the socket.
+            let result = unsafe { (*socket).read() };
+            match result {
+                ReadResult::Data(bytes) => conn.on_bytes(id, &bytes),
+                ReadResult::Lost(text) => conn.on_connection_lost(id, text),
+            }
+        });
+    })
 }
 
 /// `PurpleInputFunction` for writes: the socket can take more of the queue.
 unsafe extern "C" fn writable_cb(data: *mut c_void, _fd: i32, _cond: ffi::PurpleInputCondition) {
-    let socket = data as *mut Socket;
-    // SAFETY: data is a live boxed Socket (Drop removes this watch before freeing it).
-    let (owner, id) = unsafe { ((*socket).owner, (*socket).id) };
-    // SAFETY: the connection outlives its sockets.
-    let owner = unsafe { &*owner };
-    owner.guarded(|conn| {
-        // SAFETY: as above.
-        if let Err(e) = unsafe { (*socket).flush() } {
-            conn.on_connection_lost(id, e);
-        }
-    });
+    entry((), || {
+        let socket = data as *mut Socket;
+        // SAFETY: data is a live boxed Socket (Drop removes this watch before freeing it).
+        let (owner, id) = unsafe { ((*socket).owner, (*socket).id) };
+        // SAFETY: the connection outlives its sockets.
+        let owner = unsafe { &*owner };
+        owner.guarded(|conn| {
+            // SAFETY: as above.
+            if let Err(e) = unsafe { (*socket).flush() } {
+                conn.on_connection_lost(id, e);
+            }
+        });
+    })
 }
