@@ -11,9 +11,16 @@ use super::blist::ListState;
 use super::fetch::Fetch;
 use super::held::Held;
 use super::privacy::Pending;
-use super::socket::Socket;
 use super::timer::Timer;
+use super::transport::{Happened, Peer, ReadBudget, Transport};
 use super::{config, cstr, errors, ffi, guard};
+
+/// Reads per callback on an MSNP connection: up to 2 of 16 KiB (about a hundred messages), so a
+/// busy connection cannot hold the main loop for long.
+const MSNP_BUDGET: ReadBudget = ReadBudget {
+    chunk: 16 * 1024,
+    reads: 2,
+};
 
 /// Everything one signed-in (or signing-in) account owns. Lives in the connection's
 /// `protocol_data` as a raw `Box`, created in `login` and dropped in `close`.
@@ -21,8 +28,8 @@ pub(crate) struct Connection {
     gc: *mut ffi::PurpleConnection,
     account: *mut ffi::PurpleAccount,
     session: RefCell<Session>,
-    sockets: RefCell<HashMap<ConnId, Box<Socket>>>,
-    fetches: RefCell<HashMap<HttpId, Box<Fetch>>>,
+    sockets: RefCell<HashMap<ConnId, Box<Transport>>>,
+    fetches: RefCell<HashMap<HttpId, Fetch>>,
     timer: Timer,
     /// Contact events waiting to be applied to the buddy list, and its prompts.
     list: ListState,
@@ -98,14 +105,35 @@ impl Connection {
         }
     }
 
-    pub(crate) fn on_connected(&self, id: ConnId) {
+    /// Something happened on one of this connection's streams.
+    pub(crate) fn on_transport(&self, peer: Peer, happened: Happened) {
+        match (peer, happened) {
+            (Peer::Msnp(id), Happened::Connected) => self.on_connected(id),
+            (Peer::Msnp(id), Happened::Data(bytes)) => self.on_bytes(id, &bytes),
+            (Peer::Msnp(id), Happened::Closed) => {
+                self.on_connection_lost(id, "The server closed the connection".into())
+            }
+            (Peer::Msnp(id), Happened::Failed(text)) => self.on_connection_lost(id, text),
+            (Peer::Http(id), happened) => {
+                let done = match self.fetches.borrow_mut().get_mut(&id) {
+                    Some(fetch) => fetch.on_transport(happened),
+                    None => None,
+                };
+                if let Some(result) = done {
+                    self.on_http_done(id, result);
+                }
+            }
+        }
+    }
+
+    fn on_connected(&self, id: ConnId) {
         self.session
             .borrow_mut()
             .handle_connected(id, Instant::now());
         self.pump();
     }
 
-    pub(crate) fn on_connection_lost(&self, id: ConnId, text: String) {
+    fn on_connection_lost(&self, id: ConnId, text: String) {
         self.sockets.borrow_mut().remove(&id);
         self.session
             .borrow_mut()
@@ -113,7 +141,7 @@ impl Connection {
         self.pump();
     }
 
-    pub(crate) fn on_bytes(&self, id: ConnId, bytes: &[u8]) {
+    fn on_bytes(&self, id: ConnId, bytes: &[u8]) {
         #[cfg(feature = "test-hooks")]
         super::test_hooks::maybe_panic_on_read(self.account);
         self.session
@@ -122,7 +150,7 @@ impl Connection {
         self.pump();
     }
 
-    pub(crate) fn on_http_done(&self, id: HttpId, result: Result<Vec<u8>, String>) {
+    fn on_http_done(&self, id: HttpId, result: Result<Vec<u8>, String>) {
         self.fetches.borrow_mut().remove(&id);
         {
             let mut session = self.session.borrow_mut();
@@ -169,7 +197,7 @@ impl Connection {
     fn apply(&self, output: Output) {
         match output {
             Output::Connect { conn, host, port } => {
-                match Socket::connect(self, conn, &host, port) {
+                match Transport::connect(self, Peer::Msnp(conn), &host, port, false, MSNP_BUDGET) {
                     Ok(socket) => {
                         self.sockets.borrow_mut().insert(conn, socket);
                     }
@@ -201,7 +229,7 @@ impl Connection {
     }
 
     /// Records a started fetch so `close` can cancel it.
-    pub(crate) fn add_fetch(&self, id: HttpId, fetch: Box<Fetch>) {
+    pub(crate) fn add_fetch(&self, id: HttpId, fetch: Fetch) {
         self.fetches.borrow_mut().insert(id, fetch);
     }
 

@@ -19,8 +19,8 @@ mod held;
 mod plugin;
 mod presence;
 mod privacy;
-mod socket;
 mod status;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
 mod timer;
+mod transport;
