@@ -13,7 +13,7 @@ use super::held::Held;
 use super::privacy::Pending;
 use super::timer::Timer;
 use super::transport::{Happened, Peer, ReadBudget, Transport};
-use super::{config, cstr, errors, ffi, guard};
+use super::{clock, config, cstr, errors, ffi, guard};
 
 /// Reads per callback on an MSNP connection: up to 2 of 16 KiB (about a hundred messages), so a
 /// busy connection cannot hold the main loop for long.
@@ -92,7 +92,7 @@ impl Connection {
     /// applies what it produced.
     pub(crate) fn command(&self, f: impl FnOnce(&mut Session, Instant)) {
         self.guarded(|conn| {
-            f(&mut conn.session.borrow_mut(), Instant::now());
+            f(&mut conn.session.borrow_mut(), clock::now());
             conn.pump();
         });
     }
@@ -127,9 +127,7 @@ impl Connection {
     }
 
     fn on_connected(&self, id: ConnId) {
-        self.session
-            .borrow_mut()
-            .handle_connected(id, Instant::now());
+        self.session.borrow_mut().handle_connected(id, clock::now());
         self.pump();
     }
 
@@ -137,7 +135,7 @@ impl Connection {
         self.sockets.borrow_mut().remove(&id);
         self.session
             .borrow_mut()
-            .handle_connection_lost(id, text, Instant::now());
+            .handle_connection_lost(id, text, clock::now());
         self.pump();
     }
 
@@ -146,7 +144,7 @@ impl Connection {
         super::test_hooks::maybe_panic_on_read(self.account);
         self.session
             .borrow_mut()
-            .handle_bytes(id, bytes, Instant::now());
+            .handle_bytes(id, bytes, clock::now());
         self.pump();
     }
 
@@ -155,8 +153,8 @@ impl Connection {
         {
             let mut session = self.session.borrow_mut();
             match result {
-                Ok(raw) => session.handle_http_response(id, &raw, Instant::now()),
-                Err(text) => session.handle_http_failed(id, text, Instant::now()),
+                Ok(raw) => session.handle_http_response(id, &raw, clock::now()),
+                Err(text) => session.handle_http_failed(id, text, clock::now()),
             }
         }
         self.pump();
@@ -166,7 +164,7 @@ impl Connection {
     pub(crate) fn timer_fired(&self) {
         self.timer.forget();
         self.guarded(|conn| {
-            conn.session.borrow_mut().handle_timeout(Instant::now());
+            conn.session.borrow_mut().handle_timeout(clock::now());
             conn.pump();
         });
     }
@@ -204,7 +202,7 @@ impl Connection {
                     Err(text) => {
                         self.session
                             .borrow_mut()
-                            .handle_connection_lost(conn, text, Instant::now())
+                            .handle_connection_lost(conn, text, clock::now())
                     }
                 }
             }
@@ -217,7 +215,7 @@ impl Connection {
                     self.sockets.borrow_mut().remove(&conn);
                     self.session
                         .borrow_mut()
-                        .handle_connection_lost(conn, text, Instant::now());
+                        .handle_connection_lost(conn, text, clock::now());
                 }
             }
             Output::Close { conn } => {
@@ -237,7 +235,7 @@ impl Connection {
     pub(crate) fn fetch_failed_at_once(&self, id: HttpId, text: String) {
         self.session
             .borrow_mut()
-            .handle_http_failed(id, text, Instant::now());
+            .handle_http_failed(id, text, clock::now());
     }
 
     fn show(&self, event: Event) {
@@ -348,7 +346,7 @@ fn start(gc: *mut ffi::PurpleConnection, account: *mut ffi::PurpleAccount) -> Re
     let conn = Box::new(Connection {
         gc,
         account,
-        session: RefCell::new(Session::new(settings, Instant::now())),
+        session: RefCell::new(Session::new(settings, clock::now())),
         sockets: RefCell::new(HashMap::new()),
         fetches: RefCell::new(HashMap::new()),
         timer: Timer::default(),
