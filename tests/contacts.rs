@@ -164,6 +164,7 @@ fn list_changes_reach_the_server(version: u32) {
     );
     let bob = server_alias(&info, BOB);
     assert!(matches!(bob.as_deref(), Some("Bobby" | "Bob")), "{info}");
+    accounts::ns_barrier(&server, &mut fresh, ALICE);
     assert!(
         !fresh
             .events_seen()
