@@ -117,6 +117,8 @@ void cmd_send_im(const StubCmd *cmd);
 void cmd_typing(const StubCmd *cmd);
 /** attention command. */
 void cmd_attention(const StubCmd *cmd);
+/** tooltip command. */
+void cmd_tooltip(const StubCmd *cmd);
 /** open-im command. */
 void cmd_open_im(const StubCmd *cmd);
 /** close-im command. */

@@ -48,6 +48,21 @@ fn wait_buddies(stub: &mut Stub, email: &str, want: &[(&str, &str)]) -> serde_js
     wait_info(stub, email, STEP, move |i| buddies(i) == want)
 }
 
+/// The `(label, value)` entries of `who`'s tooltip in `account` (what Pidgin shows on hovering).
+fn tooltip(stub: &mut Stub, account: &str, who: &str) -> Vec<(String, String)> {
+    stub.send(&format!("tooltip {} {}", pct(account), pct(who)));
+    let event = stub.wait_for(STEP, |e| e["event"] == "tooltip");
+    event["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let text = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+            (text("label"), text("value"))
+        })
+        .collect()
+}
+
 fn presence_both_ways(version: u32) {
     let server = TestServer::start(config()).unwrap();
     let plugins = PluginDir::new();
@@ -60,6 +75,11 @@ fn presence_both_ways(version: u32) {
     online_as(&mut b, &server, BOB, version, "away", "out for lunch");
     wait_status(&mut a, ALICE, BOB, "away", Some("out for lunch"));
     wait_status(&mut b, BOB, ALICE, "available", None);
+    let tip = tooltip(&mut a, ALICE, BOB);
+    for entry in [("Status", "Away"), ("Message", "out for lunch")] {
+        let entry = (entry.0.to_owned(), entry.1.to_owned());
+        assert!(tip.contains(&entry), "{entry:?} not in {tip:?}");
+    }
 
     a.send(&format!(
         "status {} busy message=in%20a%20meeting",
@@ -95,6 +115,8 @@ fn presence_both_ways(version: u32) {
 
     b.send(&format!("disable {}", pct(BOB)));
     wait_status(&mut a, ALICE, BOB, "offline", None);
+    let tip = tooltip(&mut a, ALICE, BOB);
+    assert!(tip.iter().all(|(label, _)| label != "Status"), "{tip:?}");
     assert!(a.quit().success());
     assert!(b.quit().success());
 }
@@ -225,7 +247,8 @@ fn authorization_and_blocking(version: u32) {
     assert!(!listed(&info, "deny", CAROL) && !listed(&info, "permit", DAVE));
     wait_status(&mut c, CAROL, ALICE, "available", None);
 
-    // Blocking and unblocking Bob (who has Alice on his list).
+    // Blocking and unblocking Bob (who has Alice on his list): unblocking alone puts him
+    // back on the allow list, as the official clients did.
     let mut b = stub(&plugins);
     online(&mut b, &server, BOB, version);
     wait_status(&mut b, BOB, ALICE, "available", None);
@@ -233,8 +256,6 @@ fn authorization_and_blocking(version: u32) {
     wait_status(&mut b, BOB, ALICE, "offline", None);
     a.send(&format!("undeny {} {}", pct(ALICE), pct(BOB)));
     wait_status(&mut b, BOB, ALICE, "available", None);
-    a.send(&format!("permit {} {}", pct(ALICE), pct(BOB)));
-    wait_info(&mut a, ALICE, STEP, |i| listed(i, "permit", BOB));
     wait_server_list(&server, ALICE, |list, _| {
         let (bob, carol, dave) = (
             lists_of(list, BOB),
@@ -243,6 +264,8 @@ fn authorization_and_blocking(version: u32) {
         );
         bob & AL != 0 && bob & BL == 0 && carol & AL != 0 && dave & BL != 0
     });
+    let info = wait_info(&mut a, ALICE, STEP, |i| !listed(i, "deny", BOB));
+    assert!(listed(&info, "permit", BOB), "{info}");
 
     // The answers survive the next sign-in: no request again, same lists.
     a.send(&format!("disable {}", pct(ALICE)));

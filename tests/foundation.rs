@@ -50,7 +50,8 @@ fn registers_as_prpl_msnp_with_options_and_status_types() {
             "nexus_url",
             "sso_url",
             "services_url",
-            "max_protocol"
+            "max_protocol",
+            "open_on_invite"
         ]
     );
     let option = |key: &str| {
@@ -76,6 +77,8 @@ fn registers_as_prpl_msnp_with_options_and_status_types() {
         ids(&option("max_protocol")["choices"], "value"),
         ["auto", "18", "15", "12", "8"]
     );
+    assert_eq!(option("open_on_invite")["type"], "bool");
+    assert_eq!(option("open_on_invite")["default"], false);
 
     let types = info["status_types"].as_array().unwrap();
     assert_eq!(

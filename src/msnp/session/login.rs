@@ -49,6 +49,9 @@ pub(super) struct Login {
     pub(super) mspauth: Option<Secret<String>>,
     /// Tokens for the SOAP services (MSNP15+), kept for later issues.
     pub(super) tokens: Option<rst::SecurityTokens>,
+    /// The Passport 1.4 ticket of `USR TWN` (MSNP8-12): what the offline-message services
+    /// take at those versions.
+    pub(super) passport: Option<rst::Token>,
 }
 
 impl Login {
@@ -170,6 +173,7 @@ impl Session {
             },
             Step::Passport { challenge, .. } => match passport::parse_login(&response) {
                 Ok(ticket) => {
+                    self.login.passport = Some(passport_token(&ticket));
                     self.send(ClientCommand::UsrTwnAuth { ticket });
                     self.login.step = Step::UserSubsequent;
                 }
@@ -322,5 +326,18 @@ fn login_error(code: u16, text: &'static str) -> EndReason {
             EndReason::Unavailable { code, text }
         }
         _ => EndReason::Refused { code, text },
+    }
+}
+
+/// The Passport 1.4 ticket as the offline-message services take it: `t=<token>[&p=…]`, the
+/// `t=` added when the login server gave the bare token.
+fn passport_token(ticket: &Secret<String>) -> rst::Token {
+    let ticket = ticket.expose();
+    let ticket = match ticket.starts_with("t=") {
+        true => ticket.clone(),
+        false => format!("t={ticket}"),
+    };
+    rst::Token {
+        ticket: Secret::new(ticket),
     }
 }

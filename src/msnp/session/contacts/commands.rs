@@ -257,7 +257,8 @@ impl Session {
         self.privacy_op(email, List::Allow, false, now);
     }
 
-    /// Takes `email` off the block list.
+    /// Takes `email` off the block list and puts them on the allow list, as the official
+    /// clients did: on neither list, the next sign-in would ask about them again.
     pub fn unblock(&mut self, email: &str, now: Instant) {
         self.privacy_op(email, List::Block, false, now);
     }
@@ -294,6 +295,12 @@ impl Session {
                 email: email.clone(),
                 list,
             });
+            if list == List::Block {
+                steps.push(Step::AddToList {
+                    email: email.clone(),
+                    list: List::Allow,
+                });
+            }
         }
         self.queue_op(op(what, Subject::Privacy(email), steps), now);
     }

@@ -190,7 +190,7 @@ impl Session {
             NsCommand::Adl(_) | NsCommand::Rml(_) => {}
             NsCommand::Fqy(fqy) => self.on_fqy(fqy),
             NsCommand::Not(_) => self.on_not(now),
-            NsCommand::Chg(chg) => log::debug!("own status is now {}", chg.status.code()),
+            NsCommand::Chg(chg) => self.own_status_confirmed(chg.status),
             NsCommand::Uux(_) => {}
             NsCommand::Iln(iln) => self.on_presence(iln.presence),
             NsCommand::Nln(presence) => self.on_presence(presence),

@@ -30,6 +30,8 @@ pub(super) struct Own {
     sent_status: Option<Status>,
     /// The personal message last sent.
     sent_psm: Option<String>,
+    /// The status the server last confirmed (its `CHG` echo).
+    confirmed: Option<Status>,
 }
 
 /// The presence of every contact heard of, by lower-cased address.
@@ -62,6 +64,17 @@ impl Session {
         self.contacts.own.online = true;
         self.send_status();
         self.send_psm();
+    }
+
+    /// The server confirmed our status (its `CHG` echo).
+    pub(super) fn own_status_confirmed(&mut self, status: Status) {
+        log::debug!("own status is now {}", status.code());
+        self.contacts.own.confirmed = Some(status);
+    }
+
+    /// Whether the server has us appearing offline (`HDN` confirmed).
+    pub(crate) fn appears_offline(&self) -> bool {
+        self.contacts.own.confirmed == Some(Status::Hidden)
     }
 
     /// Sets our status and personal message (libpurple's `set_status`).

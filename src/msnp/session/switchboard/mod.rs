@@ -38,8 +38,14 @@ const MAX_UNACKED: usize = 64;
 const MAX_MEMBERS: usize = 64;
 /// Most contacts shown as typing at once.
 const MAX_TYPING: usize = 64;
-/// How long to wait before asking again for a switchboard the NS refused with 913.
+/// How long to wait before first asking again for a switchboard the NS refused with 913
+/// before our status was confirmed; doubled at each refusal.
 const XFR_RETRY: Duration = Duration::from_secs(2);
+/// Most 913 refusals of one switchboard request before its messages are reported.
+const MAX_XFR_REFUSALS: u8 = 3;
+/// Why a message could not go out while the server refuses conversations to the invisible.
+const HIDDEN_REASON: &str = "you appear offline, and the server starts no conversations while \
+you do; change your status to send";
 /// A switchboard must be signed in, and joined when messages wait, this soon.
 const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long an `ACK` may take before the message counts as not delivered.
@@ -112,6 +118,12 @@ pub enum ChatEvent {
         html: String,
         /// When it was sent, for messages that waited on the server.
         timestamp: Option<i64>,
+    },
+    /// A contact opened a one-to-one conversation with us (we answered their invitation) before
+    /// writing anything.
+    Opened {
+        /// The contact.
+        with: String,
     },
     /// A contact started (`true`) or stopped typing to us.
     Typing {

@@ -1,7 +1,8 @@
-//! Offline messages (reference §9, MSNP13+): the `Mail-Data` announcements, fetching each
-//! message with RSI `GetMessage`, showing them in order with their original time, deleting
-//! them only once shown; and storing texts for contacts who are offline (OIM `Store2` with its
-//! lock-key challenge).
+//! Offline messages (reference §9; MSNP11+, where the server announces them): the `Mail-Data`
+//! announcements, fetching each message with RSI `GetMessage`, showing them in order with their
+//! original time, deleting them only once shown; and storing texts for contacts who are offline
+//! (OIM `Store2` with its lock-key challenge). MSNP13+ use the SSO tickets; MSNP11-12 the
+//! Passport 1.4 ticket of `USR TWN`, which the services take as well.
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -20,8 +21,8 @@ use crate::soap::{with_status, Endpoints, SoapError};
 
 use super::{ChatEvent, Conversation};
 
-/// First protocol version with offline messages.
-const OIM_FROM: u32 = 13;
+/// First protocol version with offline messages (the first the server announces them to).
+const OIM_FROM: u32 = 11;
 /// Most message ids remembered (announced again while being handled are not fetched twice).
 const MAX_KNOWN: usize = 2 * oim::MAX_MESSAGES;
 /// Most offline messages being stored at once.
@@ -373,14 +374,21 @@ impl Session {
             .ok()
     }
 
-    /// The `messenger.msn.com` ticket (RSI).
+    /// The `messenger.msn.com` ticket (RSI), or the Passport 1.4 ticket before SSO.
     fn rsi_ticket(&self) -> Option<Token> {
-        self.login.tokens.as_ref()?.messenger.clone()
+        match &self.login.tokens {
+            Some(tokens) => tokens.messenger.clone(),
+            None => self.login.passport.clone(),
+        }
     }
 
-    /// The `messengersecure.live.com` ticket (`Store2`).
+    /// The `messengersecure.live.com` ticket (`Store2`), or the Passport 1.4 ticket before
+    /// SSO.
     fn store_ticket(&self) -> Option<Token> {
-        self.login.tokens.as_ref()?.messenger_secure.clone()
+        match &self.login.tokens {
+            Some(tokens) => tokens.messenger_secure.clone(),
+            None => self.login.passport.clone(),
+        }
     }
 }
 
@@ -397,7 +405,9 @@ fn parse<T>(
 /// The client build sent with `Store2`, matching the era of the protocol version.
 fn build_version(version: u32) -> &'static str {
     match version {
-        ..=15 => "8.5.1302",
+        ..=11 => "7.0.0816",
+        12 => "7.5.0324",
+        13..=15 => "8.5.1302",
         _ => "14.0.8117.0416",
     }
 }
