@@ -298,6 +298,8 @@ fn dropped_switchboard(version: u32) {
     send(&mut stub, ALICE, BOB, "after");
     let im = next_im(&mut stub, BOB, ALICE);
     assert_eq!(text_of(im["message"].as_str().unwrap()), "after");
+    // A copy sent before "after" would have arrived before it; one shown since, before this.
+    stub.sync();
     let ims = stub
         .events_seen()
         .iter()
