@@ -44,6 +44,21 @@ fn wait_buddies(stub: &mut Stub, email: &str, want: &[(&str, &str)]) -> serde_js
     wait_info(stub, email, STEP, move |i| buddies(i) == want)
 }
 
+/// The `(label, value)` entries of `who`'s tooltip in `account` (what Pidgin shows on hovering).
+fn tooltip(stub: &mut Stub, account: &str, who: &str) -> Vec<(String, String)> {
+    stub.send(&format!("tooltip {} {}", pct(account), pct(who)));
+    let event = stub.wait_for(STEP, |e| e["event"] == "tooltip");
+    event["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let text = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+            (text("label"), text("value"))
+        })
+        .collect()
+}
+
 fn presence_both_ways(version: u32) {
     let server = TestServer::start(config()).unwrap();
     let plugins = PluginDir::new();
@@ -56,6 +71,11 @@ fn presence_both_ways(version: u32) {
     online_as(&mut b, &server, BOB, version, "away", "out for lunch");
     wait_status(&mut a, ALICE, BOB, "away", Some("out for lunch"));
     wait_status(&mut b, BOB, ALICE, "available", None);
+    let tip = tooltip(&mut a, ALICE, BOB);
+    for entry in [("Status", "Away"), ("Message", "out for lunch")] {
+        let entry = (entry.0.to_owned(), entry.1.to_owned());
+        assert!(tip.contains(&entry), "{entry:?} not in {tip:?}");
+    }
 
     a.send(&format!(
         "status {} busy message=in%20a%20meeting",
@@ -91,6 +111,8 @@ fn presence_both_ways(version: u32) {
 
     b.send(&format!("disable {}", pct(BOB)));
     wait_status(&mut a, ALICE, BOB, "offline", None);
+    let tip = tooltip(&mut a, ALICE, BOB);
+    assert!(tip.iter().all(|(label, _)| label != "Status"), "{tip:?}");
     assert!(a.quit().success());
     assert!(b.quit().success());
 }
@@ -231,7 +253,7 @@ fn authorization_and_blocking(version: u32) {
         listed(i, "permit", CAROL) && listed(i, "deny", DAVE) && listed(i, "permit", BOB)
     });
     assert!(!listed(&info, "deny", BOB), "{info}");
-    std::thread::sleep(Duration::from_secs(1));
+    accounts::ns_barrier(&server, &mut fresh, ALICE);
     assert!(
         !fresh
             .events_seen()

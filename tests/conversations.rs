@@ -101,7 +101,8 @@ fn ims_formatting_and_long_messages_at_msnp18() {
 fn typing_and_nudges(version: u32) {
     let server = server();
     let plugins = PluginDir::new();
-    let mut stub = accounts::stub(&plugins, false);
+    // The plugin's typing timeout (6 s) passes in 1.5 s.
+    let mut stub = accounts::fast_stub(&plugins, false, 4);
     online(&mut stub, &server, &[ALICE, BOB], version);
     send(&mut stub, ALICE, BOB, "hi");
     next_im(&mut stub, BOB, ALICE);
@@ -115,7 +116,7 @@ fn typing_and_nudges(version: u32) {
         e["event"] == "typing" && e["account"] == BOB && e["who"] == ALICE && e["state"] == "none"
     });
     assert!(
-        started.elapsed() >= Duration::from_secs(4),
+        started.elapsed() >= Duration::from_secs(4) / stub.time_scale(),
         "typing stopped too early"
     );
 
@@ -253,6 +254,12 @@ fn opening_a_conversation_invites_the_contact_at_once() {
         assert!(Instant::now() < deadline, "Bob never joined");
         std::thread::sleep(Duration::from_millis(50));
     }
+    // A barrier through the switchboard: whatever Alice had sent on it reaches Bob before her
+    // typing notification does.
+    stub.send(&format!("typing {} {} typing", pct(ALICE), pct(BOB)));
+    stub.wait_for(STEP, |e| {
+        e["event"] == "typing" && e["account"] == BOB && e["who"] == ALICE
+    });
     assert!(
         !stub.events_seen().iter().any(|e| e["event"] == "im"),
         "nothing was sent"
@@ -366,7 +373,9 @@ fn offline_messages_are_stored_and_delivered_exactly_once(version: u32) {
 
     let mut again = accounts::stub(&plugins, false);
     online(&mut again, &server, &[BOB], version);
-    std::thread::sleep(Duration::from_secs(2));
+    // The sign-in's `Mail-Data` has been processed: a message it announced is being fetched or
+    // shown already.
+    accounts::ns_barrier(&server, &mut again, BOB);
     assert!(
         !again.events_seen().iter().any(|e| e["event"] == "im"),
         "delivered twice"

@@ -1,7 +1,7 @@
 //! The buddy list side of the contact list: libpurple buddies, groups, privacy and presence.
 //!
 //! Contact events are applied in order through a per-connection queue. A big list (thousands
-//! of buddies) is applied [`SLICE`] items per main-loop iteration from a zero-delay timeout,
+//! of buddies) is applied in passes of at most [`PASS_BUDGET_US`] from a zero-delay timeout,
 //! so the user interface never stalls; events arriving meanwhile wait behind it. Buddies are
 //! created and removed (never moved), so applying the server's list calls nothing back.
 
@@ -18,8 +18,15 @@ use super::connection::Connection;
 use super::guard::ffi_guard;
 use super::{actions, cstr, ffi, presence, privacy};
 
-/// Items applied per main-loop iteration.
-const SLICE: usize = 100;
+/// Time one pass of the zero-delay timeout may spend applying items (it stops after the first
+/// item past it). Measured (BENCH.md) a new buddy costs about 117,000 instructions, ~40 µs on
+/// the bench machine, almost all of it inside libpurple; a time budget instead of a count keeps
+/// a pass at 3 ms plus one item (0.1 ms at half that speed) on any machine, under the 8 ms a
+/// main-loop callback may take.
+const PASS_BUDGET_US: i64 = 3_000;
+/// The budget of the pass run at once from the callback that delivered the events (which has
+/// already spent time reading and parsing them).
+const INLINE_BUDGET_US: i64 = 1_000;
 
 /// One thing to apply to the buddy list.
 enum Item {
@@ -127,7 +134,7 @@ pub(crate) fn show(conn: &Connection, event: ContactEvent) {
         schedule(conn);
         return;
     }
-    if apply_slice(conn) {
+    if apply_slice(conn, INLINE_BUDGET_US) {
         schedule(conn);
     }
 }
@@ -173,7 +180,7 @@ unsafe extern "C" fn resume_cb(data: *mut c_void) -> ffi::gboolean {
             return 0;
         };
         let mut more = false;
-        conn.guarded(|c| more = apply_slice(c));
+        conn.guarded(|c| more = apply_slice(c, PASS_BUDGET_US));
         if !more {
             QUEUES.with(|q| {
                 if let Some(queue) = q.borrow_mut().get_mut(&key) {
@@ -201,11 +208,14 @@ fn live_connection<'a>(gc: *mut ffi::PurpleConnection) -> Option<&'a Connection>
     None
 }
 
-/// Applies up to [`SLICE`] items; true when some are left.
-fn apply_slice(conn: &Connection) -> bool {
+/// Applies items until the queue is empty or `budget_us` has passed; true when some are left.
+fn apply_slice(conn: &Connection, budget_us: i64) -> bool {
     let key = conn.gc() as usize;
     APPLYING.with(|a| a.set(true));
-    for _ in 0..SLICE {
+    // SAFETY: reads GLib's monotonic clock; no preconditions.
+    let start = unsafe { glib_sys::g_get_monotonic_time() };
+    // SAFETY: as above.
+    while unsafe { glib_sys::g_get_monotonic_time() } - start < budget_us {
         let item = QUEUES.with(|q| {
             q.borrow_mut()
                 .get_mut(&key)
@@ -400,6 +410,13 @@ fn show_buddy(conn: &Connection, buddy: &Buddy) {
         .or_else(|| buddy.nickname.clone());
     let email = cstr::to_cstring(&buddy.email);
     let alias_c = alias.as_deref().map(cstr::to_cstring);
+    // A buddy new to the list gets its server alias directly: it has no earlier name to
+    // announce in a conversation, so `serv_got_alias`'s lookups are not needed.
+    let server_alias = buddy
+        .server_alias
+        .as_deref()
+        .filter(|a| *a != buddy.email)
+        .map(cstr::to_cstring);
     for name in &wanted {
         if local.iter().any(|(_, g)| same_group(g, name)) {
             continue;
@@ -414,6 +431,11 @@ fn show_buddy(conn: &Connection, buddy: &Buddy) {
                 alias_c.as_ref().map_or(std::ptr::null(), |a| a.as_ptr()),
             );
             ffi::purple_blist_add_buddy(new, std::ptr::null_mut(), group, std::ptr::null_mut());
+            if local.is_empty() {
+                if let Some(a) = &server_alias {
+                    ffi::purple_blist_server_alias_buddy(new, a.as_ptr());
+                }
+            }
         }
     }
     for (old, group) in &local {
@@ -422,7 +444,7 @@ fn show_buddy(conn: &Connection, buddy: &Buddy) {
             unsafe { ffi::purple_blist_remove_buddy(*old) };
         }
     }
-    if let Some(server_alias) = &buddy.server_alias {
+    if let (Some(server_alias), false) = (&buddy.server_alias, local.is_empty()) {
         set_server_alias(conn, &buddy.email, server_alias);
     }
 }

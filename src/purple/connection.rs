@@ -11,7 +11,7 @@ use super::fetch::Fetch;
 use super::guard::panic_message;
 use super::socket::Socket;
 use super::timer::Timer;
-use super::{config, cstr, errors, ffi};
+use super::{clock, config, cstr, errors, ffi};
 
 /// Everything one signed-in (or signing-in) account owns. Lives in the connection's
 /// `protocol_data` as a raw `Box`, created in `login` and dropped in `close`.
@@ -61,7 +61,7 @@ impl Connection {
     /// applies what it produced.
     pub(crate) fn command(&self, f: impl FnOnce(&mut Session, Instant)) {
         self.guarded(|conn| {
-            f(&mut conn.session.borrow_mut(), Instant::now());
+            f(&mut conn.session.borrow_mut(), clock::now());
             conn.pump();
         });
     }
@@ -82,9 +82,7 @@ impl Connection {
     }
 
     pub(crate) fn on_connected(&self, id: ConnId) {
-        self.session
-            .borrow_mut()
-            .handle_connected(id, Instant::now());
+        self.session.borrow_mut().handle_connected(id, clock::now());
         self.pump();
     }
 
@@ -92,7 +90,7 @@ impl Connection {
         self.sockets.borrow_mut().remove(&id);
         self.session
             .borrow_mut()
-            .handle_connection_lost(id, text, Instant::now());
+            .handle_connection_lost(id, text, clock::now());
         self.pump();
     }
 
@@ -101,7 +99,7 @@ impl Connection {
         super::test_hooks::maybe_panic_on_read(self.account);
         self.session
             .borrow_mut()
-            .handle_bytes(id, bytes, Instant::now());
+            .handle_bytes(id, bytes, clock::now());
         self.pump();
     }
 
@@ -110,8 +108,8 @@ impl Connection {
         {
             let mut session = self.session.borrow_mut();
             match result {
-                Ok(raw) => session.handle_http_response(id, &raw, Instant::now()),
-                Err(text) => session.handle_http_failed(id, text, Instant::now()),
+                Ok(raw) => session.handle_http_response(id, &raw, clock::now()),
+                Err(text) => session.handle_http_failed(id, text, clock::now()),
             }
         }
         self.pump();
@@ -121,7 +119,7 @@ impl Connection {
     pub(crate) fn timer_fired(&self) {
         self.timer.forget();
         self.guarded(|conn| {
-            conn.session.borrow_mut().handle_timeout(Instant::now());
+            conn.session.borrow_mut().handle_timeout(clock::now());
             conn.pump();
         });
     }
@@ -159,7 +157,7 @@ impl Connection {
                     Err(text) => {
                         self.session
                             .borrow_mut()
-                            .handle_connection_lost(conn, text, Instant::now())
+                            .handle_connection_lost(conn, text, clock::now())
                     }
                 }
             }
@@ -172,7 +170,7 @@ impl Connection {
                     self.sockets.borrow_mut().remove(&conn);
                     self.session
                         .borrow_mut()
-                        .handle_connection_lost(conn, text, Instant::now());
+                        .handle_connection_lost(conn, text, clock::now());
                 }
             }
             Output::Close { conn } => {
@@ -192,7 +190,7 @@ impl Connection {
     pub(crate) fn fetch_failed_at_once(&self, id: HttpId, text: String) {
         self.session
             .borrow_mut()
-            .handle_http_failed(id, text, Instant::now());
+            .handle_http_failed(id, text, clock::now());
     }
 
     fn show(&self, event: Event) {
@@ -295,7 +293,7 @@ fn start(gc: *mut ffi::PurpleConnection, account: *mut ffi::PurpleAccount) -> Re
     let conn = Box::new(Connection {
         gc,
         account,
-        session: RefCell::new(Session::new(settings, Instant::now())),
+        session: RefCell::new(Session::new(settings, clock::now())),
         sockets: RefCell::new(HashMap::new()),
         fetches: RefCell::new(HashMap::new()),
         timer: Timer::default(),

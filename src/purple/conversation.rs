@@ -12,7 +12,7 @@ use msnp::session::ChatEvent;
 
 use super::connection::Connection;
 use super::guard::ffi_guard;
-use super::{chat, cstr, ffi};
+use super::{account, chat, cstr, ffi};
 
 /// What libpurple is told the connection understands: HTML without background colours, font
 /// sizes or link descriptions (the `X-MMS-IM-Format` has none of them).
@@ -61,6 +61,15 @@ pub(crate) fn show(conn: &Connection, event: ChatEvent) {
             let (from, html) = (cstr::to_cstring(&from), cstr::to_cstring(&html));
             // SAFETY: gc is live while its Connection exists; libpurple copies the strings.
             unsafe { ffi::serv_got_im(gc, from.as_ptr(), html.as_ptr(), flags, time_t(timestamp)) };
+        }
+        ChatEvent::Opened { with } => {
+            // SAFETY: the account is live while its Connection exists; the key is a C string.
+            let open = unsafe {
+                ffi::purple_account_get_bool(conn.account(), account::OPEN_ON_INVITE.as_ptr(), 0)
+            };
+            if open != 0 {
+                im_conversation(conn, &with);
+            }
         }
         ChatEvent::Typing { from, typing } => {
             let from = cstr::to_cstring(&from);

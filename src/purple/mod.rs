@@ -6,6 +6,7 @@ mod account;
 mod actions;
 mod blist;
 mod chat;
+mod clock;
 mod config;
 mod connection;
 mod conversation;

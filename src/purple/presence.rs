@@ -273,6 +273,21 @@ unsafe extern "C" fn tooltip_text(
             return;
         };
         let mut pairs: Vec<(&CStr, String)> = Vec::new();
+        // SAFETY: the buddy is live; its presence and active status belong to it, and the name
+        // is copied at once.
+        let status = unsafe {
+            let own = ffi::purple_buddy_get_presence(buddy);
+            if ffi::purple_presence_is_online(own) != 0 {
+                cstr::to_string(ffi::purple_status_get_name(
+                    ffi::purple_presence_get_active_status(own),
+                ))
+            } else {
+                None
+            }
+        };
+        if let Some(status) = status {
+            pairs.push((c"Status", status));
+        }
         if let Some(p) = presence.as_ref().filter(|p| p.status.is_some()) {
             if !p.psm.is_empty() {
                 pairs.push((c"Message", p.psm.clone()));

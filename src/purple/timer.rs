@@ -4,7 +4,7 @@ use std::cell::Cell;
 use std::ffi::c_void;
 use std::time::Instant;
 
-use super::{connection::Connection, ffi};
+use super::{clock, connection::Connection, ffi};
 
 /// The armed libpurple timeout, if any, and the deadline it was armed for.
 #[derive(Default)]
@@ -21,7 +21,7 @@ impl Timer {
         }
         self.cancel();
         let Some(when) = deadline else { return };
-        let ms = when.saturating_duration_since(Instant::now()).as_millis();
+        let ms = clock::until(when).as_millis();
         let ms = u32::try_from(ms).unwrap_or(u32::MAX);
         let data: *const Connection = owner;
         // SAFETY: data is the connection, which cancels this timeout before it is freed.

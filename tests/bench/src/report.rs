@@ -1,6 +1,7 @@
-//! The result table, with the machine it ran on.
+//! The result tables (median [min-max] of the runs), with the machine they ran on.
 
-use crate::workloads::Results;
+use crate::plugin::Plugin;
+use crate::workloads::{Column, Results, Row};
 use crate::Args;
 
 fn machine() -> String {
@@ -21,10 +22,12 @@ fn machine() -> String {
         .map(|kb| kb / 1024.0 / 1024.0)
         .unwrap_or(0.0);
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     format!(
-        "{} ({cores} cores), {mem_gib:.0} GiB RAM, Linux {}",
+        "{} ({cores} cores), {mem_gib:.0} GiB RAM, Linux {}; load average at the end {}",
         model.unwrap_or("unknown CPU"),
-        kernel.trim()
+        kernel.trim(),
+        load.split(' ').take(3).collect::<Vec<_>>().join(" ")
     )
 }
 
@@ -45,45 +48,120 @@ fn core_throughput() -> Option<String> {
     ))
 }
 
-pub fn render(args: &Args, results: &Results) -> String {
+fn fmt(v: f64, decimals: usize) -> String {
+    format!("{v:.decimals$}")
+}
+
+/// Column `i` of every run: median [min-max] (just the value for one run).
+fn cell(row: &Row, i: usize, column: &Column) -> String {
+    let mut values: Vec<f64> = row.runs.iter().map(|r| r[i]).collect();
+    values.sort_by(f64::total_cmp);
+    let d = column.decimals;
+    let unit = match column.unit {
+        "" => String::new(),
+        u => format!(" {u}"),
+    };
+    match values.as_slice() {
+        [] => "-".into(),
+        [one] => format!("{}{unit}", fmt(*one, d)),
+        all => format!(
+            "{}{unit} [{}-{}]",
+            fmt(all[all.len() / 2], d),
+            fmt(all[0], d),
+            fmt(all[all.len() - 1], d)
+        ),
+    }
+}
+
+/// One line for the progress log.
+pub fn summary(columns: &[Column], row: &Row) -> String {
+    if let Some(e) = &row.error {
+        return format!("failed: {e}");
+    }
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{} {}", c.name, cell(row, i, c)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn render(args: &Args, plugins: &[Plugin], results: &Results) -> String {
     let mut out = String::new();
     out.push_str("# purple-msnp benchmark\n\n");
     out.push_str(&format!(
-        "Plugin `{}` (`{}`) in purple-stub on libpurple {}, against the project's test server on loopback.\n",
-        args.plugin.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
-        args.protocol_id,
+        "purple-stub on libpurple {}, against the project's test server on loopback.\n",
         results.libpurple
     ));
+    for p in plugins {
+        let (_, dropped) = p.applicable(&args.options);
+        out.push_str(&format!(
+            "Plugin `{}` (`{}`){}.\n",
+            p.label,
+            p.protocol_id,
+            match dropped.is_empty() {
+                true => String::new(),
+                false => format!(", without the options it lacks: {}", dropped.join(", ")),
+            }
+        ));
+    }
     out.push_str(&format!(
-        "Machine: {}. Median of {} runs.\n\n",
+        "Machine: {}. Figures are the median [min-max] of {} interleaved runs; \
+         \"longest stall\" is the longest single main-loop dispatch in the client (wall time), \
+         \"longest stall, CPU\" the most CPU time one dispatch used (what other processes on a \
+         loaded machine do not inflate).\n",
         machine(),
         args.runs
     ));
-    out.push_str("## Sign-in to complete buddy list (all contacts offline)\n\n");
-    out.push_str("| protocol | contacts | list complete | client CPU | longest stall | memory per contact |\n");
-    out.push_str("|---|---:|---:|---:|---:|---:|\n");
-    for s in &results.sign_ins {
+    let many = plugins.len() > 1;
+    for table in &results.tables {
+        out.push_str(&format!("\n## {}\n\n{}\n\n", table.title, table.about));
         out.push_str(&format!(
-            "| MSNP{} | {} | {:.0} ms | {:.0} ms | {:.1} ms | {:.1} KB |\n",
-            s.version, s.contacts, s.list_ms, s.cpu_ms, s.max_dispatch_ms, s.rss_per_contact_kb
+            "| protocol | {} |{}",
+            table.size_name,
+            if many { " plugin |" } else { "" }
         ));
-    }
-    out.push_str("\n## Incoming messages on one switchboard\n\n");
-    out.push_str("| protocol | messages | messages/s | client CPU per message | longest stall |\n");
-    out.push_str("|---|---:|---:|---:|---:|\n");
-    for m in &results.incoming {
-        out.push_str(&format!(
-            "| MSNP{} | {} | {:.0} | {:.1} µs | {:.1} ms |\n",
-            m.version,
-            m.messages,
-            m.messages as f64 / (m.elapsed_ms / 1000.0),
-            m.cpu_us_per_message,
-            m.max_dispatch_ms
-        ));
+        for c in table.columns {
+            out.push_str(&format!(" {} |", c.name));
+        }
+        out.push_str("\n|---|---:|");
+        if many {
+            out.push_str("---|");
+        }
+        out.push_str(&"---:|".repeat(table.columns.len()));
+        out.push('\n');
+        for row in &table.rows {
+            out.push_str(&format!("| MSNP{} | {} |", row.version, row.size));
+            if many {
+                out.push_str(&format!(" {} |", row.plugin));
+            }
+            match &row.error {
+                Some(e) => {
+                    let e = e.replace('|', "/");
+                    out.push_str(&format!(
+                        " failed: {} |",
+                        e.chars().take(120).collect::<String>()
+                    ));
+                    out.push_str(&" |".repeat(table.columns.len() - 1));
+                }
+                None => {
+                    for (i, c) in table.columns.iter().enumerate() {
+                        out.push_str(&format!(" {} |", cell(row, i, c)));
+                    }
+                }
+            }
+            out.push('\n');
+        }
     }
     if let Some(core) = core_throughput() {
         out.push('\n');
         out.push_str(&core);
+    }
+    // The profile of the 5,000-contact sign-in, written by hand from `--wrapper` runs.
+    let profile = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("profile.md");
+    if let Ok(text) = std::fs::read_to_string(profile) {
+        out.push('\n');
+        out.push_str(&text);
     }
     out
 }

@@ -1,189 +1,488 @@
-//! The measured workloads.
+//! The measured workloads, each run for every plugin, protocol version and size, interleaved.
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use msnp_testserver::{ServerConfig, TestServer};
 use serde_json::Value;
 
-use crate::sender::Sender;
-use crate::stub::{pct, Stub};
+use crate::contacts::Online;
+use crate::plugin::Plugin;
+use crate::stub::{pct, Fallible, Stats, Stub};
 use crate::Args;
 
-/// One measured sign-in.
-#[derive(Clone, Debug)]
-pub struct SignIn {
-    pub version: u32,
-    pub contacts: usize,
-    /// From `enable` to the last contact in the buddy list.
-    pub list_ms: f64,
-    /// Client CPU (user + system) during that time.
-    pub cpu_ms: f64,
-    /// Longest single main-loop dispatch in the client.
-    pub max_dispatch_ms: f64,
-    /// Resident memory added per contact.
-    pub rss_per_contact_kb: f64,
+/// One figure of a table.
+pub struct Column {
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub decimals: usize,
 }
 
-/// Incoming messages on one switchboard.
-#[derive(Clone, Debug)]
-pub struct Incoming {
+const fn col(name: &'static str, unit: &'static str, decimals: usize) -> Column {
+    Column {
+        name,
+        unit,
+        decimals,
+    }
+}
+
+/// One plugin at one protocol version and size: the figures of every run, or why it failed.
+pub struct Row {
     pub version: u32,
-    pub messages: usize,
-    /// From the first message sent to the last one shown.
-    pub elapsed_ms: f64,
-    /// Client CPU (user + system) per message.
-    pub cpu_us_per_message: f64,
-    /// Longest single main-loop dispatch in the client.
-    pub max_dispatch_ms: f64,
+    pub size: usize,
+    pub plugin: String,
+    pub runs: Vec<Vec<f64>>,
+    pub error: Option<String>,
+}
+
+/// A workload's results.
+pub struct Table {
+    pub title: &'static str,
+    pub about: &'static str,
+    pub size_name: &'static str,
+    pub columns: &'static [Column],
+    pub rows: Vec<Row>,
 }
 
 /// Everything measured.
 pub struct Results {
     pub libpurple: String,
-    pub sign_ins: Vec<SignIn>,
-    pub incoming: Vec<Incoming>,
+    pub tables: Vec<Table>,
 }
 
-const TIMEOUT: Duration = Duration::from_secs(180);
+type Measure = fn(&Args, &Plugin, u32, usize) -> Fallible<Vec<f64>>;
 
-pub fn run_all(args: &Args) -> Results {
-    let sizes: &[usize] = if args.quick {
-        &[100, 1000]
-    } else {
-        &[100, 1000, 5000]
-    };
-    let mut sign_ins = Vec::new();
-    let mut libpurple = String::new();
-    for &version in &[12, 18] {
-        for &contacts in sizes {
-            let mut runs: Vec<SignIn> = (0..args.runs)
-                .map(|_| sign_in(args, version, contacts, &mut libpurple))
-                .collect();
-            runs.sort_by(|a, b| a.list_ms.total_cmp(&b.list_ms));
-            let median = runs[runs.len() / 2].clone();
-            eprintln!(
-                "MSNP{version} {contacts} contacts: {:.0} ms, CPU {:.0} ms, stall {:.1} ms",
-                median.list_ms, median.cpu_ms, median.max_dispatch_ms
-            );
-            sign_ins.push(median);
+struct Workload {
+    name: &'static str,
+    title: &'static str,
+    about: &'static str,
+    size_name: &'static str,
+    columns: &'static [Column],
+    sizes: fn(bool) -> Vec<usize>,
+    measure: Measure,
+}
+
+const STALL: Column = col("longest stall", "ms", 1);
+const STALL_CPU: Column = col("longest stall, CPU", "ms", 1);
+
+const WORKLOADS: &[Workload] = &[
+    Workload {
+        name: "signin",
+        title: "Sign-in to complete buddy list (all contacts offline)",
+        about: "From `enable` until the connection is signed on and every contact is in the buddy \
+                list (list events are counted from `enable`, so a plugin that adds buddies \
+                before signing on is measured the same way).",
+        size_name: "contacts",
+        columns: &[
+            col("list complete", "ms", 0),
+            col("client CPU", "ms", 0),
+            STALL,
+            STALL_CPU,
+            col("memory per contact", "KB", 1),
+        ],
+        sizes: |quick| match quick {
+            true => vec![100, 1000],
+            false => vec![100, 1000, 5000],
+        },
+        measure: sign_in_offline,
+    },
+    Workload {
+        name: "plain",
+        title: "The same sign-in over plain HTTP",
+        about: "Passport/SSO and SOAP over plain HTTP instead of HTTPS: the difference from the \
+                table above is what TLS (handshakes, certificate checks, encryption, all inside \
+                libpurple's TLS plugin, outside the plugin's control) costs.",
+        size_name: "contacts",
+        columns: &[
+            col("list complete", "ms", 0),
+            col("client CPU", "ms", 0),
+            STALL,
+            STALL_CPU,
+            col("memory per contact", "KB", 1),
+        ],
+        sizes: |quick| match quick {
+            true => vec![100],
+            false => vec![100, 5000],
+        },
+        measure: sign_in_plain,
+    },
+    Workload {
+        name: "online",
+        title: "Sign-in with 10% of the contacts online",
+        about: "As above, until the list is complete and every online contact shows online.",
+        size_name: "contacts",
+        columns: &[
+            col("presence complete", "ms", 0),
+            col("client CPU", "ms", 0),
+            STALL,
+            STALL_CPU,
+            col("memory per contact", "KB", 1),
+        ],
+        sizes: |quick| match quick {
+            true => vec![1000],
+            false => vec![5000],
+        },
+        measure: sign_in_online,
+    },
+    Workload {
+        name: "storm",
+        title: "Presence storm",
+        about: "Signed in with 10% of the contacts online, those contacts change status 1,000 \
+                times per second in all (away and back, round-robin) for 10 s (2 s with \
+                `--quick`), through the test server; measured until the last change is shown.",
+        size_name: "contacts",
+        columns: &[
+            col("status changes", "", 0),
+            col("client CPU", "ms", 0),
+            col("CPU per change", "µs", 1),
+            STALL,
+            STALL_CPU,
+            col("memory growth", "KB", 0),
+        ],
+        sizes: |quick| match quick {
+            true => vec![1000],
+            false => vec![5000],
+        },
+        measure: storm,
+    },
+    Workload {
+        name: "switchboards",
+        title: "Incoming messages on switchboards at once",
+        about: "Contacts (raw clients) each open a switchboard with the account and flood it; \
+                20,000 messages in all (2,000 with `--quick`), until the last is shown.",
+        size_name: "switchboards",
+        columns: &[
+            col("messages/s", "", 0),
+            col("client CPU per message", "µs", 1),
+            STALL,
+            STALL_CPU,
+            col("memory growth", "KB", 0),
+        ],
+        sizes: |_| vec![1, 20],
+        measure: switchboards,
+    },
+];
+
+const TIMEOUT: Duration = Duration::from_secs(600);
+const ME: &str = "alice@example.com";
+
+pub fn run_all(args: &Args, plugins: &[Plugin]) -> Results {
+    let mut tables = Vec::new();
+    for w in WORKLOADS {
+        if !args.workloads.is_empty() && !args.workloads.iter().any(|n| n == w.name) {
+            continue;
         }
-    }
-    let messages = if args.quick { 2_000 } else { 20_000 };
-    let mut incoming = Vec::new();
-    for &version in &[12, 18] {
-        let mut runs: Vec<Incoming> = (0..args.runs)
-            .map(|_| incoming_ims(args, version, messages))
-            .collect();
-        runs.sort_by(|a, b| a.elapsed_ms.total_cmp(&b.elapsed_ms));
-        let median = runs[runs.len() / 2].clone();
-        eprintln!(
-            "MSNP{version} {messages} incoming IMs: {:.0} ms, {:.1} µs CPU each, stall {:.1} ms",
-            median.elapsed_ms, median.cpu_us_per_message, median.max_dispatch_ms
-        );
-        incoming.push(median);
+        let mut rows = Vec::new();
+        for &version in &args.versions {
+            let sizes = match args.sizes.is_empty() {
+                true => (w.sizes)(args.quick),
+                false => args.sizes.clone(),
+            };
+            for size in sizes {
+                let mut group: Vec<Row> = plugins
+                    .iter()
+                    .map(|p| Row {
+                        version,
+                        size,
+                        plugin: p.label.clone(),
+                        runs: Vec::new(),
+                        error: None,
+                    })
+                    .collect();
+                for _ in 0..args.runs {
+                    for (plugin, row) in plugins.iter().zip(&mut group) {
+                        if row.error.is_some() {
+                            continue;
+                        }
+                        match (w.measure)(args, plugin, version, size) {
+                            Ok(figures) => row.runs.push(figures),
+                            Err(e) => row.error = Some(e),
+                        }
+                    }
+                }
+                for row in &group {
+                    eprintln!(
+                        "{} MSNP{version} {size} {}: {}",
+                        w.name,
+                        row.plugin,
+                        crate::report::summary(w.columns, row)
+                    );
+                }
+                rows.extend(group);
+            }
+        }
+        tables.push(Table {
+            title: w.title,
+            about: w.about,
+            size_name: w.size_name,
+            columns: w.columns,
+            rows,
+        });
     }
     Results {
-        libpurple,
-        sign_ins,
-        incoming,
+        libpurple: plugins
+            .first()
+            .map(|p| p.libpurple.clone())
+            .unwrap_or_default(),
+        tables,
     }
 }
 
-fn cpu_us(stats: &Value) -> f64 {
-    micros(stats, "cpu_user_us") + micros(stats, "cpu_sys_us")
-}
-
-/// Bob (a raw client) floods one switchboard; alice's plugin shows every message.
-fn incoming_ims(args: &Args, version: u32, messages: usize) -> Incoming {
-    let config = ServerConfig::default()
-        .with_user("alice@example.com", "alicepass", "Alice")
-        .with_user("bob@example.com", "bobpass", "Bob")
-        .with_contact("alice@example.com", "bob@example.com", 0x0B)
-        .with_contact("bob@example.com", "alice@example.com", 0x0B);
-    let server = TestServer::start(config).expect("test server");
-    let mut stub = Stub::start(&args.stub, &args.plugin);
-    stub.send("accept-cert 127.0.0.1");
-    stub.send(&account_line(args, &server, version));
-    stub.send("enable alice@example.com");
-    stub.wait(TIMEOUT, |e| {
-        e["event"] == "signed-on"
-            || e["event"] == "connection-error" && panic!("sign-in failed: {e}")
-    });
-    let mut sender = Sender::connect(&server, "bob@example.com", "bobpass", "alice@example.com");
-    stub.send("stats-reset");
-    let before = stub.stats();
-    let start = Instant::now();
-    sender.flood(messages);
-    stub.count(TIMEOUT, messages, |e| e["event"] == "im");
-    let elapsed_ms = start.elapsed().as_secs_f64() * 1000.0;
-    let after = stub.stats();
-    Incoming {
-        version,
-        messages,
-        elapsed_ms,
-        cpu_us_per_message: (cpu_us(&after) - cpu_us(&before)) / messages as f64,
-        max_dispatch_ms: micros(&after, "max_dispatch_us") / 1000.0,
-    }
-}
-
-/// A server where alice has `contacts` contacts (all offline), each on her forward and allow
-/// lists and with alice on theirs.
-fn server_with(contacts: usize) -> TestServer {
-    let mut config = ServerConfig::default().with_user("alice@example.com", "alicepass", "Alice");
+/// The test server for one run: the account with `contacts` contacts (on its forward, allow and
+/// reverse lists) and `senders` more, speaking only MSNP`version` (and MSNP12, which the raw
+/// contact clients speak), on the fixed ports if given.
+fn server(
+    args: &Args,
+    version: u32,
+    contacts: usize,
+    senders: usize,
+    plain: bool,
+) -> Fallible<TestServer> {
+    let mut config = ServerConfig::default()
+        .with_user(ME, "alicepass", "Alice")
+        .with_versions([12, version]);
+    config.nexus_plain_http = plain;
+    config.ns_port = args.ns_port;
+    config.http_port = args.http_port;
+    config.https_port = args.https_port;
+    // The bench measures; the integration tests hold the plugin to strict mode.
+    config.strict = false;
     for i in 0..contacts {
-        let email = format!("contact{i}@example.com");
+        let email = contact(i);
         config = config
             .with_user(&email, "x", &format!("Contact {i}"))
-            .with_contact("alice@example.com", &email, 0x0B);
+            .with_contact(ME, &email, 0x0B);
     }
-    TestServer::start(config).expect("test server")
+    for i in 0..senders {
+        let email = sender(i);
+        config = config
+            .with_user(&email, "x", &format!("Sender {i}"))
+            .with_contact(ME, &email, 0x0B)
+            .with_contact(&email, ME, 0x0B);
+    }
+    TestServer::start(config).map_err(|e| format!("test server: {e}"))
 }
 
-fn account_line(args: &Args, server: &TestServer, version: u32) -> String {
-    let options = args
+fn contact(i: usize) -> String {
+    format!("contact{i}@example.com")
+}
+
+fn sender(i: usize) -> String {
+    format!("sender{i}@example.com")
+}
+
+/// A stub with the plugin and the (disabled) account, given the server's plain-HTTP URLs if
+/// `plain`.
+fn stub_with_account(
+    args: &Args,
+    plugin: &Plugin,
+    server: &TestServer,
+    version: u32,
+    plain: bool,
+) -> Fallible<Stub> {
+    let mut stub = Stub::start(&args.stub, &args.wrapper, &plugin.path)?;
+    stub.send("accept-cert 127.0.0.1");
+    let (nexus, sso, login) = match plain {
+        true => (
+            server.nexus_url_plain(),
+            server.sso_url_plain(),
+            server.login_url_plain(),
+        ),
+        false => (server.nexus_url(), server.sso_url(), server.login_url()),
+    };
+    let template = args
         .options
         .replace("{ns_port}", &server.ns_addr().port().to_string())
-        .replace("{nexus_url}", &pct(&server.nexus_url()))
-        .replace("{sso_url}", &pct(&server.sso_url()))
+        .replace("{nexus_url}", &pct(&nexus))
+        .replace("{sso_url}", &pct(&sso))
+        .replace("{login_url}", &pct(&login))
         .replace("{version}", &version.to_string());
-    format!(
-        "add-account {} alice@example.com password=alicepass {options}",
-        args.protocol_id
-    )
+    let (options, _) = plugin.applicable(&template);
+    stub.send(&format!(
+        "add-account {} {ME} password=alicepass {options}",
+        plugin.protocol_id
+    ));
+    stub.wait(TIMEOUT, |e| e["event"] == "account-added")?;
+    Ok(stub)
 }
 
-fn micros(stats: &Value, key: &str) -> f64 {
-    stats[key].as_f64().unwrap_or(0.0)
+fn is_mine(e: &Value, event: &str) -> bool {
+    e["event"] == event && e["account"] == ME
 }
 
-fn sign_in(args: &Args, version: u32, contacts: usize, libpurple: &mut String) -> SignIn {
-    let server = server_with(contacts);
-    let mut stub = Stub::start(&args.stub, &args.plugin);
-    stub.send("accept-cert 127.0.0.1");
-    stub.send(&account_line(args, &server, version));
-    stub.wait(TIMEOUT, |e| e["event"] == "account-added");
-    stub.send("stats-reset");
-    let before = stub.stats();
-    let start = Instant::now();
-    stub.send("enable alice@example.com");
+/// Enables the account and waits until it is signed on, `contacts` buddies were added and
+/// `online` distinct buddies showed online, counting from `enable`.
+fn sign_in(stub: &mut Stub, contacts: usize, online: usize) -> Fallible<()> {
+    stub.send(&format!("enable {ME}"));
+    let (mut listed, mut signed_on) = (0, false);
+    let mut shown = HashSet::new();
     stub.wait(TIMEOUT, |e| {
-        e["event"] == "signed-on"
-            || e["event"] == "connection-error" && panic!("sign-in failed: {e}")
+        if is_mine(e, "buddy-added") {
+            listed += 1;
+        } else if is_mine(e, "signed-on") {
+            signed_on = true;
+        } else if is_mine(e, "buddy-status") && e["online"] == true {
+            shown.insert(e["who"].as_str().unwrap_or_default().to_owned());
+        }
+        signed_on && listed >= contacts && shown.len() >= online
+    })?;
+    Ok(())
+}
+
+/// Signs the first `count` contacts in (status `NLN`).
+fn bring_online(server: &TestServer, count: usize) -> Fallible<Vec<Online>> {
+    (0..count)
+        .map(|i| Online::sign_in(server, &contact(i), "x"))
+        .collect()
+}
+
+/// A sign-in with `online` of the contacts online: time, CPU, stall and memory per contact.
+fn measure_sign_in(
+    args: &Args,
+    plugin: &Plugin,
+    version: u32,
+    contacts: usize,
+    online: usize,
+    plain: bool,
+) -> Fallible<Vec<f64>> {
+    let server = server(args, version, contacts, 0, plain)?;
+    let _online = bring_online(&server, online)?;
+    let mut stub = stub_with_account(args, plugin, &server, version, plain)?;
+    stub.send("stats-reset");
+    let before = stub.stats()?;
+    let start = Instant::now();
+    sign_in(&mut stub, contacts, online)?;
+    let elapsed = start.elapsed().as_secs_f64() * 1000.0;
+    let after = stub.stats()?;
+    Ok(vec![
+        elapsed,
+        after.cpu_ms - before.cpu_ms,
+        after.max_dispatch_ms,
+        after.max_dispatch_cpu_ms,
+        (after.rss_kb - before.rss_kb) / contacts as f64,
+    ])
+}
+
+fn sign_in_offline(
+    args: &Args,
+    plugin: &Plugin,
+    version: u32,
+    contacts: usize,
+) -> Fallible<Vec<f64>> {
+    measure_sign_in(args, plugin, version, contacts, 0, false)
+}
+
+fn sign_in_plain(
+    args: &Args,
+    plugin: &Plugin,
+    version: u32,
+    contacts: usize,
+) -> Fallible<Vec<f64>> {
+    measure_sign_in(args, plugin, version, contacts, 0, true)
+}
+
+fn sign_in_online(
+    args: &Args,
+    plugin: &Plugin,
+    version: u32,
+    contacts: usize,
+) -> Fallible<Vec<f64>> {
+    measure_sign_in(args, plugin, version, contacts, contacts / 10, false)
+}
+
+/// Status changes per second in the storm.
+const STORM_RATE: usize = 1000;
+
+fn storm(args: &Args, plugin: &Plugin, version: u32, contacts: usize) -> Fallible<Vec<f64>> {
+    let seconds = if args.quick { 2 } else { 10 };
+    let online_count = contacts / 10;
+    let server = server(args, version, contacts, 0, false)?;
+    let mut online = bring_online(&server, online_count)?;
+    let mut stub = stub_with_account(args, plugin, &server, version, false)?;
+    sign_in(&mut stub, contacts, online_count)?;
+    stub.send("stats-reset");
+    let before = stub.stats()?;
+    let changes = STORM_RATE * seconds;
+    let marker = contact(0);
+    let (mut shown, result) = std::thread::scope(|s| {
+        let storm = s.spawn(|| -> Fallible<()> {
+            let start = Instant::now();
+            for i in 0..changes {
+                // Paced: change i is due at i ms.
+                let due = Duration::from_micros((i * 1_000_000 / STORM_RATE) as u64);
+                if let Some(wait) = due.checked_sub(start.elapsed()) {
+                    std::thread::sleep(wait);
+                }
+                let away = (i / online_count).is_multiple_of(2);
+                online[i % online_count].set_status(if away { "AWY" } else { "NLN" })?;
+            }
+            // The last change, which the wait below looks for.
+            online[0].set_status("BSY")
+        });
+        let mut shown = 0usize;
+        let result = stub.wait(TIMEOUT, |e| {
+            if !is_mine(e, "buddy-status") {
+                return false;
+            }
+            shown += 1;
+            e["who"] == marker.as_str() && e["primitive"] == "unavailable"
+        });
+        (
+            shown,
+            storm
+                .join()
+                .unwrap_or(Err("storm thread panicked".into()))
+                .and(result),
+        )
     });
-    stub.count(TIMEOUT, contacts, |e| {
-        e["event"] == "buddy-added" && e["account"] == "alice@example.com"
-    });
-    let list_ms = start.elapsed().as_secs_f64() * 1000.0;
-    let after = stub.stats();
-    libpurple.clone_from(&stub.libpurple);
-    let cpu = cpu_us;
-    SignIn {
-        version,
-        contacts,
-        list_ms,
-        cpu_ms: (cpu(&after) - cpu(&before)) / 1000.0,
-        max_dispatch_ms: micros(&after, "max_dispatch_us") / 1000.0,
-        rss_per_contact_kb: (micros(&after, "rss_kb") - micros(&before, "rss_kb"))
-            / contacts as f64,
+    result?;
+    shown = shown.saturating_sub(1);
+    let after = stub.stats()?;
+    let cpu = after.cpu_ms - before.cpu_ms;
+    Ok(vec![
+        shown as f64,
+        cpu,
+        cpu * 1000.0 / changes as f64,
+        after.max_dispatch_ms,
+        after.max_dispatch_cpu_ms,
+        after.rss_kb - before.rss_kb,
+    ])
+}
+
+fn switchboards(args: &Args, plugin: &Plugin, version: u32, count: usize) -> Fallible<Vec<f64>> {
+    let total = if args.quick { 2_000 } else { 20_000 };
+    let each = total / count;
+    let server = server(args, version, 0, count, false)?;
+    let mut stub = stub_with_account(args, plugin, &server, version, false)?;
+    sign_in(&mut stub, count, 0)?;
+    let mut boards = Vec::new();
+    for i in 0..count {
+        let mut client = Online::sign_in(&server, &sender(i), "x")?;
+        boards.push((client.switchboard(&sender(i), ME)?, client));
     }
+    stub.send("stats-reset");
+    let before: Stats = stub.stats()?;
+    let start = Instant::now();
+    let (received, sent) = std::thread::scope(|s| {
+        let floods: Vec<_> = boards
+            .iter_mut()
+            .map(|(sb, _)| s.spawn(move || sb.flood(each)))
+            .collect();
+        let received = stub.count(TIMEOUT, each * count, |e| is_mine(e, "im"));
+        let sent = floods
+            .into_iter()
+            .try_for_each(|f| f.join().unwrap_or(Err("flood thread panicked".into())));
+        (received, sent)
+    });
+    sent.and(received)?;
+    let elapsed = start.elapsed().as_secs_f64();
+    let after = stub.stats()?;
+    let messages = (each * count) as f64;
+    Ok(vec![
+        messages / elapsed,
+        (after.cpu_ms - before.cpu_ms) * 1000.0 / messages,
+        after.max_dispatch_ms,
+        after.max_dispatch_cpu_ms,
+        after.rss_kb - before.rss_kb,
+    ])
 }

@@ -1,5 +1,6 @@
 //! The server's list as the session knows it: contacts with their list bits and groups.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 use super::events::Buddy;
@@ -89,19 +90,18 @@ impl Roster {
     /// The contact with address `email`, created with no lists if unknown; `None` (logged) when
     /// the roster is full.
     pub fn entry(&mut self, email: &str) -> Option<&mut Contact> {
-        let key = email.to_ascii_lowercase();
-        if !self.contacts.contains_key(&key) {
-            if self.contacts.len() >= MAX_CONTACTS {
+        let full = self.contacts.len() >= MAX_CONTACTS;
+        match self.contacts.entry(email.to_ascii_lowercase()) {
+            Entry::Occupied(found) => Some(found.into_mut()),
+            Entry::Vacant(_) if full => {
                 log::warn!("contact list full: ignoring another contact");
-                return None;
+                None
             }
-            let contact = Contact {
+            Entry::Vacant(slot) => Some(slot.insert(Contact {
                 email: email.to_owned(),
                 ..Contact::default()
-            };
-            self.contacts.insert(key.clone(), contact);
+            })),
         }
-        self.contacts.get_mut(&key)
     }
 
     /// Forgets a contact that is on no list any more.

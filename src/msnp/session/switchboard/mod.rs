@@ -119,6 +119,12 @@ pub enum ChatEvent {
         /// When it was sent, for messages that waited on the server.
         timestamp: Option<i64>,
     },
+    /// A contact opened a one-to-one conversation with us (we answered their invitation) before
+    /// writing anything.
+    Opened {
+        /// The contact.
+        with: String,
+    },
     /// A contact started (`true`) or stopped typing to us.
     Typing {
         /// The contact.

@@ -337,7 +337,9 @@ impl Session {
                 }
                 1 => {
                     let peer = board.members.first().map(|m| m.email.clone());
-                    board.kind = Kind::Im(peer.unwrap_or_default());
+                    let peer = peer.unwrap_or_default();
+                    board.kind = Kind::Im(peer.clone());
+                    self.chat_event(ChatEvent::Opened { with: peer });
                 }
                 _ => self.make_chat(at, None),
             }

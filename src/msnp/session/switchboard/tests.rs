@@ -330,6 +330,9 @@ fn replay_incoming(dir: &str, version: u32, guid: &str) {
     assert_eq!(
         events,
         [
+            ChatEvent::Opened {
+                with: "alice@example.com".into()
+            },
             ChatEvent::Typing {
                 from: "alice@example.com".into(),
                 typing: true
@@ -402,6 +405,9 @@ fn a_third_person_joining_turns_the_conversation_into_a_chat() {
     assert_eq!(
         h.take_events(),
         [
+            ChatEvent::Opened {
+                with: "alice@example.com".into()
+            },
             ChatEvent::ChatStarted {
                 chat: 1,
                 members: vec![alice, carol],
@@ -773,6 +779,13 @@ fn typing_lapses_without_a_fresh_notice() {
     let sb = h.connect_last();
     h.feed(sb, b"IRO 1 1 1 alice@example.com Alice 0\r\nANS 1 OK\r\n");
     assert!(h.lines(sb)[0].starts_with("ANS 1 bob@example.com "));
+    assert_eq!(
+        h.take_events(),
+        [ChatEvent::Opened {
+            with: "alice@example.com".into()
+        }],
+        "Alice opened a conversation"
+    );
     let typing = crate::message::typing_payload("alice@example.com");
     let mut msg = format!("MSG alice@example.com Alice {}\r\n", typing.len()).into_bytes();
     msg.extend_from_slice(&typing);

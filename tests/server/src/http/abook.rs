@@ -221,6 +221,14 @@ fn contact_delete(shared: &Shared, call: &Call) -> Response {
 
 /// `ABContactUpdate`: the owner's display name (`Me`) or a contact's nickname.
 fn contact_update(shared: &Shared, call: &Call) -> Response {
+    if let Some(why) = crate::strict::contact_update_refusal(
+        call.texts(Some("Contact"), "propertiesChanged"),
+        call.texts(Some("Annotation"), "Name"),
+    ) {
+        shared.violation(why);
+        // Escargot answers with a bare `500 Internal Server Error`.
+        return Response::plain(500, Vec::new());
+    }
     let mut dir = shared.directory();
     if call.text(Some("contactInfo"), "contactType") == Some("Me") {
         let Some(name) = call

@@ -27,6 +27,9 @@ impl Session {
         let given = cmd.payload.as_deref().map(String::from_utf8_lossy);
         if expected.is_some() && expected.as_deref() == given.as_deref() {
             self.conn.send(&format!("QRY {trid}"));
+            for barrier in self.barriers.drain(..) {
+                let _ = barrier.send(());
+            }
             Flow::Continue
         } else {
             self.error(540, cmd);
