@@ -336,6 +336,7 @@ impl Session {
         if let Some(ns) = self.ns.take() {
             self.out.push_back(Output::Close { conn: ns.id });
         }
+        self.sb_abandon_all();
         self.event(Event::Ended(reason));
     }
 }

@@ -254,6 +254,13 @@ impl Session {
         }
     }
 
+    /// The session ends: offline messages not yet confirmed stored are reported.
+    pub(super) fn offline_abandon(&mut self, reason: &str) {
+        for store in std::mem::take(&mut self.switchboards.offline.stores) {
+            self.store_failed(&store.to, &store.text, reason);
+        }
+    }
+
     /// Sends (or re-sends) a `Store2` request.
     fn send_store(&mut self, mut store: Store) {
         let (Some(endpoints), Some(ticket)) = (self.oim_endpoints(), self.store_ticket()) else {

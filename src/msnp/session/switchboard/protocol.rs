@@ -627,6 +627,23 @@ impl Session {
         }
     }
 
+    /// The session ends: every switchboard is closed, and every message not yet acknowledged
+    /// (waiting, sent without `ACK`, or an offline message not yet confirmed stored) is
+    /// reported with its text.
+    pub(in crate::session) fn sb_abandon_all(&mut self) {
+        const REASON: &str = "the connection to the server was lost before it was confirmed";
+        for mut board in std::mem::take(&mut self.switchboards.boards) {
+            if let Some(conn) = board.conn {
+                self.out.push_back(Output::Close { conn });
+            }
+            let conversation = board.conversation();
+            for message in take_pending(&mut board) {
+                self.sb_undelivered(conversation.clone(), &message, REASON);
+            }
+        }
+        self.offline_abandon(REASON);
+    }
+
     /// Set-up and acknowledgement deadlines, and idle one-to-one switchboards.
     pub(super) fn boards_timeout(&mut self, now: Instant) {
         let ids: Vec<BoardId> = self.switchboards.boards.iter().map(|b| b.id).collect();

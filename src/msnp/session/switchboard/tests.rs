@@ -596,6 +596,31 @@ fn a_lost_switchboard_resends_once_then_reports_the_text() {
     );
 }
 
+/// The NS connection is lost: the session ends, and what was unacknowledged or still waiting
+/// for a switchboard is reported with its text (nothing silently dropped).
+#[test]
+fn messages_in_flight_when_the_session_ends_are_reported() {
+    let mut h = bob();
+    h.s.send_im("alice@example.com", "in flight", h.now)
+        .unwrap();
+    let sb = joined_board(&mut h);
+    assert_eq!(h.lines(sb), ["MSG 3 A 127"]);
+    h.s.send_im("carol@example.com", "still waiting", h.now)
+        .unwrap();
+    h.s.handle_connection_lost(h.ns, "reset".into(), h.now);
+    let mut texts: Vec<String> = h
+        .take_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            ChatEvent::Undelivered { text, reason, .. } if reason.contains("lost") => Some(text),
+            _ => None,
+        })
+        .collect();
+    texts.sort();
+    assert_eq!(texts, ["in flight", "still waiting"]);
+    assert!(h.closed.contains(&sb));
+}
+
 #[test]
 fn acknowledged_messages_are_not_resent() {
     let mut h = bob();
