@@ -1,6 +1,6 @@
 //! The address-book service (`/abservice/abservice.asmx`): `ABFindAll`,
 //! `ABFindContactsPaged`, `ABContactAdd`/`Delete`/`Update`, `ABGroupAdd`/`Update`/`Delete`,
-//! `ABGroupContactAdd`/`Delete` (reference §5.2; transcripts `msnp15`/`msnp18` `http.log`,
+//! `ABGroupContactAdd`/`Delete` (docs/protocol.md §5.2; transcripts `msnp15`/`msnp18` `http.log`,
 //! `extra-contact-add`). The forward list is the address book.
 
 use super::message::Response;
