@@ -9,7 +9,8 @@ USER_PLUGIN_DIR := $(HOME)/.purple/plugins
 STUB := target/purple-stub/purple-stub
 
 BUILD_PACKAGES := libpurple-dev libglib2.0-dev pkg-config gcc make
-TEST_PACKAGES := $(BUILD_PACKAGES) finch tmux valgrind libclang-dev clang python3
+TEST_PACKAGES := $(BUILD_PACKAGES) finch tmux valgrind libclang-dev clang python3 bitlbee-libpurple \
+	pidgin xvfb xdotool imagemagick
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -42,6 +43,7 @@ install: build
 	install -d $(USER_PLUGIN_DIR)
 	install -m 0644 target/release/libpurple_msnp.so $(USER_PLUGIN_DIR)/$(PLUGIN_NAME)
 	@echo "Installed $(USER_PLUGIN_DIR)/$(PLUGIN_NAME); restart Pidgin or Finch."
+	@echo "Pidgin's protocol icon needs the system-wide pixmaps: make install-system."
 
 # System-wide install (root): plugin into libpurple's plugin dir, icons into Pidgin's pixmaps.
 install-system: build
@@ -64,6 +66,7 @@ check: deps-test bindings-check
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --features test-hooks -- -D warnings
 	./scripts/check-standalone.sh
+	python3 scripts/check-entries.py
 	$(CARGO) build --lib --features test-hooks
 	python3 scripts/min-purple-version.py target/debug/libpurple_msnp.so
 	@test "$$(nm -D --defined-only target/debug/libpurple_msnp.so | awk '{print $$3}')" = purple_init_plugin \
@@ -76,8 +79,11 @@ integration: deps-test stub
 	$(CARGO) build --lib --features test-hooks
 	$(CARGO) test --workspace --test '*' --features test-hooks
 
+# Finch's protocol list, then real Pidgin under Xvfb signed in to the test server: windows checked
+# by title, screenshots in target/screens.
 e2e: deps-test build
 	./scripts/finch-smoke.sh target/release/libpurple_msnp.so
+	python3 scripts/pidgin-screens.py target/release/libpurple_msnp.so target/screens
 
 bindings: deps-test
 	$(CARGO) build --features bindgen
@@ -118,6 +124,16 @@ fuzz:
 
 fuzz-build:
 	./scripts/fuzz.sh --build-only
+
+# The example greeter bot (examples/greeter_bot.py) on a real network:
+#   BOT_PASSWORD=... make bot BOT_ACCOUNT=you@example.com [BOT_ARGS="--set server=..."]
+# (the public Escargot endpoints by default; see README "Networks").
+.PHONY: bot
+bot: deps-test stub
+	$(CARGO) build --release --lib
+	install -D -m 0644 target/release/libpurple_msnp.so target/bot-plugins/$(PLUGIN_NAME)
+	python3 examples/greeter_bot.py --stub $(STUB) --plugins target/bot-plugins \
+		--account "$(BOT_ACCOUNT)" $(BOT_ARGS)
 
 # A newcomer's demo: the test server on loopback and Finch with two accounts chatting over it.
 .PHONY: demo

@@ -167,6 +167,42 @@ cmd_buddy_menu(const StubCmd *cmd)
 		stub_error(cmd->name, "no menu item \"%s\"", cmd_arg(cmd, 2));
 }
 
+/* The protocol's tooltip for a buddy (what Pidgin shows on hovering), as a tooltip event. */
+void
+cmd_tooltip(const StubCmd *cmd)
+{
+	PurpleConnection *gc = cmd_gc(cmd);
+	PurpleBuddy *buddy;
+	PurplePluginProtocolInfo *prpl;
+	PurpleNotifyUserInfo *info;
+	StubEvent *ev;
+	GList *l;
+
+	if (gc == NULL)
+		return;
+	buddy = purple_find_buddy(purple_connection_get_account(gc), cmd_arg(cmd, 1));
+	if (buddy == NULL) {
+		stub_error(cmd->name, "no buddy %s", cmd_arg(cmd, 1));
+		return;
+	}
+	info = purple_notify_user_info_new();
+	prpl = PURPLE_PLUGIN_PROTOCOL_INFO(purple_connection_get_prpl(gc));
+	if (prpl->tooltip_text != NULL)
+		prpl->tooltip_text(buddy, info, TRUE);
+	ev = ev_new_account("tooltip", purple_connection_get_account(gc));
+	ev_str(ev, "who", purple_buddy_get_name(buddy));
+	ev_arr_begin(ev, "entries");
+	for (l = purple_notify_user_info_get_entries(info); l != NULL; l = l->next) {
+		ev_obj_begin(ev, NULL);
+		ev_str(ev, "label", purple_notify_user_info_entry_get_label(l->data));
+		ev_str(ev, "value", purple_notify_user_info_entry_get_value(l->data));
+		ev_obj_end(ev);
+	}
+	ev_arr_end(ev);
+	ev_emit(ev);
+	purple_notify_user_info_destroy(info);
+}
+
 void
 cmd_join_chat(const StubCmd *cmd)
 {

@@ -44,6 +44,7 @@ static const CommandSpec commands[] = {
 	{ "open-im", 2, 2, 0, none_keys, cmd_open_im },
 	{ "close-im", 2, 2, 0, none_keys, cmd_close_im },
 	{ "buddy-menu", 3, 3, REST, none_keys, cmd_buddy_menu },
+	{ "tooltip", 2, 2, 0, none_keys, cmd_tooltip },
 	{ "add-buddy", 2, 2, OPTS, buddy_keys, cmd_add_buddy },
 	{ "remove-buddy", 2, 2, 0, none_keys, cmd_remove_buddy },
 	{ "move-buddy", 3, 3, 0, none_keys, cmd_move_buddy },
@@ -65,6 +66,7 @@ static const CommandSpec commands[] = {
 	{ "accept-cert", 1, 1, 0, none_keys, cmd_accept_cert },
 	{ "stats", 0, 0, 0, none_keys, cmd_stats },
 	{ "stats-reset", 0, 0, 0, none_keys, cmd_stats_reset },
+	{ "sync", 0, 1, 0, none_keys, cmd_sync },
 	{ "quit", 0, 0, 0, none_keys, cmd_quit },
 };
 

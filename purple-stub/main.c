@@ -11,6 +11,8 @@
 #include "stub.h"
 
 #define STUB_VERSION "0.1.0"
+/* Version of the line protocol (purple-stub/README.md): raised only on an incompatible change. */
+#define STUB_PROTOCOL 1
 
 static GMainLoop *loop;
 static gboolean quitting;
@@ -176,6 +178,7 @@ main(int argc, char **argv)
 	report_plugins();
 	ev_str(ev, "version", purple_core_get_version());
 	ev_str(ev, "stub_version", STUB_VERSION);
+	ev_int(ev, "protocol", STUB_PROTOCOL);
 	ev_str(ev, "user_dir", purple_user_dir());
 	ev_emit(ev);
 

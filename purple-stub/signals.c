@@ -247,6 +247,18 @@ chat_invited(PurpleAccount *account, const char *inviter, const char *chat, cons
 	return 0;
 }
 
+/* A conversation window opened: by a command, a message or the protocol. */
+static void
+conversation_created(PurpleConversation *conv, gpointer data)
+{
+	StubEvent *ev = ev_new_account("conversation-created", purple_conversation_get_account(conv));
+
+	(void)data;
+	ev_str(ev, "conversation", purple_conversation_get_name(conv));
+	ev_str(ev, "type", purple_conversation_get_type(conv) == PURPLE_CONV_TYPE_CHAT ? "chat" : "im");
+	ev_emit(ev);
+}
+
 void
 signals_connect(void)
 {
@@ -280,4 +292,5 @@ signals_connect(void)
 	purple_signal_connect(convs, "chat-joined", h, PURPLE_CALLBACK(chat_event), "chat-joined");
 	purple_signal_connect(convs, "chat-left", h, PURPLE_CALLBACK(chat_event), "chat-left");
 	purple_signal_connect(convs, "chat-invited", h, PURPLE_CALLBACK(chat_invited), NULL);
+	purple_signal_connect(convs, "conversation-created", h, PURPLE_CALLBACK(conversation_created), NULL);
 }

@@ -117,6 +117,8 @@ void cmd_send_im(const StubCmd *cmd);
 void cmd_typing(const StubCmd *cmd);
 /** attention command. */
 void cmd_attention(const StubCmd *cmd);
+/** tooltip command. */
+void cmd_tooltip(const StubCmd *cmd);
 /** open-im command. */
 void cmd_open_im(const StubCmd *cmd);
 /** close-im command. */
@@ -174,5 +176,10 @@ void stats_install(void);
 void cmd_stats(const StubCmd *cmd);
 /** stats-reset command. */
 void cmd_stats_reset(const StubCmd *cmd);
+
+/* ---- sync.c ----------------------------------------------------------- */
+
+/** sync command: emits `sync` once the main loop has nothing else ready. */
+void cmd_sync(const StubCmd *cmd);
 
 #endif /* PURPLE_STUB_H */

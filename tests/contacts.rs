@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use common::accounts::{self, users};
 use common::contacts::{
-    buddies, listed, online, online_as, server_alias, settle, wait_info, wait_status, STEP,
+    buddies, forward_list, listed, lists_of, online, online_as, server_alias, wait_info,
+    wait_server_list, wait_status, STEP,
 };
 use common::plugin::PluginDir;
 use common::stub::{pct, Stub};
@@ -19,6 +20,9 @@ const ALICE: &str = "alice@example.com";
 const BOB: &str = "bob@example.com";
 const CAROL: &str = "carol@example.com";
 const DAVE: &str = "dave@example.com";
+/// The allow and block list bits of the server's list bitmask.
+const AL: u8 = 2;
+const BL: u8 = 4;
 /// The group contacts in no server group are shown in.
 const DEFAULT: &str = "Other Contacts";
 
@@ -44,6 +48,21 @@ fn wait_buddies(stub: &mut Stub, email: &str, want: &[(&str, &str)]) -> serde_js
     wait_info(stub, email, STEP, move |i| buddies(i) == want)
 }
 
+/// The `(label, value)` entries of `who`'s tooltip in `account` (what Pidgin shows on hovering).
+fn tooltip(stub: &mut Stub, account: &str, who: &str) -> Vec<(String, String)> {
+    stub.send(&format!("tooltip {} {}", pct(account), pct(who)));
+    let event = stub.wait_for(STEP, |e| e["event"] == "tooltip");
+    event["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let text = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+            (text("label"), text("value"))
+        })
+        .collect()
+}
+
 fn presence_both_ways(version: u32) {
     let server = TestServer::start(config()).unwrap();
     let plugins = PluginDir::new();
@@ -56,6 +75,11 @@ fn presence_both_ways(version: u32) {
     online_as(&mut b, &server, BOB, version, "away", "out for lunch");
     wait_status(&mut a, ALICE, BOB, "away", Some("out for lunch"));
     wait_status(&mut b, BOB, ALICE, "available", None);
+    let tip = tooltip(&mut a, ALICE, BOB);
+    for entry in [("Status", "Away"), ("Message", "out for lunch")] {
+        let entry = (entry.0.to_owned(), entry.1.to_owned());
+        assert!(tip.contains(&entry), "{entry:?} not in {tip:?}");
+    }
 
     a.send(&format!(
         "status {} busy message=in%20a%20meeting",
@@ -91,6 +115,8 @@ fn presence_both_ways(version: u32) {
 
     b.send(&format!("disable {}", pct(BOB)));
     wait_status(&mut a, ALICE, BOB, "offline", None);
+    let tip = tooltip(&mut a, ALICE, BOB);
+    assert!(tip.iter().all(|(label, _)| label != "Status"), "{tip:?}");
     assert!(a.quit().success());
     assert!(b.quit().success());
 }
@@ -131,7 +157,16 @@ fn list_changes_reach_the_server(version: u32) {
         ALICE,
         &[(BOB, "Work"), (CAROL, "Work"), (DAVE, "Work")],
     );
-    settle(&server);
+    wait_server_list(&server, ALICE, |list, groups| {
+        let work = || vec!["Work".to_owned()];
+        forward_list(list)
+            == [
+                (BOB.to_owned(), work()),
+                (CAROL.to_owned(), work()),
+                (DAVE.to_owned(), work()),
+            ]
+            && !groups.iter().any(|g| g == "Pals" || g == "Friends")
+    });
 
     // A fresh Pidgin profile signs in and sees exactly the server's list.
     let mut fresh = stub(&plugins);
@@ -151,6 +186,7 @@ fn list_changes_reach_the_server(version: u32) {
     );
     let bob = server_alias(&info, BOB);
     assert!(matches!(bob.as_deref(), Some("Bobby" | "Bob")), "{info}");
+    accounts::ns_barrier(&server, &mut fresh, ALICE);
     assert!(
         !fresh
             .events_seen()
@@ -163,7 +199,9 @@ fn list_changes_reach_the_server(version: u32) {
     fresh.send(&format!("remove-buddy {} {}", pct(ALICE), pct(DAVE)));
     fresh.send(&format!("remove-buddy {} {}", pct(ALICE), pct(CAROL)));
     wait_buddies(&mut fresh, ALICE, &[(BOB, "Work")]);
-    settle(&server);
+    wait_server_list(&server, ALICE, |list, _| {
+        forward_list(list) == [(BOB.to_owned(), vec!["Work".to_owned()])]
+    });
     fresh.send(&format!("disable {}", pct(ALICE)));
     fresh.wait_for(STEP, |e| e["event"] == "signed-off");
     let mut third = stub(&plugins);
@@ -209,7 +247,8 @@ fn authorization_and_blocking(version: u32) {
     assert!(!listed(&info, "deny", CAROL) && !listed(&info, "permit", DAVE));
     wait_status(&mut c, CAROL, ALICE, "available", None);
 
-    // Blocking and unblocking Bob (who has Alice on his list).
+    // Blocking and unblocking Bob (who has Alice on his list): unblocking alone puts him
+    // back on the allow list, as the official clients did.
     let mut b = stub(&plugins);
     online(&mut b, &server, BOB, version);
     wait_status(&mut b, BOB, ALICE, "available", None);
@@ -217,9 +256,18 @@ fn authorization_and_blocking(version: u32) {
     wait_status(&mut b, BOB, ALICE, "offline", None);
     a.send(&format!("undeny {} {}", pct(ALICE), pct(BOB)));
     wait_status(&mut b, BOB, ALICE, "available", None);
-    a.send(&format!("permit {} {}", pct(ALICE), pct(BOB)));
-    wait_info(&mut a, ALICE, STEP, |i| listed(i, "permit", BOB));
-    settle(&server);
+    wait_server_list(&server, ALICE, |list, _| {
+        let (bob, carol, dave) = (
+            lists_of(list, BOB),
+            lists_of(list, CAROL),
+            lists_of(list, DAVE),
+        );
+        bob & AL != 0 && bob & BL == 0 && carol & AL != 0 && dave & BL != 0
+    });
+    // The server's answer puts Bob back on the local allow list.
+    wait_info(&mut a, ALICE, STEP, |i| {
+        !listed(i, "deny", BOB) && listed(i, "permit", BOB)
+    });
 
     // The answers survive the next sign-in: no request again, same lists.
     a.send(&format!("disable {}", pct(ALICE)));
@@ -230,7 +278,7 @@ fn authorization_and_blocking(version: u32) {
         listed(i, "permit", CAROL) && listed(i, "deny", DAVE) && listed(i, "permit", BOB)
     });
     assert!(!listed(&info, "deny", BOB), "{info}");
-    std::thread::sleep(Duration::from_secs(1));
+    accounts::ns_barrier(&server, &mut fresh, ALICE);
     assert!(
         !fresh
             .events_seen()

@@ -101,7 +101,8 @@ fn ims_formatting_and_long_messages_at_msnp18() {
 fn typing_and_nudges(version: u32) {
     let server = server();
     let plugins = PluginDir::new();
-    let mut stub = accounts::stub(&plugins, false);
+    // The plugin's typing timeout (6 s) passes in 1.5 s.
+    let mut stub = accounts::fast_stub(&plugins, false, 4);
     online(&mut stub, &server, &[ALICE, BOB], version);
     send(&mut stub, ALICE, BOB, "hi");
     next_im(&mut stub, BOB, ALICE);
@@ -115,7 +116,7 @@ fn typing_and_nudges(version: u32) {
         e["event"] == "typing" && e["account"] == BOB && e["who"] == ALICE && e["state"] == "none"
     });
     assert!(
-        started.elapsed() >= Duration::from_secs(4),
+        started.elapsed() >= Duration::from_secs(4) / stub.time_scale(),
         "typing stopped too early"
     );
 
@@ -253,6 +254,12 @@ fn opening_a_conversation_invites_the_contact_at_once() {
         assert!(Instant::now() < deadline, "Bob never joined");
         std::thread::sleep(Duration::from_millis(50));
     }
+    // A barrier through the switchboard: whatever Alice had sent on it reaches Bob before her
+    // typing notification does.
+    stub.send(&format!("typing {} {} typing", pct(ALICE), pct(BOB)));
+    stub.wait_for(STEP, |e| {
+        e["event"] == "typing" && e["account"] == BOB && e["who"] == ALICE
+    });
     assert!(
         !stub.events_seen().iter().any(|e| e["event"] == "im"),
         "nothing was sent"
@@ -291,6 +298,8 @@ fn dropped_switchboard(version: u32) {
     send(&mut stub, ALICE, BOB, "after");
     let im = next_im(&mut stub, BOB, ALICE);
     assert_eq!(text_of(im["message"].as_str().unwrap()), "after");
+    // A copy sent before "after" would have arrived before it; one shown since, before this.
+    stub.sync();
     let ims = stub
         .events_seen()
         .iter()
@@ -318,14 +327,14 @@ fn a_dropped_switchboard_loses_nothing_at_msnp18() {
     dropped_switchboard(18);
 }
 
-/// Bob is offline: at MSNP18 the text is stored and shown to him once, with its time, at his
-/// next sign-in (and not at the one after); at MSNP12 Alice is told it was not delivered.
-#[test]
-fn offline_messages_are_stored_and_delivered_exactly_once_at_msnp18() {
+/// Bob is offline: the text is stored and shown to him once, with its time, at his next
+/// sign-in (and not at the one after); at MSNP8 (no offline messages) Alice is told it was
+/// not delivered.
+fn offline_messages_are_stored_and_delivered_exactly_once(version: u32) {
     let server = server();
     let plugins = PluginDir::new();
     let mut stub = accounts::stub(&plugins, false);
-    online(&mut stub, &server, &[ALICE], 18);
+    online(&mut stub, &server, &[ALICE], version);
     send(&mut stub, ALICE, BOB, "while you were out ✉");
     let notice = stub.wait_for(STEP, |e| {
         is_write(e, ALICE, "system") && e["message"].as_str().unwrap_or("").contains("stored")
@@ -339,7 +348,7 @@ fn offline_messages_are_stored_and_delivered_exactly_once_at_msnp18() {
         .as_secs() as i64;
 
     let mut bob = accounts::stub(&plugins, false);
-    online(&mut bob, &server, &[BOB], 18);
+    online(&mut bob, &server, &[BOB], version);
     let im = next_im(&mut bob, BOB, ALICE);
     assert_eq!(
         text_of(im["message"].as_str().unwrap()),
@@ -365,8 +374,10 @@ fn offline_messages_are_stored_and_delivered_exactly_once_at_msnp18() {
     assert!(bob.quit().success());
 
     let mut again = accounts::stub(&plugins, false);
-    online(&mut again, &server, &[BOB], 18);
-    std::thread::sleep(Duration::from_secs(2));
+    online(&mut again, &server, &[BOB], version);
+    // The sign-in's `Mail-Data` has been processed: a message it announced is being fetched or
+    // shown already.
+    accounts::ns_barrier(&server, &mut again, BOB);
     assert!(
         !again.events_seen().iter().any(|e| e["event"] == "im"),
         "delivered twice"
@@ -376,11 +387,21 @@ fn offline_messages_are_stored_and_delivered_exactly_once_at_msnp18() {
 }
 
 #[test]
-fn an_offline_contact_at_msnp12_gets_the_message_reported_as_not_delivered() {
+fn offline_messages_are_stored_and_delivered_exactly_once_at_msnp12() {
+    offline_messages_are_stored_and_delivered_exactly_once(12);
+}
+
+#[test]
+fn offline_messages_are_stored_and_delivered_exactly_once_at_msnp18() {
+    offline_messages_are_stored_and_delivered_exactly_once(18);
+}
+
+#[test]
+fn an_offline_contact_at_msnp8_gets_the_message_reported_as_not_delivered() {
     let server = server();
     let plugins = PluginDir::new();
     let mut stub = accounts::stub(&plugins, false);
-    online(&mut stub, &server, &[ALICE], 12);
+    online(&mut stub, &server, &[ALICE], 8);
     send(&mut stub, ALICE, BOB, "nobody home");
     let report = stub.wait_for(STEP, |e| is_write(e, ALICE, "error"));
     assert!(

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::Duration;
 
@@ -50,7 +50,8 @@ fn registers_as_prpl_msnp_with_options_and_status_types() {
             "nexus_url",
             "sso_url",
             "services_url",
-            "max_protocol"
+            "max_protocol",
+            "open_on_invite"
         ]
     );
     let option = |key: &str| {
@@ -76,6 +77,8 @@ fn registers_as_prpl_msnp_with_options_and_status_types() {
         ids(&option("max_protocol")["choices"], "value"),
         ["auto", "18", "15", "12", "8"]
     );
+    assert_eq!(option("open_on_invite")["type"], "bool");
+    assert_eq!(option("open_on_invite")["default"], false);
 
     let types = info["status_types"].as_array().unwrap();
     assert_eq!(
@@ -181,7 +184,9 @@ fn a_panic_while_reading_becomes_a_connection_error_and_the_host_survives() {
     let server = std::thread::spawn(move || {
         let (mut socket, _) = listener.accept().unwrap();
         socket.write_all(b"VER 1 MSNP18\r\n").unwrap();
-        std::thread::sleep(Duration::from_secs(2));
+        // Held open until the plugin hangs up after its error.
+        socket.set_read_timeout(Some(WAIT * 20)).unwrap();
+        let _ = socket.read_to_end(&mut Vec::new());
     });
     let plugins = PluginDir::new();
     let mut stub = Stub::start(plugins.path());

@@ -32,11 +32,16 @@ fn rss(stub: &mut Stub) -> i64 {
 
 /// Signs alice in at `version`; the server sends `bytes` right after answering `verb`.
 fn run(version: u32, verb: &str, bytes: &[u8]) -> (Run, Value) {
+    run_at(version, verb, bytes, 1)
+}
+
+/// [`run`] with the plugin's clock `time_scale` times faster.
+fn run_at(version: u32, verb: &str, bytes: &[u8], time_scale: u32) -> (Run, Value) {
     let mut config = users();
     config.garbage_after = Some((verb.to_owned(), bytes.to_vec()));
     let server = TestServer::start(config).unwrap();
     let plugins = PluginDir::new();
-    let mut stub = accounts::stub(&plugins, false);
+    let mut stub = accounts::fast_stub(&plugins, false, time_scale);
     let rss_before = rss(&mut stub);
     sign_in(
         &mut stub,
@@ -62,7 +67,7 @@ impl Run {
     /// The account survived the input: still online and still parsing (an `OUT OTH` sent now
     /// is understood), the host is alive and memory stayed bounded.
     fn assert_ignored(mut self) {
-        std::thread::sleep(Duration::from_millis(300));
+        accounts::ns_barrier(&self.server, &mut self.stub, "alice@example.com");
         let errors: Vec<Value> = self
             .stub
             .events_seen()
@@ -135,8 +140,9 @@ fn a_payload_length_over_the_cap_is_a_clear_error() {
 
 #[test]
 fn a_payload_longer_than_what_follows_stalls_until_the_keepalive_ends_it() {
-    // The server asks for a ping every 5 s, then announces 1000 bytes and sends 5.
-    let (run, first) = run(12, "CHG", b"QNG 5\r\nMSG Hotmail Hotmail 1000\r\nshort");
+    // The server asks for a ping every 5 s, then announces 1000 bytes and sends 5; the
+    // plugin's clock runs 5 times faster.
+    let (run, first) = run_at(12, "CHG", b"QNG 5\r\nMSG Hotmail Hotmail 1000\r\nshort", 5);
     signed_on(&first);
     run.assert_error("NETWORK_ERROR", "stopped responding");
 }

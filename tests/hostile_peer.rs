@@ -132,18 +132,27 @@ fn invalid_utf8_and_unknown_charsets_are_shown_not_dropped() {
 
 /// Signs Alice in; right after her first `CHG` the server sends `bytes` on the NS.
 fn pushed_after_sign_in(version: u32, bytes: Vec<u8>) -> (TestServer, Stub, PluginDir) {
+    pushed_after_sign_in_at(version, bytes, 1)
+}
+
+/// [`pushed_after_sign_in`] with the plugin's clock `time_scale` times faster.
+fn pushed_after_sign_in_at(
+    version: u32,
+    bytes: Vec<u8>,
+    time_scale: u32,
+) -> (TestServer, Stub, PluginDir) {
     let mut config = users();
     config.garbage_after = Some(("CHG".into(), bytes));
     let server = TestServer::start(config).unwrap();
     let plugins = PluginDir::new();
-    let mut stub = accounts::stub(&plugins, false);
+    let mut stub = accounts::fast_stub(&plugins, false, time_scale);
     online(&mut stub, &server, &[ALICE], version);
     (server, stub, plugins)
 }
 
 /// The account still parses the NS: `OUT OTH` now is understood.
 fn ns_still_parses(server: &TestServer, stub: &mut Stub) {
-    std::thread::sleep(Duration::from_millis(300));
+    accounts::ns_barrier(server, stub, ALICE);
     assert_healthy(stub);
     assert_eq!(server.kick(ALICE, "OTH"), 1);
     let error = stub.wait_event(STEP, "connection-error");
@@ -211,7 +220,8 @@ fn a_switchboard_that_never_answers_is_given_up() {
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = silent.local_addr().unwrap();
     let rng = format!("RNG 5 {address} CKI 99.99 bob@example.com Bob\r\n");
-    let (server, mut stub, _plugins) = pushed_after_sign_in(12, rng.into_bytes());
+    // The plugin's 30 s set-up timeout passes in 3 s.
+    let (server, mut stub, _plugins) = pushed_after_sign_in_at(12, rng.into_bytes(), 10);
     let (mut socket, _) = silent.accept().expect("the plugin answers the invitation");
     socket
         .set_read_timeout(Some(Duration::from_secs(60)))
@@ -228,9 +238,10 @@ fn a_switchboard_that_never_answers_is_given_up() {
     }
     assert!(String::from_utf8_lossy(&received).starts_with("ANS 1 alice@example.com 99.99 5"));
     assert!(
-        started.elapsed() >= Duration::from_secs(20),
-        "gave up after {:?}",
-        started.elapsed()
+        started.elapsed() >= Duration::from_secs(20) / stub.time_scale(),
+        "gave up after {:?} at {}x",
+        started.elapsed(),
+        stub.time_scale()
     );
     ns_still_parses(&server, &mut stub);
     assert!(stub.quit().success());

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::accounts::{self, outcome, sign_in, users, Login};
 use common::plugin::PluginDir;
-use msnp_testserver::{ServerConfig, TestServer};
+use msnp_testserver::{ServerConfig, Service, TestServer};
 
 fn signs_in(version: u32, login: Login, config: ServerConfig) -> TestServer {
     let (server, mut stub, _plugins) = accounts::alice_signing_in(config, version, login, false);
@@ -93,8 +93,9 @@ fn answers_a_challenge_and_stays_signed_in() {
         assert!(Instant::now() < deadline, "no QRY reached the server");
         std::thread::sleep(Duration::from_millis(50));
     }
-    // The server checks the answer on receipt and answers a wrong one with 540.
-    std::thread::sleep(Duration::from_secs(1));
+    // The server checks the answer on receipt and answers a wrong one with 540 (and a close,
+    // which the barrier's own challenge would then not survive).
+    accounts::ns_barrier(&server, &mut stub, "alice@example.com");
     assert!(
         !server
             .transcript()
@@ -128,7 +129,21 @@ fn wrong_password_is_authentication_failed_and_not_retried() {
             event["reason_name"], "AUTHENTICATION_FAILED",
             "MSNP{version}: {event}"
         );
-        std::thread::sleep(Duration::from_secs(2));
+        // libpurple destroys the connection (and the plugin its state, timers included) before
+        // the stub's main loop is idle; the server has seen the plugin hang up.
+        stub.sync();
+        let deadline = Instant::now() + accounts::SIGN_IN;
+        while !server
+            .transcript()
+            .iter()
+            .any(|e| e.service == Service::Ns && e.event == msnp_testserver::Event::ClosedByClient)
+        {
+            assert!(
+                Instant::now() < deadline,
+                "MSNP{version}: the NS stayed open"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
         assert_eq!(
             server.ns_connections(),
             1,
@@ -205,7 +220,18 @@ fn a_missed_keepalive_is_a_network_error() {
     config.ignore_png = true;
     // After the first CHG the server asks for a ping every 5 s, then never answers one.
     config.garbage_after = Some(("CHG".into(), b"QNG 5\r\n".to_vec()));
-    let (server, mut stub, _plugins) = accounts::alice_signing_in(config, 12, Login::Https, false);
+    let server = TestServer::start(config).unwrap();
+    let plugins = PluginDir::new();
+    // The plugin's clock runs 10 times faster: the ping and its timeout pass in about 1 s.
+    let mut stub = accounts::fast_stub(&plugins, false, 10);
+    sign_in(
+        &mut stub,
+        &server,
+        "alice@example.com",
+        "alicepass",
+        12,
+        Login::Https,
+    );
     assert_eq!(
         outcome(&mut stub, "alice@example.com")["event"],
         "signed-on"

@@ -60,6 +60,7 @@ fn find<'a>(list: &'a Value, key: &str, id: &str) -> &'a Value {
 fn ready_reports_version_ssl_and_plugins() {
     let mut stub = Stub::start(system_plugin_dir());
     let ready = stub.wait_event(T, "ready");
+    assert_eq!(ready["protocol"], 1, "line protocol version");
     assert!(
         ready["version"]
             .as_str()

@@ -20,6 +20,9 @@ pub(crate) const SSO_URL: &CStr = c"sso_url";
 /// Setting key of the base URL of the address-book and sharing services (MSNP13+); empty
 /// uses the scheme, host and port of the SSO URL.
 pub(crate) const SERVICES_URL: &CStr = c"services_url";
+/// Setting key of "open a conversation when a contact opens one" (for bots: the invitation
+/// arrives before the contact types).
+pub(crate) const OPEN_ON_INVITE: &CStr = c"open_on_invite";
 /// Setting key of the newest protocol version to offer ("auto" or a number).
 pub(crate) const MAX_PROTOCOL: &CStr = c"max_protocol";
 
@@ -81,6 +84,11 @@ pub(crate) fn protocol_options() -> *mut GList {
             MAX_PROTOCOL.as_ptr(),
             protocol_choices(),
         ));
+        push(ffi::purple_account_option_bool_new(
+            c"Open a conversation when a contact opens one (bots)".as_ptr(),
+            OPEN_ON_INVITE.as_ptr(),
+            0,
+        ));
     }
     list
 }
@@ -104,7 +112,7 @@ fn protocol_choices() -> *mut GList {
 
 /// `get_account_text_table`: labels the username field "E-mail address".
 pub(crate) unsafe extern "C" fn text_table(_account: *mut ffi::PurpleAccount) -> *mut GHashTable {
-    super::guard::ffi_guard(std::ptr::null_mut(), || {
+    super::guard::entry(std::ptr::null_mut(), || {
         // SAFETY: a string-keyed table whose values are g_strdup'd and freed by the table; the
         // key is a static string, never freed.
         unsafe {

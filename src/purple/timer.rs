@@ -4,7 +4,8 @@ use std::cell::Cell;
 use std::ffi::c_void;
 use std::time::Instant;
 
-use super::{connection::Connection, ffi};
+use super::guard::entry;
+use super::{clock, connection::Connection, ffi};
 
 /// The armed libpurple timeout, if any, and the deadline it was armed for.
 #[derive(Default)]
@@ -21,7 +22,7 @@ impl Timer {
         }
         self.cancel();
         let Some(when) = deadline else { return };
-        let ms = when.saturating_duration_since(Instant::now()).as_millis();
+        let ms = clock::until(when).as_millis();
         let ms = u32::try_from(ms).unwrap_or(u32::MAX);
         let data: *const Connection = owner;
         // SAFETY: data is the connection, which cancels this timeout before it is freed.
@@ -50,8 +51,10 @@ impl Timer {
 
 /// `GSourceFunc`: returns FALSE, so libpurple removes the timeout; `pump` arms the next one.
 unsafe extern "C" fn fired_cb(data: *mut c_void) -> ffi::gboolean {
-    // SAFETY: data is a live Connection (its Drop cancels this timeout).
-    let owner = unsafe { &*(data as *const Connection) };
-    owner.timer_fired();
-    0
+    entry(0, || {
+        // SAFETY: data is a live Connection (its Drop cancels this timeout).
+        let owner = unsafe { &*(data as *const Connection) };
+        owner.timer_fired();
+        0
+    })
 }

@@ -52,7 +52,16 @@ pub fn add_account_line(
 
 /// A stub with our plugin, certificates of 127.0.0.1 accepted.
 pub fn stub(plugins: &PluginDir, debug: bool) -> Stub {
-    let mut stub = Stub::spawn(&super::stub::StubOptions::new(plugins.path()).debug(debug));
+    fast_stub(plugins, debug, 1)
+}
+
+/// [`stub`] with the plugin's session clock running `time_scale` times faster (see
+/// [`super::stub::StubOptions::time_scale`]).
+pub fn fast_stub(plugins: &PluginDir, debug: bool, time_scale: u32) -> Stub {
+    let options = super::stub::StubOptions::new(plugins.path())
+        .debug(debug)
+        .time_scale(time_scale);
+    let mut stub = Stub::spawn(&options);
     stub.send("accept-cert 127.0.0.1");
     stub
 }
@@ -100,4 +109,17 @@ pub fn alice_signing_in(
         login,
     );
     (server, stub, plugins)
+}
+
+/// A barrier through the server and the stub: a `CHL`/`QRY` round trip on `email`'s NS
+/// connection (the plugin has processed every line the server sent before, the server has
+/// handled every line the plugin sent before), then a stub `sync` (every event that caused is
+/// in [`Stub::events_seen`]). Absence is asserted after this, never after a sleep.
+pub fn ns_barrier(server: &TestServer, stub: &mut Stub, email: &str) {
+    assert_eq!(
+        server.ns_sync(email, SIGN_IN * stub.time_factor()),
+        1,
+        "{email}'s NS connection did not answer the barrier challenge"
+    );
+    stub.sync();
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod accounts;
+pub mod bitlbee;
 pub mod contacts;
 pub mod conversations;
 pub mod plugin;

@@ -20,10 +20,14 @@ use serde_json::Value;
 
 /// Environment variable holding a wrapper command line for the stub.
 pub const WRAPPER_ENV: &str = "PURPLE_STUB_WRAPPER";
+/// Environment variable the plugin (with `test-hooks`) reads its clock speed-up from.
+pub const TIME_SCALE_ENV: &str = "PURPLE_MSNP_TEST_TIME_SCALE";
 /// How much longer every timeout is when a wrapper (valgrind) is in use.
 pub const WRAPPER_TIME_FACTOR: u32 = 20;
 /// How long `quit` waits for the stub to exit (before stretching).
 const EXIT_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long [`Stub::sync`] waits for its answer (before stretching).
+const SYNC_TIMEOUT: Duration = Duration::from_secs(20);
 /// Events shown in a timeout panic.
 const PANIC_EVENTS: usize = 30;
 /// Bytes of stderr shown in a timeout panic.
@@ -37,6 +41,7 @@ type Line = Result<Value, String>;
 pub struct StubOptions {
     plugin_dir: PathBuf,
     debug: bool,
+    time_scale: u32,
 }
 
 impl StubOptions {
@@ -45,7 +50,17 @@ impl StubOptions {
         StubOptions {
             plugin_dir: plugin_dir.into(),
             debug: false,
+            time_scale: 1,
         }
+    }
+
+    /// Runs the plugin's session clock `scale` times faster (`PURPLE_MSNP_TEST_TIME_SCALE`, read
+    /// by a plugin built with `test-hooks`), so its timeouts pass in a fraction of the time.
+    /// Not applied under a wrapper, where everything is slow already (see
+    /// [`Stub::time_scale`]).
+    pub fn time_scale(mut self, scale: u32) -> Self {
+        self.time_scale = scale;
+        self
     }
 
     /// Turns libpurple's debug output (to stderr, see [`Stub::debug_log`]) on or off.
@@ -62,12 +77,16 @@ pub struct Stub {
     lines: Receiver<Line>,
     /// Every event received so far, in order.
     seen: Vec<Value>,
+    /// How much faster the plugin's session clock runs.
+    time_scale: u32,
     /// Indexes into `seen` of events no `wait_for` has returned yet.
     unclaimed: VecDeque<usize>,
     stderr: Arc<Mutex<Vec<u8>>>,
     threads: Vec<JoinHandle<()>>,
     user_dir: PathBuf,
     time_factor: u32,
+    /// Ids of `sync` commands sent so far.
+    syncs: u64,
 }
 
 /// Percent-encodes one command argument (everything but `A-Z a-z 0-9 - . _ ~ @ : /`).
@@ -147,6 +166,12 @@ impl Stub {
         if options.debug {
             cmd.arg("--debug");
         }
+        let time_scale = if wrapper.trim().is_empty() {
+            options.time_scale
+        } else {
+            1
+        };
+        cmd.env(TIME_SCALE_ENV, time_scale.to_string());
         let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -195,12 +220,25 @@ impl Stub {
             stderr,
             threads,
             user_dir,
+            syncs: 0,
+            time_scale,
             time_factor: if wrapper.trim().is_empty() {
                 1
             } else {
                 WRAPPER_TIME_FACTOR
             },
         }
+    }
+
+    /// How many times faster than real time the plugin's session clock runs (1 unless set
+    /// with [`StubOptions::time_scale`] and no wrapper is in use).
+    pub fn time_scale(&self) -> u32 {
+        self.time_scale
+    }
+
+    /// How much every timeout is stretched (1, or [`WRAPPER_TIME_FACTOR`] under a wrapper).
+    pub fn time_factor(&self) -> u32 {
+        self.time_factor
     }
 
     /// The stub's libpurple user directory (removed when the stub is dropped).
@@ -251,6 +289,18 @@ impl Stub {
                 }
             }
         }
+    }
+
+    /// A barrier: sends `sync` and waits for its answer, which the stub gives once its main
+    /// loop has nothing else ready. Every event caused by a command sent earlier, or by input
+    /// the plugin had already received, is in [`Stub::events_seen`] afterwards.
+    pub fn sync(&mut self) {
+        self.syncs += 1;
+        let id = self.syncs.to_string();
+        self.send(&format!("sync {id}"));
+        self.wait_for(SYNC_TIMEOUT, |e| {
+            e["event"] == "sync" && e["id"] == id.as_str()
+        });
     }
 
     /// Waits for the next unclaimed event named `name` (see [`Stub::wait_for`]).

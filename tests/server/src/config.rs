@@ -16,7 +16,7 @@ pub struct UserSpec {
 }
 
 /// A contact-list entry seeded before start-up: `owner` has `contact` on the lists in `lists`
-/// (bitmask, reference §2.5: 1 FL, 2 AL, 4 BL, 8 RL, 16 PL).
+/// (bitmask, docs/protocol.md §2.5: 1 FL, 2 AL, 4 BL, 8 RL, 16 PL).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactSpec {
     /// Whose list it is.
@@ -76,6 +76,10 @@ pub struct ServerConfig {
     pub http_override: Option<HttpOverride>,
     /// Also start an HTTP `CONNECT` proxy.
     pub proxy: bool,
+    /// Strict mode (on by default): a client command with an unknown verb or a TrID out of
+    /// sequence, or a SOAP request Escargot refuses, is a violation, and dropping the server
+    /// with violations recorded panics (fails the test).
+    pub strict: bool,
     /// Fixed NS port (0 = ephemeral).
     pub ns_port: u16,
     /// Fixed HTTP port (0 = ephemeral).
@@ -103,6 +107,7 @@ impl Default for ServerConfig {
             ignore_png: false,
             http_override: None,
             proxy: false,
+            strict: true,
             ns_port: 0,
             http_port: 0,
             https_port: 0,

@@ -5,6 +5,7 @@ use crate::transcript::{Entry, Event, Service, Transcript};
 use std::io::Write;
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 
 /// Write side of one connection.
@@ -16,6 +17,8 @@ pub struct Conn {
     stream: Mutex<TcpStream>,
     closed: AtomicBool,
     transcript: Arc<Transcript>,
+    /// Barriers ([`crate::TestServer::ns_sync`]) waiting for the next `CHL`/`QRY` round trip.
+    syncs: Mutex<Vec<Sender<()>>>,
 }
 
 impl Conn {
@@ -27,6 +30,7 @@ impl Conn {
             stream: Mutex::new(stream),
             closed: AtomicBool::new(false),
             transcript,
+            syncs: Mutex::new(Vec::new()),
         }
     }
 
@@ -98,6 +102,22 @@ impl Conn {
         }
         let s = self.stream.lock().unwrap_or_else(|p| p.into_inner());
         let _ = s.shutdown(Shutdown::Both);
+    }
+
+    /// Asks the session for a `CHL`/`QRY` round trip; the receiver hears once the client has
+    /// answered it (and is dropped unanswered if the connection closes first).
+    pub fn request_sync(&self) -> Receiver<()> {
+        let (tx, rx) = mpsc::channel();
+        self.syncs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(tx);
+        rx
+    }
+
+    /// Takes the barriers waiting for a round trip.
+    pub fn take_syncs(&self) -> Vec<Sender<()>> {
+        std::mem::take(&mut *self.syncs.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Whether either side has closed.

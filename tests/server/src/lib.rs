@@ -20,6 +20,7 @@ mod ns;
 mod proxy;
 mod sb;
 mod shared;
+mod strict;
 mod transcript;
 pub mod wire;
 
@@ -32,6 +33,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 /// A running server; stops and joins its threads on `Drop`.
 pub struct TestServer {
@@ -235,6 +237,73 @@ impl TestServer {
         sessions.len()
     }
 
+    /// A barrier on every live NS connection of `email`: sends `CHL` and waits (up to
+    /// `timeout`) for the right `QRY`. Once it returns, the client has processed every line
+    /// the server sent on those connections before, and the server has received and handled
+    /// every line the client sent before its answer. Returns how many connections answered.
+    pub fn ns_sync(&self, email: &str, timeout: Duration) -> usize {
+        let waiting: Vec<_> = self
+            .shared
+            .directory()
+            .sessions_of(email)
+            .iter()
+            .map(|s| s.conn.request_sync())
+            .collect();
+        let deadline = Instant::now() + timeout;
+        waiting
+            .into_iter()
+            .filter(|rx| {
+                rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                    .is_ok()
+            })
+            .count()
+    }
+
+    /// `email`'s stored contact list: each contact's sign-in name, list bitmask (1 FL, 2 AL,
+    /// 4 BL, 8 RL, 16 PL) and group names, sorted by name.
+    pub fn contact_list(&self, email: &str) -> Vec<(String, u8, Vec<String>)> {
+        let dir = self.shared.directory();
+        let Some(user) = dir.user(email) else {
+            return Vec::new();
+        };
+        let group_name = |id: &String| {
+            user.groups
+                .iter()
+                .find(|g| &g.id == id)
+                .map_or_else(|| id.clone(), |g| g.name.clone())
+        };
+        let mut list: Vec<_> = user
+            .contacts
+            .iter()
+            .map(|c| {
+                (
+                    c.email.clone(),
+                    c.lists,
+                    c.groups.iter().map(group_name).collect(),
+                )
+            })
+            .collect();
+        list.sort();
+        list
+    }
+
+    /// The names of `email`'s stored contact groups, sorted.
+    pub fn group_names(&self, email: &str) -> Vec<String> {
+        let dir = self.shared.directory();
+        let mut names: Vec<String> = dir
+            .user(email)
+            .map(|u| u.groups.iter().map(|g| g.name.clone()).collect())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// What strict mode ([`ServerConfig::strict`]) found the client doing that the real server
+    /// refuses: unknown verbs, TrIDs out of sequence, SOAP requests Escargot rejects.
+    pub fn violations(&self) -> Vec<String> {
+        self.shared.violations.snapshot()
+    }
+
     /// Writes raw bytes to every live NS connection of `email`, as if the server had sent them
     /// (hostile-server tests); returns how many connections.
     pub fn ns_inject(&self, email: &str, bytes: &[u8]) -> usize {
@@ -247,10 +316,19 @@ impl TestServer {
 }
 
 impl Drop for TestServer {
+    /// Stops the server; in strict mode, fails the test (panics) if the client did anything
+    /// the real server refuses, unless the thread is panicking already.
     fn drop(&mut self) {
         self.shared.shutdown();
         for t in self.threads.drain(..) {
             let _ = t.join();
+        }
+        let violations = self.violations();
+        if self.shared.config.strict && !violations.is_empty() && !std::thread::panicking() {
+            panic!(
+                "the client did what the real server refuses:\n{}",
+                violations.join("\n")
+            );
         }
     }
 }

@@ -52,6 +52,8 @@ pub struct Shared {
     pub transcript: Arc<Transcript>,
     /// Counters.
     pub counters: Counters,
+    /// What strict mode found.
+    pub violations: crate::strict::Violations,
     /// Set on shutdown; every loop polls it.
     pub stop: AtomicBool,
     next_conn: AtomicU64,
@@ -68,6 +70,7 @@ impl Shared {
             ports,
             transcript: Arc::new(Transcript::default()),
             counters: Counters::default(),
+            violations: crate::strict::Violations::default(),
             stop: AtomicBool::new(false),
             next_conn: AtomicU64::new(1),
             open: Mutex::new(Vec::new()),
@@ -89,6 +92,13 @@ impl Shared {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         open.retain(|c| !c.is_closed());
         open.push(conn);
+    }
+
+    /// Records a strict-mode violation (nothing when strict mode is off).
+    pub fn violation(&self, what: String) {
+        if self.config.strict {
+            self.violations.record(what);
+        }
     }
 
     /// Whether the server is shutting down.

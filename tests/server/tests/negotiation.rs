@@ -4,7 +4,6 @@ mod common;
 
 use common::Client;
 use msnp_testserver::{ServerConfig, TestServer};
-use std::time::Duration;
 
 fn server(cfg: ServerConfig) -> TestServer {
     TestServer::start(cfg.with_user("alice@example.com", "alicepass", "Alice")).unwrap()
@@ -64,7 +63,11 @@ fn second_ver_is_715_and_close() {
 
 #[test]
 fn non_numeric_ver_trid_closes() {
-    let s = server(ServerConfig::default());
+    // What is tested is the close; strict mode would also record the TrID.
+    let s = server(ServerConfig {
+        strict: false,
+        ..ServerConfig::default()
+    });
     let mut c = Client::connect(s.ns_addr());
     c.send("VER x MSNP12");
     c.expect_closed();
@@ -114,7 +117,7 @@ fn syn_before_login_is_ignored_then_png_closes() {
     let mut c = ver(&s, "MSNP12 CVR0");
     c.line();
     c.send("SYN 2 0 0");
-    c.expect_silence(Duration::from_millis(300));
+    // Nothing in answer: the close `PNG` causes is the next thing the client sees.
     c.send("PNG");
     c.expect_closed();
 }

@@ -639,7 +639,9 @@ fn allow_and_block_exclude_each_other() {
     h.drain();
     assert_eq!(h.take_lines(), ["REM 9 BL bob@example.com"]);
     h.lines(&["REM 9 BL bob@example.com"]);
-    assert_eq!(h.session.contact_privacy("bob@example.com"), None);
+    assert_eq!(h.take_lines(), ["ADC 10 AL N=bob@example.com"]);
+    h.lines(&["ADC 10 AL N=bob@example.com"]);
+    assert_eq!(h.session.contact_privacy("bob@example.com"), Some(true));
 }
 
 #[test]

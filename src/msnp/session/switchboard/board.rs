@@ -27,7 +27,8 @@ pub(super) struct BoardId(pub(super) u64);
 pub(super) enum Stage {
     /// `XFR SB` sent on the NS with this TrID; waiting for the switchboard's address.
     Requested { xfr: u32 },
-    /// The NS refused the `XFR` for now (913 before the first `CHG`): ask again then.
+    /// The NS refused the `XFR` for now (913 before our status was confirmed): ask again
+    /// then.
     Waiting { until: Instant },
     /// Connecting; on connect send `USR` (no session id) or `ANS` (the `RNG`'s session id).
     Connecting {
@@ -74,6 +75,8 @@ pub(super) struct Board {
     pub(super) setup_deadline: Option<Instant>,
     /// Why set-up has not succeeded yet, for the user if it never does.
     pub(super) trouble: Option<String>,
+    /// How often the NS refused this board's `XFR` with 913 (for the backoff).
+    pub(super) refusals: u8,
 }
 
 impl Board {
@@ -100,6 +103,7 @@ impl Board {
             active: now,
             setup_deadline: Some(now + super::SETUP_TIMEOUT),
             trouble: None,
+            refusals: 0,
         }
     }
 

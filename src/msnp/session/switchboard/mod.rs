@@ -1,12 +1,12 @@
 //! Conversations: switchboard sessions, messages, typing, nudges, group chats, offline messages.
 //!
-//! Each conversation runs on its own switchboard connection (reference §7): outgoing ones start
-//! with `XFR SB` on the NS, then `USR` and `CAL`; invitations (`RNG`) are answered at once with
-//! `ANS`. A one-to-one conversation becomes a group chat when a third person joins. Every text
-//! we send asks for an `ACK`; a message whose switchboard is lost is sent once more on a new one,
-//! and otherwise reported to the user with its text. A contact who cannot be reached gets the
-//! text as an offline message (MSNP13+, reference §9), which is also how offline messages are
-//! received at sign-in.
+//! Each conversation runs on its own switchboard connection (docs/protocol.md §7): outgoing ones
+//! start with `XFR SB` on the NS, then `USR` and `CAL`; invitations (`RNG`) are answered at once
+//! with `ANS`. A one-to-one conversation becomes a group chat when a third person joins. Every
+//! text we send asks for an `ACK`; a message whose switchboard is lost is sent once more on a new
+//! one, and otherwise reported to the user with its text. A contact who cannot be reached gets the
+//! text as an offline message (MSNP13+, docs/protocol.md §9), which is also how offline messages
+//! are received at sign-in.
 
 mod board;
 mod commands;
@@ -38,8 +38,14 @@ const MAX_UNACKED: usize = 64;
 const MAX_MEMBERS: usize = 64;
 /// Most contacts shown as typing at once.
 const MAX_TYPING: usize = 64;
-/// How long to wait before asking again for a switchboard the NS refused with 913.
+/// How long to wait before first asking again for a switchboard the NS refused with 913
+/// before our status was confirmed; doubled at each refusal.
 const XFR_RETRY: Duration = Duration::from_secs(2);
+/// Most 913 refusals of one switchboard request before its messages are reported.
+const MAX_XFR_REFUSALS: u8 = 3;
+/// Why a message could not go out while the server refuses conversations to the invisible.
+const HIDDEN_REASON: &str = "you appear offline, and the server starts no conversations while \
+you do; change your status to send";
 /// A switchboard must be signed in, and joined when messages wait, this soon.
 const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long an `ACK` may take before the message counts as not delivered.
@@ -112,6 +118,12 @@ pub enum ChatEvent {
         html: String,
         /// When it was sent, for messages that waited on the server.
         timestamp: Option<i64>,
+    },
+    /// A contact opened a one-to-one conversation with us (we answered their invitation) before
+    /// writing anything.
+    Opened {
+        /// The contact.
+        with: String,
     },
     /// A contact started (`true`) or stopped typing to us.
     Typing {

@@ -1,4 +1,4 @@
-//! The switchboard protocol as the session drives it (reference §7): getting a switchboard,
+//! The switchboard protocol as the session drives it (docs/protocol.md §7): getting a switchboard,
 //! signing in, the roster (`IRO`/`JOI`/`BYE`), messages and acknowledgements, and what happens
 //! to queued and unacknowledged messages when a switchboard fails.
 
@@ -13,8 +13,8 @@ use crate::wire::{ClientCommand, HostPort, Rng, ServerError};
 use super::board::{Board, BoardId, Kind, Stage};
 use super::outgoing::{Outgoing, What};
 use super::{
-    ChatEvent, Conversation, ACK_TIMEOUT, IDLE_TIMEOUT, MAX_ATTEMPTS, MAX_BOARDS, MAX_QUEUE,
-    MAX_UNACKED, SETUP_TIMEOUT, XFR_RETRY,
+    ChatEvent, Conversation, ACK_TIMEOUT, HIDDEN_REASON, IDLE_TIMEOUT, MAX_ATTEMPTS, MAX_BOARDS,
+    MAX_QUEUE, MAX_UNACKED, MAX_XFR_REFUSALS, SETUP_TIMEOUT, XFR_RETRY,
 };
 
 impl Session {
@@ -134,28 +134,47 @@ impl Session {
         });
     }
 
-    /// A numeric error for our `XFR SB`. 913 (not while offline or invisible) is also what the
-    /// server says until our first `CHG`, so the request is repeated until the set-up deadline.
+    /// A numeric error for our `XFR SB`. 913 (not while offline or invisible) is final while
+    /// the server has us appearing offline: texts become offline messages where the server
+    /// takes them, the rest is reported at once. Before our status is confirmed it is what the
+    /// server says until our first `CHG`, so the request is repeated a few times, waiting
+    /// twice as long each time, within the set-up deadline.
     pub(super) fn switchboard_refused(&mut self, xfr: u32, code: u16, now: Instant) {
         let Some(at) = self.board_by_xfr(xfr) else {
             return;
         };
+        let hidden = self.appears_offline();
         if let (ServerError::NOT_ALLOWED_OFFLINE, Some(board)) =
             (code, self.switchboards.boards.get_mut(at))
         {
-            if board.setup_deadline.is_some_and(|d| d > now + XFR_RETRY) {
-                board.stage = Stage::Waiting {
-                    until: now + XFR_RETRY,
+            if hidden {
+                let (kind, pending) = (board.kind.clone(), take_pending(board));
+                self.close_board(at);
+                return match kind {
+                    Kind::Im(peer) => self.store_or_report(&peer, pending, HIDDEN_REASON, now),
+                    Kind::Chat(chat) => {
+                        for message in &pending {
+                            self.sb_undelivered(Conversation::Chat(chat), message, HIDDEN_REASON);
+                        }
+                        self.chat_event(ChatEvent::ChatEnded {
+                            chat,
+                            reason: HIDDEN_REASON.to_owned(),
+                        });
+                    }
                 };
-                board.trouble =
-                    Some("conversations cannot be started while you appear offline".to_owned());
+            }
+            let wait = XFR_RETRY * 2u32.pow(u32::from(board.refusals));
+            if board.refusals < MAX_XFR_REFUSALS
+                && board.setup_deadline.is_some_and(|d| d > now + wait)
+            {
+                board.refusals += 1;
+                board.stage = Stage::Waiting { until: now + wait };
+                board.trouble = Some(HIDDEN_REASON.to_owned());
                 return;
             }
         }
         let reason = match code {
-            ServerError::NOT_ALLOWED_OFFLINE => {
-                "conversations cannot be started while you appear offline".to_owned()
-            }
+            ServerError::NOT_ALLOWED_OFFLINE => HIDDEN_REASON.to_owned(),
             _ => format!("the server refused a conversation (error {code})"),
         };
         self.give_up(at, &reason, now);
@@ -254,7 +273,7 @@ impl Session {
             };
             board.active = now;
             let line = String::from_utf8_lossy(&frame.line).into_owned();
-            match sb::parse(frame, self.version) {
+            match sb::parse(frame, self.speaks()) {
                 Ok(command) => self.board_command(at, command, now),
                 Err(e) => log::warn!(
                     "ignored malformed switchboard command ({e}): {}",
@@ -318,7 +337,9 @@ impl Session {
                 }
                 1 => {
                     let peer = board.members.first().map(|m| m.email.clone());
-                    board.kind = Kind::Im(peer.unwrap_or_default());
+                    let peer = peer.unwrap_or_default();
+                    board.kind = Kind::Im(peer.clone());
+                    self.chat_event(ChatEvent::Opened { with: peer });
                 }
                 _ => self.make_chat(at, None),
             }
@@ -511,7 +532,11 @@ impl Session {
             Kind::Im(peer) if peer == email && board.members.is_empty() => {
                 let pending = take_pending(board);
                 self.close_board(at);
-                self.contact_unreachable(&peer, pending, code, now);
+                let reason = match code {
+                    ServerError::INVALID_PRINCIPAL => "the address is not valid",
+                    _ => "the contact is offline or not accepting messages",
+                };
+                self.store_or_report(&peer, pending, reason, now);
             }
             Kind::Chat(chat) => self.chat_event(ChatEvent::Notice {
                 conversation: Conversation::Chat(chat),
@@ -521,20 +546,15 @@ impl Session {
         }
     }
 
-    /// The contact of a one-to-one conversation cannot be called: texts become offline
-    /// messages where the server takes them, everything else is reported.
-    fn contact_unreachable(&mut self, peer: &str, pending: Vec<Outgoing>, code: u16, now: Instant) {
+    /// No switchboard can reach the contact of a one-to-one conversation: texts become
+    /// offline messages where the server takes them, everything else is reported with
+    /// `reason`.
+    fn store_or_report(&mut self, peer: &str, pending: Vec<Outgoing>, reason: &str, now: Instant) {
         let conversation = Conversation::Im(peer.to_owned());
         for message in pending {
             match message.what {
                 What::Text(text) if self.can_store_offline() => self.store_offline(peer, text, now),
-                _ => {
-                    let reason = match code {
-                        ServerError::INVALID_PRINCIPAL => "the address is not valid".to_owned(),
-                        _ => "the contact is offline or not accepting messages".to_owned(),
-                    };
-                    self.sb_undelivered(conversation.clone(), &message, &reason);
-                }
+                _ => self.sb_undelivered(conversation.clone(), &message, reason),
             }
         }
     }
@@ -605,6 +625,23 @@ impl Session {
             }
             self.out.push_back(Output::Close { conn });
         }
+    }
+
+    /// The session ends: every switchboard is closed, and every message not yet acknowledged
+    /// (waiting, sent without `ACK`, or an offline message not yet confirmed stored) is
+    /// reported with its text.
+    pub(in crate::session) fn sb_abandon_all(&mut self) {
+        const REASON: &str = "the connection to the server was lost before it was confirmed";
+        for mut board in std::mem::take(&mut self.switchboards.boards) {
+            if let Some(conn) = board.conn {
+                self.out.push_back(Output::Close { conn });
+            }
+            let conversation = board.conversation();
+            for message in take_pending(&mut board) {
+                self.sb_undelivered(conversation.clone(), &message, REASON);
+            }
+        }
+        self.offline_abandon(REASON);
     }
 
     /// Set-up and acknowledgement deadlines, and idle one-to-one switchboards.
@@ -721,7 +758,7 @@ impl Session {
             .trim_matches(|c| c == '{' || c == '}');
         Participant {
             email: self.config.account.clone(),
-            endpoint: (self.version >= 16 && !guid.is_empty()).then(|| guid.to_owned()),
+            endpoint: (self.speaks().endpoints() && !guid.is_empty()).then(|| guid.to_owned()),
         }
     }
 

@@ -2,6 +2,7 @@
 //! sessions replayed (our client's lines must be the recorded ones), then failures, bounds and
 //! offline messages.
 
+use crate::dialect::Dialect;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -330,6 +331,9 @@ fn replay_incoming(dir: &str, version: u32, guid: &str) {
     assert_eq!(
         events,
         [
+            ChatEvent::Opened {
+                with: "alice@example.com".into()
+            },
             ChatEvent::Typing {
                 from: "alice@example.com".into(),
                 typing: true
@@ -402,6 +406,9 @@ fn a_third_person_joining_turns_the_conversation_into_a_chat() {
     assert_eq!(
         h.take_events(),
         [
+            ChatEvent::Opened {
+                with: "alice@example.com".into()
+            },
             ChatEvent::ChatStarted {
                 chat: 1,
                 members: vec![alice, carol],
@@ -589,6 +596,31 @@ fn a_lost_switchboard_resends_once_then_reports_the_text() {
     );
 }
 
+/// The NS connection is lost: the session ends, and what was unacknowledged or still waiting
+/// for a switchboard is reported with its text (nothing silently dropped).
+#[test]
+fn messages_in_flight_when_the_session_ends_are_reported() {
+    let mut h = bob();
+    h.s.send_im("alice@example.com", "in flight", h.now)
+        .unwrap();
+    let sb = joined_board(&mut h);
+    assert_eq!(h.lines(sb), ["MSG 3 A 127"]);
+    h.s.send_im("carol@example.com", "still waiting", h.now)
+        .unwrap();
+    h.s.handle_connection_lost(h.ns, "reset".into(), h.now);
+    let mut texts: Vec<String> = h
+        .take_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            ChatEvent::Undelivered { text, reason, .. } if reason.contains("lost") => Some(text),
+            _ => None,
+        })
+        .collect();
+    texts.sort();
+    assert_eq!(texts, ["in flight", "still waiting"]);
+    assert!(h.closed.contains(&sb));
+}
+
 #[test]
 fn acknowledged_messages_are_not_resent() {
     let mut h = bob();
@@ -624,7 +656,7 @@ fn a_nak_or_a_missing_ack_is_reported() {
 }
 
 #[test]
-fn an_offline_contact_at_msnp12_gets_the_text_reported() {
+fn an_offline_contact_at_msnp12_gets_the_text_stored_with_the_passport_ticket() {
     let mut h = bob();
     h.s.send_im("alice@example.com", "are you there?", h.now)
         .unwrap();
@@ -640,13 +672,16 @@ fn an_offline_contact_at_msnp12_gets_the_text_reported() {
         ]
     );
     assert!(h.closed.contains(&sb));
+    assert_eq!(h.http.len(), 1);
+    let store = String::from_utf8_lossy(&h.http[0].1.body).into_owned();
+    assert!(h.http[0].1.url.ends_with("/OimWS/oim.asmx"));
+    assert!(store.contains("passport=\"t="), "{store}");
+    assert!(store.contains("msnpVer=\"MSNP12\""), "{store}");
     let events = h.take_events();
-    assert_eq!(events.len(), 2);
     assert!(
-        matches!(&events[0], ChatEvent::Undelivered { text, reason, .. }
-        if text == "are you there?" && reason.contains("offline"))
+        matches!(&events[..], [ChatEvent::Undelivered { text, .. }] if text == "(nudge)"),
+        "{events:?}"
     );
-    assert!(matches!(&events[1], ChatEvent::Undelivered { text, .. } if text == "(nudge)"));
 }
 
 #[test]
@@ -662,7 +697,8 @@ fn a_refused_switchboard_request_is_reported() {
     assert!(h.lines(h.ns).is_empty(), "not asked again");
 }
 
-/// 913 is what the NS answers until our first `CHG`: ask again for a while, then report.
+/// 913 is what the NS answers until our first `CHG`: ask again a few times, waiting twice
+/// as long each time, then report.
 #[test]
 fn a_switchboard_refused_before_going_online_is_asked_for_again() {
     let mut h = bob();
@@ -675,23 +711,46 @@ fn a_switchboard_refused_before_going_online_is_asked_for_again() {
     assert_eq!(body(h.frames(sb)[0].payload.as_ref().unwrap()), "early");
 
     h.s.send_im("carol@example.com", "never", h.now).unwrap();
-    let mut refusals = 0;
-    let events = loop {
+    let mut wait = XFR_RETRY;
+    for _ in 0..MAX_XFR_REFUSALS {
         let trid = h.xfr_trid();
         h.feed(h.ns, format!("913 {trid}\r\n").as_bytes());
-        refusals += 1;
-        h.advance(XFR_RETRY);
-        let events = h.take_events();
-        if !events.is_empty() {
-            break events;
-        }
-        assert!(refusals < 100);
-    };
-    assert!(refusals >= 10, "{refusals}");
+        assert!(h.take_events().is_empty());
+        h.advance(wait / 2);
+        assert!(h.lines(h.ns).is_empty(), "asked again too soon");
+        h.advance(wait / 2);
+        wait *= 2;
+    }
+    let trid = h.xfr_trid();
+    h.feed(h.ns, format!("913 {trid}\r\n").as_bytes());
     assert!(
-        matches!(&events[..], [ChatEvent::Undelivered { text, reason, .. }]
+        matches!(&h.take_events()[..], [ChatEvent::Undelivered { text, reason, .. }]
         if text == "never" && reason.contains("appear offline"))
     );
+    h.advance(SETUP_TIMEOUT);
+    assert!(h.lines(h.ns).is_empty(), "not asked again");
+}
+
+/// While the server has us invisible, 913 is final: the text is stored as an offline message,
+/// the nudge reported at once, nothing asked again.
+#[test]
+fn a_switchboard_refused_while_invisible_is_final() {
+    let mut h = bob();
+    h.s.set_status(crate::wire::Status::Hidden, "");
+    h.feed(h.ns, b"CHG 50 HDN 0\r\n");
+    h.lines(h.ns);
+    h.s.send_im("alice@example.com", "hush", h.now).unwrap();
+    h.s.send_nudge("alice@example.com", h.now).unwrap();
+    let trid = h.xfr_trid();
+    h.feed(h.ns, format!("913 {trid}\r\n").as_bytes());
+    assert_eq!(h.http.len(), 1);
+    assert!(h.http[0].1.url.ends_with("/OimWS/oim.asmx"));
+    assert!(
+        matches!(&h.take_events()[..], [ChatEvent::Undelivered { text, reason, .. }]
+        if text == "(nudge)" && reason.contains("appear offline"))
+    );
+    h.advance(SETUP_TIMEOUT);
+    assert!(h.lines(h.ns).is_empty(), "not asked again");
 }
 
 #[test]
@@ -746,6 +805,13 @@ fn typing_lapses_without_a_fresh_notice() {
     let sb = h.connect_last();
     h.feed(sb, b"IRO 1 1 1 alice@example.com Alice 0\r\nANS 1 OK\r\n");
     assert!(h.lines(sb)[0].starts_with("ANS 1 bob@example.com "));
+    assert_eq!(
+        h.take_events(),
+        [ChatEvent::Opened {
+            with: "alice@example.com".into()
+        }],
+        "Alice opened a conversation"
+    );
     let typing = crate::message::typing_payload("alice@example.com");
     let mut msg = format!("MSG alice@example.com Alice {}\r\n", typing.len()).into_bytes();
     msg.extend_from_slice(&typing);
@@ -936,7 +1002,9 @@ fn a_text_for_an_offline_contact_is_stored_as_an_offline_message() {
     );
     assert_eq!(h.http.len(), 1, "sent again with a lock key");
     let again = String::from_utf8_lossy(&h.http[0].1.body).into_owned();
-    let expected = crate::auth::challenge::answer("1850937852", 15).unwrap().1;
+    let expected = crate::auth::challenge::answer("1850937852", Dialect::new(15))
+        .unwrap()
+        .1;
     assert!(again.contains(&format!("lockkey=\"{expected}\"")));
     let recorded = testlog::load("extra-oim")
         .into_iter()

@@ -1,4 +1,4 @@
-//! `CHL 0 <challenge>` after login and the `QRY` check (reference §4): a wrong product id or
+//! `CHL 0 <challenge>` after login and the `QRY` check (docs/protocol.md §4): a wrong product id or
 //! answer, or no answer before the deadline, gets `540` and a close.
 
 use super::{Flow, Session};
@@ -27,6 +27,9 @@ impl Session {
         let given = cmd.payload.as_deref().map(String::from_utf8_lossy);
         if expected.is_some() && expected.as_deref() == given.as_deref() {
             self.conn.send(&format!("QRY {trid}"));
+            for barrier in self.barriers.drain(..) {
+                let _ = barrier.send(());
+            }
             Flow::Continue
         } else {
             self.error(540, cmd);

@@ -1,5 +1,5 @@
 //! The notification server: one [`Session`] per connection, dispatching on the verb to the
-//! handlers in the sibling files, the way Escargot answers (reference §1-§4, transcripts).
+//! handlers in the sibling files, the way Escargot answers (docs/protocol.md §1-§4, transcripts).
 
 mod challenge;
 mod list_edit;
@@ -18,6 +18,7 @@ pub(crate) use switchboard::{notify, ring};
 use crate::conn::Conn;
 use crate::listener::POLL;
 use crate::shared::Shared;
+use crate::strict::TrIds;
 use crate::transcript::Service;
 use crate::wire::{Command, Framer};
 use std::io::Read;
@@ -62,6 +63,10 @@ pub(crate) struct Session {
     chg_seen: bool,
     /// Pending `CHL` challenge and its deadline.
     challenge: Option<(String, Instant)>,
+    /// Barriers the pending challenge's right answer releases.
+    barriers: Vec<std::sync::mpsc::Sender<()>>,
+    /// The connection's TrIDs so far.
+    trids: TrIds,
 }
 
 /// Serves one NS connection until either side closes or the server stops.
@@ -93,6 +98,8 @@ pub(crate) fn serve(shared: Arc<Shared>, stream: TcpStream, redirector: bool) {
         syn_done: false,
         chg_seen: false,
         challenge: None,
+        barriers: Vec::new(),
+        trids: TrIds::default(),
     };
     session.run(stream);
     session.signed_out();
@@ -147,6 +154,10 @@ impl Session {
     /// Logs one command, applies the fault switches and dispatches it.
     fn step(&mut self, cmd: Command) -> Flow {
         self.conn.log_received(&cmd.line, cmd.payload.as_deref());
+        if let Err(e) = self.trids.check(&cmd) {
+            self.shared
+                .violation(format!("NS conn {}: {e}", self.conn.id));
+        }
         let cfg = &self.shared.config;
         if cfg.drop_after.as_deref() == Some(cmd.verb.as_str()) {
             return Flow::Close;
@@ -208,13 +219,24 @@ impl Session {
             ("XFR", true) => self.handle_xfr(cmd),
             _ => {
                 log::info!("conn {}: ignoring {}", self.conn.id, cmd.line);
+                self.shared.violation(format!(
+                    "NS conn {} (MSNP{dialect}): unknown command {}",
+                    self.conn.id, cmd.line
+                ));
                 Flow::Continue
             }
         }
     }
 
-    /// Timers: the `CHL` deadline.
+    /// Timers: the `CHL` deadline; a challenge for barriers that asked for one.
     fn tick(&mut self, now: Instant) -> Flow {
+        if self.challenge.is_none() && self.signed_in() {
+            let waiting = self.conn.take_syncs();
+            if !waiting.is_empty() {
+                self.barriers = waiting;
+                self.send_challenge(now);
+            }
+        }
         match &self.challenge {
             Some((_, deadline)) if now >= *deadline => {
                 self.challenge = None;

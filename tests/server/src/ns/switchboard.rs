@@ -1,6 +1,6 @@
 //! The NS side of conversations: `XFR SB` hands out a switchboard cookie, `RNG` invites a
 //! contact, and the offline-message notifications (`Mail-Data`), each in the receiver's dialect
-//! (reference §1.3, §7.2, §9.1; transcripts `*/alice-ns.log`, `*/bob-ns.log`, `extra-oim/`).
+//! (docs/protocol.md §1.3, §7.2, §9.1; transcripts `*/alice-ns.log`, `*/bob-ns.log`, `extra-oim/`).
 
 use super::{Flow, Session};
 use crate::directory::LiveSession;
@@ -14,10 +14,13 @@ const DOMAIN_FROM: u32 = 13;
 const FLAG_FROM: u32 = 14;
 /// First dialect with offline-message notifications.
 const OIM_FROM: u32 = 11;
+/// First dialect allowed a switchboard while appearing offline (`HDN`).
+const HIDDEN_XFR_FROM: u32 = 13;
 
 impl Session {
     /// `XFR <trid> SB` -> `XFR <trid> SB <host:port> CKI <cookie>[ U messenger.msn.com[ 1]]`;
-    /// `913` before the first `CHG` (Escargot refuses while not yet visible).
+    /// `913` before the first `CHG`, and while `HDN` before MSNP13 (Escargot refuses while
+    /// not visible).
     pub(super) fn handle_xfr(&mut self, cmd: &Command) -> Flow {
         let Some(trid) = cmd.trid() else {
             return Flow::Close;
@@ -26,7 +29,7 @@ impl Session {
             self.error(200, cmd);
             return Flow::Continue;
         }
-        if !self.chg_seen {
+        if !self.chg_seen || (self.dialect() < HIDDEN_XFR_FROM && self.appears_offline()) {
             self.error(913, cmd);
             return Flow::Continue;
         }
@@ -45,6 +48,14 @@ impl Session {
         }
         self.conn.send(&line);
         Flow::Continue
+    }
+
+    /// Whether this connection's status is `HDN`.
+    fn appears_offline(&self) -> bool {
+        self.shared
+            .directory()
+            .online(self.conn.id)
+            .is_some_and(|o| o.status.as_deref() == Some("HDN"))
     }
 
     /// The payload of the mail summary sent after the first `CHG`, announcing the offline

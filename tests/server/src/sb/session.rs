@@ -5,6 +5,7 @@ use super::{Member, MAX_MSG_PAYLOAD};
 use crate::conn::Conn;
 use crate::listener::POLL;
 use crate::shared::Shared;
+use crate::strict::TrIds;
 use crate::transcript::Service;
 use crate::wire::{percent_decode, percent_encode, Command, Framer};
 use std::io::Read;
@@ -34,6 +35,7 @@ struct SbSession {
     conn: Arc<Conn>,
     opened: Instant,
     seat: Option<Seat>,
+    trids: TrIds,
 }
 
 /// Serves one switchboard connection until either side closes or the server stops.
@@ -54,6 +56,7 @@ pub(crate) fn serve(shared: Arc<Shared>, stream: TcpStream) {
         conn,
         opened: Instant::now(),
         seat: None,
+        trids: TrIds::default(),
     };
     session.run(stream);
     session.leave();
@@ -79,6 +82,10 @@ impl SbSession {
                 match framer.next_command() {
                     Ok(Some(cmd)) => {
                         self.conn.log_received(&cmd.line, cmd.payload.as_deref());
+                        if let Err(e) = self.trids.check(&cmd) {
+                            self.shared
+                                .violation(format!("SB conn {}: {e}", self.conn.id));
+                        }
                         if self.step(&cmd) == Flow::Close {
                             return self.conn.close();
                         }
@@ -106,6 +113,10 @@ impl SbSession {
             (_, false) => Flow::Close,
             _ => {
                 log::info!("sb conn {}: ignoring {}", self.conn.id, cmd.line);
+                self.shared.violation(format!(
+                    "SB conn {}: unknown command {}",
+                    self.conn.id, cmd.line
+                ));
                 Flow::Continue
             }
         }
@@ -248,6 +259,10 @@ impl SbSession {
                 self.conn.id
             );
             return Flow::Close;
+        }
+        if self.shared.sb.take_hold(&seat.me.email) {
+            log::info!("sb conn {}: holding a message unacknowledged", self.conn.id);
+            return Flow::Continue;
         }
         let line = format!(
             "MSG {} {} {}",

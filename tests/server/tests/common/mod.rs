@@ -131,22 +131,13 @@ impl Client {
         }
     }
 
-    /// Asserts nothing arrives for `wait`.
-    pub fn expect_silence(&mut self, wait: Duration) {
-        assert!(self.buf.is_empty(), "unread data: {:?}", self.buf);
-        self.stream.set_read_timeout(Some(wait)).unwrap();
-        let mut b = [0u8; 1024];
-        match self.stream.read(&mut b) {
-            Ok(0) => panic!("server closed instead of staying silent"),
-            Ok(n) => panic!("unexpected data: {:?}", String::from_utf8_lossy(&b[..n])),
-            Err(e) => assert!(
-                matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
-                "{e}"
-            ),
-        }
-        self.stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
+    /// Asserts the server sent nothing more in answer to what came before: a `PNG` sent now
+    /// is answered with the very next line (the server answers each connection's commands in
+    /// order).
+    pub fn expect_nothing_before_qng(&mut self) {
+        self.send("PNG");
+        let next = self.line();
+        assert!(next.starts_with("QNG "), "unexpected: {next}");
     }
 }
 
