@@ -11,6 +11,7 @@ import base64
 import json
 import re
 import shutil
+import struct
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -234,6 +235,49 @@ def faults(seeds):
     seeds.add("rst", "fault", b"\x00" + FAULT % b"")
 
 
+def slp_text(start, to, frm, cseq, content_type, body):
+    """An MSNSLP message as the official clients write it (body ends with a counted NUL)."""
+    body = body.encode() + b"\0"
+    head = (f"{start}\r\nTo: <msnmsgr:{to}>\r\nFrom: <msnmsgr:{frm}>\r\n"
+            "Via: MSNSLP/1.0/TLP ;branch={A0D624A6-6C0C-4283-A9E0-BC97B4B46D32}\r\n"
+            f"CSeq: {cseq} \r\nCall-ID: {{F87327A8-741F-4FEF-AB63-45D06F51A0C2}}\r\nMax-Forwards: 0\r\n"
+            f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n")
+    return head.encode() + body
+
+
+def p2p(seeds):
+    """P2P packets, MSNSLP messages, MSNObjects and programs for the P2P targets."""
+    v1 = json.loads((VECTORS / "p2p_v1.json").read_text())
+    objects = json.loads((VECTORS / "msnobj.json").read_text())["vectors"]
+    context = base64.b64encode(objects[0]["msnobj"].encode() + b"\0").decode()
+    req = "application/x-msnmsgr-sessionreqbody"
+    slp = {
+        "invite": slp_text("INVITE MSNMSGR:bob@example.com MSNSLP/1.0", "bob@example.com", "alice@example.com", 0, req,
+                           "EUF-GUID: {A4268EEC-FEC5-49E5-95C3-F126696BDBF6}\r\nSessionID: 180646677\r\nAppID: 1\r\n"
+                           f"Context: {context}\r\n\r\n"),
+        "ok": slp_text("MSNSLP/1.0 200 OK", "alice@example.com", "bob@example.com", 1, req, "SessionID: 180646677\r\n\r\n"),
+        "bye": slp_text("BYE MSNMSGR:bob@example.com MSNSLP/1.0", "bob@example.com;{00000000-0000-0000-0000-000000000001}",
+                        "alice@example.com", 0, "application/x-msnmsgr-sessionclosebody", "\r\n"),
+    }
+    for name, text in slp.items():
+        seeds.add("p2p_slp", name, text, name)
+    invite_header = bytes.fromhex(v1["slp_invite_header_hex"])
+    seeds.add("p2p_packet", "invite", invite_header + slp["invite"][:377].ljust(377, b"\0") + bytes(4), "invite")
+    seeds.add("p2p_packet", "ack", bytes.fromhex(v1["ack_header_hex"]) + bytes(4), "ack")
+    seeds.add("p2p_packet", "data-prep", struct.pack("<IIQQIIIIQ", 7, 9, 0, 4, 4, 0, 5, 0, 0)
+              + bytes.fromhex(v1["data_preparation_payload_hex"]) + bytes.fromhex(v1["footer_display_picture_hex"]), "prep")
+    for i, vector in enumerate(objects):
+        seeds.add("msnobj", f"vector-{i}", vector["msnobj"].encode(), f"vector-{i}")
+    # Reassembly: limits, then (op, offset/4, total/8, length, payload...) or (0xC0, seconds).
+    seeds.add("p2p_reassembly", "two-chunks", bytes([7, 3, 40, 0, 0, 4, 16]) + b"a" * 16 + bytes([0, 4, 4, 16]) + b"b" * 16, "two")
+    seeds.add("p2p_reassembly", "peers-expire", bytes([1, 1, 9, 1, 0, 2, 3]) + b"xyz" + bytes([2, 0, 2, 3]) + b"xyz"
+              + bytes([0xC0, 60, 1, 1, 2, 3]) + b"xyz", "expire")
+    # Session programs (see fuzz_targets/p2p_session.rs): our picture requested, acked, sent.
+    seeds.add("p2p_session", "invite-and-acks", bytes([2, 0, 5, 0, 0, 0, 1, 0, 0, 0]) + bytes([3, 0, 1, 0, 0, 0]) * 6
+              + bytes([5, 61]), "serve")
+    seeds.add("p2p_session", "request-and-data", bytes([4, 3, 1, 1, 0, 0, 5, 4, 0, 0, 0, 1]) + bytes(range(40)) + bytes([6]), "fetch")
+
+
 def main():
     seeds = Seeds()
     from_sessions(seeds)
@@ -241,6 +285,7 @@ def main():
     from_vectors(seeds)
     handmade(seeds)
     faults(seeds)
+    p2p(seeds)
     seeds.write()
     for target, files in sorted(seeds.files.items()):
         print(f"{target}: {len(files)} seeds, {sum(map(len, files.values()))} bytes")

@@ -10,10 +10,12 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod dialect;
 pub mod http;
 pub mod listxml;
 pub mod message;
 pub mod mime;
+pub mod p2p;
 pub mod secret;
 pub mod session;
 pub mod soap;

@@ -16,11 +16,12 @@ mod errors;
 mod fetch;
 mod ffi;
 mod guard;
+mod held;
 mod plugin;
 mod presence;
 mod privacy;
-mod socket;
 mod status;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
 mod timer;
+mod transport;

@@ -1,0 +1,223 @@
+//! Drives the `P2p` part of alice@example.com with arbitrary traffic from three peers.
+//!
+//! The input is a little program: each operation delivers raw bytes, a packet with chosen
+//! header fields (often for a live session), an INVITE for our picture or for arbitrary
+//! context, an acknowledgement of something we sent, a request for an object, a timeout, or a
+//! peer going away; after each one everything queued is sent.
+//!
+//! Invariants: nothing panics; at most `max_sessions` sessions and `max_pending` messages in
+//! reassembly; every packet sent parses, carries at most 1202 payload bytes, fits a
+//! switchboard message, and goes to a peer that spoke to us or that we asked; an object is
+//! delivered only if its data matches the SHA1D that was requested; `poll_timeout` is set while
+//! sessions exist, and a timeout at it leaves no lapsed session behind.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use msnp::p2p::header::{flags, Header, Packet};
+use msnp::p2p::msnobj::{kind, MsnObject};
+use msnp::p2p::slp::{self, Invite, InviteRequest};
+use msnp::p2p::{sb_payload, Config, P2p, P2pEvent, MAX_CHUNK};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+struct Program<'a>(&'a [u8]);
+
+impl<'a> Program<'a> {
+    fn byte(&mut self) -> Option<u8> {
+        let (&b, rest) = self.0.split_first()?;
+        self.0 = rest;
+        Some(b)
+    }
+
+    fn take(&mut self) -> u8 {
+        self.byte().unwrap_or(0)
+    }
+
+    fn word(&mut self) -> u32 {
+        u32::from_le_bytes([self.take(), self.take(), self.take(), self.take()])
+    }
+
+    fn bytes(&mut self, n: usize) -> &'a [u8] {
+        let (taken, rest) = self.0.split_at(n.min(self.0.len()));
+        self.0 = rest;
+        taken
+    }
+}
+
+const PEERS: [&str; 3] = ["bob@example.com", "carol@example.com", "dave@example.com"];
+
+fuzz_target!(|data: &[u8]| {
+    let mut program = Program(data);
+    let mut seed = 0x2545_F491u32;
+    let mut rng = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed
+    };
+    let config = Config::new("alice@example.com");
+    let picture: Vec<u8> = (0..3000u32).map(|i| (i * 7) as u8).collect();
+    let ours = MsnObject::new(
+        "alice@example.com",
+        kind::DISPLAY_PICTURE,
+        "0",
+        "",
+        &picture,
+    );
+    let stored: Arc<[u8]> = picture.clone().into();
+    let sha1d = ours.sha1d.clone();
+    let store = move |s: &str| (s == sha1d).then(|| Arc::clone(&stored));
+    let mut p2p = P2p::new(config.clone(), &mut rng);
+    let mut now = Instant::now();
+    let mut requested: Vec<(String, MsnObject)> = Vec::new();
+    let mut sent_headers: Vec<(usize, Header)> = Vec::new();
+    let mut sessions: Vec<u32> = Vec::new();
+
+    while let Some(op) = program.byte() {
+        let peer = usize::from(op >> 5) % 3;
+        match op & 0x7 {
+            0 => {
+                let n = usize::from(program.take()) * 4;
+                let _ = p2p.handle_packet(PEERS[peer], program.bytes(n), now, &store, &mut rng);
+            }
+            1 => {
+                let session_id = match program.take() % 3 {
+                    0 => 0,
+                    1 => sessions
+                        .get(usize::from(program.take()) % sessions.len().max(1))
+                        .copied()
+                        .unwrap_or(0),
+                    _ => program.word(),
+                };
+                let length = usize::from(program.take()) * 8;
+                let payload = program.bytes(length).to_vec();
+                let header = Header {
+                    session_id,
+                    id: u32::from(program.take()),
+                    offset: u64::from(program.take()) * 64,
+                    total_size: u64::from(program.take()) * 64 + payload.len() as u64,
+                    length: payload.len() as u32,
+                    flags: [
+                        flags::NONE,
+                        flags::MSN_OBJECT_DATA,
+                        flags::CLOSE,
+                        0x0100_0020,
+                    ][usize::from(program.take() % 4)],
+                    ..Header::default()
+                };
+                let packet = Packet {
+                    header,
+                    payload,
+                    app_id: 1,
+                };
+                let _ = p2p.handle_packet(PEERS[peer], &packet.encode(), now, &store, &mut rng);
+            }
+            2 => {
+                let context = match program.take() % 2 {
+                    0 => [ours.xml.as_bytes(), b"\0"].concat(),
+                    _ => {
+                        let n = usize::from(program.take());
+                        program.bytes(n).to_vec()
+                    }
+                };
+                let session_id = program.word() % 64;
+                sessions.push(session_id);
+                let text = InviteRequest {
+                    to: "alice@example.com",
+                    from: PEERS[peer],
+                    branch: slp::guid(&mut rng),
+                    call_id: slp::guid(&mut rng),
+                    invite: Invite {
+                        euf_guid: slp::EUF_GUID_OBJECT.into(),
+                        session_id,
+                        app_id: 1,
+                        context,
+                    },
+                }
+                .message()
+                .encode();
+                let header = Header {
+                    id: program.word(),
+                    total_size: text.len() as u64,
+                    length: text.len() as u32,
+                    ..Header::default()
+                };
+                let packet = Packet {
+                    header,
+                    payload: text,
+                    app_id: 0,
+                };
+                let _ = p2p.handle_packet(PEERS[peer], &packet.encode(), now, &store, &mut rng);
+            }
+            3 => {
+                if let Some((to, h)) = sent_headers
+                    .get(usize::from(program.take()) % sent_headers.len().max(1))
+                    .copied()
+                {
+                    let ack = Packet {
+                        header: h.ack(program.word()),
+                        payload: Vec::new(),
+                        app_id: 0,
+                    };
+                    let _ = p2p.handle_packet(PEERS[to], &ack.encode(), now, &store, &mut rng);
+                }
+            }
+            4 => {
+                let size = 1 + usize::from(program.take()) * 16;
+                let data: Vec<u8> = (0..size).map(|i| i as u8 ^ op).collect();
+                let object = MsnObject::new(PEERS[peer], kind::EMOTICON, "x", "", &data);
+                if let Ok(id) = p2p.request_object(PEERS[peer], &object, now, &mut rng) {
+                    sessions.push(id);
+                    requested.push((PEERS[peer].to_owned(), object));
+                }
+            }
+            5 => {
+                now += Duration::from_secs(u64::from(program.take()));
+                let due = p2p.poll_timeout();
+                p2p.handle_timeout(now, &mut rng);
+                if due.is_some_and(|d| d <= now) {
+                    assert!(
+                        p2p.poll_timeout().is_none_or(|d| d > now),
+                        "lapsed session kept"
+                    );
+                }
+            }
+            6 => p2p.peer_gone(PEERS[peer]),
+            _ => {}
+        }
+        assert!(p2p.sessions() <= config.max_sessions);
+        assert!(p2p.reassembling() <= config.reassembly.max_pending);
+        assert_eq!(
+            p2p.poll_timeout().is_some(),
+            p2p.sessions() + p2p.reassembling() > 0
+        );
+        while let Some(t) = p2p.poll_transmit(now) {
+            let to = PEERS
+                .iter()
+                .position(|p| *p == t.peer)
+                .expect("sent to a known peer");
+            let packet = Packet::parse(&t.packet).expect("sent packets parse");
+            assert!(packet.payload.len() <= MAX_CHUNK);
+            assert!(sb_payload(&t.peer, None, &t.packet).is_some());
+            if !packet.header.is_ack() {
+                if sent_headers.len() == 64 {
+                    sent_headers.remove(0);
+                }
+                sent_headers.push((to, packet.header));
+            }
+        }
+        while let Some(event) = p2p.poll_event() {
+            if let P2pEvent::ObjectReceived {
+                peer, sha1d, data, ..
+            } = event
+            {
+                let object = requested
+                    .iter()
+                    .find(|(p, o)| *p == peer && o.sha1d == sha1d)
+                    .map(|(_, o)| o)
+                    .expect("only requested objects arrive");
+                assert!(object.matches(&data));
+            }
+        }
+    }
+});
