@@ -81,6 +81,7 @@ fn invisible_message_is_stored_or_reported(version: u32) {
         1,
         "the refused switchboard was asked for again"
     );
+    b.sync();
     let copies = b
         .events_seen()
         .iter()

@@ -41,7 +41,7 @@ unsafe extern "C" fn friendly_name(action: *mut ffi::PurplePluginAction) {
         let ok: unsafe extern "C" fn(*mut c_void, *const c_char) = friendly_name_entered;
         // SAFETY: the request reads the strings at once; GCallback is how libpurple stores
         // every request callback (it calls it back with the input callback's signature);
-        // `gc` is checked to still be a connection before use in the callback.
+        // the request is registered under `gc`, so `close` closes it before `gc` goes.
         unsafe {
             let current = ffi::purple_connection_get_display_name(gc);
             ffi::purple_request_input(
@@ -72,34 +72,15 @@ unsafe extern "C" fn friendly_name(action: *mut ffi::PurplePluginAction) {
 /// The user entered a friendly name.
 unsafe extern "C" fn friendly_name_entered(data: *mut c_void, name: *const c_char) {
     entry((), || {
-        let gc = data as *mut ffi::PurpleConnection;
-        // SAFETY: the list is libpurple's and only read.
-        let live = unsafe { glib_list_contains(ffi::purple_connections_get_all(), gc.cast()) };
-        // SAFETY: gc is live (still in libpurple's list); name is NUL-terminated.
-        let (Some(conn), Some(name)) = (
-            live.then(|| unsafe { Connection::from_gc(gc) }).flatten(),
-            unsafe { cstr::to_string(name) },
-        ) else {
+        // SAFETY: data is the connection the request was opened for, which is live: `close`
+        // closes its requests; name is NUL-terminated.
+        let (Some(conn), Some(name)) = (unsafe { Connection::from_gc(data.cast()) }, unsafe {
+            cstr::to_string(name)
+        }) else {
             return;
         };
         conn.command(|session, now| session.set_friendly_name(&name, now));
     })
-}
-
-/// Whether `list` holds `data`.
-///
-/// # Safety
-/// `list` must be NULL or a live GList.
-unsafe fn glib_list_contains(mut list: *mut GList, data: *mut c_void) -> bool {
-    while !list.is_null() {
-        // SAFETY: list is a live node per the contract.
-        let (item, next) = unsafe { ((*list).data, (*list).next) };
-        if item == data {
-            return true;
-        }
-        list = next;
-    }
-    false
 }
 
 /// `set_public_alias`: changes our friendly name (reported as done once queued; a refusal

@@ -82,13 +82,15 @@ pub fn wait_info(
 
 /// Waits until `pred` holds for `email`'s list as the server stores it (contacts as
 /// `(name, lists bitmask, group names)`, group names): the changes a client queued have
-/// reached the server. Panics with the last state after [`STEP`].
+/// reached the server. Panics with the last state after [`STEP`] (stretched as `stub`'s
+/// timeouts are).
 pub fn wait_server_list(
     server: &TestServer,
+    stub: &Stub,
     email: &str,
     pred: impl Fn(&[(String, u8, Vec<String>)], &[String]) -> bool,
 ) {
-    let deadline = Instant::now() + STEP;
+    let deadline = Instant::now() + STEP * stub.time_factor();
     loop {
         let (list, groups) = (server.contact_list(email), server.group_names(email));
         if pred(&list, &groups) {
