@@ -216,6 +216,7 @@ impl Connection {
             Event::Ended(reason) => self.end(reason),
             Event::Contact(event) => super::blist::show(self, event),
             Event::Chat(event) => super::conversation::show(self, event),
+            Event::Picture(event) => super::icons::show(self, event),
         }
     }
 
