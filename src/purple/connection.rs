@@ -216,7 +216,7 @@ impl Connection {
             Event::Ended(reason) => self.end(reason),
             Event::Contact(event) => super::blist::show(self, event),
             Event::Chat(event) => super::conversation::show(self, event),
-            Event::Picture(event) => super::icons::show(self, event),
+            Event::Picture(event) => super::blist::show_picture(self, event),
         }
     }
 
@@ -304,7 +304,7 @@ fn start(gc: *mut ffi::PurpleConnection, account: *mut ffi::PurpleAccount) -> Re
     // SAFETY: gc is live; ownership of the box moves into protocol_data until `close`.
     unsafe { ffi::purple_connection_set_protocol_data(gc, conn.cast()) };
     // SAFETY: just created and owned by protocol_data; nothing frees it before `close`.
-    unsafe { &*conn }.guarded(|c| c.pump());
+    super::icons::load_account_icon(unsafe { &*conn });
     Ok(())
 }
 

@@ -4,7 +4,8 @@ use std::ffi::c_char;
 use std::ptr;
 
 use super::{
-    account, actions, blist, connection, conversation, cstr, debug, ffi, guard::ffi_guard, status,
+    account, actions, blist, connection, conversation, cstr, debug, ffi, guard::ffi_guard, icons,
+    status,
 };
 
 /// The protocol id: distinct from `prpl-msn` (Pidgin's old plugin, retro-prpl) and msn-pecan, so
@@ -101,7 +102,7 @@ fn protocol_info() -> ffi::PurplePluginProtocolInfo {
     prpl.struct_size = std::mem::size_of::<ffi::PurplePluginProtocolInfo>() as _;
     prpl.options = 0;
     prpl.protocol_options = account::protocol_options();
-    prpl.icon_spec.format = ptr::null_mut();
+    icons::fill_prpl(&mut prpl);
     prpl.list_icon = Some(list_icon);
     prpl.status_types = Some(status::status_types);
     prpl.get_account_text_table = Some(account::text_table);
