@@ -1,6 +1,7 @@
 //! Display pictures through purple-stub on real libpurple against the project's test server, at
 //! MSNP12 and MSNP18: Bob sets a buddy icon, Alice's libpurple gets the same bytes with the
-//! picture's `SHA1D` as checksum, and when Alice signs in again the picture is not fetched again.
+//! picture's `SHA1D` as checksum, Alice's reaches Bob the same way, and when Alice signs in
+//! again neither picture is fetched again.
 
 mod common;
 
@@ -22,7 +23,7 @@ fn hex(data: &[u8]) -> String {
     data.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// `XFR … SB` requests the server has received (Alice's, as Bob only answers invitations).
+/// `XFR … SB` requests the server has received.
 fn switchboard_requests(server: &TestServer) -> usize {
     server
         .transcript()
@@ -57,7 +58,7 @@ fn bob_online(alice: &mut Stub) {
     });
 }
 
-fn picture_fetched_once(version: u32) {
+fn pictures_fetched_once(version: u32) {
     let server = server();
     let plugins = PluginDir::new();
     let mut alice = accounts::stub(&plugins, false);
@@ -84,15 +85,36 @@ fn picture_fetched_once(version: u32) {
     assert_eq!(checksum.len(), 28, "base64 SHA-1 (SHA1D): {checksum}");
     assert_eq!(server.p2p_invites(), 1);
     assert_eq!(switchboard_requests(&server), 1);
-    assert!(
-        !alice
-            .events_seen()
-            .iter()
-            .any(|e| e["event"] == "conversation-created"),
-        "the picture's switchboard opened no conversation"
-    );
 
-    // Signed in again, Alice has that picture already: nothing is fetched.
+    // The other way: Alice sets hers while online (a new CHG), Bob fetches it.
+    let mine: Vec<u8> = picture().into_iter().rev().collect();
+    let file = alice.user_dir().join("alice.png");
+    std::fs::write(&file, &mine).unwrap();
+    alice.send(&format!(
+        "set-icon {} {}",
+        pct(ALICE),
+        pct(file.to_str().unwrap())
+    ));
+    let icon = icon_of(&mut bob, BOB, ALICE);
+    assert_eq!(icon["hex"], hex(&mine), "the bytes Alice set");
+    assert_eq!(server.p2p_invites(), 2);
+    assert_eq!(
+        switchboard_requests(&server),
+        1,
+        "Bob asks on the switchboard Alice opened"
+    );
+    for stub in [&mut alice, &mut bob] {
+        assert!(
+            !stub
+                .events_seen()
+                .iter()
+                .any(|e| e["event"] == "conversation-created"),
+            "a picture's switchboard opened no conversation"
+        );
+    }
+
+    // Signed in again (her icon advertised from the start), Alice has Bob's picture already
+    // and Bob hers: nothing is fetched.
     bob_online(&mut alice);
     alice.send(&format!("disable {}", pct(ALICE)));
     alice.wait_for(STEP, |e| e["event"] == "signed-off");
@@ -100,23 +122,32 @@ fn picture_fetched_once(version: u32) {
     alice.wait_for(STEP, |e| e["event"] == "signed-on");
     bob_online(&mut alice);
     accounts::ns_barrier(&server, &mut alice, ALICE);
+    accounts::ns_barrier(&server, &mut bob, BOB);
+    let chg = server
+        .transcript()
+        .into_iter()
+        .rev()
+        .find(|e| e.service == Service::Ns && e.line.starts_with("CHG "))
+        .map(|e| e.line)
+        .unwrap();
+    assert!(chg.contains("%3Cmsnobj%20Creator%3D%22alice"), "{chg}");
     assert_eq!(switchboard_requests(&server), 1, "no second fetch");
     alice.send(&format!("buddy-icon {} {}", pct(ALICE), pct(BOB)));
     let icon = alice.wait_event(STEP, "buddy-icon");
     assert_eq!(icon["checksum"], checksum.as_str());
     assert_eq!(icon["hex"], hex(&data));
-    assert_eq!(server.p2p_invites(), 1);
+    assert_eq!(server.p2p_invites(), 2);
     assert_healthy(&mut alice);
     assert_healthy(&mut bob);
     assert!(server.violations().is_empty(), "{:?}", server.violations());
 }
 
 #[test]
-fn msnp12_a_picture_is_fetched_once_and_kept_across_sign_ins() {
-    picture_fetched_once(12);
+fn msnp12_pictures_go_both_ways_and_are_kept_across_sign_ins() {
+    pictures_fetched_once(12);
 }
 
 #[test]
-fn msnp18_a_picture_is_fetched_once_and_kept_across_sign_ins() {
-    picture_fetched_once(18);
+fn msnp18_pictures_go_both_ways_and_are_kept_across_sign_ins() {
+    pictures_fetched_once(18);
 }
