@@ -9,12 +9,12 @@ use std::ptr;
 use msnp::session::PictureEvent;
 
 use super::connection::Connection;
-use super::guard::ffi_guard;
+use super::guard::entry;
 use super::{cstr, ffi};
 
 /// The formats and size the official clients use for display pictures.
-pub(crate) fn fill_prpl(prpl: &mut ffi::PurplePluginProtocolInfo) {
-    prpl.icon_spec = ffi::PurpleBuddyIconSpec {
+pub(crate) fn icon_spec() -> ffi::PurpleBuddyIconSpec {
+    ffi::PurpleBuddyIconSpec {
         // libpurple only reads the format list; it is never freed.
         format: c"png,gif,jpeg".as_ptr().cast_mut(),
         min_width: 96,
@@ -23,8 +23,7 @@ pub(crate) fn fill_prpl(prpl: &mut ffi::PurplePluginProtocolInfo) {
         max_height: 96,
         max_filesize: msnp::session::pictures::MAX_PICTURE,
         scale_rules: ffi::PURPLE_ICON_SCALE_SEND,
-    };
-    prpl.set_buddy_icon = Some(set_buddy_icon);
+    }
 }
 
 /// Gives the session the account's current icon (at login).
@@ -39,11 +38,11 @@ pub(crate) fn load_account_icon(conn: &Connection) {
 }
 
 /// `set_buddy_icon`: the user chose a new icon, or none (`img` NULL).
-unsafe extern "C" fn set_buddy_icon(
+pub(crate) unsafe extern "C" fn set_buddy_icon(
     gc: *mut ffi::PurpleConnection,
     img: *mut ffi::PurpleStoredImage,
 ) {
-    ffi_guard((), || {
+    entry((), || {
         // SAFETY: libpurple passes its live connection.
         if let Some(conn) = unsafe { Connection::from_gc(gc) } {
             set_picture(conn, img);

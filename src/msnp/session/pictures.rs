@@ -141,7 +141,7 @@ impl Session {
 
     /// The `MSNObject` argument of a contact's `ILN`/`NLN` (MSNP9+).
     pub(super) fn picture_announced(&mut self, email: &str, object: Option<&str>) {
-        if self.version < 9 {
+        if !self.speaks().chg_msn_object() {
             return;
         }
         let email = email.to_ascii_lowercase();
@@ -297,7 +297,7 @@ impl Session {
 
     /// Sends a P2P packet as `MSG … D` on a switchboard with the peer (opened if needed).
     fn p2p_send(&mut self, transmit: Transmit, now: Instant) {
-        let src = (self.version >= 16).then(|| {
+        let src = self.speaks().endpoints().then(|| {
             let guid = self
                 .config
                 .machine_guid

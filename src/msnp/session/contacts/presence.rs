@@ -1,5 +1,5 @@
 //! Presence: ours (`CHG` with capabilities, `UUX`, idle, invisible) and our contacts'
-//! (`ILN`, `NLN`, `FLN`, `UBX` in every version's shape), reference §6.
+//! (`ILN`, `NLN`, `FLN`, `UBX` in every version's shape), docs/protocol.md §6.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -118,19 +118,20 @@ impl Session {
 
     fn send_status(&mut self) {
         let status = self.effective_status();
-        let msn_object = (self.version >= 9).then(|| self.pictures.own_object());
+        let dialect = self.speaks();
+        let msn_object = dialect.chg_msn_object().then(|| self.pictures.own_object());
         let own = &self.contacts.own;
         if own.sent_status == Some(status) && own.sent_object == msn_object {
             return;
         }
         self.send(ClientCommand::Chg {
             status,
-            capabilities: Some(client_caps(self.version)),
+            capabilities: Some(client_caps(dialect)),
             msn_object: msn_object.clone(),
         });
         self.contacts.own.sent_status = Some(status);
         self.contacts.own.sent_object = msn_object;
-        if self.version >= 16 {
+        if dialect.endpoints() {
             let payload =
                 psm::build_endpoint_uux(ENDPOINT_NAME, self.contacts.own.idle, status.code());
             self.send(ClientCommand::Uux { payload });
@@ -139,10 +140,11 @@ impl Session {
 
     fn send_psm(&mut self) {
         let sent = self.contacts.own.sent_psm.as_deref().unwrap_or_default();
-        if self.version < 11 || sent == self.contacts.own.psm {
+        if !self.speaks().personal_messages() || sent == self.contacts.own.psm {
             return;
         }
-        let guid = (self.version >= 13).then_some(self.config.machine_guid.as_str());
+        let guid =
+            (self.speaks().machine_guid_in_psm()).then_some(self.config.machine_guid.as_str());
         let payload = psm::build_uux(&self.contacts.own.psm, guid);
         self.send(ClientCommand::Uux { payload });
         self.contacts.own.sent_psm = Some(self.contacts.own.psm.clone());
