@@ -76,7 +76,10 @@ fn set_picture(conn: &Connection, img: *mut ffi::PurpleStoredImage) {
 pub(crate) fn apply(conn: &Connection, event: PictureEvent) {
     match event {
         PictureEvent::Announced { email, sha1d } => {
-            let stored = stored_checksum(conn, &email);
+            // Only buddies show icons: a picture for no buddy is not fetched.
+            let Some(stored) = stored_checksum(conn, &email) else {
+                return;
+            };
             match sha1d {
                 Some(sha1d) if stored.as_deref() == Some(sha1d.as_str()) => {}
                 Some(_) => conn.command(|session, now| {
@@ -95,8 +98,9 @@ pub(crate) fn apply(conn: &Connection, event: PictureEvent) {
     }
 }
 
-/// The checksum of the icon libpurple stores for `email`, if a buddy with an icon exists.
-fn stored_checksum(conn: &Connection, email: &str) -> Option<String> {
+/// The checksum of the icon libpurple stores for buddy `email` (`None` inside when it has no
+/// icon); `None` when `email` is no buddy.
+fn stored_checksum(conn: &Connection, email: &str) -> Option<Option<String>> {
     let who = cstr::to_cstring(email);
     // SAFETY: the account is live; the name is a C string; the buddy is only read.
     let buddy = unsafe { ffi::purple_find_buddy(conn.account(), who.as_ptr()) };
@@ -106,11 +110,11 @@ fn stored_checksum(conn: &Connection, email: &str) -> Option<String> {
     // SAFETY: buddy is live; the checksum is owned by the buddy and copied at once.
     let checksum = unsafe { ffi::purple_buddy_icons_get_checksum_for_user(buddy) };
     if checksum.is_null() {
-        return None;
+        return Some(None);
     }
     // SAFETY: a NUL-terminated string owned by the buddy, copied here.
     let checksum = unsafe { CStr::from_ptr(checksum) };
-    Some(checksum.to_string_lossy().into_owned())
+    Some(Some(checksum.to_string_lossy().into_owned()))
 }
 
 /// Sets (or removes) the buddy icon of `email`, with the picture's `SHA1D` as checksum.

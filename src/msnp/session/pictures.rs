@@ -71,8 +71,8 @@ pub(super) struct Pictures {
     announced: HashMap<String, Option<MsnObject>>,
     /// Contacts whose picture waits to be fetched, in order.
     waiting: VecDeque<String>,
-    /// Contacts whose picture is being fetched.
-    fetching: Vec<String>,
+    /// Pictures being fetched: the contact and the `SHA1D`.
+    fetching: Vec<(String, String)>,
 }
 
 impl Pictures {
@@ -124,11 +124,16 @@ impl Session {
     /// is [`PictureEvent::Received`] or [`PictureEvent::Failed`].
     pub fn fetch_display_picture(&mut self, who: &str, now: Instant) -> bool {
         let email = who.trim().to_ascii_lowercase();
-        if !matches!(self.pictures.announced.get(&email), Some(Some(_))) {
+        let Some(Some(object)) = self.pictures.announced.get(&email) else {
             return false;
-        }
+        };
+        let pics = &self.pictures;
+        let in_flight = pics
+            .fetching
+            .iter()
+            .any(|(e, sha1d)| *e == email && *sha1d == object.sha1d);
         let pics = &mut self.pictures;
-        if !pics.fetching.contains(&email) && !pics.waiting.contains(&email) {
+        if !in_flight && !pics.waiting.contains(&email) {
             if pics.waiting.len() >= MAX_WAITING {
                 log::warn!("too many display pictures waiting; {email}'s not fetched");
                 return false;
@@ -250,7 +255,7 @@ impl Session {
                 .p2p
                 .request_object(&email, &object, now, &mut draw)
             {
-                Ok(_) => self.pictures.fetching.push(email),
+                Ok(_) => self.pictures.fetching.push((email, object.sha1d)),
                 Err(p2p::RequestError::Busy) => {
                     self.pictures.waiting.push_front(email);
                     return;
@@ -282,7 +287,9 @@ impl Session {
             }
         };
         let email = email.to_ascii_lowercase();
-        self.pictures.fetching.retain(|f| *f != email);
+        self.pictures
+            .fetching
+            .retain(|(e, s)| *e != email || *s != sha1d);
         let current = matches!(
             self.pictures.announced.get(&email),
             Some(Some(object)) if object.sha1d == sha1d

@@ -241,3 +241,50 @@ fn our_picture_is_advertised_in_chg_and_served_on_request() {
         Some(p2p::P2pEvent::Declined { .. })
     ));
 }
+
+#[test]
+fn a_picture_changed_mid_fetch_is_fetched_too() {
+    let (mut h, sb, old) = fetch_setup(12, ALICE_GUID, b"old picture");
+    let data = b"new picture".to_vec();
+    let new = MsnObject::new(BOB, DISPLAY_PICTURE, "TFR2C2.tmp", "", &data);
+    let mut encoded = Vec::new();
+    percent::encode_into(&new.xml, &mut encoded);
+    let nln = format!(
+        "NLN NLN {BOB} Bob 1342177280 {}\r\n",
+        String::from_utf8(encoded).unwrap()
+    );
+    h.feed(h.ns, nln.as_bytes());
+    assert_eq!(
+        h.pictures,
+        [PictureEvent::Announced {
+            email: BOB.into(),
+            sha1d: Some(new.sha1d.clone()),
+        }]
+    );
+    h.pictures.clear();
+    assert!(h.s.fetch_display_picture(BOB, h.now));
+    let mut bob = Peer::new();
+    bob.picture = Some((new.sha1d.clone(), data.clone().into()));
+    for _ in 0..20 {
+        let frames = h.frames(sb);
+        if frames.is_empty() {
+            break;
+        }
+        let answer = bob.exchange(&frames, h.now);
+        h.feed(sb, &answer);
+    }
+    assert_eq!(
+        h.pictures,
+        [
+            PictureEvent::Failed {
+                email: BOB.into(),
+                sha1d: old.sha1d,
+            },
+            PictureEvent::Received {
+                email: BOB.into(),
+                sha1d: new.sha1d,
+                data,
+            }
+        ]
+    );
+}
