@@ -281,3 +281,62 @@ cmd_public_alias(const StubCmd *cmd)
 		return;
 	purple_account_set_public_alias(account, cmd_arg(cmd, 1), public_alias_ok, public_alias_failed);
 }
+
+void
+cmd_set_icon(const StubCmd *cmd)
+{
+	PurpleAccount *account = stub_account(cmd, cmd_arg(cmd, 0));
+	const char *file = cmd_arg(cmd, 1);
+	gchar *data = NULL;
+	gsize len = 0;
+	GError *error = NULL;
+
+	if (account == NULL)
+		return;
+	if (file != NULL && !g_file_get_contents(file, &data, &len, &error)) {
+		stub_error(cmd->name, "cannot read '%s': %s", file, error->message);
+		g_error_free(error);
+		return;
+	}
+	/* libpurple takes the data over and tells the prpl (set_buddy_icon) when online. */
+	purple_buddy_icons_set_account_icon(account, (guchar *)data, len);
+	ev_emit(ev_new_account("icon-set", account));
+}
+
+/** Adds the icon fields of a buddy: checksum, size and the data in hex (null when none). */
+void
+ev_buddy_icon(StubEvent *ev, PurpleBuddy *buddy)
+{
+	PurpleBuddyIcon *icon = purple_buddy_get_icon(buddy);
+	const guchar *data;
+	size_t len = 0, i;
+	GString *hex;
+
+	ev_str(ev, "checksum", purple_buddy_icons_get_checksum_for_user(buddy));
+	if (icon == NULL || (data = purple_buddy_icon_get_data(icon, &len)) == NULL) {
+		ev_null(ev, "size");
+		ev_null(ev, "hex");
+		return;
+	}
+	hex = g_string_sized_new(len * 2);
+	for (i = 0; i < len; i++)
+		g_string_append_printf(hex, "%02x", data[i]);
+	ev_int(ev, "size", (gint64)len);
+	ev_str(ev, "hex", hex->str);
+	g_string_free(hex, TRUE);
+}
+
+void
+cmd_buddy_icon(const StubCmd *cmd)
+{
+	PurpleAccount *account = stub_account(cmd, cmd_arg(cmd, 0));
+	PurpleBuddy *buddy;
+	StubEvent *ev;
+
+	if (account == NULL || (buddy = find_buddy(cmd, account, cmd_arg(cmd, 1))) == NULL)
+		return;
+	ev = ev_new_account("buddy-icon", account);
+	ev_str(ev, "who", purple_buddy_get_name(buddy));
+	ev_buddy_icon(ev, buddy);
+	ev_emit(ev);
+}

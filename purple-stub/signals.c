@@ -77,6 +77,16 @@ buddy_added(PurpleBuddy *buddy)
 }
 
 static void
+buddy_icon_changed(PurpleBuddy *buddy)
+{
+	StubEvent *ev = ev_new_account("buddy-icon-changed", purple_buddy_get_account(buddy));
+
+	ev_str(ev, "who", purple_buddy_get_name(buddy));
+	ev_buddy_icon(ev, buddy);
+	ev_emit(ev);
+}
+
+static void
 node_removed(PurpleBlistNode *node)
 {
 	PurpleBuddy *buddy;
@@ -282,6 +292,7 @@ signals_connect(void)
 	purple_signal_connect(blist, "blist-node-aliased", h, PURPLE_CALLBACK(node_aliased), NULL);
 	purple_signal_connect(blist, "buddy-status-changed", h, PURPLE_CALLBACK(buddy_status_changed), NULL);
 	purple_signal_connect(blist, "buddy-idle-changed", h, PURPLE_CALLBACK(buddy_idle_changed), NULL);
+	purple_signal_connect(blist, "buddy-icon-changed", h, PURPLE_CALLBACK(buddy_icon_changed), NULL);
 	purple_signal_connect(blist, "buddy-signed-on", h, PURPLE_CALLBACK(buddy_signed), "signed-on");
 	purple_signal_connect(blist, "buddy-signed-off", h, PURPLE_CALLBACK(buddy_signed), "signed-off");
 

@@ -108,6 +108,12 @@ void cmd_privacy(const StubCmd *cmd);
 void cmd_account_info(const StubCmd *cmd);
 /** public-alias command. */
 void cmd_public_alias(const StubCmd *cmd);
+/** set-icon command. */
+void cmd_set_icon(const StubCmd *cmd);
+/** buddy-icon command. */
+void cmd_buddy_icon(const StubCmd *cmd);
+/** Adds a buddy's icon fields (checksum, size, hex) to an event. */
+void ev_buddy_icon(StubEvent *ev, PurpleBuddy *buddy);
 
 /* ---- cmd_conv.c ------------------------------------------------------- */
 

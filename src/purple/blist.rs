@@ -12,7 +12,7 @@ use std::ffi::{c_char, c_void};
 use glib_sys::{g_slist_free, GList, GSList};
 
 use msnp::session::contacts::{Buddy, DEFAULT_GROUP};
-use msnp::session::ContactEvent;
+use msnp::session::{ContactEvent, PictureEvent};
 
 use super::connection::Connection;
 use super::guard::entry;
@@ -50,6 +50,8 @@ enum Item {
     ListDone(HashSet<String>),
     /// Any other event.
     Event(ContactEvent),
+    /// A display-picture event (after the buddy it is about).
+    Picture(PictureEvent),
 }
 
 /// The contact events still to apply to the buddy list, and the buddy-list prompts libpurple
@@ -105,6 +107,16 @@ pub(crate) fn show(conn: &Connection, event: ContactEvent) {
         }
         other => vec![Item::Event(other)],
     };
+    enqueue(conn, items);
+}
+
+/// Applies a display-picture event in order with the contact-list events.
+pub(crate) fn show_picture(conn: &Connection, event: PictureEvent) {
+    enqueue(conn, vec![Item::Picture(event)]);
+}
+
+/// Queues items behind any still being applied, and applies what fits now.
+fn enqueue(conn: &Connection, items: Vec<Item>) {
     let list = conn.list();
     list.items.borrow_mut().extend(items);
     // Already scheduled, or called back while applying: the running loop takes them.
@@ -174,6 +186,7 @@ fn apply(conn: &Connection, item: Item) {
         Item::Listed { email, permit, on } => privacy::show_list(conn, &email, permit, on),
         Item::ListDone(server) => offer_upload(conn, &server),
         Item::Event(event) => apply_event(conn, event),
+        Item::Picture(event) => super::icons::apply(conn, event),
     }
 }
 

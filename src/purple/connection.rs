@@ -261,6 +261,7 @@ impl Connection {
             Event::Ended(reason) => self.end(reason),
             Event::Contact(event) => super::blist::show(self, event),
             Event::Chat(event) => super::conversation::show(self, event),
+            Event::Picture(event) => super::blist::show_picture(self, event),
         }
     }
 
@@ -360,7 +361,8 @@ fn start(gc: *mut ffi::PurpleConnection, account: *mut ffi::PurpleAccount) -> Re
     // SAFETY: just created and owned by protocol_data; nothing frees it before `close`.
     let conn = unsafe { &*conn };
     super::conversation::connect_signals(conn);
-    conn.guarded(|c| c.pump());
+    // Gives the session the account's icon, then applies what it produced.
+    super::icons::load_account_icon(conn);
     Ok(())
 }
 

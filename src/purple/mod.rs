@@ -17,6 +17,7 @@ mod fetch;
 mod ffi;
 mod guard;
 mod held;
+mod icons;
 mod plugin;
 mod presence;
 mod privacy;

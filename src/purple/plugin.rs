@@ -4,7 +4,7 @@ use std::ffi::c_char;
 use std::ptr;
 
 use super::{
-    account, actions, blist, chat, connection, conversation, cstr, debug, ffi, guard::entry,
+    account, actions, blist, chat, connection, conversation, cstr, debug, ffi, guard::entry, icons,
     presence, privacy, status,
 };
 
@@ -103,7 +103,8 @@ fn protocol_info() -> ffi::PurplePluginProtocolInfo {
     prpl.struct_size = std::mem::size_of::<ffi::PurplePluginProtocolInfo>() as _;
     prpl.options = 0;
     prpl.protocol_options = account::protocol_options();
-    prpl.icon_spec.format = ptr::null_mut();
+    prpl.icon_spec = icons::icon_spec();
+    prpl.set_buddy_icon = Some(icons::set_buddy_icon);
     prpl.list_icon = Some(list_icon);
     prpl.status_types = Some(status::status_types);
     prpl.get_account_text_table = Some(account::text_table);

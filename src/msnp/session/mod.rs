@@ -8,6 +8,7 @@ mod config;
 pub mod contacts;
 mod login;
 mod output;
+pub mod pictures;
 pub mod switchboard;
 mod timers;
 
@@ -17,12 +18,13 @@ mod tests;
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 pub use config::{Config, SUPPORTED_VERSIONS};
 pub use contacts::ContactEvent;
 pub use output::{ConnId, EndReason, Event, HttpId, Output, PROGRESS_STEPS};
+pub use pictures::{PictureError, PictureEvent};
 pub use switchboard::ChatEvent;
 
 use crate::dialect::Dialect;
@@ -49,6 +51,7 @@ pub struct Session {
     login: Login,
     contacts: contacts::Contacts,
     switchboards: switchboard::Switchboards,
+    pictures: pictures::Pictures,
     /// Keepalive interval (the server's last `QNG <seconds>`).
     ping_interval: std::time::Duration,
     /// Negotiated protocol version (`None` until `VER` is answered).
@@ -66,6 +69,11 @@ impl Session {
     /// Starts a session: the first output asks to connect to the configured server.
     pub fn new(config: Config, now: Instant) -> Session {
         let config_seed = config.rng_seed;
+        // The P2P part's message-id base comes from a stream of its own, so the draws of the
+        // sign-in stay what they were.
+        let mut p2p_rng = ChaCha8Rng::from_seed(config.rng_seed);
+        p2p_rng.set_stream(1);
+        let pictures = pictures::Pictures::new(&config.account, &mut || p2p_rng.next_u32());
         let mut session = Session {
             config,
             out: VecDeque::new(),
@@ -74,6 +82,7 @@ impl Session {
             login: Login::default(),
             contacts: contacts::Contacts::default(),
             switchboards: switchboard::Switchboards::default(),
+            pictures,
             ping_interval: timers::DEFAULT_PING_INTERVAL,
             dialect: None,
             next_conn: 0,
@@ -114,6 +123,7 @@ impl Session {
             self.timers.next(),
             self.contacts_deadline(),
             self.switchboard_deadline(),
+            self.pictures.deadline(),
         ]
         .into_iter()
         .flatten()
@@ -224,6 +234,9 @@ impl Session {
         self.contacts_timeout(now);
         if !self.ended {
             self.switchboard_timeout(now);
+        }
+        if !self.ended {
+            self.pictures_timeout(now);
         }
     }
 

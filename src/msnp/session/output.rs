@@ -54,6 +54,8 @@ pub enum Event {
     Contact(crate::session::ContactEvent),
     /// A conversation event.
     Chat(crate::session::ChatEvent),
+    /// A display-picture event.
+    Picture(crate::session::PictureEvent),
 }
 
 /// Why a session ended.

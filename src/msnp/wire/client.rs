@@ -94,8 +94,8 @@ pub enum ClientCommand {
         status: Status,
         /// Client capabilities (`caps:capsex` from MSNP16).
         capabilities: Option<Capabilities>,
-        /// MSNObject XML of the display picture, or `0` for none (MSNP9+); sent only after
-        /// capabilities.
+        /// MSNObject XML of the display picture, or `0` for none (MSNP9+); sent URL-encoded,
+        /// only after capabilities.
         msn_object: Option<String>,
     },
     /// `UUX <trid> <len>` + `<Data>` XML: personal message, media, endpoint data (MSNP11+).
@@ -322,7 +322,8 @@ impl ClientCommand {
                 if let Some(caps) = capabilities {
                     word(out, &caps.to_string());
                     if let Some(obj) = msn_object {
-                        arg(out, obj);
+                        out.push(b' ');
+                        percent::encode_url_into(obj, out);
                     }
                 }
             }

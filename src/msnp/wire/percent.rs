@@ -33,6 +33,19 @@ pub fn encode_into(arg: &str, out: &mut Vec<u8>) {
     }
 }
 
+/// Appends `arg` URL-encoded as the official clients and Pidgin (`purple_url_encode`) send an
+/// MSNObject: every byte but ASCII letters, digits and `-_.!~*'()` becomes `%XX`.
+pub fn encode_url_into(arg: &str, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in arg.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+            out.push(b);
+        } else {
+            out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0x0F)]]);
+        }
+    }
+}
+
 /// [`encode_into`] returning a new `String`.
 pub fn encode(arg: &str) -> String {
     utf8_percent_encode(arg, ARG_ESCAPES).to_string()
@@ -47,6 +60,12 @@ mod tests {
         assert_eq!(decode(b"Alice%20(probe)"), "Alice (probe)");
         assert_eq!(decode(b"Other%20Contacts"), "Other Contacts");
         assert_eq!(decode(b"%3Cmsnobj%2F%3E"), "<msnobj/>");
+        let mut url = Vec::new();
+        encode_url_into("<msnobj Creator=\"a@b.c\" SHA1D=\"x+/=\"/>", &mut url);
+        assert_eq!(
+            url,
+            b"%3Cmsnobj%20Creator%3D%22a%40b.c%22%20SHA1D%3D%22x%2B%2F%3D%22%2F%3E"
+        );
         assert_eq!(decode(b"100%25"), "100%");
         assert_eq!(decode(b"h%C3%A9llo"), "h\u{e9}llo");
     }

@@ -221,6 +221,11 @@ impl TestServer {
         self.shared.counters.http_requests.load(Ordering::SeqCst)
     }
 
+    /// P2P messages carrying an MSNSLP `INVITE` relayed so far.
+    pub fn p2p_invites(&self) -> u64 {
+        self.shared.counters.p2p_invites.load(Ordering::SeqCst)
+    }
+
     /// Proxy tunnels opened so far.
     pub fn proxy_tunnels(&self) -> u64 {
         self.shared.counters.proxy_tunnels.load(Ordering::SeqCst)

@@ -35,6 +35,8 @@ pub struct Counters {
     pub http_requests: AtomicU64,
     /// Proxy tunnels opened.
     pub proxy_tunnels: AtomicU64,
+    /// P2P messages relayed that carry an MSNSLP `INVITE` (a P2P session asked for).
+    pub p2p_invites: AtomicU64,
 }
 
 /// Everything the threads share.

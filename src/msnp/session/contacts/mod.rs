@@ -194,7 +194,7 @@ impl Session {
             NsCommand::Uux(_) => {}
             NsCommand::Iln(iln) => self.on_presence(iln.presence),
             NsCommand::Nln(presence) => self.on_presence(presence),
-            NsCommand::Fln(fln) => self.on_offline(fln),
+            NsCommand::Fln(fln) => self.on_offline(fln, now),
             NsCommand::Ubx(ubx) => self.on_ubx(ubx),
             other => return Some(other),
         }

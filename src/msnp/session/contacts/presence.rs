@@ -2,6 +2,7 @@
 //! (`ILN`, `NLN`, `FLN`, `UBX` in every version's shape), docs/protocol.md §6.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use super::events::{ContactEvent, Presence};
 use super::psm;
@@ -28,6 +29,8 @@ pub(super) struct Own {
     online: bool,
     /// The status last sent.
     sent_status: Option<Status>,
+    /// The display-picture object last sent with it (MSNP9+).
+    sent_object: Option<String>,
     /// The personal message last sent.
     sent_psm: Option<String>,
     /// The status the server last confirmed (its `CHG` echo).
@@ -97,6 +100,13 @@ impl Session {
         }
     }
 
+    /// Our display picture changed: `CHG` advertises the new one once online.
+    pub(crate) fn own_picture_changed(&mut self) {
+        if self.contacts.own.online {
+            self.send_status();
+        }
+    }
+
     /// The status the server should show: `IDL` replaces `NLN` while idle.
     fn effective_status(&self) -> Status {
         match self.contacts.own.status.unwrap_or(Status::Online) {
@@ -108,17 +118,19 @@ impl Session {
 
     fn send_status(&mut self) {
         let status = self.effective_status();
-        if self.contacts.own.sent_status == Some(status) {
+        let dialect = self.speaks();
+        let msn_object = dialect.chg_msn_object().then(|| self.pictures.own_object());
+        let own = &self.contacts.own;
+        if own.sent_status == Some(status) && own.sent_object == msn_object {
             return;
         }
-        let dialect = self.speaks();
-        let msn_object = dialect.chg_msn_object().then(|| "0".to_owned());
         self.send(ClientCommand::Chg {
             status,
             capabilities: Some(client_caps(dialect)),
-            msn_object,
+            msn_object: msn_object.clone(),
         });
         self.contacts.own.sent_status = Some(status);
+        self.contacts.own.sent_object = msn_object;
         if dialect.endpoints() {
             let payload =
                 psm::build_endpoint_uux(ENDPOINT_NAME, self.contacts.own.idle, status.code());
@@ -155,6 +167,7 @@ impl Session {
         let friendly = clean_name(&presence.friendly);
         let caps = presence.capabilities.map_or(0, |c| c.client);
         let network = presence.network_id;
+        self.picture_announced(&presence.contact, presence.msn_object.as_deref());
         self.update_presence(&presence.contact, |p| {
             p.status = status;
             p.friendly = friendly;
@@ -166,10 +179,11 @@ impl Session {
     }
 
     /// `FLN`: a contact went offline.
-    pub(super) fn on_offline(&mut self, fln: Fln) {
+    pub(super) fn on_offline(&mut self, fln: Fln, now: Instant) {
         if self.is_own_account(&fln.contact) {
             return;
         }
+        self.picture_peer_gone(&fln.contact, now);
         self.update_presence(&fln.contact, |p| {
             p.status = None;
         });

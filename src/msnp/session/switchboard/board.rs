@@ -69,6 +69,8 @@ pub(super) struct Board {
     pub(super) queue: VecDeque<Outgoing>,
     /// Messages sent with ack mode `A`, waiting for `ACK`: TrID, message, deadline.
     pub(super) unacked: Vec<(u32, Outgoing, Instant)>,
+    /// P2P payloads waiting for someone to deliver them to (sent with ack mode `D`).
+    pub(super) p2p: VecDeque<Vec<u8>>,
     /// Last time anything was sent or received.
     pub(super) active: Instant,
     /// Set-up must be done (signed in, and someone joined when messages wait) by then.
@@ -100,6 +102,7 @@ impl Board {
             calls: Vec::new(),
             queue: VecDeque::new(),
             unacked: Vec::new(),
+            p2p: VecDeque::new(),
             active: now,
             setup_deadline: Some(now + super::SETUP_TIMEOUT),
             trouble: None,
@@ -168,7 +171,7 @@ impl Board {
 
     /// Whether anything still waits to go out or to be acknowledged.
     pub(super) fn has_pending(&self) -> bool {
-        !self.queue.is_empty() || !self.unacked.is_empty()
+        !self.queue.is_empty() || !self.unacked.is_empty() || !self.p2p.is_empty()
     }
 
     /// The earliest deadline of this board: set-up, acknowledgements, idle close.

@@ -32,6 +32,9 @@ pub use commands::SendError;
 const MAX_BOARDS: usize = 32;
 /// Most messages waiting in one switchboard for someone to join.
 const MAX_QUEUE: usize = 64;
+/// Most P2P packets waiting in one switchboard for someone to join (a 256 KiB picture is
+/// about 220 chunks).
+const MAX_P2P_QUEUE: usize = 512;
 /// Most messages waiting for their `ACK` in one switchboard.
 const MAX_UNACKED: usize = 64;
 /// Most members tracked in one switchboard.

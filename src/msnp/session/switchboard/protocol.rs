@@ -14,7 +14,7 @@ use super::board::{Board, BoardId, Kind, Stage};
 use super::outgoing::{Outgoing, What};
 use super::{
     ChatEvent, Conversation, ACK_TIMEOUT, HIDDEN_REASON, IDLE_TIMEOUT, MAX_ATTEMPTS, MAX_BOARDS,
-    MAX_QUEUE, MAX_UNACKED, MAX_XFR_REFUSALS, SETUP_TIMEOUT, XFR_RETRY,
+    MAX_P2P_QUEUE, MAX_QUEUE, MAX_UNACKED, MAX_XFR_REFUSALS, SETUP_TIMEOUT, XFR_RETRY,
 };
 
 impl Session {
@@ -87,6 +87,11 @@ impl Session {
             return;
         }
         board.setup_deadline = None;
+        while let Some(payload) = board.p2p.pop_front() {
+            let ack = sb::AckMode::Data;
+            board.send(&mut self.out, &SbClientCommand::Msg { ack, payload });
+            board.active = now;
+        }
         while board.unacked.len() < MAX_UNACKED {
             let Some(message) = board.queue.pop_front() else {
                 break;
@@ -104,6 +109,29 @@ impl Session {
                 board.unacked.push((trid, message, now + ACK_TIMEOUT));
             }
         }
+    }
+
+    /// Queues a P2P payload for `peer` on a switchboard they are in, else on their one-to-one
+    /// switchboard (opened if none, which shows no conversation), and sends what can be sent.
+    pub(in crate::session) fn sb_send_p2p(&mut self, peer: &str, payload: Vec<u8>, now: Instant) {
+        let boards = &self.switchboards.boards;
+        let joined = boards
+            .iter()
+            .rposition(|b| b.can_deliver() && b.has_member(peer));
+        let Some(at) = joined.or_else(|| self.board_for_im(peer, now)) else {
+            return log::warn!("no switchboard for a P2P packet to {peer}; dropped");
+        };
+        let Some(board) = self.switchboards.boards.get_mut(at) else {
+            return;
+        };
+        if board.p2p.len() >= MAX_P2P_QUEUE {
+            return log::warn!("too many P2P packets waiting for {peer}; dropped");
+        }
+        board.p2p.push_back(payload);
+        if !board.can_deliver() && board.setup_deadline.is_none() {
+            board.setup_deadline = Some(now + SETUP_TIMEOUT);
+        }
+        self.sb_flush(at, now);
     }
 
     /// `XFR <trid> SB <address> CKI <cookie>`: connect to the switchboard we asked for.
@@ -470,6 +498,9 @@ impl Session {
                     conversation,
                     text: format!("{} sent {what}, which cannot be shown", msg.friendly),
                 });
+            }
+            (MsgPayload::P2p { destination, body }, _) => {
+                self.p2p_received(&from, destination.as_deref(), &body, now)
             }
             (MsgPayload::Unknown { content_type }, _) => {
                 log::debug!("ignored a message of type {content_type:?} from {from}")

@@ -13,6 +13,8 @@ use crate::session::Output;
 use crate::wire::transcript;
 use crate::wire::{Direction, Frame, Framer, Limits};
 
+mod pictures;
+
 const ALICE_GUID: &str = "{0961ffc4-f6e6-41a0-9845-2214a26f069d}";
 const BOB_GUID: &str = "{67276431-56b0-47ec-92cd-61d5bfc49e43}";
 
@@ -27,6 +29,7 @@ struct H {
     closed: Vec<ConnId>,
     http: Vec<(HttpId, HttpRequest)>,
     events: Vec<ChatEvent>,
+    pictures: Vec<crate::session::PictureEvent>,
     exchanges: Vec<testlog::Exchange>,
 }
 
@@ -46,6 +49,7 @@ impl H {
             closed: Vec::new(),
             http: Vec::new(),
             events: Vec::new(),
+            pictures: Vec::new(),
             exchanges: testlog::load(dir)
                 .into_iter()
                 .filter(|x| {
@@ -97,6 +101,7 @@ impl H {
                 Output::Close { conn } => self.closed.push(conn),
                 Output::Http { id, request } => self.http.push((id, request)),
                 Output::Event(Event::Chat(e)) => self.events.push(e),
+                Output::Event(Event::Picture(e)) => self.pictures.push(e),
                 Output::Event(_) => {}
             }
         }

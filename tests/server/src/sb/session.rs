@@ -253,6 +253,12 @@ impl SbSession {
         if p2p && ack != "D" {
             return Flow::Close;
         }
+        if p2p && payload.windows(15).any(|w| w == b"INVITE MSNMSGR:") {
+            self.shared
+                .counters
+                .p2p_invites
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
         if self.shared.sb.take_drop(&seat.me.email) {
             log::info!(
                 "sb conn {}: dropping a message and the connection",
