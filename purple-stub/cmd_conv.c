@@ -90,13 +90,17 @@ cmd_attention(const StubCmd *cmd)
 void
 cmd_open_im(const StubCmd *cmd)
 {
-	PurpleConnection *gc = cmd_gc(cmd);
-	PurpleAccount *account;
+	PurpleAccount *account = stub_account(cmd, cmd_arg(cmd, 0));
 	const char *who = cmd_arg(cmd, 1);
 
-	if (gc == NULL)
+	if (account == NULL)
 		return;
-	account = purple_connection_get_account(gc);
+	/* Finch and UI scripts open a window as soon as the account has a connection, signed in
+	 * or still signing in; libpurple needs one. */
+	if (purple_account_get_connection(account) == NULL) {
+		stub_error(cmd->name, "account '%s' has no connection", purple_account_get_username(account));
+		return;
+	}
 	/* A new window emits conversation-created, as when a user opens one. */
 	if (purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, who, account) == NULL)
 		purple_conversation_new(PURPLE_CONV_TYPE_IM, account, who);

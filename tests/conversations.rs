@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::accounts;
+use common::accounts::{self, Login};
 use common::conversations::{
     assert_healthy, is_write, next_im, online, send, server, text_of, ALICE, BOB, CAROL, STEP,
 };
@@ -280,6 +280,42 @@ fn opening_a_conversation_invites_the_contact_at_once() {
         assert!(Instant::now() < deadline, "Alice never left");
         std::thread::sleep(Duration::from_millis(50));
     }
+    assert_healthy(&mut stub);
+    assert!(stub.quit().success());
+}
+
+/// A window opened while the account is still signing in (Finch lets the user open one as soon
+/// as the account has a connection; UI scripts do it right after enabling the account) gets its
+/// switchboard once signed in: the contact is invited without anything typed.
+#[test]
+fn a_conversation_opened_while_signing_in_invites_the_contact_once_signed_in() {
+    let server = server();
+    let plugins = PluginDir::new();
+    let mut stub = accounts::stub(&plugins, false);
+    online(&mut stub, &server, &[BOB], 18);
+    accounts::sign_in(&mut stub, &server, ALICE, "alicepass", 18, Login::Https);
+    stub.send(&format!("open-im {} {}", pct(ALICE), pct(BOB)));
+    let first = stub.wait_for(STEP, |e| {
+        e["account"] == ALICE && (e["event"] == "conversation-created" || e["event"] == "signed-on")
+    });
+    assert_eq!(
+        first["event"], "conversation-created",
+        "the window must open before Alice is signed in: {first}"
+    );
+    assert_eq!(accounts::outcome(&mut stub, ALICE)["event"], "signed-on");
+    let deadline = Instant::now() + STEP;
+    while !server.transcript().iter().any(|e| {
+        e.service == Service::Sb
+            && e.event == msnp_testserver::Event::Sent
+            && e.line.starts_with("JOI bob@example.com ")
+    }) {
+        assert!(Instant::now() < deadline, "Bob was never invited");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !stub.events_seen().iter().any(|e| e["event"] == "im"),
+        "nothing was sent"
+    );
     assert_healthy(&mut stub);
     assert!(stub.quit().success());
 }

@@ -257,6 +257,15 @@ impl Connection {
                 log::info!("signed in with MSNP{version}");
                 // SAFETY: gc is live while this connection exists.
                 unsafe { ffi::purple_connection_set_state(self.gc, ffi::PURPLE_CONNECTED) };
+                for name in super::conversation::open_im_names(self) {
+                    let opened = self
+                        .session
+                        .borrow_mut()
+                        .open_conversation(&name, clock::now());
+                    if let Err(e) = opened {
+                        log::debug!("no switchboard for the open conversation: {e}");
+                    }
+                }
             }
             Event::Ended(reason) => self.end(reason),
             Event::Contact(event) => super::blist::show(self, event),

@@ -161,6 +161,26 @@ unsafe extern "C" fn conversation_created(conv: *mut ffi::PurpleConversation, da
     })
 }
 
+/// The names of this account's open IM conversations. Those opened before the session signed
+/// in (a window opened while signing in, or one kept open across a reconnection) got no
+/// switchboard from [`conversation_created`]; the connection starts theirs once signed in.
+pub(crate) fn open_im_names(conn: &Connection) -> Vec<String> {
+    let mut names = Vec::new();
+    // SAFETY: libpurple owns the list and its live conversations; nothing here changes them,
+    // and the names are copied at once.
+    unsafe {
+        let mut node = ffi::purple_get_ims();
+        while !node.is_null() {
+            let conv = (*node).data as *mut ffi::PurpleConversation;
+            if ffi::purple_conversation_get_account(conv) == conn.account() {
+                names.extend(cstr::to_string(ffi::purple_conversation_get_name(conv)));
+            }
+            node = (*node).next;
+        }
+    }
+    names
+}
+
 /// Whether `gc` is a connection of this plugin.
 pub(crate) fn is_ours(gc: *mut ffi::PurpleConnection) -> bool {
     if gc.is_null() {

@@ -11,6 +11,7 @@ use rand_chacha::rand_core::RngCore;
 
 use super::*;
 use crate::auth::testlog;
+use crate::session::switchboard::SendError;
 use crate::wire::transcript;
 
 /// Drives a session with a simulated clock and collects what it asks for.
@@ -134,26 +135,34 @@ fn replay_login(
             continue;
         }
         h.feed(bytes);
-        while !h.http.is_empty() {
-            let (_, request) = &h.http[0];
-            let exchange = exchanges
-                .by_ref()
-                .find(|x| {
-                    request.url.ends_with(x.url_path())
-                        && x.request_header("Authorization")
-                            .is_none_or(|a| a.contains(&account.replace('@', "%40")))
-                        && (x.label != "SSO RST"
-                            || String::from_utf8_lossy(&x.request_body).contains(account))
-                })
-                .expect("a recorded answer for the request");
-            let raw = exchange.raw_response();
-            h.answer_http(&raw);
-        }
+        answer_recorded_http(&mut h, &mut exchanges, account);
         if h.signed_in() || h.ended().is_some() {
             break;
         }
     }
     h
+}
+
+/// Answers the session's pending HTTP requests with the next matching recorded exchanges.
+fn answer_recorded_http(
+    h: &mut Harness,
+    exchanges: &mut impl Iterator<Item = testlog::Exchange>,
+    account: &str,
+) {
+    while !h.http.is_empty() {
+        let (_, request) = &h.http[0];
+        let exchange = exchanges
+            .find(|x| {
+                request.url.ends_with(x.url_path())
+                    && x.request_header("Authorization")
+                        .is_none_or(|a| a.contains(&account.replace('@', "%40")))
+                    && (x.label != "SSO RST"
+                        || String::from_utf8_lossy(&x.request_body).contains(account))
+            })
+            .expect("a recorded answer for the request");
+        let raw = exchange.raw_response();
+        h.answer_http(&raw);
+    }
 }
 
 /// The recorded `USR … SSO S` line as our session must send it: the recorded blob is first
@@ -431,4 +440,51 @@ fn an_unsolicited_qng_sets_the_ping_interval() {
     assert_eq!(h.take_lines(), ["PNG"]);
     h.advance(Duration::from_secs(5));
     assert_eq!(h.ended(), Some(&EndReason::Timeout));
+}
+
+/// Greet-on-open at MSNP18 against a real sign-in: opening a conversation is refused while
+/// signing in (the glue opens those once signed in), and after the recorded sign-in, address
+/// book and the contact's presence lines (`1:` network prefix, endpoint data, the server's copy
+/// of our own presence) it asks for a switchboard at once, whatever the case of the name.
+#[test]
+fn msnp18_opening_a_conversation_asks_for_a_switchboard_after_a_real_sign_in() {
+    let account = "alice@example.com";
+    let t = transcript::load("msnp18/alice-ns.raw.txt");
+    let mut exchanges = testlog::load("msnp18").into_iter();
+    let mut h = Harness::new(
+        18,
+        account,
+        "alicepass",
+        "{0961ffc4-f6e6-41a0-9845-2214a26f069d}",
+    );
+    h.connected();
+    let mut presence = false;
+    for (_, bytes) in t.chunks.iter().filter(|(from_server, _)| *from_server) {
+        if !h.signed_in() {
+            assert_eq!(
+                h.session.open_conversation("bob@example.com", h.now),
+                Err(SendError::NotSignedIn)
+            );
+        }
+        h.feed(bytes);
+        answer_recorded_http(&mut h, &mut exchanges, account);
+        if bytes.starts_with(b"UBX 1:bob@example.com ") {
+            presence = true;
+            break;
+        }
+    }
+    assert!(presence, "the recording has Bob's presence");
+    assert!(h.events.iter().any(|e| matches!(e,
+        Event::Contact(ContactEvent::Presence(p)) if p.email == "bob@example.com" && p.status.is_some())));
+    h.take_lines();
+    assert_eq!(
+        h.session.open_conversation("Bob@Example.com", h.now),
+        Ok(())
+    );
+    h.drain();
+    let lines = h.take_lines();
+    assert!(
+        matches!(lines.as_slice(), [xfr] if xfr.starts_with("XFR ") && xfr.ends_with(" SB")),
+        "{lines:?}"
+    );
 }
