@@ -16,6 +16,7 @@ mod errors;
 mod fetch;
 mod ffi;
 mod guard;
+mod places;
 mod plugin;
 mod presence;
 mod privacy;

@@ -10,6 +10,7 @@ mod commands;
 mod events;
 mod ns_list;
 mod ops;
+mod places;
 mod presence;
 mod psm;
 mod roster;
@@ -24,7 +25,7 @@ mod tests;
 #[cfg(test)]
 mod tests_soap;
 
-pub use events::{Buddy, ContactEvent, Media, Presence};
+pub use events::{Buddy, ContactEvent, Media, Place, Presence};
 
 use super::login::Login;
 use super::{Event, HttpId, Session};
@@ -70,6 +71,8 @@ pub struct Contacts {
     ops: ops::Ops,
     watch: presence::Watch,
     own: presence::Own,
+    /// MSNP16+: the account's other signed-in places, as the server last listed them.
+    places: Vec<Place>,
     own_name: Option<String>,
     /// The server's `BLP`, as last heard or sent.
     privacy: Option<PrivacyMode>,
