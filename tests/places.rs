@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::accounts::{self, ns_barrier};
-use common::conversations::{next_im, online, send, server, text_of, ALICE, BOB};
+use common::conversations::{next_im, online, send, server, text_of, ALICE, BOB, STEP};
 use common::plugin::PluginDir;
 use common::stub::{pct, Stub};
 use msnp_testserver::TestServer;
@@ -197,4 +197,37 @@ fn msnp12_second_sign_in_ends_the_first_for_good() {
     assert!(after_error.is_empty(), "{after_error:?}");
     assert_eq!(server.logins(), 2);
     assert!(errors(&mut second).is_empty(), "{:?}", errors(&mut second));
+}
+
+#[test]
+fn msnp18_reply_from_another_place_shows_in_the_conversation_here() {
+    let (server, mut home, mut work, mut bob, _plugins) = two_places();
+    // Bob's switchboard rings both places; both join it.
+    send(&mut bob, BOB, ALICE, "to every place");
+    next_im(&mut home, ALICE, BOB);
+    next_im(&mut work, ALICE, BOB);
+
+    send(&mut work, ALICE, BOB, "reply from work");
+    assert_eq!(
+        text_of(next_im(&mut bob, BOB, ALICE)["message"].as_str().unwrap()),
+        "reply from work"
+    );
+    // Home shows it as sent, in the conversation with Bob; not as a message from Alice.
+    let copy = home.wait_for(STEP, |e| {
+        e["event"] == "im-sent" && e["conversation"] == BOB
+    });
+    assert_eq!(
+        text_of(copy["message"].as_str().unwrap()),
+        "reply from work",
+        "{copy}"
+    );
+    let flags = copy["flags"].as_array().cloned().unwrap_or_default();
+    assert!(flags.iter().any(|f| f == "remote-send"), "{copy}");
+    barrier(&server, [&mut home, &mut work]);
+    let from_self: Vec<&Value> = home
+        .events_seen()
+        .iter()
+        .filter(|e| e["event"] == "im" && e["from"] == ALICE)
+        .collect();
+    assert!(from_self.is_empty(), "{from_self:?}");
 }
