@@ -1,7 +1,7 @@
 //! One account signed in from several places, each a purple-stub of its own (own user
 //! directory, so own machine GUID) on real libpurple against the project's test server:
-//! MSNP18 keeps both places, delivers to both and shares one presence; MSNP12 ends the first
-//! sign-in with NAME_IN_USE.
+//! MSNP18 keeps both places, delivers to both, shares one presence and copies a reply sent
+//! from one place to the other; MSNP8-15 end the first sign-in with NAME_IN_USE for good.
 
 mod common;
 
@@ -171,17 +171,19 @@ fn msnp18_signed_in_places_lists_the_other_place() {
     assert_eq!(shown["primary"], "Signed in here only", "{shown}");
 }
 
-#[test]
-fn msnp12_second_sign_in_ends_the_first_for_good() {
+fn second_sign_in_ends_the_first_for_good(version: u32) {
     let server = server();
     let plugins = PluginDir::new();
     let mut first = accounts::stub(&plugins, false);
     let mut second = accounts::stub(&plugins, false);
-    online(&mut first, &server, &[ALICE], 12);
-    online(&mut second, &server, &[ALICE], 12);
+    online(&mut first, &server, &[ALICE], version);
+    online(&mut second, &server, &[ALICE], version);
 
     let error = first.wait_event(accounts::SIGN_IN, "connection-error");
-    assert_eq!(error["reason_name"], "NAME_IN_USE", "{error}");
+    assert_eq!(
+        error["reason_name"], "NAME_IN_USE",
+        "MSNP{version}: {error}"
+    );
     // Front ends reconnect by themselves only after a non-fatal error.
     assert_eq!(error["fatal"], true, "{error}");
 
@@ -230,4 +232,19 @@ fn msnp18_reply_from_another_place_shows_in_the_conversation_here() {
         .filter(|e| e["event"] == "im" && e["from"] == ALICE)
         .collect();
     assert!(from_self.is_empty(), "{from_self:?}");
+}
+
+#[test]
+fn msnp8_second_sign_in_ends_the_first_for_good() {
+    second_sign_in_ends_the_first_for_good(8);
+}
+
+#[test]
+fn msnp12_second_sign_in_ends_the_first_for_good() {
+    second_sign_in_ends_the_first_for_good(12);
+}
+
+#[test]
+fn msnp15_second_sign_in_ends_the_first_for_good() {
+    second_sign_in_ends_the_first_for_good(15);
 }

@@ -1,7 +1,7 @@
 //! MSNP16+ several places at once (MPOP): every place of an account hears of the others. When
 //! one signs in, changes its status or data, or leaves, each place gets the account's `NLN` and
 //! a `UBX` with one `EndpointData` and one `PrivateEndpointData` per place (Escargot's
-//! `extend_ubx_payload`; tests/transcripts/dual-login).
+//! `extend_ubx_payload`; tests/transcripts/extra-dual-login).
 
 use super::presence::{presence_args, Outbox, EMPTY_DATA};
 use crate::directory::{Directory, Online};
