@@ -66,6 +66,7 @@ check: deps-test bindings-check
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --features test-hooks -- -D warnings
 	./scripts/check-standalone.sh
+	python3 scripts/check-entries.py
 	$(CARGO) build --lib --features test-hooks
 	python3 scripts/min-purple-version.py target/debug/libpurple_msnp.so
 	@test "$$(nm -D --defined-only target/debug/libpurple_msnp.so | awk '{print $$3}')" = purple_init_plugin \

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use common::accounts::{self, users};
 use common::contacts::{
-    buddies, listed, online, online_as, server_alias, settle, wait_info, wait_status, STEP,
+    buddies, forward_list, listed, lists_of, online, online_as, server_alias, wait_info,
+    wait_server_list, wait_status, STEP,
 };
 use common::plugin::PluginDir;
 use common::stub::{pct, Stub};
@@ -19,6 +20,9 @@ const ALICE: &str = "alice@example.com";
 const BOB: &str = "bob@example.com";
 const CAROL: &str = "carol@example.com";
 const DAVE: &str = "dave@example.com";
+/// The allow and block list bits of the server's list bitmask.
+const AL: u8 = 2;
+const BL: u8 = 4;
 /// The group contacts in no server group are shown in.
 const DEFAULT: &str = "Other Contacts";
 
@@ -153,7 +157,16 @@ fn list_changes_reach_the_server(version: u32) {
         ALICE,
         &[(BOB, "Work"), (CAROL, "Work"), (DAVE, "Work")],
     );
-    settle(&server);
+    wait_server_list(&server, &a, ALICE, |list, groups| {
+        let work = || vec!["Work".to_owned()];
+        forward_list(list)
+            == [
+                (BOB.to_owned(), work()),
+                (CAROL.to_owned(), work()),
+                (DAVE.to_owned(), work()),
+            ]
+            && !groups.iter().any(|g| g == "Pals" || g == "Friends")
+    });
 
     // A fresh Pidgin profile signs in and sees exactly the server's list.
     let mut fresh = stub(&plugins);
@@ -173,6 +186,7 @@ fn list_changes_reach_the_server(version: u32) {
     );
     let bob = server_alias(&info, BOB);
     assert!(matches!(bob.as_deref(), Some("Bobby" | "Bob")), "{info}");
+    accounts::ns_barrier(&server, &mut fresh, ALICE);
     assert!(
         !fresh
             .events_seen()
@@ -185,7 +199,9 @@ fn list_changes_reach_the_server(version: u32) {
     fresh.send(&format!("remove-buddy {} {}", pct(ALICE), pct(DAVE)));
     fresh.send(&format!("remove-buddy {} {}", pct(ALICE), pct(CAROL)));
     wait_buddies(&mut fresh, ALICE, &[(BOB, "Work")]);
-    settle(&server);
+    wait_server_list(&server, &fresh, ALICE, |list, _| {
+        forward_list(list) == [(BOB.to_owned(), vec!["Work".to_owned()])]
+    });
     fresh.send(&format!("disable {}", pct(ALICE)));
     fresh.wait_for(STEP, |e| e["event"] == "signed-off");
     let mut third = stub(&plugins);
@@ -240,9 +256,18 @@ fn authorization_and_blocking(version: u32) {
     wait_status(&mut b, BOB, ALICE, "offline", None);
     a.send(&format!("undeny {} {}", pct(ALICE), pct(BOB)));
     wait_status(&mut b, BOB, ALICE, "available", None);
-    settle(&server);
-    let info = wait_info(&mut a, ALICE, STEP, |i| !listed(i, "deny", BOB));
-    assert!(listed(&info, "permit", BOB), "{info}");
+    wait_server_list(&server, &a, ALICE, |list, _| {
+        let (bob, carol, dave) = (
+            lists_of(list, BOB),
+            lists_of(list, CAROL),
+            lists_of(list, DAVE),
+        );
+        bob & AL != 0 && bob & BL == 0 && carol & AL != 0 && dave & BL != 0
+    });
+    // The server's answer puts Bob back on the local allow list.
+    wait_info(&mut a, ALICE, STEP, |i| {
+        !listed(i, "deny", BOB) && listed(i, "permit", BOB)
+    });
 
     // The answers survive the next sign-in: no request again, same lists.
     a.send(&format!("disable {}", pct(ALICE)));

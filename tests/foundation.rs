@@ -3,12 +3,11 @@
 
 mod common;
 
-use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::Duration;
 
 use common::plugin::PluginDir;
-use common::stub::{pct, Stub};
+use common::stub::Stub;
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -179,6 +178,9 @@ fn a_panic_in_login_becomes_a_connection_error_and_the_host_survives() {
 #[cfg(feature = "test-hooks")]
 #[test]
 fn a_panic_while_reading_becomes_a_connection_error_and_the_host_survives() {
+    use common::stub::pct;
+    use std::io::{Read, Write};
+
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = std::thread::spawn(move || {

@@ -81,6 +81,7 @@ fn invisible_message_is_stored_or_reported(version: u32) {
         1,
         "the refused switchboard was asked for again"
     );
+    b.sync();
     let copies = b
         .events_seen()
         .iter()
@@ -135,4 +136,53 @@ fn a_server_refusing_offline_messages_at_msnp12_gets_a_clean_report() {
     assert!(line.contains("offline message"), "{report}");
     assert_healthy(&mut a);
     assert!(a.quit().success());
+}
+
+/// The NS goes down (`OUT SSD`) while a message is on its way and not yet acknowledged: Alice
+/// is told it was not delivered, with its text; Bob never got it.
+#[test]
+fn a_message_unacknowledged_when_the_server_goes_down_is_reported() {
+    let server = server();
+    let plugins = PluginDir::new();
+    let (mut a, mut b) = (
+        accounts::stub(&plugins, false),
+        accounts::stub(&plugins, false),
+    );
+    online(&mut a, &server, &[ALICE], 12);
+    online(&mut b, &server, &[BOB], 12);
+    send(&mut a, ALICE, BOB, "before");
+    next_im(&mut b, BOB, ALICE);
+
+    server.sb_hold_next_message(ALICE);
+    send(&mut a, ALICE, BOB, "in flight at the drop");
+    let deadline = std::time::Instant::now() + STEP;
+    while !server.transcript().iter().any(|e| {
+        e.service == Service::Sb
+            && e.event == Event::Received
+            && e.payload
+                .as_deref()
+                .is_some_and(|p| String::from_utf8_lossy(p).contains("in flight at the drop"))
+    }) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the message never left"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(server.kick(ALICE, "SSD"), 1);
+    let report = a.wait_for(STEP, |e| is_write(e, ALICE, "error"));
+    assert!(
+        report["message"]
+            .as_str()
+            .unwrap()
+            .contains("in flight at the drop"),
+        "{report}"
+    );
+    assert!(
+        !b.events_seen().iter().any(|e| e["event"] == "im"
+            && text_of(e["message"].as_str().unwrap_or("")) == "in flight at the drop"),
+        "reported yet delivered"
+    );
+    assert!(a.quit().success());
+    assert!(b.quit().success());
 }

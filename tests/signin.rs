@@ -132,7 +132,7 @@ fn wrong_password_is_authentication_failed_and_not_retried() {
         // libpurple destroys the connection (and the plugin its state, timers included) before
         // the stub's main loop is idle; the server has seen the plugin hang up.
         stub.sync();
-        let deadline = Instant::now() + accounts::SIGN_IN;
+        let deadline = Instant::now() + accounts::SIGN_IN * stub.time_factor();
         while !server
             .transcript()
             .iter()

@@ -573,3 +573,39 @@ fn percent_encoding_round_trips_through_the_stub() {
     assert_eq!(stub.wait_event(T, "buddy-added")["group"], group);
     assert!(stub.quit().success());
 }
+
+#[test]
+fn sync_is_answered_after_everything_sent_before_it() {
+    let mut stub = start();
+    stub.send("protocol-info prpl-irc");
+    stub.send("stats");
+    stub.send("sync first%20one");
+    stub.send("sync");
+    stub.send("sync two words");
+    stub.wait_for(T, |e| e["event"] == "sync" && e["id"] == "");
+    stub.wait_for(T, |e| e["event"] == "error" && e["command"] == "sync");
+    let names: Vec<String> = stub
+        .events_seen()
+        .iter()
+        .filter(|e| ["protocol-info", "stats", "sync"].contains(&e["event"].as_str().unwrap_or("")))
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["event"].as_str().unwrap(),
+                e["id"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "protocol-info prpl-irc",
+            "stats -",
+            "sync first one",
+            "sync "
+        ],
+        "in order, each sync after what came before it"
+    );
+    stub.sync();
+    assert!(stub.quit().success());
+}

@@ -2,23 +2,22 @@
 //!
 //! Invariants: nothing panics; a challenge is refused exactly when it is empty, longer than
 //! `MAX_CHALLENGE_LEN` or not printable ASCII, with the matching error; otherwise the answer is
-//! 32 lower-case hex digits with the product id `product_for_version` gives, the same every
+//! 32 lower-case hex digits with the product id `Dialect::challenge_product` gives, the same every
 //! time, and for MSNP8-10 it is `hex(MD5(challenge || key))` computed independently here.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use md5::{Digest, Md5};
-use msnp::auth::challenge::{
-    answer, product_for_version, ChallengeError, MAX_CHALLENGE_LEN,
-};
+use msnp::auth::challenge::{answer, Algorithm, ChallengeError, MAX_CHALLENGE_LEN};
+use msnp::dialect::Dialect;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&control, rest)) = data.split_first() else {
         return;
     };
-    let version = u32::from(control % 24);
+    let dialect = Dialect::new(u32::from(control % 24));
     let challenge = String::from_utf8_lossy(rest);
-    let result = answer(&challenge, version);
+    let result = answer(&challenge, dialect);
     let expected_error = if challenge.is_empty() {
         Some(ChallengeError::Empty)
     } else if challenge.len() > MAX_CHALLENGE_LEN {
@@ -31,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
     match (result, expected_error) {
         (Err(error), Some(expected)) => assert_eq!(error, expected),
         (Ok((product_id, hex)), None) => {
-            let product = product_for_version(version);
+            let product = dialect.challenge_product();
             assert_eq!(product_id, product.id);
             assert!(
                 hex.len() == 32
@@ -41,11 +40,11 @@ fuzz_target!(|data: &[u8]| {
                 "answer {hex:?}"
             );
             assert_eq!(
-                answer(&challenge, version),
+                answer(&challenge, dialect),
                 Ok((product_id, hex.clone())),
                 "not deterministic"
             );
-            if version < 11 {
+            if dialect.challenge_algorithm() == Algorithm::Md5 {
                 let digest = Md5::new()
                     .chain_update(challenge.as_bytes())
                     .chain_update(product.key.as_bytes())

@@ -9,9 +9,10 @@
 
 use libfuzzer_sys::fuzz_target;
 use msnp::listxml::{
-    build_list_payloads, build_query_payloads, parse_list, ListEntry, CLIENT_LISTS,
-    MAX_CONTACTS_PER_PAYLOAD, MAX_ENTRIES, MAX_PAYLOAD_LEN,
+    build_list_payloads, build_query_payloads, parse_list, ListEntry, MAX_CONTACTS_PER_PAYLOAD,
+    MAX_ENTRIES, MAX_PAYLOAD_LEN,
 };
+use msnp::wire::ListSet;
 use std::collections::BTreeMap;
 
 /// `local@domain` with the domain lower-cased, as the builders write it.
@@ -61,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
 
     let sendable: Vec<ListEntry> = entries
         .iter()
-        .filter(|e| e.lists & !CLIENT_LISTS == 0 && e.lists != 0 && e.network != 0)
+        .filter(|e| ListSet::CLIENT.contains(e.lists) && !e.lists.is_empty() && e.network != 0)
         .cloned()
         .collect();
     // What the server should read back: per address (any case), the lists merged and the first
@@ -71,7 +72,7 @@ fuzz_target!(|data: &[u8]| {
         let slot = expected
             .entry(normalized(&entry.email).to_ascii_lowercase())
             .or_insert((0, entry.network));
-        slot.0 |= entry.lists;
+        slot.0 |= entry.lists.bits();
     }
     for initial in [false, true] {
         let payloads =
@@ -81,7 +82,8 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(entry.friendly, None);
             let key = entry.email.to_ascii_lowercase();
             assert!(
-                got.insert(key, (entry.lists, entry.network)).is_none(),
+                got.insert(key, (entry.lists.bits(), entry.network))
+                    .is_none(),
                 "{} sent twice",
                 entry.email
             );

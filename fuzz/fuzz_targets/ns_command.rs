@@ -5,6 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use msnp::dialect::Dialect;
 use msnp::wire::{parse, ClientCommand, Direction, Frame, Framer, Limits};
 
 fn frames(direction: Direction, bytes: &[u8]) -> Vec<Frame> {
@@ -27,10 +28,10 @@ fuzz_target!(|data: &[u8]| {
     let Some((&control, rest)) = data.split_first() else {
         return;
     };
-    let version = u32::from(control % 24);
+    let dialect = Dialect::new(u32::from(control % 24));
 
     for frame in frames(Direction::FromServer, rest) {
-        let _ = parse(frame, version);
+        let _ = parse(frame, dialect);
     }
     // Hand-built frames reach payload/line combinations the framer never produces.
     let (line, payload) = match rest.iter().position(|&b| b == b'\n') {
@@ -42,14 +43,14 @@ fuzz_target!(|data: &[u8]| {
             line: line.to_vec(),
             payload: Some(payload.to_vec()),
         },
-        version,
+        dialect,
     );
     let _ = parse(
         Frame {
             line: line.to_vec(),
             payload: None,
         },
-        version,
+        dialect,
     );
 
     for frame in frames(Direction::FromClient, rest) {

@@ -7,6 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use msnp::dialect::Dialect;
 use msnp::wire::sb::{parse, SbClientCommand, SbCommand};
 use msnp::wire::{Direction, Frame, Framer, Limits};
 
@@ -44,10 +45,10 @@ fn reframe(direction: Direction, bytes: &[u8]) -> Frame {
     frame
 }
 
-fn server_round_trip(command: &SbCommand, version: u32) {
+fn server_round_trip(command: &SbCommand, dialect: Dialect) {
     let mut bytes = Vec::new();
     command.encode(&mut bytes);
-    let again = parse(reframe(Direction::FromServer, &bytes), version)
+    let again = parse(reframe(Direction::FromServer, &bytes), dialect)
         .unwrap_or_else(|e| panic!("encoded {command:?} does not parse: {e:?}"));
     assert_eq!(&again, command, "decode-encode-decode changed the command");
     let mut bytes2 = Vec::new();
@@ -55,11 +56,11 @@ fn server_round_trip(command: &SbCommand, version: u32) {
     assert_eq!(bytes2, bytes, "encoding is not stable");
 }
 
-fn client_round_trip(trid: Option<u32>, command: &SbClientCommand, version: u32) {
+fn client_round_trip(trid: Option<u32>, command: &SbClientCommand, dialect: Dialect) {
     assert_eq!(trid.is_some(), command.takes_trid());
     let mut bytes = Vec::new();
     command.encode(trid.unwrap_or(0), &mut bytes);
-    let (trid2, again) = SbClientCommand::decode(reframe(Direction::FromClient, &bytes), version)
+    let (trid2, again) = SbClientCommand::decode(reframe(Direction::FromClient, &bytes), dialect)
         .unwrap_or_else(|e| panic!("encoded {command:?} does not decode: {e:?}"));
     assert_eq!(
         (trid2, &again),
@@ -75,11 +76,11 @@ fuzz_target!(|data: &[u8]| {
     let Some((&control, rest)) = data.split_first() else {
         return;
     };
-    let version = u32::from(control % 24);
+    let dialect = Dialect::new(u32::from(control % 24));
 
     for frame in frames(Direction::FromServer, Limits::default(), rest) {
-        if let Ok(command) = parse(frame, version) {
-            server_round_trip(&command, version);
+        if let Ok(command) = parse(frame, dialect) {
+            server_round_trip(&command, dialect);
         }
     }
     // Hand-built frames reach payload/line combinations the framer never produces.
@@ -92,27 +93,27 @@ fuzz_target!(|data: &[u8]| {
             line: line.to_vec(),
             payload: Some(payload.to_vec()),
         },
-        version,
+        dialect,
     );
     let _ = parse(
         Frame {
             line: line.to_vec(),
             payload: None,
         },
-        version,
+        dialect,
     );
     let _ = SbClientCommand::decode(
         Frame {
             line: line.to_vec(),
             payload: Some(payload.to_vec()),
         },
-        version,
+        dialect,
     );
 
     for frame in frames(Direction::FromClient, Limits::default(), rest) {
         let verb = frame.line.get(..3).map(<[u8]>::to_vec);
-        match SbClientCommand::decode(frame, version) {
-            Ok((trid, command)) => client_round_trip(trid, &command, version),
+        match SbClientCommand::decode(frame, dialect) {
+            Ok((trid, command)) => client_round_trip(trid, &command, dialect),
             Err(msnp::wire::ParseError::UnknownCommand) => {
                 let verb = verb.unwrap_or_default();
                 assert!(

@@ -12,6 +12,7 @@ mod soap_checks;
 
 use libfuzzer_sys::fuzz_target;
 use msnp::auth::challenge;
+use msnp::dialect::Dialect;
 use msnp::soap::oim::{
     mail_data, parse_get_message, parse_get_metadata, parse_mail_data, parse_message, MailData,
     OfflineMessage, OimMeta, MAX_MESSAGES,
@@ -82,7 +83,7 @@ fuzz_target!(|data: &[u8]| {
             assert!(!challenge.is_empty() && challenge.len() <= 64);
             assert!(challenge.bytes().all(|b| b.is_ascii_alphanumeric()));
             assert!(
-                challenge::answer(challenge, 15).is_ok(),
+                challenge::answer(challenge, Dialect::new(15)).is_ok(),
                 "challenge {challenge:?} cannot be answered"
             );
         }

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod dialect;
 pub mod http;
 pub mod listxml;
 pub mod message;

@@ -1,4 +1,4 @@
-//! The `<ml>` list documents of `ADL`, `RML` and `FQY` (MSNP13+, reference §5.2, Appendix B):
+//! The `<ml>` list documents of `ADL`, `RML` and `FQY` (MSNP13+, docs/protocol.md §5.2, §10):
 //! building them, split to fit the NS payload limit, and reading the server's `ADL 0`/`RML 0`
 //! pushes and `FQY` answers.
 //!
@@ -12,6 +12,7 @@ use quick_xml::escape::escape;
 
 use crate::soap::envelope::is_email;
 use crate::soap::xml::{attribute, Node, XmlError, XmlStream};
+use crate::wire::ListSet;
 
 /// Largest payload built: the official client kept list commands under 7,500 bytes.
 pub const MAX_PAYLOAD_LEN: usize = 7_500;
@@ -21,18 +22,6 @@ pub const MAX_CONTACTS_PER_PAYLOAD: usize = 150;
 pub const MAX_PARSE_LEN: usize = 256 * 1024;
 /// Most entries read from one document.
 pub const MAX_ENTRIES: usize = 10_000;
-/// Forward list bit (my contacts).
-pub const FORWARD: u8 = 0x01;
-/// Allow list bit.
-pub const ALLOW: u8 = 0x02;
-/// Block list bit.
-pub const BLOCK: u8 = 0x04;
-/// Reverse list bit (server-maintained: never sent).
-pub const REVERSE: u8 = 0x08;
-/// Pending list bit (server-maintained: never sent).
-pub const PENDING: u8 = 0x10;
-/// The bits a client may send; the server disconnects on RL/PL bits.
-pub const CLIENT_LISTS: u8 = FORWARD | ALLOW | BLOCK;
 /// Longest friendly name kept from a push.
 const MAX_FRIENDLY_LEN: usize = 1024;
 
@@ -64,8 +53,8 @@ impl From<XmlError> for ListXmlError {
 pub struct ListEntry {
     /// Account name (`local@domain`).
     pub email: String,
-    /// List bits ([`FORWARD`], [`ALLOW`], ...); 0 when the document has none (`FQY`).
-    pub lists: u8,
+    /// The lists; empty when the document has none (`FQY`).
+    pub lists: ListSet,
     /// Network id (1 Passport, 32 Yahoo!, ...); 0 when the document has none.
     pub network: u32,
     /// Friendly name of a push (`f=`, percent-decoded); never sent by the builders.
@@ -80,18 +69,18 @@ pub fn build_list_payloads(
     entries: &[ListEntry],
     initial: bool,
 ) -> Result<Vec<Vec<u8>>, ListXmlError> {
-    let mut merged: Vec<(&str, &str, u8, u32)> = Vec::with_capacity(entries.len());
+    let mut merged: Vec<(&str, &str, ListSet, u32)> = Vec::with_capacity(entries.len());
     let mut seen: HashMap<String, usize> = HashMap::with_capacity(entries.len());
     for entry in entries {
         if entry.network == 0 {
             return Err(ListXmlError::InvalidEntry("network id 0"));
         }
         let (local, domain) = split_email(&entry.email)?;
-        let lists = entry.lists & CLIENT_LISTS;
+        let lists = entry.lists & ListSet::CLIENT;
         if lists != entry.lists {
             log::warn!("list XML: dropping RL/PL bits, which clients may not send");
         }
-        if lists == 0 {
+        if lists.is_empty() {
             continue;
         }
         match seen.get(&entry.email.to_ascii_lowercase()) {
@@ -109,8 +98,9 @@ pub fn build_list_payloads(
     let header = if initial { "<ml l=\"1\">" } else { "<ml>" };
     let contacts = merged.iter().map(|&(local, domain, lists, network)| {
         let contact = format!(
-            "<c n=\"{}\" l=\"{lists}\" t=\"{network}\" />",
-            escape(local)
+            "<c n=\"{}\" l=\"{}\" t=\"{network}\" />",
+            escape(local),
+            lists.bits()
         );
         (domain, contact)
     });
@@ -233,7 +223,7 @@ pub fn parse_list(payload: &[u8]) -> Result<Vec<ListEntry>, ListXmlError> {
                 let network = attribute(e, b"t")?.and_then(|t| t.trim().parse().ok());
                 entries.push(ListEntry {
                     email,
-                    lists: lists.unwrap_or(0),
+                    lists: ListSet::from_bits_retain(lists.unwrap_or(0)),
                     network: network.unwrap_or(0),
                     friendly: attribute(e, b"f")?.map(|f| percent_decode(&f)),
                 });
@@ -285,7 +275,7 @@ fn percent_decode(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn entry(email: &str, lists: u8, network: u32) -> ListEntry {
+    fn entry(email: &str, lists: ListSet, network: u32) -> ListEntry {
         ListEntry {
             email: email.to_owned(),
             lists,
@@ -363,7 +353,7 @@ mod tests {
         for answer in answers {
             assert_eq!(
                 parse_list(answer.as_bytes()).unwrap(),
-                [entry("bob@example.com", 0, 1)]
+                [entry("bob@example.com", ListSet::empty(), 1)]
             );
         }
     }
@@ -378,13 +368,13 @@ mod tests {
             [
                 ListEntry {
                     friendly: Some("Bob & Co\u{2709}".into()),
-                    ..entry("bob@example.com", REVERSE, 1)
+                    ..entry("bob@example.com", ListSet::REVERSE, 1)
                 },
                 ListEntry {
                     friendly: Some("%zz%".into()),
-                    ..entry("eve@example.com", 0, 0)
+                    ..entry("eve@example.com", ListSet::empty(), 0)
                 },
-                entry("y@yahoo.com", REVERSE, 32),
+                entry("y@yahoo.com", ListSet::REVERSE, 32),
             ]
         );
     }
@@ -396,7 +386,14 @@ mod tests {
         let push = b"<ml><d n=\"example.com@\"><c n=\"carol\" l=\"3\" t=\"1\" /></d>\
                      <d n=\"example.com\"><c n=\"a@b\" l=\"3\" t=\"1\" /><c n=\"bob\" l=\"3\" t=\"1\" /></d></ml>";
         let entries = parse_list(push).unwrap();
-        assert_eq!(entries, [entry("bob@example.com", 3, 1)]);
+        assert_eq!(
+            entries,
+            [entry(
+                "bob@example.com",
+                ListSet::FORWARD | ListSet::ALLOW,
+                1
+            )]
+        );
         assert!(build_list_payloads(&entries, false).is_ok());
     }
 
@@ -457,9 +454,13 @@ mod tests {
     fn reverse_and_pending_bits_are_never_sent() {
         let built = build_list_payloads(
             &[
-                entry("bob@example.com", FORWARD | ALLOW | REVERSE | PENDING, 1),
-                entry("rl-only@example.com", REVERSE, 1),
-                entry("pl-only@example.com", PENDING, 1),
+                entry(
+                    "bob@example.com",
+                    ListSet::FORWARD | ListSet::ALLOW | ListSet::REVERSE | ListSet::PENDING,
+                    1,
+                ),
+                entry("rl-only@example.com", ListSet::REVERSE, 1),
+                entry("pl-only@example.com", ListSet::PENDING, 1),
             ],
             false,
         )
@@ -469,7 +470,7 @@ mod tests {
             [b"<ml><d n=\"example.com\"><c n=\"bob\" l=\"3\" t=\"1\" /></d></ml>".to_vec()]
         );
         assert_eq!(
-            build_list_payloads(&[entry("a@b.c", REVERSE, 1)], false).unwrap(),
+            build_list_payloads(&[entry("a@b.c", ListSet::REVERSE, 1)], false).unwrap(),
             Vec::<Vec<u8>>::new()
         );
         assert_eq!(
@@ -482,10 +483,10 @@ mod tests {
     fn duplicates_merge_and_domains_group() {
         let built = build_list_payloads(
             &[
-                entry("a@one.com", FORWARD, 1),
-                entry("b@two.com", BLOCK, 32),
-                entry("c@ONE.com", ALLOW, 1),
-                entry("A@one.com", ALLOW, 1),
+                entry("a@one.com", ListSet::FORWARD, 1),
+                entry("b@two.com", ListSet::BLOCK, 32),
+                entry("c@ONE.com", ListSet::ALLOW, 1),
+                entry("A@one.com", ListSet::ALLOW, 1),
             ],
             true,
         )
@@ -504,7 +505,7 @@ mod tests {
             let local = format!("user{i}-{}", "x".repeat(i % 120));
             entries.push(entry(
                 &format!("{local}@domain{}.example.com", i % 7),
-                FORWARD | ALLOW,
+                ListSet::FORWARD | ListSet::ALLOW,
                 1,
             ));
         }
@@ -536,7 +537,7 @@ mod tests {
         assert_eq!(got, want);
         assert!(back
             .iter()
-            .all(|e| e.lists == FORWARD | ALLOW && e.network == 1));
+            .all(|e| e.lists == ListSet::FORWARD | ListSet::ALLOW && e.network == 1));
 
         let queries: Vec<&str> = entries.iter().map(|e| e.email.as_str()).collect();
         let fqy = build_query_payloads(&queries).unwrap();
@@ -554,9 +555,9 @@ mod tests {
     #[test]
     fn unusable_entries_are_refused() {
         for bad in [
-            entry("nobody", FORWARD, 1),
-            entry("a\"b@c.d", FORWARD, 1),
-            entry("a@b.c", FORWARD, 0),
+            entry("nobody", ListSet::FORWARD, 1),
+            entry("a\"b@c.d", ListSet::FORWARD, 1),
+            entry("a@b.c", ListSet::FORWARD, 0),
         ] {
             assert!(
                 build_list_payloads(std::slice::from_ref(&bad), false).is_err(),

@@ -112,7 +112,7 @@ fn protocol_choices() -> *mut GList {
 
 /// `get_account_text_table`: labels the username field "E-mail address".
 pub(crate) unsafe extern "C" fn text_table(_account: *mut ffi::PurpleAccount) -> *mut GHashTable {
-    super::guard::ffi_guard(std::ptr::null_mut(), || {
+    super::guard::entry(std::ptr::null_mut(), || {
         // SAFETY: a string-keyed table whose values are g_strdup'd and freed by the table; the
         // key is a static string, never freed.
         unsafe {

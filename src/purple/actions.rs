@@ -6,21 +6,15 @@ use std::ffi::{c_char, c_void};
 use glib_sys::{g_list_append, GList};
 
 use super::connection::Connection;
-use super::guard::ffi_guard;
+use super::guard::entry;
 use super::{cstr, ffi};
-
-/// Fills the public-alias slots of the protocol vtable.
-pub(crate) fn fill_prpl(prpl: &mut ffi::PurplePluginProtocolInfo) {
-    prpl.set_public_alias = Some(set_public_alias);
-    prpl.get_public_alias = Some(get_public_alias);
-}
 
 /// The plugin's account actions (`PurplePluginInfo::actions`; `context` is the connection).
 pub(crate) unsafe extern "C" fn actions(
     _plugin: *mut ffi::PurplePlugin,
     _context: glib_sys::gpointer,
 ) -> *mut GList {
-    ffi_guard(std::ptr::null_mut(), || {
+    entry(std::ptr::null_mut(), || {
         // SAFETY: libpurple copies the labels and owns the returned actions and list.
         unsafe {
             let name = ffi::purple_plugin_action_new(
@@ -39,7 +33,7 @@ pub(crate) unsafe extern "C" fn actions(
 
 /// "Set Friendly Name...": asks for the new name.
 unsafe extern "C" fn friendly_name(action: *mut ffi::PurplePluginAction) {
-    ffi_guard((), || {
+    entry((), || {
         if action.is_null() {
             return;
         }
@@ -52,7 +46,7 @@ unsafe extern "C" fn friendly_name(action: *mut ffi::PurplePluginAction) {
         let ok: unsafe extern "C" fn(*mut c_void, *const c_char) = friendly_name_entered;
         // SAFETY: the request reads the strings at once; GCallback is how libpurple stores
         // every request callback (it calls it back with the input callback's signature);
-        // `gc` is checked to still be a connection before use in the callback.
+        // the request is registered under `gc`, so `close` closes it before `gc` goes.
         unsafe {
             let current = ffi::purple_connection_get_display_name(gc);
             ffi::purple_request_input(
@@ -82,46 +76,27 @@ unsafe extern "C" fn friendly_name(action: *mut ffi::PurplePluginAction) {
 
 /// The user entered a friendly name.
 unsafe extern "C" fn friendly_name_entered(data: *mut c_void, name: *const c_char) {
-    ffi_guard((), || {
-        let gc = data as *mut ffi::PurpleConnection;
-        // SAFETY: the list is libpurple's and only read.
-        let live = unsafe { glib_list_contains(ffi::purple_connections_get_all(), gc.cast()) };
-        // SAFETY: gc is live (still in libpurple's list); name is NUL-terminated.
-        let (Some(conn), Some(name)) = (
-            live.then(|| unsafe { Connection::from_gc(gc) }).flatten(),
-            unsafe { cstr::to_string(name) },
-        ) else {
+    entry((), || {
+        // SAFETY: data is the connection the request was opened for, which is live: `close`
+        // closes its requests; name is NUL-terminated.
+        let (Some(conn), Some(name)) = (unsafe { Connection::from_gc(data.cast()) }, unsafe {
+            cstr::to_string(name)
+        }) else {
             return;
         };
         conn.command(|session, now| session.set_friendly_name(&name, now));
     })
 }
 
-/// Whether `list` holds `data`.
-///
-/// # Safety
-/// `list` must be NULL or a live GList.
-unsafe fn glib_list_contains(mut list: *mut GList, data: *mut c_void) -> bool {
-    while !list.is_null() {
-        // SAFETY: list is a live node per the contract.
-        let (item, next) = unsafe { ((*list).data, (*list).next) };
-        if item == data {
-            return true;
-        }
-        list = next;
-    }
-    false
-}
-
 /// `set_public_alias`: changes our friendly name (reported as done once queued; a refusal
 /// by the server is shown as an error).
-unsafe extern "C" fn set_public_alias(
+pub(crate) unsafe extern "C" fn set_public_alias(
     gc: *mut ffi::PurpleConnection,
     alias: *const c_char,
     success: ffi::PurpleSetPublicAliasSuccessCallback,
     failure: ffi::PurpleSetPublicAliasFailureCallback,
 ) {
-    ffi_guard((), || {
+    entry((), || {
         // SAFETY: libpurple passes its live connection and a NUL-terminated alias (or NULL).
         let (conn, name) = unsafe { (Connection::from_gc(gc), cstr::to_string(alias)) };
         let Some(conn) = conn else {
@@ -146,12 +121,12 @@ unsafe extern "C" fn set_public_alias(
 }
 
 /// `get_public_alias`: our friendly name as the connection shows it.
-unsafe extern "C" fn get_public_alias(
+pub(crate) unsafe extern "C" fn get_public_alias(
     gc: *mut ffi::PurpleConnection,
     success: ffi::PurpleGetPublicAliasSuccessCallback,
     _failure: ffi::PurpleGetPublicAliasFailureCallback,
 ) {
-    ffi_guard((), || {
+    entry((), || {
         if let Some(success) = success {
             // SAFETY: libpurple passes its live connection; the name belongs to it.
             unsafe {

@@ -6,7 +6,7 @@
 //! created and removed (never moved), so applying the server's list calls nothing back.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::ffi::{c_char, c_void};
 
 use glib_sys::{g_slist_free, GList, GSList};
@@ -15,8 +15,9 @@ use msnp::session::contacts::{Buddy, DEFAULT_GROUP};
 use msnp::session::ContactEvent;
 
 use super::connection::Connection;
-use super::guard::ffi_guard;
-use super::{actions, cstr, ffi, presence, privacy};
+use super::guard::entry;
+use super::held::Held;
+use super::{cstr, ffi, presence, privacy};
 
 /// Time one pass of the zero-delay timeout may spend applying items (it stops after the first
 /// item past it). Measured (BENCH.md) a new buddy costs about 117,000 instructions, ~40 µs on
@@ -51,42 +52,36 @@ enum Item {
     Event(ContactEvent),
 }
 
-/// The items waiting for one connection.
-struct Queue {
-    /// The connection state they belong to (checked before applying).
-    conn: *const Connection,
-    items: VecDeque<Item>,
+/// The contact events still to apply to the buddy list, and the buddy-list prompts libpurple
+/// holds: a field of the connection state, released with it.
+#[derive(Default)]
+pub(crate) struct ListState {
+    items: RefCell<VecDeque<Item>>,
     /// The zero-delay timeout applying the rest, or 0.
-    source: u32,
+    source: Cell<u32>,
+    /// Set while items are being applied (libpurple may call the plugin back meanwhile).
+    applying: Cell<bool>,
+    /// Local-only buddy prompts, until answered.
+    prompts: Held<Upload>,
 }
 
-thread_local! {
-    /// Queues by connection address.
-    static QUEUES: RefCell<HashMap<usize, Queue>> = RefCell::new(HashMap::new());
-    /// Set while items are being applied (libpurple may call the plugin back meanwhile).
-    static APPLYING: Cell<bool> = const { Cell::new(false) };
-    /// Local-only buddy prompts libpurple holds a pointer to, until answered.
-    static PROMPTS: RefCell<HashMap<usize, Box<Upload>>> = RefCell::new(HashMap::new());
+impl ListState {
+    /// Drops the waiting items and removes the timeout applying them.
+    pub(crate) fn cancel(&self) {
+        self.items.borrow_mut().clear();
+        let source = self.source.replace(0);
+        if source != 0 {
+            // SAFETY: the source came from purple_timeout_add and has not run (resume_cb
+            // clears it first).
+            unsafe { ffi::purple_timeout_remove(source) };
+        }
+    }
 }
 
 /// Buddies on the local list only, offered for adding to the server.
 struct Upload {
     account: *mut ffi::PurpleAccount,
     buddies: Vec<(String, String)>,
-}
-
-/// Fills the contact-list slots of the protocol vtable.
-pub(crate) fn fill_prpl(prpl: &mut ffi::PurplePluginProtocolInfo) {
-    prpl.add_buddy = Some(add_buddy);
-    prpl.add_buddy_with_invite = Some(add_buddy_with_invite);
-    prpl.remove_buddy = Some(remove_buddy);
-    prpl.group_buddy = Some(group_buddy);
-    prpl.rename_group = Some(rename_group);
-    prpl.remove_group = Some(remove_group);
-    prpl.alias_buddy = Some(alias_buddy);
-    presence::fill_prpl(prpl);
-    privacy::fill_prpl(prpl);
-    actions::fill_prpl(prpl);
 }
 
 /// Applies a contact-list event to libpurple (queued behind any list still being applied).
@@ -110,28 +105,10 @@ pub(crate) fn show(conn: &Connection, event: ContactEvent) {
         }
         other => vec![Item::Event(other)],
     };
-    let key = conn.gc() as usize;
-    QUEUES.with(|q| {
-        let mut queues = q.borrow_mut();
-        let queue = queues.entry(key).or_insert_with(|| Queue {
-            conn,
-            items: VecDeque::new(),
-            source: 0,
-        });
-        if !std::ptr::eq(queue.conn, conn) {
-            // A new connection at the old address: the old items are stale.
-            queue.conn = conn;
-            queue.items.clear();
-        }
-        queue.items.extend(items);
-    });
-    if scheduled(key) {
-        return;
-    }
-    if APPLYING.with(Cell::get) {
-        // Called back while applying: the running loop takes same-connection items; another
-        // connection's wait for a timeout of their own.
-        schedule(conn);
+    let list = conn.list();
+    list.items.borrow_mut().extend(items);
+    // Already scheduled, or called back while applying: the running loop takes them.
+    if list.source.get() != 0 || list.applying.get() {
         return;
     }
     if apply_slice(conn, INLINE_BUDGET_US) {
@@ -139,105 +116,46 @@ pub(crate) fn show(conn: &Connection, event: ContactEvent) {
     }
 }
 
-/// Forgets the queue of a connection that is closing (called from `connection::close`).
-pub(crate) fn forget(gc: *mut ffi::PurpleConnection) {
-    if let Some(queue) = QUEUES.with(|q| q.borrow_mut().remove(&(gc as usize))) {
-        if queue.source != 0 {
-            // SAFETY: the source came from purple_timeout_add and is still armed.
-            unsafe { ffi::purple_timeout_remove(queue.source) };
-        }
-    }
-}
-
-fn scheduled(key: usize) -> bool {
-    QUEUES.with(|q| q.borrow().get(&key).is_some_and(|queue| queue.source != 0))
-}
-
 /// Arms the zero-delay timeout that applies the rest.
 fn schedule(conn: &Connection) {
-    let key = conn.gc() as usize;
-    // SAFETY: the callback only uses the key to look the queue up and checks the connection
-    // is still live before touching it.
-    let source = unsafe { ffi::purple_timeout_add(0, Some(resume_cb), key as *mut c_void) };
-    QUEUES.with(|q| {
-        if let Some(queue) = q.borrow_mut().get_mut(&key) {
-            queue.source = source;
-        }
-    });
+    let data: *const Connection = conn;
+    // SAFETY: data is the connection, whose `release` removes this timeout before it is freed.
+    let source = unsafe { ffi::purple_timeout_add(0, Some(resume_cb), data as *mut c_void) };
+    conn.list().source.set(source);
 }
 
-/// The timeout: applies the next slice while the connection lives.
+/// The timeout: applies the next slice (one-shot; a new one is armed while items are left).
 unsafe extern "C" fn resume_cb(data: *mut c_void) -> ffi::gboolean {
-    ffi_guard(0, || {
-        let key = data as usize;
-        let Some(expected) = QUEUES.with(|q| q.borrow().get(&key).map(|queue| queue.conn)) else {
-            return 0;
-        };
-        let gc = key as *mut ffi::PurpleConnection;
-        let conn = live_connection(gc).filter(|c| std::ptr::eq(*c, expected));
-        let Some(conn) = conn else {
-            QUEUES.with(|q| q.borrow_mut().remove(&key));
-            return 0;
-        };
-        let mut more = false;
-        conn.guarded(|c| more = apply_slice(c, PASS_BUDGET_US));
-        if !more {
-            QUEUES.with(|q| {
-                if let Some(queue) = q.borrow_mut().get_mut(&key) {
-                    queue.source = 0;
-                }
-            });
-        }
-        more.into()
+    entry(0, || {
+        // SAFETY: data is a live Connection (its `release` removes this timeout).
+        let conn = unsafe { &*(data as *const Connection) };
+        conn.list().source.set(0);
+        conn.guarded(|c| {
+            if apply_slice(c, PASS_BUDGET_US) {
+                schedule(c);
+            }
+        });
+        0
     })
-}
-
-/// The connection state of `gc` if `gc` is still one of libpurple's connections.
-fn live_connection<'a>(gc: *mut ffi::PurpleConnection) -> Option<&'a Connection> {
-    // SAFETY: the list and its nodes belong to libpurple and are only read here.
-    let mut node: *mut GList = unsafe { ffi::purple_connections_get_all() };
-    while !node.is_null() {
-        // SAFETY: node is a live GList node.
-        let (data, next) = unsafe { ((*node).data, (*node).next) };
-        if std::ptr::eq(data.cast(), gc) {
-            // SAFETY: gc is a live connection (it is in libpurple's list).
-            return unsafe { Connection::from_gc(gc) };
-        }
-        node = next;
-    }
-    None
 }
 
 /// Applies items until the queue is empty or `budget_us` has passed; true when some are left.
 fn apply_slice(conn: &Connection, budget_us: i64) -> bool {
-    let key = conn.gc() as usize;
-    APPLYING.with(|a| a.set(true));
+    let list = conn.list();
+    list.applying.set(true);
     // SAFETY: reads GLib's monotonic clock; no preconditions.
     let start = unsafe { glib_sys::g_get_monotonic_time() };
     // SAFETY: as above.
     while unsafe { glib_sys::g_get_monotonic_time() } - start < budget_us {
-        let item = QUEUES.with(|q| {
-            q.borrow_mut()
-                .get_mut(&key)
-                .and_then(|qu| qu.items.pop_front())
-        });
+        let item = list.items.borrow_mut().pop_front();
         let Some(item) = item else {
-            APPLYING.with(|a| a.set(false));
-            QUEUES.with(|q| {
-                let mut queues = q.borrow_mut();
-                if queues
-                    .get(&key)
-                    .is_some_and(|qu| qu.items.is_empty() && qu.source == 0)
-                {
-                    queues.remove(&key);
-                }
-            });
+            list.applying.set(false);
             return false;
         };
         apply(conn, item);
     }
-    APPLYING.with(|a| a.set(false));
-    QUEUES.with(|q| q.borrow().get(&key).is_some_and(|qu| !qu.items.is_empty()))
+    list.applying.set(false);
+    !list.items.borrow().is_empty()
 }
 
 fn apply(conn: &Connection, item: Item) {
@@ -248,14 +166,10 @@ fn apply(conn: &Connection, item: Item) {
         Item::Buddy(buddy) => show_buddy(conn, &buddy),
         Item::Lists { allowed, blocked } => {
             let changes = privacy::list_changes(conn, &allowed, &blocked);
-            let key = conn.gc() as usize;
-            QUEUES.with(|q| {
-                if let Some(queue) = q.borrow_mut().get_mut(&key) {
-                    for (email, permit, on) in changes.into_iter().rev() {
-                        queue.items.push_front(Item::Listed { email, permit, on });
-                    }
-                }
-            });
+            let mut items = conn.list().items.borrow_mut();
+            for (email, permit, on) in changes.into_iter().rev() {
+                items.push_front(Item::Listed { email, permit, on });
+            }
         }
         Item::Listed { email, permit, on } => privacy::show_list(conn, &email, permit, on),
         Item::ListDone(server) => offer_upload(conn, &server),
@@ -490,13 +404,12 @@ fn offer_upload(conn: &Connection, server: &HashSet<String>) {
         buddies.len()
     ));
     let secondary = cstr::to_cstring(&secondary);
-    let upload = Box::new(Upload { account, buddies });
-    let data = &*upload as *const Upload as *mut c_void;
-    PROMPTS.with(|p| p.borrow_mut().insert(data as usize, upload));
+    let data = conn.list().prompts.hold(Upload { account, buddies });
     let yes: unsafe extern "C" fn(*mut c_void, i32) = upload_yes;
     let no: unsafe extern "C" fn(*mut c_void, i32) = upload_no;
     // SAFETY: gc and account are live; libpurple copies the texts; `data` stays valid in
-    // PROMPTS until a callback takes it out; two (label, callback) pairs follow the count.
+    // the prompts until a callback takes it out or `close` closes the request; two (label,
+    // callback) pairs follow the count.
     unsafe {
         ffi::purple_request_action(
             conn.gc().cast(),
@@ -517,29 +430,38 @@ fn offer_upload(conn: &Connection, server: &HashSet<String>) {
     };
 }
 
+/// The connection a prompt was shown for, and the prompt, taken back from it.
+///
+/// # Safety
+/// `data` must be what `offer_upload` handed to libpurple, for a request still open.
+unsafe fn prompt_answer<'a>(data: *mut c_void) -> Option<(&'a Connection, Box<Upload>)> {
+    // SAFETY: an open request's data is live: `close` closes the requests before freeing it;
+    // the account outlives its connection.
+    let gc = unsafe { ffi::purple_account_get_connection((*(data as *const Upload)).account) };
+    // SAFETY: gc is NULL or the account's live connection.
+    let conn = unsafe { Connection::from_gc(gc) }?;
+    Some((conn, conn.list().prompts.take(data)?))
+}
+
 /// "Yes": adds the local-only buddies to the server.
 unsafe extern "C" fn upload_yes(data: *mut c_void, _action: i32) {
-    ffi_guard((), || {
-        let Some(upload) = PROMPTS.with(|p| p.borrow_mut().remove(&(data as usize))) else {
+    entry((), || {
+        // SAFETY: libpurple passes the data of the open request.
+        let Some((conn, upload)) = (unsafe { prompt_answer(data) }) else {
             return;
         };
-        // SAFETY: the account outlives its requests.
-        let gc = unsafe { ffi::purple_account_get_connection(upload.account) };
-        if let Some(conn) = live_connection(gc) {
-            conn.command(|session, now| {
-                for (email, group) in &upload.buddies {
-                    session.add_buddy(email, Some(group), now);
-                }
-            });
-        }
+        conn.command(|session, now| {
+            for (email, group) in &upload.buddies {
+                session.add_buddy(email, Some(group), now);
+            }
+        });
     })
 }
 
 /// "No": keeps them on this computer only.
 unsafe extern "C" fn upload_no(data: *mut c_void, _action: i32) {
-    ffi_guard((), || {
-        PROMPTS.with(|p| p.borrow_mut().remove(&(data as usize)));
-    })
+    // SAFETY: libpurple passes the data of the open request.
+    entry((), || drop(unsafe { prompt_answer(data) }))
 }
 
 /// The name of a PurpleGroup (NULL gives `None`).
@@ -573,12 +495,12 @@ unsafe fn buddy_call<'a>(
 }
 
 /// `add_buddy`: the user added a buddy (to `group`, or the buddy's own group).
-unsafe extern "C" fn add_buddy(
+pub(crate) unsafe extern "C" fn add_buddy(
     gc: *mut ffi::PurpleConnection,
     buddy: *mut ffi::PurpleBuddy,
     group: *mut ffi::PurpleGroup,
 ) {
-    ffi_guard((), || {
+    entry((), || {
         // SAFETY: libpurple passes its live connection, buddy and group (or NULL).
         let Some((conn, name)) = (unsafe { buddy_call(gc, buddy) }) else {
             return;
@@ -595,23 +517,25 @@ unsafe extern "C" fn add_buddy(
 }
 
 /// `add_buddy_with_invite`: as `add_buddy` (the invitation text is not sent).
-unsafe extern "C" fn add_buddy_with_invite(
+pub(crate) unsafe extern "C" fn add_buddy_with_invite(
     gc: *mut ffi::PurpleConnection,
     buddy: *mut ffi::PurpleBuddy,
     group: *mut ffi::PurpleGroup,
     _message: *const c_char,
 ) {
-    // SAFETY: same contract as add_buddy.
-    unsafe { add_buddy(gc, buddy, group) }
+    entry((), || {
+        // SAFETY: same contract as add_buddy.
+        unsafe { add_buddy(gc, buddy, group) }
+    })
 }
 
 /// `remove_buddy`: the user removed a buddy from `group`.
-unsafe extern "C" fn remove_buddy(
+pub(crate) unsafe extern "C" fn remove_buddy(
     gc: *mut ffi::PurpleConnection,
     buddy: *mut ffi::PurpleBuddy,
     group: *mut ffi::PurpleGroup,
 ) {
-    ffi_guard((), || {
+    entry((), || {
         // SAFETY: libpurple passes its live connection, buddy and group (or NULL).
         let Some((conn, name)) = (unsafe { buddy_call(gc, buddy) }) else {
             return;
@@ -623,13 +547,13 @@ unsafe extern "C" fn remove_buddy(
 }
 
 /// `group_buddy`: the user moved a buddy to another group.
-unsafe extern "C" fn group_buddy(
+pub(crate) unsafe extern "C" fn group_buddy(
     gc: *mut ffi::PurpleConnection,
     who: *const c_char,
     old_group: *const c_char,
     new_group: *const c_char,
 ) {
-    ffi_guard((), || {
+    entry((), || {
         // SAFETY: libpurple passes its live connection and NUL-terminated names.
         let (conn, who, old, new) = unsafe {
             (
@@ -647,13 +571,13 @@ unsafe extern "C" fn group_buddy(
 }
 
 /// `rename_group`: the user renamed a group (merging it when the new name exists).
-unsafe extern "C" fn rename_group(
+pub(crate) unsafe extern "C" fn rename_group(
     gc: *mut ffi::PurpleConnection,
     old_name: *const c_char,
     group: *mut ffi::PurpleGroup,
     moved: *mut GList,
 ) {
-    ffi_guard((), || {
+    entry((), || {
         // SAFETY: libpurple passes its live connection, names, group and buddy list.
         let (conn, old, new) = unsafe {
             (
@@ -684,8 +608,11 @@ unsafe extern "C" fn rename_group(
 }
 
 /// `remove_group`: the user deleted an empty group.
-unsafe extern "C" fn remove_group(gc: *mut ffi::PurpleConnection, group: *mut ffi::PurpleGroup) {
-    ffi_guard((), || {
+pub(crate) unsafe extern "C" fn remove_group(
+    gc: *mut ffi::PurpleConnection,
+    group: *mut ffi::PurpleGroup,
+) {
+    entry((), || {
         // SAFETY: libpurple passes its live connection and group.
         let (Some(conn), Some(name)) = (unsafe { Connection::from_gc(gc) }, unsafe {
             group_name(group)
@@ -697,12 +624,12 @@ unsafe extern "C" fn remove_group(gc: *mut ffi::PurpleConnection, group: *mut ff
 }
 
 /// `alias_buddy`: the user gave a buddy a name; stored on the server where it can be.
-unsafe extern "C" fn alias_buddy(
+pub(crate) unsafe extern "C" fn alias_buddy(
     gc: *mut ffi::PurpleConnection,
     who: *const c_char,
     alias: *const c_char,
 ) {
-    ffi_guard((), || {
+    entry((), || {
         // SAFETY: libpurple passes its live connection and NUL-terminated strings (alias may
         // be NULL: cleared).
         let (conn, who, alias) = unsafe {

@@ -2,7 +2,6 @@
 //! menu, and the roster and messages of open chats.
 
 use std::ffi::{c_char, c_int, c_void};
-use std::sync::OnceLock;
 
 use glib_sys::{g_hash_table_lookup, g_list_append, g_malloc0, GHashTable, GList};
 
@@ -11,30 +10,12 @@ use msnp::session::ChatEvent;
 
 use super::connection::Connection;
 use super::conversation::{is_ours, now, open_im, send_result, time_t};
-use super::guard::ffi_guard;
+use super::guard::entry;
 use super::{cstr, ffi};
-
-/// A `blist_node_menu` slot.
-type MenuFn = unsafe extern "C" fn(*mut ffi::PurpleBlistNode) -> *mut GList;
-
-/// The `blist_node_menu` filled before ours (the contact list's), whose items come first.
-static PREVIOUS_MENU: OnceLock<Option<MenuFn>> = OnceLock::new();
 
 /// The chat component naming whom to invite when a chat is started from libpurple's "Join a
 /// Chat" dialog.
 const INVITE: &std::ffi::CStr = c"invite";
-
-/// Fills the chat slots of the protocol vtable (and adds "Initiate Chat" to buddy menus,
-/// keeping whatever menu the contact list set).
-pub(crate) fn fill_prpl(prpl: &mut ffi::PurplePluginProtocolInfo) {
-    prpl.chat_info = Some(chat_info);
-    prpl.join_chat = Some(join_chat);
-    prpl.chat_invite = Some(chat_invite);
-    prpl.chat_leave = Some(chat_leave);
-    prpl.chat_send = Some(chat_send);
-    let _ = PREVIOUS_MENU.set(prpl.blist_node_menu);
-    prpl.blist_node_menu = Some(blist_node_menu);
-}
 
 /// Applies a group-chat event to libpurple.
 pub(crate) fn show(conn: &Connection, event: ChatEvent) {
@@ -154,8 +135,8 @@ fn system_line(conv: *mut ffi::PurpleConversation, text: &str) {
 }
 
 /// `chat_info`: the "Join a Chat" dialog asks whom to invite into a new chat.
-unsafe extern "C" fn chat_info(_gc: *mut ffi::PurpleConnection) -> *mut GList {
-    ffi_guard(std::ptr::null_mut(), || {
+pub(crate) unsafe extern "C" fn chat_info(_gc: *mut ffi::PurpleConnection) -> *mut GList {
+    entry(std::ptr::null_mut(), || {
         // SAFETY: a zeroed proto_chat_entry is valid; libpurple frees each entry with g_free;
         // the label and identifier are static strings.
         unsafe {
@@ -169,8 +150,11 @@ unsafe extern "C" fn chat_info(_gc: *mut ffi::PurpleConnection) -> *mut GList {
 }
 
 /// `join_chat`: starts a new chat, inviting the `invite` component if given.
-unsafe extern "C" fn join_chat(gc: *mut ffi::PurpleConnection, components: *mut GHashTable) {
-    ffi_guard((), || {
+pub(crate) unsafe extern "C" fn join_chat(
+    gc: *mut ffi::PurpleConnection,
+    components: *mut GHashTable,
+) {
+    entry((), || {
         // SAFETY: libpurple passes its live connection and a string-to-string table (or NULL).
         let (conn, invite) = unsafe {
             let invite = match components.is_null() {
@@ -194,13 +178,13 @@ unsafe extern "C" fn join_chat(gc: *mut ffi::PurpleConnection, components: *mut 
 }
 
 /// `chat_invite`: invites someone into an open chat.
-unsafe extern "C" fn chat_invite(
+pub(crate) unsafe extern "C" fn chat_invite(
     gc: *mut ffi::PurpleConnection,
     id: c_int,
     _message: *const c_char,
     who: *const c_char,
 ) {
-    ffi_guard((), || {
+    entry((), || {
         // SAFETY: libpurple passes its live connection and a NUL-terminated name.
         let (Some(conn), Some(who)) = (unsafe { Connection::from_gc(gc) }, unsafe {
             cstr::to_string(who)
@@ -219,8 +203,8 @@ unsafe extern "C" fn chat_invite(
 }
 
 /// `chat_leave`: the user left (closed) a chat.
-unsafe extern "C" fn chat_leave(gc: *mut ffi::PurpleConnection, id: c_int) {
-    ffi_guard((), || {
+pub(crate) unsafe extern "C" fn chat_leave(gc: *mut ffi::PurpleConnection, id: c_int) {
+    entry((), || {
         // SAFETY: libpurple passes its live connection.
         let Some(conn) = (unsafe { Connection::from_gc(gc) }) else {
             return;
@@ -233,13 +217,13 @@ unsafe extern "C" fn chat_leave(gc: *mut ffi::PurpleConnection, id: c_int) {
 
 /// `chat_send`: sends to everyone in the chat and shows it in the chat (libpurple leaves the
 /// echo of chat messages to the protocol).
-unsafe extern "C" fn chat_send(
+pub(crate) unsafe extern "C" fn chat_send(
     gc: *mut ffi::PurpleConnection,
     id: c_int,
     message: *const c_char,
     _flags: ffi::PurpleMessageFlags,
 ) -> c_int {
-    ffi_guard(-libc::EIO, || {
+    entry(-libc::EIO, || {
         // SAFETY: libpurple passes its live connection and a NUL-terminated message.
         let (Some(conn), Some(html)) = (unsafe { Connection::from_gc(gc) }, unsafe {
             cstr::to_string(message)
@@ -263,17 +247,11 @@ unsafe extern "C" fn chat_send(
     })
 }
 
-/// `blist_node_menu`: the contact list's items, then "Initiate Chat" for our buddies.
-unsafe extern "C" fn blist_node_menu(node: *mut ffi::PurpleBlistNode) -> *mut GList {
-    ffi_guard(std::ptr::null_mut(), || {
-        let previous = PREVIOUS_MENU.get().copied().flatten();
-        let mut list = match previous {
-            // SAFETY: libpurple passes a live node; the previous slot has the same contract.
-            Some(menu) => unsafe { menu(node) },
-            None => std::ptr::null_mut(),
-        };
+/// `blist_node_menu`: "Initiate Chat" for our buddies.
+pub(crate) unsafe extern "C" fn blist_node_menu(node: *mut ffi::PurpleBlistNode) -> *mut GList {
+    entry(std::ptr::null_mut(), || {
         if node.is_null() || buddy_connection(node).is_none() {
-            return list;
+            return std::ptr::null_mut();
         }
         let callback: unsafe extern "C" fn(*mut ffi::PurpleBlistNode, *mut c_void) = initiate_chat;
         // SAFETY: the callback has the signature libpurple calls menu actions of a node with
@@ -288,9 +266,8 @@ unsafe extern "C" fn blist_node_menu(node: *mut ffi::PurpleBlistNode) -> *mut GL
                 std::ptr::null_mut(),
                 std::ptr::null_mut(),
             );
-            list = g_list_append(list, action.cast());
+            g_list_append(std::ptr::null_mut(), action.cast())
         }
-        list
     })
 }
 
@@ -313,7 +290,7 @@ fn buddy_connection(
 
 /// "Initiate Chat": a new chat with the buddy invited.
 unsafe extern "C" fn initiate_chat(node: *mut ffi::PurpleBlistNode, _data: *mut c_void) {
-    ffi_guard((), || {
+    entry((), || {
         if node.is_null() {
             return;
         }

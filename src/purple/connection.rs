@@ -7,11 +7,20 @@ use std::time::Instant;
 
 use msnp::session::{ConnId, EndReason, Event, HttpId, Output, Session, PROGRESS_STEPS};
 
+use super::blist::ListState;
 use super::fetch::Fetch;
-use super::guard::panic_message;
-use super::socket::Socket;
+use super::held::Held;
+use super::privacy::Pending;
 use super::timer::Timer;
-use super::{clock, config, cstr, errors, ffi};
+use super::transport::{Happened, Peer, ReadBudget, Transport};
+use super::{clock, config, cstr, errors, ffi, guard};
+
+/// Reads per callback on an MSNP connection: up to 2 of 16 KiB (about a hundred messages), so a
+/// busy connection cannot hold the main loop for long.
+const MSNP_BUDGET: ReadBudget = ReadBudget {
+    chunk: 16 * 1024,
+    reads: 2,
+};
 
 /// Everything one signed-in (or signing-in) account owns. Lives in the connection's
 /// `protocol_data` as a raw `Box`, created in `login` and dropped in `close`.
@@ -19,9 +28,13 @@ pub(crate) struct Connection {
     gc: *mut ffi::PurpleConnection,
     account: *mut ffi::PurpleAccount,
     session: RefCell<Session>,
-    sockets: RefCell<HashMap<ConnId, Box<Socket>>>,
-    fetches: RefCell<HashMap<HttpId, Box<Fetch>>>,
+    sockets: RefCell<HashMap<ConnId, Box<Transport>>>,
+    fetches: RefCell<HashMap<HttpId, Fetch>>,
     timer: Timer,
+    /// Contact events waiting to be applied to the buddy list, and its prompts.
+    list: ListState,
+    /// Authorization requests shown to the user.
+    requests: Held<Pending>,
     /// Set once the session ended (or panicked): later callbacks do nothing.
     ended: Cell<bool>,
 }
@@ -33,6 +46,24 @@ impl Connection {
 
     pub(crate) fn account(&self) -> *mut ffi::PurpleAccount {
         self.account
+    }
+
+    pub(crate) fn list(&self) -> &ListState {
+        &self.list
+    }
+
+    pub(crate) fn requests(&self) -> &Held<Pending> {
+        &self.requests
+    }
+
+    /// Closes the requests shown for this connection (libpurple would right after `close`),
+    /// before the data their callbacks point to is freed.
+    fn close_requests(&self) {
+        // SAFETY: account and gc are live during `close`; closing calls no answer callback.
+        unsafe {
+            ffi::purple_account_request_close_with_account(self.account);
+            ffi::purple_request_close_with_handle(self.gc.cast());
+        }
     }
 
     /// The handle our `purple_proxy_connect` calls are registered under. Not the
@@ -66,27 +97,41 @@ impl Connection {
         });
     }
 
-    /// Runs a callback body for this connection: skipped after the session ended, and a panic
-    /// inside it ends the connection with an "internal error" instead of unwinding into C.
+    /// Runs a callback body for this connection: skipped after the session ended; a panic
+    /// inside it ends the connection with an "internal error" (see `guard::serving`).
     pub(crate) fn guarded(&self, f: impl FnOnce(&Connection)) {
-        if self.ended.get() {
-            return;
-        }
-        if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self))) {
-            let text = format!(
-                "Internal error in the MSN plugin: {}",
-                panic_message(&*payload)
-            );
-            self.fail(ffi::PURPLE_CONNECTION_ERROR_OTHER_ERROR, &text);
+        if !self.ended.get() {
+            guard::serving(self.gc, || f(self));
         }
     }
 
-    pub(crate) fn on_connected(&self, id: ConnId) {
+    /// Something happened on one of this connection's streams.
+    pub(crate) fn on_transport(&self, peer: Peer, happened: Happened) {
+        match (peer, happened) {
+            (Peer::Msnp(id), Happened::Connected) => self.on_connected(id),
+            (Peer::Msnp(id), Happened::Data(bytes)) => self.on_bytes(id, &bytes),
+            (Peer::Msnp(id), Happened::Closed) => {
+                self.on_connection_lost(id, "The server closed the connection".into())
+            }
+            (Peer::Msnp(id), Happened::Failed(text)) => self.on_connection_lost(id, text),
+            (Peer::Http(id), happened) => {
+                let done = match self.fetches.borrow_mut().get_mut(&id) {
+                    Some(fetch) => fetch.on_transport(happened),
+                    None => None,
+                };
+                if let Some(result) = done {
+                    self.on_http_done(id, result);
+                }
+            }
+        }
+    }
+
+    fn on_connected(&self, id: ConnId) {
         self.session.borrow_mut().handle_connected(id, clock::now());
         self.pump();
     }
 
-    pub(crate) fn on_connection_lost(&self, id: ConnId, text: String) {
+    fn on_connection_lost(&self, id: ConnId, text: String) {
         self.sockets.borrow_mut().remove(&id);
         self.session
             .borrow_mut()
@@ -94,7 +139,7 @@ impl Connection {
         self.pump();
     }
 
-    pub(crate) fn on_bytes(&self, id: ConnId, bytes: &[u8]) {
+    fn on_bytes(&self, id: ConnId, bytes: &[u8]) {
         #[cfg(feature = "test-hooks")]
         super::test_hooks::maybe_panic_on_read(self.account);
         self.session
@@ -103,7 +148,7 @@ impl Connection {
         self.pump();
     }
 
-    pub(crate) fn on_http_done(&self, id: HttpId, result: Result<Vec<u8>, String>) {
+    fn on_http_done(&self, id: HttpId, result: Result<Vec<u8>, String>) {
         self.fetches.borrow_mut().remove(&id);
         {
             let mut session = self.session.borrow_mut();
@@ -150,7 +195,7 @@ impl Connection {
     fn apply(&self, output: Output) {
         match output {
             Output::Connect { conn, host, port } => {
-                match Socket::connect(self, conn, &host, port) {
+                match Transport::connect(self, Peer::Msnp(conn), &host, port, false, MSNP_BUDGET) {
                     Ok(socket) => {
                         self.sockets.borrow_mut().insert(conn, socket);
                     }
@@ -182,7 +227,7 @@ impl Connection {
     }
 
     /// Records a started fetch so `close` can cancel it.
-    pub(crate) fn add_fetch(&self, id: HttpId, fetch: Box<Fetch>) {
+    pub(crate) fn add_fetch(&self, id: HttpId, fetch: Fetch) {
         self.fetches.borrow_mut().insert(id, fetch);
     }
 
@@ -234,12 +279,10 @@ impl Connection {
             return;
         }
         self.release();
-        let text = cstr::to_cstring(text);
-        // SAFETY: gc is live; libpurple copies the text and schedules the disconnect.
-        unsafe { ffi::purple_connection_error_reason(self.gc, reason, text.as_ptr()) };
+        error_reason(self.gc, reason, text);
     }
 
-    /// Cancels every socket, fetch and timer. Safe to call more than once.
+    /// Cancels every socket, fetch, timer and pending list update. Safe to call more than once.
     fn release(&self) {
         self.ended.set(true);
         let sockets = std::mem::take(&mut *self.sockets.borrow_mut());
@@ -247,39 +290,49 @@ impl Connection {
         let fetches = std::mem::take(&mut *self.fetches.borrow_mut());
         drop(fetches);
         self.timer.cancel();
+        self.list.cancel();
     }
 }
 
 impl Drop for Connection {
     fn drop(&mut self) {
+        super::conversation::disconnect_signals(self);
         self.release();
     }
+}
+
+/// Ends `gc` after a panic while serving it (called by `guard::entry`): through its state when
+/// it has one, so every pending callback is cancelled, else directly.
+pub(crate) fn internal_error(gc: *mut ffi::PurpleConnection, panic: &str) {
+    let text = format!("Internal error in the MSN plugin: {panic}");
+    let reason = ffi::PURPLE_CONNECTION_ERROR_OTHER_ERROR;
+    // SAFETY: `guard::serving` is only given live connections of this plugin, and nothing
+    // frees one while a panic unwinds to the entry.
+    match unsafe { Connection::from_gc(gc) } {
+        Some(conn) => conn.fail(reason, &text),
+        None => error_reason(gc, reason, &text),
+    }
+}
+
+/// Reports a connection error to libpurple, which then calls `close`.
+fn error_reason(gc: *mut ffi::PurpleConnection, reason: ffi::PurpleConnectionError, text: &str) {
+    let text = cstr::to_cstring(text);
+    // SAFETY: gc is live; libpurple copies the text and schedules the disconnect.
+    unsafe { ffi::purple_connection_error_reason(gc, reason, text.as_ptr()) };
 }
 
 /// `login`: builds the session from the account settings and starts connecting. A panic here
 /// ends the sign-in with an "internal error" connection error.
 pub(crate) unsafe extern "C" fn login(account: *mut ffi::PurpleAccount) {
-    super::guard::ffi_guard((), || {
+    guard::entry((), || {
         // SAFETY: libpurple calls login with a live account that has a connection.
         let gc = unsafe { ffi::purple_account_get_connection(account) };
         if gc.is_null() {
             return;
         }
-        let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| start(gc, account)));
-        let error = match started {
-            Ok(Ok(())) => return,
-            Ok(Err(text)) => (ffi::PURPLE_CONNECTION_ERROR_INVALID_SETTINGS, text),
-            Err(payload) => (
-                ffi::PURPLE_CONNECTION_ERROR_OTHER_ERROR,
-                format!(
-                    "Internal error in the MSN plugin: {}",
-                    panic_message(&*payload)
-                ),
-            ),
-        };
-        let text = cstr::to_cstring(&error.1);
-        // SAFETY: gc is live; libpurple copies the text.
-        unsafe { ffi::purple_connection_error_reason(gc, error.0, text.as_ptr()) };
+        if let Err(text) = guard::serving(gc, || start(gc, account)) {
+            error_reason(gc, ffi::PURPLE_CONNECTION_ERROR_INVALID_SETTINGS, &text);
+        }
     })
 }
 
@@ -297,19 +350,23 @@ fn start(gc: *mut ffi::PurpleConnection, account: *mut ffi::PurpleAccount) -> Re
         sockets: RefCell::new(HashMap::new()),
         fetches: RefCell::new(HashMap::new()),
         timer: Timer::default(),
+        list: ListState::default(),
+        requests: Held::default(),
         ended: Cell::new(false),
     });
     let conn = Box::into_raw(conn);
     // SAFETY: gc is live; ownership of the box moves into protocol_data until `close`.
     unsafe { ffi::purple_connection_set_protocol_data(gc, conn.cast()) };
     // SAFETY: just created and owned by protocol_data; nothing frees it before `close`.
-    unsafe { &*conn }.guarded(|c| c.pump());
+    let conn = unsafe { &*conn };
+    super::conversation::connect_signals(conn);
+    conn.guarded(|c| c.pump());
     Ok(())
 }
 
 /// `close`: frees the connection state exactly once, cancelling every pending callback.
 pub(crate) unsafe extern "C" fn close(gc: *mut ffi::PurpleConnection) {
-    super::guard::ffi_guard((), || {
+    guard::entry((), || {
         if gc.is_null() {
             return;
         }
@@ -318,14 +375,24 @@ pub(crate) unsafe extern "C" fn close(gc: *mut ffi::PurpleConnection) {
         if data.is_null() {
             return;
         }
-        // SAFETY: the pointer came from Box::into_raw in `login` and is still owned there.
-        unsafe { &*data }.guarded(|c| c.sign_out());
-        super::blist::forget(gc);
-        // SAFETY: clear first so nothing can reach the state while it is dropped; the pointer
-        // came from Box::into_raw in `login` and is reclaimed only here.
-        unsafe {
-            ffi::purple_connection_set_protocol_data(gc, std::ptr::null_mut());
-            drop(Box::from_raw(data));
+        /// Frees the state when `close` returns, or unwinds from a panic in `sign_out`.
+        struct Free(*mut ffi::PurpleConnection, *mut Connection);
+        impl Drop for Free {
+            fn drop(&mut self) {
+                // SAFETY: clear first so nothing can reach the state while it is dropped; the
+                // pointer came from Box::into_raw in `login` and is reclaimed only here.
+                unsafe {
+                    ffi::purple_connection_set_protocol_data(self.0, std::ptr::null_mut());
+                    drop(Box::from_raw(self.1));
+                }
+            }
         }
+        let _free = Free(gc, data);
+        // SAFETY: owned by protocol_data until `_free` drops it.
+        let conn = unsafe { &*data };
+        if !conn.ended.get() {
+            conn.sign_out();
+        }
+        conn.close_requests();
     })
 }

@@ -2,7 +2,7 @@
 //! group chats are in `chat.rs`.
 
 use std::ffi::{c_char, c_int, c_uint, c_void};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use glib_sys::{g_list_append, GList};
@@ -11,7 +11,7 @@ use msnp::session::switchboard::{Conversation, SendError};
 use msnp::session::ChatEvent;
 
 use super::connection::Connection;
-use super::guard::ffi_guard;
+use super::guard::entry;
 use super::{account, chat, cstr, ffi};
 
 /// What libpurple is told the connection understands: HTML without background colours, font
@@ -21,27 +21,9 @@ const HTML_FLAGS: ffi::PurpleConnectionFlags = ffi::PURPLE_CONNECTION_HTML
     | ffi::PURPLE_CONNECTION_NO_FONTSIZE
     | ffi::PURPLE_CONNECTION_NO_URLDESC;
 
-/// Whether the conversation signals are connected (once per process, after libpurple's
-/// conversation subsystem exists).
-static SIGNALS: AtomicBool = AtomicBool::new(false);
-/// The handle our signal connections are registered under.
-static SIGNAL_HANDLE: u8 = 0;
 /// The attention types list (built once, kept for the life of the process as libpurple
 /// expects), as an address.
 static ATTENTION_TYPES: AtomicUsize = AtomicUsize::new(0);
-
-/// Fills the conversation slots of the protocol vtable.
-pub(crate) fn fill_prpl(prpl: &mut ffi::PurplePluginProtocolInfo) {
-    prpl.send_im = Some(send_im);
-    prpl.send_typing = Some(send_typing);
-    prpl.convo_closed = Some(convo_closed);
-    prpl.send_attention = Some(send_attention);
-    prpl.get_attention_types = Some(get_attention_types);
-    chat::fill_prpl(prpl);
-    // SAFETY: registers a one-shot callback with GLib's default main context, which every
-    // libpurple UI runs after initialising libpurple; the callback touches no data.
-    unsafe { glib_sys::g_idle_add(Some(connect_when_idle), std::ptr::null_mut()) };
-}
 
 /// Applies a conversation event to libpurple.
 pub(crate) fn show(conn: &Connection, event: ChatEvent) {
@@ -129,73 +111,63 @@ pub(crate) fn show(conn: &Connection, event: ChatEvent) {
 }
 
 /// A connection starts: HTML flags on it (libpurple reads them when formatting what the user
-/// types), and the conversation signals if the idle callback of `fill_prpl` could not connect
-/// them yet.
+/// types).
 pub(crate) fn prepare(gc: *mut ffi::PurpleConnection) {
     // SAFETY: gc is the live connection being signed in; flags is a plain field of it.
     unsafe { (*gc).flags |= HTML_FLAGS };
-    connect_signals();
 }
 
-/// Connects "conversation-created" once libpurple's conversation subsystem exists (it does not
-/// yet while plugins are probed, so `fill_prpl` asks from the first main-loop iteration).
-fn connect_signals() {
-    if SIGNALS.load(Ordering::SeqCst) {
-        return;
-    }
+/// Connects "conversation-created" for `conn`, under the connection's address as handle;
+/// [`disconnect_signals`] undoes it before the connection is freed.
+pub(crate) fn connect_signals(conn: &Connection) {
     let created: unsafe extern "C" fn(*mut ffi::PurpleConversation, *mut c_void) =
         conversation_created;
+    let data: *const Connection = conn;
     // SAFETY: the callback has the signature of "conversation-created" (conversation, user
-    // data), which libpurple calls through the generic PurpleCallback type; the handle is a
-    // static address. An unregistered signal only makes libpurple return 0.
-    let id = unsafe {
+    // data), which libpurple calls through the generic PurpleCallback type; the handle and data
+    // are the connection, which disconnects before it is freed.
+    unsafe {
         ffi::purple_signal_connect(
             ffi::purple_conversations_get_handle(),
             c"conversation-created".as_ptr(),
-            signal_handle(),
+            data as *mut c_void,
             Some(std::mem::transmute::<
                 unsafe extern "C" fn(*mut ffi::PurpleConversation, *mut c_void),
                 unsafe extern "C" fn(),
             >(created)),
-            std::ptr::null_mut(),
+            data as *mut c_void,
         )
     };
-    SIGNALS.store(id != 0, Ordering::SeqCst);
 }
 
-/// The idle callback of `fill_prpl`: runs once, after libpurple's start-up.
-unsafe extern "C" fn connect_when_idle(_data: glib_sys::gpointer) -> glib_sys::gboolean {
-    ffi_guard(glib_sys::GFALSE, || {
-        connect_signals();
-        glib_sys::GFALSE
-    })
+/// Disconnects every signal [`connect_signals`] connected for `conn`.
+pub(crate) fn disconnect_signals(conn: &Connection) {
+    let data: *const Connection = conn;
+    // SAFETY: disconnecting a handle with no connections does nothing.
+    unsafe { ffi::purple_signals_disconnect_by_handle(data as *mut c_void) };
 }
 
-/// The address our signal connections are registered under.
-fn signal_handle() -> *mut c_void {
-    std::ptr::addr_of!(SIGNAL_HANDLE) as *mut c_void
-}
-
-/// "conversation-created": a new IM window with a contact of one of our accounts starts a
-/// switchboard at once, so the contact (or a bot) can greet before the user types.
-unsafe extern "C" fn conversation_created(conv: *mut ffi::PurpleConversation, _data: *mut c_void) {
-    ffi_guard((), || {
+/// "conversation-created": a new IM window with a contact of this connection's account starts
+/// a switchboard at once, so the contact (or a bot) can greet before the user types.
+unsafe extern "C" fn conversation_created(conv: *mut ffi::PurpleConversation, data: *mut c_void) {
+    entry((), || {
         if conv.is_null() {
             return;
         }
-        // SAFETY: libpurple passes the live conversation it just created.
-        let (kind, gc, name) = unsafe {
+        // SAFETY: data is the live connection that connected this signal (it disconnects
+        // before it is freed); libpurple passes the live conversation it just created.
+        let (conn, kind, gc, name) = unsafe {
             (
+                &*(data as *const Connection),
                 ffi::purple_conversation_get_type(conv),
                 ffi::purple_conversation_get_gc(conv),
                 cstr::to_string(ffi::purple_conversation_get_name(conv)),
             )
         };
-        if kind != ffi::PURPLE_CONV_TYPE_IM || !is_ours(gc) {
+        if kind != ffi::PURPLE_CONV_TYPE_IM || gc != conn.gc() {
             return;
         }
-        // SAFETY: gc is a live connection of this plugin (checked above).
-        let (Some(conn), Some(name)) = (unsafe { Connection::from_gc(gc) }, name) else {
+        let Some(name) = name else {
             return;
         };
         conn.command(|session, now| {
@@ -266,13 +238,13 @@ pub(crate) fn open_im(conn: &Connection, who: &str) -> *mut ffi::PurpleConversat
 }
 
 /// `send_im`: queues the message; 1 = sent (libpurple shows it), negative = failed.
-unsafe extern "C" fn send_im(
+pub(crate) unsafe extern "C" fn send_im(
     gc: *mut ffi::PurpleConnection,
     who: *const c_char,
     message: *const c_char,
     _flags: ffi::PurpleMessageFlags,
 ) -> c_int {
-    ffi_guard(-libc::EIO, || {
+    entry(-libc::EIO, || {
         // SAFETY: libpurple passes its live connection and NUL-terminated strings.
         let (conn, who, html) = unsafe {
             (
@@ -301,12 +273,12 @@ pub(crate) fn send_result(result: Result<(), SendError>) -> c_int {
 }
 
 /// `send_typing`: tells the contact while the user types; returns when to call again.
-unsafe extern "C" fn send_typing(
+pub(crate) unsafe extern "C" fn send_typing(
     gc: *mut ffi::PurpleConnection,
     name: *const c_char,
     state: ffi::PurpleTypingState,
 ) -> c_uint {
-    ffi_guard(0, || {
+    entry(0, || {
         if state != ffi::PURPLE_TYPING {
             return 0;
         }
@@ -325,8 +297,8 @@ unsafe extern "C" fn send_typing(
 }
 
 /// `convo_closed`: the user closed the IM window.
-unsafe extern "C" fn convo_closed(gc: *mut ffi::PurpleConnection, who: *const c_char) {
-    ffi_guard((), || {
+pub(crate) unsafe extern "C" fn convo_closed(gc: *mut ffi::PurpleConnection, who: *const c_char) {
+    entry((), || {
         // SAFETY: libpurple passes its live connection and a NUL-terminated name.
         let (Some(conn), Some(who)) = (unsafe { Connection::from_gc(gc) }, unsafe {
             cstr::to_string(who)
@@ -338,12 +310,12 @@ unsafe extern "C" fn convo_closed(gc: *mut ffi::PurpleConnection, who: *const c_
 }
 
 /// `send_attention`: a nudge (`/nudge` in Pidgin and Finch).
-unsafe extern "C" fn send_attention(
+pub(crate) unsafe extern "C" fn send_attention(
     gc: *mut ffi::PurpleConnection,
     who: *const c_char,
     _kind: ffi::guint,
 ) -> ffi::gboolean {
-    ffi_guard(0, || {
+    entry(0, || {
         // SAFETY: libpurple passes its live connection and a NUL-terminated name.
         let (Some(conn), Some(who)) = (unsafe { Connection::from_gc(gc) }, unsafe {
             cstr::to_string(who)
@@ -357,8 +329,10 @@ unsafe extern "C" fn send_attention(
 }
 
 /// `get_attention_types`: one type, the nudge. The list lives for the life of the process.
-unsafe extern "C" fn get_attention_types(_account: *mut ffi::PurpleAccount) -> *mut GList {
-    ffi_guard(std::ptr::null_mut(), || {
+pub(crate) unsafe extern "C" fn get_attention_types(
+    _account: *mut ffi::PurpleAccount,
+) -> *mut GList {
+    entry(std::ptr::null_mut(), || {
         let existing = ATTENTION_TYPES.load(Ordering::SeqCst);
         if existing != 0 {
             return existing as *mut GList;

@@ -16,12 +16,13 @@ mod errors;
 mod fetch;
 mod ffi;
 mod guard;
+mod held;
 mod places;
 mod plugin;
 mod presence;
 mod privacy;
-mod socket;
 mod status;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
 mod timer;
+mod transport;

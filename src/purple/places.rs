@@ -1,20 +1,23 @@
 //! The account action "Signed-in Places...": the other places where the account is signed in
 //! at the same time (MSNP16+), as the server last listed them.
 
+use msnp::dialect::Dialect;
+
 use super::connection::Connection;
-use super::guard::ffi_guard;
+use super::guard::entry;
 use super::{cstr, ffi};
 
 /// The action's label.
 pub(crate) const LABEL: &std::ffi::CStr = c"Signed-in Places...";
 
 /// What the action shows: a headline and one line per other place.
-fn describe(version: Option<u32>, places: &[String]) -> (String, String) {
-    match version {
-        Some(v) if v < 16 => (
+fn describe(dialect: Option<Dialect>, places: &[String]) -> (String, String) {
+    match dialect {
+        Some(d) if !d.endpoints() => (
             "Signed in here only".to_owned(),
             format!(
-                "MSNP{v} allows one place at a time: signing in elsewhere signs this place out."
+                "MSNP{} allows one place at a time: signing in elsewhere signs this place out.",
+                d.version()
             ),
         ),
         _ if places.is_empty() => (
@@ -30,7 +33,7 @@ fn describe(version: Option<u32>, places: &[String]) -> (String, String) {
 
 /// "Signed-in Places...": lists the account's other places.
 pub(crate) unsafe extern "C" fn show(action: *mut ffi::PurplePluginAction) {
-    ffi_guard((), || {
+    entry((), || {
         if action.is_null() {
             return;
         }
@@ -43,7 +46,7 @@ pub(crate) unsafe extern "C" fn show(action: *mut ffi::PurplePluginAction) {
         let mut listing = None;
         conn.command(|session, _| {
             let places: Vec<String> = session.other_places().iter().map(|p| p.label()).collect();
-            listing = Some(describe(session.version(), &places));
+            listing = Some(describe(session.dialect(), &places));
         });
         let Some((primary, secondary)) = listing else {
             return;
@@ -66,18 +69,21 @@ pub(crate) unsafe extern "C" fn show(action: *mut ffi::PurplePluginAction) {
 
 #[cfg(test)]
 mod tests {
-    use super::describe;
+    use super::{describe, Dialect};
 
     #[test]
     fn listing_texts() {
-        assert_eq!(describe(Some(12), &[]).0, "Signed in here only");
         assert_eq!(
-            describe(Some(18), &[]).1,
+            describe(Some(Dialect::new(12)), &[]).0,
+            "Signed in here only"
+        );
+        assert_eq!(
+            describe(Some(Dialect::new(18)), &[]).1,
             "No other place is signed in to this account."
         );
         let places = ["purple-msnp {a}".to_owned(), "{b}".to_owned()];
         assert_eq!(
-            describe(Some(18), &places),
+            describe(Some(Dialect::new(18)), &places),
             (
                 "Also signed in at 2 other place(s)".to_owned(),
                 "purple-msnp {a}\n{b}".to_owned()

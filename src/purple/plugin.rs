@@ -4,7 +4,8 @@ use std::ffi::c_char;
 use std::ptr;
 
 use super::{
-    account, actions, blist, connection, conversation, cstr, debug, ffi, guard::ffi_guard, status,
+    account, actions, blist, chat, connection, conversation, cstr, debug, ffi, guard::entry,
+    presence, privacy, status,
 };
 
 /// The protocol id: distinct from `prpl-msn` (Pidgin's old plugin, retro-prpl) and msn-pecan, so
@@ -21,7 +22,7 @@ const MIN_PURPLE_MINOR: u32 = 7;
 /// Called by libpurple with a valid `PurplePlugin` it owns.
 #[no_mangle]
 pub unsafe extern "C" fn purple_init_plugin(plugin: *mut ffi::PurplePlugin) -> ffi::gboolean {
-    ffi_guard(0, || {
+    entry(0, || {
         if plugin.is_null() {
             return 0;
         }
@@ -67,7 +68,7 @@ fn plugin_info() -> ffi::PurplePluginInfo {
 /// `destroy`: libpurple is done with the plugin (it unloads the module next); frees everything
 /// `purple_init_plugin` allocated, so nothing is left unreachable once the code is gone.
 unsafe extern "C" fn destroy(plugin: *mut ffi::PurplePlugin) {
-    ffi_guard((), || {
+    entry((), || {
         // SAFETY: libpurple passes the plugin it is destroying; `info` is ours (set in init).
         let info = unsafe { std::mem::replace(&mut (*plugin).info, ptr::null_mut()) };
         if info.is_null() {
@@ -95,6 +96,7 @@ unsafe extern "C" fn destroy(plugin: *mut ffi::PurplePlugin) {
     })
 }
 
+/// The protocol vtable: every slot the plugin implements, set here and nowhere else.
 fn protocol_info() -> ffi::PurplePluginProtocolInfo {
     // SAFETY: as above, all-zero is the valid "slot not implemented" value for every field.
     let mut prpl: ffi::PurplePluginProtocolInfo = unsafe { std::mem::zeroed() };
@@ -107,8 +109,36 @@ fn protocol_info() -> ffi::PurplePluginProtocolInfo {
     prpl.get_account_text_table = Some(account::text_table);
     prpl.login = Some(connection::login);
     prpl.close = Some(connection::close);
-    blist::fill_prpl(&mut prpl);
-    conversation::fill_prpl(&mut prpl);
+    prpl.add_buddy = Some(blist::add_buddy);
+    prpl.add_buddy_with_invite = Some(blist::add_buddy_with_invite);
+    prpl.remove_buddy = Some(blist::remove_buddy);
+    prpl.group_buddy = Some(blist::group_buddy);
+    prpl.rename_group = Some(blist::rename_group);
+    prpl.remove_group = Some(blist::remove_group);
+    prpl.alias_buddy = Some(blist::alias_buddy);
+    prpl.set_status = Some(presence::set_status);
+    prpl.set_idle = Some(presence::set_idle);
+    prpl.status_text = Some(presence::status_text);
+    prpl.tooltip_text = Some(presence::tooltip_text);
+    prpl.list_emblem = Some(presence::list_emblem);
+    prpl.add_permit = Some(privacy::add_permit);
+    prpl.add_deny = Some(privacy::add_deny);
+    prpl.rem_permit = Some(privacy::rem_permit);
+    prpl.rem_deny = Some(privacy::rem_deny);
+    prpl.set_permit_deny = Some(privacy::set_permit_deny);
+    prpl.set_public_alias = Some(actions::set_public_alias);
+    prpl.get_public_alias = Some(actions::get_public_alias);
+    prpl.send_im = Some(conversation::send_im);
+    prpl.send_typing = Some(conversation::send_typing);
+    prpl.convo_closed = Some(conversation::convo_closed);
+    prpl.send_attention = Some(conversation::send_attention);
+    prpl.get_attention_types = Some(conversation::get_attention_types);
+    prpl.chat_info = Some(chat::chat_info);
+    prpl.join_chat = Some(chat::join_chat);
+    prpl.chat_invite = Some(chat::chat_invite);
+    prpl.chat_leave = Some(chat::chat_leave);
+    prpl.chat_send = Some(chat::chat_send);
+    prpl.blist_node_menu = Some(chat::blist_node_menu);
     prpl
 }
 
@@ -117,5 +147,5 @@ unsafe extern "C" fn list_icon(
     _account: *mut ffi::PurpleAccount,
     _buddy: *mut ffi::PurpleBuddy,
 ) -> *const c_char {
-    c"msn".as_ptr()
+    entry(ptr::null(), || c"msn".as_ptr())
 }

@@ -12,7 +12,7 @@ use msnp::session::Session;
 use msnp::wire::{PrivacyMode, Status};
 
 use super::connection::Connection;
-use super::guard::ffi_guard;
+use super::guard::entry;
 use super::{cstr, ffi};
 
 /// The status attribute carrying the personal message.
@@ -22,15 +22,6 @@ const TUNE: &CStr = c"tune";
 const TUNE_TITLE: &CStr = c"tune_title";
 const TUNE_ARTIST: &CStr = c"tune_artist";
 const TUNE_ALBUM: &CStr = c"tune_album";
-
-/// Fills the presence slots of the protocol vtable.
-pub(crate) fn fill_prpl(prpl: &mut ffi::PurplePluginProtocolInfo) {
-    prpl.set_status = Some(set_status);
-    prpl.set_idle = Some(set_idle);
-    prpl.status_text = Some(status_text);
-    prpl.tooltip_text = Some(tooltip_text);
-    prpl.list_emblem = Some(list_emblem);
-}
 
 /// The MSN status of one of our libpurple status ids (see `status.rs`).
 pub(crate) fn status_of_id(id: &str) -> Status {
@@ -99,8 +90,11 @@ pub(crate) unsafe fn own_status(status: *mut ffi::PurpleStatus) -> Option<(Statu
 }
 
 /// `set_status`: our status or personal message changed.
-unsafe extern "C" fn set_status(account: *mut ffi::PurpleAccount, status: *mut ffi::PurpleStatus) {
-    ffi_guard((), || {
+pub(crate) unsafe extern "C" fn set_status(
+    account: *mut ffi::PurpleAccount,
+    status: *mut ffi::PurpleStatus,
+) {
+    entry((), || {
         // SAFETY: libpurple passes a live account and status.
         let Some((status, message)) = (unsafe { own_status(status) }) else {
             return;
@@ -115,8 +109,8 @@ unsafe extern "C" fn set_status(account: *mut ffi::PurpleAccount, status: *mut f
 }
 
 /// `set_idle`: the user went idle (`idle_time` > 0) or came back.
-unsafe extern "C" fn set_idle(gc: *mut ffi::PurpleConnection, idle_time: c_int) {
-    ffi_guard((), || {
+pub(crate) unsafe extern "C" fn set_idle(gc: *mut ffi::PurpleConnection, idle_time: c_int) {
+    entry((), || {
         // SAFETY: libpurple passes its live connection.
         if let Some(conn) = unsafe { Connection::from_gc(gc) } {
             conn.command(|session, _| session.set_idle(idle_time > 0));
@@ -266,8 +260,8 @@ fn status_line(presence: &Presence) -> Option<String> {
 }
 
 /// `status_text`: the personal message (or song) under the buddy's name.
-unsafe extern "C" fn status_text(buddy: *mut ffi::PurpleBuddy) -> *mut c_char {
-    ffi_guard(std::ptr::null_mut(), || {
+pub(crate) unsafe extern "C" fn status_text(buddy: *mut ffi::PurpleBuddy) -> *mut c_char {
+    entry(std::ptr::null_mut(), || {
         // SAFETY: libpurple passes a live buddy.
         let Some((Some(presence), _, _)) = (unsafe { known(buddy) }) else {
             return std::ptr::null_mut();
@@ -290,12 +284,12 @@ fn network_name(network: Option<u32>, caps: u32) -> Option<&'static str> {
 }
 
 /// `tooltip_text`: personal message, song, network and whether they list us.
-unsafe extern "C" fn tooltip_text(
+pub(crate) unsafe extern "C" fn tooltip_text(
     buddy: *mut ffi::PurpleBuddy,
     info: *mut ffi::PurpleNotifyUserInfo,
     full: ffi::gboolean,
 ) {
-    ffi_guard((), || {
+    entry((), || {
         // SAFETY: libpurple passes a live buddy.
         let Some((presence, network, (_, listed))) = (unsafe { known(buddy) }) else {
             return;
@@ -352,8 +346,8 @@ unsafe extern "C" fn tooltip_text(
 }
 
 /// `list_emblem`: "mobile" for phone contacts and mobile clients, "external" for Yahoo!.
-unsafe extern "C" fn list_emblem(buddy: *mut ffi::PurpleBuddy) -> *const c_char {
-    ffi_guard(std::ptr::null(), || {
+pub(crate) unsafe extern "C" fn list_emblem(buddy: *mut ffi::PurpleBuddy) -> *const c_char {
+    entry(std::ptr::null(), || {
         // SAFETY: libpurple passes a live buddy.
         let Some((presence, network, _)) = (unsafe { known(buddy) }) else {
             return std::ptr::null();

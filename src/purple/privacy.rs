@@ -1,37 +1,21 @@
 //! Privacy between libpurple and the session: the permit/deny lists are the allow/block
 //! lists, the privacy setting is `BLP`, and someone adding us is an authorization request.
 
-use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::ffi::{c_char, c_void};
 
 use msnp::session::Session;
 use msnp::wire::PrivacyMode;
 
 use super::connection::Connection;
-use super::guard::ffi_guard;
+use super::guard::entry;
 use super::presence::privacy_mode;
 use super::{cstr, ffi};
 
 /// An authorization request shown to the user: whose, and for which account.
-struct Pending {
+pub(crate) struct Pending {
     account: *mut ffi::PurpleAccount,
     email: String,
-}
-
-thread_local! {
-    /// Requests libpurple holds a pointer to, by that pointer; kept here (not leaked) until
-    /// answered, so one the user never answers is freed with the process.
-    static REQUESTS: RefCell<HashMap<usize, Box<Pending>>> = RefCell::new(HashMap::new());
-}
-
-/// Fills the privacy slots of the protocol vtable.
-pub(crate) fn fill_prpl(prpl: &mut ffi::PurplePluginProtocolInfo) {
-    prpl.add_permit = Some(add_permit);
-    prpl.add_deny = Some(add_deny);
-    prpl.rem_permit = Some(rem_permit);
-    prpl.rem_deny = Some(rem_deny);
-    prpl.set_permit_deny = Some(set_permit_deny);
 }
 
 /// Runs `f` on the session of `gc` with the name libpurple passed.
@@ -53,40 +37,40 @@ unsafe fn with_name(
 }
 
 /// `add_permit`: the user allowed someone.
-unsafe extern "C" fn add_permit(gc: *mut ffi::PurpleConnection, name: *const c_char) {
+pub(crate) unsafe extern "C" fn add_permit(gc: *mut ffi::PurpleConnection, name: *const c_char) {
     // SAFETY: libpurple passes its live connection and a NUL-terminated name.
-    ffi_guard((), || unsafe {
+    entry((), || unsafe {
         with_name(gc, name, |s, n, now| s.allow(n, now))
     })
 }
 
 /// `add_deny`: the user blocked someone.
-unsafe extern "C" fn add_deny(gc: *mut ffi::PurpleConnection, name: *const c_char) {
+pub(crate) unsafe extern "C" fn add_deny(gc: *mut ffi::PurpleConnection, name: *const c_char) {
     // SAFETY: as for `add_permit`.
-    ffi_guard((), || unsafe {
+    entry((), || unsafe {
         with_name(gc, name, |s, n, now| s.block(n, now))
     })
 }
 
 /// `rem_permit`: the user took someone off the allow list.
-unsafe extern "C" fn rem_permit(gc: *mut ffi::PurpleConnection, name: *const c_char) {
+pub(crate) unsafe extern "C" fn rem_permit(gc: *mut ffi::PurpleConnection, name: *const c_char) {
     // SAFETY: as for `add_permit`.
-    ffi_guard((), || unsafe {
+    entry((), || unsafe {
         with_name(gc, name, |s, n, now| s.unallow(n, now))
     })
 }
 
 /// `rem_deny`: the user unblocked someone.
-unsafe extern "C" fn rem_deny(gc: *mut ffi::PurpleConnection, name: *const c_char) {
+pub(crate) unsafe extern "C" fn rem_deny(gc: *mut ffi::PurpleConnection, name: *const c_char) {
     // SAFETY: as for `add_permit`.
-    ffi_guard((), || unsafe {
+    entry((), || unsafe {
         with_name(gc, name, |s, n, now| s.unblock(n, now))
     })
 }
 
 /// `set_permit_deny`: the privacy setting changed (libpurple also calls it at sign-in).
-unsafe extern "C" fn set_permit_deny(gc: *mut ffi::PurpleConnection) {
-    ffi_guard((), || {
+pub(crate) unsafe extern "C" fn set_permit_deny(gc: *mut ffi::PurpleConnection) {
+    entry((), || {
         // SAFETY: libpurple passes its live connection.
         let Some(conn) = (unsafe { Connection::from_gc(gc) }) else {
             return;
@@ -193,18 +177,16 @@ pub(crate) fn request_authorization(
     on_list: bool,
 ) {
     let account = conn.account();
-    let pending = Box::new(Pending {
+    let data = conn.requests().hold(Pending {
         account,
         email: email.to_owned(),
     });
-    let data = &*pending as *const Pending as *mut c_void;
-    REQUESTS.with(|r| r.borrow_mut().insert(data as usize, pending));
     let who = cstr::to_cstring(email);
     let alias = friendly.map(cstr::to_cstring);
     let message = message.map(cstr::to_cstring);
     let ptr = |s: &Option<std::ffi::CString>| s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
-    // SAFETY: the account is live; libpurple copies the strings; `data` stays valid in
-    // REQUESTS until one of the callbacks takes it out.
+    // SAFETY: the account is live; libpurple copies the strings; `data` stays valid in the
+    // connection's requests until a callback takes it out or `close` closes the request.
     unsafe {
         ffi::purple_account_request_authorization(
             account,
@@ -222,25 +204,24 @@ pub(crate) fn request_authorization(
 
 /// The user accepted a request.
 unsafe extern "C" fn authorize_cb(data: *mut c_void) {
-    ffi_guard((), || answer(data, true))
+    entry((), || answer(data, true))
 }
 
 /// The user denied a request.
 unsafe extern "C" fn deny_cb(data: *mut c_void) {
-    ffi_guard((), || answer(data, false))
+    entry((), || answer(data, false))
 }
 
 fn answer(data: *mut c_void, accept: bool) {
-    let Some(pending) = REQUESTS.with(|r| r.borrow_mut().remove(&(data as usize))) else {
+    // SAFETY: an open request's data is live: `close` closes the requests before freeing it;
+    // the account outlives its connection.
+    let gc = unsafe { ffi::purple_account_get_connection((*(data as *const Pending)).account) };
+    // SAFETY: gc is NULL or the account's live connection.
+    let Some(conn) = (unsafe { Connection::from_gc(gc) }) else {
+        return log::info!("authorization answered while offline: not sent");
+    };
+    let Some(pending) = conn.requests().take(data) else {
         return;
     };
-    // SAFETY: the account outlives its requests (libpurple closes them when it goes away).
-    let gc = unsafe { ffi::purple_account_get_connection(pending.account) };
-    // SAFETY: gc is NULL or the account's live connection.
-    match unsafe { Connection::from_gc(gc) } {
-        Some(conn) => {
-            conn.command(|session, now| session.answer_authorization(&pending.email, accept, now))
-        }
-        None => log::info!("authorization answered while offline: not sent"),
-    }
+    conn.command(|session, now| session.answer_authorization(&pending.email, accept, now));
 }

@@ -2,7 +2,7 @@
 
 use glib_sys::{g_list_append, GList};
 
-use super::{cstr, ffi, guard::ffi_guard};
+use super::{cstr, ffi, guard::entry};
 
 /// A user-selectable status: libpurple id, label and primitive.
 pub(crate) struct StatusKind {
@@ -55,7 +55,7 @@ pub(crate) const ONLINE: [StatusKind; 7] = [
 
 /// `status_types`: builds a fresh list each call; libpurple takes ownership.
 pub(crate) unsafe extern "C" fn status_types(_account: *mut ffi::PurpleAccount) -> *mut GList {
-    ffi_guard(std::ptr::null_mut(), || {
+    entry(std::ptr::null_mut(), || {
         let mut list: *mut GList = std::ptr::null_mut();
         for kind in &ONLINE {
             let id = cstr::to_cstring(kind.id);

@@ -4,6 +4,7 @@ use std::cell::Cell;
 use std::ffi::c_void;
 use std::time::Instant;
 
+use super::guard::entry;
 use super::{clock, connection::Connection, ffi};
 
 /// The armed libpurple timeout, if any, and the deadline it was armed for.
@@ -50,8 +51,10 @@ impl Timer {
 
 /// `GSourceFunc`: returns FALSE, so libpurple removes the timeout; `pump` arms the next one.
 unsafe extern "C" fn fired_cb(data: *mut c_void) -> ffi::gboolean {
-    // SAFETY: data is a live Connection (its Drop cancels this timeout).
-    let owner = unsafe { &*(data as *const Connection) };
-    owner.timer_fired();
-    0
+    entry(0, || {
+        // SAFETY: data is a live Connection (its Drop cancels this timeout).
+        let owner = unsafe { &*(data as *const Connection) };
+        owner.timer_fired();
+        0
+    })
 }

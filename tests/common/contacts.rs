@@ -80,23 +80,43 @@ pub fn wait_info(
     }
 }
 
-/// Waits until the server has seen nothing new for a second: the changes a client queued have
-/// all been answered.
-pub fn settle(server: &TestServer) {
-    let deadline = Instant::now() + STEP;
-    let mut seen = server.transcript().len();
-    let mut quiet_since = Instant::now();
-    while Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(200));
-        let now = server.transcript().len();
-        if now != seen {
-            seen = now;
-            quiet_since = Instant::now();
-        } else if quiet_since.elapsed() >= Duration::from_secs(1) {
+/// Waits until `pred` holds for `email`'s list as the server stores it (contacts as
+/// `(name, lists bitmask, group names)`, group names): the changes a client queued have
+/// reached the server. Panics with the last state after [`STEP`] (stretched as `stub`'s
+/// timeouts are).
+pub fn wait_server_list(
+    server: &TestServer,
+    stub: &Stub,
+    email: &str,
+    pred: impl Fn(&[(String, u8, Vec<String>)], &[String]) -> bool,
+) {
+    let deadline = Instant::now() + STEP * stub.time_factor();
+    loop {
+        let (list, groups) = (server.contact_list(email), server.group_names(email));
+        if pred(&list, &groups) {
             return;
         }
+        assert!(
+            Instant::now() < deadline,
+            "the server's list never got there: {list:?} {groups:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
     }
-    panic!("the server never went quiet");
+}
+
+/// The server's lists bitmask for `who` in a [`wait_server_list`] list (0 if absent).
+pub fn lists_of(list: &[(String, u8, Vec<String>)], who: &str) -> u8 {
+    list.iter()
+        .find(|(name, _, _)| name.eq_ignore_ascii_case(who))
+        .map_or(0, |(_, lists, _)| *lists)
+}
+
+/// The forward-list contacts of a [`wait_server_list`] list with their group names.
+pub fn forward_list(list: &[(String, u8, Vec<String>)]) -> Vec<(String, Vec<String>)> {
+    list.iter()
+        .filter(|(_, lists, _)| lists & 1 != 0)
+        .map(|(name, _, groups)| (name.clone(), groups.clone()))
+        .collect()
 }
 
 /// The `(who, group)` pairs of an `account-info`, sorted.

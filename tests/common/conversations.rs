@@ -79,8 +79,9 @@ pub fn is_write(event: &Value, account: &str, flag: &str) -> bool {
             .is_some_and(|f| f.iter().any(|x| x == flag))
 }
 
-/// No `connection-error` so far and the stub still runs.
+/// No `connection-error` up to a stub `sync`, and the stub still runs.
 pub fn assert_healthy(stub: &mut Stub) {
+    stub.sync();
     assert!(stub.is_running(), "purple-stub died");
     let errors: Vec<&Value> = stub
         .events_seen()

@@ -263,9 +263,22 @@ impl Stub {
     /// Panics with the latest events and the stderr tail on timeout, on an exit of the
     /// stub, or if the stub wrote a line that is not JSON.
     pub fn wait_for(&mut self, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+        match self.wait_for_within(timeout, pred) {
+            Some(v) => v,
+            None => panic!("timed out waiting for an event\n{}", self.context()),
+        }
+    }
+
+    /// [`Stub::wait_for`], but `None` on timeout (for retrying an action that the plugin may
+    /// drop until it is ready, such as a typing notice on a switchboard still joining).
+    pub fn wait_for_within(
+        &mut self,
+        timeout: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Option<Value> {
         let deadline = Instant::now() + timeout * self.time_factor;
         if let Some(v) = self.claim(&pred) {
-            return v;
+            return Some(v);
         }
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -274,13 +287,11 @@ impl Stub {
                     self.seen.push(event);
                     self.unclaimed.push_back(self.seen.len() - 1);
                     if let Some(v) = self.claim(&pred) {
-                        return v;
+                        return Some(v);
                     }
                 }
                 Ok(Err(bad)) => panic!("purple-stub wrote a bad line: {bad}\n{}", self.context()),
-                Err(RecvTimeoutError::Timeout) => {
-                    panic!("timed out waiting for an event\n{}", self.context())
-                }
+                Err(RecvTimeoutError::Timeout) => return None,
                 Err(RecvTimeoutError::Disconnected) => {
                     panic!(
                         "purple-stub closed stdout while waiting\n{}",

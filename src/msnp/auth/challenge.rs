@@ -1,8 +1,9 @@
-//! `CHL` / `QRY`: answering the server's challenge (reference §4).
+//! `CHL` / `QRY`: answering the server's challenge (docs/protocol.md §4).
 //!
 //! MSNP6-10 answer with `hex(MD5(challenge || key))`; MSNP11 and later with the MD5 + 64-bit mixing
 //! + XOR algorithm of §4.2. The product id sent in `QRY` must be the one whose key was used.
 
+use crate::dialect::Dialect;
 use md5::{Digest, Md5};
 use std::fmt::Write as _;
 
@@ -44,19 +45,8 @@ pub const WLM_8_5: Product = Product {
 pub enum Algorithm {
     /// `hex(MD5(challenge || key))` (MSNP6-10).
     Md5,
-    /// The MSNP11+ mixing algorithm (§4.2).
+    /// The MSNP11+ mixing algorithm (docs/protocol.md §4.2).
     Msnp11,
-}
-
-impl Algorithm {
-    /// The algorithm a server speaking MSNP`version` expects.
-    pub fn for_version(version: u32) -> Self {
-        if version < 11 {
-            Algorithm::Md5
-        } else {
-            Algorithm::Msnp11
-        }
-    }
 }
 
 /// Why a challenge was not answered.
@@ -73,18 +63,9 @@ pub enum ChallengeError {
     BadCharacter,
 }
 
-/// The product to answer with for MSNP`version` (§4.3's recommendation).
-pub fn product_for_version(version: u32) -> Product {
-    match version {
-        0..=10 => MSMSGS,
-        11..=12 => MSN_7_0,
-        _ => WLM_8_5,
-    }
-}
-
-/// Answers `CHL 0 <challenge>` for MSNP`version`: returns the product id for `QRY` and the
+/// Answers `CHL 0 <challenge>` in `dialect`: returns the product id for `QRY` and the
 /// 32 lower-case hex characters of its payload.
-pub fn answer(challenge: &str, version: u32) -> Result<(&'static str, String), ChallengeError> {
+pub fn answer(challenge: &str, dialect: Dialect) -> Result<(&'static str, String), ChallengeError> {
     if challenge.is_empty() {
         return Err(ChallengeError::Empty);
     }
@@ -94,8 +75,8 @@ pub fn answer(challenge: &str, version: u32) -> Result<(&'static str, String), C
     if !challenge.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(ChallengeError::BadCharacter);
     }
-    let product = product_for_version(version);
-    let hex = match Algorithm::for_version(version) {
+    let product = dialect.challenge_product();
+    let hex = match dialect.challenge_algorithm() {
         Algorithm::Md5 => md5_answer(challenge, product.key),
         Algorithm::Msnp11 => msnp11(challenge, product.id, product.key).answer(),
     };
@@ -135,7 +116,7 @@ impl Msnp11Trace {
     }
 }
 
-/// The MSNP11+ algorithm (§4.2). Works on any bytes; the caller caps the length.
+/// The MSNP11+ algorithm (docs/protocol.md §4.2). Works on any bytes; the caller caps the length.
 fn msnp11(challenge: &str, product_id: &str, product_key: &str) -> Msnp11Trace {
     let digest = md5_of(challenge, product_key);
     let mut words = [0u32; 4];
@@ -274,36 +255,37 @@ mod tests {
         // Vectors whose product is one we answer with must come out of `answer` unchanged.
         for v in vectors() {
             for version in [8, 9, 10, 11, 12, 15, 18] {
-                let product = product_for_version(version);
+                let dialect = Dialect::new(version);
+                let product = dialect.challenge_product();
                 let algorithm = match field(&v, "algorithm") {
                     "md5" => Algorithm::Md5,
                     _ => Algorithm::Msnp11,
                 };
                 if product.id == field(&v, "product_id")
-                    && Algorithm::for_version(version) == algorithm
+                    && dialect.challenge_algorithm() == algorithm
                 {
                     assert_eq!(product.key, field(&v, "product_key"));
-                    let (id, hex) = answer(field(&v, "challenge"), version).unwrap();
+                    let (id, hex) = answer(field(&v, "challenge"), dialect).unwrap();
                     assert_eq!((id, hex.as_str()), (product.id, field(&v, "answer")));
                 }
             }
         }
         assert_eq!(
-            answer("29409134351025259292", 15).unwrap(),
+            answer("29409134351025259292", Dialect::new(15)).unwrap(),
             (
                 "PROD0119GSJUC$18",
                 "15afbac39c56a0b56001e32af423f912".into()
             )
         );
         assert_eq!(
-            answer("29409134351025259292", 9).unwrap(),
+            answer("29409134351025259292", Dialect::new(9)).unwrap(),
             (
                 "msmsgs@msnmsgr.com",
                 "d0c1178c689350104350d99f8c36ed9c".into()
             )
         );
         assert_eq!(
-            answer("22210219642164014968", 12).unwrap(),
+            answer("22210219642164014968", Dialect::new(12)).unwrap(),
             (
                 "PROD0090YUAUV{2B",
                 "85ecb0db8f32113df79ce0892b9a102c".into()
@@ -324,20 +306,29 @@ mod tests {
 
     #[test]
     fn hostile_challenges_are_rejected_or_answered_without_panic() {
-        assert_eq!(answer("", 15), Err(ChallengeError::Empty));
+        assert_eq!(answer("", Dialect::new(15)), Err(ChallengeError::Empty));
         assert_eq!(
-            answer(&"9".repeat(MAX_CHALLENGE_LEN + 1), 15),
+            answer(&"9".repeat(MAX_CHALLENGE_LEN + 1), Dialect::new(15)),
             Err(ChallengeError::TooLong)
         );
-        assert_eq!(answer("123 456", 15), Err(ChallengeError::BadCharacter));
-        assert_eq!(answer("12\r\n", 11), Err(ChallengeError::BadCharacter));
-        assert_eq!(answer("défi", 18), Err(ChallengeError::BadCharacter));
+        assert_eq!(
+            answer("123 456", Dialect::new(15)),
+            Err(ChallengeError::BadCharacter)
+        );
+        assert_eq!(
+            answer("12\r\n", Dialect::new(11)),
+            Err(ChallengeError::BadCharacter)
+        );
+        assert_eq!(
+            answer("défi", Dialect::new(18)),
+            Err(ChallengeError::BadCharacter)
+        );
         // Non-digits, odd lengths and the maximum length still give 32 lower-case hex characters.
         let long_tildes = "~".repeat(MAX_CHALLENGE_LEN);
         let long_nines = "9".repeat(MAX_CHALLENGE_LEN);
         for challenge in ["abc", "~", &long_tildes, &long_nines] {
             for version in [8, 11, 15] {
-                let (_, hex) = answer(challenge, version).unwrap();
+                let (_, hex) = answer(challenge, Dialect::new(version)).unwrap();
                 assert_eq!(hex.len(), 32);
                 assert!(hex
                     .bytes()

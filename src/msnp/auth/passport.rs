@@ -1,6 +1,6 @@
-//! Passport 1.4 ("Tweener") login for `USR TWN` (MSNP8-12, reference §3.2): ask the nexus where
-//! the login server is, then trade account name, password and the server's challenge string for
-//! a ticket.
+//! Passport 1.4 ("Tweener") login for `USR TWN` (MSNP8-12, docs/protocol.md §3.1): ask the nexus
+//! where the login server is, then trade account name, password and the server's challenge string
+//! for a ticket.
 
 use super::AuthError;
 use crate::http::{HttpRequest, HttpResponse, Method, Scheme, Url};

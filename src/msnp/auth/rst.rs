@@ -1,4 +1,4 @@
-//! The RST exchange (`RequestMultipleSecurityTokens`, MSNP13-18, reference §3.3.1): one SOAP
+//! The RST exchange (`RequestMultipleSecurityTokens`, MSNP13-18, docs/protocol.md §3.2): one SOAP
 //! request trades account name and password for a ticket per service, plus the proof key that
 //! signs `USR SSO`.
 

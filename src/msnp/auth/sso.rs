@@ -1,4 +1,4 @@
-//! The `MBI_KEY_OLD` response blob for `USR <trid> SSO S <ticket> <blob>` (reference §3.3.2),
+//! The `MBI_KEY_OLD` response blob for `USR <trid> SSO S <ticket> <blob>` (docs/protocol.md §3.3),
 //! and the machine GUID MSNP16+ appends to that command.
 
 use base64::engine::general_purpose::STANDARD as BASE64;

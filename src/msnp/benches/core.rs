@@ -5,6 +5,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use msnp::dialect::Dialect;
 use msnp::wire::{parse, Direction, Framer, Limits};
 
 /// Server bytes of every `*-ns.raw.txt` transcript (lines `<time> S>C b'<python literal>'`).
@@ -78,7 +79,7 @@ fn frame_and_parse(c: &mut Criterion) {
             framer.push(black_box(&input));
             let mut commands = 0usize;
             while let Ok(Some(frame)) = framer.next_frame() {
-                if parse(frame, 18).is_ok() {
+                if parse(frame, Dialect::new(18)).is_ok() {
                     commands += 1;
                 }
             }

@@ -1,4 +1,5 @@
-//! Decoding a message body by the `charset` parameter of its `Content-Type` (reference §7.5).
+//! Decoding a message body by the `charset` parameter of its `Content-Type` (docs/protocol.md
+//! §7.5).
 //!
 //! UTF-8 is the default and what every MSN client sends. The single-byte charsets old clients
 //! declare are decoded by table; labels follow the WHATWG Encoding Standard, where `us-ascii` and

@@ -1,4 +1,5 @@
-//! Chunked messages (reference §7.9): a payload too big for one `MSG` travels as parts sharing a
+//! Chunked messages (docs/protocol.md §7.8): a payload too big for one `MSG` travels as parts
+//! sharing a
 //! `Message-ID`. The first part carries `Chunks: <n>`, the original headers and the first slice of
 //! the body; part `k` (1 … n-1) carries `Chunk: <k>` and the next slice. [`ChunkReassembler`]
 //! puts them back together within hard bounds.

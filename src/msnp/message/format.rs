@@ -1,4 +1,4 @@
-//! The `X-MMS-IM-Format` header of `text/plain` messages (reference §7.5), and a received
+//! The `X-MMS-IM-Format` header of `text/plain` messages (docs/protocol.md §7.5), and a received
 //! message turned into the HTML Pidgin displays.
 //!
 //! `FN=<font, percent-encoded>; EF=<B I U S>; CO=<BBGGRR hex>; CS=<charset hex>; PF=<pitch and

@@ -1,4 +1,4 @@
-//! Switchboard message payloads (reference §7.4–§7.9): what a received `MSG` carries
+//! Switchboard message payloads (docs/protocol.md §7.4–§7.8): what a received `MSG` carries
 //! ([`MsgPayload::parse`]), the payloads we send ([`text_payloads`], [`typing_payload`],
 //! [`nudge_payload`]), the `X-MMS-IM-Format` and its HTML forms, charsets, and the reassembly of
 //! chunked messages.

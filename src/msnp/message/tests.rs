@@ -2,6 +2,7 @@
 //! hostile input.
 
 use super::*;
+use crate::dialect::Dialect;
 
 fn text_of(payload: &[u8]) -> TextMessage {
     match MsgPayload::parse(payload) {
@@ -71,7 +72,7 @@ fn every_recorded_switchboard_message_is_classified() {
         let mut framer = Framer::new(Direction::FromServer, Limits::default());
         framer.push(&load(name).server_bytes());
         while let Some(frame) = framer.next_frame().expect("frames") {
-            let Ok(SbCommand::Msg(msg)) = parse(frame, version) else {
+            let Ok(SbCommand::Msg(msg)) = parse(frame, Dialect::new(version)) else {
                 continue;
             };
             labels.push(match MsgPayload::parse(&msg.payload) {

@@ -1,5 +1,5 @@
 //! Builders for the payloads we send on a switchboard: text (split to fit [`MAX_PAYLOAD`]),
-//! typing notifications and nudges (reference §7.5, §7.6).
+//! typing notifications and nudges (docs/protocol.md §7.5, §7.6).
 
 use super::format::ImFormat;
 use super::MAX_PAYLOAD;

@@ -6,6 +6,7 @@ use std::time::Instant;
 use rand_chacha::rand_core::RngCore;
 
 use crate::auth::{passport, rst, sso, AuthError};
+use crate::dialect::Dialect;
 use crate::http::HttpResponse;
 use crate::mime::Mime;
 use crate::secret::Secret;
@@ -81,14 +82,15 @@ impl Session {
                 let offered = self.config.offered_versions();
                 match ver.chosen().filter(|v| offered.contains(v)) {
                     Some(version) => {
-                        self.version = version;
+                        let dialect = Dialect::new(version);
+                        self.dialect = Some(dialect);
                         self.send(ClientCommand::Cvr {
                             locale: "0x0409".into(),
                             os_type: "winnt".into(),
                             os_version: "6.1.0".into(),
                             cpu: "i386".into(),
                             client_name: "MSNMSGR".into(),
-                            client_version: client_version(version).into(),
+                            client_version: dialect.cvr_client_version().into(),
                             brand: "msmsgs".into(),
                             login: self.config.account.clone(),
                         });
@@ -106,7 +108,7 @@ impl Session {
             (Step::ClientVersion, NsCommand::Cvr(_)) => {
                 self.event(Event::Progress { step: 2 });
                 let login = self.config.account.clone();
-                let command = if self.version >= 15 {
+                let command = if self.speaks().sso_login() {
                     ClientCommand::UsrSsoInit { login }
                 } else {
                     ClientCommand::UsrTwnInit { login }
@@ -213,7 +215,7 @@ impl Session {
                 )))
             }
         };
-        let guid = (self.version >= 16).then(|| self.config.machine_guid.clone());
+        let guid = (self.speaks().endpoints()).then(|| self.config.machine_guid.clone());
         let ticket = tokens.messenger_clear.ticket.clone();
         self.send(ClientCommand::UsrSsoAuth {
             ticket,
@@ -261,7 +263,7 @@ impl Session {
         if let Some(old) = self.ns.take() {
             self.out.push_back(Output::Close { conn: old.id });
         }
-        self.version = 0;
+        self.dialect = None;
         self.login.step = Step::Connecting;
         self.timers.set(Timer::Login, now + timers::LOGIN_TIMEOUT);
         self.connect_ns(host.to_owned(), port);
@@ -276,7 +278,7 @@ impl Session {
         // What every client sends at once goes out before the UI hears it is online.
         self.contacts_signed_in(now);
         self.event(Event::SignedIn {
-            version: self.version,
+            version: self.speaks().version(),
         });
     }
 
@@ -289,32 +291,12 @@ impl Session {
     }
 }
 
-/// The client version sent in `CVR`, matching the era of the protocol version.
-fn client_version(version: u32) -> &'static str {
-    match version {
-        ..=9 => "6.0.0602",
-        10..=12 => "7.5.0324",
-        13..=15 => "8.5.1302",
-        _ => "14.0.8117.0416",
-    }
-}
-
 /// Our capabilities for `CHG`: the MSNC generation of the protocol version plus multi-packet
 /// messages; MSNP16+ adds the (empty) extended capabilities.
-pub(super) fn client_caps(version: u32) -> Capabilities {
-    let msnc: u32 = match version {
-        ..=8 => 1,
-        9 => 2,
-        10 => 3,
-        11 => 4,
-        12 => 5,
-        13..=14 => 6,
-        15 => 8,
-        _ => 9,
-    };
+pub(super) fn client_caps(dialect: Dialect) -> Capabilities {
     Capabilities {
-        client: (msnc << 28) | 0x20,
-        extended: (version >= 16).then_some(0),
+        client: (dialect.msnc_generation() << 28) | 0x20,
+        extended: dialect.endpoints().then_some(0),
     }
 }
 

@@ -25,6 +25,7 @@ pub use contacts::ContactEvent;
 pub use output::{ConnId, EndReason, Event, HttpId, Output, PROGRESS_STEPS};
 pub use switchboard::ChatEvent;
 
+use crate::dialect::Dialect;
 use crate::wire::{
     self, ClientCommand, Direction, Framer, Limits, NsCommand, OutReason, TrIdAllocator,
 };
@@ -50,8 +51,8 @@ pub struct Session {
     switchboards: switchboard::Switchboards,
     /// Keepalive interval (the server's last `QNG <seconds>`).
     ping_interval: std::time::Duration,
-    /// Negotiated protocol version (0 until `VER` is answered).
-    version: u32,
+    /// Negotiated protocol version (`None` until `VER` is answered).
+    dialect: Option<Dialect>,
     next_conn: u32,
     next_http: u32,
     ended: bool,
@@ -74,7 +75,7 @@ impl Session {
             contacts: contacts::Contacts::default(),
             switchboards: switchboard::Switchboards::default(),
             ping_interval: timers::DEFAULT_PING_INTERVAL,
-            version: 0,
+            dialect: None,
             next_conn: 0,
             next_http: 0,
             ended: false,
@@ -89,8 +90,14 @@ impl Session {
     }
 
     /// The negotiated protocol version, once `VER` was answered.
-    pub fn version(&self) -> Option<u32> {
-        (self.version != 0).then_some(self.version)
+    pub fn dialect(&self) -> Option<Dialect> {
+        self.dialect
+    }
+
+    /// The negotiated dialect; before `VER` is answered the oldest, so that nothing of a later
+    /// version is sent or expected.
+    fn speaks(&self) -> Dialect {
+        self.dialect.unwrap_or(Dialect::OLDEST)
     }
 
     /// The next thing to do or show, in order.
@@ -162,7 +169,7 @@ impl Session {
                 }
             };
             let line = String::from_utf8_lossy(&frame.line).into_owned();
-            match wire::parse(frame, self.version) {
+            match wire::parse(frame, self.speaks()) {
                 Ok(command) => self.dispatch(command, now),
                 Err(e) => log::warn!(
                     "ignored malformed server command ({e}): {}",
@@ -273,7 +280,7 @@ impl Session {
     }
 
     fn answer_challenge(&mut self, challenge: &str) {
-        match crate::auth::challenge::answer(challenge, self.version) {
+        match crate::auth::challenge::answer(challenge, self.speaks()) {
             Ok((product_id, response)) => {
                 self.send(ClientCommand::Qry {
                     product_id: product_id.to_owned(),
@@ -329,6 +336,7 @@ impl Session {
         if let Some(ns) = self.ns.take() {
             self.out.push_back(Output::Close { conn: ns.id });
         }
+        self.sb_abandon_all();
         self.event(Event::Ended(reason));
     }
 }

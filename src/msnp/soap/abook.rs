@@ -1,4 +1,4 @@
-//! Reading the address book (reference §5.2): `ABFindAll` (MSNP13-17) and
+//! Reading the address book (docs/protocol.md §5.2): `ABFindAll` (MSNP13-17) and
 //! `ABFindContactsPaged` (MSNP18) requests, and a resumable reader for either answer.
 
 use std::collections::HashSet;
@@ -20,7 +20,7 @@ const MAX_TICKET_LEN: usize = 64 * 1024;
 /// Longest phone number accepted for a mobile contact.
 const MAX_PHONE_LEN: usize = 32;
 
-/// Network ids (reference §2.4) the address book can assign.
+/// Network ids (docs/protocol.md §2.4) the address book can assign.
 const NETWORK_UNKNOWN: u32 = 0;
 const NETWORK_PASSPORT: u32 = 1;
 const NETWORK_OCS: u32 = 2;

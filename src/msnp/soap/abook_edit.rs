@@ -1,4 +1,4 @@
-//! Editing the address book (reference §5.2): adding, removing and updating contacts and
+//! Editing the address book (docs/protocol.md §5.2): adding, removing and updating contacts and
 //! groups. Answers without content are read with
 //! [`parse_empty_response`](super::envelope::parse_empty_response).
 

@@ -1,4 +1,4 @@
-//! The sharing service (reference §5.2, §5.3): `FindMembership` lists who is on the allow,
+//! The sharing service (docs/protocol.md §5.2, §5.3): `FindMembership` lists who is on the allow,
 //! block, reverse and pending lists; `AddMember`/`DeleteMember` change them.
 
 use quick_xml::escape::escape;

@@ -1,5 +1,5 @@
-//! The SOAP services of MSNP13+ (reference §5.2, §5.3, §9): the sharing service (memberships),
-//! the address book, and offline messages. Pure: requests go out as
+//! The SOAP services of MSNP13+ (docs/protocol.md §5.2, §5.3, §9): the sharing service
+//! (memberships), the address book, and offline messages. Pure: requests go out as
 //! [`HttpRequest`](crate::http::HttpRequest) values, answers come back as bodies; the big
 //! sign-in answers parse resumably, a bounded number of XML events per step.
 //!

@@ -1,5 +1,5 @@
-//! Receiving offline messages (reference §9.1, §9.2): the `Mail-Data` announcement, and the RSI
-//! service's `GetMetadata`, `GetMessage` and `DeleteMessages`.
+//! Receiving offline messages (docs/protocol.md §9.1, §9.2): the `Mail-Data` announcement, and the
+//! RSI service's `GetMetadata`, `GetMessage` and `DeleteMessages`.
 
 use quick_xml::escape::escape;
 

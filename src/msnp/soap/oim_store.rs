@@ -1,4 +1,4 @@
-//! Sending offline messages (reference §9.3): the OIM store service's `Store2`, and its
+//! Sending offline messages (docs/protocol.md §9.3): the OIM store service's `Store2`, and its
 //! lock-key challenge.
 
 use base64::engine::general_purpose::STANDARD;

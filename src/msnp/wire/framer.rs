@@ -1,4 +1,5 @@
-//! Incremental framer: cuts a received byte stream into command lines and payloads (reference §0).
+//! Incremental framer: cuts a received byte stream into command lines and payloads
+//! (docs/protocol.md §0).
 //!
 //! A frame is one CRLF-terminated line, followed for payload commands by exactly `N` bytes, where
 //! `N` is the last token of the line. The framer keeps everything it has not yet returned, resumes

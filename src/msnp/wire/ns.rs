@@ -8,6 +8,7 @@ use super::ns_list::{
 use super::ns_presence::{Chg, Fln, Iln, Not, Presence, Rng, Ubn, Ubx};
 use super::ns_session::{Ack, Chl, Cvr, Gcf, Inf, Msg, Out, Qng, Sbs, Usr, Ver, Xfr};
 use super::server_error::ServerError;
+use crate::dialect::Dialect;
 
 /// A command whose verb this codec does not know, with its arguments percent-decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,12 +109,12 @@ pub enum NsCommand {
     Raw(RawCommand),
 }
 
-/// Parses a frame received from the notification server, for protocol version `version`
-/// (the `n` of `MSNPn`; shapes that differ between versions are read accordingly).
+/// Parses a frame received from the notification server in `dialect` (shapes that differ
+/// between versions are read accordingly).
 ///
 /// Never panics. Trailing arguments beyond those a command defines are ignored, since newer
 /// servers append tokens; anything malformed is a [`ParseError`].
-pub fn parse(frame: Frame, version: u32) -> Result<NsCommand, ParseError> {
+pub fn parse(frame: Frame, dialect: Dialect) -> Result<NsCommand, ParseError> {
     let Frame { line, mut payload } = frame;
     let (verb, mut args) = split_line(&line)?;
     let args = &mut args;
@@ -122,7 +123,7 @@ pub fn parse(frame: Frame, version: u32) -> Result<NsCommand, ParseError> {
         "VER" => NsCommand::Ver(Ver::parse(args)?),
         "CVR" => NsCommand::Cvr(Cvr::parse(args)?),
         "INF" => NsCommand::Inf(Inf::parse(args)?),
-        "USR" => NsCommand::Usr(Usr::parse(args, version)?),
+        "USR" => NsCommand::Usr(Usr::parse(args, dialect)?),
         "XFR" => NsCommand::Xfr(Xfr::parse(args)?),
         "CHL" => NsCommand::Chl(Chl::parse(args)?),
         "QNG" => NsCommand::Qng(Qng::parse(args)?),
@@ -133,27 +134,27 @@ pub fn parse(frame: Frame, version: u32) -> Result<NsCommand, ParseError> {
         "UUX" => NsCommand::Uux(Ack::parse(args)?),
         "QRY" => NsCommand::Qry(Ack::parse(args)?),
         "UUN" => NsCommand::Uun(Ack::parse(args)?),
-        "SYN" => NsCommand::Syn(Syn::parse(args, version)?),
+        "SYN" => NsCommand::Syn(Syn::parse(args, dialect)?),
         "GTC" => NsCommand::Gtc(Gtc::parse(args)?),
         "BLP" => NsCommand::Blp(Blp::parse(args)?),
-        "PRP" => NsCommand::Prp(Prp::parse(args, version)?),
+        "PRP" => NsCommand::Prp(Prp::parse(args, dialect)?),
         "BPR" => NsCommand::Bpr(Bpr::parse(args)?),
-        "LSG" => NsCommand::Lsg(Lsg::parse(args, version)?),
-        "LST" => NsCommand::Lst(Lst::parse(args, version)?),
+        "LSG" => NsCommand::Lsg(Lsg::parse(args, dialect)?),
+        "LST" => NsCommand::Lst(Lst::parse(args, dialect)?),
         "ADC" => NsCommand::Adc(Adc::parse(args)?),
         "ADD" => NsCommand::Add(Add::parse(args)?),
-        "REM" => NsCommand::Rem(Rem::parse(args, version)?),
-        "ADG" => NsCommand::Adg(Adg::parse(args, version)?),
+        "REM" => NsCommand::Rem(Rem::parse(args, dialect)?),
+        "ADG" => NsCommand::Adg(Adg::parse(args, dialect)?),
         "RMG" => NsCommand::Rmg(Rmg::parse(args)?),
-        "REG" => NsCommand::Reg(Reg::parse(args, version)?),
+        "REG" => NsCommand::Reg(Reg::parse(args, dialect)?),
         "ADL" => NsCommand::Adl(ListUpdate::parse(args, p)?),
         "RML" => NsCommand::Rml(ListUpdate::parse(args, p)?),
         "FQY" => NsCommand::Fqy(Fqy::parse(args, p)?),
         "CHG" => NsCommand::Chg(Chg::parse(args)?),
-        "ILN" => NsCommand::Iln(Iln::parse(args, version)?),
-        "NLN" => NsCommand::Nln(Presence::parse(args, version)?),
-        "FLN" => NsCommand::Fln(Fln::parse(args, version)?),
-        "UBX" => NsCommand::Ubx(Ubx::parse(args, p, version)?),
+        "ILN" => NsCommand::Iln(Iln::parse(args, dialect)?),
+        "NLN" => NsCommand::Nln(Presence::parse(args, dialect)?),
+        "FLN" => NsCommand::Fln(Fln::parse(args, dialect)?),
+        "UBX" => NsCommand::Ubx(Ubx::parse(args, p, dialect)?),
         "UBN" => NsCommand::Ubn(Ubn::parse(args, p)?),
         "NOT" => NsCommand::Not(Not::parse(args, p)?),
         "RNG" => NsCommand::Rng(Rng::parse(args)?),

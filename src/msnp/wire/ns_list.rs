@@ -1,10 +1,11 @@
 //! Server → client contact-list commands in every version's shape: `SYN GTC BLP PRP BPR LSG LST
-//! ADC ADD REM ADG RMG REG ADL RML FQY` (reference §5).
+//! ADC ADD REM ADG RMG REG ADL RML FQY` (docs/protocol.md §5).
 
 use super::args::{is_guid, Args, ParseError};
 use super::ns::take_payload;
 use super::percent;
 use super::types::{AddPrompt, List, ListSet, ListVersion, PrivacyMode};
+use crate::dialect::Dialect;
 
 /// `SYN <trid> <version> [<contacts> <groups>]`: start of the list dump (MSNP8–12).
 ///
@@ -30,9 +31,9 @@ pub struct ListCounts {
 }
 
 impl Syn {
-    pub(crate) fn parse(args: &mut Args, version: u32) -> Result<Self, ParseError> {
+    pub(crate) fn parse(args: &mut Args, dialect: Dialect) -> Result<Self, ParseError> {
         let trid = args.number()?;
-        let list_version = if version < 10 {
+        let list_version = if dialect.list_serials() {
             ListVersion::Serial(args.number()?)
         } else {
             ListVersion::Timestamps {
@@ -115,9 +116,9 @@ pub struct Prp {
 }
 
 impl Prp {
-    pub(crate) fn parse(args: &mut Args, version: u32) -> Result<Self, ParseError> {
+    pub(crate) fn parse(args: &mut Args, dialect: Dialect) -> Result<Self, ParseError> {
         let trid = args.opt_number();
-        let serial = if trid.is_some() && version < 10 {
+        let serial = if trid.is_some() && dialect.list_serials() {
             args.opt_number()
         } else {
             None
@@ -159,25 +160,26 @@ pub struct Lsg {
 }
 
 impl Lsg {
-    pub(crate) fn parse(args: &mut Args, version: u32) -> Result<Self, ParseError> {
-        match version {
-            0..=7 => Err(ParseError::UnsupportedDialect),
-            8 | 9 => Ok(Lsg {
+    pub(crate) fn parse(args: &mut Args, dialect: Dialect) -> Result<Self, ParseError> {
+        if !dialect.is_supported() {
+            return Err(ParseError::UnsupportedDialect);
+        }
+        if dialect.list_serials() {
+            Ok(Lsg {
                 group_id: args.text()?,
                 name: args.text()?,
-            }),
-            _ => {
-                let name = args.text()?;
-                Ok(Lsg {
-                    name,
-                    group_id: args.text()?,
-                })
-            }
+            })
+        } else {
+            let name = args.text()?;
+            Ok(Lsg {
+                name,
+                group_id: args.text()?,
+            })
         }
     }
 }
 
-/// A contact in the list dump (reference §5.1).
+/// A contact in the list dump (docs/protocol.md §5.1).
 ///
 /// MSNP8/9: `LST <email> <friendly> <lists> [<group>,…]`;
 /// MSNP10/11: `LST N=<email> [F=<friendly>] [C=<guid>] <lists> [<guid>,…]`;
@@ -199,21 +201,22 @@ pub struct Lst {
 }
 
 impl Lst {
-    pub(crate) fn parse(args: &mut Args, version: u32) -> Result<Self, ParseError> {
-        let (email, friendly, contact_id) = match version {
-            0..=7 => return Err(ParseError::UnsupportedDialect),
-            8 | 9 => (args.text()?, Some(args.text()?), None),
-            _ => {
-                let fields = Prefixed::parse(args);
-                (
-                    fields.email.ok_or(ParseError::MissingArgument)?,
-                    fields.friendly,
-                    fields.contact_id,
-                )
-            }
+    pub(crate) fn parse(args: &mut Args, dialect: Dialect) -> Result<Self, ParseError> {
+        if !dialect.is_supported() {
+            return Err(ParseError::UnsupportedDialect);
+        }
+        let (email, friendly, contact_id) = if dialect.list_serials() {
+            (args.text()?, Some(args.text()?), None)
+        } else {
+            let fields = Prefixed::parse(args);
+            (
+                fields.email.ok_or(ParseError::MissingArgument)?,
+                fields.friendly,
+                fields.contact_id,
+            )
         };
         let lists = ListSet::parse(args.raw()?)?;
-        let extra = if version >= 10 {
+        let extra = if dialect.contact_guids() {
             args.opt_number()
         } else {
             None
@@ -396,10 +399,10 @@ pub struct Rem {
 }
 
 impl Rem {
-    pub(crate) fn parse(args: &mut Args, version: u32) -> Result<Self, ParseError> {
+    pub(crate) fn parse(args: &mut Args, dialect: Dialect) -> Result<Self, ParseError> {
         let trid = args.number()?;
         let list = List::from_code(args.raw()?)?;
-        let serial = if version < 10 {
+        let serial = if dialect.list_serials() {
             Some(args.number()?)
         } else {
             None
@@ -429,9 +432,9 @@ pub struct Adg {
 }
 
 impl Adg {
-    pub(crate) fn parse(args: &mut Args, version: u32) -> Result<Self, ParseError> {
+    pub(crate) fn parse(args: &mut Args, dialect: Dialect) -> Result<Self, ParseError> {
         let trid = args.number()?;
-        let serial = if version < 10 {
+        let serial = if dialect.list_serials() {
             Some(args.number()?)
         } else {
             None
@@ -487,9 +490,9 @@ pub struct Reg {
 }
 
 impl Reg {
-    pub(crate) fn parse(args: &mut Args, version: u32) -> Result<Self, ParseError> {
+    pub(crate) fn parse(args: &mut Args, dialect: Dialect) -> Result<Self, ParseError> {
         let trid = args.number()?;
-        if version < 10 {
+        if dialect.list_serials() {
             let serial = Some(args.number()?);
             let group_id = args.text()?;
             return Ok(Reg {

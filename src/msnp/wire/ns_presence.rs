@@ -1,10 +1,11 @@
 //! Server → client presence and notification commands: `CHG ILN NLN FLN UBX UBN NOT RNG`
-//! (reference §6, §7.2).
+//! (docs/protocol.md §6, §7.2).
 
 use super::args::{Args, ParseError};
 use super::ns::take_payload;
 use super::percent;
 use super::types::{split_network_prefix, Capabilities, HostPort, Status};
+use crate::dialect::{Dialect, PresenceShape};
 use crate::secret::Secret;
 
 /// `CHG <trid> <status> [<caps>] [<msnobj>]`: own status change confirmed.
@@ -34,7 +35,7 @@ impl Chg {
     }
 }
 
-/// A contact's presence, as carried by `NLN` and `ILN` (reference §6.3).
+/// A contact's presence, as carried by `NLN` and `ILN` (docs/protocol.md §6.3).
 ///
 /// `<status> <contact> [<nid>] <friendly> [<caps>] [<msnobj>]`: the network id is a separate
 /// token in MSNP14–17 and a `1:` prefix of the contact in MSNP18+.
@@ -55,9 +56,9 @@ pub struct Presence {
 }
 
 impl Presence {
-    pub(crate) fn parse(args: &mut Args, version: u32) -> Result<Self, ParseError> {
+    pub(crate) fn parse(args: &mut Args, dialect: Dialect) -> Result<Self, ParseError> {
         let status = Status::from_code(args.raw()?)?;
-        let (contact, network_id) = contact_and_network(args, version)?;
+        let (contact, network_id) = contact_and_network(args, dialect)?;
         let friendly = args.text()?;
         let capabilities = args.raw().ok().map(Capabilities::parse).transpose()?;
         Ok(Presence {
@@ -73,12 +74,15 @@ impl Presence {
 
 /// Reads a contact address and its network id in the version's shape: bare (≤ 13), followed by
 /// a `<nid>` token (14–17), or `<nid>:<address>` (18+).
-fn contact_and_network(args: &mut Args, version: u32) -> Result<(String, Option<u32>), ParseError> {
+fn contact_and_network(
+    args: &mut Args,
+    dialect: Dialect,
+) -> Result<(String, Option<u32>), ParseError> {
     let token = args.raw()?;
-    match version {
-        0..=13 => Ok((percent::decode(token), None)),
-        14..=17 => Ok((percent::decode(token), Some(args.number()?))),
-        _ => {
+    match dialect.presence_shape() {
+        PresenceShape::Bare => Ok((percent::decode(token), None)),
+        PresenceShape::NetworkToken => Ok((percent::decode(token), Some(args.number()?))),
+        PresenceShape::NetworkPrefix => {
             let (nid, address) = split_network_prefix(token);
             Ok((percent::decode(address), nid))
         }
@@ -95,10 +99,10 @@ pub struct Iln {
 }
 
 impl Iln {
-    pub(crate) fn parse(args: &mut Args, version: u32) -> Result<Self, ParseError> {
+    pub(crate) fn parse(args: &mut Args, dialect: Dialect) -> Result<Self, ParseError> {
         Ok(Iln {
             trid: args.number()?,
-            presence: Presence::parse(args, version)?,
+            presence: Presence::parse(args, dialect)?,
         })
     }
 }
@@ -116,12 +120,12 @@ pub struct Fln {
 }
 
 impl Fln {
-    pub(crate) fn parse(args: &mut Args, version: u32) -> Result<Self, ParseError> {
+    pub(crate) fn parse(args: &mut Args, dialect: Dialect) -> Result<Self, ParseError> {
         let token = args.raw()?;
-        let (contact, network_id) = match version {
-            0..=13 => (percent::decode(token), None),
-            14..=17 => (percent::decode(token), args.opt_number()),
-            _ => {
+        let (contact, network_id) = match dialect.presence_shape() {
+            PresenceShape::Bare => (percent::decode(token), None),
+            PresenceShape::NetworkToken => (percent::decode(token), args.opt_number()),
+            PresenceShape::NetworkPrefix => {
                 let (nid, address) = split_network_prefix(token);
                 (percent::decode(address), nid)
             }
@@ -152,10 +156,10 @@ impl Ubx {
     pub(crate) fn parse(
         args: &mut Args,
         payload: &mut Option<Vec<u8>>,
-        version: u32,
+        dialect: Dialect,
     ) -> Result<Self, ParseError> {
         let payload = take_payload(args, payload)?;
-        let (contact, network_id) = contact_and_network(args, version)?;
+        let (contact, network_id) = contact_and_network(args, dialect)?;
         Ok(Ubx {
             contact,
             network_id,
@@ -208,7 +212,7 @@ impl Not {
 }
 
 /// `RNG <session> <host:port> CKI <cookie> <inviter> <friendly>[ U messenger.hotmail.com[ 1]]`:
-/// an invitation to a switchboard (reference §7.2).
+/// an invitation to a switchboard (docs/protocol.md §7.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rng {
     /// Session id to repeat in `ANS`.

@@ -1,9 +1,11 @@
 //! Server → client NS commands of the connection and login phase: `VER CVR INF USR XFR CHL QNG
-//! OUT SBS MSG GCF` and the bare acknowledgements of `UUX`, `QRY` and `UUN` (reference §1–§4).
+//! OUT SBS MSG GCF` and the bare acknowledgements of `UUX`, `QRY` and `UUN` (docs/protocol.md
+//! §1–§4).
 
 use super::args::{Args, ParseError};
 use super::ns::take_payload;
 use super::types::HostPort;
+use crate::dialect::Dialect;
 use crate::secret::Secret;
 
 /// `VER <trid> <dialect>…` (`VER 1 MSNP15`, or `VER 1 0` when no version is shared).
@@ -92,7 +94,7 @@ impl Inf {
     }
 }
 
-/// `USR <trid> …`: a login step from the server (reference §2.2, §3).
+/// `USR <trid> …`: a login step from the server (docs/protocol.md §2.2, §3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Usr {
     /// TrID of the client's `USR`.
@@ -136,11 +138,15 @@ pub enum UsrStep {
 }
 
 impl Usr {
-    pub(crate) fn parse(args: &mut Args, version: u32) -> Result<Self, ParseError> {
+    pub(crate) fn parse(args: &mut Args, dialect: Dialect) -> Result<Self, ParseError> {
         let trid = args.number()?;
         let step = if args.keyword("OK") {
             let email = args.text()?;
-            let friendly = if version < 10 { args.opt_text() } else { None };
+            let friendly = if dialect.list_serials() {
+                args.opt_text()
+            } else {
+                None
+            };
             let verified = args.opt_number().map(|n| n != 0);
             let kid = args.opt_number().map(|n| n != 0);
             UsrStep::Ok {
@@ -172,7 +178,7 @@ impl Usr {
     }
 }
 
-/// `XFR <trid> NS|SB <host:port> …`: a referral to another server (reference §1.2, §1.3).
+/// `XFR <trid> NS|SB <host:port> …`: a referral to another server (docs/protocol.md §1.2, §1.3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Xfr {
     /// TrID of the request (`USR … I` for NS, `XFR … SB` for SB).
@@ -221,7 +227,7 @@ impl Xfr {
     }
 }
 
-/// `CHL <trid> <challenge>`: answer with `QRY` (reference §4).
+/// `CHL <trid> <challenge>`: answer with `QRY` (docs/protocol.md §4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chl {
     /// Always 0 in practice.

@@ -1,4 +1,4 @@
-//! Percent-encoding of command arguments (reference §0).
+//! Percent-encoding of command arguments (docs/protocol.md §0).
 //!
 //! Escargot encodes every argument it sends and decodes every argument it receives, so names,
 //! group names and MSNObjects travel as `%20`-style escapes. Decoding is lenient (a `%` that is not

@@ -1,5 +1,5 @@
-//! Switchboard commands (reference §7): typed server → client [`SbCommand`]s read by [`parse`],
-//! and client → server [`SbClientCommand`]s written by [`SbClientCommand::encode`].
+//! Switchboard commands (docs/protocol.md §7): typed server → client [`SbCommand`]s read by
+//! [`parse`], and client → server [`SbClientCommand`]s written by [`SbClientCommand::encode`].
 //!
 //! Shapes that differ between protocol versions: from MSNP12 `IRO` and `JOI` end with the
 //! participant's capabilities; from MSNP16 an address may name one endpoint as `email;{guid}`.
@@ -11,13 +11,9 @@ use super::ns_session::Ack;
 use super::percent;
 use super::server_error::ServerError;
 use super::types::Capabilities;
+use crate::dialect::Dialect;
 use crate::secret::Secret;
 use std::fmt;
-
-/// First protocol version whose `IRO`/`JOI` carry capabilities.
-const CAPS_FROM: u32 = 12;
-/// First protocol version with `email;{guid}` endpoint addresses.
-const ENDPOINTS_FROM: u32 = 16;
 
 /// A switchboard address: a user, or from MSNP16 one endpoint of a user (`email;{guid}`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -39,11 +35,11 @@ impl Participant {
 
     /// Reads `email` or, from MSNP16, `email;{guid}`; the decoded e-mail must be non-empty and
     /// free of spaces and control characters.
-    fn parse(token: &[u8], version: u32) -> Result<Self, ParseError> {
+    fn parse(token: &[u8], dialect: Dialect) -> Result<Self, ParseError> {
         let split = token
             .iter()
             .position(|&b| b == b';')
-            .filter(|_| version >= ENDPOINTS_FROM);
+            .filter(|_| dialect.endpoints());
         let (email, endpoint) = match split {
             None => (token, None),
             Some(at) => {
@@ -195,12 +191,11 @@ pub enum SbCommand {
     Raw(RawCommand),
 }
 
-/// Parses a frame received from a switchboard, for protocol version `version` (the `n` of
-/// `MSNPn`).
+/// Parses a frame received from a switchboard in `dialect`.
 ///
 /// Never panics. Trailing arguments beyond those a command defines are ignored; anything
 /// malformed is a [`ParseError`].
-pub fn parse(frame: Frame, version: u32) -> Result<SbCommand, ParseError> {
+pub fn parse(frame: Frame, dialect: Dialect) -> Result<SbCommand, ParseError> {
     let Frame { line, mut payload } = frame;
     let (verb, mut args) = split_line(&line)?;
     let args = &mut args;
@@ -210,11 +205,11 @@ pub fn parse(frame: Frame, version: u32) -> Result<SbCommand, ParseError> {
             ok_keyword(args)?;
             SbCommand::Usr(SbUsr {
                 trid,
-                user: Participant::parse(args.raw()?, version)?,
+                user: Participant::parse(args.raw()?, dialect)?,
                 friendly: args.text()?,
             })
         }
-        "IRO" => SbCommand::Iro(parse_iro(args, version)?),
+        "IRO" => SbCommand::Iro(parse_iro(args, dialect)?),
         "ANS" => {
             let trid = args.number()?;
             ok_keyword(args)?;
@@ -231,16 +226,16 @@ pub fn parse(frame: Frame, version: u32) -> Result<SbCommand, ParseError> {
             })
         }
         "JOI" => {
-            let participant = Participant::parse(args.raw()?, version)?;
+            let participant = Participant::parse(args.raw()?, dialect)?;
             let friendly = args.text()?;
             SbCommand::Joi(Joi {
                 participant,
                 friendly,
-                capabilities: capabilities(args, version)?,
+                capabilities: capabilities(args, dialect)?,
             })
         }
         "BYE" => {
-            let participant = Participant::parse(args.raw()?, version)?;
+            let participant = Participant::parse(args.raw()?, dialect)?;
             SbCommand::Bye(Bye {
                 participant,
                 idle: args.keyword("1"),
@@ -248,7 +243,7 @@ pub fn parse(frame: Frame, version: u32) -> Result<SbCommand, ParseError> {
         }
         "MSG" => {
             let payload = take_payload(args, &mut payload)?;
-            let sender = Participant::parse(args.raw()?, version)?;
+            let sender = Participant::parse(args.raw()?, dialect)?;
             SbCommand::Msg(SbMsg {
                 sender,
                 friendly: args.text()?,
@@ -292,14 +287,14 @@ pub fn parse(frame: Frame, version: u32) -> Result<SbCommand, ParseError> {
     Ok(command)
 }
 
-fn parse_iro(args: &mut Args, version: u32) -> Result<Iro, ParseError> {
+fn parse_iro(args: &mut Args, dialect: Dialect) -> Result<Iro, ParseError> {
     let trid = args.number()?;
     let index = args.number()?;
     let total = args.number()?;
     if index == 0 || index > total {
         return Err(ParseError::InvalidArgument);
     }
-    let participant = Participant::parse(args.raw()?, version)?;
+    let participant = Participant::parse(args.raw()?, dialect)?;
     let friendly = args.text()?;
     Ok(Iro {
         trid,
@@ -307,7 +302,7 @@ fn parse_iro(args: &mut Args, version: u32) -> Result<Iro, ParseError> {
         total,
         participant,
         friendly,
-        capabilities: capabilities(args, version)?,
+        capabilities: capabilities(args, dialect)?,
     })
 }
 
@@ -320,8 +315,8 @@ fn ok_keyword(args: &mut Args) -> Result<(), ParseError> {
 }
 
 /// The optional capabilities token of `IRO`/`JOI` (MSNP12+; earlier versions have none).
-fn capabilities(args: &mut Args, version: u32) -> Result<Option<Capabilities>, ParseError> {
-    if version < CAPS_FROM {
+fn capabilities(args: &mut Args, dialect: Dialect) -> Result<Option<Capabilities>, ParseError> {
+    if !dialect.sb_capabilities() {
         return Ok(None);
     }
     args.raw().ok().map(Capabilities::parse).transpose()
@@ -400,7 +395,7 @@ impl SbCommand {
     }
 }
 
-/// How the switchboard should acknowledge a client `MSG` (reference §7.4).
+/// How the switchboard should acknowledge a client `MSG` (docs/protocol.md §7.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AckMode {
     /// `U`: no reply (typing, control messages).
@@ -513,13 +508,13 @@ impl SbClientCommand {
     }
 
     /// Decodes a frame sent by a client (framed with [`Direction::FromClient`]) into its TrID
-    /// (`None` for `OUT`) and command: the inverse of [`SbClientCommand::encode`]. `version`
+    /// (`None` for `OUT`) and command: the inverse of [`SbClientCommand::encode`]. `dialect`
     /// tells whether `email;{guid}` addresses are allowed (MSNP16+).
     ///
     /// [`Direction::FromClient`]: super::framer::Direction::FromClient
     pub fn decode(
         frame: Frame,
-        version: u32,
+        dialect: Dialect,
     ) -> Result<(Option<u32>, SbClientCommand), ParseError> {
         let Frame { line, mut payload } = frame;
         let (verb, mut args) = split_line(&line)?;
@@ -533,11 +528,11 @@ impl SbClientCommand {
         let trid = args.number()?;
         let command = match verb {
             "USR" => SbClientCommand::Usr {
-                user: Participant::parse(args.raw()?, version)?,
+                user: Participant::parse(args.raw()?, dialect)?,
                 cookie: Secret::new(args.verbatim()?),
             },
             "ANS" => SbClientCommand::Ans {
-                user: Participant::parse(args.raw()?, version)?,
+                user: Participant::parse(args.raw()?, dialect)?,
                 cookie: Secret::new(args.verbatim()?),
                 session_id: args.verbatim()?,
             },
@@ -594,6 +589,7 @@ fn finish(out: &mut Vec<u8>, payload: Option<&[u8]>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dialect::Dialect;
     use crate::wire::framer::{Direction, Framer, Limits};
     use crate::wire::transcript::load;
 
@@ -608,7 +604,7 @@ mod tests {
     fn server(line: &str, version: u32) -> Result<SbCommand, ParseError> {
         parse(
             frame(format!("{line}\r\n").as_bytes(), Direction::FromServer),
-            version,
+            Dialect::new(version),
         )
     }
 
@@ -657,8 +653,8 @@ mod tests {
             let mut again = Vec::new();
             for frame in frames(&bytes, Direction::FromServer) {
                 let line = String::from_utf8_lossy(&frame.line).into_owned();
-                let command =
-                    parse(frame, version).unwrap_or_else(|e| panic!("{name}: {line}: {e}"));
+                let command = parse(frame, Dialect::new(version))
+                    .unwrap_or_else(|e| panic!("{name}: {line}: {e}"));
                 assert!(
                     !matches!(command, SbCommand::Raw(_)),
                     "{name}: {line} not recognised"
@@ -680,7 +676,7 @@ mod tests {
             let mut again = Vec::new();
             for frame in frames(&bytes, Direction::FromClient) {
                 let line = String::from_utf8_lossy(&frame.line).into_owned();
-                let (trid, command) = SbClientCommand::decode(frame, version)
+                let (trid, command) = SbClientCommand::decode(frame, Dialect::new(version))
                     .unwrap_or_else(|e| panic!("{name}: {line}: {e}"));
                 assert_eq!(trid.is_some(), command.takes_trid());
                 command.encode(trid.unwrap_or(0), &mut again);
@@ -694,7 +690,7 @@ mod tests {
         let bytes = load("msnp18/bob-sb.raw.txt").server_bytes();
         let commands: Vec<SbCommand> = frames(&bytes, Direction::FromServer)
             .into_iter()
-            .map(|f| parse(f, 18).expect("parses"))
+            .map(|f| parse(f, Dialect::new(18)).expect("parses"))
             .collect();
         let caps = Some(Capabilities {
             client: 2_788_999_228,
@@ -746,7 +742,7 @@ mod tests {
         let bytes = load("extra-multiparty/alice-sb.raw.txt").server_bytes();
         let commands: Vec<SbCommand> = frames(&bytes, Direction::FromServer)
             .into_iter()
-            .map(|f| parse(f, 12).expect("parses"))
+            .map(|f| parse(f, Dialect::new(12)).expect("parses"))
             .collect();
         assert!(commands.contains(&SbCommand::Error(ServerError {
             code: 215,
@@ -763,7 +759,7 @@ mod tests {
         let bytes = load("extra-multiparty/carol-sb.raw.txt").server_bytes();
         let byes: Vec<SbCommand> = frames(&bytes, Direction::FromServer)
             .into_iter()
-            .map(|f| parse(f, 12).expect("parses"))
+            .map(|f| parse(f, Dialect::new(12)).expect("parses"))
             .filter(|c| matches!(c, SbCommand::Bye(_)))
             .collect();
         assert_eq!(
@@ -874,7 +870,7 @@ mod tests {
                     line: b"MSG a@b A 3".to_vec(),
                     payload: None
                 },
-                18
+                Dialect::new(18)
             ),
             Err(ParseError::MissingPayload)
         );
@@ -884,7 +880,7 @@ mod tests {
                     line: b"MSG a@b A 3".to_vec(),
                     payload: Some(b"ab".to_vec())
                 },
-                18
+                Dialect::new(18)
             ),
             Err(ParseError::PayloadLengthMismatch)
         );
@@ -894,7 +890,7 @@ mod tests {
                     line: b"ACK 3".to_vec(),
                     payload: Some(Vec::new())
                 },
-                18
+                Dialect::new(18)
             ),
             Err(ParseError::UnexpectedPayload)
         );
@@ -973,7 +969,7 @@ mod tests {
         for command in commands {
             let bytes = encoded(&command);
             assert_eq!(
-                parse(frame(&bytes, Direction::FromServer), 18).as_ref(),
+                parse(frame(&bytes, Direction::FromServer), Dialect::new(18)).as_ref(),
                 Ok(&command),
                 "{bytes:?}"
             );
@@ -1004,7 +1000,9 @@ mod tests {
             let mut out = Vec::new();
             command.encode(trid, &mut out);
             assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(wire));
-            let decoded = SbClientCommand::decode(frame(wire, Direction::FromClient), 18).unwrap();
+            let decoded =
+                SbClientCommand::decode(frame(wire, Direction::FromClient), Dialect::new(18))
+                    .unwrap();
             assert_eq!(
                 decoded,
                 (command.takes_trid().then_some(trid), command.clone())
@@ -1044,7 +1042,8 @@ mod tests {
                 .decode(v["wire_b64"].as_str().expect("wire_b64"))
                 .expect("base64");
             let (trid, command) =
-                SbClientCommand::decode(frame(&wire, Direction::FromClient), 15).expect("decodes");
+                SbClientCommand::decode(frame(&wire, Direction::FromClient), Dialect::new(15))
+                    .expect("decodes");
             let SbClientCommand::Msg { payload, .. } = &command else {
                 panic!("not MSG: {command:?}")
             };
@@ -1071,7 +1070,7 @@ mod tests {
         ];
         for (wire, err) in cases {
             assert_eq!(
-                SbClientCommand::decode(frame(wire, Direction::FromClient), 18).err(),
+                SbClientCommand::decode(frame(wire, Direction::FromClient), Dialect::new(18)).err(),
                 Some(*err),
                 "{wire:?}"
             );
@@ -1083,8 +1082,11 @@ mod tests {
     #[test]
     fn unknown_payload_commands_round_trip() {
         let wire = b"NOT 5\r\nhello";
-        let padded = parse(frame(b"NOT 005\r\nhello", Direction::FromServer), 15);
-        let command = parse(frame(wire, Direction::FromServer), 15).expect("parses");
+        let padded = parse(
+            frame(b"NOT 005\r\nhello", Direction::FromServer),
+            Dialect::new(15),
+        );
+        let command = parse(frame(wire, Direction::FromServer), Dialect::new(15)).expect("parses");
         assert_eq!(padded.as_ref(), Ok(&command), "the length is canonical");
         assert_eq!(
             command,

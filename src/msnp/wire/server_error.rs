@@ -1,4 +1,4 @@
-//! Numeric server replies (`911 4`): codes and their meaning (reference §1.5).
+//! Numeric server replies (`911 4`): codes and their meaning (docs/protocol.md §1.5).
 
 /// A numeric reply `NNN [<trid>]` that replaced the normal reply of the command with that TrID.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,7 +55,7 @@ impl ServerError {
     /// 913: not allowed while offline or invisible.
     pub const NOT_ALLOWED_OFFLINE: u16 = 913;
 
-    /// What the code means, per reference §1.5; codes not listed there are "unknown error".
+    /// What the code means, per docs/protocol.md §1.5; codes not listed there are "unknown error".
     pub fn description(&self) -> &'static str {
         match self.code {
             200 => "invalid syntax",

@@ -2,6 +2,7 @@
 
 use super::transcript::{load, load_all};
 use super::*;
+use crate::dialect::Dialect;
 use std::collections::BTreeSet;
 
 /// Frames `bytes` fed as `pieces`, checking that no byte is lost or added.
@@ -105,10 +106,12 @@ fn framed_lines_match_the_readable_logs() {
 
 /// The protocol version a session negotiated, from the server's `VER`.
 fn negotiated(frames: &[Frame]) -> Option<u32> {
-    frames.iter().find_map(|f| match parse(f.clone(), 0) {
-        Ok(NsCommand::Ver(v)) => v.chosen(),
-        _ => None,
-    })
+    frames
+        .iter()
+        .find_map(|f| match parse(f.clone(), Dialect::new(0)) {
+            Ok(NsCommand::Ver(v)) => v.chosen(),
+            _ => None,
+        })
 }
 
 #[test]
@@ -125,7 +128,7 @@ fn every_server_frame_of_every_ns_session_parses() {
         for frame in frames {
             let line = String::from_utf8_lossy(&frame.line).into_owned();
             let verb = line.get(..3).unwrap_or_default().to_owned();
-            match parse(frame, version) {
+            match parse(frame, Dialect::new(version)) {
                 Ok(NsCommand::Raw(raw)) => {
                     // MSNP21's NFY is the only verb in the recordings this codec leaves raw.
                     assert_eq!(raw.verb, "NFY", "{}: unexpected raw {line}", t.name);
@@ -134,7 +137,7 @@ fn every_server_frame_of_every_ns_session_parses() {
                     verbs.insert(verb);
                     parsed += 1;
                 }
-                Err(ParseError::UnsupportedDialect) if version < 8 => {
+                Err(ParseError::UnsupportedDialect) if !Dialect::new(version).is_supported() => {
                     assert!(verb == "LSG" || verb == "LST", "{}: {line}", t.name);
                 }
                 Err(e) => panic!("{} (MSNP{version}): {line}: {e}", t.name),

@@ -3,7 +3,7 @@
 use super::args::{number, ParseError};
 use std::fmt;
 
-/// A presence status code (reference §6.1).
+/// A presence status code (docs/protocol.md §6.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
     /// `NLN`: online.
@@ -58,7 +58,7 @@ impl Status {
 }
 
 /// The capability field of `CHG`/`NLN`/`ILN`/`FLN`: `caps`, or `caps:capsex` from MSNP16
-/// (reference §6.2).
+/// (docs/protocol.md §6.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Capabilities {
     /// Client capability bits (top nibble: MSNC version).
@@ -90,7 +90,7 @@ impl fmt::Display for Capabilities {
     }
 }
 
-/// One of the server-stored lists (reference §2.5).
+/// One of the server-stored lists (docs/protocol.md §2.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum List {
     /// `FL`: forward list, my contacts.
@@ -131,32 +131,44 @@ impl List {
             .ok_or(ParseError::InvalidArgument)
     }
 
-    /// The list's bit in a [`ListSet`].
-    pub fn bit(self) -> u8 {
+    /// The list's flag in a [`ListSet`].
+    pub fn flag(self) -> ListSet {
         match self {
-            List::Forward => 0x01,
-            List::Allow => 0x02,
-            List::Block => 0x04,
-            List::Reverse => 0x08,
-            List::Pending => 0x10,
+            List::Forward => ListSet::FORWARD,
+            List::Allow => ListSet::ALLOW,
+            List::Block => ListSet::BLOCK,
+            List::Reverse => ListSet::REVERSE,
+            List::Pending => ListSet::PENDING,
         }
     }
 }
 
-/// The list-membership bitmask of `LST` (reference §2.5); unknown bits are kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct ListSet(pub u8);
+bitflags::bitflags! {
+    /// Membership in the server-stored lists (docs/protocol.md §2.5): the bitmask of `LST`, the
+    /// `l` attribute of `ADL`/`RML` documents and a roster contact's lists. Unknown bits are kept.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct ListSet: u8 {
+        /// `FL`: forward list, my contacts.
+        const FORWARD = 0x01;
+        /// `AL`: allow list.
+        const ALLOW = 0x02;
+        /// `BL`: block list.
+        const BLOCK = 0x04;
+        /// `RL`: reverse list, people who have me on their FL.
+        const REVERSE = 0x08;
+        /// `PL`: pending list, people awaiting my decision (MSNP11+).
+        const PENDING = 0x10;
+        /// The lists a client may change itself (never RL or PL).
+        const CLIENT = Self::FORWARD.bits() | Self::ALLOW.bits() | Self::BLOCK.bits();
+        const _ = !0;
+    }
+}
 
 impl ListSet {
-    /// Whether the set includes `list`.
-    pub fn contains(self, list: List) -> bool {
-        self.0 & list.bit() != 0
-    }
-
     /// Parses the decimal bitmask.
     pub fn parse(token: &[u8]) -> Result<ListSet, ParseError> {
         u8::try_from(number(token)?)
-            .map(ListSet)
+            .map(ListSet::from_bits_retain)
             .map_err(|_| ParseError::InvalidNumber)
     }
 }
@@ -336,10 +348,17 @@ mod tests {
             assert_eq!(list.code(), code);
         }
         let set = ListSet::parse(b"11").unwrap();
-        assert!(
-            set.contains(List::Forward) && set.contains(List::Allow) && set.contains(List::Reverse)
+        assert_eq!(set, ListSet::FORWARD | ListSet::ALLOW | ListSet::REVERSE);
+        for list in [List::Forward, List::Allow, List::Reverse] {
+            assert!(set.contains(list.flag()), "{list:?}");
+        }
+        assert!(!set.intersects(List::Block.flag() | List::Pending.flag()));
+        assert_eq!(
+            ListSet::parse(b"160").unwrap().bits(),
+            160,
+            "unknown bits are kept"
         );
-        assert!(!set.contains(List::Block) && !set.contains(List::Pending));
+        assert_eq!(ListSet::CLIENT.bits(), 7);
         assert_eq!(ListSet::parse(b"256"), Err(ParseError::InvalidNumber));
     }
 

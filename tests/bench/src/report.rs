@@ -43,7 +43,7 @@ fn core_throughput() -> Option<String> {
     let mib_s = bytes / (mean_ns / 1e9) / (1024.0 * 1024.0);
     Some(format!(
         "## Core only\n\nFraming and parsing every server line of the recorded NS sessions ({bytes:.0} bytes): \
-         {mib_s:.0} MiB/s ({:.1} µs per pass; criterion, `cargo bench --bench core`).\n",
+         {mib_s:.0} MiB/s ({:.1} µs per pass; criterion, `cargo bench -p msnp --bench core`).\n",
         mean_ns / 1000.0
     ))
 }

@@ -16,7 +16,7 @@ pub struct UserSpec {
 }
 
 /// A contact-list entry seeded before start-up: `owner` has `contact` on the lists in `lists`
-/// (bitmask, reference §2.5: 1 FL, 2 AL, 4 BL, 8 RL, 16 PL).
+/// (bitmask, docs/protocol.md §2.5: 1 FL, 2 AL, 4 BL, 8 RL, 16 PL).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactSpec {
     /// Whose list it is.

@@ -259,6 +259,45 @@ impl TestServer {
             .count()
     }
 
+    /// `email`'s stored contact list: each contact's sign-in name, list bitmask (1 FL, 2 AL,
+    /// 4 BL, 8 RL, 16 PL) and group names, sorted by name.
+    pub fn contact_list(&self, email: &str) -> Vec<(String, u8, Vec<String>)> {
+        let dir = self.shared.directory();
+        let Some(user) = dir.user(email) else {
+            return Vec::new();
+        };
+        let group_name = |id: &String| {
+            user.groups
+                .iter()
+                .find(|g| &g.id == id)
+                .map_or_else(|| id.clone(), |g| g.name.clone())
+        };
+        let mut list: Vec<_> = user
+            .contacts
+            .iter()
+            .map(|c| {
+                (
+                    c.email.clone(),
+                    c.lists,
+                    c.groups.iter().map(group_name).collect(),
+                )
+            })
+            .collect();
+        list.sort();
+        list
+    }
+
+    /// The names of `email`'s stored contact groups, sorted.
+    pub fn group_names(&self, email: &str) -> Vec<String> {
+        let dir = self.shared.directory();
+        let mut names: Vec<String> = dir
+            .user(email)
+            .map(|u| u.groups.iter().map(|g| g.name.clone()).collect())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
     /// What strict mode ([`ServerConfig::strict`]) found the client doing that the real server
     /// refuses: unknown verbs, TrIDs out of sequence, SOAP requests Escargot rejects.
     pub fn violations(&self) -> Vec<String> {

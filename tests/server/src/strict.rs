@@ -8,8 +8,9 @@ use std::sync::Mutex;
 /// Client commands without a TrID (`PNG`; `OUT` ends the connection).
 const NO_TRID: &[&str] = &["PNG", "OUT"];
 
-/// The `propertiesChanged` names Escargot's address book takes in `ABContactUpdate`
-/// (`front/msn/http.py`, `_CONTACT_PROPERTIES`).
+/// The `propertiesChanged` names Escargot's address book knows in `ABContactUpdate`
+/// (`front/msn/http.py`, `_CONTACT_PROPERTIES`; Escargot has refused other names, and the
+/// plugin must not rely on a server that does not).
 pub(crate) const CONTACT_PROPERTIES: &[&str] = &[
     "Comment",
     "DisplayName",
@@ -34,7 +35,8 @@ pub(crate) const CONTACT_PROPERTIES: &[&str] = &[
     "MessengerMemberInfo",
 ];
 
-/// The annotation names Escargot takes (`front/msn/http.py`, `_ANNOTATION_NAMES`).
+/// The annotation names Escargot knows (`front/msn/http.py`, `_ANNOTATION_NAMES`; refused
+/// otherwise, as for the property names).
 pub(crate) const ANNOTATION_NAMES: &[&str] = &[
     "MSN.IM.InviteMessage",
     "MSN.IM.MPOP",

@@ -1,5 +1,5 @@
 //! MSNP framing of what clients send: `\r\n`-terminated lines, some followed by a byte-counted
-//! payload (reference §0), with hard limits; plus Escargot's percent-encoding of arguments.
+//! payload (docs/protocol.md §0), with hard limits; plus Escargot's percent-encoding of arguments.
 
 /// Longest command line accepted (a `USR SSO S` line with ticket and blob is about 1.3 KB).
 pub const MAX_LINE: usize = 8 * 1024;

@@ -1,5 +1,5 @@
 //! `USR` strictness: tokens, blobs, machine GUIDs, dialect/method mismatches and the `XFR NS`
-//! redirect (reference §1.2, §3; `tests/transcripts/extra-authfail`).
+//! redirect (docs/protocol.md §1.2, §3; `tests/transcripts/extra-authfail`).
 
 mod common;
 

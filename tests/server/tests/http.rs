@@ -253,24 +253,32 @@ fn proxy_tunnels_to_loopback_only() {
     drop(Client::connect(s.ns_addr()));
 }
 
-/// An `ABContactUpdate` for the owner with `contact` (its `propertiesChanged` and annotations).
-fn contact_update(s: &TestServer, ticket: &str, contact: &str) -> u16 {
+/// An address-book call `method` with `body` inside it; the HTTP status.
+fn ab_call(s: &TestServer, ticket: &str, method: &str, body: &str) -> u16 {
     let ticket = ticket.replace('&', "&amp;");
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?><soap:Envelope \
          xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Header><ABAuthHeader \
          xmlns=\"http://www.msn.com/webservices/AddressBook\"><TicketToken>{ticket}</TicketToken>\
-         </ABAuthHeader></soap:Header><soap:Body><ABContactUpdate \
-         xmlns=\"http://www.msn.com/webservices/AddressBook\"><abId>00000000-0000-0000-0000-000000000000</abId>\
-         <contacts><Contact><contactInfo><contactType>Me</contactType><displayName>Al</displayName>\
-         {contact}</Contact></contacts></ABContactUpdate></soap:Body></soap:Envelope>"
+         </ABAuthHeader></soap:Header><soap:Body><{method} \
+         xmlns=\"http://www.msn.com/webservices/AddressBook\">\
+         <abId>00000000-0000-0000-0000-000000000000</abId>{body}</{method}></soap:Body></soap:Envelope>"
     );
     http_post(s.http_port, None, "/abservice/abservice.asmx", &body).status
 }
 
+/// An `ABContactUpdate` for the owner with `contact` (its `propertiesChanged` and annotations).
+fn contact_update(s: &TestServer, ticket: &str, contact: &str) -> u16 {
+    let body = format!(
+        "<contacts><Contact><contactInfo><contactType>Me</contactType><displayName>Al</displayName>\
+         {contact}</Contact></contacts>"
+    );
+    ab_call(s, ticket, "ABContactUpdate", &body)
+}
+
 #[test]
 #[should_panic(expected = "the client did what the real server refuses")]
-fn strict_mode_refuses_the_contact_updates_escargot_refuses_and_fails_the_test() {
+fn strict_mode_refuses_the_updates_escargot_refuses_and_fails_the_test() {
     let s = server(ServerConfig::default());
     let (ticket, _) = rst_ticket(&s, "alice@example.com", "alicepass");
     let good = "</contactInfo><propertiesChanged>DisplayName</propertiesChanged>";
@@ -285,9 +293,13 @@ fn strict_mode_refuses_the_contact_updates_escargot_refuses_and_fails_the_test()
     ] {
         assert_eq!(contact_update(&s, &ticket, bad), 500, "{bad}");
     }
+    let group = "<groups><Group><groupId>x</groupId><groupInfo><name>New</name></groupInfo>\
+                 </Group></groups>";
+    assert_eq!(ab_call(&s, &ticket, "ABGroupUpdate", group), 500);
     let violations = s.violations();
-    assert_eq!(violations.len(), 4, "{violations:?}");
+    assert_eq!(violations.len(), 5, "{violations:?}");
     assert!(violations[2].contains("Nickname"), "{violations:?}");
     assert!(violations[3].contains("AB.Nick"), "{violations:?}");
+    assert!(violations[4].contains("ABGroupUpdate"), "{violations:?}");
     drop(s);
 }

@@ -9,9 +9,8 @@ use super::events::{ContactEvent, Presence};
 use super::ops::{Op, Step, Subject};
 use super::roster::same_name;
 use super::DEFAULT_GROUP;
-use crate::listxml::{ALLOW, BLOCK, FORWARD, PENDING, REVERSE};
 use crate::session::Session;
-use crate::wire::{List, PrivacyMode};
+use crate::wire::{List, ListSet, PrivacyMode};
 
 /// Longest group name the server takes (Escargot answers 229 beyond).
 pub const MAX_GROUP_NAME_CHARS: usize = 61;
@@ -53,8 +52,15 @@ impl Session {
 
     /// Whether a contact is on our forward list, and whether we are on theirs.
     pub fn contact_lists(&self, email: &str) -> (bool, bool) {
-        let lists = self.contacts.roster.get(email).map_or(0, |c| c.lists);
-        (lists & FORWARD != 0, lists & REVERSE != 0)
+        let lists = self
+            .contacts
+            .roster
+            .get(email)
+            .map_or(ListSet::empty(), |c| c.lists);
+        (
+            lists.intersects(ListSet::FORWARD),
+            lists.intersects(ListSet::REVERSE),
+        )
     }
 
     /// Checks an address from the user; a bad one is reported and `false` returned.
@@ -112,7 +118,7 @@ impl Session {
             email: email.clone(),
             group: group.clone(),
         });
-        if self.version <= 9 && group.is_some() {
+        if self.speaks().list_serials() && group.is_some() {
             // MSNP8/9 add new contacts to group 0: take them out again.
             steps.push(Step::LeaveGroup {
                 email: email.clone(),
@@ -312,7 +318,7 @@ impl Session {
             .contacts
             .roster
             .get(email)
-            .is_some_and(|c| c.lists & PENDING != 0);
+            .is_some_and(|c| c.lists.intersects(ListSet::PENDING));
         let (list, other) = match accept {
             true => (List::Allow, List::Block),
             false => (List::Block, List::Allow),
@@ -327,16 +333,17 @@ impl Session {
                 list,
             },
         ];
-        match self.version {
-            11 | 12 if pending => steps.push(Step::AddToList {
+        let dialect = self.speaks();
+        if pending && dialect.accept_adds_reverse() {
+            steps.push(Step::AddToList {
                 email: email.to_owned(),
                 list: List::Reverse,
-            }),
-            13.. if pending => steps.push(Step::RemoveFromList {
+            });
+        } else if pending && dialect.soap_contacts() {
+            steps.push(Step::RemoveFromList {
                 email: email.to_owned(),
                 list: List::Pending,
-            }),
-            _ => {}
+            });
         }
         let what = match accept {
             true => format!("authorize {email}"),
@@ -357,8 +364,15 @@ impl Session {
 
     /// Whether `email` is allowed (`Some(true)`), blocked (`Some(false)`) or neither.
     pub fn contact_privacy(&self, email: &str) -> Option<bool> {
-        let lists = self.contacts.roster.get(email).map_or(0, |c| c.lists);
-        match (lists & ALLOW != 0, lists & BLOCK != 0) {
+        let lists = self
+            .contacts
+            .roster
+            .get(email)
+            .map_or(ListSet::empty(), |c| c.lists);
+        match (
+            lists.intersects(ListSet::ALLOW),
+            lists.intersects(ListSet::BLOCK),
+        ) {
             (true, _) => Some(true),
             (_, true) => Some(false),
             _ => None,

@@ -31,7 +31,7 @@ use super::login::Login;
 use super::{Event, HttpId, Session};
 use crate::auth::rst::Token;
 use crate::soap::envelope::{is_email, Endpoints};
-use crate::wire::{NsCommand, PrivacyMode};
+use crate::wire::{ListSet, NsCommand, PrivacyMode};
 use roster::Roster;
 
 /// The group shown for contacts in no server group (MSNP8/9's group 0 has this name).
@@ -108,7 +108,7 @@ impl Session {
     /// `USR OK` arrived: fetch the list and go online.
     pub(super) fn contacts_signed_in(&mut self, now: Instant) {
         self.init_own_presence();
-        if self.version <= 12 {
+        if !self.speaks().soap_contacts() {
             self.start_ns_sync(now);
             self.go_online();
             return;
@@ -129,8 +129,8 @@ impl Session {
         let event = ContactEvent::ListSynced {
             groups: roster.group_names(),
             buddies: roster.buddies(),
-            allowed: roster.with_list(crate::listxml::ALLOW),
-            blocked: roster.with_list(crate::listxml::BLOCK),
+            allowed: roster.with_list(ListSet::ALLOW),
+            blocked: roster.with_list(ListSet::BLOCK),
         };
         self.event_contact(event);
         self.ask_every_pending();
@@ -162,7 +162,7 @@ impl Session {
             email: contact.email.clone(),
             friendly: contact.name.clone(),
             message: contact.invite.clone(),
-            on_list: contact.on(crate::listxml::FORWARD),
+            on_list: contact.on(ListSet::FORWARD),
         };
         self.event_contact(event);
     }

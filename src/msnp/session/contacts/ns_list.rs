@@ -1,6 +1,6 @@
 //! MSNP8-12: the list on the notification server. `SYN` and its dump (`GTC`, `BLP`, `PRP`,
 //! `LSG`, `LST`, `BPR`), and the server's pushes (`ADC 0 RL`, `ADD 0 RL`, `REM 0 RL`, ...),
-//! reference §5.1.
+//! docs/protocol.md §5.1.
 
 use std::time::{Duration, Instant};
 
@@ -8,9 +8,10 @@ use super::events::ContactEvent;
 use super::ops::NO_GROUP_V8;
 use super::roster::{clean_name, Roster};
 use super::Sync;
-use crate::listxml::{FORWARD, REVERSE};
 use crate::session::Session;
-use crate::wire::{Adc, Add, Blp, ClientCommand, List, ListVersion, Lsg, Lst, Prp, Rem, Syn};
+use crate::wire::{
+    Adc, Add, Blp, ClientCommand, List, ListSet, ListVersion, Lsg, Lst, Prp, Rem, Syn,
+};
 
 /// How long the dump may pause between lines before what arrived is taken as the list.
 const DUMP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -37,7 +38,7 @@ impl Dump {
 impl Session {
     /// Sends `SYN` for the whole list.
     pub(super) fn start_ns_sync(&mut self, now: Instant) {
-        let cached = if self.version <= 9 {
+        let cached = if self.speaks().list_serials() {
             ListVersion::Serial(0)
         } else {
             ListVersion::Timestamps {
@@ -82,13 +83,14 @@ impl Session {
 
     /// `LSG`: a group of the dump.
     pub(super) fn on_lsg(&mut self, lsg: Lsg, now: Instant) {
+        let guids = self.speaks().contact_guids();
         let Sync::Ns(dump) = &mut self.contacts.sync else {
             return log::debug!("LSG outside a list synchronisation ignored");
         };
         dump.groups_left = dump.groups_left.saturating_sub(1);
         dump.deadline = now + DUMP_TIMEOUT;
         // MSNP8/9 list the default group as group 0: that is "no group" here.
-        if lsg.group_id != NO_GROUP_V8 || self.version >= 10 {
+        if lsg.group_id != NO_GROUP_V8 || guids {
             let name = clean_name(&lsg.name).unwrap_or_else(|| lsg.group_id.clone());
             dump.roster.add_group(&lsg.group_id, &name);
         }
@@ -103,7 +105,7 @@ impl Session {
         dump.contacts_left = dump.contacts_left.saturating_sub(1);
         dump.deadline = now + DUMP_TIMEOUT;
         if let Some(contact) = dump.roster.entry(&lst.email) {
-            contact.lists = lst.lists.0;
+            contact.lists = lst.lists;
             contact.name = lst
                 .friendly
                 .as_deref()
@@ -111,7 +113,7 @@ impl Session {
                 .and_then(clean_name);
             contact.id = lst.contact_id.clone();
             contact.network = super::NETWORK_PASSPORT;
-            if contact.on(FORWARD) {
+            if contact.on(ListSet::FORWARD) {
                 contact.groups = lst.groups.clone();
             }
         }
@@ -231,8 +233,8 @@ impl Session {
                 }
             }
             (List::Forward, Some(group), false) => contact.groups.retain(|g| *g != group),
-            (_, _, true) => contact.lists |= list.bit(),
-            (_, _, false) => contact.lists &= !list.bit(),
+            (_, _, true) => contact.lists |= list.flag(),
+            (_, _, false) => contact.lists &= !list.flag(),
         }
         if name.is_some() {
             contact.name = name;
@@ -260,14 +262,14 @@ impl Session {
                     on: added,
                 },
             }),
-            List::Forward => self.event_contact(match contact.on(FORWARD) {
+            List::Forward => self.event_contact(match contact.on(ListSet::FORWARD) {
                 true => ContactEvent::BuddyChanged(self.contacts.roster.buddy(&contact)),
                 false => ContactEvent::BuddyRemoved {
                     email: contact.email.clone(),
                 },
             }),
         }
-        if !contact.on(REVERSE) || list != List::Reverse {
+        if !contact.on(ListSet::REVERSE) || list != List::Reverse {
             self.contacts.roster.forget_if_unlisted(email);
         }
     }

@@ -12,13 +12,13 @@ use super::roster::clean_name;
 use super::soap_list::describe;
 use super::{NETWORK_PASSPORT, NETWORK_YAHOO};
 use crate::http::HttpResponse;
-use crate::listxml::{self, ALLOW, BLOCK, FORWARD, PENDING, REVERSE};
+use crate::listxml;
 use crate::session::{HttpId, Output, Session};
 use crate::soap::abook_edit::{self, ContactChange};
 use crate::soap::envelope::parse_empty_response;
 use crate::soap::membership::{self, Role};
 use crate::soap::{with_status, SoapError};
-use crate::wire::{ClientCommand, List, ListEntry, NsCommand};
+use crate::wire::{ClientCommand, List, ListEntry, ListSet, NsCommand};
 
 /// How long one step may wait for the server.
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -60,7 +60,11 @@ pub(super) enum Step {
     /// Change our own friendly name.
     OwnName { name: String },
     /// MSNP13+: tell the NS with `ADL`/`RML` (`add`) about `lists` of `email`.
-    ListXml { add: bool, email: String, lists: u8 },
+    ListXml {
+        add: bool,
+        email: String,
+        lists: ListSet,
+    },
     /// MSNP13+: store our friendly name in the address book too.
     OwnNameProfile { name: String },
 }
@@ -285,7 +289,7 @@ impl Session {
             Subject::None => {}
             Subject::Buddy(email) => {
                 let event = match self.contacts.roster.get(email) {
-                    Some(c) if c.on(FORWARD) => {
+                    Some(c) if c.on(ListSet::FORWARD) => {
                         ContactEvent::BuddyChanged(self.contacts.roster.buddy(c))
                     }
                     _ => ContactEvent::BuddyRemoved {
@@ -295,14 +299,18 @@ impl Session {
                 self.event_contact(event);
             }
             Subject::Privacy(email) => {
-                let lists = self.contacts.roster.get(email).map_or(0, |c| c.lists);
+                let lists = self
+                    .contacts
+                    .roster
+                    .get(email)
+                    .map_or(ListSet::empty(), |c| c.lists);
                 self.event_contact(ContactEvent::Allowed {
                     email: email.clone(),
-                    on: lists & ALLOW != 0,
+                    on: lists.intersects(ListSet::ALLOW),
                 });
                 self.event_contact(ContactEvent::Blocked {
                     email: email.clone(),
-                    on: lists & BLOCK != 0,
+                    on: lists.intersects(ListSet::BLOCK),
                 });
             }
         }
@@ -312,7 +320,7 @@ impl Session {
     /// versions have no id for it. `Err` when the group is not on the server.
     fn group_id(&self, group: Option<&str>) -> Result<Option<String>, String> {
         match group {
-            None if self.version <= 9 => Ok(Some(NO_GROUP_V8.to_owned())),
+            None if self.speaks().list_serials() => Ok(Some(NO_GROUP_V8.to_owned())),
             None => Ok(None),
             Some(name) => self
                 .contacts
@@ -341,8 +349,11 @@ impl Session {
         }
     }
 
-    fn lists_of(&self, email: &str) -> u8 {
-        self.contacts.roster.get(email).map_or(0, |c| c.lists)
+    fn lists_of(&self, email: &str) -> ListSet {
+        self.contacts
+            .roster
+            .get(email)
+            .map_or(ListSet::empty(), |c| c.lists)
     }
 
     fn in_group(&self, email: &str, id: &str) -> bool {
@@ -353,7 +364,7 @@ impl Session {
     }
 
     fn start_step(&mut self, step: &Step) -> Start {
-        let start = if self.version >= 13 {
+        let start = if self.speaks().soap_contacts() {
             self.start_soap_step(step)
         } else {
             self.start_ns_step(step)
@@ -371,7 +382,7 @@ impl Session {
 
     /// MSNP8-12: the NS command of a step.
     fn start_ns_step(&mut self, step: &Step) -> Result<Start, String> {
-        let v10 = self.version >= 10;
+        let v10 = self.speaks().contact_guids();
         let entry = |list: List, email: &str| ListEntry {
             list,
             email: Some(email.to_owned()),
@@ -381,7 +392,7 @@ impl Session {
         };
         match step {
             Step::AddContact { email } => {
-                if self.lists_of(email) & FORWARD != 0 {
+                if self.lists_of(email).intersects(ListSet::FORWARD) {
                     return Ok(Start::Skipped);
                 }
                 let command = if v10 {
@@ -402,7 +413,7 @@ impl Session {
                 self.ns_step(command, None)
             }
             Step::RemoveContact { email } => {
-                if self.lists_of(email) & FORWARD == 0 {
+                if !self.lists_of(email).intersects(ListSet::FORWARD) {
                     return Ok(Start::Skipped);
                 }
                 let contact = self.forward_ref(email, v10)?;
@@ -497,7 +508,7 @@ impl Session {
             }
             Step::AddToList { email, list } => {
                 let lists = self.lists_of(email);
-                if lists & list.bit() != 0 && *list != List::Reverse {
+                if lists.intersects(list.flag()) && *list != List::Reverse {
                     return Ok(Start::Skipped);
                 }
                 let command = if v10 {
@@ -515,7 +526,7 @@ impl Session {
                 self.ns_step(command, None)
             }
             Step::RemoveFromList { email, list } => {
-                if self.lists_of(email) & list.bit() == 0 {
+                if !self.lists_of(email).intersects(list.flag()) {
                     return Ok(Start::Skipped);
                 }
                 let command = ClientCommand::Rem {
@@ -566,7 +577,7 @@ impl Session {
         match step {
             Step::AddContact { email } => {
                 let contact = roster.entry(email).ok_or("the contact list is full")?;
-                contact.lists |= FORWARD;
+                contact.lists |= ListSet::FORWARD;
                 if contact.network == 0 {
                     contact.network = NETWORK_PASSPORT;
                 }
@@ -590,7 +601,7 @@ impl Session {
             }
             Step::RemoveContact { email } => {
                 if let Some(contact) = roster.get_mut(email) {
-                    contact.lists &= !FORWARD;
+                    contact.lists &= !ListSet::FORWARD;
                     contact.groups.clear();
                 }
                 roster.forget_if_unlisted(email);
@@ -624,15 +635,15 @@ impl Session {
             Step::AddToList { email, list } => {
                 let contact = roster.entry(email).ok_or("the contact list is full")?;
                 if *list == List::Reverse {
-                    contact.lists = (contact.lists & !PENDING) | REVERSE;
+                    contact.lists = (contact.lists & !ListSet::PENDING) | ListSet::REVERSE;
                 } else {
-                    contact.lists |= list.bit();
+                    contact.lists |= list.flag();
                 }
                 self.show_privacy_change(email, *list, true);
             }
             Step::RemoveFromList { email, list } => {
                 if let Some(contact) = roster.get_mut(email) {
-                    contact.lists &= !list.bit();
+                    contact.lists &= !list.flag();
                 }
                 roster.forget_if_unlisted(email);
                 self.show_privacy_change(email, *list, false);
@@ -647,7 +658,7 @@ impl Session {
                 if let Some(name) = self.contacts.own_name.clone() {
                     self.event_contact(ContactEvent::OwnName(name));
                 }
-                if self.version >= 13 {
+                if self.speaks().soap_contacts() {
                     return Ok(vec![Step::OwnNameProfile { name: name.clone() }]);
                 }
             }
@@ -686,7 +697,7 @@ impl Session {
         };
         let (request, target) = match step {
             Step::AddContact { email } => {
-                if self.lists_of(email) & FORWARD != 0 {
+                if self.lists_of(email).intersects(ListSet::FORWARD) {
                     return Ok(Start::Skipped);
                 }
                 let net = network(self, email);
@@ -694,7 +705,7 @@ impl Session {
                 (soap(r)?, None)
             }
             Step::RemoveContact { email } => {
-                if self.lists_of(email) & FORWARD == 0 {
+                if !self.lists_of(email).intersects(ListSet::FORWARD) {
                     return Ok(Start::Skipped);
                 }
                 let id = self.contact_id(email)?;
@@ -752,7 +763,7 @@ impl Session {
             }
             Step::AddToList { email, list } | Step::RemoveFromList { email, list } => {
                 let adding = matches!(step, Step::AddToList { .. });
-                if (self.lists_of(email) & list.bit() != 0) == adding {
+                if self.lists_of(email).intersects(list.flag()) == adding {
                     return Ok(Start::Skipped);
                 }
                 let role = match list {
@@ -840,17 +851,17 @@ impl Session {
                 let id = done(status, abook_edit::parse_contact_add(body))?;
                 let contact = roster.entry(email).ok_or("the contact list is full")?;
                 contact.id = Some(id);
-                contact.lists |= FORWARD;
+                contact.lists |= ListSet::FORWARD;
                 if contact.network == 0 {
                     contact.network = NETWORK_PASSPORT;
                 }
-                let lists = if contact.on(BLOCK) {
-                    FORWARD
+                let lists = if contact.on(ListSet::BLOCK) {
+                    ListSet::FORWARD
                 } else {
-                    FORWARD | ALLOW
+                    ListSet::FORWARD | ListSet::ALLOW
                 };
-                if lists & ALLOW != 0 && !contact.on(ALLOW) {
-                    contact.lists |= ALLOW;
+                if lists.intersects(ListSet::ALLOW) && !contact.on(ListSet::ALLOW) {
+                    contact.lists |= ListSet::ALLOW;
                     self.show_privacy_change(email, List::Allow, true);
                 }
                 return Ok(vec![Step::ListXml {
@@ -862,14 +873,14 @@ impl Session {
             Step::RemoveContact { email } => {
                 done(status, parse_empty_response(body))?;
                 if let Some(contact) = roster.get_mut(email) {
-                    contact.lists &= !FORWARD;
+                    contact.lists &= !ListSet::FORWARD;
                     contact.groups.clear();
                     contact.id = None;
                 }
                 return Ok(vec![Step::ListXml {
                     add: false,
                     email: email.clone(),
-                    lists: FORWARD,
+                    lists: ListSet::FORWARD,
                 }]);
             }
             Step::AddGroup { name } => {
@@ -890,9 +901,9 @@ impl Session {
                 let adding = matches!(step, Step::AddToList { .. });
                 let contact = roster.entry(email).ok_or("the contact list is full")?;
                 if adding {
-                    contact.lists |= list.bit();
+                    contact.lists |= list.flag();
                 } else {
-                    contact.lists &= !list.bit();
+                    contact.lists &= !list.flag();
                 }
                 if contact.network == 0 {
                     contact.network = NETWORK_PASSPORT;
@@ -902,7 +913,7 @@ impl Session {
                     return Ok(vec![Step::ListXml {
                         add: adding,
                         email: email.clone(),
-                        lists: list.bit(),
+                        lists: list.flag(),
                     }]);
                 }
                 self.contacts.roster.forget_if_unlisted(email);

@@ -1,5 +1,5 @@
 //! Presence: ours (`CHG` with capabilities, `UUX`, idle, invisible) and our contacts'
-//! (`ILN`, `NLN`, `FLN`, `UBX` in every version's shape), reference §6.
+//! (`ILN`, `NLN`, `FLN`, `UBX` in every version's shape), docs/protocol.md §6.
 
 use std::collections::HashMap;
 
@@ -111,14 +111,15 @@ impl Session {
         if self.contacts.own.sent_status == Some(status) {
             return;
         }
-        let msn_object = (self.version >= 9).then(|| "0".to_owned());
+        let dialect = self.speaks();
+        let msn_object = dialect.chg_msn_object().then(|| "0".to_owned());
         self.send(ClientCommand::Chg {
             status,
-            capabilities: Some(client_caps(self.version)),
+            capabilities: Some(client_caps(dialect)),
             msn_object,
         });
         self.contacts.own.sent_status = Some(status);
-        if self.version >= 16 {
+        if dialect.endpoints() {
             let payload =
                 psm::build_endpoint_uux(ENDPOINT_NAME, self.contacts.own.idle, status.code());
             self.send(ClientCommand::Uux { payload });
@@ -127,10 +128,11 @@ impl Session {
 
     fn send_psm(&mut self) {
         let sent = self.contacts.own.sent_psm.as_deref().unwrap_or_default();
-        if self.version < 11 || sent == self.contacts.own.psm {
+        if !self.speaks().personal_messages() || sent == self.contacts.own.psm {
             return;
         }
-        let guid = (self.version >= 13).then_some(self.config.machine_guid.as_str());
+        let guid =
+            (self.speaks().machine_guid_in_psm()).then_some(self.config.machine_guid.as_str());
         let payload = psm::build_uux(&self.contacts.own.psm, guid);
         self.send(ClientCommand::Uux { payload });
         self.contacts.own.sent_psm = Some(self.contacts.own.psm.clone());
@@ -159,7 +161,7 @@ impl Session {
     /// `ILN`/`NLN`: a contact is online (or changed status or name).
     pub(super) fn on_presence(&mut self, presence: wire::Presence) {
         if self.is_own_account(&presence.contact) {
-            if self.version >= 16 {
+            if self.speaks().endpoints() {
                 self.on_own_presence(presence.status);
             }
             return;
@@ -194,7 +196,7 @@ impl Session {
     /// `UBX`: a contact's personal message and media.
     pub(super) fn on_ubx(&mut self, ubx: Ubx) {
         if self.is_own_account(&ubx.contact) {
-            if self.version >= 16 {
+            if self.speaks().endpoints() {
                 self.on_own_ubx(&ubx.payload);
             }
             return;

@@ -1,5 +1,5 @@
 //! The `<Data>` documents of `UBX` (a contact's personal message and media) and `UUX` (ours),
-//! reference §6.4.
+//! docs/protocol.md §6.4.
 
 use quick_xml::escape::escape;
 

@@ -4,7 +4,7 @@ use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 use super::events::Buddy;
-use crate::listxml::{ALLOW, BLOCK, FORWARD, PENDING, REVERSE};
+use crate::wire::ListSet;
 
 /// Most contacts kept; entries beyond are ignored (and logged).
 pub(super) const MAX_CONTACTS: usize = 100_000;
@@ -26,8 +26,8 @@ pub(super) struct Contact {
     pub name: Option<String>,
     /// The private nickname (MSNP13+ `AB.NickName`).
     pub nickname: Option<String>,
-    /// List bits ([`FORWARD`], [`ALLOW`], ...).
-    pub lists: u8,
+    /// The lists the contact is on.
+    pub lists: ListSet,
     /// Group ids.
     pub groups: Vec<String>,
     /// Network id (0 unknown).
@@ -37,14 +37,14 @@ pub(super) struct Contact {
 }
 
 impl Contact {
-    /// Whether the contact is on the list with bit `bit`.
-    pub fn on(&self, bit: u8) -> bool {
-        self.lists & bit != 0
+    /// Whether the contact is on one of `lists`.
+    pub fn on(&self, lists: ListSet) -> bool {
+        self.lists.intersects(lists)
     }
 
     /// Whether the contact added us and we have neither allowed nor blocked them yet.
     pub fn awaits_answer(&self) -> bool {
-        (self.on(PENDING) || self.on(REVERSE)) && !self.on(ALLOW) && !self.on(BLOCK)
+        self.on(ListSet::PENDING | ListSet::REVERSE) && !self.on(ListSet::ALLOW | ListSet::BLOCK)
     }
 }
 
@@ -107,7 +107,7 @@ impl Roster {
     /// Forgets a contact that is on no list any more.
     pub fn forget_if_unlisted(&mut self, email: &str) {
         let key = email.to_ascii_lowercase();
-        if self.contacts.get(&key).is_some_and(|c| c.lists == 0) {
+        if self.contacts.get(&key).is_some_and(|c| c.lists.is_empty()) {
             self.contacts.remove(&key);
         }
     }
@@ -231,15 +231,15 @@ impl Roster {
     /// The forward list as buddies.
     pub fn buddies(&self) -> Vec<Buddy> {
         self.contacts()
-            .filter(|c| c.on(FORWARD))
+            .filter(|c| c.on(ListSet::FORWARD))
             .map(|c| self.buddy(c))
             .collect()
     }
 
-    /// Addresses of the contacts with list bit `bit`.
-    pub fn with_list(&self, bit: u8) -> Vec<String> {
+    /// Addresses of the contacts on `list`.
+    pub fn with_list(&self, list: ListSet) -> Vec<String> {
         self.contacts()
-            .filter(|c| c.on(bit))
+            .filter(|c| c.on(list))
             .map(|c| c.email.clone())
             .collect()
     }
@@ -260,7 +260,7 @@ mod tests {
         assert!(roster.add_group("g1", "Friends"));
         assert!(!roster.add_group("G1", "Again"));
         let bob = roster.entry("Bob@Example.com").unwrap();
-        bob.lists = FORWARD | ALLOW;
+        bob.lists = ListSet::FORWARD | ListSet::ALLOW;
         bob.name = Some("Bob".into());
         roster.join_group("bob@example.com", "g1");
         roster.join_group("bob@example.com", "g1");
@@ -278,8 +278,11 @@ mod tests {
             roster.get("bob@example.com").unwrap().groups,
             vec!["unknown"]
         );
-        assert_eq!(roster.with_list(ALLOW), vec!["Bob@Example.com".to_owned()]);
-        roster.get_mut("bob@example.com").unwrap().lists = 0;
+        assert_eq!(
+            roster.with_list(ListSet::ALLOW),
+            vec!["Bob@Example.com".to_owned()]
+        );
+        roster.get_mut("bob@example.com").unwrap().lists = ListSet::empty();
         roster.forget_if_unlisted("bob@example.com");
         assert_eq!(roster.len(), 0);
     }
@@ -290,11 +293,11 @@ mod tests {
             lists,
             ..Contact::default()
         };
-        assert!(pending(REVERSE).awaits_answer());
-        assert!(pending(REVERSE | PENDING).awaits_answer());
-        assert!(!pending(REVERSE | ALLOW).awaits_answer());
-        assert!(!pending(PENDING | BLOCK).awaits_answer());
-        assert!(!pending(FORWARD).awaits_answer());
+        assert!(pending(ListSet::REVERSE).awaits_answer());
+        assert!(pending(ListSet::REVERSE | ListSet::PENDING).awaits_answer());
+        assert!(!pending(ListSet::REVERSE | ListSet::ALLOW).awaits_answer());
+        assert!(!pending(ListSet::PENDING | ListSet::BLOCK).awaits_answer());
+        assert!(!pending(ListSet::FORWARD).awaits_answer());
         assert_eq!(clean_name(" a\u{7}b "), Some("ab".to_owned()));
         assert_eq!(clean_name("\n"), None);
         assert_eq!(

@@ -1,7 +1,7 @@
 //! MSNP13+: the list in the sharing and address-book SOAP services. The sign-in fetch
 //! (`FindMembership`, then `ABFindAll` or `ABFindContactsPaged`) parsed a slice at a time, the
 //! initial `ADL`, `FQY` for contacts of unknown network, refreshes on `NOT`, and the server's
-//! `ADL 0`/`RML 0` pushes (reference §5.2, §5.3).
+//! `ADL 0`/`RML 0` pushes (docs/protocol.md §5.2, §5.3).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -10,12 +10,12 @@ use super::events::ContactEvent;
 use super::roster::{clean_name, Contact, Roster};
 use super::Sync;
 use crate::http::HttpResponse;
-use crate::listxml::{self, ALLOW, BLOCK, CLIENT_LISTS, FORWARD, PENDING, REVERSE};
+use crate::listxml;
 use crate::session::{HttpId, Output, Session};
 use crate::soap::abook::{self, AbParser, AddressBook};
 use crate::soap::membership::{self, MembershipParser, Memberships};
 use crate::soap::{with_status, Scenario, SoapError, STEP_BUDGET};
-use crate::wire::{ClientCommand, Fqy, ListUpdate};
+use crate::wire::{ClientCommand, Fqy, ListSet, ListUpdate};
 
 /// How long after a `NOT` or `ADL 0` push the lists are fetched again (pushes come in bursts).
 const REFRESH_DELAY: Duration = Duration::from_secs(1);
@@ -143,7 +143,7 @@ impl Session {
             true => Scenario::Timer,
             false => Scenario::Initial,
         };
-        let request = if self.version >= 18 {
+        let request = if self.speaks().paged_address_book() {
             abook::find_contacts_paged_request(&endpoints, &ticket, scenario)
         } else {
             abook::find_all_request(&endpoints, &ticket, scenario)
@@ -210,8 +210,8 @@ impl Session {
         let mut entries = Vec::new();
         let mut unknown = Vec::new();
         for contact in self.contacts.roster.contacts() {
-            let lists = contact.lists & CLIENT_LISTS;
-            if lists == 0 || !super::usable_address(&contact.email) {
+            let lists = contact.lists & ListSet::CLIENT;
+            if lists.is_empty() || !super::usable_address(&contact.email) {
                 continue;
             }
             match contact.network {
@@ -331,7 +331,7 @@ impl Session {
                 contact.name = Some(name);
             }
             let after = contact.clone();
-            refresh |= added && entry.lists & (REVERSE | PENDING) != 0;
+            refresh |= added && entry.lists.intersects(ListSet::REVERSE | ListSet::PENDING);
             let mut events = Vec::new();
             let roster = &self.contacts.roster;
             diff_contact(roster, &before, roster, &after, &mut events);
@@ -348,7 +348,7 @@ impl Session {
 
     /// `NOT`: the address book changed; fetch it again (MSNP13+).
     pub(super) fn on_not(&mut self, now: Instant) {
-        if self.version >= 13 && self.contacts.list_known() {
+        if self.speaks().soap_contacts() && self.contacts.list_known() {
             self.contacts.refresh_at = Some(now + REFRESH_DELAY);
         }
     }
@@ -363,8 +363,8 @@ impl Session {
         for entry in entries.into_iter().filter(|e| e.network != 0) {
             if let Some(contact) = self.contacts.roster.get_mut(&entry.email) {
                 contact.network = entry.network;
-                let lists = contact.lists & CLIENT_LISTS;
-                if lists != 0 {
+                let lists = contact.lists & ListSet::CLIENT;
+                if !lists.is_empty() {
                     known.push(listxml::ListEntry {
                         email: contact.email.clone(),
                         lists,
@@ -393,8 +393,8 @@ fn diff_contact(
     after: &Contact,
     events: &mut Vec<ContactEvent>,
 ) {
-    match (before.on(FORWARD), after.on(FORWARD)) {
-        (_, true) if !before.on(FORWARD) || old.buddy(before) != new.buddy(after) => {
+    match (before.on(ListSet::FORWARD), after.on(ListSet::FORWARD)) {
+        (_, true) if !before.on(ListSet::FORWARD) || old.buddy(before) != new.buddy(after) => {
             events.push(ContactEvent::BuddyChanged(new.buddy(after)))
         }
         (true, false) => events.push(ContactEvent::BuddyRemoved {
@@ -402,16 +402,16 @@ fn diff_contact(
         }),
         _ => {}
     }
-    if before.on(ALLOW) != after.on(ALLOW) {
+    if before.on(ListSet::ALLOW) != after.on(ListSet::ALLOW) {
         events.push(ContactEvent::Allowed {
             email: after.email.clone(),
-            on: after.on(ALLOW),
+            on: after.on(ListSet::ALLOW),
         });
     }
-    if before.on(BLOCK) != after.on(BLOCK) {
+    if before.on(ListSet::BLOCK) != after.on(ListSet::BLOCK) {
         events.push(ContactEvent::Blocked {
             email: after.email.clone(),
-            on: after.on(BLOCK),
+            on: after.on(ListSet::BLOCK),
         });
     }
 }
@@ -437,14 +437,14 @@ fn merge(members: &Memberships, book: &AddressBook) -> Roster {
         contact.groups = entry.group_ids.clone();
         contact.network = entry.network;
         if entry.is_messenger_user {
-            contact.lists |= FORWARD;
+            contact.lists |= ListSet::FORWARD;
         }
     }
     for (members, bit) in [
-        (&members.allow, ALLOW),
-        (&members.block, BLOCK),
-        (&members.reverse, REVERSE),
-        (&members.pending, PENDING),
+        (&members.allow, ListSet::ALLOW),
+        (&members.block, ListSet::BLOCK),
+        (&members.reverse, ListSet::REVERSE),
+        (&members.pending, ListSet::PENDING),
     ] {
         for member in members {
             if !super::usable_address(&member.email) {
@@ -460,7 +460,7 @@ fn merge(members: &Memberships, book: &AddressBook) -> Roster {
             if contact.name.is_none() {
                 contact.name = member.display_name.as_deref().and_then(clean_name);
             }
-            if bit == PENDING {
+            if bit == ListSet::PENDING {
                 contact.invite = member.invite_message.as_deref().and_then(clean_name);
             }
         }

@@ -1,12 +1,12 @@
 //! Conversations: switchboard sessions, messages, typing, nudges, group chats, offline messages.
 //!
-//! Each conversation runs on its own switchboard connection (reference §7): outgoing ones start
-//! with `XFR SB` on the NS, then `USR` and `CAL`; invitations (`RNG`) are answered at once with
-//! `ANS`. A one-to-one conversation becomes a group chat when a third person joins. Every text
-//! we send asks for an `ACK`; a message whose switchboard is lost is sent once more on a new one,
-//! and otherwise reported to the user with its text. A contact who cannot be reached gets the
-//! text as an offline message (MSNP13+, reference §9), which is also how offline messages are
-//! received at sign-in.
+//! Each conversation runs on its own switchboard connection (docs/protocol.md §7): outgoing ones
+//! start with `XFR SB` on the NS, then `USR` and `CAL`; invitations (`RNG`) are answered at once
+//! with `ANS`. A one-to-one conversation becomes a group chat when a third person joins. Every
+//! text we send asks for an `ACK`; a message whose switchboard is lost is sent once more on a new
+//! one, and otherwise reported to the user with its text. A contact who cannot be reached gets the
+//! text as an offline message (MSNP13+, docs/protocol.md §9), which is also how offline messages
+//! are received at sign-in.
 
 mod board;
 mod commands;

@@ -1,8 +1,8 @@
-//! Offline messages (reference §9; MSNP11+, where the server announces them): the `Mail-Data`
-//! announcements, fetching each message with RSI `GetMessage`, showing them in order with their
-//! original time, deleting them only once shown; and storing texts for contacts who are offline
-//! (OIM `Store2` with its lock-key challenge). MSNP13+ use the SSO tickets; MSNP11-12 the
-//! Passport 1.4 ticket of `USR TWN`, which the services take as well.
+//! Offline messages (docs/protocol.md §9; MSNP11+, where the server announces them): the
+//! `Mail-Data` announcements, fetching each message with RSI `GetMessage`, showing them in order
+//! with their original time, deleting them only once shown; and storing texts for contacts who
+//! are offline (OIM `Store2` with its lock-key challenge). MSNP13+ use the SSO tickets; MSNP11-12
+//! the Passport 1.4 ticket of `USR TWN`, which the services take as well.
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -21,8 +21,6 @@ use crate::soap::{with_status, Endpoints, SoapError};
 
 use super::{ChatEvent, Conversation};
 
-/// First protocol version with offline messages (the first the server announces them to).
-const OIM_FROM: u32 = 11;
 /// Most message ids remembered (announced again while being handled are not fetched twice).
 const MAX_KNOWN: usize = 2 * oim::MAX_MESSAGES;
 /// Most offline messages being stored at once.
@@ -87,7 +85,7 @@ impl Session {
 
     /// Whether texts for an offline contact can be stored on the server.
     pub(super) fn can_store_offline(&self) -> bool {
-        self.version >= OIM_FROM && self.store_ticket().is_some()
+        self.speaks().offline_messages() && self.store_ticket().is_some()
     }
 
     /// Stores `text` for `to`, who is offline; the result is reported in `to`'s conversation.
@@ -256,19 +254,27 @@ impl Session {
         }
     }
 
+    /// The session ends: offline messages not yet confirmed stored are reported.
+    pub(super) fn offline_abandon(&mut self, reason: &str) {
+        for store in std::mem::take(&mut self.switchboards.offline.stores) {
+            self.store_failed(&store.to, &store.text, reason);
+        }
+    }
+
     /// Sends (or re-sends) a `Store2` request.
     fn send_store(&mut self, mut store: Store) {
         let (Some(endpoints), Some(ticket)) = (self.oim_endpoints(), self.store_ticket()) else {
             return self.store_failed(&store.to, &store.text, "offline messages are not available");
         };
-        let product = challenge::product_for_version(self.version);
+        let dialect = self.speaks();
+        let product = dialect.challenge_product();
         let lock_key = self
             .switchboards
             .offline
             .lock_key
             .clone()
             .unwrap_or_default();
-        let msnp = format!("MSNP{}", self.version);
+        let msnp = dialect.to_string();
         let params = StoreParams {
             from: &self.config.account,
             friendly_name: "",
@@ -279,7 +285,7 @@ impl Session {
             run_id: &store.run_id,
             sequence: store.sequence,
             msnp_version: &msnp,
-            build_version: build_version(self.version),
+            build_version: dialect.oim_build_version(),
         };
         match oim_store::store_request(&endpoints, &params, &store.text) {
             Ok(request) => {
@@ -310,7 +316,7 @@ impl Session {
                 ),
             }),
             Ok(StoreOutcome::LockKeyRequired { challenge }) if !store.retried => {
-                match challenge::answer(&challenge, self.version) {
+                match challenge::answer(&challenge, self.speaks()) {
                     Ok((_, key)) => {
                         self.switchboards.offline.lock_key = Some(key);
                         store.retried = true;
@@ -400,14 +406,4 @@ fn parse<T>(
     let raw = result.map_err(str::to_owned)?;
     let response = HttpResponse::parse(raw).map_err(|e| e.to_string())?;
     with_status(response.status, parser(&response.body)).map_err(|e| e.to_string())
-}
-
-/// The client build sent with `Store2`, matching the era of the protocol version.
-fn build_version(version: u32) -> &'static str {
-    match version {
-        ..=11 => "7.0.0816",
-        12 => "7.5.0324",
-        13..=15 => "8.5.1302",
-        _ => "14.0.8117.0416",
-    }
 }

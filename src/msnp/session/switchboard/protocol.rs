@@ -1,4 +1,4 @@
-//! The switchboard protocol as the session drives it (reference §7): getting a switchboard,
+//! The switchboard protocol as the session drives it (docs/protocol.md §7): getting a switchboard,
 //! signing in, the roster (`IRO`/`JOI`/`BYE`), messages and acknowledgements, and what happens
 //! to queued and unacknowledged messages when a switchboard fails.
 
@@ -273,7 +273,7 @@ impl Session {
             };
             board.active = now;
             let line = String::from_utf8_lossy(&frame.line).into_owned();
-            match sb::parse(frame, self.version) {
+            match sb::parse(frame, self.speaks()) {
                 Ok(command) => self.board_command(at, command, now),
                 Err(e) => log::warn!(
                     "ignored malformed switchboard command ({e}): {}",
@@ -636,6 +636,23 @@ impl Session {
         }
     }
 
+    /// The session ends: every switchboard is closed, and every message not yet acknowledged
+    /// (waiting, sent without `ACK`, or an offline message not yet confirmed stored) is
+    /// reported with its text.
+    pub(in crate::session) fn sb_abandon_all(&mut self) {
+        const REASON: &str = "the connection to the server was lost before it was confirmed";
+        for mut board in std::mem::take(&mut self.switchboards.boards) {
+            if let Some(conn) = board.conn {
+                self.out.push_back(Output::Close { conn });
+            }
+            let conversation = board.conversation();
+            for message in take_pending(&mut board) {
+                self.sb_undelivered(conversation.clone(), &message, REASON);
+            }
+        }
+        self.offline_abandon(REASON);
+    }
+
     /// Set-up and acknowledgement deadlines, and idle one-to-one switchboards.
     pub(super) fn boards_timeout(&mut self, now: Instant) {
         let ids: Vec<BoardId> = self.switchboards.boards.iter().map(|b| b.id).collect();
@@ -750,7 +767,7 @@ impl Session {
             .trim_matches(|c| c == '{' || c == '}');
         Participant {
             email: self.config.account.clone(),
-            endpoint: (self.version >= 16 && !guid.is_empty()).then(|| guid.to_owned()),
+            endpoint: (self.speaks().endpoints() && !guid.is_empty()).then(|| guid.to_owned()),
         }
     }
 

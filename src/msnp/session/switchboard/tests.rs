@@ -2,6 +2,7 @@
 //! sessions replayed (our client's lines must be the recorded ones), then failures, bounds and
 //! offline messages.
 
+use crate::dialect::Dialect;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -595,6 +596,31 @@ fn a_lost_switchboard_resends_once_then_reports_the_text() {
     );
 }
 
+/// The NS connection is lost: the session ends, and what was unacknowledged or still waiting
+/// for a switchboard is reported with its text (nothing silently dropped).
+#[test]
+fn messages_in_flight_when_the_session_ends_are_reported() {
+    let mut h = bob();
+    h.s.send_im("alice@example.com", "in flight", h.now)
+        .unwrap();
+    let sb = joined_board(&mut h);
+    assert_eq!(h.lines(sb), ["MSG 3 A 127"]);
+    h.s.send_im("carol@example.com", "still waiting", h.now)
+        .unwrap();
+    h.s.handle_connection_lost(h.ns, "reset".into(), h.now);
+    let mut texts: Vec<String> = h
+        .take_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            ChatEvent::Undelivered { text, reason, .. } if reason.contains("lost") => Some(text),
+            _ => None,
+        })
+        .collect();
+    texts.sort();
+    assert_eq!(texts, ["in flight", "still waiting"]);
+    assert!(h.closed.contains(&sb));
+}
+
 #[test]
 fn acknowledged_messages_are_not_resent() {
     let mut h = bob();
@@ -976,7 +1002,9 @@ fn a_text_for_an_offline_contact_is_stored_as_an_offline_message() {
     );
     assert_eq!(h.http.len(), 1, "sent again with a lock key");
     let again = String::from_utf8_lossy(&h.http[0].1.body).into_owned();
-    let expected = crate::auth::challenge::answer("1850937852", 15).unwrap().1;
+    let expected = crate::auth::challenge::answer("1850937852", Dialect::new(15))
+        .unwrap()
+        .1;
     assert!(again.contains(&format!("lockkey=\"{expected}\"")));
     let recorded = testlog::load("extra-oim")
         .into_iter()

@@ -1,4 +1,5 @@
-//! `CHL`/`QRY` challenge answers (reference §4): the MD5 form (MSNP6-10) and the MSNP11+ hash.
+//! `CHL`/`QRY` challenge answers (docs/protocol.md §4): the MD5 form (MSNP6-10) and the MSNP11+
+//! hash.
 
 use md5::{Digest, Md5};
 
@@ -11,7 +12,7 @@ pub enum Algorithm {
     Msnp11,
 }
 
-/// Known product ids, their keys and algorithms (reference §4.3).
+/// Known product ids, their keys and algorithms (docs/protocol.md §4.3).
 pub const PRODUCTS: &[(&str, &str, Algorithm)] = &[
     ("msmsgs@msnmsgr.com", "Q1P7W2E4J9R8U3S5", Algorithm::Md5),
     ("PROD0038W!61ZTF9", "VT6PX?UQTM4WM%YR", Algorithm::Md5),
@@ -47,7 +48,7 @@ pub fn md5_answer(challenge: &str, key: &str) -> String {
     hex(&Md5::digest(format!("{challenge}{key}").as_bytes()))
 }
 
-/// The MSNP11+ answer (reference §4.2).
+/// The MSNP11+ answer (docs/protocol.md §4.2).
 pub fn msnp11_answer(challenge: &str, product_id: &str, key: &str) -> String {
     let md5 = Md5::digest(format!("{challenge}{key}").as_bytes());
     let words: Vec<u32> = md5

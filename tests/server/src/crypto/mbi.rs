@@ -1,4 +1,4 @@
-//! The MBI_KEY_OLD response blob of `USR <trid> SSO S <ticket> <blob>` (reference §3.3.2),
+//! The MBI_KEY_OLD response blob of `USR <trid> SSO S <ticket> <blob>` (docs/protocol.md §3.3),
 //! verified the way Escargot does it: exact header words, payload length, HMAC and 3DES.
 
 use base64::Engine as _;

@@ -1,6 +1,6 @@
 //! The address-book service (`/abservice/abservice.asmx`): `ABFindAll`,
 //! `ABFindContactsPaged`, `ABContactAdd`/`Delete`/`Update`, `ABGroupAdd`/`Update`/`Delete`,
-//! `ABGroupContactAdd`/`Delete` (reference §5.2; transcripts `msnp15`/`msnp18` `http.log`,
+//! `ABGroupContactAdd`/`Delete` (docs/protocol.md §5.2; transcripts `msnp15`/`msnp18` `http.log`,
 //! `extra-contact-add`). The forward list is the address book.
 
 use super::message::Response;
@@ -286,6 +286,11 @@ fn group_add(shared: &Shared, call: &Call) -> Response {
 
 /// `ABGroupUpdate`: renames a group.
 fn group_update(shared: &Shared, call: &Call) -> Response {
+    if call.text(Some("Group"), "propertiesChanged").is_none() {
+        shared.violation("ABGroupUpdate without propertiesChanged".to_owned());
+        // Escargot answers with a bare `500 Internal Server Error`.
+        return Response::plain(500, Vec::new());
+    }
     let (Some(id), Some(name)) = (
         call.text(Some("Group"), "groupId"),
         call.text(Some("groupInfo"), "name"),

@@ -1,4 +1,4 @@
-//! The offline-message services (reference §9.2, §9.3; transcript `extra-oim/http.log`):
+//! The offline-message services (docs/protocol.md §9.2, §9.3; transcript `extra-oim/http.log`):
 //! `/OimWS/oim.asmx` `Store2` with Escargot's lock-key rule and checks, and `/rsi/rsi.asmx`
 //! `GetMessage`, `DeleteMessages` and (failing, as on Escargot) `GetMetadata`.
 

@@ -1,5 +1,5 @@
 //! Passport 1.4: the nexus (`/rdr/pprdr.asp`, `/nexus-mock`) and `/login`
-//! (reference §3.2; transcripts `msnp8/http.log`, `extra-authfail/http.log`).
+//! (docs/protocol.md §3.1; transcripts `msnp8/http.log`, `extra-authfail/http.log`).
 
 use super::message::{Request, Response};
 use crate::shared::Shared;

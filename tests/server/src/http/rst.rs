@@ -1,5 +1,5 @@
 //! `/RST.srf` and `/RST2.srf`: RequestMultipleSecurityTokens, answered with the token XML
-//! shaped exactly like Escargot's (reference §3.3.1; transcripts `msnp15/http.log`,
+//! shaped exactly like Escargot's (docs/protocol.md §3.2; transcripts `msnp15/http.log`,
 //! `extra-authfail/http.log`).
 
 use super::message::{Request, Response};

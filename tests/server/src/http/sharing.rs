@@ -1,5 +1,5 @@
 //! The sharing service (`/abservice/SharingService.asmx`): `FindMembership`, `AddMember`,
-//! `DeleteMember` over the allow, block, reverse and pending lists (reference §5.2, §5.3;
+//! `DeleteMember` over the allow, block, reverse and pending lists (docs/protocol.md §5.2, §5.3;
 //! transcript `msnp18/http.log`).
 
 use super::message::Response;

@@ -1,7 +1,7 @@
 //! SOAP web services under `/abservice/`: the address book (`abservice.asmx`, [`abook`]) and
 //! the sharing service (`SharingService.asmx`, [`sharing`]), answered like Escargot
-//! (reference §5.2; transcripts `msnp15`/`msnp18` `http.log`, `extra-contact-add`). Requests are
-//! authenticated by the first 20 characters of their `TicketToken`; delta syncs get the
+//! (docs/protocol.md §5.2; transcripts `msnp15`/`msnp18` `http.log`, `extra-contact-add`). Requests
+//! are authenticated by the first 20 characters of their `TicketToken`; delta syncs get the
 //! `FullSyncRequired` fault.
 
 use super::abook;

@@ -1,4 +1,4 @@
-//! `CHL 0 <challenge>` after login and the `QRY` check (reference §4): a wrong product id or
+//! `CHL 0 <challenge>` after login and the `QRY` check (docs/protocol.md §4): a wrong product id or
 //! answer, or no answer before the deadline, gets `540` and a close.
 
 use super::{Flow, Session};

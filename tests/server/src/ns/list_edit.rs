@@ -1,5 +1,5 @@
 //! MSNP8-12 list changes on the NS: `ADC`/`ADD`, `REM`, `ADG`, `RMG`, `REG`, `SBP`, answered
-//! the way Escargot does (reference §5.1).
+//! the way Escargot does (docs/protocol.md §5.1).
 
 use super::lists::{list_add, list_remove, ListError};
 use super::presence::Outbox;

@@ -1,7 +1,7 @@
 //! The contact list over the NS: `SYN` (MSNP8-12), `GCF`, `ADL`/`RML`/`FQY` (MSNP13+), and the
 //! list changes every front end shares with what follows them: the other user's reverse list
-//! (`ADC 0 RL`, `ADD 0 RL`, `REM 0 RL`, `ADL 0`/`RML 0` and `NOT`) and presence (reference §5;
-//! transcripts `msnp8`, `msnp12`, `extra-contact-add`).
+//! (`ADC 0 RL`, `ADD 0 RL`, `REM 0 RL`, `ADL 0`/`RML 0` and `NOT`) and presence (docs/protocol.md
+//! §5; transcripts `msnp8`, `msnp12`, `extra-contact-add`).
 
 use super::presence::{show_to, Outbox};
 use super::{Flow, Session};

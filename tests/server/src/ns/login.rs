@@ -1,5 +1,5 @@
 //! `USR`: Passport 1.4 (`TWN`, MSNP8-14) and SSO with the MBI_KEY_OLD blob (MSNP15+), including
-//! the `XFR NS` redirect of the first NS (reference §1.2, §3.2, §3.3; `extra-authfail/*`).
+//! the `XFR NS` redirect of the first NS (docs/protocol.md §1.2, §3.1, §3.2; `extra-authfail/*`).
 
 use super::{Auth, Flow, Session};
 use crate::crypto::{self, mbi};

@@ -1,5 +1,5 @@
 //! The notification server: one [`Session`] per connection, dispatching on the verb to the
-//! handlers in the sibling files, the way Escargot answers (reference §1-§4, transcripts).
+//! handlers in the sibling files, the way Escargot answers (docs/protocol.md §1-§4, transcripts).
 
 mod challenge;
 mod endpoints;

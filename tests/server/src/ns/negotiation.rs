@@ -1,4 +1,4 @@
-//! `VER` and `CVR` (reference §2.1; transcripts `extra-negotiation/*`).
+//! `VER` and `CVR` (docs/protocol.md §2.1; transcripts `extra-negotiation/*`).
 
 use super::{Flow, Session};
 use crate::wire::Command;

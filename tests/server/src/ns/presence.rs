@@ -1,5 +1,5 @@
 //! Keep-alive and presence: `PNG`, `CHG`, `UUX`, `PRP`, `BLP`, `GTC`, and the `ILN`/`NLN`/
-//! `FLN`/`UBX` the others get, in each receiver's dialect (reference §1.4, §6; Escargot's
+//! `FLN`/`UBX` the others get, in each receiver's dialect (docs/protocol.md §1.4, §6; Escargot's
 //! `build_presence_notif`).
 
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! What follows a successful `USR ... S`: booting older logins, `USR <trid> OK`, `SBS`, the
-//! profile message, the MSNP16+ empty `UBX` and an optional `CHL` (reference §2.2, §1.4).
+//! profile message, the MSNP16+ empty `UBX` and an optional `CHL` (docs/protocol.md §2.2, §1.4).
 
 use super::{Auth, Session};
 use crate::directory::{LiveSession, User};

@@ -1,6 +1,6 @@
 //! The NS side of conversations: `XFR SB` hands out a switchboard cookie, `RNG` invites a
 //! contact, and the offline-message notifications (`Mail-Data`), each in the receiver's dialect
-//! (reference §1.3, §7.2, §9.1; transcripts `*/alice-ns.log`, `*/bob-ns.log`, `extra-oim/`).
+//! (docs/protocol.md §1.3, §7.2, §9.1; transcripts `*/alice-ns.log`, `*/bob-ns.log`, `extra-oim/`).
 
 use super::{Flow, Session};
 use crate::directory::LiveSession;

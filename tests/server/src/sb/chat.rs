@@ -1,6 +1,6 @@
-//! The roster lines of a switchboard session in each receiver's dialect (reference §7.1-7.3):
-//! capabilities from MSNP12, and from MSNP16 one entry per endpoint (`email;{guid}`) plus the
-//! bare address once per user.
+//! The roster lines of a switchboard session in each receiver's dialect (docs/protocol.md
+//! §7.1-7.3): capabilities from MSNP12, and from MSNP16 one entry per endpoint (`email;{guid}`)
+//! plus the bare address once per user.
 
 use super::Member;
 use crate::wire::percent_encode;

@@ -1,4 +1,4 @@
-//! Stored offline messages (reference §9, transcript `extra-oim/`): what `Store2` keeps, the
+//! Stored offline messages (docs/protocol.md §9, transcript `extra-oim/`): what `Store2` keeps, the
 //! `Mail-Data` that announces them, and the mail text `GetMessage` returns.
 
 use crate::clock;

@@ -1,4 +1,4 @@
-//! The switchboard (reference §7, transcripts `*/alice-sb.log`, `*/bob-sb.log`,
+//! The switchboard (docs/protocol.md §7, transcripts `*/alice-sb.log`, `*/bob-sb.log`,
 //! `extra-multiparty/`): its own port as on Escargot, `USR` with an `XFR` cookie, `ANS` with a
 //! `RNG` cookie (both good for 60 s, single use), `CAL`, the roster (`IRO`, `JOI`, `BYE` in each
 //! receiver's dialect), payloads relayed byte for byte, `ACK` for ack modes `A` and `D`, and the
@@ -71,6 +71,8 @@ struct State {
     chats: HashMap<String, Vec<Member>>,
     /// Users whose next `MSG` is swallowed, unacknowledged, and their connection closed.
     drop_next: Vec<String>,
+    /// Users whose next `MSG` is swallowed and unacknowledged, the connection kept.
+    hold_next: Vec<String>,
     mailbox: mailbox::Mailbox,
 }
 
@@ -134,6 +136,19 @@ impl Hub {
         let before = state.drop_next.len();
         state.drop_next.retain(|e| !e.eq_ignore_ascii_case(email));
         state.drop_next.len() != before
+    }
+
+    /// Makes the next `MSG` from `email` vanish unacknowledged, its connection kept.
+    pub(crate) fn hold_next_message(&self, email: &str) {
+        self.state().hold_next.push(email.to_ascii_lowercase());
+    }
+
+    /// Whether the next `MSG` from `email` is to vanish silently (the flag is consumed).
+    fn take_hold(&self, email: &str) -> bool {
+        let mut state = self.state();
+        let before = state.hold_next.len();
+        state.hold_next.retain(|e| !e.eq_ignore_ascii_case(email));
+        state.hold_next.len() != before
     }
 
     /// The members of session `id`.
@@ -228,6 +243,13 @@ impl crate::TestServer {
     /// mid-conversation).
     pub fn sb_drop_next_message(&self, email: &str) {
         self.shared.sb.drop_next_message(email);
+    }
+
+    /// Fault switch: the next `MSG` `email` sends on a switchboard is neither relayed nor
+    /// acknowledged, and the connection stays open (a message in flight when something else
+    /// fails).
+    pub fn sb_hold_next_message(&self, email: &str) {
+        self.shared.sb.hold_next_message(email);
     }
 
     /// Closes every switchboard connection of `email` from the server side; returns how many.

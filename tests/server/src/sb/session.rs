@@ -260,6 +260,10 @@ impl SbSession {
             );
             return Flow::Close;
         }
+        if self.shared.sb.take_hold(&seat.me.email) {
+            log::info!("sb conn {}: holding a message unacknowledged", self.conn.id);
+            return Flow::Continue;
+        }
         let line = format!(
             "MSG {} {} {}",
             seat.me.email,
