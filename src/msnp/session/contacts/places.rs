@@ -1,6 +1,6 @@
 //! MSNP16+ several places at once: the server sends every place of an account a `UBX` for the
 //! account itself, with one `EndpointData` per signed-in place and, for the account's own eyes,
-//! a `PrivateEndpointData` with the name each place gave itself (reference §6.4).
+//! a `PrivateEndpointData` with the name each place gave itself (docs/protocol.md §6.4).
 
 use super::events::Place;
 use super::psm::MAX_UBX_LEN;
