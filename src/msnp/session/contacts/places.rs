@@ -8,12 +8,13 @@ use crate::session::Session;
 use crate::soap::xml::{append, attribute, Node, XmlStream};
 
 /// Most places kept from one `UBX`.
-const MAX_PLACES: usize = 64;
-/// Longest place name or id kept, in characters.
-const MAX_NAME_CHARS: usize = 256;
+pub const MAX_PLACES: usize = 64;
+/// Longest place name or id kept (ids in characters, names in bytes).
+pub const MAX_NAME_CHARS: usize = 256;
 
-/// The places a `UBX` payload lists, in order, with the names their private data give.
-pub(super) fn parse_places(payload: &[u8]) -> Result<Vec<Place>, &'static str> {
+/// The places a `UBX` payload lists, in order, with the names their private data give; ids
+/// unique (case-insensitively), names trimmed and without control characters.
+pub fn parse_places(payload: &[u8]) -> Result<Vec<Place>, &'static str> {
     if payload.iter().all(u8::is_ascii_whitespace) {
         return Ok(Vec::new());
     }
