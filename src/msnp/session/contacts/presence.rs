@@ -139,11 +139,16 @@ impl Session {
     }
 
     /// `NLN` for our own address (MSNP16+): the account's status, which the last place to set
-    /// one chose. A status other than what we sent was set elsewhere: it becomes ours without
-    /// a `CHG` back. Idleness stays each place's own.
+    /// one chose. A status other than what we sent (once the server answered our last `CHG`)
+    /// was set elsewhere: it becomes ours without a `CHG` back. Idleness stays each place's own.
     fn on_own_presence(&mut self, status: Status) {
         let own = &mut self.contacts.own;
-        if matches!(status, Status::Idle | Status::Offline) || own.sent_status == Some(status) {
+        // While a `CHG` of ours is unanswered, this reports an older state of the account.
+        let settled = own.confirmed == own.sent_status;
+        if !settled
+            || matches!(status, Status::Idle | Status::Offline)
+            || own.sent_status == Some(status)
+        {
             return;
         }
         log::debug!("status {} set from another place", status.code());

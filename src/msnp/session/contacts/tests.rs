@@ -770,6 +770,21 @@ fn msnp8_lists_use_add_and_group_zero() {
 #[test]
 fn msnp18_own_status_from_another_place_is_adopted_without_a_chg() {
     let mut h = synced_v18();
+    // Our own CHG unanswered yet: what the server says of the account is older.
+    h.session.set_status(Status::Busy, "");
+    h.drain();
+    h.take_lines();
+    h.lines(&["NLN AWY 1:alice@example.com Alice 2788999228:48 0"]);
+    assert_eq!(h.take_events(), vec![]);
+    h.lines(&["CHG 10 BSY 2415919136:0 0"]);
+    h.session.set_status(Status::Online, "");
+    h.drain();
+    let chg = h
+        .take_lines()
+        .into_iter()
+        .find(|l| l.starts_with("CHG "))
+        .unwrap();
+    h.lines(&[&chg]);
     // The server repeating what we sent changes nothing.
     h.lines(&["NLN NLN 1:alice@example.com Alice 2788999228:48 0"]);
     assert_eq!(h.take_events(), vec![]);
