@@ -412,3 +412,43 @@ cmd_protocol_info(const StubCmd *cmd)
 		purple_account_destroy(probe);
 	ev_emit(ev);
 }
+
+/* Runs the protocol's account action (Pidgin's Accounts menu) whose label, without mnemonic
+ * underscores, is the second argument. */
+void
+cmd_account_action(const StubCmd *cmd)
+{
+	PurpleAccount *account = stub_account(cmd, cmd_arg(cmd, 0));
+	PurpleConnection *gc = account ? stub_connection(cmd, account) : NULL;
+	PurplePlugin *prpl;
+	GList *actions, *l;
+	gboolean done = FALSE;
+
+	if (gc == NULL)
+		return;
+	prpl = purple_connection_get_prpl(gc);
+	if (!PURPLE_PLUGIN_HAS_ACTIONS(prpl)) {
+		stub_error(cmd->name, "the protocol has no account actions");
+		return;
+	}
+	actions = PURPLE_PLUGIN_ACTIONS(prpl, gc);
+	for (l = actions; l != NULL; l = l->next) {
+		PurplePluginAction *action = l->data;
+		char *label;
+
+		if (action == NULL)
+			continue; /* a separator */
+		label = plain_label(action->label);
+		if (!done && g_str_equal(label, cmd_arg(cmd, 1)) && action->callback != NULL) {
+			action->plugin = prpl;
+			action->context = gc;
+			action->callback(action);
+			done = TRUE;
+		}
+		g_free(label);
+		purple_plugin_action_free(action);
+	}
+	g_list_free(actions);
+	if (!done)
+		stub_error(cmd->name, "no account action \"%s\"", cmd_arg(cmd, 1));
+}

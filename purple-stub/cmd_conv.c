@@ -125,7 +125,7 @@ cmd_close_im(const StubCmd *cmd)
 }
 
 /* A menu label without its mnemonic underscores. */
-static char *
+char *
 plain_label(const char *label)
 {
 	GString *out = g_string_new(NULL);

@@ -44,6 +44,7 @@ static const CommandSpec commands[] = {
 	{ "open-im", 2, 2, 0, none_keys, cmd_open_im },
 	{ "close-im", 2, 2, 0, none_keys, cmd_close_im },
 	{ "buddy-menu", 3, 3, REST, none_keys, cmd_buddy_menu },
+	{ "account-action", 2, 2, REST, none_keys, cmd_account_action },
 	{ "tooltip", 2, 2, 0, none_keys, cmd_tooltip },
 	{ "add-buddy", 2, 2, OPTS, buddy_keys, cmd_add_buddy },
 	{ "remove-buddy", 2, 2, 0, none_keys, cmd_remove_buddy },

@@ -51,6 +51,7 @@ connection_error(PurpleConnection *gc, PurpleConnectionError reason, const char 
 	ev_str(ev, "reason_name", (r >= 0 && (gsize)r < G_N_ELEMENTS(connection_error_names))
 	                              ? connection_error_names[r] : "UNKNOWN");
 	ev_str(ev, "text", text);
+	ev_bool(ev, "fatal", purple_connection_error_is_fatal(reason));
 	ev_emit(ev);
 }
 

@@ -131,6 +131,10 @@ void cmd_open_im(const StubCmd *cmd);
 void cmd_close_im(const StubCmd *cmd);
 /** buddy-menu command. */
 void cmd_buddy_menu(const StubCmd *cmd);
+/** account-action command. */
+void cmd_account_action(const StubCmd *cmd);
+/** A menu label without its mnemonic underscores (g_free it). */
+char *plain_label(const char *label);
 /** join-chat command. */
 void cmd_join_chat(const StubCmd *cmd);
 /** chat-send command. */

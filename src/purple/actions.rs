@@ -1,5 +1,5 @@
-//! Our own friendly name: the account action "Set Friendly Name..." and libpurple's public
-//! alias slots.
+//! The account actions, and our own friendly name: the action "Set Friendly Name..." and
+//! libpurple's public alias slots.
 
 use std::ffi::{c_char, c_void};
 
@@ -15,13 +15,18 @@ pub(crate) unsafe extern "C" fn actions(
     _context: glib_sys::gpointer,
 ) -> *mut GList {
     entry(std::ptr::null_mut(), || {
-        // SAFETY: libpurple copies the label and owns the returned action and list.
+        // SAFETY: libpurple copies the labels and owns the returned actions and list.
         unsafe {
-            let action = ffi::purple_plugin_action_new(
+            let name = ffi::purple_plugin_action_new(
                 c"Set Friendly Name...".as_ptr(),
                 Some(friendly_name),
             );
-            g_list_append(std::ptr::null_mut(), action.cast())
+            let places = ffi::purple_plugin_action_new(
+                super::places::LABEL.as_ptr(),
+                Some(super::places::show),
+            );
+            let list = g_list_append(std::ptr::null_mut(), name.cast());
+            g_list_append(list, places.cast())
         }
     })
 }

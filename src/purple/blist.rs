@@ -251,6 +251,7 @@ fn apply_event(conn: &Connection, event: ContactEvent) {
             // SAFETY: gc is live while its Connection exists; libpurple copies the name.
             unsafe { ffi::purple_connection_set_display_name(conn.gc(), name.as_ptr()) };
         }
+        ContactEvent::OwnStatus(status) => presence::show_own(conn, status),
         ContactEvent::Failed(text) => notify_error(conn, &text),
     }
 }

@@ -44,6 +44,23 @@ pub(crate) fn show(conn: &Connection, event: ChatEvent) {
             // SAFETY: gc is live while its Connection exists; libpurple copies the strings.
             unsafe { ffi::serv_got_im(gc, from.as_ptr(), html.as_ptr(), flags, time_t(timestamp)) };
         }
+        ChatEvent::SentElsewhere { to, html } => {
+            let conv = im_conversation(conn, &to);
+            let html = cstr::to_cstring(&html);
+            // SAFETY: conv is NULL or a live IM conversation of this account; the account is
+            // live while its connection is; libpurple copies the strings.
+            unsafe {
+                let me = ffi::purple_account_get_username(conn.account());
+                let im = match conv.is_null() {
+                    true => std::ptr::null_mut(),
+                    false => ffi::purple_conversation_get_im_data(conv),
+                };
+                if !im.is_null() {
+                    let flags = ffi::PURPLE_MESSAGE_SEND | ffi::PURPLE_MESSAGE_REMOTE_SEND;
+                    ffi::purple_conv_im_write(im, me, html.as_ptr(), flags, time_t(None));
+                }
+            }
+        }
         ChatEvent::Opened { with } => {
             // SAFETY: the account is live while its Connection exists; the key is a C string.
             let open = unsafe {

@@ -118,6 +118,34 @@ pub(crate) unsafe extern "C" fn set_idle(gc: *mut ffi::PurpleConnection, idle_ti
     })
 }
 
+/// Shows the status another place of our account set (MSNP16+), keeping our personal message.
+/// libpurple hands it to `set_status`, which finds it already sent and sends nothing.
+pub(crate) fn show_own(conn: &Connection, status: Status) {
+    let id = match status {
+        Status::Hidden => c"invisible",
+        other => id_of_status(Some(other)),
+    };
+    let account = conn.account();
+    // SAFETY: the account is live while its connection is; the message is copied before the
+    // status changes; libpurple copies every string; the variadic list ends with NULL.
+    unsafe {
+        let active = ffi::purple_account_get_active_status(account);
+        let message = match active.is_null() {
+            true => None,
+            false => cstr::to_string(ffi::purple_status_get_attr_string(active, MESSAGE.as_ptr())),
+        };
+        let message = cstr::to_cstring(message.as_deref().unwrap_or_default());
+        ffi::purple_account_set_status(
+            account,
+            id.as_ptr(),
+            1,
+            MESSAGE.as_ptr(),
+            message.as_ptr(),
+            std::ptr::null::<c_char>(),
+        );
+    }
+}
+
 /// Shows a contact's presence: status with the personal message, idleness and "now playing".
 pub(crate) fn show(conn: &Connection, presence: &Presence) {
     let account = conn.account();

@@ -76,6 +76,10 @@ pub struct Online {
     pub msnobj: Option<String>,
     /// The last `UUX` `<Data>` document.
     pub psm: Vec<u8>,
+    /// MSNP16+: the machine GUID the connection signed in with.
+    pub machine_guid: Option<String>,
+    /// MSNP16+: the inside of the last `UUX` `<PrivateEndpointData>` (`EpName`, `Idle`, ...).
+    pub endpoint: Vec<u8>,
     /// The connection.
     pub conn: Arc<Conn>,
 }

@@ -47,6 +47,25 @@ pub struct Presence {
     pub network: u32,
 }
 
+/// Another place where our account is signed in (MSNP16+).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// Its machine GUID, braced as the server shows it.
+    pub id: String,
+    /// The name it gave itself (`EpName`), if any.
+    pub name: Option<String>,
+}
+
+impl Place {
+    /// How the user sees it: its name and GUID, or the GUID alone.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(name) => format!("{name} {}", self.id),
+            None => self.id.clone(),
+        }
+    }
+}
+
 /// Contact-list and presence changes for the user interface.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContactEvent {
@@ -116,6 +135,9 @@ pub enum ContactEvent {
     Presence(Presence),
     /// Our own friendly name as the server stores it.
     OwnName(String),
+    /// Another place of our account set the account's status (MSNP16+); the server already
+    /// has it, so showing it must not send it back.
+    OwnStatus(Status),
     /// A list change or fetch failed; the text says what and why.
     Failed(String),
 }

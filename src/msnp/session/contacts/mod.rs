@@ -10,6 +10,7 @@ mod commands;
 mod events;
 mod ns_list;
 mod ops;
+mod places;
 mod presence;
 mod psm;
 mod roster;
@@ -24,7 +25,8 @@ mod tests;
 #[cfg(test)]
 mod tests_soap;
 
-pub use events::{Buddy, ContactEvent, Media, Presence};
+pub use events::{Buddy, ContactEvent, Media, Place, Presence};
+pub use places::{parse_places, MAX_NAME_CHARS, MAX_PLACES};
 
 use super::login::Login;
 use super::{Event, HttpId, Session};
@@ -70,6 +72,8 @@ pub struct Contacts {
     ops: ops::Ops,
     watch: presence::Watch,
     own: presence::Own,
+    /// MSNP16+: the account's other signed-in places, as the server last listed them.
+    places: Vec<Place>,
     own_name: Option<String>,
     /// The server's `BLP`, as last heard or sent.
     privacy: Option<PrivacyMode>,

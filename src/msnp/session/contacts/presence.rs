@@ -150,6 +150,26 @@ impl Session {
         self.contacts.own.sent_psm = Some(self.contacts.own.psm.clone());
     }
 
+    /// `NLN` for our own address (MSNP16+): the account's status, which the last place to set
+    /// one chose. A status other than what we sent (once the server answered our last `CHG`)
+    /// was set elsewhere: it becomes ours without a `CHG` back. Idleness stays each place's own.
+    fn on_own_presence(&mut self, status: Status) {
+        let own = &mut self.contacts.own;
+        // While a `CHG` of ours is unanswered, this reports an older state of the account.
+        let settled = own.confirmed == own.sent_status;
+        if !settled
+            || matches!(status, Status::Idle | Status::Offline)
+            || own.sent_status == Some(status)
+        {
+            return;
+        }
+        log::debug!("status {} set from another place", status.code());
+        own.status = Some(status);
+        own.sent_status = Some(status);
+        own.confirmed = Some(status);
+        self.event_contact(ContactEvent::OwnStatus(status));
+    }
+
     /// Whether `email` is our own account (MSNP16+ servers report our other endpoints).
     fn is_own_account(&self, email: &str) -> bool {
         email.eq_ignore_ascii_case(&self.config.account)
@@ -158,6 +178,9 @@ impl Session {
     /// `ILN`/`NLN`: a contact is online (or changed status or name).
     pub(super) fn on_presence(&mut self, presence: wire::Presence) {
         if self.is_own_account(&presence.contact) {
+            if self.speaks().endpoints() {
+                self.on_own_presence(presence.status);
+            }
             return;
         }
         let status = match presence.status {
@@ -192,6 +215,9 @@ impl Session {
     /// `UBX`: a contact's personal message and media.
     pub(super) fn on_ubx(&mut self, ubx: Ubx) {
         if self.is_own_account(&ubx.contact) {
+            if self.speaks().endpoints() {
+                self.on_own_ubx(&ubx.payload);
+            }
             return;
         }
         let profile = match psm::parse_ubx(&ubx.payload) {

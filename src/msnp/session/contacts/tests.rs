@@ -766,3 +766,50 @@ fn msnp8_lists_use_add_and_group_zero() {
     h.drain();
     assert_eq!(h.take_lines(), ["REA 9 alice@example.com Ally"]);
 }
+
+#[test]
+fn msnp18_own_status_from_another_place_is_adopted_without_a_chg() {
+    let mut h = synced_v18();
+    // Our own CHG unanswered yet: what the server says of the account is older.
+    h.session.set_status(Status::Busy, "");
+    h.drain();
+    h.take_lines();
+    h.lines(&["NLN AWY 1:alice@example.com Alice 2788999228:48 0"]);
+    assert_eq!(h.take_events(), vec![]);
+    h.lines(&["CHG 10 BSY 2415919136:0 0"]);
+    h.session.set_status(Status::Online, "");
+    h.drain();
+    let chg = h
+        .take_lines()
+        .into_iter()
+        .find(|l| l.starts_with("CHG "))
+        .unwrap();
+    h.lines(&[&chg]);
+    // The server repeating what we sent changes nothing.
+    h.lines(&["NLN NLN 1:alice@example.com Alice 2788999228:48 0"]);
+    assert_eq!(h.take_events(), vec![]);
+    h.lines(&["NLN AWY 1:alice@example.com Alice 2788999228:48 0"]);
+    assert_eq!(h.take_events(), vec![ContactEvent::OwnStatus(Status::Away)]);
+    // libpurple showing it calls set_status, which finds it already sent.
+    h.session.set_status(Status::Away, "");
+    h.drain();
+    assert_eq!(h.take_lines(), Vec::<String>::new());
+    // Another place's idleness is its own.
+    h.lines(&["NLN IDL 1:alice@example.com Alice 2788999228:48 0"]);
+    assert_eq!(h.take_events(), vec![]);
+
+    let ours = h
+        .session
+        .config
+        .machine_guid
+        .trim_matches(['{', '}'])
+        .to_owned();
+    let payload = format!(
+        "<Data><PSM></PSM><EndpointData id=\"{{{ours}}}\"><Capabilities>1:0</Capabilities></EndpointData>\
+         <EndpointData id=\"{{5b2c1e0a-7d3f-4c8e-9a61-2f4b8d0c3e17}}\"><Capabilities>1:0</Capabilities></EndpointData>\
+         <PrivateEndpointData id=\"{{5b2c1e0a-7d3f-4c8e-9a61-2f4b8d0c3e17}}\"><EpName>Work PC</EpName></PrivateEndpointData></Data>"
+    );
+    h.feed(format!("UBX 1:alice@example.com {}\r\n{payload}", payload.len()).as_bytes());
+    let places: Vec<String> = h.session.other_places().iter().map(|p| p.label()).collect();
+    assert_eq!(places, ["Work PC {5b2c1e0a-7d3f-4c8e-9a61-2f4b8d0c3e17}"]);
+}

@@ -122,6 +122,14 @@ pub enum ChatEvent {
         /// When it was sent, for messages that waited on the server.
         timestamp: Option<i64>,
     },
+    /// A message our account sent from another place (MSNP16+), which the server copied here
+    /// because this place is in the same switchboard.
+    SentElsewhere {
+        /// The contact it was sent to.
+        to: String,
+        /// The text as HTML, escaped and formatted.
+        html: String,
+    },
     /// A contact opened a one-to-one conversation with us (we answered their invitation) before
     /// writing anything.
     Opened {

@@ -470,6 +470,15 @@ impl Session {
             other => other,
         };
         match (payload, &conversation) {
+            (MsgPayload::Text(text), Conversation::Im(to)) if self.is_own_address(&from) => {
+                self.chat_event(ChatEvent::SentElsewhere {
+                    to: to.clone(),
+                    html: message_html(&text),
+                });
+            }
+            (_, _) if self.is_own_address(&from) => {
+                log::debug!("ignored a non-text message from our other place");
+            }
             (MsgPayload::Text(text), _) => {
                 self.typing_stopped(&from);
                 self.chat_event(ChatEvent::Message {

@@ -2,6 +2,7 @@
 //! handlers in the sibling files, the way Escargot answers (docs/protocol.md §1-§4, transcripts).
 
 mod challenge;
+mod endpoints;
 mod list_edit;
 mod lists;
 mod login;

@@ -12,7 +12,7 @@ use crate::wire::{percent_decode, percent_encode, Command};
 /// Statuses a client may set.
 const STATUSES: &[&str] = &["NLN", "BSY", "IDL", "BRB", "AWY", "PHN", "LUN", "HDN"];
 /// The `UBX` document of someone who never sent `UUX`.
-const EMPTY_DATA: &[u8] = b"<Data><PSM></PSM><CurrentMedia></CurrentMedia></Data>";
+pub(crate) const EMPTY_DATA: &[u8] = b"<Data><PSM></PSM><CurrentMedia></CurrentMedia></Data>";
 /// The MSNObject Escargot reports for someone who never set one.
 const NO_MSNOBJ: &str = "%3Cmsnobj%2F%3E";
 
@@ -47,7 +47,7 @@ fn address(email: &str, dialect: u32) -> String {
 }
 
 /// `<status> <address> <friendly> [<caps>] [<msnobj>]` of `target` for `dialect`.
-fn presence_args(target: &Online, friendly: &str, status: &str, dialect: u32) -> String {
+pub(crate) fn presence_args(target: &Online, friendly: &str, status: &str, dialect: u32) -> String {
     let mut args = format!(
         "{status} {} {}",
         address(&target.email, dialect),
@@ -170,6 +170,8 @@ impl Session {
                     caps: "0".to_owned(),
                     msnobj: None,
                     psm: Vec::new(),
+                    machine_guid: self.machine_guid.clone(),
+                    endpoint: Vec::new(),
                     conn: self.conn.clone(),
                 },
             );
@@ -209,6 +211,12 @@ impl Session {
                 record.caps = caps.to_owned();
                 record.msnobj = cmd.arg(3).map(str::to_owned);
             }
+            // The account has one status, whichever place set it last.
+            for place in super::endpoints::places_of(&dir, &me.email) {
+                if let Some(record) = dir.online_mut(place.conn.id) {
+                    record.status = Some(status.to_owned());
+                }
+            }
             let me = dir.online(self.conn.id).cloned().unwrap_or(me);
             if first {
                 let contacts: Vec<String> = dir
@@ -240,9 +248,15 @@ impl Session {
                 );
             }
         }
-        // Watchers hear of the change last.
+        // Watchers hear of the change last, the account's places after them.
         let mut out = Outbox::default();
-        notify_watchers(&self.shared.directory(), &me.email, &mut out);
+        {
+            let dir = self.shared.directory();
+            notify_watchers(&dir, &me.email, &mut out);
+            if super::endpoints::places_of(&dir, &me.email).len() > 1 {
+                super::endpoints::notify_places(&dir, &me.email, &mut out);
+            }
+        }
         out.send();
         Flow::Continue
     }
@@ -265,6 +279,16 @@ impl Session {
                     notify_watchers(&dir, &me.email, &mut out);
                 }
             }
+        } else if let Some(inner) = super::endpoints::private_endpoint_data(&payload) {
+            let mut dir = self.shared.directory();
+            if let Some(me) = self.online_record(&mut dir) {
+                if let Some(record) = dir.online_mut(self.conn.id) {
+                    record.endpoint = inner;
+                }
+                if super::endpoints::places_of(&dir, &me.email).len() > 1 {
+                    super::endpoints::notify_places(&dir, &me.email, &mut out);
+                }
+            }
         }
         self.conn.send(&format!("UUX {trid} 0"));
         out.send();
@@ -272,7 +296,7 @@ impl Session {
     }
 
     /// The connection is going away: its watchers see it offline (if no other connection of
-    /// the same user is visible).
+    /// the same user is visible); the account's other MSNP16+ places hear of it.
     pub(super) fn signed_out(&mut self) {
         let mut out = Outbox::default();
         {
@@ -283,6 +307,7 @@ impl Session {
             dir.remove_session(self.conn.id);
             if me.status.is_some() {
                 notify_watchers(&dir, &me.email, &mut out);
+                super::endpoints::notify_places(&dir, &me.email, &mut out);
             }
         }
         out.send();
@@ -422,6 +447,8 @@ mod tests {
             caps: caps.into(),
             msnobj: msnobj.map(str::to_owned),
             psm: Vec::new(),
+            machine_guid: None,
+            endpoint: Vec::new(),
             conn: Arc::new(Conn::new(
                 1,
                 crate::transcript::Service::Ns,

@@ -1,0 +1,250 @@
+//! One account signed in from several places, each a purple-stub of its own (own user
+//! directory, so own machine GUID) on real libpurple against the project's test server:
+//! MSNP18 keeps both places, delivers to both, shares one presence and copies a reply sent
+//! from one place to the other; MSNP8-15 end the first sign-in with NAME_IN_USE for good.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::accounts::{self, ns_barrier};
+use common::conversations::{next_im, online, send, server, text_of, ALICE, BOB, STEP};
+use common::plugin::PluginDir;
+use common::stub::{pct, Stub};
+use msnp_testserver::TestServer;
+use serde_json::Value;
+
+/// Connection errors `stub` reported so far.
+fn errors(stub: &mut Stub) -> Vec<Value> {
+    stub.events_seen()
+        .iter()
+        .filter(|e| e["event"] == "connection-error")
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn msnp18_two_places_stay_signed_in_and_both_receive() {
+    let server = server();
+    let plugins = PluginDir::new();
+    let mut home = accounts::stub(&plugins, false);
+    let mut work = accounts::stub(&plugins, false);
+    let mut bob = accounts::stub(&plugins, false);
+    online(&mut home, &server, &[ALICE], 18);
+    online(&mut work, &server, &[ALICE], 18);
+    online(&mut bob, &server, &[BOB], 18);
+
+    send(&mut bob, BOB, ALICE, "to every place");
+    for place in [&mut home, &mut work] {
+        let im = next_im(place, ALICE, BOB);
+        assert_eq!(text_of(im["message"].as_str().unwrap()), "to every place");
+    }
+
+    // Both NS connections still answer, and neither place was signed out.
+    assert_eq!(server.ns_sync(ALICE, accounts::SIGN_IN), 2);
+    for place in [&mut home, &mut work] {
+        place.sync();
+        assert!(errors(place).is_empty(), "{:?}", errors(place));
+    }
+}
+
+/// The `CHG`s the server received so far on connection `conn`.
+fn chg_count(server: &TestServer, conn: u64) -> usize {
+    server
+        .transcript()
+        .iter()
+        .filter(|e| e.conn == conn && e.event == msnp_testserver::Event::Received)
+        .filter(|e| e.line.starts_with("CHG "))
+        .count()
+}
+
+/// The NS connections that sent `USR ... SSO S`, in sign-in order, and the machine GUIDs.
+fn sso_logins(server: &TestServer) -> Vec<(u64, String)> {
+    server
+        .transcript()
+        .iter()
+        .filter(|e| e.event == msnp_testserver::Event::Received)
+        .filter(|e| e.line.starts_with("USR ") && e.line.contains(" SSO S "))
+        .filter_map(|e| Some((e.conn, e.line.split(' ').next_back()?.to_owned())))
+        .collect()
+}
+
+/// Both places have handled everything the server sent them before, and the server everything
+/// they sent.
+fn barrier(server: &TestServer, places: [&mut Stub; 2]) {
+    assert_eq!(server.ns_sync(ALICE, accounts::SIGN_IN), 2);
+    for place in places {
+        place.sync();
+    }
+}
+
+/// Alice at home and at work (MSNP18), Bob watching.
+fn two_places() -> (TestServer, Stub, Stub, Stub, PluginDir) {
+    let server = server();
+    let plugins = PluginDir::new();
+    let mut home = accounts::stub(&plugins, false);
+    let mut work = accounts::stub(&plugins, false);
+    let mut bob = accounts::stub(&plugins, false);
+    online(&mut home, &server, &[ALICE], 18);
+    online(&mut work, &server, &[ALICE], 18);
+    online(&mut bob, &server, &[BOB], 18);
+    (server, home, work, bob, plugins)
+}
+
+#[test]
+fn msnp18_status_set_at_one_place_is_the_other_places_status() {
+    let (server, mut home, mut work, mut bob, _plugins) = two_places();
+    barrier(&server, [&mut home, &mut work]);
+    let logins = sso_logins(&server);
+    let (home_conn, work_conn) = (logins[0].0, logins[1].0);
+    let before = (chg_count(&server, home_conn), chg_count(&server, work_conn));
+
+    home.send(&format!("status {} away", pct(ALICE)));
+    let shown = work.wait_for(accounts::SIGN_IN, |e| {
+        e["event"] == "account-status" && e["account"] == ALICE && e["status"] == "away"
+    });
+    assert_eq!(shown["status"], "away", "{shown}");
+    bob.wait_for(accounts::SIGN_IN, |e| {
+        e["event"] == "buddy-status" && e["who"] == ALICE && e["status"] == "away"
+    });
+
+    // Only home told the server; work showed it without sending it back.
+    barrier(&server, [&mut home, &mut work]);
+    let after = (chg_count(&server, home_conn), chg_count(&server, work_conn));
+    assert_eq!(after, (before.0 + 1, before.1));
+    assert!(errors(&mut work).is_empty(), "{:?}", errors(&mut work));
+}
+
+#[test]
+fn msnp18_signed_in_places_lists_the_other_place() {
+    let (server, mut home, mut work, _bob, _plugins) = two_places();
+    barrier(&server, [&mut home, &mut work]);
+    // Home and work signed in before Bob.
+    let logins = sso_logins(&server);
+    assert_eq!(logins.len(), 3, "{logins:?}");
+    let (home_conn, guids) = (logins[0].0, [&logins[0].1, &logins[1].1]);
+    let bare = |g: &str| g.trim_matches(['{', '}']).to_ascii_lowercase();
+    let (home_guid, work_guid) = (bare(guids[0]), bare(guids[1]));
+    assert_ne!(home_guid, work_guid);
+
+    home.send(&format!(
+        "account-action {} Signed-in Places...",
+        pct(ALICE)
+    ));
+    let shown = home.wait_event(accounts::SIGN_IN, "notify");
+    let text = shown["secondary"]
+        .as_str()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    assert_eq!(
+        shown["primary"], "Also signed in at 1 other place(s)",
+        "{shown}"
+    );
+    assert!(
+        text.contains(&format!("purple-msnp {{{work_guid}}}")),
+        "{shown}"
+    );
+    assert!(!text.contains(&home_guid), "{shown}");
+
+    // Once work signs out, home is the only place.
+    work.send(&format!("disable {}", pct(ALICE)));
+    work.wait_event(accounts::SIGN_IN, "signed-off");
+    // The server lists home alone once work is gone; then home has read that list.
+    let deadline = Instant::now() + accounts::SIGN_IN;
+    while !server.transcript().iter().any(|e| {
+        e.conn == home_conn
+            && e.event == msnp_testserver::Event::Sent
+            && e.line.starts_with("UBX ")
+            && e.payload
+                .as_deref()
+                .is_some_and(|p| String::from_utf8_lossy(p).matches("<EndpointData").count() == 1)
+    }) {
+        assert!(Instant::now() < deadline, "home never heard work left");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    ns_barrier(&server, &mut home, ALICE);
+    home.send(&format!(
+        "account-action {} Signed-in Places...",
+        pct(ALICE)
+    ));
+    let shown = home.wait_event(accounts::SIGN_IN, "notify");
+    assert_eq!(shown["primary"], "Signed in here only", "{shown}");
+}
+
+fn second_sign_in_ends_the_first_for_good(version: u32) {
+    let server = server();
+    let plugins = PluginDir::new();
+    let mut first = accounts::stub(&plugins, false);
+    let mut second = accounts::stub(&plugins, false);
+    online(&mut first, &server, &[ALICE], version);
+    online(&mut second, &server, &[ALICE], version);
+
+    let error = first.wait_event(accounts::SIGN_IN, "connection-error");
+    assert_eq!(
+        error["reason_name"], "NAME_IN_USE",
+        "MSNP{version}: {error}"
+    );
+    // Front ends reconnect by themselves only after a non-fatal error.
+    assert_eq!(error["fatal"], true, "{error}");
+
+    // Barrier: the second place's NS connection answers and the first has handled the end.
+    ns_barrier(&server, &mut second, ALICE);
+    first.sync();
+    let after_error: Vec<&Value> = first
+        .events_seen()
+        .iter()
+        .skip_while(|e| e["event"] != "connection-error")
+        .filter(|e| e["event"] == "connecting" || e["event"] == "signed-on")
+        .collect();
+    assert!(after_error.is_empty(), "{after_error:?}");
+    assert_eq!(server.logins(), 2);
+    assert!(errors(&mut second).is_empty(), "{:?}", errors(&mut second));
+}
+
+#[test]
+fn msnp18_reply_from_another_place_shows_in_the_conversation_here() {
+    let (server, mut home, mut work, mut bob, _plugins) = two_places();
+    // Bob's switchboard rings both places; both join it.
+    send(&mut bob, BOB, ALICE, "to every place");
+    next_im(&mut home, ALICE, BOB);
+    next_im(&mut work, ALICE, BOB);
+
+    send(&mut work, ALICE, BOB, "reply from work");
+    assert_eq!(
+        text_of(next_im(&mut bob, BOB, ALICE)["message"].as_str().unwrap()),
+        "reply from work"
+    );
+    // Home shows it as sent, in the conversation with Bob; not as a message from Alice.
+    let copy = home.wait_for(STEP, |e| {
+        e["event"] == "im-sent" && e["conversation"] == BOB
+    });
+    assert_eq!(
+        text_of(copy["message"].as_str().unwrap()),
+        "reply from work",
+        "{copy}"
+    );
+    let flags = copy["flags"].as_array().cloned().unwrap_or_default();
+    assert!(flags.iter().any(|f| f == "remote-send"), "{copy}");
+    barrier(&server, [&mut home, &mut work]);
+    let from_self: Vec<&Value> = home
+        .events_seen()
+        .iter()
+        .filter(|e| e["event"] == "im" && e["from"] == ALICE)
+        .collect();
+    assert!(from_self.is_empty(), "{from_self:?}");
+}
+
+#[test]
+fn msnp8_second_sign_in_ends_the_first_for_good() {
+    second_sign_in_ends_the_first_for_good(8);
+}
+
+#[test]
+fn msnp12_second_sign_in_ends_the_first_for_good() {
+    second_sign_in_ends_the_first_for_good(12);
+}
+
+#[test]
+fn msnp15_second_sign_in_ends_the_first_for_good() {
+    second_sign_in_ends_the_first_for_good(15);
+}
