@@ -1,0 +1,551 @@
+//! The hostile-peer suite, P2P part: a raw peer on a switchboard sends malformed or abusive
+//! P2P packets (MSNSLP over `application/x-msnmsgrp2p`) to Bob's real plugin through the test
+//! server. After each, a well-formed probe INVITE must still be answered (the barrier: the
+//! switchboard is read in order), the conversation must still work, and the specific
+//! consequence holds: nothing acknowledged, a `500`, a `603`, or no icon set.
+
+mod common;
+
+use common::accounts::{self};
+use common::conversations::{
+    assert_healthy, next_im, online, send, server, text_of, ALICE, BOB, STEP,
+};
+use common::plugin::PluginDir;
+use common::stub::{pct, Stub};
+use msnp::p2p::slp::{Invite, InviteRequest, Method, StartLine, EUF_GUID_OBJECT};
+use msnp::p2p::{app_id, flags, Header, MsnObject, Packet, SbP2p, SlpMessage};
+use msnp_testserver::{Event, Service, TestServer};
+
+/// Alice and Bob in one conversation at MSNP12, Bob's switchboard open.
+fn conversation() -> (TestServer, Stub, PluginDir) {
+    let server = server();
+    let plugins = PluginDir::new();
+    let mut stub = accounts::stub(&plugins, false);
+    online(&mut stub, &server, &[ALICE, BOB], 12);
+    send(&mut stub, ALICE, BOB, "hello");
+    next_im(&mut stub, BOB, ALICE);
+    (server, stub, plugins)
+}
+
+/// The `MSG` bytes of a P2P payload from Alice to Bob carrying `packet`.
+fn msg(packet: &[u8]) -> Vec<u8> {
+    let mut payload = format!(
+        "MIME-Version: 1.0\r\nContent-Type: application/x-msnmsgrp2p\r\nP2P-Dest: {BOB}\r\n\r\n"
+    )
+    .into_bytes();
+    payload.extend_from_slice(packet);
+    let mut raw = format!("MSG {ALICE} Alice {}\r\n", payload.len()).into_bytes();
+    raw.extend_from_slice(&payload);
+    raw
+}
+
+/// Injects raw switchboard bytes from Alice into Bob's switchboard.
+fn inject(server: &TestServer, raw: &[u8]) {
+    assert!(server.sb_inject(BOB, raw) > 0, "Bob has a switchboard");
+}
+
+/// One whole packet with message id `id` in session `session_id` carrying `payload`.
+fn packet(session_id: u32, id: u32, payload: &[u8]) -> Vec<u8> {
+    Packet {
+        header: Header {
+            session_id,
+            id,
+            total_size: payload.len() as u64,
+            length: payload.len() as u32,
+            ack_id: 0x1234_5678,
+            ..Header::default()
+        },
+        payload: payload.to_vec(),
+        app_id: app_id::SLP,
+    }
+    .encode()
+}
+
+/// A braced-free GUID numbered `n`.
+fn guid(n: u32) -> String {
+    format!("{n:08X}-0000-4000-8000-000000000000")
+}
+
+/// A well-formed INVITE from Alice for an object of hers with call number `n`.
+fn invite(n: u32, context: &[u8]) -> Vec<u8> {
+    InviteRequest {
+        to: BOB,
+        from: ALICE,
+        branch: guid(n + 1_000_000),
+        call_id: guid(n),
+        invite: Invite {
+            euf_guid: EUF_GUID_OBJECT.into(),
+            session_id: 1000 + n,
+            app_id: app_id::DISPLAY_PICTURE,
+            context: context.to_vec(),
+        },
+    }
+    .message()
+    .encode()
+}
+
+/// An MSNObject of Alice's whose data Bob does not serve.
+fn foreign_object(location: &str) -> String {
+    MsnObject::new(ALICE, 3, location, "", b"not bob's picture").to_xml() + "\0"
+}
+
+/// An INVITE as text, headers as given, with `body` and a `Content-Length` of `length`.
+fn raw_invite(headers: &str, body: &str, length: usize) -> Vec<u8> {
+    format!(
+        "INVITE MSNMSGR:{BOB} MSNSLP/1.0\r\nTo: <msnmsgr:{BOB}>\r\nFrom: <msnmsgr:{ALICE}>\r\nVia: MSNSLP/1.0/TLP ;branch={{{}}}\r\nCSeq: 0 \r\n{headers}Max-Forwards: 0\r\nContent-Type: application/x-msnmsgr-sessionreqbody\r\nContent-Length: {length}\r\n\r\n{body}",
+        guid(7_777)
+    )
+    .into_bytes()
+}
+
+/// An INVITE body asking for an object, `Context` as given.
+fn invite_body(session_id: u32, context: &str) -> String {
+    format!("EUF-GUID: {EUF_GUID_OBJECT}\r\nSessionID: {session_id}\r\nAppID: 1\r\nContext: {context}\r\n\r\n\0")
+}
+
+/// Every P2P packet Bob's plugin sent to Alice so far.
+fn sent_by_bob(server: &TestServer) -> Vec<Packet> {
+    server
+        .transcript()
+        .into_iter()
+        .filter(|e| {
+            e.service == Service::Sb && e.event == Event::Received && e.line.starts_with("MSG ")
+        })
+        .filter_map(|e| SbP2p::parse(e.payload.as_deref()?))
+        .filter(|p| p.dest.as_deref() == Some(ALICE))
+        .filter_map(|p| Packet::parse(&p.packet).ok())
+        .collect()
+}
+
+/// The MSNSLP messages among `packets` (single-chunk, as Bob's answers are).
+fn slp_of(packets: &[Packet]) -> Vec<SlpMessage> {
+    packets
+        .iter()
+        .filter(|p| p.header.session_id == 0 && !p.header.is_ack())
+        .filter_map(|p| SlpMessage::parse(&p.payload).ok())
+        .collect()
+}
+
+/// Answers (status code) Bob sent for the call `call_id`.
+fn answers(server: &TestServer, call_id: &str) -> Vec<u16> {
+    slp_of(&sent_by_bob(server))
+        .into_iter()
+        .filter(|m| m.call_id.eq_ignore_ascii_case(call_id))
+        .filter_map(|m| match m.start {
+            StartLine::Response { code, .. } => Some(code),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Acknowledgements Bob sent for Alice's message `id`.
+fn acks_of(server: &TestServer, id: u32) -> usize {
+    sent_by_bob(server)
+        .iter()
+        .filter(|p| p.header.is_ack() && p.header.ack_id == id)
+        .count()
+}
+
+/// Waits until `pred` holds for the server's record (polling the plugin meanwhile).
+fn wait_server(stub: &mut Stub, what: &str, pred: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + STEP * stub.time_factor();
+    while !pred() {
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        stub.sync();
+    }
+}
+
+/// The barrier: a well-formed probe INVITE (call `n`) sent after the hostile input is answered
+/// `603` (Bob does not serve Alice's object), so everything before it was read.
+fn probe(server: &TestServer, stub: &mut Stub, n: u32) {
+    let message_id = 900_000 + n;
+    inject(
+        server,
+        &msg(&packet(
+            0,
+            message_id,
+            &invite(n, foreign_object("probe.dat").as_bytes()),
+        )),
+    );
+    let call = guid(n);
+    wait_server(stub, "the probe is declined", || {
+        answers(server, &call) == [603]
+    });
+    assert_eq!(
+        acks_of(server, message_id),
+        1,
+        "the probe is acknowledged once"
+    );
+}
+
+/// The plugin survived: it still answers P2P, the conversation works, no connection error.
+fn survived(server: &TestServer, stub: &mut Stub, n: u32) {
+    probe(server, stub, n);
+    send(stub, ALICE, BOB, "still talking");
+    let im = next_im(stub, BOB, ALICE);
+    assert_eq!(text_of(im["message"].as_str().unwrap()), "still talking");
+    assert_healthy(stub);
+}
+
+#[test]
+fn a_chunk_beyond_the_total_size_is_dropped() {
+    let (server, mut stub, _plugins) = conversation();
+    let body = invite(1, foreign_object("a.dat").as_bytes());
+    let mut beyond = Packet {
+        header: Header {
+            id: 10,
+            offset: 5,
+            total_size: body.len() as u64,
+            length: body.len() as u32,
+            ..Header::default()
+        },
+        payload: body.clone(),
+        app_id: app_id::SLP,
+    };
+    inject(&server, &msg(&beyond.encode()));
+    // An offset so large offset + length overflows.
+    beyond.header.id = 11;
+    beyond.header.offset = u64::MAX - 2;
+    inject(&server, &msg(&beyond.encode()));
+    // A chunk whose declared length exceeds the bytes sent.
+    beyond.header.id = 12;
+    beyond.header.offset = 0;
+    beyond.header.length = body.len() as u32 + 100;
+    inject(&server, &msg(&beyond.encode()));
+    survived(&server, &mut stub, 2);
+    for id in [10, 11, 12] {
+        assert_eq!(acks_of(&server, id), 0, "message {id} was not acknowledged");
+    }
+    assert!(answers(&server, &guid(1)).is_empty(), "no answer to call 1");
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn a_total_size_over_the_cap_is_refused() {
+    let (server, mut stub, _plugins) = conversation();
+    // Signalling is capped at 64 KiB; this claims 4 GiB and sends the first chunk.
+    let first = Packet {
+        header: Header {
+            id: 20,
+            total_size: 4 << 30,
+            length: 1000,
+            ..Header::default()
+        },
+        payload: vec![b'A'; 1000],
+        app_id: app_id::SLP,
+    };
+    inject(&server, &msg(&first.encode()));
+    survived(&server, &mut stub, 3);
+    assert_eq!(acks_of(&server, 20), 0);
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn zero_length_and_short_binary_headers_are_dropped() {
+    let (server, mut stub, _plugins) = conversation();
+    let whole = packet(0, 30, &invite(4, foreign_object("b.dat").as_bytes()));
+    for cut in [0, 1, 10, 47, 48, 51] {
+        inject(&server, &msg(&whole[..cut]));
+    }
+    survived(&server, &mut stub, 5);
+    assert_eq!(acks_of(&server, 30), 0);
+    assert!(answers(&server, &guid(4)).is_empty());
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn a_reused_message_id_is_not_processed_twice() {
+    let (server, mut stub, _plugins) = conversation();
+    inject(
+        &server,
+        &msg(&packet(
+            0,
+            40,
+            &invite(6, foreign_object("c.dat").as_bytes()),
+        )),
+    );
+    // A different INVITE under the same message id.
+    inject(
+        &server,
+        &msg(&packet(
+            0,
+            40,
+            &invite(7, foreign_object("d.dat").as_bytes()),
+        )),
+    );
+    survived(&server, &mut stub, 8);
+    assert_eq!(answers(&server, &guid(6)), [603]);
+    assert!(
+        answers(&server, &guid(7)).is_empty(),
+        "the reused id was dropped"
+    );
+    assert_eq!(acks_of(&server, 40), 1);
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn data_for_an_unknown_session_is_dropped() {
+    let (server, mut stub, _plugins) = conversation();
+    let mut data = Packet::parse(&packet(0xdead, 50, b"picture bytes")).unwrap();
+    data.header.flags = flags::MSN_OBJECT_DATA;
+    data.app_id = app_id::DISPLAY_PICTURE;
+    inject(&server, &msg(&data.encode()));
+    survived(&server, &mut stub, 9);
+    assert_eq!(
+        acks_of(&server, 50),
+        0,
+        "nothing acknowledged for session 0xdead"
+    );
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn a_missing_or_duplicated_call_id_gets_no_answer() {
+    let (server, mut stub, _plugins) = conversation();
+    let context = "bm90IGFuIG9iamVjdA==";
+    let body = invite_body(1100, context);
+    let missing = raw_invite("", &body, body.len());
+    let call = format!("Call-ID: {{{}}}\r\n", guid(11));
+    let twice = raw_invite(&format!("{call}{call}"), &body, body.len());
+    inject(&server, &msg(&packet(0, 60, &missing)));
+    inject(&server, &msg(&packet(0, 61, &twice)));
+    survived(&server, &mut stub, 12);
+    // Acknowledged as P2P messages, but with no call to answer.
+    assert_eq!(acks_of(&server, 60), 1);
+    assert_eq!(acks_of(&server, 61), 1);
+    assert!(answers(&server, &guid(11)).is_empty());
+    let answered = slp_of(&sent_by_bob(&server)).len();
+    assert_eq!(answered, 1, "only the probe was answered");
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn an_invite_with_no_body_is_refused_and_an_unterminated_one_ignored() {
+    let (server, mut stub, _plugins) = conversation();
+    let call = format!("Call-ID: {{{}}}\r\n", guid(13));
+    inject(&server, &msg(&packet(0, 70, &raw_invite(&call, "", 0))));
+    let call = format!("Call-ID: {{{}}}\r\n", guid(14));
+    let body = invite_body(1014, "eA==");
+    // Content-Length beyond the body, and no blank line after the headers at all.
+    inject(
+        &server,
+        &msg(&packet(0, 71, &raw_invite(&call, &body, body.len() + 50))),
+    );
+    let headless = raw_invite(&call, "", 0);
+    inject(
+        &server,
+        &msg(&packet(0, 72, &headless[..headless.len() - 4])),
+    );
+    survived(&server, &mut stub, 15);
+    assert_eq!(answers(&server, &guid(13)), [500], "no body: 500");
+    assert!(
+        answers(&server, &guid(14)).is_empty(),
+        "unterminated: ignored"
+    );
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn invalid_base64_in_context_is_refused() {
+    let (server, mut stub, _plugins) = conversation();
+    let call = format!("Call-ID: {{{}}}\r\n", guid(16));
+    let body = invite_body(1016, "%%%not*base64!!");
+    inject(
+        &server,
+        &msg(&packet(0, 80, &raw_invite(&call, &body, body.len()))),
+    );
+    survived(&server, &mut stub, 17);
+    assert_eq!(answers(&server, &guid(16)), [500]);
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn an_msnobject_location_with_path_components_is_refused() {
+    let (server, mut stub, _plugins) = conversation();
+    // Bob has a picture: a request naming its SHA1D but a path as Location is still refused.
+    let data = include_bytes!("../icons/msn-48.png").to_vec();
+    let file = stub.user_dir().join("bob.png");
+    std::fs::write(&file, &data).unwrap();
+    stub.send(&format!(
+        "set-icon {} {}",
+        pct(BOB),
+        pct(file.to_str().unwrap())
+    ));
+    stub.wait_event(STEP, "icon-set");
+    let locations = ["../../.purple/accounts.xml", "a/b.png", "..", "c:\\x.png"];
+    for (i, location) in locations.iter().enumerate() {
+        let object = MsnObject::new(BOB, 3, location, "", &data).to_xml() + "\0";
+        let n = 20 + i as u32;
+        inject(
+            &server,
+            &msg(&packet(0, 90 + n, &invite(n, object.as_bytes()))),
+        );
+    }
+    survived(&server, &mut stub, 30);
+    for i in 0..locations.len() as u32 {
+        assert_eq!(
+            answers(&server, &guid(20 + i)),
+            [500],
+            "{}",
+            locations[i as usize]
+        );
+    }
+    // Alice's own plugin may fetch Bob's picture meanwhile; the hostile sessions get nothing.
+    let data_sent = sent_by_bob(&server)
+        .iter()
+        .any(|p| (1020..1020 + locations.len() as u32).contains(&p.header.session_id));
+    assert!(!data_sent, "no session started, no data sent");
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn data_that_does_not_match_the_sha1d_sets_no_icon() {
+    let (server, mut stub, _plugins) = conversation();
+    let promised = b"the picture Alice advertises".to_vec();
+    let object = MsnObject::new(ALICE, 3, "alice.png", "", &promised);
+    // Bob's INVITE is held at the server so Alice's plugin never sees it: we answer for her.
+    server.sb_hold_next_message(BOB);
+    let nln = format!(
+        "NLN NLN {ALICE} Alice 1342177280 {}\r\n",
+        pct(&object.to_xml())
+    );
+    assert_eq!(server.ns_inject(BOB, nln.as_bytes()), 1);
+    let find_invite = || {
+        slp_of(&sent_by_bob(&server))
+            .into_iter()
+            .find(|m| m.content_type.contains("sessionreqbody") && m.session_id().is_some())
+    };
+    wait_server(&mut stub, "Bob asks for Alice's picture", || {
+        find_invite().is_some()
+    });
+    let asked = find_invite().unwrap();
+    let session = asked.session_id().unwrap();
+    let ok = msnp::p2p::slp::response(&asked, 200, session);
+    // The answer goes from Alice to Bob: the response swaps To and From already.
+    inject(&server, &msg(&packet(0, 100, &ok.encode())));
+    let prep = Packet {
+        header: Header {
+            session_id: session,
+            id: 101,
+            total_size: 4,
+            length: 4,
+            ack_id: 1,
+            ..Header::default()
+        },
+        payload: vec![0; 4],
+        app_id: app_id::DISPLAY_PICTURE,
+    };
+    inject(&server, &msg(&prep.encode()));
+    let wrong: Vec<u8> = promised.iter().map(|b| b ^ 0x55).collect();
+    let data = Packet {
+        header: Header {
+            session_id: session,
+            id: 102,
+            total_size: wrong.len() as u64,
+            length: wrong.len() as u32,
+            flags: flags::MSN_OBJECT_DATA,
+            ack_id: 2,
+            ..Header::default()
+        },
+        payload: wrong,
+        app_id: app_id::DISPLAY_PICTURE,
+    };
+    inject(&server, &msg(&data.encode()));
+    // Bob acknowledges the data and ends the session with a BYE: the barrier.
+    let call = asked.call_id.clone();
+    wait_server(&mut stub, "Bob ends the session", || {
+        slp_of(&sent_by_bob(&server)).iter().any(|m| {
+            m.call_id == call
+                && matches!(
+                    m.start,
+                    StartLine::Request {
+                        method: Method::Bye,
+                        ..
+                    }
+                )
+        })
+    });
+    assert_eq!(acks_of(&server, 102), 1);
+    survived(&server, &mut stub, 31);
+    let set = stub
+        .events_seen()
+        .iter()
+        .any(|e| e["event"] == "buddy-icon-changed" && e["who"] == ALICE && !e["hex"].is_null());
+    assert!(!set, "no icon from data that does not match SHA1D");
+    stub.send(&format!("buddy-icon {} {}", pct(BOB), pct(ALICE)));
+    let icon = stub.wait_event(STEP, "buddy-icon");
+    assert!(icon["checksum"].is_null(), "{icon}");
+    assert!(stub.quit().success());
+}
+
+/// The stub's resident set size.
+fn rss_kb(stub: &mut Stub) -> u64 {
+    stub.send("stats");
+    stub.wait_event(STEP, "stats")["rss_kb"]
+        .as_u64()
+        .expect("rss_kb")
+}
+
+#[test]
+fn an_ack_storm_is_ignored() {
+    let (server, mut stub, _plugins) = conversation();
+    let before = rss_kb(&mut stub);
+    let mut storm = Vec::new();
+    for i in 0..5000u32 {
+        let ack = Header {
+            id: 200_000 + i,
+            flags: flags::ACK,
+            ack_id: i.wrapping_mul(2_654_435_761),
+            ack_uid: i,
+            ack_size: u64::from(i),
+            ..Header::default()
+        };
+        let p = Packet {
+            header: ack,
+            payload: Vec::new(),
+            app_id: app_id::SLP,
+        };
+        storm.extend_from_slice(&msg(&p.encode()));
+    }
+    let sent_before = sent_by_bob(&server).len();
+    inject(&server, &storm);
+    survived(&server, &mut stub, 40);
+    // Only the probe's acknowledgement and its 603 went out: acks are never answered.
+    assert_eq!(sent_by_bob(&server).len() - sent_before, 2);
+    let after = rss_kb(&mut stub);
+    assert!(after < before + 32 * 1024, "rss {before} kB -> {after} kB");
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn thousands_of_invites_get_bounded_answers_and_memory() {
+    let (server, mut stub, _plugins) = conversation();
+    let before = rss_kb(&mut stub);
+    const INVITES: u32 = 3000;
+    let object = foreign_object("flood.dat");
+    let mut flood = Vec::new();
+    for n in 0..INVITES {
+        flood.extend_from_slice(&msg(&packet(
+            0,
+            300_000 + n,
+            &invite(100_000 + n, object.as_bytes()),
+        )));
+    }
+    inject(&server, &flood);
+    survived(&server, &mut stub, 50);
+    let sent = sent_by_bob(&server);
+    // At most an acknowledgement and one answer per INVITE (plus the probe's two).
+    assert!(
+        sent.len() <= 2 * (INVITES as usize + 1),
+        "{} packets for {INVITES} INVITEs",
+        sent.len()
+    );
+    let accepted = slp_of(&sent)
+        .iter()
+        .filter(|m| matches!(m.start, StartLine::Response { code: 200, .. }))
+        .count();
+    assert_eq!(accepted, 0, "no session accepted for objects Bob lacks");
+    let after = rss_kb(&mut stub);
+    assert!(after < before + 64 * 1024, "rss {before} kB -> {after} kB");
+    assert!(stub.quit().success());
+}
