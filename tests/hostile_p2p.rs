@@ -18,10 +18,15 @@ use msnp_testserver::{Event, Service, TestServer};
 
 /// Alice and Bob in one conversation at MSNP12, Bob's switchboard open.
 fn conversation() -> (TestServer, Stub, PluginDir) {
+    conversation_at(12)
+}
+
+/// [`conversation`] at `version`.
+fn conversation_at(version: u32) -> (TestServer, Stub, PluginDir) {
     let server = server();
     let plugins = PluginDir::new();
     let mut stub = accounts::stub(&plugins, false);
-    online(&mut stub, &server, &[ALICE, BOB], 12);
+    online(&mut stub, &server, &[ALICE, BOB], version);
     send(&mut stub, ALICE, BOB, "hello");
     next_im(&mut stub, BOB, ALICE);
     (server, stub, plugins)
@@ -112,7 +117,11 @@ fn sent_by_bob(server: &TestServer) -> Vec<Packet> {
             e.service == Service::Sb && e.event == Event::Received && e.line.starts_with("MSG ")
         })
         .filter_map(|e| SbP2p::parse(e.payload.as_deref()?))
-        .filter(|p| p.dest.as_deref() == Some(ALICE))
+        .filter(|p| {
+            p.dest
+                .as_deref()
+                .is_some_and(|d| msnp::p2p::slp::bare_address(d) == ALICE)
+        })
         .filter_map(|p| Packet::parse(&p.packet).ok())
         .collect()
 }
@@ -217,6 +226,25 @@ fn a_chunk_beyond_the_total_size_is_dropped() {
         assert_eq!(acks_of(&server, id), 0, "message {id} was not acknowledged");
     }
     assert!(answers(&server, &guid(1)).is_empty(), "no answer to call 1");
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn msnp18_short_headers_and_bad_invites_are_survived() {
+    let (server, mut stub, _plugins) = conversation_at(18);
+    let whole = packet(0, 35, &invite(32, foreign_object("e.dat").as_bytes()));
+    for cut in [0, 47, 51] {
+        inject(&server, &msg(&whole[..cut]));
+    }
+    let call = format!("Call-ID: {{{}}}\r\n", guid(33));
+    let body = invite_body(1033, "%%%");
+    inject(
+        &server,
+        &msg(&packet(0, 36, &raw_invite(&call, &body, body.len()))),
+    );
+    survived(&server, &mut stub, 34);
+    assert_eq!(acks_of(&server, 35), 0);
+    assert_eq!(answers(&server, &guid(33)), [500]);
     assert!(stub.quit().success());
 }
 
