@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::accounts::{self};
+use common::accounts;
 use common::conversations::{
     assert_healthy, next_im, online, send, server, text_of, ALICE, BOB, STEP,
 };
@@ -66,7 +66,7 @@ fn packet(session_id: u32, id: u32, payload: &[u8]) -> Vec<u8> {
     .encode()
 }
 
-/// A braced-free GUID numbered `n`.
+/// A GUID (without braces) numbered `n`.
 fn guid(n: u32) -> String {
     format!("{n:08X}-0000-4000-8000-000000000000")
 }
