@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use common::accounts::{self, Login};
 use common::conversations::{
-    assert_healthy, is_write, next_im, online, send, server, text_of, ALICE, BOB, CAROL, STEP,
+    assert_healthy, is_write, next_chat_message, next_im, online, send, server, text_of, ALICE,
+    BOB, CAROL, STEP,
 };
 use common::plugin::PluginDir;
 use common::stub::{pct, Stub};
@@ -179,9 +180,7 @@ fn three_party_chat(version: u32) {
         pct("hello both ☃")
     ));
     for who in [BOB, CAROL] {
-        let message = stub.wait_for(STEP, move |e| {
-            e["event"] == "chat-message" && e["account"] == who && e["from"] == ALICE
-        });
+        let message = next_chat_message(&mut stub, who, ALICE);
         assert_eq!(
             text_of(message["message"].as_str().unwrap()),
             "hello both ☃"
@@ -193,9 +192,7 @@ fn three_party_chat(version: u32) {
         pct("hi from carol")
     ));
     for who in [ALICE, BOB] {
-        stub.wait_for(STEP, move |e| {
-            e["event"] == "chat-message" && e["account"] == who && e["from"] == CAROL
-        });
+        next_chat_message(&mut stub, who, CAROL);
     }
     // Carol sees her own message once, as sent.
     stub.wait_for(STEP, |e| {
