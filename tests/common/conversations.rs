@@ -80,6 +80,11 @@ pub fn send(stub: &mut Stub, from: &str, to: &str, html: &str) {
     stub.send(&format!("send-im {} {} {}", pct(from), pct(to), pct(html)));
 }
 
+/// Sends `html` to the chat `chat` of `from`.
+pub fn send_chat(stub: &mut Stub, from: &str, chat: i64, html: &str) {
+    stub.send(&format!("chat-send {} {chat} {}", pct(from), pct(html)));
+}
+
 /// Whether `event` is a conversation line of `account` with the libpurple message flag `flag`.
 pub fn is_write(event: &Value, account: &str, flag: &str) -> bool {
     event["event"] == "write"
