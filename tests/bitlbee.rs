@@ -8,7 +8,7 @@ mod common;
 use common::accounts::{add_account_line, stub, users, Login};
 use common::bitlbee::BitlBee;
 use common::contacts::wait_status;
-use common::conversations::{text_of, STEP};
+use common::conversations::{next_chat_message, send_chat, text_of, STEP};
 use common::plugin::PluginDir;
 use common::stub::{pct, Stub};
 use msnp_testserver::TestServer;
@@ -142,19 +142,13 @@ fn an_irc_user_chats_through_bitlbee() {
         .unwrap();
     bee.send(&format!("PRIVMSG {channel} :hello both ☃"));
     for who in [BOB, CAROL] {
-        let message = stub.wait_for(STEP, move |e| {
-            e["event"] == "chat-message" && e["account"] == who && e["from"] == ALICE
-        });
+        let message = next_chat_message(&mut stub, who, ALICE);
         assert_eq!(
             text_of(message["message"].as_str().unwrap()),
             "hello both ☃"
         );
     }
-    stub.send(&format!(
-        "chat-send {} {carol_chat} {}",
-        pct(CAROL),
-        pct("<b>hi from carol</b>")
-    ));
+    send_chat(&mut stub, CAROL, carol_chat, "<b>hi from carol</b>");
     bee.wait(&format!(
         ":carol!carol@example.com PRIVMSG {channel} :\u{2}hi from carol\u{2}"
     ));

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use common::accounts::{self, Login};
 use common::conversations::{
-    assert_healthy, is_write, next_im, online, send, server, text_of, ALICE, BOB, CAROL, STEP,
+    assert_healthy, is_write, next_chat_message, next_im, online, send, send_chat, server, text_of,
+    ALICE, BOB, CAROL, STEP,
 };
 use common::plugin::PluginDir;
 use common::stub::{pct, Stub};
@@ -173,29 +174,17 @@ fn three_party_chat(version: u32) {
             && e["joined"] == serde_json::json!([CAROL])
     });
 
-    stub.send(&format!(
-        "chat-send {} {chat} {}",
-        pct(ALICE),
-        pct("hello both ☃")
-    ));
+    send_chat(&mut stub, ALICE, chat, "hello both ☃");
     for who in [BOB, CAROL] {
-        let message = stub.wait_for(STEP, move |e| {
-            e["event"] == "chat-message" && e["account"] == who && e["from"] == ALICE
-        });
+        let message = next_chat_message(&mut stub, who, ALICE);
         assert_eq!(
             text_of(message["message"].as_str().unwrap()),
             "hello both ☃"
         );
     }
-    stub.send(&format!(
-        "chat-send {} {carol_chat} {}",
-        pct(CAROL),
-        pct("hi from carol")
-    ));
+    send_chat(&mut stub, CAROL, carol_chat, "hi from carol");
     for who in [ALICE, BOB] {
-        stub.wait_for(STEP, move |e| {
-            e["event"] == "chat-message" && e["account"] == who && e["from"] == CAROL
-        });
+        next_chat_message(&mut stub, who, CAROL);
     }
     // Carol sees her own message once, as sent.
     stub.wait_for(STEP, |e| {
@@ -210,11 +199,7 @@ fn three_party_chat(version: u32) {
                 && e["left"] == serde_json::json!([ALICE])
         });
     }
-    stub.send(&format!(
-        "chat-send {} {bob_chat} {}",
-        pct(BOB),
-        pct("alice left")
-    ));
+    send_chat(&mut stub, BOB, bob_chat, "alice left");
     stub.wait_for(STEP, |e| {
         e["event"] == "chat-message" && e["account"] == CAROL && e["from"] == BOB
     });
@@ -525,11 +510,7 @@ fn initiate_chat_from_the_buddy_menu() {
         .unwrap();
     let joined = chat_event(&mut stub, ALICE, "chat-buddies");
     assert_eq!(joined["joined"], serde_json::json!([BOB]), "{joined}");
-    stub.send(&format!(
-        "chat-send {} {chat} {}",
-        pct(ALICE),
-        pct("a chat")
-    ));
+    send_chat(&mut stub, ALICE, chat, "a chat");
     // With only Bob in it, Bob sees a one-to-one conversation.
     let im = next_im(&mut stub, BOB, ALICE);
     assert_eq!(text_of(im["message"].as_str().unwrap()), "a chat");

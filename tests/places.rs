@@ -25,14 +25,7 @@ fn errors(stub: &mut Stub) -> Vec<Value> {
 
 #[test]
 fn msnp18_two_places_stay_signed_in_and_both_receive() {
-    let server = server();
-    let plugins = PluginDir::new();
-    let mut home = accounts::stub(&plugins, false);
-    let mut work = accounts::stub(&plugins, false);
-    let mut bob = accounts::stub(&plugins, false);
-    online(&mut home, &server, &[ALICE], 18);
-    online(&mut work, &server, &[ALICE], 18);
-    online(&mut bob, &server, &[BOB], 18);
+    let (server, mut home, mut work, mut bob, _plugins) = two_places();
 
     send(&mut bob, BOB, ALICE, "to every place");
     for place in [&mut home, &mut work] {

@@ -16,25 +16,8 @@ use msnp::p2p::reassembly::{Limits, Reassembler, ReassemblyError};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-struct Program<'a>(&'a [u8]);
-
-impl<'a> Program<'a> {
-    fn byte(&mut self) -> Option<u8> {
-        let (&b, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(b)
-    }
-
-    fn take(&mut self) -> u8 {
-        self.byte().unwrap_or(0)
-    }
-
-    fn bytes(&mut self, n: usize) -> &'a [u8] {
-        let (taken, rest) = self.0.split_at(n.min(self.0.len()));
-        self.0 = rest;
-        taken
-    }
-}
+mod program;
+use program::Program;
 
 fuzz_target!(|data: &[u8]| {
     let mut program = Program(data);

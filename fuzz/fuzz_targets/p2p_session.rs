@@ -20,28 +20,12 @@ use msnp::p2p::{sb_payload, Config, P2p, P2pEvent, MAX_CHUNK};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-struct Program<'a>(&'a [u8]);
+mod program;
+use program::Program;
 
-impl<'a> Program<'a> {
-    fn byte(&mut self) -> Option<u8> {
-        let (&b, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(b)
-    }
-
-    fn take(&mut self) -> u8 {
-        self.byte().unwrap_or(0)
-    }
-
-    fn word(&mut self) -> u32 {
-        u32::from_le_bytes([self.take(), self.take(), self.take(), self.take()])
-    }
-
-    fn bytes(&mut self, n: usize) -> &'a [u8] {
-        let (taken, rest) = self.0.split_at(n.min(self.0.len()));
-        self.0 = rest;
-        taken
-    }
+/// Four bytes of the program, little-endian (missing ones are 0).
+fn word(p: &mut Program) -> u32 {
+    u32::from_le_bytes([p.take(), p.take(), p.take(), p.take()])
 }
 
 const PEERS: [&str; 3] = ["bob@example.com", "carol@example.com", "dave@example.com"];
@@ -87,7 +71,7 @@ fuzz_target!(|data: &[u8]| {
                         .get(usize::from(program.take()) % sessions.len().max(1))
                         .copied()
                         .unwrap_or(0),
-                    _ => program.word(),
+                    _ => word(&mut program),
                 };
                 let length = usize::from(program.take()) * 8;
                 let payload = program.bytes(length).to_vec();
@@ -120,7 +104,7 @@ fuzz_target!(|data: &[u8]| {
                         program.bytes(n).to_vec()
                     }
                 };
-                let session_id = program.word() % 64;
+                let session_id = word(&mut program) % 64;
                 sessions.push(session_id);
                 let text = InviteRequest {
                     to: "alice@example.com",
@@ -137,7 +121,7 @@ fuzz_target!(|data: &[u8]| {
                 .message()
                 .encode();
                 let header = Header {
-                    id: program.word(),
+                    id: word(&mut program),
                     total_size: text.len() as u64,
                     length: text.len() as u32,
                     ..Header::default()
@@ -155,7 +139,7 @@ fuzz_target!(|data: &[u8]| {
                     .copied()
                 {
                     let ack = Packet {
-                        header: h.ack(program.word()),
+                        header: h.ack(word(&mut program)),
                         payload: Vec::new(),
                         app_id: 0,
                     };

@@ -192,78 +192,17 @@ mod tests {
         // (version, sso, md5, serials, msn object, psm, accept adds RL, sb caps, soap, shape,
         //  endpoints, paged)
         use PresenceShape::*;
+        #[rustfmt::skip]
         let rows = [
-            (
-                8, false, true, true, false, false, false, false, false, Bare, false, false,
-            ),
-            (
-                9, false, true, true, true, false, false, false, false, Bare, false, false,
-            ),
-            (
-                10, false, true, false, true, false, false, false, false, Bare, false, false,
-            ),
-            (
-                11, false, false, false, true, true, true, false, false, Bare, false, false,
-            ),
-            (
-                12, false, false, false, true, true, true, true, false, Bare, false, false,
-            ),
-            (
-                15,
-                true,
-                false,
-                false,
-                true,
-                true,
-                false,
-                true,
-                true,
-                NetworkToken,
-                false,
-                false,
-            ),
-            (
-                16,
-                true,
-                false,
-                false,
-                true,
-                true,
-                false,
-                true,
-                true,
-                NetworkToken,
-                true,
-                false,
-            ),
-            (
-                17,
-                true,
-                false,
-                false,
-                true,
-                true,
-                false,
-                true,
-                true,
-                NetworkToken,
-                true,
-                false,
-            ),
-            (
-                18,
-                true,
-                false,
-                false,
-                true,
-                true,
-                false,
-                true,
-                true,
-                NetworkPrefix,
-                true,
-                true,
-            ),
+            (8, false, true, true, false, false, false, false, false, Bare, false, false),
+            (9, false, true, true, true, false, false, false, false, Bare, false, false),
+            (10, false, true, false, true, false, false, false, false, Bare, false, false),
+            (11, false, false, false, true, true, true, false, false, Bare, false, false),
+            (12, false, false, false, true, true, true, true, false, Bare, false, false),
+            (15, true, false, false, true, true, false, true, true, NetworkToken, false, false),
+            (16, true, false, false, true, true, false, true, true, NetworkToken, true, false),
+            (17, true, false, false, true, true, false, true, true, NetworkToken, true, false),
+            (18, true, false, false, true, true, false, true, true, NetworkPrefix, true, true),
         ];
         for (v, sso, md5, serials, obj, psm, adds_rl, caps, soap, shape, ep, paged) in rows {
             let d = Dialect::new(v);

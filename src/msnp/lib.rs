@@ -28,3 +28,13 @@ pub mod wire;
 pub(crate) fn test_clock_start() -> std::time::Instant {
     std::time::Instant::now()
 }
+
+/// The `vectors` array of the test-vector file `name` in `tests/vectors/`.
+#[cfg(test)]
+pub(crate) fn test_vectors(name: &str) -> Vec<serde_json::Value> {
+    let path = format!("{}/../../tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {name}: {e}"));
+    let json: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {name}: {e}"));
+    json["vectors"].as_array().expect("vectors array").clone()
+}

@@ -31,16 +31,28 @@ pub(crate) unsafe extern "C" fn actions(
     })
 }
 
+/// The connection an account action was invoked on: libpurple's and ours, if both are live.
+///
+/// # Safety
+/// `action` is NULL or a live action whose context is NULL or a live connection.
+pub(super) unsafe fn action_connection<'a>(
+    action: *mut ffi::PurplePluginAction,
+) -> Option<(*mut ffi::PurpleConnection, &'a Connection)> {
+    if action.is_null() {
+        return None;
+    }
+    // SAFETY: action is live per the contract.
+    let gc = unsafe { (*action).context } as *mut ffi::PurpleConnection;
+    // SAFETY: gc is NULL or a live connection per the contract.
+    let conn = unsafe { Connection::from_gc(gc) }?;
+    Some((gc, conn))
+}
+
 /// "Set Friendly Name...": asks for the new name.
 unsafe extern "C" fn friendly_name(action: *mut ffi::PurplePluginAction) {
     entry((), || {
-        if action.is_null() {
-            return;
-        }
         // SAFETY: libpurple passes a live action whose context is the account's connection.
-        let gc = unsafe { (*action).context } as *mut ffi::PurpleConnection;
-        // SAFETY: gc is NULL or a live connection.
-        let Some(conn) = (unsafe { Connection::from_gc(gc) }) else {
+        let Some((gc, conn)) = (unsafe { action_connection(action) }) else {
             return;
         };
         let ok: unsafe extern "C" fn(*mut c_void, *const c_char) = friendly_name_entered;

@@ -3,7 +3,6 @@
 
 use msnp::dialect::Dialect;
 
-use super::connection::Connection;
 use super::guard::entry;
 use super::{cstr, ffi};
 
@@ -34,13 +33,8 @@ fn describe(dialect: Option<Dialect>, places: &[String]) -> (String, String) {
 /// "Signed-in Places...": lists the account's other places.
 pub(crate) unsafe extern "C" fn show(action: *mut ffi::PurplePluginAction) {
     entry((), || {
-        if action.is_null() {
-            return;
-        }
         // SAFETY: libpurple passes a live action whose context is the account's connection.
-        let gc = unsafe { (*action).context } as *mut ffi::PurpleConnection;
-        // SAFETY: gc is NULL or a live connection.
-        let Some(conn) = (unsafe { Connection::from_gc(gc) }) else {
+        let Some((gc, conn)) = (unsafe { super::actions::action_connection(action) }) else {
             return;
         };
         let mut listing = None;

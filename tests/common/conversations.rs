@@ -46,6 +46,16 @@ pub fn next_im(stub: &mut Stub, account: &str, from: &str) -> Value {
     })
 }
 
+/// Waits for the next `chat-message` event of `account` from `from`.
+pub fn next_chat_message(stub: &mut Stub, account: &str, from: &str) -> Value {
+    let (account, from) = (account.to_owned(), from.to_owned());
+    stub.wait_for(STEP, move |e| {
+        e["event"] == "chat-message"
+            && e["account"] == account.as_str()
+            && e["from"] == from.as_str()
+    })
+}
+
 /// `html` without its tags and with the entities libpurple's messages use decoded.
 pub fn text_of(html: &str) -> String {
     let mut out = String::new();
@@ -68,6 +78,11 @@ pub fn text_of(html: &str) -> String {
 /// Sends an IM.
 pub fn send(stub: &mut Stub, from: &str, to: &str, html: &str) {
     stub.send(&format!("send-im {} {} {}", pct(from), pct(to), pct(html)));
+}
+
+/// Sends `html` to the chat `chat` of `from`.
+pub fn send_chat(stub: &mut Stub, from: &str, chat: i64, html: &str) {
+    stub.send(&format!("chat-send {} {chat} {}", pct(from), pct(html)));
 }
 
 /// Whether `event` is a conversation line of `account` with the libpurple message flag `flag`.

@@ -172,13 +172,7 @@ mod tests {
     use serde_json::Value;
 
     fn vectors() -> Vec<Value> {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../tests/vectors/chl_qry.json"
-        );
-        let text = std::fs::read_to_string(path).expect("read chl_qry.json");
-        let json: Value = serde_json::from_str(&text).expect("parse chl_qry.json");
-        json["vectors"].as_array().expect("vectors array").clone()
+        crate::test_vectors("chl_qry.json")
     }
 
     fn field<'a>(v: &'a Value, name: &str) -> &'a str {

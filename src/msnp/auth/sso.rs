@@ -151,13 +151,7 @@ mod tests {
     use serde_json::Value;
 
     fn vectors() -> Vec<Value> {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../tests/vectors/sso_mbi.json"
-        );
-        let text = std::fs::read_to_string(path).expect("read sso_mbi.json");
-        let json: Value = serde_json::from_str(&text).expect("parse sso_mbi.json");
-        json["vectors"].as_array().expect("vectors array").clone()
+        crate::test_vectors("sso_mbi.json")
     }
 
     fn s<'a>(v: &'a Value, name: &str) -> &'a str {

@@ -265,13 +265,7 @@ mod tests {
     use serde_json::Value;
 
     fn vectors() -> Vec<Value> {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../tests/vectors/msnobj.json"
-        );
-        let text = std::fs::read_to_string(path).expect("read msnobj.json");
-        let json: Value = serde_json::from_str(&text).expect("parse msnobj.json");
-        json["vectors"].as_array().expect("vectors").clone()
+        crate::test_vectors("msnobj.json")
     }
 
     fn data_of(description: &str) -> Vec<u8> {

@@ -65,6 +65,17 @@ struct Workload {
 const STALL: Column = col("longest stall", "ms", 1);
 const STALL_CPU: Column = col("longest stall, CPU", "ms", 1);
 
+/// A sign-in's figures, the first named `done` (what completes it).
+const fn sign_in_columns(done: &'static str) -> [Column; 5] {
+    [
+        col(done, "ms", 0),
+        col("client CPU", "ms", 0),
+        STALL,
+        STALL_CPU,
+        col("memory per contact", "KB", 1),
+    ]
+}
+
 const WORKLOADS: &[Workload] = &[
     Workload {
         name: "signin",
@@ -73,18 +84,12 @@ const WORKLOADS: &[Workload] = &[
                 list (list events are counted from `enable`, so a plugin that adds buddies \
                 before signing on is measured the same way).",
         size_name: "contacts",
-        columns: &[
-            col("list complete", "ms", 0),
-            col("client CPU", "ms", 0),
-            STALL,
-            STALL_CPU,
-            col("memory per contact", "KB", 1),
-        ],
+        columns: &sign_in_columns("list complete"),
         sizes: |quick| match quick {
             true => vec![100, 1000],
             false => vec![100, 1000, 5000],
         },
-        measure: sign_in_offline,
+        measure: |a, p, v, c| measure_sign_in(a, p, v, c, 0, false),
     },
     Workload {
         name: "plain",
@@ -93,36 +98,24 @@ const WORKLOADS: &[Workload] = &[
                 table above is what TLS (handshakes, certificate checks, encryption, all inside \
                 libpurple's TLS plugin, outside the plugin's control) costs.",
         size_name: "contacts",
-        columns: &[
-            col("list complete", "ms", 0),
-            col("client CPU", "ms", 0),
-            STALL,
-            STALL_CPU,
-            col("memory per contact", "KB", 1),
-        ],
+        columns: &sign_in_columns("list complete"),
         sizes: |quick| match quick {
             true => vec![100],
             false => vec![100, 5000],
         },
-        measure: sign_in_plain,
+        measure: |a, p, v, c| measure_sign_in(a, p, v, c, 0, true),
     },
     Workload {
         name: "online",
         title: "Sign-in with 10% of the contacts online",
         about: "As above, until the list is complete and every online contact shows online.",
         size_name: "contacts",
-        columns: &[
-            col("presence complete", "ms", 0),
-            col("client CPU", "ms", 0),
-            STALL,
-            STALL_CPU,
-            col("memory per contact", "KB", 1),
-        ],
+        columns: &sign_in_columns("presence complete"),
         sizes: |quick| match quick {
             true => vec![1000],
             false => vec![5000],
         },
-        measure: sign_in_online,
+        measure: |a, p, v, c| measure_sign_in(a, p, v, c, c / 10, false),
     },
     Workload {
         name: "storm",
@@ -362,33 +355,6 @@ fn measure_sign_in(
         after.max_dispatch_cpu_ms,
         (after.rss_kb - before.rss_kb) / contacts as f64,
     ])
-}
-
-fn sign_in_offline(
-    args: &Args,
-    plugin: &Plugin,
-    version: u32,
-    contacts: usize,
-) -> Fallible<Vec<f64>> {
-    measure_sign_in(args, plugin, version, contacts, 0, false)
-}
-
-fn sign_in_plain(
-    args: &Args,
-    plugin: &Plugin,
-    version: u32,
-    contacts: usize,
-) -> Fallible<Vec<f64>> {
-    measure_sign_in(args, plugin, version, contacts, 0, true)
-}
-
-fn sign_in_online(
-    args: &Args,
-    plugin: &Plugin,
-    version: u32,
-    contacts: usize,
-) -> Fallible<Vec<f64>> {
-    measure_sign_in(args, plugin, version, contacts, contacts / 10, false)
 }
 
 /// Longer than libpurple waits before saving a changed buddy list.

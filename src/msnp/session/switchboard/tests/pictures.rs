@@ -65,20 +65,23 @@ impl Peer {
         }
         bytes
     }
+
+    /// Answers Alice's frames on `sb` for at most `rounds` rounds, until she sends none.
+    fn answer_until_quiet(&mut self, h: &mut H, sb: ConnId, rounds: usize) {
+        for _ in 0..rounds {
+            let frames = h.frames(sb);
+            if frames.is_empty() {
+                break;
+            }
+            let answer = self.exchange(&frames, h.now);
+            h.feed(sb, &answer);
+        }
+    }
 }
 
-fn xorshift(state: &mut u32) -> u32 {
-    *state ^= *state << 13;
-    *state ^= *state >> 17;
-    *state ^= *state << 5;
-    *state
-}
-
-/// Alice signed in, and a board with Bob in it opened for the picture fetch.
-fn fetch_setup(version: u32, guid: &str, data: &[u8]) -> (H, ConnId, MsnObject) {
-    let dir = format!("msnp{version}");
-    let mut h = H::sign_in(&dir, "alice", version, guid);
-    let object = MsnObject::new(BOB, DISPLAY_PICTURE, "TFR2C2.tmp", "", data);
+/// Feeds Bob's presence carrying `object`, checks the picture is announced (and clears the
+/// events); returns the presence line.
+fn announce(h: &mut H, object: &MsnObject) -> String {
     let mut encoded = Vec::new();
     percent::encode_into(&object.xml, &mut encoded);
     let nln = format!(
@@ -94,6 +97,22 @@ fn fetch_setup(version: u32, guid: &str, data: &[u8]) -> (H, ConnId, MsnObject) 
         }]
     );
     h.pictures.clear();
+    nln
+}
+
+fn xorshift(state: &mut u32) -> u32 {
+    *state ^= *state << 13;
+    *state ^= *state >> 17;
+    *state ^= *state << 5;
+    *state
+}
+
+/// Alice signed in, and a board with Bob in it opened for the picture fetch.
+fn fetch_setup(version: u32, guid: &str, data: &[u8]) -> (H, ConnId, MsnObject) {
+    let dir = format!("msnp{version}");
+    let mut h = H::sign_in(&dir, "alice", version, guid);
+    let object = MsnObject::new(BOB, DISPLAY_PICTURE, "TFR2C2.tmp", "", data);
+    let nln = announce(&mut h, &object);
     // Repeated presence with the same picture is not announced again.
     h.feed(h.ns, nln.as_bytes());
     assert!(h.pictures.is_empty());
@@ -109,14 +128,7 @@ fn fetch_round_trip(version: u32, guid: &str) {
     let data: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
     let (mut h, sb, object) = fetch_setup(version, guid, &data);
     let mut bob = Peer::new();
-    for _ in 0..20 {
-        let frames = h.frames(sb);
-        if frames.is_empty() {
-            break;
-        }
-        let answer = bob.exchange(&frames, h.now);
-        h.feed(sb, &answer);
-    }
+    bob.answer_until_quiet(&mut h, sb, 20);
     assert_eq!(
         h.pictures,
         [PictureEvent::Failed {
@@ -128,14 +140,7 @@ fn fetch_round_trip(version: u32, guid: &str) {
     h.pictures.clear();
     bob.picture = Some((object.sha1d.clone(), data.clone().into()));
     assert!(h.s.fetch_display_picture(BOB, h.now));
-    for _ in 0..40 {
-        let frames = h.frames(sb);
-        if frames.is_empty() {
-            break;
-        }
-        let answer = bob.exchange(&frames, h.now);
-        h.feed(sb, &answer);
-    }
+    bob.answer_until_quiet(&mut h, sb, 40);
     assert_eq!(
         h.pictures,
         [PictureEvent::Received {
@@ -247,32 +252,11 @@ fn a_picture_changed_mid_fetch_is_fetched_too() {
     let (mut h, sb, old) = fetch_setup(12, ALICE_GUID, b"old picture");
     let data = b"new picture".to_vec();
     let new = MsnObject::new(BOB, DISPLAY_PICTURE, "TFR2C2.tmp", "", &data);
-    let mut encoded = Vec::new();
-    percent::encode_into(&new.xml, &mut encoded);
-    let nln = format!(
-        "NLN NLN {BOB} Bob 1342177280 {}\r\n",
-        String::from_utf8(encoded).unwrap()
-    );
-    h.feed(h.ns, nln.as_bytes());
-    assert_eq!(
-        h.pictures,
-        [PictureEvent::Announced {
-            email: BOB.into(),
-            sha1d: Some(new.sha1d.clone()),
-        }]
-    );
-    h.pictures.clear();
+    announce(&mut h, &new);
     assert!(h.s.fetch_display_picture(BOB, h.now));
     let mut bob = Peer::new();
     bob.picture = Some((new.sha1d.clone(), data.clone().into()));
-    for _ in 0..20 {
-        let frames = h.frames(sb);
-        if frames.is_empty() {
-            break;
-        }
-        let answer = bob.exchange(&frames, h.now);
-        h.feed(sb, &answer);
-    }
+    bob.answer_until_quiet(&mut h, sb, 20);
     assert_eq!(
         h.pictures,
         [
