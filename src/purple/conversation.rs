@@ -12,7 +12,7 @@ use msnp::session::ChatEvent;
 
 use super::connection::Connection;
 use super::guard::entry;
-use super::{account, chat, cstr, ffi};
+use super::{account, chat, cstr, ffi, ink};
 
 /// What libpurple is told the connection understands: HTML without background colours, font
 /// sizes or link descriptions (the `X-MMS-IM-Format` has none of them).
@@ -100,6 +100,11 @@ pub(crate) fn show(conn: &Connection, event: ChatEvent) {
             );
             write(conn, &conversation, &line, ffi::PURPLE_MESSAGE_ERROR);
         }
+        ChatEvent::Ink {
+            conversation,
+            from,
+            gif,
+        } => ink::show(conn, &conversation, &from, &gif),
         ChatEvent::Notice { conversation, text } => write(
             conn,
             &conversation,

@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
+use crate::message::ink::{self, Ink};
+
 pub use chunk::{Outgoing, MAX_CHUNK};
 pub use header::{app_id, flags, Header, Packet, PacketError};
 pub use msnobj::{MsnObject, MsnObjectError};
@@ -30,6 +32,9 @@ pub use sbmsg::{sb_payload, SbP2p};
 pub use slp::{SlpError, SlpMessage};
 
 use slp::{Method, StartLine};
+
+/// Largest P2P ink message: a [`ink::MAX_INK`] GIF as UTF-16 base64 text, with its header.
+const MAX_P2P_INK: u64 = 3 * ink::MAX_INK as u64;
 
 /// Settings of the P2P part.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +129,13 @@ pub enum P2pEvent {
         peer: String,
         /// The object's `SHA1D`.
         sha1d: String,
+    },
+    /// The peer sent a handwritten message (ink) over P2P (session id 64, no invitation).
+    Ink {
+        /// The peer.
+        peer: String,
+        /// The ink.
+        ink: Ink,
     },
     /// The fetch failed.
     Failed {
@@ -332,6 +344,7 @@ impl P2p {
                     Role::Fetch(object) => object.size.max(4),
                     Role::Serve(_) => 4,
                 },
+                _ if id == ink::P2P_SESSION => MAX_P2P_INK,
                 _ => return Err(P2pError::UnknownSession(id)),
             },
         };
@@ -365,8 +378,17 @@ impl P2p {
                 app_id: app_id::SLP,
             },
         );
+        let in_session = |s: &Session| s.peer.eq_ignore_ascii_case(peer);
         match h.session_id {
             0 => self.handle_slp(peer, &complete.data, now, store, rng),
+            id if id == ink::P2P_SESSION && !self.sessions.get(&id).is_some_and(in_session) => {
+                let ink = Ink::from_p2p(&complete.data);
+                self.events.push_back(P2pEvent::Ink {
+                    peer: peer.to_owned(),
+                    ink,
+                });
+                Ok(())
+            }
             id => self.handle_data(id, complete.header.flags, complete.data, now, rng),
         }
     }
@@ -696,7 +718,7 @@ impl P2p {
     fn fresh_session_id(&self, rng: &mut dyn FnMut() -> u32) -> u32 {
         loop {
             let id = rng();
-            if id != 0 && !self.sessions.contains_key(&id) {
+            if id != 0 && id != ink::P2P_SESSION && !self.sessions.contains_key(&id) {
                 return id;
             }
         }

@@ -11,6 +11,7 @@ use rand_chacha::rand_core::RngCore;
 
 use crate::p2p::msnobj::kind::DISPLAY_PICTURE;
 use crate::p2p::{self, MsnObject, P2p, P2pEvent, Transmit};
+use crate::session::switchboard::Conversation;
 use crate::session::{Event, Session};
 
 /// Most picture fetches at once.
@@ -187,6 +188,7 @@ impl Session {
     pub(super) fn p2p_received(
         &mut self,
         from: &str,
+        _src: Option<&str>,
         dest: Option<&str>,
         body: &[u8],
         now: Instant,
@@ -277,6 +279,11 @@ impl Session {
                 peer, sha1d, data, ..
             } => (peer, sha1d, Some(data)),
             P2pEvent::Declined { peer, sha1d } => (peer, sha1d, None),
+            P2pEvent::Ink { peer, ink } => {
+                let peer = peer.to_ascii_lowercase();
+                let conversation = Conversation::Im(peer.clone());
+                return self.ink_received(conversation, &peer, &peer, ink);
+            }
             P2pEvent::Failed {
                 peer,
                 sha1d,

@@ -10,6 +10,7 @@
 
 mod board;
 mod commands;
+mod ink;
 mod offline;
 mod outgoing;
 mod protocol;
@@ -156,6 +157,15 @@ pub enum ChatEvent {
         text: String,
         /// Why, for the user.
         reason: String,
+    },
+    /// A contact sent a handwritten message as a GIF: shown inline.
+    Ink {
+        /// Where it belongs.
+        conversation: Conversation,
+        /// The contact.
+        from: String,
+        /// The image.
+        gif: Vec<u8>,
     },
     /// An informational line for a conversation.
     Notice {

@@ -508,9 +508,15 @@ impl Session {
                     text: format!("{} sent {what}, which cannot be shown", msg.friendly),
                 });
             }
-            (MsgPayload::P2p { destination, body }, _) => {
-                self.p2p_received(&from, destination.as_deref(), &body, now)
-            }
+            (MsgPayload::Ink(ink), _) => self.ink_received(conversation, &from, &msg.friendly, ink),
+            (
+                MsgPayload::P2p {
+                    source,
+                    destination,
+                    body,
+                },
+                _,
+            ) => self.p2p_received(&from, source.as_deref(), destination.as_deref(), &body, now),
             (MsgPayload::Unknown { content_type }, _) => {
                 log::debug!("ignored a message of type {content_type:?} from {from}")
             }
@@ -872,6 +878,7 @@ fn kind_name(payload: &MsgPayload) -> &'static str {
         MsgPayload::Typing { .. } => "a typing notice",
         MsgPayload::Nudge => "a nudge",
         MsgPayload::Datacast { .. } => "a datacast",
+        MsgPayload::Ink(_) => "ink",
         MsgPayload::Emoticons { .. } => "custom emoticons",
         MsgPayload::P2p { .. } => "a P2P packet",
         MsgPayload::ClientCaps { .. } => "client capabilities",
