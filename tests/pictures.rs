@@ -37,6 +37,43 @@ fn switchboard_requests(server: &TestServer) -> usize {
         .count()
 }
 
+/// Every P2P `MSG` the clients sent carries `P2P-Dest`, and from MSNP16 also `P2P-Src`, as
+/// `address;{guid}` naming the endpoints as the clients signed in to switchboards (`USR`/`ANS`).
+fn assert_p2p_addressing(server: &TestServer, version: u32) {
+    let sb = server
+        .transcript()
+        .into_iter()
+        .filter(|e| e.service == Service::Sb && matches!(e.event, Event::Received));
+    let mut endpoints = std::collections::HashSet::new();
+    let mut p2p = Vec::new();
+    for e in sb {
+        let words: Vec<&str> = e.line.split(' ').collect();
+        if matches!(words[0], "USR" | "ANS") {
+            endpoints.insert(words[2].replace("%7B", "{").replace("%7D", "}"));
+        }
+        if let Some(p) = e.payload.as_deref().and_then(msnp::p2p::SbP2p::parse) {
+            p2p.push(p);
+        }
+    }
+    assert!(p2p.len() > 10, "P2P packets went both ways");
+    for p in p2p {
+        let dest = p.dest.expect("P2P-Dest");
+        if version < 16 {
+            assert!(!dest.contains(';') && p.src.is_none(), "{dest}");
+            continue;
+        }
+        let src = p.src.expect("P2P-Src from MSNP16");
+        for address in [&src, &dest] {
+            assert!(address.contains(";{"), "{address}");
+            assert!(
+                endpoints.contains(address.as_str()),
+                "{address} not in {endpoints:?}"
+            );
+        }
+        assert_ne!(src.split(';').next(), dest.split(';').next());
+    }
+}
+
 /// Waits until `account` has an icon for `who`; returns the event.
 fn icon_of(stub: &mut Stub, account: &str, who: &str) -> Value {
     let (account, who) = (account.to_owned(), who.to_owned());
@@ -137,6 +174,7 @@ fn pictures_fetched_once(version: u32) {
     assert_eq!(icon["checksum"], checksum.as_str());
     assert_eq!(icon["hex"], hex(&data));
     assert_eq!(server.p2p_invites(), 2);
+    assert_p2p_addressing(&server, version);
     assert_healthy(&mut alice);
     assert_healthy(&mut bob);
     assert!(server.violations().is_empty(), "{:?}", server.violations());

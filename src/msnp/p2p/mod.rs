@@ -16,7 +16,7 @@ pub mod slp;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,6 +35,9 @@ use slp::{Method, StartLine};
 
 /// Largest P2P ink message: a [`ink::MAX_INK`] GIF as UTF-16 base64 text, with its header.
 const MAX_P2P_INK: u64 = 3 * ink::MAX_INK as u64;
+
+/// Most peers whose MSNSLP address (`address;{guid}`) is remembered.
+const MAX_ADDRESSES: usize = 10_000;
 
 /// Settings of the P2P part.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,6 +240,8 @@ pub struct P2p {
     reassembler: Reassembler,
     control: VecDeque<Transmit>,
     events: VecDeque<P2pEvent>,
+    /// Peers' addresses for messages we start (MSNP16+: `address;{guid}`), by lower-case address.
+    addresses: HashMap<String, String>,
     next_id: u32,
     dropped: u64,
 }
@@ -250,6 +255,7 @@ impl P2p {
             sessions: BTreeMap::new(),
             control: VecDeque::new(),
             events: VecDeque::new(),
+            addresses: HashMap::new(),
             next_id: rng() & 0x7FFF_FFFF,
             dropped: 0,
         }
@@ -268,6 +274,29 @@ impl P2p {
     /// Signalling packets dropped because the queue was full.
     pub fn dropped(&self) -> u64 {
         self.dropped
+    }
+
+    /// Our MSNSLP address from now on (MSNP16+: `address;{guid}`).
+    pub fn set_me(&mut self, me: &str) {
+        if self.config.me != me {
+            self.config.me = me.to_owned();
+        }
+    }
+
+    /// The address of `peer` in what we send from now on (MSNP16+: `address;{guid}` of the
+    /// endpoint we talk to); forgotten when the peer goes.
+    pub fn set_address(&mut self, peer: &str, address: &str) {
+        let key = peer.to_ascii_lowercase();
+        if self.addresses.len() < MAX_ADDRESSES || self.addresses.contains_key(&key) {
+            self.addresses.insert(key, address.to_owned());
+        }
+    }
+
+    /// The address of `peer` in what we send: as set by [`P2p::set_address`], else `peer`.
+    pub fn address<'a>(&'a self, peer: &'a str) -> &'a str {
+        self.addresses
+            .get(&peer.to_ascii_lowercase())
+            .map_or(peer, String::as_str)
     }
 
     /// Asks `peer` for `object`; returns the session id. The outcome is a [`P2pEvent`].
@@ -294,8 +323,9 @@ impl P2p {
         let session_id = self.fresh_session_id(rng);
         let mut context = object.xml.clone().into_bytes();
         context.push(0);
+        let to = self.address(peer).to_owned();
         let invite = slp::InviteRequest {
-            to: peer,
+            to: &to,
             from: &self.config.me,
             branch: slp::guid(rng),
             call_id: slp::guid(rng),
@@ -406,6 +436,7 @@ impl P2p {
         }
         self.control.retain(|t| !t.peer.eq_ignore_ascii_case(peer));
         self.reassembler.drop_peer(peer, None);
+        self.addresses.remove(&peer.to_ascii_lowercase());
     }
 
     /// The next packet to send: signalling first, then data chunks.
@@ -460,7 +491,8 @@ impl P2p {
             if let Some(s) = self.sessions.get(&id) {
                 if matches!(s.role, Role::Fetch(_)) {
                     let (peer, call) = (s.peer.clone(), s.call_id.clone());
-                    let bye = slp::bye(&peer, &self.config.me, slp::guid(rng), &call);
+                    let to = self.address(&peer);
+                    let bye = slp::bye(to, &self.config.me, slp::guid(rng), &call);
                     self.send_slp(&peer, &bye, rng);
                 }
             }
@@ -682,7 +714,7 @@ impl P2p {
             }
         };
         let (peer, call) = (session.peer.clone(), session.call_id.clone());
-        let bye = slp::bye(&peer, &self.config.me, slp::guid(rng), &call);
+        let bye = slp::bye(self.address(&peer), &self.config.me, slp::guid(rng), &call);
         self.send_slp(&peer, &bye, rng);
         self.sessions.remove(&id);
         self.reassembler.drop_peer(&peer, Some(id));

@@ -188,13 +188,28 @@ impl Session {
     pub(super) fn p2p_received(
         &mut self,
         from: &str,
-        _src: Option<&str>,
+        src: Option<&str>,
         dest: Option<&str>,
         body: &[u8],
         now: Instant,
     ) {
-        let to_us = dest
-            .is_some_and(|d| p2p::slp::bare_address(d).eq_ignore_ascii_case(&self.config.account));
+        let source = src.and_then(|s| s.split_once(';'));
+        if let Some((email, guid)) = source.filter(|(e, _)| e.eq_ignore_ascii_case(from)) {
+            self.p2p_endpoint_seen(email, guid, true);
+        }
+        let ours = |guid: &str| {
+            let guid = guid.trim_matches(|c| c == '{' || c == '}');
+            let mine = self
+                .config
+                .machine_guid
+                .trim_matches(|c| c == '{' || c == '}');
+            guid.eq_ignore_ascii_case(mine)
+        };
+        // `address;{guid}` names one endpoint (MSNP16+): another place of ours ignores it.
+        let to_us = dest.is_some_and(|d| match d.split_once(';') {
+            Some((email, guid)) => email.eq_ignore_ascii_case(&self.config.account) && ours(guid),
+            None => d.eq_ignore_ascii_case(&self.config.account),
+        });
         if !to_us {
             return log::debug!("P2P packet from {from} for someone else ignored");
         }
@@ -225,6 +240,8 @@ impl Session {
     /// Starts waiting fetches while there is room, sends what the P2P part has to send and
     /// reports what it has to say, until nothing changes.
     fn pictures_run(&mut self, now: Instant) {
+        let me = self.p2p_own_address();
+        self.pictures.p2p.set_me(&me);
         loop {
             self.start_fetches(now);
             let mut busy = false;
@@ -309,19 +326,53 @@ impl Session {
         self.event(Event::Picture(event));
     }
 
-    /// Sends a P2P packet as `MSG … D` on a switchboard with the peer (opened if needed).
+    /// Queues a P2P packet for a switchboard with the peer (opened if needed); its `MSG`
+    /// payload is made when it goes out ([`Session::p2p_payload`]), once the peer's endpoint is
+    /// known.
     fn p2p_send(&mut self, transmit: Transmit, now: Instant) {
-        let src = self.speaks().endpoints().then(|| {
-            let guid = self
-                .config
-                .machine_guid
-                .trim_matches(|c| c == '{' || c == '}');
-            format!("{};{{{guid}}}", self.config.account)
-        });
-        let Some(payload) = p2p::sb_payload(&transmit.peer, src.as_deref(), &transmit.packet)
-        else {
-            return log::warn!("P2P packet for {} too large to send", transmit.peer);
+        self.sb_send_p2p(&transmit.peer, transmit.packet, now);
+    }
+
+    /// Our address in P2P headers and MSNSLP: MSNP16+ `address;{guid}` with our machine GUID.
+    fn p2p_own_address(&self) -> String {
+        let account = &self.config.account;
+        match self.speaks().endpoints() {
+            true => {
+                let guid = self
+                    .config
+                    .machine_guid
+                    .trim_matches(|c| c == '{' || c == '}');
+                format!("{account};{{{guid}}}")
+            }
+            false => account.clone(),
+        }
+    }
+
+    /// The `MSG` payload of a P2P packet for `peer`: `P2P-Dest`, and from MSNP16 `P2P-Src`,
+    /// both as `address;{guid}` (the peer's endpoint when known, as Windows Live Messenger
+    /// 2009 addresses them); `None` when too large.
+    pub(super) fn p2p_payload(&self, peer: &str, packet: &[u8]) -> Option<Vec<u8>> {
+        let endpoints = self.speaks().endpoints();
+        let src = endpoints.then(|| self.p2p_own_address());
+        let dest = match endpoints {
+            true => self.pictures.p2p.address(peer),
+            false => peer,
         };
-        self.sb_send_p2p(&transmit.peer, payload, now);
+        p2p::sb_payload(dest, src.as_deref(), packet)
+    }
+
+    /// A contact's endpoint (MSNP16+): from a switchboard roster (`JOI`/`IRO`), used while
+    /// none is known, or from their `P2P-Src`, which wins (it names the endpoint talking P2P).
+    pub(super) fn p2p_endpoint_seen(&mut self, email: &str, guid: &str, from_p2p: bool) {
+        let guid = guid.trim_matches(|c| c == '{' || c == '}');
+        let valid = guid.len() == 36 && guid.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+        if !self.speaks().endpoints() || !valid || email.eq_ignore_ascii_case(&self.config.account)
+        {
+            return;
+        }
+        let p2p = &mut self.pictures.p2p;
+        if from_p2p || p2p.address(email).eq_ignore_ascii_case(email) {
+            p2p.set_address(email, &format!("{};{{{guid}}}", email.to_ascii_lowercase()));
+        }
     }
 }

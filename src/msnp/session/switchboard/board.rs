@@ -70,7 +70,7 @@ pub(super) struct Board {
     /// Messages sent with ack mode `A`, waiting for `ACK`: TrID, message, deadline.
     pub(super) unacked: Vec<(u32, Outgoing, Instant)>,
     /// P2P payloads waiting for someone to deliver them to (sent with ack mode `D`).
-    pub(super) p2p: VecDeque<Vec<u8>>,
+    pub(super) p2p: VecDeque<(String, Vec<u8>)>,
     /// Last time anything was sent or received.
     pub(super) active: Instant,
     /// Set-up must be done (signed in, and someone joined when messages wait) by then.

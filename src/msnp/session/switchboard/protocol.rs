@@ -87,11 +87,18 @@ impl Session {
             return;
         }
         board.setup_deadline = None;
-        while let Some(payload) = board.p2p.pop_front() {
+        let p2p = std::mem::take(&mut board.p2p);
+        for (peer, packet) in p2p {
+            let Some(payload) = self.p2p_payload(&peer, &packet) else {
+                log::warn!("P2P packet for {peer} too large to send");
+                continue;
+            };
+            let board = &mut self.switchboards.boards[at];
             let ack = sb::AckMode::Data;
             board.send(&mut self.out, &SbClientCommand::Msg { ack, payload });
             board.active = now;
         }
+        let board = &mut self.switchboards.boards[at];
         while board.unacked.len() < MAX_UNACKED {
             let Some(message) = board.queue.pop_front() else {
                 break;
@@ -111,9 +118,9 @@ impl Session {
         }
     }
 
-    /// Queues a P2P payload for `peer` on a switchboard they are in, else on their one-to-one
+    /// Queues a P2P packet for `peer` on a switchboard they are in, else on their one-to-one
     /// switchboard (opened if none, which shows no conversation), and sends what can be sent.
-    pub(in crate::session) fn sb_send_p2p(&mut self, peer: &str, payload: Vec<u8>, now: Instant) {
+    pub(in crate::session) fn sb_send_p2p(&mut self, peer: &str, packet: Vec<u8>, now: Instant) {
         let boards = &self.switchboards.boards;
         let joined = boards
             .iter()
@@ -127,7 +134,7 @@ impl Session {
         if board.p2p.len() >= MAX_P2P_QUEUE {
             return log::warn!("too many P2P packets waiting for {peer}; dropped");
         }
-        board.p2p.push_back(payload);
+        board.p2p.push_back((peer.to_owned(), packet));
         if !board.can_deliver() && board.setup_deadline.is_none() {
             board.setup_deadline = Some(now + SETUP_TIMEOUT);
         }
@@ -317,6 +324,9 @@ impl Session {
             SbCommand::Usr(_) => self.signed_in_board(at, false, now),
             SbCommand::Ans(_) => self.signed_in_board(at, true, now),
             SbCommand::Iro(iro) => {
+                if let Some(guid) = &iro.participant.endpoint {
+                    self.p2p_endpoint_seen(&iro.participant.email, guid, false);
+                }
                 if !self.is_own_address(&iro.participant.email) {
                     if let Some(board) = self.switchboards.boards.get_mut(at) {
                         board.add_member(&iro.participant.email, &iro.friendly);
@@ -403,6 +413,9 @@ impl Session {
 
     /// `JOI`: someone joined. A second contact turns a one-to-one conversation into a chat.
     fn sb_joined(&mut self, at: usize, who: &Participant, friendly: &str, now: Instant) {
+        if let Some(guid) = &who.endpoint {
+            self.p2p_endpoint_seen(&who.email, guid, false);
+        }
         if self.is_own_address(&who.email) {
             return;
         }
