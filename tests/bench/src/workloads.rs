@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 use msnp_testserver::{ServerConfig, TestServer};
 use serde_json::Value;
 
-use crate::contacts::Online;
 use crate::plugin::Plugin;
 use crate::stub::{pct, Fallible, Stats, Stub};
 use crate::Args;
+use msnp_testserver::client::Online;
 
 /// One figure of a table.
 pub struct Column {

@@ -271,6 +271,11 @@ impl crate::TestServer {
         conns.len()
     }
 
+    /// Switchboard connections `email` has open (signed in) now.
+    pub fn sb_connections(&self, email: &str) -> usize {
+        self.shared.sb.connections_of(email).len()
+    }
+
     /// Offline messages stored for `email`, not yet deleted.
     pub fn offline_messages(&self, email: &str) -> usize {
         self.shared.sb.mailbox(|m| m.count_for(email))
