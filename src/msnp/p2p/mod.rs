@@ -266,6 +266,12 @@ impl P2p {
         self.sessions.len()
     }
 
+    /// Sessions open now with `peer`.
+    pub fn sessions_with(&self, peer: &str) -> usize {
+        let with = |s: &&Session| s.peer.eq_ignore_ascii_case(peer);
+        self.sessions.values().filter(with).count()
+    }
+
     /// Messages in reassembly now.
     pub fn reassembling(&self) -> usize {
         self.reassembler.pending()

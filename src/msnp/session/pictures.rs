@@ -176,9 +176,11 @@ impl Session {
         self.event(Event::Picture(PictureEvent::Announced { email, sha1d }));
     }
 
-    /// A contact went offline: their fetches end, nothing is set.
+    /// A contact went offline: their fetches end, nothing is set, and the picture they
+    /// announce when back is announced anew (a fetch cut short is then tried again).
     pub(super) fn picture_peer_gone(&mut self, email: &str, now: Instant) {
         let email = email.to_ascii_lowercase();
+        self.pictures.announced.remove(&email);
         self.pictures.waiting.retain(|w| *w != email);
         self.pictures.p2p.peer_gone(&email);
         self.pictures_run(now);
@@ -314,6 +316,9 @@ impl Session {
         self.pictures
             .fetching
             .retain(|(e, s)| *e != email || *s != sha1d);
+        if self.pictures.p2p.sessions_with(&email) == 0 {
+            self.sb_release_p2p(&email);
+        }
         let current = matches!(
             self.pictures.announced.get(&email),
             Some(Some(object)) if object.sha1d == sha1d

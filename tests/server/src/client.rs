@@ -111,6 +111,11 @@ impl Online {
         })
     }
 
+    /// Sets how long a read on the notification server connection waits.
+    pub fn set_read_timeout(&self, timeout: Duration) -> Fallible<()> {
+        self.ns.set_read_timeout(Some(timeout)).map_err(io)
+    }
+
     /// Changes status (`NLN`, `AWY`, `BSY`, ...) without waiting for the answer.
     pub fn set_status(&mut self, status: &str) -> Fallible<()> {
         write!(self.ns, "CHG {} {status} {CAPS} 0\r\n", self.trid).map_err(io)?;

@@ -18,6 +18,7 @@ mod directory;
 mod http;
 mod listener;
 mod ns;
+pub mod peer;
 mod proxy;
 mod sb;
 mod shared;

@@ -69,8 +69,12 @@ pub(super) struct Board {
     pub(super) queue: VecDeque<Outgoing>,
     /// Messages sent with ack mode `A`, waiting for `ACK`: TrID, message, deadline.
     pub(super) unacked: Vec<(u32, Outgoing, Instant)>,
-    /// P2P payloads waiting for someone to deliver them to (sent with ack mode `D`).
+    /// P2P packets waiting for someone to deliver them to (sent with ack mode `D`), with the
+    /// peer each is for.
     pub(super) p2p: VecDeque<(String, Vec<u8>)>,
+    /// Opened by us only for P2P (a picture fetch) and not used for a conversation since: left
+    /// once the peer has no P2P session left.
+    pub(super) p2p_only: bool,
     /// Last time anything was sent or received.
     pub(super) active: Instant,
     /// Set-up must be done (signed in, and someone joined when messages wait) by then.
@@ -103,6 +107,7 @@ impl Board {
             queue: VecDeque::new(),
             unacked: Vec::new(),
             p2p: VecDeque::new(),
+            p2p_only: false,
             active: now,
             setup_deadline: Some(now + super::SETUP_TIMEOUT),
             trouble: None,

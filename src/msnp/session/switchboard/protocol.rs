@@ -55,6 +55,7 @@ impl Session {
         let Some(board) = self.switchboards.boards.get_mut(at) else {
             return;
         };
+        board.p2p_only = false;
         let conversation = board.conversation();
         let mut refused = Vec::new();
         for message in messages {
@@ -122,6 +123,7 @@ impl Session {
     /// switchboard (opened if none, which shows no conversation), and sends what can be sent.
     pub(in crate::session) fn sb_send_p2p(&mut self, peer: &str, packet: Vec<u8>, now: Instant) {
         let boards = &self.switchboards.boards;
+        let next_id = self.switchboards.next_board;
         let joined = boards
             .iter()
             .rposition(|b| b.can_deliver() && b.has_member(peer));
@@ -131,6 +133,9 @@ impl Session {
         let Some(board) = self.switchboards.boards.get_mut(at) else {
             return;
         };
+        if board.id.0 > next_id {
+            board.p2p_only = true;
+        }
         if board.p2p.len() >= MAX_P2P_QUEUE {
             return log::warn!("too many P2P packets waiting for {peer}; dropped");
         }
@@ -139,6 +144,20 @@ impl Session {
             board.setup_deadline = Some(now + SETUP_TIMEOUT);
         }
         self.sb_flush(at, now);
+    }
+
+    /// Leaves the switchboards opened only for P2P with `peer` (see [`Board::p2p_only`]) that
+    /// have nothing left to send; the P2P part has no session with `peer` any more.
+    pub(in crate::session) fn sb_release_p2p(&mut self, peer: &str) {
+        let kind = Kind::Im(peer.to_ascii_lowercase());
+        while let Some(at) = self
+            .switchboards
+            .boards
+            .iter()
+            .position(|b| b.p2p_only && b.kind == kind && b.can_deliver() && !b.has_pending())
+        {
+            self.close_board(at);
+        }
     }
 
     /// `XFR <trid> SB <address> CKI <cookie>`: connect to the switchboard we asked for.
@@ -482,6 +501,11 @@ impl Session {
             },
             other => other,
         };
+        if !matches!(payload, MsgPayload::P2p { .. }) {
+            if let Some(board) = self.switchboards.boards.get_mut(at) {
+                board.p2p_only = false;
+            }
+        }
         match (payload, &conversation) {
             (MsgPayload::Text(text), Conversation::Im(to)) if self.is_own_address(&from) => {
                 self.chat_event(ChatEvent::SentElsewhere {
