@@ -6,6 +6,7 @@
 
 mod config;
 pub mod contacts;
+pub mod emoticons;
 mod login;
 mod output;
 pub mod pictures;
@@ -23,6 +24,7 @@ use rand_chacha::ChaCha8Rng;
 
 pub use config::{Config, SUPPORTED_VERSIONS};
 pub use contacts::ContactEvent;
+pub use emoticons::EmoticonEvent;
 pub use output::{ConnId, EndReason, Event, HttpId, Output, PROGRESS_STEPS};
 pub use pictures::{PictureError, PictureEvent};
 pub use switchboard::ChatEvent;
@@ -52,6 +54,7 @@ pub struct Session {
     contacts: contacts::Contacts,
     switchboards: switchboard::Switchboards,
     pictures: pictures::Pictures,
+    emoticons: emoticons::Emoticons,
     /// Keepalive interval (the server's last `QNG <seconds>`).
     ping_interval: std::time::Duration,
     /// Negotiated protocol version (`None` until `VER` is answered).
@@ -83,6 +86,7 @@ impl Session {
             contacts: contacts::Contacts::default(),
             switchboards: switchboard::Switchboards::default(),
             pictures,
+            emoticons: emoticons::Emoticons::default(),
             ping_interval: timers::DEFAULT_PING_INTERVAL,
             dialect: None,
             next_conn: 0,
@@ -350,6 +354,7 @@ impl Session {
             self.out.push_back(Output::Close { conn: ns.id });
         }
         self.sb_abandon_all();
+        self.emoticons_abandon();
         self.event(Event::Ended(reason));
     }
 }

@@ -3,13 +3,15 @@
 
 use std::time::{Duration, Instant};
 
+use crate::message::emoticons::payloads;
 use crate::message::{from_html, typing_payload};
+use crate::p2p::MsnObject;
 use crate::session::Session;
 use crate::wire::sb::{AckMode, SbClientCommand};
 
 use super::board::Kind;
 use super::outgoing::Outgoing;
-use super::{ChatEvent, TYPING_RESEND};
+use super::{ChatEvent, Conversation, TYPING_RESEND};
 
 /// Longest e-mail address accepted as a contact.
 const MAX_ADDRESS: usize = 320;
@@ -52,6 +54,29 @@ impl Session {
         }
         let at = self.board_for_im(&who, now).ok_or(SendError::Busy)?;
         self.sb_enqueue(at, Outgoing::texts(&text, &format), now);
+        Ok(())
+    }
+
+    /// Declares our custom emoticons (shortcut and image) in `conversation` before the text
+    /// that uses them, and serves them from now on to whoever asks for exactly those objects.
+    /// Send the text next: it goes out after the declaration, on the same switchboard.
+    pub fn send_emoticons(
+        &mut self,
+        conversation: &Conversation,
+        emoticons: &[(&str, &[u8])],
+        now: Instant,
+    ) -> Result<(), SendError> {
+        let at = match conversation {
+            Conversation::Im(who) => {
+                let who = self.contact_address(who)?;
+                self.board_for_im(&who, now).ok_or(SendError::Busy)?
+            }
+            Conversation::Chat(chat) => self.board_of_chat(*chat).ok_or(SendError::NoSuchChat)?,
+        };
+        let objects = self.own_emoticons(emoticons);
+        let refs: Vec<(&str, &MsnObject)> = objects.iter().map(|(s, o)| (s.as_str(), o)).collect();
+        let declarations = payloads(&refs).into_iter().map(Outgoing::emoticons);
+        self.sb_enqueue(at, declarations.collect(), now);
         Ok(())
     }
 

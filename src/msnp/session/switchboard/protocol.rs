@@ -508,6 +508,9 @@ impl Session {
                     text: format!("{} sent {what}, which cannot be shown", msg.friendly),
                 });
             }
+            (MsgPayload::Emoticons { list, .. }, _) => {
+                self.emoticons_declared(conversation, &from, list)
+            }
             (MsgPayload::P2p { destination, body }, _) => {
                 self.p2p_received(&from, destination.as_deref(), &body, now)
             }
@@ -761,6 +764,10 @@ impl Session {
         message: &Outgoing,
         reason: &str,
     ) {
+        if message.what == What::Emoticons {
+            // Only the pictures are lost: the text that uses them is reported on its own.
+            return log::info!("custom emoticon declaration not delivered: {reason}");
+        }
         self.chat_event(ChatEvent::Undelivered {
             conversation,
             text: message.description(),
