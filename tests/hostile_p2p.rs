@@ -2,7 +2,9 @@
 //! P2P packets (MSNSLP over `application/x-msnmsgrp2p`) to Bob's real plugin through the test
 //! server. After each, a well-formed probe INVITE must still be answered (the barrier: the
 //! switchboard is read in order), the conversation must still work, and the specific
-//! consequence holds: nothing acknowledged, a `500`, a `603`, or no icon set.
+//! consequence holds: nothing acknowledged, a `500`, a `603`, or no icon set. Custom emoticon
+//! declarations from the raw peer: the text is shown, bad entries are neither added nor asked
+//! for, and an image that does not match its `SHA1D` is never shown.
 
 mod common;
 
