@@ -2,13 +2,15 @@
 //! MSNP12 and MSNP18: Bob puts a custom smiley in his store and uses it; his plugin declares it
 //! (`text/x-mms-emoticon`) before the text, Alice's libpurple gets the smiley added before the
 //! text is written, the text at once, then the image (fetched over P2P, the same bytes); used
-//! again it is not fetched again; and the same the other way.
+//! again it is not fetched again; and the same the other way. In a group chat, everyone gets
+//! the sender's image.
 
 mod common;
 
 use common::accounts;
 use common::conversations::{
-    assert_healthy, next_im, online, send, server, text_of, ALICE, BOB, STEP,
+    assert_healthy, next_chat_message, next_im, online, send, send_chat, server, text_of, ALICE,
+    BOB, CAROL, STEP,
 };
 use common::plugin::PluginDir;
 use common::stub::{pct, Stub};
@@ -159,4 +161,56 @@ fn msnp12_custom_emoticons_go_both_ways_and_are_fetched_once() {
 #[test]
 fn msnp18_custom_emoticons_go_both_ways_and_are_fetched_once() {
     round_trip(18);
+}
+
+/// Waits for `account`'s chat event `name`; returns it.
+fn chat_event(stub: &mut Stub, account: &str, name: &str) -> Value {
+    let (account, name) = (account.to_owned(), name.to_owned());
+    stub.wait_for(STEP, move |e| {
+        e["event"] == name.as_str() && e["account"] == account.as_str()
+    })
+}
+
+#[test]
+fn a_custom_emoticon_in_a_group_chat_reaches_everyone() {
+    let server = server();
+    let plugins = PluginDir::new();
+    // One libpurple, so one smiley store: Alice's smiley is the one she sends.
+    let mut stub = accounts::stub(&plugins, false);
+    online(&mut stub, &server, &[ALICE, BOB, CAROL], 12);
+    stub.send(&format!("join-chat {} invite={}", pct(ALICE), pct(BOB)));
+    let chat = chat_event(&mut stub, ALICE, "chat-joined")["chat_id"]
+        .as_i64()
+        .unwrap();
+    chat_event(&mut stub, ALICE, "chat-buddies");
+    stub.send(&format!("chat-invite {} {chat} {}", pct(ALICE), pct(CAROL)));
+    stub.wait_for(STEP, |e| {
+        e["event"] == "chat-buddies"
+            && e["account"] == ALICE
+            && e["joined"] == serde_json::json!([CAROL])
+    });
+    chat_event(&mut stub, BOB, "chat-joined");
+
+    let tux = image(5);
+    add_smiley(&mut stub, "(tux)", &tux);
+    send_chat(&mut stub, ALICE, chat, "all see (tux)");
+    for who in [BOB, CAROL] {
+        let message = next_chat_message(&mut stub, who, ALICE);
+        assert_eq!(
+            text_of(message["message"].as_str().unwrap()),
+            "all see (tux)"
+        );
+        let smiley = stub.wait_for(STEP, move |e| {
+            e["event"] == "custom-smiley" && e["account"] == who
+        });
+        assert_eq!(smiley["shortcut"], "(tux)");
+        assert_eq!(
+            smiley["sha1"],
+            sha1d(&tux).as_str(),
+            "{who} got Alice's bytes"
+        );
+    }
+    assert_eq!(server.p2p_invites(), 2, "one fetch each");
+    assert_healthy(&mut stub);
+    assert!(server.violations().is_empty(), "{:?}", server.violations());
 }
