@@ -151,6 +151,9 @@ fn round_trip(version: u32) {
     assert_healthy(&mut alice);
     assert_healthy(&mut bob);
     assert!(server.violations().is_empty(), "{:?}", server.violations());
+    // Under `make memcheck` the exit status carries valgrind's verdict.
+    assert!(alice.quit().success());
+    assert!(bob.quit().success());
 }
 
 #[test]
@@ -213,4 +216,5 @@ fn a_custom_emoticon_in_a_group_chat_reaches_everyone() {
     assert_eq!(server.p2p_invites(), 2, "one fetch each");
     assert_healthy(&mut stub);
     assert!(server.violations().is_empty(), "{:?}", server.violations());
+    assert!(stub.quit().success());
 }
