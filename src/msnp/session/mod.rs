@@ -333,8 +333,9 @@ impl Session {
     }
 
     /// Bytes on a switchboard connection. The switchboards stop at each P2P packet or custom
-    /// emoticon declaration, which goes to its part at once, so that its answer goes out before anything a later
-    /// command on that connection causes.
+    /// emoticon declaration, which goes to its part at once, so that what it causes comes
+    /// before anything a later command on that connection causes (a declaration's event before
+    /// the text that uses it).
     fn switchboard_bytes(&mut self, conn: ConnId, bytes: &[u8], now: Instant) {
         let mut bytes = bytes;
         while let Some(handoff) = self

@@ -143,10 +143,10 @@ impl Session {
             .iter()
             .any(|(e, sha1d, _)| *e == email && *sha1d == object.sha1d);
         let pics = &mut self.pictures;
-        let fetch = Fetch::Picture(email);
+        let fetch = Fetch::Picture(email.clone());
         if !in_flight && !pics.waiting.contains(&fetch) {
             if pics.waiting.len() >= MAX_WAITING {
-                log::warn!("too many display pictures waiting; one not fetched");
+                log::warn!("too many display pictures waiting; {email}'s not fetched");
                 return false;
             }
             pics.waiting.push_back(fetch);
