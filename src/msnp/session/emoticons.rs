@@ -26,6 +26,10 @@ const MAX_CACHED: usize = 64;
 const MAX_CACHED_BYTES: usize = 4 * 1024 * 1024;
 /// Most of our own emoticons served.
 const MAX_OWN: usize = 64;
+/// Most distinct shortcuts a conversation is given (the front end keeps each one), and the
+/// conversations whose shortcuts are counted.
+const MAX_SHORTCUTS: usize = 128;
+const MAX_COUNTED: usize = 64;
 /// The `Location` of our objects, as for display pictures.
 const LOCATION: &str = "TFR2C2.tmp";
 
@@ -90,6 +94,8 @@ pub(super) struct Emoticons {
     cache: VecDeque<(String, Arc<[u8]>)>,
     /// Ours, oldest first.
     own: VecDeque<(MsnObject, Arc<[u8]>)>,
+    /// The shortcuts given to each conversation lately, oldest conversation first.
+    given: VecDeque<(Conversation, Vec<String>)>,
 }
 
 impl Emoticons {
@@ -106,6 +112,30 @@ impl Emoticons {
             .iter()
             .find(|(s, _)| s == sha1d)
             .map(|(_, data)| Arc::clone(data))
+    }
+
+    /// Whether `shortcut` may be given to `conversation`: known there already, or within
+    /// [`MAX_SHORTCUTS`] (it is counted then).
+    fn give(&mut self, conversation: &Conversation, shortcut: &str) -> bool {
+        let at = match self.given.iter().position(|(c, _)| c == conversation) {
+            Some(at) => at,
+            None => {
+                if self.given.len() == MAX_COUNTED {
+                    self.given.pop_front();
+                }
+                self.given.push_back((conversation.clone(), Vec::new()));
+                self.given.len() - 1
+            }
+        };
+        let shortcuts = &mut self.given[at].1;
+        if shortcuts.iter().any(|s| s == shortcut) {
+            return true;
+        }
+        if shortcuts.len() >= MAX_SHORTCUTS {
+            return false;
+        }
+        shortcuts.push(shortcut.to_owned());
+        true
     }
 
     fn remember(&mut self, sha1d: String, data: Arc<[u8]>) {
@@ -150,6 +180,13 @@ impl Session {
             }
             if e.object.size > MAX_EMOTICON as u64 {
                 log::info!("custom emoticon {:?} of {from} is too large", e.shortcut);
+                continue;
+            }
+            if !self.emoticons.give(&conversation, &e.shortcut) {
+                log::info!(
+                    "too many custom emoticons in one conversation; {:?} of {from} ignored",
+                    e.shortcut
+                );
                 continue;
             }
             emoticons.push(Declared {

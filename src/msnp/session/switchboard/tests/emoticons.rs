@@ -211,3 +211,36 @@ fn our_emoticons_are_declared_before_the_text_and_served() {
     .unwrap();
     assert_eq!(list.emoticons[0].object.sha1d, object.sha1d);
 }
+
+#[test]
+fn a_conversation_is_given_a_bounded_number_of_shortcuts() {
+    let (mut h, sb) = invited(12);
+    let objects: Vec<(String, MsnObject)> = (0..200)
+        .map(|i| {
+            let data = format!("emoticon {i}");
+            let object = MsnObject::new(BOB, EMOTICON, "TFR2C2.tmp", "", data.as_bytes());
+            (format!("({i})"), object)
+        })
+        .collect();
+    for round in 0..2 {
+        for batch in objects.chunks(16) {
+            let refs: Vec<(&str, &MsnObject)> =
+                batch.iter().map(|(s, o)| (s.as_str(), o)).collect();
+            for payload in payloads(&refs) {
+                h.feed(sb, &from_bob(&payload));
+            }
+        }
+        let given: Vec<String> = h
+            .emoticons
+            .drain(..)
+            .flat_map(|(_, e)| match e {
+                EmoticonEvent::Declared { emoticons, .. } => emoticons,
+                other => panic!("{other:?}"),
+            })
+            .map(|d| d.shortcut)
+            .collect();
+        // The first 128 shortcuts, again when used again; none beyond.
+        assert_eq!(given.len(), 128, "round {round}");
+        assert_eq!(given[127], "(127)");
+    }
+}
