@@ -37,6 +37,11 @@ pub(crate) struct Connection {
     requests: Held<Pending>,
     /// Set once the session ended (or panicked): later callbacks do nothing.
     ended: Cell<bool>,
+    /// Set while [`Connection::pump`] applies outputs: libpurple may call back into the
+    /// plugin meanwhile (a conversation opened for an event emits "conversation-created"),
+    /// and the outputs that causes are applied by the running pump, after the current one,
+    /// never in the middle of it.
+    pumping: Cell<bool>,
 }
 
 impl Connection {
@@ -178,8 +183,12 @@ impl Connection {
     /// Applies every pending output of the session, then re-arms the timer. No borrow of the
     /// session is held while libpurple is called, so re-entrant calls are safe.
     fn pump(&self) {
+        if self.pumping.replace(true) {
+            return;
+        }
         loop {
             if self.ended.get() {
+                self.pumping.set(false);
                 return;
             }
             let next = self.session.borrow_mut().poll();
@@ -188,6 +197,7 @@ impl Connection {
                 None => break,
             }
         }
+        self.pumping.set(false);
         let deadline = self.session.borrow().poll_timeout();
         self.timer.set(self, deadline);
     }
@@ -271,6 +281,7 @@ impl Connection {
             Event::Contact(event) => super::blist::show(self, event),
             Event::Chat(event) => super::conversation::show(self, event),
             Event::Picture(event) => super::blist::show_picture(self, event),
+            Event::Emoticon(event) => super::emoticons::show(self, event),
         }
     }
 
@@ -363,6 +374,7 @@ fn start(gc: *mut ffi::PurpleConnection, account: *mut ffi::PurpleAccount) -> Re
         list: ListState::default(),
         requests: Held::default(),
         ended: Cell::new(false),
+        pumping: Cell::new(false),
     });
     let conn = Box::into_raw(conn);
     // SAFETY: gc is live; ownership of the box moves into protocol_data until `close`.

@@ -1,7 +1,8 @@
 //! Display pictures over P2P. Ours is advertised in `CHG` (MSNP9+) and served to whoever asks
 //! for exactly that object; contacts' are announced in their presence and fetched when the user
 //! interface asks, a bounded number at once, on the contact's switchboard (or one opened for
-//! the purpose, which shows no conversation).
+//! the purpose, which shows no conversation). Custom emoticons are fetched the same way, ahead
+//! of pictures (see `emoticons`).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use rand_chacha::rand_core::RngCore;
 
 use crate::p2p::msnobj::kind::DISPLAY_PICTURE;
 use crate::p2p::{self, MsnObject, P2p, P2pEvent, Transmit};
-use crate::session::switchboard::Conversation;
+use crate::session::switchboard::{ink_event, Conversation};
 use crate::session::{Event, Session};
 
 /// Most picture fetches at once.
@@ -62,6 +63,15 @@ pub enum PictureError {
     TooLarge,
 }
 
+/// An object waiting to be fetched.
+#[derive(Debug, PartialEq)]
+enum Fetch {
+    /// The picture this contact announced last.
+    Picture(String),
+    /// A custom emoticon of this contact.
+    Emoticon(String, MsnObject),
+}
+
 /// The display-picture state of a session.
 #[derive(Debug)]
 pub(super) struct Pictures {
@@ -70,17 +80,17 @@ pub(super) struct Pictures {
     own: Option<(MsnObject, Arc<[u8]>)>,
     /// The picture each contact announced last (`None`: none).
     announced: HashMap<String, Option<MsnObject>>,
-    /// Contacts whose picture waits to be fetched, in order.
-    waiting: VecDeque<String>,
-    /// Pictures being fetched: the contact and the `SHA1D`.
-    fetching: Vec<(String, String)>,
+    /// Fetches waiting for their turn, emoticons first.
+    waiting: VecDeque<Fetch>,
+    /// Objects being fetched: the contact, the `SHA1D`, and whether it is an emoticon.
+    fetching: Vec<(String, String, bool)>,
 }
 
 impl Pictures {
     /// No pictures; P2P message ids drawn from `rng`.
     pub(super) fn new(account: &str, rng: &mut dyn FnMut() -> u32) -> Pictures {
         let mut config = p2p::Config::new(account);
-        config.max_object = MAX_PICTURE as u64;
+        config.max_object = MAX_PICTURE.max(super::emoticons::MAX_EMOTICON) as u64;
         Pictures {
             p2p: P2p::new(config, rng),
             own: None,
@@ -132,14 +142,15 @@ impl Session {
         let in_flight = pics
             .fetching
             .iter()
-            .any(|(e, sha1d)| *e == email && *sha1d == object.sha1d);
+            .any(|(e, sha1d, _)| *e == email && *sha1d == object.sha1d);
         let pics = &mut self.pictures;
-        if !in_flight && !pics.waiting.contains(&email) {
+        let fetch = Fetch::Picture(email.clone());
+        if !in_flight && !pics.waiting.contains(&fetch) {
             if pics.waiting.len() >= MAX_WAITING {
                 log::warn!("too many display pictures waiting; {email}'s not fetched");
                 return false;
             }
-            pics.waiting.push_back(email);
+            pics.waiting.push_back(fetch);
         }
         self.pictures_run(now);
         true
@@ -172,7 +183,9 @@ impl Session {
         let sha1d = object.as_ref().map(|o| o.sha1d.clone());
         announced.insert(email.clone(), object);
         // A fetch of the previous picture would now set the wrong one.
-        self.pictures.waiting.retain(|w| *w != email);
+        self.pictures
+            .waiting
+            .retain(|w| !matches!(w, Fetch::Picture(e) if *e == email));
         self.event(Event::Picture(PictureEvent::Announced { email, sha1d }));
     }
 
@@ -181,12 +194,23 @@ impl Session {
     pub(super) fn picture_peer_gone(&mut self, email: &str, now: Instant) {
         let email = email.to_ascii_lowercase();
         self.pictures.announced.remove(&email);
-        self.pictures.waiting.retain(|w| *w != email);
+        let (gone, waiting) = std::mem::take(&mut self.pictures.waiting)
+            .into_iter()
+            .partition(|w| match w {
+                Fetch::Picture(e) | Fetch::Emoticon(e, _) => *e == email,
+            });
+        self.pictures.waiting = waiting;
+        for fetch in gone {
+            if let Fetch::Emoticon(peer, object) = fetch {
+                self.emoticon_fetched(&peer, &object.sha1d, None);
+            }
+        }
         self.pictures.p2p.peer_gone(&email);
         self.pictures_run(now);
     }
 
-    /// A P2P packet `from` sent on a switchboard, addressed to `dest`.
+    /// A P2P packet `from` sent on a switchboard, from `src` (MSNP16+ `P2P-Src`) addressed
+    /// to `dest`.
     pub(super) fn p2p_received(
         &mut self,
         from: &str,
@@ -195,31 +219,36 @@ impl Session {
         body: &[u8],
         now: Instant,
     ) {
-        let source = src.and_then(|s| s.split_once(';'));
-        if let Some((email, guid)) = source.filter(|(e, _)| e.eq_ignore_ascii_case(from)) {
-            self.p2p_endpoint_seen(email, guid, true);
-        }
+        let mine = self
+            .config
+            .machine_guid
+            .trim_matches(|c| c == '{' || c == '}');
         let ours = |guid: &str| {
-            let guid = guid.trim_matches(|c| c == '{' || c == '}');
-            let mine = self
-                .config
-                .machine_guid
-                .trim_matches(|c| c == '{' || c == '}');
-            guid.eq_ignore_ascii_case(mine)
+            guid.trim_matches(|c| c == '{' || c == '}')
+                .eq_ignore_ascii_case(mine)
         };
         // `address;{guid}` names one endpoint (MSNP16+): another place of ours ignores it.
         let to_us = dest.is_some_and(|d| match d.split_once(';') {
             Some((email, guid)) => email.eq_ignore_ascii_case(&self.config.account) && ours(guid),
             None => d.eq_ignore_ascii_case(&self.config.account),
         });
+        // The endpoint that talks P2P is the one our MSNSLP messages go to (MSNP16+).
+        let source = src.filter(|_| self.speaks().endpoints());
+        if let Some((email, _)) = source.and_then(|s| s.split_once(';')) {
+            if email.eq_ignore_ascii_case(from) {
+                self.pictures.p2p.set_address(from, source.unwrap_or(from));
+            }
+        }
         if !to_us {
             return log::debug!("P2P packet from {from} for someone else ignored");
         }
         let Pictures { p2p, own, .. } = &mut self.pictures;
+        let emoticons = &self.emoticons;
         let store = |sha1d: &str| {
             own.as_ref()
                 .filter(|(object, _)| object.sha1d == sha1d)
                 .map(|(_, data)| Arc::clone(data))
+                .or_else(|| emoticons.own(sha1d))
         };
         let rng = &mut self.rng;
         if let Err(e) = p2p.handle_packet(from, body, now, &store, &mut || rng.next_u32()) {
@@ -261,13 +290,39 @@ impl Session {
         }
     }
 
+    /// Queues a fetch of `peer`'s custom emoticon ahead of the pictures; false when the queue
+    /// is full.
+    pub(super) fn queue_emoticon_fetch(
+        &mut self,
+        peer: &str,
+        object: MsnObject,
+        now: Instant,
+    ) -> bool {
+        let waiting = &mut self.pictures.waiting;
+        if waiting.len() >= MAX_WAITING {
+            log::warn!("too many objects waiting to be fetched; an emoticon of {peer} not fetched");
+            return false;
+        }
+        let at = waiting
+            .iter()
+            .position(|w| matches!(w, Fetch::Picture(_)))
+            .unwrap_or(waiting.len());
+        waiting.insert(at, Fetch::Emoticon(peer.to_owned(), object));
+        self.pictures_run(now);
+        true
+    }
+
     fn start_fetches(&mut self, now: Instant) {
         while self.pictures.fetching.len() < MAX_FETCHES {
-            let Some(email) = self.pictures.waiting.pop_front() else {
+            let Some(fetch) = self.pictures.waiting.pop_front() else {
                 return;
             };
-            let Some(Some(object)) = self.pictures.announced.get(&email).cloned() else {
-                continue;
+            let (email, object, emoticon) = match &fetch {
+                Fetch::Picture(email) => match self.pictures.announced.get(email) {
+                    Some(Some(object)) => (email.clone(), object.clone(), false),
+                    _ => continue,
+                },
+                Fetch::Emoticon(peer, object) => (peer.clone(), object.clone(), true),
             };
             let rng = &mut self.rng;
             let mut draw = || rng.next_u32();
@@ -276,10 +331,14 @@ impl Session {
                 .p2p
                 .request_object(&email, &object, now, &mut draw)
             {
-                Ok(_) => self.pictures.fetching.push((email, object.sha1d)),
+                Ok(_) => self.pictures.fetching.push((email, object.sha1d, emoticon)),
                 Err(p2p::RequestError::Busy) => {
-                    self.pictures.waiting.push_front(email);
+                    self.pictures.waiting.push_front(fetch);
                     return;
+                }
+                Err(e) if emoticon => {
+                    log::info!("custom emoticon of {email} not fetched: {e}");
+                    self.emoticon_fetched(&email, &object.sha1d, None);
                 }
                 Err(e) => {
                     log::info!("display picture of {email} not fetched: {e}");
@@ -301,23 +360,31 @@ impl Session {
             P2pEvent::Ink { peer, ink } => {
                 let peer = peer.to_ascii_lowercase();
                 let conversation = Conversation::Im(peer.clone());
-                return self.ink_received(conversation, &peer, &peer, ink);
+                let event = ink_event(conversation, &peer, &peer, ink);
+                return self.event(Event::Chat(event));
             }
             P2pEvent::Failed {
                 peer,
                 sha1d,
                 reason,
             } => {
-                log::info!("display picture of {peer} not fetched: {reason:?}");
+                log::info!("object of {peer} not fetched: {reason:?}");
                 (peer, sha1d, None)
             }
         };
         let email = email.to_ascii_lowercase();
-        self.pictures
-            .fetching
-            .retain(|(e, s)| *e != email || *s != sha1d);
         if self.pictures.p2p.sessions_with(&email) == 0 {
-            self.sb_release_p2p(&email);
+            self.switchboards.release_p2p(&mut cx!(self), &email);
+        }
+        let fetching = &mut self.pictures.fetching;
+        let Some(at) = fetching
+            .iter()
+            .position(|(e, s, _)| *e == email && *s == sha1d)
+        else {
+            return log::debug!("an object of {email} arrived that nobody waits for");
+        };
+        if fetching.remove(at).2 {
+            return self.emoticon_fetched(&email, &sha1d, data);
         }
         let current = matches!(
             self.pictures.announced.get(&email),
@@ -331,14 +398,13 @@ impl Session {
         self.event(Event::Picture(event));
     }
 
-    /// Queues a P2P packet for a switchboard with the peer (opened if needed); its `MSG`
-    /// payload is made when it goes out ([`Session::p2p_payload`]), once the peer's endpoint is
-    /// known.
+    /// Sends a P2P packet as `MSG … D` on a switchboard with the peer (opened if needed).
     fn p2p_send(&mut self, transmit: Transmit, now: Instant) {
-        self.sb_send_p2p(&transmit.peer, transmit.packet, now);
+        self.switchboards
+            .send_p2p(&mut cx!(self), &transmit.peer, transmit.packet, now);
     }
 
-    /// Our address in P2P headers and MSNSLP: MSNP16+ `address;{guid}` with our machine GUID.
+    /// Our address in MSNSLP: MSNP16+ `address;{guid}` with our machine GUID.
     fn p2p_own_address(&self) -> String {
         let account = &self.config.account;
         match self.speaks().endpoints() {
@@ -350,34 +416,6 @@ impl Session {
                 format!("{account};{{{guid}}}")
             }
             false => account.clone(),
-        }
-    }
-
-    /// The `MSG` payload of a P2P packet for `peer`: `P2P-Dest`, and from MSNP16 `P2P-Src`,
-    /// both as `address;{guid}` (the peer's endpoint when known, as Windows Live Messenger
-    /// 2009 addresses them); `None` when too large.
-    pub(super) fn p2p_payload(&self, peer: &str, packet: &[u8]) -> Option<Vec<u8>> {
-        let endpoints = self.speaks().endpoints();
-        let src = endpoints.then(|| self.p2p_own_address());
-        let dest = match endpoints {
-            true => self.pictures.p2p.address(peer),
-            false => peer,
-        };
-        p2p::sb_payload(dest, src.as_deref(), packet)
-    }
-
-    /// A contact's endpoint (MSNP16+): from a switchboard roster (`JOI`/`IRO`), used while
-    /// none is known, or from their `P2P-Src`, which wins (it names the endpoint talking P2P).
-    pub(super) fn p2p_endpoint_seen(&mut self, email: &str, guid: &str, from_p2p: bool) {
-        let guid = guid.trim_matches(|c| c == '{' || c == '}');
-        let valid = guid.len() == 36 && guid.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
-        if !self.speaks().endpoints() || !valid || email.eq_ignore_ascii_case(&self.config.account)
-        {
-            return;
-        }
-        let p2p = &mut self.pictures.p2p;
-        if from_p2p || p2p.address(email).eq_ignore_ascii_case(email) {
-            p2p.set_address(email, &format!("{};{{{guid}}}", email.to_ascii_lowercase()));
         }
     }
 }

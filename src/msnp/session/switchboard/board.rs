@@ -1,5 +1,5 @@
 //! One switchboard connection: how far it got, who is in it, what waits to be sent on it and
-//! what waits for an `ACK`. Pure bookkeeping; the session in `protocol.rs` drives it.
+//! what waits for an `ACK`. Pure bookkeeping; the switchboards part in `protocol.rs` drives it.
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -19,7 +19,7 @@ const MAX_LINE: usize = 8 * 1024;
 const MAX_PAYLOAD: usize = 64 * 1024;
 
 /// Identifies a board for the life of the session (connection ids change on retry).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct BoardId(pub(super) u64);
 
 /// How far a board got.
@@ -75,6 +75,8 @@ pub(super) struct Board {
     /// Opened by us only for P2P (a picture fetch) and not used for a conversation since: left
     /// once the peer has no P2P session left.
     pub(super) p2p_only: bool,
+    /// Members' endpoints (MSNP16+): lower-case address and GUID without braces.
+    endpoints: Vec<(String, String)>,
     /// Last time anything was sent or received.
     pub(super) active: Instant,
     /// Set-up must be done (signed in, and someone joined when messages wait) by then.
@@ -108,6 +110,7 @@ impl Board {
             unacked: Vec::new(),
             p2p: VecDeque::new(),
             p2p_only: false,
+            endpoints: Vec::new(),
             active: now,
             setup_deadline: Some(now + super::SETUP_TIMEOUT),
             trouble: None,
@@ -157,6 +160,37 @@ impl Board {
             friendly: friendly.to_owned(),
         });
         true
+    }
+
+    /// Notes the endpoint `guid` of `email` (MSNP16+): from the roster (`JOI`/`IRO`) only
+    /// while none is known; from the member's `P2P-Src` always (it names the endpoint that
+    /// talks P2P). Anything but a GUID is ignored.
+    pub(super) fn note_endpoint(&mut self, email: &str, guid: &str, from_p2p: bool) {
+        let guid = guid.trim_matches(|c| c == '{' || c == '}');
+        let valid = guid.len() == 36 && guid.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+        let email = email.to_ascii_lowercase();
+        if !valid {
+            return;
+        }
+        let full = self.endpoints.len() >= MAX_MEMBERS;
+        match self.endpoints.iter_mut().find(|(e, _)| *e == email) {
+            Some(entry) if from_p2p => entry.1 = guid.to_owned(),
+            Some(_) => {}
+            None if !full => self.endpoints.push((email, guid.to_owned())),
+            None => {}
+        }
+    }
+
+    /// `email;{guid}` for a member whose endpoint is known, else `email`.
+    pub(super) fn p2p_address(&self, email: &str) -> String {
+        match self
+            .endpoints
+            .iter()
+            .find(|(e, _)| e.eq_ignore_ascii_case(email))
+        {
+            Some((e, guid)) => format!("{e};{{{guid}}}"),
+            None => email.to_owned(),
+        }
     }
 
     /// Removes a member; false when absent.

@@ -3,35 +3,31 @@
 //! sender, so nothing a contact draws is dropped silently.
 
 use crate::message::Ink;
-use crate::session::Session;
 
 use super::{ChatEvent, Conversation};
 
-impl Session {
-    /// Ink from `from` (shown as `friendly`) for `conversation`.
-    pub(in crate::session) fn ink_received(
-        &mut self,
-        conversation: Conversation,
-        from: &str,
-        friendly: &str,
-        ink: Ink,
-    ) {
-        self.typing_stopped(from);
-        let text = match ink {
-            Ink::Gif(gif) => {
-                return self.chat_event(ChatEvent::Ink {
-                    conversation,
-                    from: from.to_owned(),
-                    gif,
-                })
+/// What the user interface is shown for `ink` from `from` (named `friendly`) in
+/// `conversation`.
+pub(in crate::session) fn ink_event(
+    conversation: Conversation,
+    from: &str,
+    friendly: &str,
+    ink: Ink,
+) -> ChatEvent {
+    let text = match ink {
+        Ink::Gif(gif) => {
+            return ChatEvent::Ink {
+                conversation,
+                from: from.to_owned(),
+                gif,
             }
-            Ink::Isf => format!(
-                "{friendly} sent a handwritten message (ink in ISF format), which cannot be shown"
-            ),
-            Ink::Unreadable => {
-                format!("{friendly} sent a handwritten message (ink) that could not be read")
-            }
-        };
-        self.chat_event(ChatEvent::Notice { conversation, text });
-    }
+        }
+        Ink::Isf => format!(
+            "{friendly} sent a handwritten message (ink in ISF format), which cannot be shown"
+        ),
+        Ink::Unreadable => {
+            format!("{friendly} sent a handwritten message (ink) that could not be read")
+        }
+    };
+    ChatEvent::Notice { conversation, text }
 }
