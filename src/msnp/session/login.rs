@@ -72,10 +72,12 @@ impl Login {
             Some(tokens) => Tickets {
                 rsi: tokens.messenger.as_ref(),
                 store: tokens.messenger_secure.as_ref(),
+                contacts: tokens.contacts.as_ref(),
             },
             None => Tickets {
                 rsi: self.passport.as_ref(),
                 store: self.passport.as_ref(),
+                contacts: None,
             },
         }
     }
@@ -291,7 +293,7 @@ impl Session {
         self.timers.set(Timer::Ping, now + self.ping_interval);
         self.event(Event::Progress { step: 4 });
         // What every client sends at once goes out before the UI hears it is online.
-        self.contacts_signed_in(now);
+        self.contacts.signed_in(&mut cx!(self), now);
         self.event(Event::SignedIn {
             version: self.speaks().version(),
         });

@@ -130,7 +130,7 @@ impl Session {
         }
         [
             self.timers.next(),
-            self.contacts_deadline(),
+            self.contacts.deadline(),
             self.switchboards.deadline(),
             self.pictures.deadline(),
         ]
@@ -206,7 +206,7 @@ impl Session {
     pub fn handle_http_response(&mut self, id: HttpId, raw: &[u8], now: Instant) {
         if self.login.is_waiting_for(id) {
             self.login_http_response(id, raw, now);
-        } else if !self.contacts_http(id, raw, now)
+        } else if !self.contacts.handle_http(&mut cx!(self), id, raw, now)
             && !self
                 .switchboards
                 .handle_http(&mut cx!(self), id, Ok(raw), now)
@@ -219,7 +219,9 @@ impl Session {
     pub fn handle_http_failed(&mut self, id: HttpId, text: String, now: Instant) {
         if self.login.is_waiting_for(id) {
             self.end(EndReason::Network(text));
-        } else if !self.contacts_http_failed(id, &text, now)
+        } else if !self
+            .contacts
+            .handle_http_failed(&mut cx!(self), id, &text, now)
             && !self
                 .switchboards
                 .handle_http(&mut cx!(self), id, Err(&text), now)
@@ -250,7 +252,7 @@ impl Session {
 
     /// Runs the deadlines of the contact list and the switchboards (called by `handle_timeout`).
     fn feature_timeouts(&mut self, now: Instant) {
-        self.contacts_timeout(now);
+        self.contacts.handle_timeout(&mut cx!(self), now);
         if !self.ended {
             self.switchboards.handle_timeout(&mut cx!(self), now);
         }
@@ -287,10 +289,12 @@ impl Session {
             NsCommand::Out(out) => self.end(out_reason(out.reason)),
             other if !self.login.is_done() => self.login_command(other, now),
             other => {
-                let Some(other) = self.contacts_command(other, now) else {
+                self.presence_to_pictures(&other, now);
+                let Some(other) = self.contacts.handle_ns_command(&mut cx!(self), other, now)
+                else {
                     return;
                 };
-                let hidden = self.appears_offline();
+                let hidden = self.contacts.appears_offline();
                 let Some(other) =
                     self.switchboards
                         .handle_ns_command(&mut cx!(self), other, hidden, now)
@@ -312,6 +316,25 @@ impl Session {
                     other => log::debug!("unhandled server command: {other:?}"),
                 }
             }
+        }
+    }
+
+    /// A contact's presence names their display picture (`ILN`, `NLN`), or they went offline
+    /// (`FLN`): the pictures part hears it before the contact list does.
+    fn presence_to_pictures(&mut self, command: &NsCommand, now: Instant) {
+        let own = |email: &str| email.eq_ignore_ascii_case(&self.config.account);
+        match command {
+            NsCommand::Iln(wire::Iln { presence, .. }) | NsCommand::Nln(presence)
+                if !own(&presence.contact) =>
+            {
+                let (email, object) = (presence.contact.clone(), presence.msn_object.clone());
+                self.picture_announced(&email, object.as_deref());
+            }
+            NsCommand::Fln(fln) if !own(&fln.contact) => {
+                let email = fln.contact.clone();
+                self.picture_peer_gone(&email, now);
+            }
+            _ => {}
         }
     }
 

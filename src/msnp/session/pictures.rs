@@ -94,11 +94,9 @@ impl Pictures {
         self.p2p.poll_timeout()
     }
 
-    /// Our object as `CHG` carries it: its XML, or `0` for none.
-    pub(super) fn own_object(&self) -> String {
-        self.own
-            .as_ref()
-            .map_or_else(|| "0".to_owned(), |(object, _)| object.xml.clone())
+    /// Our object as `CHG` carries it: its XML (`None`: no picture).
+    pub(super) fn own_object(&self) -> Option<String> {
+        self.own.as_ref().map(|(object, _)| object.xml.clone())
     }
 }
 
@@ -116,7 +114,8 @@ impl Session {
             None => None,
         };
         self.pictures.own = own;
-        self.own_picture_changed();
+        let object = self.pictures.own_object();
+        self.contacts.own_picture_changed(&mut cx!(self), object);
         Ok(())
     }
 

@@ -10,10 +10,12 @@ use std::time::{Duration, Instant};
 use super::events::ContactEvent;
 use super::roster::clean_name;
 use super::soap_list::describe;
+use super::{contact_event, Contacts};
 use super::{NETWORK_PASSPORT, NETWORK_YAHOO};
 use crate::http::HttpResponse;
 use crate::listxml;
-use crate::session::{HttpId, Output, Session};
+use crate::session::cx::Cx;
+use crate::session::{HttpId, Output};
 use crate::soap::abook_edit::{self, ContactChange};
 use crate::soap::envelope::parse_empty_response;
 use crate::soap::membership::{self, Role};
@@ -156,38 +158,41 @@ impl Ops {
     }
 }
 
-impl Session {
+impl Contacts {
     /// Queues a user change and starts it if nothing else runs.
-    pub(super) fn queue_op(&mut self, op: Op, now: Instant) {
+    pub(super) fn queue_op(&mut self, cx: &mut Cx, op: Op, now: Instant) {
         if op.steps.is_empty() {
             return;
         }
-        if self.contacts.ops.queue.len() >= MAX_QUEUED {
+        if self.ops.queue.len() >= MAX_QUEUED {
             log::warn!("too many list changes queued: refusing to {}", op.what);
-            self.event_contact(ContactEvent::Failed(format!(
-                "Could not {}: too many changes are waiting for the server",
-                op.what
-            )));
+            contact_event(
+                cx,
+                ContactEvent::Failed(format!(
+                    "Could not {}: too many changes are waiting for the server",
+                    op.what
+                )),
+            );
             return;
         }
-        self.contacts.ops.queue.push_back(op);
-        self.run_ops(now);
+        self.ops.queue.push_back(op);
+        self.run_ops(cx, now);
     }
 
     /// Starts queued steps until one waits for the server (only once the list is known).
-    pub(super) fn run_ops(&mut self, now: Instant) {
-        while self.contacts.ops.active.is_none() && self.contacts.list_known() && !self.ended {
-            let Some(mut op) = self.contacts.ops.queue.pop_front() else {
+    pub(super) fn run_ops(&mut self, cx: &mut Cx, now: Instant) {
+        while self.ops.active.is_none() && self.list_known() && cx.has_ns() {
+            let Some(mut op) = self.ops.queue.pop_front() else {
                 return;
             };
             loop {
                 let Some(step) = op.steps.pop_front() else {
-                    self.op_done(&op);
+                    self.op_done(cx, &op);
                     break;
                 };
-                match self.start_step(&step) {
+                match self.start_step(cx, &step) {
                     Start::Waiting(waiting, target) => {
-                        self.contacts.ops.active = Some(Active {
+                        self.ops.active = Some(Active {
                             op,
                             step,
                             target,
@@ -198,7 +203,7 @@ impl Session {
                     }
                     Start::Skipped => continue,
                     Start::Failed(text) => {
-                        self.op_failed(&op, &text);
+                        self.op_failed(cx, &op, &text);
                         break;
                     }
                 }
@@ -207,8 +212,8 @@ impl Session {
     }
 
     /// The server answered the running step.
-    pub(super) fn op_answer(&mut self, answer: Answer<'_>, now: Instant) {
-        let Some(active) = self.contacts.ops.active.take() else {
+    pub(super) fn op_answer(&mut self, cx: &mut Cx, answer: Answer<'_>, now: Instant) {
+        let Some(active) = self.ops.active.take() else {
             return;
         };
         let Active {
@@ -221,10 +226,10 @@ impl Session {
             Answer::Ns(NsCommand::Error(e)) => {
                 Err(format!("server error {} ({})", e.code, e.description()))
             }
-            Answer::Ns(reply) => self.finish_ns_step(&step, target.as_deref(), reply),
+            Answer::Ns(reply) => self.finish_ns_step(cx, &step, target.as_deref(), reply),
             Answer::Http(Err(text)) => Err(text),
             Answer::Http(Ok((status, body))) => {
-                self.finish_soap_step(&step, target.as_deref(), status, &body)
+                self.finish_soap_step(cx, &step, target.as_deref(), status, &body)
             }
         };
         match result {
@@ -232,98 +237,98 @@ impl Session {
                 for next in follow_ups.into_iter().rev() {
                     op.steps.push_front(next);
                 }
-                self.contacts.ops.queue.push_front(op);
+                self.ops.queue.push_front(op);
             }
             Err(text) => {
                 log::warn!("list change failed ({}): {text}", op.what);
-                self.op_failed(&op, &text);
+                self.op_failed(cx, &op, &text);
             }
         }
-        self.run_ops(now);
+        self.run_ops(cx, now);
     }
 
     /// The running step's deadline passed.
-    pub(super) fn ops_timeout(&mut self, now: Instant) {
-        if self.contacts.ops.deadline().is_some_and(|d| now >= d) {
-            if let Some(active) = self.contacts.ops.active.take() {
-                self.op_failed(&active.op, "the server did not answer");
+    pub(super) fn ops_timeout(&mut self, cx: &mut Cx, now: Instant) {
+        if self.ops.deadline().is_some_and(|d| now >= d) {
+            if let Some(active) = self.ops.active.take() {
+                self.op_failed(cx, &active.op, "the server did not answer");
             }
-            self.run_ops(now);
+            self.run_ops(cx, now);
         }
     }
 
     /// Parses a SOAP HTTP response for [`Session::op_answer`].
-    pub(super) fn op_http(&mut self, raw: &[u8], now: Instant) {
+    pub(super) fn op_http(&mut self, cx: &mut Cx, raw: &[u8], now: Instant) {
         let answer = match HttpResponse::parse(raw) {
             Ok(response) => Ok((response.status, response.body)),
             Err(e) => Err(format!("invalid HTTP response: {e}")),
         };
-        self.op_answer(Answer::Http(answer), now);
+        self.op_answer(cx, Answer::Http(answer), now);
     }
 
     /// A finished change is shown as the server has it, unless a later queued change is about
     /// the same contact (showing the intermediate state would undo the user's later change).
-    fn op_done(&mut self, op: &Op) {
+    fn op_done(&mut self, cx: &mut Cx, op: &Op) {
         let later = self
-            .contacts
             .ops
             .queue
             .iter()
             .any(|queued| queued.subject == op.subject);
         if !later {
-            self.show_subject(&op.subject);
+            self.show_subject(cx, &op.subject);
         }
     }
 
-    fn op_failed(&mut self, op: &Op, text: &str) {
-        self.event_contact(ContactEvent::Failed(format!(
-            "Could not {}: {text}",
-            op.what
-        )));
-        self.show_subject(&op.subject);
+    fn op_failed(&mut self, cx: &mut Cx, op: &Op, text: &str) {
+        contact_event(
+            cx,
+            ContactEvent::Failed(format!("Could not {}: {text}", op.what)),
+        );
+        self.show_subject(cx, &op.subject);
     }
 
     /// Shows the subject as the server has it now.
-    fn show_subject(&mut self, subject: &Subject) {
+    fn show_subject(&mut self, cx: &mut Cx, subject: &Subject) {
         match subject {
             Subject::None => {}
             Subject::Buddy(email) => {
-                let event = match self.contacts.roster.get(email) {
+                let event = match self.roster.get(email) {
                     Some(c) if c.on(ListSet::FORWARD) => {
-                        ContactEvent::BuddyChanged(self.contacts.roster.buddy(c))
+                        ContactEvent::BuddyChanged(self.roster.buddy(c))
                     }
                     _ => ContactEvent::BuddyRemoved {
                         email: email.clone(),
                     },
                 };
-                self.event_contact(event);
+                contact_event(cx, event);
             }
             Subject::Privacy(email) => {
-                let lists = self
-                    .contacts
-                    .roster
-                    .get(email)
-                    .map_or(ListSet::empty(), |c| c.lists);
-                self.event_contact(ContactEvent::Allowed {
-                    email: email.clone(),
-                    on: lists.intersects(ListSet::ALLOW),
-                });
-                self.event_contact(ContactEvent::Blocked {
-                    email: email.clone(),
-                    on: lists.intersects(ListSet::BLOCK),
-                });
+                let lists = self.roster.get(email).map_or(ListSet::empty(), |c| c.lists);
+                contact_event(
+                    cx,
+                    ContactEvent::Allowed {
+                        email: email.clone(),
+                        on: lists.intersects(ListSet::ALLOW),
+                    },
+                );
+                contact_event(
+                    cx,
+                    ContactEvent::Blocked {
+                        email: email.clone(),
+                        on: lists.intersects(ListSet::BLOCK),
+                    },
+                );
             }
         }
     }
 
     /// The group id for `group` (`None` = the default group): MSNP8/9 use group `0`, later
     /// versions have no id for it. `Err` when the group is not on the server.
-    fn group_id(&self, group: Option<&str>) -> Result<Option<String>, String> {
+    fn group_id(&self, cx: &Cx, group: Option<&str>) -> Result<Option<String>, String> {
         match group {
-            None if self.speaks().list_serials() => Ok(Some(NO_GROUP_V8.to_owned())),
+            None if cx.dialect.list_serials() => Ok(Some(NO_GROUP_V8.to_owned())),
             None => Ok(None),
             Some(name) => self
-                .contacts
                 .roster
                 .group_by_name(name)
                 .map(|g| Some(g.id.clone()))
@@ -333,8 +338,7 @@ impl Session {
 
     /// The contact id of `email` (MSNP10+), for steps that need one.
     fn contact_id(&self, email: &str) -> Result<String, String> {
-        self.contacts
-            .roster
+        self.roster
             .get(email)
             .and_then(|c| c.id.clone())
             .ok_or_else(|| format!("{email} is not on the server's contact list"))
@@ -350,39 +354,40 @@ impl Session {
     }
 
     fn lists_of(&self, email: &str) -> ListSet {
-        self.contacts
-            .roster
-            .get(email)
-            .map_or(ListSet::empty(), |c| c.lists)
+        self.roster.get(email).map_or(ListSet::empty(), |c| c.lists)
     }
 
     fn in_group(&self, email: &str, id: &str) -> bool {
-        self.contacts
-            .roster
+        self.roster
             .get(email)
             .is_some_and(|c| c.groups.iter().any(|g| g.eq_ignore_ascii_case(id)))
     }
 
-    fn start_step(&mut self, step: &Step) -> Start {
-        let start = if self.speaks().soap_contacts() {
-            self.start_soap_step(step)
+    fn start_step(&mut self, cx: &mut Cx, step: &Step) -> Start {
+        let start = if cx.dialect.soap_contacts() {
+            self.start_soap_step(cx, step)
         } else {
-            self.start_ns_step(step)
+            self.start_ns_step(cx, step)
         };
         start.unwrap_or_else(Start::Failed)
     }
 
     /// Sends `command` and waits for its reply.
-    fn ns_step(&mut self, command: ClientCommand, target: Option<String>) -> Result<Start, String> {
-        match self.send(command) {
+    fn ns_step(
+        &mut self,
+        cx: &mut Cx,
+        command: ClientCommand,
+        target: Option<String>,
+    ) -> Result<Start, String> {
+        match cx.send_ns(command) {
             Some(trid) => Ok(Start::Waiting(Waiting::Trid(trid), target)),
             None => Err("not connected".to_owned()),
         }
     }
 
     /// MSNP8-12: the NS command of a step.
-    fn start_ns_step(&mut self, step: &Step) -> Result<Start, String> {
-        let v10 = self.speaks().contact_guids();
+    fn start_ns_step(&mut self, cx: &mut Cx, step: &Step) -> Result<Start, String> {
+        let v10 = cx.dialect.contact_guids();
         let entry = |list: List, email: &str| ListEntry {
             list,
             email: Some(email.to_owned()),
@@ -410,7 +415,7 @@ impl Session {
                         group_id: Some(NO_GROUP_V8.to_owned()),
                     }
                 };
-                self.ns_step(command, None)
+                self.ns_step(cx, command, None)
             }
             Step::RemoveContact { email } => {
                 if !self.lists_of(email).intersects(ListSet::FORWARD) {
@@ -418,6 +423,7 @@ impl Session {
                 }
                 let contact = self.forward_ref(email, v10)?;
                 self.ns_step(
+                    cx,
                     ClientCommand::Rem {
                         list: List::Forward,
                         contact,
@@ -427,7 +433,7 @@ impl Session {
                 )
             }
             Step::JoinGroup { email, group } => {
-                let Some(gid) = self.group_id(group.as_deref())? else {
+                let Some(gid) = self.group_id(cx, group.as_deref())? else {
                     return Ok(Start::Skipped);
                 };
                 if self.in_group(email, &gid) {
@@ -444,7 +450,7 @@ impl Session {
                         },
                     }
                 } else {
-                    let name = self.contacts.roster.get(email).and_then(|c| c.name.clone());
+                    let name = self.roster.get(email).and_then(|c| c.name.clone());
                     ClientCommand::Add {
                         list: List::Forward,
                         email: email.clone(),
@@ -452,10 +458,10 @@ impl Session {
                         group_id: Some(gid.clone()),
                     }
                 };
-                self.ns_step(command, Some(gid))
+                self.ns_step(cx, command, Some(gid))
             }
             Step::LeaveGroup { email, group } => {
-                let Some(gid) = self.group_id(group.as_deref())? else {
+                let Some(gid) = self.group_id(cx, group.as_deref())? else {
                     return Ok(Start::Skipped);
                 };
                 if !self.in_group(email, &gid) {
@@ -463,6 +469,7 @@ impl Session {
                 }
                 let contact = self.forward_ref(email, v10)?;
                 self.ns_step(
+                    cx,
                     ClientCommand::Rem {
                         list: List::Forward,
                         contact,
@@ -472,39 +479,29 @@ impl Session {
                 )
             }
             Step::AddGroup { name } => {
-                if self.contacts.roster.group_by_name(name).is_some() {
+                if self.roster.group_by_name(name).is_some() {
                     return Ok(Start::Skipped);
                 }
-                self.ns_step(ClientCommand::Adg { name: name.clone() }, None)
+                self.ns_step(cx, ClientCommand::Adg { name: name.clone() }, None)
             }
             Step::RenameGroup { old, new } => {
-                let Some(gid) = self
-                    .contacts
-                    .roster
-                    .group_by_name(old)
-                    .map(|g| g.id.clone())
-                else {
+                let Some(gid) = self.roster.group_by_name(old).map(|g| g.id.clone()) else {
                     return Ok(Start::Skipped);
                 };
                 let command = ClientCommand::Reg {
                     group_id: gid.clone(),
                     name: new.clone(),
                 };
-                self.ns_step(command, Some(gid))
+                self.ns_step(cx, command, Some(gid))
             }
             Step::RemoveGroup { name } => {
-                let Some(gid) = self
-                    .contacts
-                    .roster
-                    .group_by_name(name)
-                    .map(|g| g.id.clone())
-                else {
+                let Some(gid) = self.roster.group_by_name(name).map(|g| g.id.clone()) else {
                     return Ok(Start::Skipped);
                 };
                 let command = ClientCommand::Rmg {
                     group_id: gid.clone(),
                 };
-                self.ns_step(command, Some(gid))
+                self.ns_step(cx, command, Some(gid))
             }
             Step::AddToList { email, list } => {
                 let lists = self.lists_of(email);
@@ -523,7 +520,7 @@ impl Session {
                         group_id: None,
                     }
                 };
-                self.ns_step(command, None)
+                self.ns_step(cx, command, None)
             }
             Step::RemoveFromList { email, list } => {
                 if !self.lists_of(email).intersects(list.flag()) {
@@ -534,7 +531,7 @@ impl Session {
                     contact: email.clone(),
                     group_id: None,
                 };
-                self.ns_step(command, None)
+                self.ns_step(cx, command, None)
             }
             Step::Nickname { email, name } => {
                 if !v10 {
@@ -546,7 +543,7 @@ impl Session {
                     property: "MFN".to_owned(),
                     value: name.clone(),
                 };
-                self.ns_step(command, None)
+                self.ns_step(cx, command, None)
             }
             Step::OwnName { name } => {
                 let command = if v10 {
@@ -556,11 +553,11 @@ impl Session {
                     }
                 } else {
                     ClientCommand::Rea {
-                        email: self.config.account.clone(),
+                        email: cx.config.account.clone(),
                         name: name.clone(),
                     }
                 };
-                self.ns_step(command, None)
+                self.ns_step(cx, command, None)
             }
             Step::ListXml { .. } | Step::OwnNameProfile { .. } => Ok(Start::Skipped),
         }
@@ -569,11 +566,12 @@ impl Session {
     /// MSNP8-12 (and the NS half of MSNP13+ steps): applies a successful reply.
     fn finish_ns_step(
         &mut self,
+        cx: &mut Cx,
         step: &Step,
         target: Option<&str>,
         reply: &NsCommand,
     ) -> Result<Vec<Step>, String> {
-        let roster = &mut self.contacts.roster;
+        let roster = &mut self.roster;
         match step {
             Step::AddContact { email } => {
                 let contact = roster.entry(email).ok_or("the contact list is full")?;
@@ -639,14 +637,14 @@ impl Session {
                 } else {
                     contact.lists |= list.flag();
                 }
-                self.show_privacy_change(email, *list, true);
+                self.show_privacy_change(cx, email, *list, true);
             }
             Step::RemoveFromList { email, list } => {
                 if let Some(contact) = roster.get_mut(email) {
                     contact.lists &= !list.flag();
                 }
                 roster.forget_if_unlisted(email);
-                self.show_privacy_change(email, *list, false);
+                self.show_privacy_change(cx, email, *list, false);
             }
             Step::Nickname { email, name } => {
                 if let Some(contact) = roster.get_mut(email) {
@@ -654,11 +652,11 @@ impl Session {
                 }
             }
             Step::OwnName { name } => {
-                self.contacts.own_name = clean_name(name);
-                if let Some(name) = self.contacts.own_name.clone() {
-                    self.event_contact(ContactEvent::OwnName(name));
+                self.own_name = clean_name(name);
+                if let Some(name) = self.own_name.clone() {
+                    contact_event(cx, ContactEvent::OwnName(name));
                 }
-                if self.speaks().soap_contacts() {
+                if cx.dialect.soap_contacts() {
                     return Ok(vec![Step::OwnNameProfile { name: name.clone() }]);
                 }
             }
@@ -668,7 +666,7 @@ impl Session {
     }
 
     /// Reports an allow/block list change.
-    fn show_privacy_change(&mut self, email: &str, list: List, on: bool) {
+    fn show_privacy_change(&mut self, cx: &mut Cx, email: &str, list: List, on: bool) {
         let event = match list {
             List::Allow => ContactEvent::Allowed {
                 email: email.to_owned(),
@@ -680,18 +678,18 @@ impl Session {
             },
             _ => return,
         };
-        self.event_contact(event);
+        contact_event(cx, event);
     }
 
     /// MSNP13+: the SOAP request (or NS command) of a step.
-    fn start_soap_step(&mut self, step: &Step) -> Result<Start, String> {
-        let Some((endpoints, ticket)) = self.contacts.soap_access(&self.login) else {
+    fn start_soap_step(&mut self, cx: &mut Cx, step: &Step) -> Result<Start, String> {
+        let Some((endpoints, ticket)) = self.soap_access(cx) else {
             return Err("the address book service is not available".to_owned());
         };
         let soap = |r: Result<crate::http::HttpRequest, SoapError>| {
             r.map_err(|e| format!("cannot build the request: {e}"))
         };
-        let network = |s: &Session, email: &str| match s.contacts.roster.get(email) {
+        let network = |s: &Contacts, email: &str| match s.roster.get(email) {
             Some(c) if c.network == NETWORK_YAHOO => NETWORK_YAHOO,
             _ => NETWORK_PASSPORT,
         };
@@ -713,7 +711,7 @@ impl Session {
                 (soap(r)?, None)
             }
             Step::JoinGroup { email, group } | Step::LeaveGroup { email, group } => {
-                let Some(gid) = self.group_id(group.as_deref())? else {
+                let Some(gid) = self.group_id(cx, group.as_deref())? else {
                     return Ok(Start::Skipped);
                 };
                 let joining = matches!(step, Step::JoinGroup { .. });
@@ -729,7 +727,7 @@ impl Session {
                 (soap(r)?, Some(gid))
             }
             Step::AddGroup { name } => {
-                if self.contacts.roster.group_by_name(name).is_some() {
+                if self.roster.group_by_name(name).is_some() {
                     return Ok(Start::Skipped);
                 }
                 (
@@ -738,24 +736,14 @@ impl Session {
                 )
             }
             Step::RenameGroup { old, new } => {
-                let Some(gid) = self
-                    .contacts
-                    .roster
-                    .group_by_name(old)
-                    .map(|g| g.id.clone())
-                else {
+                let Some(gid) = self.roster.group_by_name(old).map(|g| g.id.clone()) else {
                     return Ok(Start::Skipped);
                 };
                 let r = abook_edit::group_update_request(&endpoints, &ticket, &gid, new);
                 (soap(r)?, Some(gid))
             }
             Step::RemoveGroup { name } => {
-                let Some(gid) = self
-                    .contacts
-                    .roster
-                    .group_by_name(name)
-                    .map(|g| g.id.clone())
-                else {
+                let Some(gid) = self.roster.group_by_name(name).map(|g| g.id.clone()) else {
                     return Ok(Start::Skipped);
                 };
                 let r = abook_edit::group_delete_request(&endpoints, &ticket, &gid);
@@ -796,7 +784,7 @@ impl Session {
                     property: "MFN".to_owned(),
                     value: Some(name.clone()),
                 };
-                return self.ns_step(command, None);
+                return self.ns_step(cx, command, None);
             }
             Step::OwnNameProfile { name } => {
                 let r = abook_edit::contact_update_request(
@@ -818,7 +806,7 @@ impl Session {
                     .map_err(|e| format!("cannot build the list update: {e}"))?;
                 let mut last = None;
                 for payload in payloads {
-                    last = self.send(match add {
+                    last = cx.send_ns(match add {
                         true => ClientCommand::Adl { payload },
                         false => ClientCommand::Rml { payload },
                     });
@@ -829,14 +817,15 @@ impl Session {
                 };
             }
         };
-        let id = self.next_http_id();
-        self.out.push_back(Output::Http { id, request });
+        let id = cx.http_id();
+        cx.output(Output::Http { id, request });
         Ok(Start::Waiting(Waiting::Http(id), target))
     }
 
     /// MSNP13+: applies a SOAP answer; returns the NS follow-ups.
     fn finish_soap_step(
         &mut self,
+        cx: &mut Cx,
         step: &Step,
         target: Option<&str>,
         status: u16,
@@ -845,7 +834,7 @@ impl Session {
         fn done<T>(status: u16, parsed: Result<T, SoapError>) -> Result<T, String> {
             with_status(status, parsed).map_err(|e| describe(&e))
         }
-        let roster = &mut self.contacts.roster;
+        let roster = &mut self.roster;
         match step {
             Step::AddContact { email } => {
                 let id = done(status, abook_edit::parse_contact_add(body))?;
@@ -862,7 +851,7 @@ impl Session {
                 };
                 if lists.intersects(ListSet::ALLOW) && !contact.on(ListSet::ALLOW) {
                     contact.lists |= ListSet::ALLOW;
-                    self.show_privacy_change(email, List::Allow, true);
+                    self.show_privacy_change(cx, email, List::Allow, true);
                 }
                 return Ok(vec![Step::ListXml {
                     add: true,
@@ -908,7 +897,7 @@ impl Session {
                 if contact.network == 0 {
                     contact.network = NETWORK_PASSPORT;
                 }
-                self.show_privacy_change(email, *list, adding);
+                self.show_privacy_change(cx, email, *list, adding);
                 if matches!(list, List::Allow | List::Block) {
                     return Ok(vec![Step::ListXml {
                         add: adding,
@@ -916,7 +905,7 @@ impl Session {
                         lists: list.flag(),
                     }]);
                 }
-                self.contacts.roster.forget_if_unlisted(email);
+                self.roster.forget_if_unlisted(email);
                 return Ok(Vec::new());
             }
             _ => {}
