@@ -233,7 +233,11 @@ impl Contacts {
         now: Instant,
     ) -> bool {
         if self.ops.waits_for_http(id) {
-            self.op_answer(cx, ops::Answer::Http(Err(text.to_owned())), now);
+            self.op_answer(
+                cx,
+                ops::Answer::Http(Err(ops::StepError::Http(text.to_owned()))),
+                now,
+            );
         } else if self.fetch_waits_for(id) {
             self.fetch_http_failed(cx, text, now);
         } else {
