@@ -3,8 +3,9 @@
 use std::time::{Duration, Instant};
 
 use super::contacts::{Place, Presence};
+use super::emoticons::Request;
 use super::switchboard::{contact_address, Conversation, SendError, TYPING_RESEND};
-use super::Session;
+use super::{p2p_send, PictureError, Session};
 use crate::message::emoticons::payloads;
 use crate::p2p::MsnObject;
 use crate::wire::{PrivacyMode, Status};
@@ -40,7 +41,7 @@ impl Session {
             Conversation::Im(who) => Conversation::Im(self.contact_address(who)?),
             chat => chat.clone(),
         };
-        let objects = self.own_emoticons(emoticons);
+        let objects = self.pictures.own_emoticons(&cx!(self), emoticons);
         let refs: Vec<(&str, &MsnObject)> = objects.iter().map(|(s, o)| (s.as_str(), o)).collect();
         let declarations = payloads(&refs);
         self.switchboards
@@ -218,5 +219,50 @@ impl Session {
     /// (MSNP16+; empty before).
     pub fn other_places(&self) -> &[Place] {
         self.contacts.other_places()
+    }
+}
+
+/// Display pictures and custom emoticons.
+impl Session {
+    /// Sets our display picture (`None` removes it): advertised in `CHG` from MSNP9 and served
+    /// to any contact who asks for exactly this object.
+    pub fn set_display_picture(&mut self, data: Option<&[u8]>) -> Result<(), PictureError> {
+        self.pictures.set_display_picture(&mut cx!(self), data)?;
+        let object = self.pictures.own_object();
+        self.contacts.own_picture_changed(&mut cx!(self), object);
+        Ok(())
+    }
+
+    /// Fetches the picture `who` announced last; false when they announced none. The outcome
+    /// is [`PictureEvent::Received`](super::PictureEvent::Received) or
+    /// [`PictureEvent::Failed`](super::PictureEvent::Failed).
+    pub fn fetch_display_picture(&mut self, who: &str, now: Instant) -> bool {
+        let mut send = p2p_send(&mut self.switchboards, now);
+        self.pictures
+            .fetch_display_picture(&mut cx!(self), who, now, &mut send)
+    }
+
+    /// Asks for the image of the emoticon `from` declared with this `SHA1D`, to be shown as
+    /// `shortcut` in `conversation`. Exactly one
+    /// [`EmoticonEvent::Received`](super::EmoticonEvent::Received) or
+    /// [`EmoticonEvent::Failed`](super::EmoticonEvent::Failed) answers; an image fetched before
+    /// comes at once.
+    pub fn fetch_emoticon(
+        &mut self,
+        conversation: &Conversation,
+        from: &str,
+        shortcut: &str,
+        sha1d: &str,
+        now: Instant,
+    ) {
+        let mut send = p2p_send(&mut self.switchboards, now);
+        let request = Request {
+            peer: from.to_ascii_lowercase(),
+            sha1d: sha1d.to_owned(),
+            conversation: conversation.clone(),
+            shortcut: shortcut.to_owned(),
+        };
+        self.pictures
+            .fetch_emoticon(&mut cx!(self), request, now, &mut send);
     }
 }
