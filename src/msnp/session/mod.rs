@@ -36,6 +36,8 @@ pub mod switchboard;
 mod timers;
 
 #[cfg(test)]
+pub(crate) mod sim;
+#[cfg(test)]
 mod tests;
 
 use std::collections::VecDeque;
