@@ -5,7 +5,7 @@
 //! of pictures (see `emoticons`); this part owns them too.
 //!
 //! The part sends its packets through the switchboards part, which the session lends it for a
-//! call as a [`P2pSend`].
+//! call as a `P2pSend`.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
