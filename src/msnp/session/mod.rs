@@ -11,6 +11,7 @@ mod output;
 pub mod pictures;
 pub mod switchboard;
 mod timers;
+mod transfers;
 
 #[cfg(test)]
 mod tests;
@@ -26,6 +27,7 @@ pub use contacts::ContactEvent;
 pub use output::{ConnId, EndReason, Event, HttpId, Output, PROGRESS_STEPS};
 pub use pictures::{PictureError, PictureEvent};
 pub use switchboard::ChatEvent;
+pub use transfers::TransferEvent;
 
 use crate::dialect::Dialect;
 use crate::wire::{

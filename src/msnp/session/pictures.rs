@@ -222,7 +222,7 @@ impl Session {
 
     /// Starts waiting fetches while there is room, sends what the P2P part has to send and
     /// reports what it has to say, until nothing changes.
-    fn pictures_run(&mut self, now: Instant) {
+    pub(super) fn pictures_run(&mut self, now: Instant) {
         loop {
             self.start_fetches(now);
             let mut busy = false;
@@ -234,6 +234,7 @@ impl Session {
                 self.p2p_event(event);
                 busy = true;
             }
+            busy |= self.transfers_pump(now);
             if !busy {
                 return;
             }
@@ -303,7 +304,7 @@ impl Session {
     }
 
     /// Sends a P2P packet as `MSG … D` on a switchboard with the peer (opened if needed).
-    fn p2p_send(&mut self, transmit: Transmit, now: Instant) {
+    pub(super) fn p2p_send(&mut self, transmit: Transmit, now: Instant) {
         let src = self.speaks().endpoints().then(|| {
             let guid = self
                 .config

@@ -35,6 +35,9 @@ const MAX_QUEUE: usize = 64;
 /// Most P2P packets waiting in one switchboard for someone to join (a 256 KiB picture is
 /// about 220 chunks).
 const MAX_P2P_QUEUE: usize = 512;
+/// Most P2P messages queued or awaiting the switchboard's `ACK` before file data waits: about
+/// 40 KB in flight per switchboard.
+const P2P_WINDOW: usize = 32;
 /// Most messages waiting for their `ACK` in one switchboard.
 const MAX_UNACKED: usize = 64;
 /// Most members tracked in one switchboard.

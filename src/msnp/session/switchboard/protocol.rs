@@ -14,7 +14,7 @@ use super::board::{Board, BoardId, Kind, Stage};
 use super::outgoing::{Outgoing, What};
 use super::{
     ChatEvent, Conversation, ACK_TIMEOUT, HIDDEN_REASON, IDLE_TIMEOUT, MAX_ATTEMPTS, MAX_BOARDS,
-    MAX_P2P_QUEUE, MAX_QUEUE, MAX_UNACKED, MAX_XFR_REFUSALS, SETUP_TIMEOUT, XFR_RETRY,
+    MAX_P2P_QUEUE, MAX_QUEUE, MAX_UNACKED, MAX_XFR_REFUSALS, P2P_WINDOW, SETUP_TIMEOUT, XFR_RETRY,
 };
 
 impl Session {
@@ -89,7 +89,8 @@ impl Session {
         board.setup_deadline = None;
         while let Some(payload) = board.p2p.pop_front() {
             let ack = sb::AckMode::Data;
-            board.send(&mut self.out, &SbClientCommand::Msg { ack, payload });
+            let trid = board.send(&mut self.out, &SbClientCommand::Msg { ack, payload });
+            board.p2p_sent(trid);
             board.active = now;
         }
         while board.unacked.len() < MAX_UNACKED {
@@ -332,12 +333,24 @@ impl Session {
             SbCommand::Bye(bye) => self.sb_left(at, &bye.participant, now),
             SbCommand::Msg(msg) => self.board_message(at, msg, now),
             SbCommand::Ack(ack) => {
+                let mut p2p = false;
                 if let Some(board) = self.switchboards.boards.get_mut(at) {
                     board.unacked.retain(|(trid, _, _)| *trid != ack.trid);
+                    let before = board.p2p_unacked.len();
+                    board.p2p_unacked.retain(|trid| *trid != ack.trid);
+                    p2p = board.p2p_unacked.len() != before;
                 }
                 self.sb_flush(at, now);
+                if p2p {
+                    self.transfers_room(now);
+                }
             }
-            SbCommand::Nak(nak) => self.not_delivered(at, nak.trid, now),
+            SbCommand::Nak(nak) => {
+                if let Some(board) = self.switchboards.boards.get_mut(at) {
+                    board.p2p_unacked.retain(|trid| *trid != nak.trid);
+                }
+                self.not_delivered(at, nak.trid, now)
+            }
             SbCommand::Out => {
                 self.board_failed(at, "the switchboard closed the conversation", false, now)
             }
@@ -448,6 +461,7 @@ impl Session {
             Kind::Im(peer) if board.members.is_empty() => {
                 let pending = take_pending(board);
                 self.close_board(at);
+                self.transfers_board_lost(std::slice::from_ref(&peer), now);
                 self.resend_or_report(&peer, pending, "the contact left the conversation", now);
             }
             Kind::Im(_) => {}
@@ -610,6 +624,7 @@ impl Session {
         if let (true, Some(conn)) = (close, board.conn) {
             self.out.push_back(Output::Close { conn });
         }
+        self.transfers_board_lost(&board_peers(&board), now);
         let pending = take_pending(&mut board);
         match board.kind {
             Kind::Im(peer) => self.resend_or_report(&peer, pending, reason, now),
@@ -848,6 +863,33 @@ impl Session {
 }
 
 /// Everything a board still owes: unacknowledged messages in the order sent, then the queue.
+impl super::Switchboards {
+    /// Whether the switchboard a P2P payload for `peer` would go to has fewer than
+    /// [`P2P_WINDOW`] P2P messages queued or unacknowledged (file data waits for that).
+    pub(in crate::session) fn p2p_room(&self, peer: &str) -> bool {
+        let boards = &self.boards;
+        let kind = Kind::Im(peer.to_ascii_lowercase());
+        let board = boards
+            .iter()
+            .rposition(|b| b.can_deliver() && b.has_member(peer))
+            .or_else(|| {
+                boards
+                    .iter()
+                    .rposition(|b| b.kind == kind && b.can_deliver())
+            })
+            .or_else(|| boards.iter().rposition(|b| b.kind == kind));
+        board.is_none_or(|at| boards[at].p2p_in_flight() < P2P_WINDOW)
+    }
+}
+
+/// Whom a board carried P2P traffic for: its one-to-one contact, or its members.
+fn board_peers(board: &Board) -> Vec<String> {
+    match &board.kind {
+        Kind::Im(peer) => vec![peer.clone()],
+        Kind::Chat(_) => board.members.iter().map(|m| m.email.clone()).collect(),
+    }
+}
+
 fn take_pending(board: &mut Board) -> Vec<Outgoing> {
     let mut unacked = std::mem::take(&mut board.unacked);
     unacked.sort_by_key(|(trid, _, _)| *trid);
