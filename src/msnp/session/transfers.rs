@@ -93,20 +93,14 @@ impl Session {
         busy
     }
 
-    /// A switchboard ack made room: sends what waited for it.
-    pub(in crate::session) fn transfers_room(&mut self, now: Instant) {
-        if self.pictures.p2p.transfers() > 0 {
-            self.pictures_run(now);
-        }
-    }
-
-    /// The switchboard carrying P2P traffic with `peers` was lost, or the contact left it:
-    /// their transfers fail.
-    pub(in crate::session) fn transfers_board_lost(&mut self, peers: &[String], now: Instant) {
+    /// After the switchboards handled an input: transfers whose switchboard was lost (or
+    /// whose contact left it) fail, and data goes out where acknowledgements made room.
+    pub(super) fn transfers_after_switchboards(&mut self, now: Instant) {
+        let lost = self.switchboards.take_p2p_lost();
         if self.pictures.p2p.transfers() == 0 {
             return;
         }
-        for peer in peers {
+        for peer in &lost {
             self.pictures.p2p.end_transfers_with(peer);
         }
         self.pictures_run(now);
