@@ -14,6 +14,8 @@ const NAME_AT: usize = 20;
 const NAME_BYTES: usize = 520;
 /// The longest safe name we keep, in characters.
 pub const MAX_SAFE_NAME: usize = 200;
+/// The most UTF-16 units of a name (MAX_PATH with its NUL).
+const MAX_NAME_UNITS: usize = NAME_BYTES / 2 - 1;
 /// The preview-flag value meaning "no preview follows".
 const NO_PREVIEW: u32 = 1;
 
@@ -45,14 +47,21 @@ pub enum ContextError {
 }
 
 impl FileContext {
-    /// A version 2 context without preview; a name longer than 259 UTF-16 units is cut.
+    /// A version 2 context without preview; a name longer than 259 UTF-16 units is cut (at a
+    /// character boundary).
     pub fn encode(&self) -> Vec<u8> {
         let mut out = vec![0u8; V2_LEN];
         out[0..4].copy_from_slice(&(V2_LEN as u32).to_le_bytes());
         out[4..8].copy_from_slice(&2u32.to_le_bytes());
         out[8..16].copy_from_slice(&self.size.to_le_bytes());
         out[16..20].copy_from_slice(&NO_PREVIEW.to_le_bytes());
-        let units: Vec<u16> = self.name.encode_utf16().take(NAME_BYTES / 2 - 1).collect();
+        let mut units: Vec<u16> = Vec::new();
+        for c in self.name.chars() {
+            if units.len() + c.len_utf16() > MAX_NAME_UNITS {
+                break;
+            }
+            units.extend(c.encode_utf16(&mut [0; 2]).iter());
+        }
         for (i, unit) in units.iter().enumerate() {
             out[NAME_AT + 2 * i..NAME_AT + 2 * i + 2].copy_from_slice(&unit.to_le_bytes());
         }
@@ -61,7 +70,7 @@ impl FileContext {
     }
 
     /// Reads a context: any declared length of at least 574 bytes that the data holds; the name
-    /// ends at its first NUL unit.
+    /// ends at its first NUL unit, or after 259 units.
     pub fn parse(bytes: &[u8]) -> Result<FileContext, ContextError> {
         let u32_at = |at: usize| {
             bytes
@@ -82,6 +91,7 @@ impl FileContext {
             .chunks_exact(2)
             .map(|b| u16::from_le_bytes([b[0], b[1]]))
             .take_while(|&u| u != 0)
+            .take(MAX_NAME_UNITS)
             .collect();
         let name = String::from_utf16(&units).map_err(|_| ContextError::BadName)?;
         Ok(FileContext {
@@ -121,7 +131,8 @@ pub fn safe_name(name: &str) -> String {
         _ => String::new(),
     };
     let keep = MAX_SAFE_NAME - ext.chars().count();
-    trimmed.chars().take(keep).chain(ext.chars()).collect()
+    let stem: String = trimmed.chars().take(keep).collect();
+    stem.trim_end_matches(['.', ' ']).to_owned() + &ext
 }
 
 #[cfg(test)]
@@ -190,6 +201,14 @@ mod tests {
         }
         .encode();
         assert_eq!(FileContext::parse(&full).unwrap().name.len(), 259);
+        // A cut never splits a surrogate pair.
+        let emoji = FileContext {
+            size: 1,
+            name: format!("{}😀", "n".repeat(258)),
+            preview: false,
+        }
+        .encode();
+        assert_eq!(FileContext::parse(&emoji).unwrap().name, "n".repeat(258));
     }
 
     #[test]
@@ -212,5 +231,10 @@ mod tests {
         let safe = safe_name(&long);
         assert_eq!(safe.chars().count(), MAX_SAFE_NAME);
         assert!(safe.ends_with("xxx.gz"), "{safe}");
+        // Cut where a dot falls: the cut name is its own safe name.
+        let dotted = format!("{}.{}", "y".repeat(MAX_SAFE_NAME - 1), "z".repeat(40));
+        let safe = safe_name(&dotted);
+        assert_eq!(safe, "y".repeat(MAX_SAFE_NAME - 1));
+        assert_eq!(safe_name(&safe), safe);
     }
 }
