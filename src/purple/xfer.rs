@@ -422,7 +422,10 @@ fn want_data(conn: &Connection, id: TransferId, max: usize) {
         Ok(read) if read > 0 => {
             buffer.truncate(read);
             conn.command(|session, now| session.transfer_data(id, &buffer, now));
-            conn.xfers().progress(id, xfer);
+            // What the session did may have ended (and freed) the transfer.
+            if let Some(xfer) = conn.xfers().get(id) {
+                conn.xfers().progress(id, xfer);
+            }
         }
         // SAFETY: held by us; a file shorter than announced cannot be sent.
         Ok(_) if conn.xfers().get(id).is_some() => unsafe { ffi::purple_xfer_cancel_local(xfer) },
