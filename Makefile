@@ -104,7 +104,8 @@ clean:
 VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 	--show-leak-kinds=definite --suppressions=$(CURDIR)/purple-stub/valgrind.supp
 MEMCHECK_TESTS ?= --test foundation --test signin --test contacts --test conversations --test pictures \
-	--test transfers
+	--test transfers \
+	--test emoticons
 memcheck: deps-test stub
 	$(CARGO) build --lib --features test-hooks
 	PURPLE_STUB_WRAPPER="$(VALGRIND)" $(CARGO) test --features test-hooks $(MEMCHECK_TESTS) -- --test-threads=2

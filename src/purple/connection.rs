@@ -279,6 +279,7 @@ impl Connection {
             Event::Chat(event) => super::conversation::show(self, event),
             Event::Picture(event) => super::blist::show_picture(self, event),
             Event::Transfer(event) => super::xfer::apply(self, event),
+            Event::Emoticon(event) => super::emoticons::show(self, event),
         }
     }
 

@@ -58,6 +58,8 @@ pub enum Event {
     Picture(crate::session::PictureEvent),
     /// A file-transfer event.
     Transfer(crate::session::TransferEvent),
+    /// A custom-emoticon event.
+    Emoticon(crate::session::EmoticonEvent),
 }
 
 /// Why a session ended.
