@@ -428,3 +428,27 @@ fn memory_stays_flat_during_a_large_transfer() {
     }
     finish(p);
 }
+
+#[test]
+fn msnp18_the_contact_going_offline_fails_the_transfer() {
+    let mut p = pair(18);
+    let (sent, got, _) = started(&mut p, "offline.bin", long_file());
+    bob_has(&mut p, got, 64 * 1024);
+    p.bob.send(&format!("disable {}", pct(BOB)));
+    p.bob.wait_for(STEP, |e| e["event"] == "signed-off");
+    // Bob's own transfer ended when his account went offline.
+    let b = xfer_event(&mut p.bob, "xfer-cancelled", BOB, Some(got));
+    assert_eq!(b["status"], "cancel-local");
+    let a = xfer_event(&mut p.alice, "xfer-cancelled", ALICE, Some(sent));
+    assert_eq!(a["status"], "cancel-remote");
+    let line = p.alice.wait_for(STEP, |e| {
+        e["event"] == "write" && e["message"].as_str().unwrap_or("").contains("failed")
+    });
+    assert!(
+        line["message"].as_str().unwrap().contains("offline.bin"),
+        "{line}"
+    );
+    xfer_event(&mut p.alice, "xfer-destroyed", ALICE, Some(sent));
+    assert_healthy(&mut p.alice);
+    finish(p);
+}

@@ -208,3 +208,62 @@ fn offers_over_the_limit_are_refused_both_ways() {
         Err(RequestError::TooLarge)
     );
 }
+
+#[test]
+fn an_unanswered_offer_times_out_with_a_bye() {
+    let mut p = Pair::new();
+    let now = p.now;
+    let mut rng = words();
+    let id = p.alice.offer_file(BOB, "f", 10, now, &mut rng).unwrap();
+    while p.alice.poll_transmit(now).is_some() {}
+    let due = p
+        .alice
+        .poll_timeout()
+        .expect("a deadline while the offer waits");
+    assert!(
+        due > now + std::time::Duration::from_secs(60),
+        "the user has time to answer"
+    );
+    p.alice.handle_timeout(due, &mut rng);
+    assert_eq!(
+        p.alice.poll_file_event(),
+        Some(FileEvent::Failed {
+            id,
+            reason: FailReason::Timeout
+        })
+    );
+    let bye = p.alice.poll_transmit(due).expect("the peer is told");
+    let bye = Packet::parse(&bye.packet).unwrap();
+    assert!(matches!(
+        SlpMessage::parse(&bye.payload).unwrap().start,
+        slp::StartLine::Request {
+            method: slp::Method::Bye,
+            ..
+        }
+    ));
+    assert_eq!(p.alice.transfers(), 0);
+}
+
+#[test]
+fn a_peer_going_away_fails_its_transfers_only() {
+    let mut p = Pair::new();
+    let now = p.now;
+    let mut rng = words();
+    let to_bob = p.alice.offer_file(BOB, "f", 10, now, &mut rng).unwrap();
+    let to_carol = p
+        .alice
+        .offer_file("carol@example.com", "f", 10, now, &mut rng)
+        .unwrap();
+    p.alice.peer_gone(BOB);
+    assert_eq!(
+        p.alice.poll_file_event(),
+        Some(FileEvent::Failed {
+            id: to_bob,
+            reason: FailReason::PeerGone
+        })
+    );
+    assert_eq!(p.alice.poll_file_event(), None);
+    assert_eq!(p.alice.transfers(), 1);
+    p.alice.cancel_file(to_carol, &mut rng);
+    assert_eq!(p.alice.transfers(), 0);
+}
