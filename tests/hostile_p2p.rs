@@ -867,6 +867,18 @@ fn unreadable_or_oversized_file_offers_are_declined_unasked() {
         assert_eq!(answers(&server, &guid(n)), [603], "call {n} declined");
     }
     assert!(bob_xfer_events(&mut stub, "xfer-request").is_empty());
+    // Each refusal is a line in Bob's conversation, not a dialog.
+    let refused = stub
+        .events_seen()
+        .iter()
+        .filter(|e| {
+            e["event"] == "write"
+                && e["account"] == BOB
+                && e["message"].as_str().unwrap_or("").contains("was refused")
+        })
+        .count();
+    assert_eq!(refused, 4);
+    assert!(!stub.events_seen().iter().any(|e| e["event"] == "notify"));
     assert!(stub.quit().success());
 }
 

@@ -12,7 +12,8 @@ use std::collections::HashMap;
 use std::ffi::{c_char, c_void, CStr};
 
 use msnp::p2p::{FailReason, TransferId};
-use msnp::session::TransferEvent;
+use msnp::session::switchboard::Conversation;
+use msnp::session::{ChatEvent, TransferEvent};
 
 use super::connection::Connection;
 use super::guard::entry;
@@ -346,19 +347,16 @@ pub(crate) fn apply(conn: &Connection, event: TransferEvent) {
                 (Some(name), Some(size)) => format!("{name} ({size} bytes)"),
                 _ => "a file".to_owned(),
             };
-            let message = cstr::to_cstring(&format!(
-                "{peer} offered {what}, which was refused (too large, or not readable)"
-            ));
-            let who = cstr::to_cstring(&peer);
-            // SAFETY: the strings are copied.
-            unsafe {
-                ffi::purple_xfer_error(
-                    ffi::PURPLE_XFER_RECEIVE,
-                    conn.account(),
-                    who.as_ptr(),
-                    message.as_ptr(),
-                )
-            };
+            // A line in the conversation, not a dialog: a peer can offer many.
+            let text =
+                format!("{peer} offered {what}, which was refused (too large, or not readable)");
+            super::conversation::show(
+                conn,
+                ChatEvent::Notice {
+                    conversation: Conversation::Im(peer),
+                    text,
+                },
+            );
         }
         TransferEvent::Accepted { id } => {
             if let Some(xfer) = conn.xfers().get(id) {
