@@ -26,7 +26,7 @@ mod tests;
 mod tests_soap;
 
 pub use events::{Buddy, ContactEvent, Media, Place, Presence};
-pub use places::{parse_places, MAX_NAME_CHARS, MAX_PLACES};
+pub use places::{parse_places, PlaceError, MAX_NAME_CHARS, MAX_PLACES};
 
 use super::login::Login;
 use super::{Event, HttpId, Session};
@@ -200,6 +200,7 @@ impl Session {
             NsCommand::Nln(presence) => self.on_presence(presence),
             NsCommand::Fln(fln) => self.on_offline(fln, now),
             NsCommand::Ubx(ubx) => self.on_ubx(ubx),
+            NsCommand::Ubn(ubn) => self.on_ubn(ubn),
             other => return Some(other),
         }
         None

@@ -171,7 +171,7 @@ impl Session {
     }
 
     /// Whether `email` is our own account (MSNP16+ servers report our other endpoints).
-    fn is_own_account(&self, email: &str) -> bool {
+    pub(super) fn is_own_account(&self, email: &str) -> bool {
         email.eq_ignore_ascii_case(&self.config.account)
     }
 

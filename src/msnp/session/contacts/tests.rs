@@ -108,7 +108,15 @@ impl Harness {
     }
 
     pub fn ended(&self) -> bool {
-        self.events.iter().any(|e| matches!(e, Event::Ended(_)))
+        self.end_reason().is_some()
+    }
+
+    /// Why the session ended, if it did.
+    pub fn end_reason(&self) -> Option<&crate::session::EndReason> {
+        self.events.iter().find_map(|e| match e {
+            Event::Ended(reason) => Some(reason),
+            _ => None,
+        })
     }
 
     /// Signs in at MSNP12 with scripted server lines (no HTTP recording needed).
