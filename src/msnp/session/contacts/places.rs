@@ -2,7 +2,7 @@
 //! account itself, with one `EndpointData` per signed-in place and, for the account's own eyes,
 //! a `PrivateEndpointData` with the name each place gave itself (docs/protocol.md §6.4).
 //! One place signs another out with a `UUN` to `account;{guid}`, which the server relays to
-//! that place as a `UBN`; the place then ends its own connection (docs/protocol.md §6.5).
+//! that place as a `UBN`; the place then ends its own connection (docs/protocol.md §6.4).
 
 use super::events::Place;
 use super::psm::MAX_UBX_LEN;
