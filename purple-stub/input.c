@@ -68,6 +68,7 @@ static const CommandSpec commands[] = {
 	{ "chat-invite", 3, 4, REST, none_keys, cmd_chat_invite },
 	{ "chat-leave", 2, 2, 0, none_keys, cmd_chat_leave },
 	{ "accept-cert", 1, 1, 0, none_keys, cmd_accept_cert },
+	{ "answer-fields", 1, 64, 0, none_keys, cmd_answer_fields },
 	{ "stats", 0, 0, 0, none_keys, cmd_stats },
 	{ "stats-reset", 0, 0, 0, none_keys, cmd_stats_reset },
 	{ "sync", 0, 1, 0, none_keys, cmd_sync },

@@ -154,6 +154,8 @@ PurpleAccountUiOps *requests_account_ui_ops(void);
 void cmd_accept_cert(const StubCmd *cmd);
 /** auth command. */
 void cmd_auth(const StubCmd *cmd);
+/** answer-fields command. */
+void cmd_answer_fields(const StubCmd *cmd);
 /** Closes every pending request through libpurple (before core quit). */
 void requests_close_all(void);
 /** Frees the request module's own state (after core quit). */

@@ -1,7 +1,8 @@
 //! One account signed in from several places, each a purple-stub of its own (own user
 //! directory, so own machine GUID) on real libpurple against the project's test server:
-//! MSNP18 keeps both places, delivers to both, shares one presence and copies a reply sent
-//! from one place to the other; MSNP8-15 end the first sign-in with NAME_IN_USE for good.
+//! MSNP18 keeps both places, delivers to both, shares one presence, copies a reply sent from
+//! one place to the other and lets one place sign the other out for good; MSNP8-15 end the
+//! first sign-in with NAME_IN_USE for good.
 
 mod common;
 
@@ -13,6 +14,13 @@ use common::plugin::PluginDir;
 use common::stub::{pct, Stub};
 use msnp_testserver::TestServer;
 use serde_json::Value;
+
+/// The "Signed-in Places" form the account action shows when there are other places.
+fn places_prompt(stub: &mut Stub) -> Value {
+    stub.wait_for(accounts::SIGN_IN, |e| {
+        e["event"] == "request" && e["kind"] == "fields" && e["title"] == "Signed-in Places"
+    })
+}
 
 /// Connection errors `stub` reported so far.
 fn errors(stub: &mut Stub) -> Vec<Value> {
@@ -124,20 +132,27 @@ fn msnp18_signed_in_places_lists_the_other_place() {
         "account-action {} Signed-in Places...",
         pct(ALICE)
     ));
-    let shown = home.wait_event(accounts::SIGN_IN, "notify");
-    let text = shown["secondary"]
-        .as_str()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let shown = places_prompt(&mut home);
     assert_eq!(
         shown["primary"], "Also signed in at 1 other place(s)",
         "{shown}"
     );
+    let fields = shown["fields"].as_array().cloned().unwrap_or_default();
+    let [field] = fields.as_slice() else {
+        panic!("one checkbox for work: {shown}")
+    };
+    assert_eq!(field["type"], "boolean", "{shown}");
+    let label = field["label"]
+        .as_str()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    assert_eq!(label, format!("purple-msnp {{{work_guid}}}"), "{shown}");
     assert!(
-        text.contains(&format!("purple-msnp {{{work_guid}}}")),
+        !shown.to_string().to_ascii_lowercase().contains(&home_guid),
         "{shown}"
     );
-    assert!(!text.contains(&home_guid), "{shown}");
+    // Not answered: nothing was signed out.
+    assert_eq!(shown["answer"], "cancel", "{shown}");
 
     // Once work signs out, home is the only place.
     work.send(&format!("disable {}", pct(ALICE)));
@@ -240,4 +255,112 @@ fn msnp12_second_sign_in_ends_the_first_for_good() {
 #[test]
 fn msnp15_second_sign_in_ends_the_first_for_good() {
     second_sign_in_ends_the_first_for_good(15);
+}
+
+/// Waits until the server has sent `conn`, after transcript entry `after`, an own-account `UBX`
+/// listing exactly `places` places.
+fn wait_for_place_list(server: &TestServer, conn: u64, after: usize, places: usize) {
+    let deadline = Instant::now() + accounts::SIGN_IN;
+    while !server.transcript().iter().skip(after).any(|e| {
+        e.conn == conn
+            && e.event == msnp_testserver::Event::Sent
+            && e.line.starts_with(&format!("UBX 1:{ALICE} "))
+            && e.payload.as_deref().is_some_and(|p| {
+                String::from_utf8_lossy(p).matches("<EndpointData").count() == places
+            })
+    }) {
+        assert!(
+            Instant::now() < deadline,
+            "conn {conn} never got {places} place(s)"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn msnp18_one_place_signs_the_other_out_for_good() {
+    let (server, mut home, mut work, _bob, _plugins) = two_places();
+    barrier(&server, [&mut home, &mut work]);
+    let logins = sso_logins(&server);
+    let (home_conn, work_conn) = (logins[0].0, logins[1].0);
+    // As home sent it and the server lists it.
+    let field_id = format!("{{{}}}", logins[0].1.trim_matches(['{', '}']));
+    let logins_before = server.logins();
+
+    // At work, the user ticks home in the form and presses "Sign Out".
+    work.send(&format!("answer-fields {field_id}"));
+    work.wait_event(accounts::SIGN_IN, "answer-fields");
+    let uun_from = server.transcript().len();
+    work.send(&format!(
+        "account-action {} Signed-in Places...",
+        pct(ALICE)
+    ));
+    let shown = places_prompt(&mut work);
+    assert_eq!(shown["answer"], "ok", "{shown}");
+    let ids: Vec<String> = shown["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["id"].as_str())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(ids, std::slice::from_ref(&field_id), "{shown}");
+
+    // Home is told and ends, for good, with a clear text.
+    let error = home.wait_event(accounts::SIGN_IN, "connection-error");
+    assert_eq!(error["reason_name"], "NAME_IN_USE", "{error}");
+    assert_eq!(error["fatal"], true, "{error}");
+    assert_eq!(
+        error["text"], "Signed out from another place where this account is signed in",
+        "{error}"
+    );
+
+    // The server relayed it to home alone and answered work; home said OUT.
+    let transcript = server.transcript();
+    let uun = transcript[uun_from..]
+        .iter()
+        .find(|e| e.conn == work_conn && e.event == msnp_testserver::Event::Received)
+        .filter(|e| e.line.starts_with("UUN "))
+        .expect("work sent UUN first");
+    assert!(
+        uun.line
+            .to_ascii_lowercase()
+            .ends_with(&format!(" {ALICE};{field_id} 4 14").to_ascii_lowercase()),
+        "{}",
+        uun.line
+    );
+    assert_eq!(uun.payload.as_deref(), Some(&b"goawyplzthxbye"[..]));
+    let ubn: Vec<u64> = transcript[uun_from..]
+        .iter()
+        .filter(|e| e.event == msnp_testserver::Event::Sent && e.line.starts_with("UBN "))
+        .map(|e| e.conn)
+        .collect();
+    assert_eq!(ubn, [home_conn]);
+
+    // Work's list no longer has home once the server says so.
+    wait_for_place_list(&server, work_conn, uun_from, 1);
+    ns_barrier(&server, &mut work, ALICE);
+    assert!(server.transcript()[uun_from..]
+        .iter()
+        .any(|e| e.conn == home_conn
+            && e.event == msnp_testserver::Event::Received
+            && e.line == "OUT"));
+    work.send(&format!(
+        "account-action {} Signed-in Places...",
+        pct(ALICE)
+    ));
+    let shown = work.wait_event(accounts::SIGN_IN, "notify");
+    assert_eq!(shown["primary"], "Signed in here only", "{shown}");
+
+    // Home did not come back.
+    home.sync();
+    let after_error: Vec<&Value> = home
+        .events_seen()
+        .iter()
+        .skip_while(|e| e["event"] != "connection-error")
+        .filter(|e| e["event"] == "connecting" || e["event"] == "signed-on")
+        .collect();
+    assert!(after_error.is_empty(), "{after_error:?}");
+    assert_eq!(server.logins(), logins_before);
+    assert!(errors(&mut work).is_empty(), "{:?}", errors(&mut work));
 }
