@@ -273,7 +273,10 @@ tick_armed_fields(PurpleRequestFields *fields)
 
 	for (i = 0; i < armed_fields->len; i++) {
 		const char *id = g_ptr_array_index(armed_fields, i);
-		PurpleRequestField *field = purple_request_fields_get_field(fields, id);
+		/* get_field complains (g_return_val_if_fail) about an unknown id: ask first. */
+		PurpleRequestField *field = purple_request_fields_exists(fields, id)
+		                                    ? purple_request_fields_get_field(fields, id)
+		                                    : NULL;
 
 		if (field == NULL ||
 		    purple_request_field_get_type(field) != PURPLE_REQUEST_FIELD_BOOLEAN) {
