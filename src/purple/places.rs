@@ -85,8 +85,9 @@ fn notify(gc: *mut ffi::PurpleConnection, primary: &str, secondary: &str) {
 }
 
 /// The form: one checkbox per place (its id, its label), and "All other places" when there
-/// are several. Pidgin shows the checkboxes in a dialog, Finch in a window, both with
-/// "Sign Out" and "Close" buttons.
+/// are several. Pidgin shows the checkboxes in a dialog, Finch in a window (the group title in
+/// bold, a `GntCheckBox` per field), both with "Sign Out" and "Close" buttons; the labels have
+/// no mnemonic underscore, which Finch would show as it is.
 ///
 /// # Safety
 /// `gc` is live and `conn` is its connection.
@@ -122,12 +123,12 @@ unsafe fn ask(
             primary.as_ptr(),
             c"Tick the places to sign out.".as_ptr(),
             fields,
-            c"_Sign Out".as_ptr(),
+            c"Sign Out".as_ptr(),
             Some(std::mem::transmute::<
                 unsafe extern "C" fn(*mut c_void, *mut ffi::PurpleRequestFields),
                 unsafe extern "C" fn(),
             >(ok)),
-            c"_Close".as_ptr(),
+            c"Close".as_ptr(),
             None,
             conn.account(),
             std::ptr::null(),
