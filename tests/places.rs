@@ -119,10 +119,11 @@ fn msnp18_status_set_at_one_place_is_the_other_places_status() {
 #[test]
 fn msnp18_signed_in_places_lists_the_other_place() {
     let (server, mut home, mut work, _bob, _plugins) = two_places();
-    barrier(&server, [&mut home, &mut work]);
     // Home and work signed in before Bob.
     let logins = sso_logins(&server);
     assert_eq!(logins.len(), 3, "{logins:?}");
+    wait_for_place_list(&server, logins[0].0, 0, 2);
+    barrier(&server, [&mut home, &mut work]);
     let (home_conn, guids) = (logins[0].0, [&logins[0].1, &logins[1].1]);
     let bare = |g: &str| g.trim_matches(['{', '}']).to_ascii_lowercase();
     let (home_guid, work_guid) = (bare(guids[0]), bare(guids[1]));
@@ -280,9 +281,12 @@ fn wait_for_place_list(server: &TestServer, conn: u64, after: usize, places: usi
 #[test]
 fn msnp18_one_place_signs_the_other_out_for_good() {
     let (server, mut home, mut work, _bob, _plugins) = two_places();
-    barrier(&server, [&mut home, &mut work]);
     let logins = sso_logins(&server);
     let (home_conn, work_conn) = (logins[0].0, logins[1].0);
+    // Both places have set their status, so the server lists both to both.
+    wait_for_place_list(&server, home_conn, 0, 2);
+    wait_for_place_list(&server, work_conn, 0, 2);
+    barrier(&server, [&mut home, &mut work]);
     // As home sent it and the server lists it.
     let field_id = format!("{{{}}}", logins[0].1.trim_matches(['{', '}']));
     let logins_before = server.logins();
@@ -363,4 +367,54 @@ fn msnp18_one_place_signs_the_other_out_for_good() {
     assert!(after_error.is_empty(), "{after_error:?}");
     assert_eq!(server.logins(), logins_before);
     assert!(errors(&mut work).is_empty(), "{:?}", errors(&mut work));
+}
+
+#[test]
+fn msnp18_all_other_places_are_signed_out_and_this_one_stays() {
+    let server = server();
+    let plugins = PluginDir::new();
+    let mut places: Vec<Stub> = (0..3).map(|_| accounts::stub(&plugins, false)).collect();
+    for place in &mut places {
+        online(place, &server, &[ALICE], 18);
+    }
+    // Every place has heard of all three (each set its status after signing on).
+    let logins = sso_logins(&server);
+    for (conn, _) in &logins {
+        wait_for_place_list(&server, *conn, 0, 3);
+    }
+    assert_eq!(server.ns_sync(ALICE, accounts::SIGN_IN), 3);
+    for place in &mut places {
+        place.sync();
+    }
+    let here_conn = logins[2].0;
+    let [home, laptop, here] = places.as_mut_slice() else {
+        unreachable!()
+    };
+
+    here.send("answer-fields all");
+    here.wait_event(accounts::SIGN_IN, "answer-fields");
+    let from = server.transcript().len();
+    here.send(&format!(
+        "account-action {} Signed-in Places...",
+        pct(ALICE)
+    ));
+    let shown = places_prompt(here);
+    assert_eq!(shown["answer"], "ok", "{shown}");
+    assert_eq!(
+        shown["primary"], "Also signed in at 2 other place(s)",
+        "{shown}"
+    );
+    for other in [home, laptop] {
+        let error = other.wait_event(accounts::SIGN_IN, "connection-error");
+        assert_eq!(error["reason_name"], "NAME_IN_USE", "{error}");
+    }
+    wait_for_place_list(&server, here_conn, from, 1);
+    ns_barrier(&server, here, ALICE);
+    here.send(&format!(
+        "account-action {} Signed-in Places...",
+        pct(ALICE)
+    ));
+    let shown = here.wait_event(accounts::SIGN_IN, "notify");
+    assert_eq!(shown["primary"], "Signed in here only", "{shown}");
+    assert!(errors(here).is_empty(), "{:?}", errors(here));
 }
