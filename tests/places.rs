@@ -418,3 +418,48 @@ fn msnp18_all_other_places_are_signed_out_and_this_one_stays() {
     assert_eq!(shown["primary"], "Signed in here only", "{shown}");
     assert!(errors(here).is_empty(), "{:?}", errors(here));
 }
+
+#[test]
+fn msnp18_appearing_offline_a_place_is_not_signed_out_and_the_user_is_told() {
+    let (server, mut home, mut work, _bob, _plugins) = two_places();
+    let logins = sso_logins(&server);
+    let (home_conn, work_conn) = (logins[0].0, logins[1].0);
+    wait_for_place_list(&server, home_conn, 0, 2);
+    wait_for_place_list(&server, work_conn, 0, 2);
+    work.send(&format!("status {} invisible", pct(ALICE)));
+    // The server confirmed it to work, and work has read that.
+    let deadline = Instant::now() + accounts::SIGN_IN;
+    while !server.transcript().iter().any(|e| {
+        e.conn == work_conn
+            && e.event == msnp_testserver::Event::Sent
+            && e.line.starts_with("CHG ")
+            && e.line.contains(" HDN ")
+    }) {
+        assert!(Instant::now() < deadline, "work never appeared offline");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    barrier(&server, [&mut home, &mut work]);
+
+    let field_id = format!("{{{}}}", logins[0].1.trim_matches(['{', '}']));
+    work.send(&format!("answer-fields {field_id}"));
+    work.wait_event(accounts::SIGN_IN, "answer-fields");
+    let from = server.transcript().len();
+    work.send(&format!(
+        "account-action {} Signed-in Places...",
+        pct(ALICE)
+    ));
+    assert_eq!(places_prompt(&mut work)["answer"], "ok");
+    let shown = work.wait_event(accounts::SIGN_IN, "notify");
+    assert_eq!(shown["type"], "error", "{shown}");
+    assert!(
+        shown["primary"]
+            .as_str()
+            .is_some_and(|p| p.contains("appear offline")),
+        "{shown}"
+    );
+    barrier(&server, [&mut home, &mut work]);
+    assert!(!server.transcript()[from..]
+        .iter()
+        .any(|e| e.line.starts_with("UUN ")));
+    assert!(errors(&mut home).is_empty(), "{:?}", errors(&mut home));
+}

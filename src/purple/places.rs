@@ -165,30 +165,47 @@ unsafe fn ticked(fields: *mut ffi::PurpleRequestFields) -> Vec<String> {
     ids
 }
 
-/// "Sign Out": signs the ticked places out (all of them if "All other places" is ticked).
+/// "Sign Out": signs the ticked places out (all of them if "All other places" is ticked); a
+/// refusal is shown.
 unsafe extern "C" fn sign_out_ticked(data: *mut c_void, fields: *mut ffi::PurpleRequestFields) {
     entry((), || {
+        let gc: *mut ffi::PurpleConnection = data.cast();
         // SAFETY: data is the connection the request was opened for, which is live: `close`
         // closes its requests; fields is the live form.
-        let (Some(conn), ids) = (unsafe { Connection::from_gc(data.cast()) }, unsafe {
+        let (Some(conn), ids) = (unsafe { Connection::from_gc(gc) }, unsafe {
             ticked(fields)
         }) else {
             return;
         };
         let all = ALL.to_str().unwrap_or_default();
+        let mut refused = None;
         conn.command(|session, _| {
             if ids.iter().any(|id| id == all) {
-                if let Err(e) = session.sign_out_other_places() {
-                    log::warn!("signing the other places out: {e}");
-                }
+                refused = session.sign_out_other_places().err();
                 return;
             }
             for id in &ids {
                 if let Err(e) = session.sign_out_place(id) {
-                    log::warn!("signing a place out: {e}");
+                    refused.get_or_insert(e);
                 }
             }
         });
+        if let Some(e) = refused {
+            log::warn!("signing a place out: {e}");
+            let text = cstr::to_cstring(&format!("The place was not signed out: {e}."));
+            // SAFETY: gc is live (above); libpurple copies the texts.
+            unsafe {
+                ffi::purple_notify_message(
+                    gc.cast(),
+                    ffi::PURPLE_NOTIFY_MSG_ERROR,
+                    c"Signed-in Places".as_ptr(),
+                    text.as_ptr(),
+                    std::ptr::null(),
+                    None,
+                    std::ptr::null_mut(),
+                )
+            };
+        }
     })
 }
 

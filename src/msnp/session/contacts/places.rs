@@ -33,6 +33,9 @@ pub enum PlaceError {
     /// The server does not list that place (it signed out already, or never was).
     #[error("that place is not signed in")]
     Unknown,
+    /// While the account appears offline the server refuses to pass the request on (`217`).
+    #[error("the server does not pass this on while you appear offline; go online first")]
+    AppearingOffline,
 }
 
 /// Whether a `UBN` body asks the place that receives it to sign out.
@@ -121,6 +124,9 @@ impl Session {
         if !self.speaks().endpoints() {
             return Err(PlaceError::Unsupported);
         }
+        if self.appears_offline() {
+            return Err(PlaceError::AppearingOffline);
+        }
         let bare = id.trim_matches(['{', '}']);
         let place = self
             .contacts
@@ -147,6 +153,9 @@ impl Session {
     pub fn sign_out_other_places(&mut self) -> Result<usize, PlaceError> {
         if !self.speaks().endpoints() {
             return Err(PlaceError::Unsupported);
+        }
+        if self.appears_offline() {
+            return Err(PlaceError::AppearingOffline);
         }
         let ids: Vec<String> = self.contacts.places.iter().map(|p| p.id.clone()).collect();
         for id in &ids {
@@ -217,6 +226,25 @@ mod tests {
         h.drain();
         assert_eq!(h.take_lines(), Vec::<String>::new());
         assert!(!h.ended());
+    }
+
+    #[test]
+    fn appearing_offline_the_request_is_refused_here() {
+        let mut h = alice_with_two_other_places();
+        h.session.set_status(crate::wire::Status::Hidden, "");
+        h.drain();
+        let chg = h
+            .take_lines()
+            .into_iter()
+            .find(|l| l.starts_with("CHG "))
+            .unwrap();
+        h.lines(&[&chg]);
+        assert_eq!(
+            h.session.sign_out_other_places(),
+            Err(PlaceError::AppearingOffline)
+        );
+        h.drain();
+        assert_eq!(h.take_lines(), Vec::<String>::new());
     }
 
     #[test]
