@@ -79,7 +79,8 @@ fn barrier(server: &TestServer, places: [&mut Stub; 2]) {
     }
 }
 
-/// Alice at home and at work (MSNP18), Bob watching.
+/// Alice at home and at work (MSNP18), Bob watching; both places have set their status and
+/// the server has listed both to both.
 fn two_places() -> (TestServer, Stub, Stub, Stub, PluginDir) {
     let server = server();
     let plugins = PluginDir::new();
@@ -89,6 +90,9 @@ fn two_places() -> (TestServer, Stub, Stub, Stub, PluginDir) {
     online(&mut home, &server, &[ALICE], 18);
     online(&mut work, &server, &[ALICE], 18);
     online(&mut bob, &server, &[BOB], 18);
+    for (conn, _) in sso_logins(&server).into_iter().take(2) {
+        wait_for_place_list(&server, conn, 0, 2);
+    }
     (server, home, work, bob, plugins)
 }
 
@@ -122,7 +126,6 @@ fn msnp18_signed_in_places_lists_the_other_place() {
     // Home and work signed in before Bob.
     let logins = sso_logins(&server);
     assert_eq!(logins.len(), 3, "{logins:?}");
-    wait_for_place_list(&server, logins[0].0, 0, 2);
     barrier(&server, [&mut home, &mut work]);
     let (home_conn, guids) = (logins[0].0, [&logins[0].1, &logins[1].1]);
     let bare = |g: &str| g.trim_matches(['{', '}']).to_ascii_lowercase();
@@ -156,21 +159,11 @@ fn msnp18_signed_in_places_lists_the_other_place() {
     assert_eq!(shown["answer"], "cancel", "{shown}");
 
     // Once work signs out, home is the only place.
+    let from = server.transcript().len();
     work.send(&format!("disable {}", pct(ALICE)));
     work.wait_event(accounts::SIGN_IN, "signed-off");
     // The server lists home alone once work is gone; then home has read that list.
-    let deadline = Instant::now() + accounts::SIGN_IN;
-    while !server.transcript().iter().any(|e| {
-        e.conn == home_conn
-            && e.event == msnp_testserver::Event::Sent
-            && e.line.starts_with("UBX ")
-            && e.payload
-                .as_deref()
-                .is_some_and(|p| String::from_utf8_lossy(p).matches("<EndpointData").count() == 1)
-    }) {
-        assert!(Instant::now() < deadline, "home never heard work left");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_place_list(&server, home_conn, from, 1);
     ns_barrier(&server, &mut home, ALICE);
     home.send(&format!(
         "account-action {} Signed-in Places...",
@@ -283,9 +276,6 @@ fn msnp18_one_place_signs_the_other_out_for_good() {
     let (server, mut home, mut work, _bob, _plugins) = two_places();
     let logins = sso_logins(&server);
     let (home_conn, work_conn) = (logins[0].0, logins[1].0);
-    // Both places have set their status, so the server lists both to both.
-    wait_for_place_list(&server, home_conn, 0, 2);
-    wait_for_place_list(&server, work_conn, 0, 2);
     barrier(&server, [&mut home, &mut work]);
     // As home sent it and the server lists it.
     let field_id = format!("{{{}}}", logins[0].1.trim_matches(['{', '}']));
@@ -423,9 +413,7 @@ fn msnp18_all_other_places_are_signed_out_and_this_one_stays() {
 fn msnp18_appearing_offline_a_place_is_not_signed_out_and_the_user_is_told() {
     let (server, mut home, mut work, _bob, _plugins) = two_places();
     let logins = sso_logins(&server);
-    let (home_conn, work_conn) = (logins[0].0, logins[1].0);
-    wait_for_place_list(&server, home_conn, 0, 2);
-    wait_for_place_list(&server, work_conn, 0, 2);
+    let work_conn = logins[1].0;
     work.send(&format!("status {} invisible", pct(ALICE)));
     // The server confirmed it to work, and work has read that.
     let deadline = Instant::now() + accounts::SIGN_IN;
