@@ -6,7 +6,9 @@
 
 use super::events::Place;
 use super::psm::MAX_UBX_LEN;
-use crate::session::{EndReason, Session};
+use super::Contacts;
+use crate::session::cx::Cx;
+use crate::session::EndReason;
 use crate::soap::xml::{append, attribute, Node, XmlStream};
 use crate::wire::{ClientCommand, Ubn};
 
@@ -96,32 +98,36 @@ pub fn parse_places(payload: &[u8]) -> Result<Vec<Place>, &'static str> {
     Ok(places)
 }
 
-impl Session {
+impl Contacts {
     /// `UBX` for our own address: the account's places now; ours is left out.
-    pub(super) fn on_own_ubx(&mut self, payload: &[u8]) {
+    pub(super) fn on_own_ubx(&mut self, cx: &mut Cx, payload: &[u8]) {
         let places = match parse_places(payload) {
             Ok(places) => places,
             Err(e) => return log::warn!("ignored our own UBX: {e}"),
         };
-        let ours = self.config.machine_guid.trim_matches(['{', '}']);
-        self.contacts.places = places
+        let ours = cx.config.machine_guid.trim_matches(['{', '}']);
+        self.places = places
             .into_iter()
             .filter(|p| !p.id.trim_matches(['{', '}']).eq_ignore_ascii_case(ours))
             .collect();
-        log::debug!("{} other place(s) signed in", self.contacts.places.len());
+        log::debug!("{} other place(s) signed in", self.places.len());
     }
 
     /// The other places where our account is signed in, as the server last listed them
     /// (MSNP16+; empty before).
-    pub fn other_places(&self) -> &[Place] {
-        &self.contacts.places
+    pub(in crate::session) fn other_places(&self) -> &[Place] {
+        &self.places
     }
 
-    /// Signs out the other place `id` (as [`Session::other_places`] lists it): the server
+    /// Signs out the other place `id` (as `other_places` lists it): the server
     /// relays the request to that place, which ends its connection; the next `UBX` no longer
     /// lists it.
-    pub fn sign_out_place(&mut self, id: &str) -> Result<(), PlaceError> {
-        if !self.speaks().endpoints() {
+    pub(in crate::session) fn sign_out_place(
+        &mut self,
+        cx: &mut Cx,
+        id: &str,
+    ) -> Result<(), PlaceError> {
+        if !cx.dialect.endpoints() {
             return Err(PlaceError::Unsupported);
         }
         if self.appears_offline() {
@@ -129,18 +135,17 @@ impl Session {
         }
         let bare = id.trim_matches(['{', '}']);
         let place = self
-            .contacts
             .places
             .iter()
             .find(|p| p.id.trim_matches(['{', '}']).eq_ignore_ascii_case(bare))
             .ok_or(PlaceError::Unknown)?;
         let to = format!(
             "{};{{{}}}",
-            self.config.account,
+            cx.config.account,
             place.id.trim_matches(['{', '}'])
         );
         log::info!("signing out another place of this account");
-        self.send(ClientCommand::Uun {
+        cx.send_ns(ClientCommand::Uun {
             to,
             kind: SIGN_OUT_KIND,
             payload: SIGN_OUT_BODY.to_vec(),
@@ -150,46 +155,52 @@ impl Session {
 
     /// Signs out every other place (one request each, so this place stays signed in); how
     /// many were asked.
-    pub fn sign_out_other_places(&mut self) -> Result<usize, PlaceError> {
-        if !self.speaks().endpoints() {
+    pub(in crate::session) fn sign_out_other_places(
+        &mut self,
+        cx: &mut Cx,
+    ) -> Result<usize, PlaceError> {
+        if !cx.dialect.endpoints() {
             return Err(PlaceError::Unsupported);
         }
         if self.appears_offline() {
             return Err(PlaceError::AppearingOffline);
         }
-        let ids: Vec<String> = self.contacts.places.iter().map(|p| p.id.clone()).collect();
+        let ids: Vec<String> = self.places.iter().map(|p| p.id.clone()).collect();
         for id in &ids {
-            self.sign_out_place(id)?;
+            self.sign_out_place(cx, id)?;
         }
         Ok(ids.len())
     }
 
-    /// `UBN`: at MSNP16+, another place of our own account signing this one out ends the
-    /// session for good; anything else is logged.
-    pub(super) fn on_ubn(&mut self, ubn: Ubn) {
+    /// `UBN`: at MSNP16+, another place of our own account signing this one out sends `OUT`
+    /// and returns why the session ends (for good); anything else is logged.
+    pub(in crate::session) fn on_ubn(&mut self, cx: &mut Cx, ubn: Ubn) -> Option<EndReason> {
         let sender = ubn.contact.split(';').next().unwrap_or_default();
         if !is_sign_out(ubn.kind, &ubn.payload) {
-            return log::debug!("UBN type {} ignored", ubn.kind);
+            log::debug!("UBN type {} ignored", ubn.kind);
+            return None;
         }
-        if !self.speaks().endpoints() || !self.is_own_account(sender) {
-            return log::warn!("ignored a sign-out request not from this account's places");
+        if !cx.dialect.endpoints() || !cx.is_own_address(sender) {
+            log::warn!("ignored a sign-out request not from this account's places");
+            return None;
         }
         log::info!("signed out from another place of this account");
-        self.send(ClientCommand::Out);
-        self.end(EndReason::SignedOutElsewhere);
+        cx.send_ns(ClientCommand::Out);
+        Some(EndReason::SignedOutElsewhere)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{synced_v18, Harness};
+    use super::super::tests::synced_v18;
     use super::*;
+    use crate::session::sim::Sim;
 
     const WORK: &str = "5b2c1e0a-7d3f-4c8e-9a61-2f4b8d0c3e17";
     const LAPTOP: &str = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 
     /// Alice at MSNP18, told by the server of two other places.
-    fn alice_with_two_other_places() -> Harness {
+    fn alice_with_two_other_places() -> Sim {
         let mut h = synced_v18();
         let ours = h.session.config.machine_guid.clone();
         let payload = format!(
@@ -197,7 +208,7 @@ mod tests {
              <EndpointData id=\"{{{LAPTOP}}}\"/></Data>"
         );
         h.feed(format!("UBX 1:alice@example.com {}\r\n{payload}", payload.len()).as_bytes());
-        h.take_lines();
+        h.take_lines_but_png();
         h
     }
 
@@ -208,7 +219,7 @@ mod tests {
             .sign_out_place(&WORK.to_ascii_uppercase())
             .unwrap();
         h.drain();
-        let lines = h.take_lines();
+        let lines = h.take_lines_but_png();
         let [line, body] = lines.as_slice() else {
             panic!("{lines:?}")
         };
@@ -224,8 +235,8 @@ mod tests {
             Err(PlaceError::Unknown)
         );
         h.drain();
-        assert_eq!(h.take_lines(), Vec::<String>::new());
-        assert!(!h.ended());
+        assert_eq!(h.take_lines_but_png(), Vec::<String>::new());
+        assert!(h.ended().is_none());
     }
 
     #[test]
@@ -238,13 +249,13 @@ mod tests {
             .into_iter()
             .find(|l| l.starts_with("CHG "))
             .unwrap();
-        h.lines(&[&chg]);
+        h.feed_lines(&[&chg]);
         assert_eq!(
             h.session.sign_out_other_places(),
             Err(PlaceError::AppearingOffline)
         );
         h.drain();
-        assert_eq!(h.take_lines(), Vec::<String>::new());
+        assert_eq!(h.take_lines_but_png(), Vec::<String>::new());
     }
 
     #[test]
@@ -266,15 +277,15 @@ mod tests {
                 format!("alice@example.com;{{{LAPTOP}}}")
             ]
         );
-        assert!(!h.ended());
+        assert!(h.ended().is_none());
     }
 
     #[test]
     fn a_sign_out_from_another_place_ends_the_session_for_good() {
         let mut h = synced_v18();
         h.feed(format!("UBN alice@example.com;{{{WORK}}} 4 14\r\ngoawyplzthxbye").as_bytes());
-        assert_eq!(h.take_lines(), ["OUT"]);
-        let reason = h.end_reason().cloned().expect("ended");
+        assert_eq!(h.take_lines_but_png(), ["OUT"]);
+        let reason = h.ended().cloned().expect("ended");
         assert_eq!(reason, EndReason::SignedOutElsewhere);
         assert!(!reason.is_transient());
     }
@@ -285,21 +296,21 @@ mod tests {
         h.feed(b"UBN bob@example.com 4 14\r\ngoawyplzthxbye");
         h.feed(b"UBN alice@example.com 1 4\r\ngtfo");
         h.feed(b"UBN alice@example.com 4 5\r\nhello");
-        assert!(!h.ended());
-        assert_eq!(h.take_lines(), Vec::<String>::new());
+        assert!(h.ended().is_none());
+        assert_eq!(h.take_lines_but_png(), Vec::<String>::new());
         h.feed(b"UBN alice@example.com 8 4\r\ngtfo");
-        assert_eq!(h.end_reason(), Some(&EndReason::SignedOutElsewhere));
+        assert_eq!(h.ended(), Some(&EndReason::SignedOutElsewhere));
     }
 
     #[test]
     fn before_msnp16_there_is_no_place_to_sign_out() {
-        let mut h = Harness::signed_in_v12("alice@example.com");
+        let mut h = Sim::signed_in_ns(12, "alice@example.com");
         assert_eq!(
             h.session.sign_out_place(&format!("{{{WORK}}}")),
             Err(PlaceError::Unsupported)
         );
         h.feed(b"UBN alice@example.com 4 14\r\ngoawyplzthxbye");
-        assert!(!h.ended());
+        assert!(h.ended().is_none());
     }
 
     #[test]
