@@ -72,6 +72,7 @@ static const CommandSpec commands[] = {
 	{ "xfer-accept", 2, 2, REST, none_keys, cmd_xfer_accept },
 	{ "xfer-deny", 1, 1, 0, none_keys, cmd_xfer_deny },
 	{ "xfer-cancel", 1, 1, 0, none_keys, cmd_xfer_cancel },
+	{ "answer-fields", 1, 64, 0, none_keys, cmd_answer_fields },
 	{ "stats", 0, 0, 0, none_keys, cmd_stats },
 	{ "stats-reset", 0, 0, 0, none_keys, cmd_stats_reset },
 	{ "sync", 0, 1, 0, none_keys, cmd_sync },

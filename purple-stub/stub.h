@@ -156,6 +156,8 @@ void cmd_accept_cert(const StubCmd *cmd);
 void cmd_auth(const StubCmd *cmd);
 /** Answers the held offer prompt of a transfer; FALSE if none is waiting. */
 gboolean requests_answer_xfer(void *xfer, gboolean accept);
+/** answer-fields command. */
+void cmd_answer_fields(const StubCmd *cmd);
 /** Closes every pending request through libpurple (before core quit). */
 void requests_close_all(void);
 /** Frees the request module's own state (after core quit). */

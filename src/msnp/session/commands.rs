@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::contacts::{Place, Presence};
+use super::contacts::{Place, PlaceError, Presence};
 use super::emoticons::Request;
 use super::switchboard::{contact_address, Conversation, SendError, TYPING_RESEND};
 use super::{p2p_send, PictureError, Session};
@@ -219,6 +219,19 @@ impl Session {
     /// (MSNP16+; empty before).
     pub fn other_places(&self) -> &[Place] {
         self.contacts.other_places()
+    }
+
+    /// Signs out the other place `id` (as [`Session::other_places`] lists it): the server
+    /// relays the request to that place, which ends its connection; the next `UBX` no longer
+    /// lists it.
+    pub fn sign_out_place(&mut self, id: &str) -> Result<(), PlaceError> {
+        self.contacts.sign_out_place(&mut cx!(self), id)
+    }
+
+    /// Signs out every other place (one request each, so this place stays signed in); how
+    /// many were asked.
+    pub fn sign_out_other_places(&mut self) -> Result<usize, PlaceError> {
+        self.contacts.sign_out_other_places(&mut cx!(self))
     }
 }
 

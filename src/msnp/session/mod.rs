@@ -310,6 +310,11 @@ impl Session {
                     .handle_command(&mut cx!(self, cx::Tickets::default()), other);
                 self.login_next(next, now);
             }
+            NsCommand::Ubn(ubn) => {
+                if let Some(reason) = self.contacts.on_ubn(&mut cx!(self), ubn) {
+                    self.end(reason);
+                }
+            }
             other => {
                 self.presence_to_pictures(&other, now);
                 let Some(other) = self.contacts.handle_ns_command(&mut cx!(self), other, now)

@@ -77,6 +77,9 @@ pub enum EndReason {
     /// `OUT OTH`: the account signed in from another place.
     #[error("You have signed in from another location")]
     SignedInElsewhere,
+    /// Another place of the account (MSNP16+) signed this one out.
+    #[error("Signed out from another place where this account is signed in")]
+    SignedOutElsewhere,
     /// `OUT SSD`: the server is going down for maintenance.
     #[error("The server is shutting down for maintenance")]
     ServerShutdown,
