@@ -277,6 +277,7 @@ impl Session {
         self.event(Event::Progress { step: 4 });
         // What every client sends at once goes out before the UI hears it is online.
         self.contacts_signed_in(now);
+        self.held_signed_in(now);
         self.event(Event::SignedIn {
             version: self.speaks().version(),
         });

@@ -25,7 +25,7 @@ pub use config::{Config, SUPPORTED_VERSIONS};
 pub use contacts::ContactEvent;
 pub use output::{ConnId, EndReason, Event, HttpId, Output, PROGRESS_STEPS};
 pub use pictures::{PictureError, PictureEvent};
-pub use switchboard::ChatEvent;
+pub use switchboard::{ChatEvent, Unsent};
 
 use crate::dialect::Dialect;
 use crate::wire::{
@@ -349,7 +349,7 @@ impl Session {
         if let Some(ns) = self.ns.take() {
             self.out.push_back(Output::Close { conn: ns.id });
         }
-        self.sb_abandon_all();
+        self.sb_abandon_all(reason.is_transient());
         self.event(Event::Ended(reason));
     }
 }

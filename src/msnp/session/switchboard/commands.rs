@@ -43,12 +43,20 @@ impl Session {
 
     /// Sends Pidgin HTML to `who`: queued until the contact joins, split to fit, acknowledged
     /// or reported back as [`ChatEvent::Undelivered`](super::ChatEvent::Undelivered); stored as
-    /// an offline message if the contact is offline (MSNP13+).
+    /// an offline message if the contact is offline (MSNP11+). Typed while the session signs
+    /// in, it is held until signed in.
     pub fn send_im(&mut self, who: &str, html: &str, now: Instant) -> Result<(), SendError> {
-        let who = self.contact_address(who)?;
+        let signing_in = !self.ended && !self.login.is_done();
+        let who = match signing_in {
+            true => self.valid_address(who)?,
+            false => self.contact_address(who)?,
+        };
         let (text, format) = from_html(html.as_bytes());
         if text.trim().is_empty() {
             return Ok(());
+        }
+        if signing_in {
+            return self.hold(&who, Outgoing::texts(&text, &format), now);
         }
         let at = self.board_for_im(&who, now).ok_or(SendError::Busy)?;
         self.sb_enqueue(at, Outgoing::texts(&text, &format), now);
@@ -158,11 +166,16 @@ impl Session {
         }
     }
 
-    /// `who` as a contact address (lower-case), if it can be one.
+    /// `who` as a contact address (lower-case), if it can be one and we are signed in.
     fn contact_address(&self, who: &str) -> Result<String, SendError> {
         if self.ended || !self.login.is_done() {
             return Err(SendError::NotSignedIn);
         }
+        self.valid_address(who)
+    }
+
+    /// `who` as a contact's address (lower-case), if it can be one.
+    fn valid_address(&self, who: &str) -> Result<String, SendError> {
         let who = who.trim();
         let usable = !who.is_empty()
             && who.len() <= MAX_ADDRESS

@@ -3,13 +3,15 @@
 //! Each conversation runs on its own switchboard connection (docs/protocol.md §7): outgoing ones
 //! start with `XFR SB` on the NS, then `USR` and `CAL`; invitations (`RNG`) are answered at once
 //! with `ANS`. A one-to-one conversation becomes a group chat when a third person joins. Every
-//! text we send asks for an `ACK`; a message whose switchboard is lost is sent once more on a new
-//! one, and otherwise reported to the user with its text. A contact who cannot be reached gets the
+//! text we send asks for an `ACK`. When a switchboard or the whole session is lost, a message
+//! never written is sent once more (on a new switchboard, or after the reconnection), and one
+//! written but not acknowledged is reported to the user with its text (docs/protocol.md §7.9). A contact who cannot be reached gets the
 //! text as an offline message (MSNP13+, docs/protocol.md §9), which is also how offline messages
 //! are received at sign-in.
 
 mod board;
 mod commands;
+mod held;
 mod offline;
 mod outgoing;
 mod protocol;
@@ -26,6 +28,7 @@ use super::{ConnId, Event, HttpId};
 use board::Board;
 
 pub use commands::SendError;
+pub use held::{Unsent, HOLD_LIMIT};
 
 /// Most switchboards open at once; a new one closes the longest-idle one-to-one conversation
 /// with nothing pending, or is refused.
@@ -72,6 +75,8 @@ pub struct Switchboards {
     /// Contacts shown as typing, and until when.
     typing: Vec<(String, Instant)>,
     offline: offline::Offline,
+    /// Messages waiting for sign-in, and those set aside for the next session.
+    held: held::HeldMessages,
 }
 
 impl Default for Switchboards {
@@ -83,6 +88,7 @@ impl Default for Switchboards {
             chunks: ChunkReassembler::new(ChunkLimits::default()),
             typing: Vec::new(),
             offline: offline::Offline::default(),
+            held: held::HeldMessages::default(),
         }
     }
 }
@@ -275,14 +281,20 @@ impl Session {
         let sb = &self.switchboards;
         let boards = sb.boards.iter().filter_map(Board::deadline).min();
         let typing = sb.typing.iter().map(|(_, at)| *at).min();
-        [boards, typing, sb.chunks.next_deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            boards,
+            typing,
+            sb.chunks.next_deadline(),
+            self.held_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Conversation deadlines due at `now`.
     pub(super) fn switchboard_timeout(&mut self, now: Instant) {
+        self.held_timeout(now);
         self.boards_timeout(now);
         let (due, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.switchboards.typing)
             .into_iter()

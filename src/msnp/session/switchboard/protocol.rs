@@ -176,12 +176,14 @@ impl Session {
             (code, self.switchboards.boards.get_mut(at))
         {
             if hidden {
-                let (kind, pending) = (board.kind.clone(), take_pending(board));
+                let (kind, conversation) = (board.kind.clone(), board.conversation());
+                let owed = Owed::take(board);
                 self.close_board(at);
+                self.report_written(&conversation, &owed.written, HIDDEN_REASON);
                 return match kind {
-                    Kind::Im(peer) => self.store_or_report(&peer, pending, HIDDEN_REASON, now),
+                    Kind::Im(peer) => self.store_or_report(&peer, owed.waiting, HIDDEN_REASON, now),
                     Kind::Chat(chat) => {
-                        for message in &pending {
+                        for message in &owed.waiting {
                             self.sb_undelivered(Conversation::Chat(chat), message, HIDDEN_REASON);
                         }
                         self.chat_event(ChatEvent::ChatEnded {
@@ -429,7 +431,8 @@ impl Session {
 
     /// `BYE`: someone left. From MSNP16 a user's endpoints leave one by one and the bare
     /// address last; only the bare one counts. When the contact of a one-to-one conversation
-    /// leaves, the switchboard is closed and anything unacknowledged goes out on a new one.
+    /// leaves, the switchboard is closed: what was never written goes out on a new one, what
+    /// was written and not acknowledged is reported (see [`Owed`]).
     fn sb_left(&mut self, at: usize, who: &Participant, now: Instant) {
         if who.endpoint.is_some() || self.is_own_address(&who.email) {
             return;
@@ -446,9 +449,11 @@ impl Session {
                 email: who.email.to_ascii_lowercase(),
             }),
             Kind::Im(peer) if board.members.is_empty() => {
-                let pending = take_pending(board);
+                let owed = Owed::take(board);
                 self.close_board(at);
-                self.resend_or_report(&peer, pending, "the contact left the conversation", now);
+                let reason = "the contact left the conversation";
+                self.report_written(&Conversation::Im(peer.clone()), &owed.written, reason);
+                self.resend_or_report(&peer, owed.waiting, reason, now);
             }
             Kind::Im(_) => {}
         }
@@ -570,13 +575,14 @@ impl Session {
         };
         match board.kind.clone() {
             Kind::Im(peer) if peer == email && board.members.is_empty() => {
-                let pending = take_pending(board);
+                let owed = Owed::take(board);
                 self.close_board(at);
                 let reason = match code {
                     ServerError::INVALID_PRINCIPAL => "the address is not valid",
                     _ => "the contact is offline or not accepting messages",
                 };
-                self.store_or_report(&peer, pending, reason, now);
+                self.report_written(&Conversation::Im(peer.clone()), &owed.written, reason);
+                self.store_or_report(&peer, owed.waiting, reason, now);
             }
             Kind::Chat(chat) => self.chat_event(ChatEvent::Notice {
                 conversation: Conversation::Chat(chat),
@@ -599,9 +605,10 @@ impl Session {
         }
     }
 
-    /// A switchboard failed (lost, closed, refused, timed out): forget it and save what was
-    /// pending: one-to-one messages go out once more on a new switchboard or are reported; a
-    /// group chat ends and its pending messages are reported.
+    /// A switchboard failed (lost, closed, refused, timed out): forget it and settle what it
+    /// owed (see [`Owed`]): messages written and not acknowledged are reported; one-to-one
+    /// messages never written go out once more on a new switchboard or are reported; a group
+    /// chat ends and its waiting messages are reported.
     pub(super) fn board_failed(&mut self, at: usize, reason: &str, close: bool, now: Instant) {
         if at >= self.switchboards.boards.len() {
             return;
@@ -610,11 +617,12 @@ impl Session {
         if let (true, Some(conn)) = (close, board.conn) {
             self.out.push_back(Output::Close { conn });
         }
-        let pending = take_pending(&mut board);
+        let owed = Owed::take(&mut board);
+        self.report_written(&board.conversation(), &owed.written, reason);
         match board.kind {
-            Kind::Im(peer) => self.resend_or_report(&peer, pending, reason, now),
+            Kind::Im(peer) => self.resend_or_report(&peer, owed.waiting, reason, now),
             Kind::Chat(chat) => {
-                for message in &pending {
+                for message in &owed.waiting {
                     self.sb_undelivered(Conversation::Chat(chat), message, reason);
                 }
                 self.chat_event(ChatEvent::ChatEnded {
@@ -625,8 +633,22 @@ impl Session {
         }
     }
 
-    /// Messages of a lost one-to-one switchboard: those not yet on two lost switchboards go to
-    /// another switchboard for the same contact, the rest are reported.
+    /// Reports messages that were written to a switchboard that failed before acknowledging
+    /// them: they may have arrived, so they are never sent again (see [`Owed`]).
+    pub(super) fn report_written(
+        &mut self,
+        conversation: &Conversation,
+        written: &[Outgoing],
+        reason: &str,
+    ) {
+        let reason = format!("{reason} before delivery was confirmed; it may not have arrived");
+        for message in written {
+            self.sb_undelivered(conversation.clone(), message, &reason);
+        }
+    }
+
+    /// Messages never written to a lost one-to-one switchboard: those not yet on two lost
+    /// switchboards go to another switchboard for the same contact, the rest are reported.
     fn resend_or_report(&mut self, peer: &str, pending: Vec<Outgoing>, reason: &str, now: Instant) {
         let conversation = Conversation::Im(peer.to_owned());
         let (retry, give_up): (Vec<_>, Vec<_>) = pending
@@ -667,21 +689,35 @@ impl Session {
         }
     }
 
-    /// The session ends: every switchboard is closed, and every message not yet acknowledged
-    /// (waiting, sent without `ACK`, or an offline message not yet confirmed stored) is
-    /// reported with its text.
-    pub(in crate::session) fn sb_abandon_all(&mut self) {
-        const REASON: &str = "the connection to the server was lost before it was confirmed";
+    /// The session ends: every switchboard is closed. Messages written and not acknowledged,
+    /// group-chat messages and offline messages not yet confirmed stored are reported with
+    /// their text, and every open group chat ends. One-to-one messages never written are set
+    /// aside for the next session when `reconnecting` (see [`Session::take_unsent`]), else
+    /// reported.
+    pub(in crate::session) fn sb_abandon_all(&mut self, reconnecting: bool) {
+        const REASON: &str = "the connection to the server was lost";
         for mut board in std::mem::take(&mut self.switchboards.boards) {
             if let Some(conn) = board.conn {
                 self.out.push_back(Output::Close { conn });
             }
             let conversation = board.conversation();
-            for message in take_pending(&mut board) {
-                self.sb_undelivered(conversation.clone(), &message, REASON);
+            let owed = Owed::take(&mut board);
+            self.report_written(&conversation, &owed.written, REASON);
+            match board.kind {
+                Kind::Im(peer) => self.set_aside(&peer, owed.waiting, reconnecting, REASON),
+                Kind::Chat(chat) => {
+                    for message in &owed.waiting {
+                        self.sb_undelivered(conversation.clone(), message, REASON);
+                    }
+                    self.chat_event(ChatEvent::ChatEnded {
+                        chat,
+                        reason: format!("{REASON} (a chat cannot be rejoined; start a new one)"),
+                    });
+                }
             }
         }
-        self.offline_abandon(REASON);
+        self.held_abandon(reconnecting, REASON);
+        self.offline_abandon(&format!("{REASON} before it was confirmed"));
     }
 
     /// Set-up and acknowledgement deadlines, and idle one-to-one switchboards.
@@ -847,13 +883,27 @@ impl Session {
     }
 }
 
-/// Everything a board still owes: unacknowledged messages in the order sent, then the queue.
-fn take_pending(board: &mut Board) -> Vec<Outgoing> {
-    let mut unacked = std::mem::take(&mut board.unacked);
-    unacked.sort_by_key(|(trid, _, _)| *trid);
-    let mut pending: Vec<Outgoing> = unacked.into_iter().map(|(_, m, _)| m).collect();
-    pending.extend(std::mem::take(&mut board.queue));
-    pending
+/// What a failed board still owes, split by the delivery rule of docs/protocol.md §7.9:
+/// a message written to a switchboard that never acknowledged it may have been delivered (the
+/// protocol has no message id a receiver could drop a second copy by), so it is reported and
+/// never sent again; a message never written cannot have arrived, so it is sent again (once).
+pub(super) struct Owed {
+    /// Written and not acknowledged, in the order sent.
+    pub(super) written: Vec<Outgoing>,
+    /// Never written, in order.
+    pub(super) waiting: Vec<Outgoing>,
+}
+
+impl Owed {
+    /// Takes everything `board` still owes.
+    pub(super) fn take(board: &mut Board) -> Owed {
+        let mut unacked = std::mem::take(&mut board.unacked);
+        unacked.sort_by_key(|(trid, _, _)| *trid);
+        Owed {
+            written: unacked.into_iter().map(|(_, m, _)| m).collect(),
+            waiting: std::mem::take(&mut board.queue).into(),
+        }
+    }
 }
 
 /// A received text as HTML, with a note when its characters could not all be decoded.

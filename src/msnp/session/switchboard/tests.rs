@@ -36,12 +36,25 @@ struct H {
 impl H {
     /// Signs `user` in by replaying `<dir>/<user>-ns.raw.txt` (and its HTTP log) up to `USR OK`.
     fn sign_in(dir: &str, user: &str, version: u32, guid: &str) -> H {
+        H::sign_in_with(dir, user, version, guid, |_, _| {})
+    }
+
+    /// As [`H::sign_in`], with `before` applied to the new session before it signs in.
+    fn sign_in_with(
+        dir: &str,
+        user: &str,
+        version: u32,
+        guid: &str,
+        before: impl FnOnce(&mut Session, Instant),
+    ) -> H {
         let account = format!("{user}@example.com");
         let config =
             crate::session::config::test_config(&account, &format!("{user}pass"), version, guid);
         let now = crate::test_clock_start();
+        let mut session = Session::new(config, now);
+        before(&mut session, now);
         let mut h = H {
-            s: Session::new(config, now),
+            s: session,
             now,
             ns: ConnId(0),
             written: HashMap::new(),
@@ -87,9 +100,17 @@ impl H {
             }
         }
         assert!(h.s.login.is_done(), "signed in");
-        // Contact-list requests made at sign-in are not answered here.
+        // Contact-list requests made at sign-in are not answered here; of what was written,
+        // only switchboard requests (for messages held until sign-in) are kept.
         h.http.clear();
+        let xfrs: Vec<u8> = frames(&h.written.remove(&h.ns).unwrap_or_default())
+            .iter()
+            .map(line)
+            .filter(|l| l.starts_with("XFR ") && l.ends_with(" SB"))
+            .flat_map(|l| format!("{l}\r\n").into_bytes())
+            .collect();
         h.written.clear();
+        h.written.insert(h.ns, xfrs);
         h
     }
 
@@ -246,13 +267,13 @@ fn replay_outgoing(dir: &str, version: u32, guid: &str) {
     let mut ours = h.frames(sb);
     h.feed(sb, &chunks[0]); // USR OK
     ours.extend(h.frames(sb));
-    for chunk in &chunks[1..=2] {
-        h.feed(sb, chunk); // CAL RINGING, JOI (and from MSNP16 a second JOI)
-    }
-    let mut rest = 3;
-    if version >= 16 {
-        h.feed(sb, &chunks[3]);
-        rest = 4;
+    // CAL RINGING, then the JOIs (from MSNP16 one per endpoint and one bare).
+    let rest = 1 + chunks[1..]
+        .iter()
+        .take_while(|c| c.starts_with(b"CAL ") || c.starts_with(b"JOI "))
+        .count();
+    for chunk in &chunks[1..rest] {
+        h.feed(sb, chunk);
     }
     h.s.send_typing("bob@example.com", h.now);
     h.s.send_im("bob@example.com", "Hello Bob ☃ from probe", h.now)
@@ -576,35 +597,64 @@ fn messages_typed_during_set_up_go_out_in_order_once_the_contact_joined() {
     assert_eq!(h.connects.len(), 2);
 }
 
+/// A message written to a switchboard that is lost before its `ACK` may have arrived: it is
+/// reported with its text and never sent again (docs/protocol.md §7.9).
 #[test]
-fn a_lost_switchboard_resends_once_then_reports_the_text() {
+fn a_message_written_to_a_lost_switchboard_is_reported_not_resent() {
     let mut h = bob();
     h.s.send_im("alice@example.com", "important", h.now)
         .unwrap();
     let sb = joined_board(&mut h);
     assert_eq!(h.lines(sb), ["MSG 3 A 127"]);
     h.s.handle_connection_lost(sb, "reset".into(), h.now);
-    h.drain();
+    let events = h.take_events();
+    assert!(
+        matches!(&events[..], [ChatEvent::Undelivered { text, reason, .. }]
+            if text == "important" && reason.contains("may not have arrived")),
+        "{events:?}"
+    );
+    assert_eq!(h.connects.len(), 2, "no new switchboard for it");
+    // The conversation keeps working: the next message gets a new switchboard.
+    h.s.send_im("alice@example.com", "next", h.now).unwrap();
+    let sb2 = joined_board(&mut h);
+    assert_ne!(sb, sb2);
+    let sent = h.frames(sb2);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(body(sent[0].payload.as_ref().unwrap()), "next");
+}
+
+/// A message never written (its switchboard lost before the contact joined) goes out on a new
+/// switchboard, once: lost again before it is written, it is reported.
+#[test]
+fn a_message_never_written_is_resent_once_then_reported() {
+    let mut h = bob();
+    h.s.send_im("alice@example.com", "waiting", h.now).unwrap();
+    let sb = h.open_board("cookie");
+    h.s.handle_connection_lost(sb, "reset".into(), h.now);
     assert!(h.take_events().is_empty(), "nothing reported yet: re-sent");
     let sb2 = joined_board(&mut h);
     assert_ne!(sb, sb2);
-    let again = h.frames(sb2);
-    assert_eq!(body(again[0].payload.as_ref().unwrap()), "important");
-    h.feed(sb2, b"OUT\r\n");
-    assert_eq!(
-        h.take_events(),
-        [ChatEvent::Undelivered {
-            conversation: Conversation::Im("alice@example.com".into()),
-            text: "important".into(),
-            reason: "the switchboard closed the conversation".into(),
-        }]
+    let sent = h.frames(sb2);
+    assert_eq!(body(sent[0].payload.as_ref().unwrap()), "waiting");
+    h.feed(sb2, b"ACK 3\r\n");
+    assert!(h.take_events().is_empty());
+
+    h.feed(sb2, b"BYE alice@example.com\r\n");
+    h.s.send_im("alice@example.com", "unlucky", h.now).unwrap();
+    let sb3 = h.open_board("cookie3");
+    h.s.handle_connection_lost(sb3, "reset".into(), h.now);
+    assert!(h.take_events().is_empty(), "lost once, sent again");
+    let sb4 = h.open_board("cookie4");
+    h.s.handle_connection_lost(sb4, "reset".into(), h.now);
+    assert!(
+        matches!(&h.take_events()[..], [ChatEvent::Undelivered { text, .. }] if text == "unlucky")
     );
 }
 
-/// The NS connection is lost: the session ends, and what was unacknowledged or still waiting
-/// for a switchboard is reported with its text (nothing silently dropped).
+/// The NS connection is lost for good (the user will not be reconnected): everything not
+/// acknowledged is reported with its text; nothing is set aside.
 #[test]
-fn messages_in_flight_when_the_session_ends_are_reported() {
+fn messages_in_flight_when_the_session_ends_for_good_are_reported() {
     let mut h = bob();
     h.s.send_im("alice@example.com", "in flight", h.now)
         .unwrap();
@@ -612,7 +662,7 @@ fn messages_in_flight_when_the_session_ends_are_reported() {
     assert_eq!(h.lines(sb), ["MSG 3 A 127"]);
     h.s.send_im("carol@example.com", "still waiting", h.now)
         .unwrap();
-    h.s.handle_connection_lost(h.ns, "reset".into(), h.now);
+    h.feed(h.ns, b"OUT OTH\r\n");
     let mut texts: Vec<String> = h
         .take_events()
         .into_iter()
@@ -624,6 +674,90 @@ fn messages_in_flight_when_the_session_ends_are_reported() {
     texts.sort();
     assert_eq!(texts, ["in flight", "still waiting"]);
     assert!(h.closed.contains(&sb));
+    assert!(h.s.take_unsent(h.now).is_empty());
+}
+
+/// The NS connection breaks (a reconnection follows): the written message is reported, the one
+/// never written is set aside and goes out once the next session is signed in, with no second
+/// copy of the first.
+#[test]
+fn a_reconnection_sends_what_was_never_written_and_reports_the_rest() {
+    let mut h = bob();
+    h.s.send_im("alice@example.com", "in flight", h.now)
+        .unwrap();
+    let sb = joined_board(&mut h);
+    h.frames(sb);
+    h.s.send_im("carol@example.com", "never written", h.now)
+        .unwrap();
+    h.s.handle_connection_lost(h.ns, "reset".into(), h.now);
+    let events = h.take_events();
+    assert!(
+        matches!(&events[..], [ChatEvent::Undelivered { text, .. }] if text == "in flight"),
+        "{events:?}"
+    );
+    let unsent = h.s.take_unsent(h.now);
+    assert_eq!(unsent.peers(), ["carol@example.com"]);
+    assert_eq!(unsent.deadline(), Some(h.now + HOLD_LIMIT));
+
+    // The next session: given the message while signing in, it sends it once signed in.
+    let mut next = H::sign_in_with("msnp12", "bob", 12, BOB_GUID, |s, now| {
+        s.resend(unsent, now)
+    });
+    let sb = next.open_board("cookie");
+    next.feed(sb, b"USR 1 OK bob@example.com Bob\r\nCAL 2 RINGING 123\r\n");
+    assert_eq!(
+        next.lines(sb),
+        ["USR 1 bob@example.com cookie", "CAL 2 carol@example.com"]
+    );
+    next.feed(sb, b"JOI carol@example.com Carol 1342177280\r\n");
+    let sent = next.frames(sb);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(body(sent[0].payload.as_ref().unwrap()), "never written");
+    assert!(next.take_events().is_empty());
+
+    // Lost again before its ACK: written this time, so reported, and not handed over again.
+    next.s
+        .handle_connection_lost(next.ns, "reset".into(), next.now);
+    assert!(matches!(&next.take_events()[..],
+        [ChatEvent::Undelivered { text, .. }] if text == "never written"));
+    assert!(next.s.take_unsent(next.now).is_empty());
+}
+
+/// A message typed while the session signs in waits for the sign-in; if the session then
+/// breaks it is handed over once, and reported when the next sign-in does not come in time.
+#[test]
+fn a_message_typed_while_signing_in_waits_and_is_reported_when_no_sign_in_comes() {
+    let config = crate::session::config::test_config("bob@example.com", "bobpass", 12, BOB_GUID);
+    let now = crate::test_clock_start();
+    let mut s = Session::new(config.clone(), now);
+    s.send_im("alice@example.com", "typed early", now).unwrap();
+    assert_eq!(
+        s.send_im("bob@example.com", "to myself", now),
+        Err(SendError::InvalidAddress)
+    );
+    s.handle_connection_lost(ConnId(1), "refused".into(), now);
+    let unsent = s.take_unsent(now);
+    assert_eq!(unsent.peers(), ["alice@example.com"]);
+
+    let later = now + Duration::from_secs(10);
+    let mut s = Session::new(config, later);
+    s.resend(unsent, later);
+    assert_eq!(
+        s.held_deadline(),
+        Some(now + HOLD_LIMIT),
+        "the first session's deadline is kept"
+    );
+    s.handle_timeout(now + HOLD_LIMIT);
+    let reports: Vec<ChatEvent> = std::iter::from_fn(|| s.poll())
+        .filter_map(|o| match o {
+            Output::Event(Event::Chat(e)) => Some(e),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        matches!(&reports[..], [ChatEvent::Undelivered { text, .. }] if text == "typed early"),
+        "{reports:?}"
+    );
 }
 
 #[test]
