@@ -6,11 +6,12 @@
 
 use std::time::{Duration, Instant};
 
-use crate::session::Session;
+use crate::message::from_html;
+use crate::session::cx::Cx;
 
 use super::commands::SendError;
 use super::outgoing::Outgoing;
-use super::{ChatEvent, Conversation, MAX_ATTEMPTS, MAX_QUEUE};
+use super::{chat_event, ChatEvent, Conversation, Switchboards, MAX_ATTEMPTS, MAX_QUEUE};
 
 /// Longest a message waits for a sign-in, reconnections included, before it is reported.
 pub const HOLD_LIMIT: Duration = Duration::from_secs(180);
@@ -38,6 +39,9 @@ impl Held {
 /// One-to-one messages a session ended before writing to any switchboard, for the account's
 /// next session: taken with [`Session::take_unsent`] when the session ended for a reason
 /// worth reconnecting for, given to the next one with [`Session::resend`].
+///
+/// [`Session::take_unsent`]: crate::session::Session::take_unsent
+/// [`Session::resend`]: crate::session::Session::resend
 #[derive(Debug, Default)]
 pub struct Unsent {
     messages: Vec<Held>,
@@ -68,10 +72,7 @@ impl Unsent {
 
     /// Adds `later`'s messages after these; the earlier deadline holds.
     pub fn append(&mut self, later: Unsent) {
-        self.deadline = match (self.deadline(), later.deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        self.deadline = earlier(self.deadline(), later.deadline());
         self.messages.extend(later.messages);
     }
 
@@ -94,89 +95,12 @@ pub(super) struct HeldMessages {
     unsent: Vec<Held>,
 }
 
-impl Session {
-    /// Holds texts typed while the session signs in; they go out once signed in.
-    pub(super) fn hold(
-        &mut self,
-        peer: &str,
-        messages: Vec<Outgoing>,
-        now: Instant,
-    ) -> Result<(), SendError> {
-        let held = &mut self.switchboards.held;
-        if held.waiting.len() + messages.len() > MAX_QUEUE {
-            return Err(SendError::Busy);
-        }
-        held.deadline.get_or_insert(now + HOLD_LIMIT);
-        held.waiting
-            .extend(messages.into_iter().map(|message| Held {
-                peer: peer.to_owned(),
-                message,
-            }));
-        Ok(())
-    }
-
-    /// Takes the one-to-one messages this session never wrote to a switchboard and set aside
-    /// when it ended for a reason worth reconnecting for; empty otherwise (those were reported).
-    pub fn take_unsent(&mut self, now: Instant) -> Unsent {
-        let held = &mut self.switchboards.held;
-        Unsent {
-            messages: std::mem::take(&mut held.unsent),
-            deadline: Some(
-                held.deadline
-                    .map_or(now + HOLD_LIMIT, |d| d.min(now + HOLD_LIMIT)),
-            ),
-        }
-    }
-
-    /// Messages the account's previous session set aside: sent once this session is signed in,
-    /// reported if it ends first for good or their deadline passes.
-    pub fn resend(&mut self, unsent: Unsent, now: Instant) {
-        if self.ended || unsent.deadline.is_some_and(|d| d <= now) {
-            let reason = match self.ended {
-                true => "the connection to the server was lost",
-                false => LATE_REASON,
-            };
-            for held in &unsent.messages {
-                self.chat_event(held.undelivered(reason));
-            }
-            return;
-        }
-        let held = &mut self.switchboards.held;
-        held.deadline = match (held.deadline, unsent.deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        held.waiting.extend(unsent.messages);
-        if self.login.is_done() {
-            self.held_signed_in(now);
-        }
-    }
-
-    /// Signed in: every held message goes to its contact's switchboard, in order.
-    pub(in crate::session) fn held_signed_in(&mut self, now: Instant) {
-        self.switchboards.held.deadline = None;
-        for held in std::mem::take(&mut self.switchboards.held.waiting) {
-            match self.board_for_im(&held.peer, now) {
-                Some(at) => self.sb_enqueue(at, vec![held.message], now),
-                None => {
-                    let event = held.undelivered("too many conversations are open");
-                    self.chat_event(event);
-                }
-            }
-        }
-    }
-
-    /// The session ends before signing in: what waits is set aside or reported.
-    pub(super) fn held_abandon(&mut self, reconnecting: bool, reason: &str) {
-        for held in std::mem::take(&mut self.switchboards.held.waiting) {
-            self.set_aside(&held.peer, vec![held.message], reconnecting, reason);
-        }
-    }
-
+impl HeldMessages {
     /// One-to-one messages never written when the session ends: kept for the next session
     /// when `reconnecting` and not handed over before, else reported with `reason`.
     pub(super) fn set_aside(
         &mut self,
+        cx: &mut Cx,
         peer: &str,
         messages: Vec<Outgoing>,
         reconnecting: bool,
@@ -189,26 +113,118 @@ impl Session {
                 message,
             };
             if reconnecting && held.message.attempts < MAX_ATTEMPTS {
-                self.switchboards.held.unsent.push(held);
+                self.unsent.push(held);
             } else {
-                self.chat_event(held.undelivered(reason));
+                chat_event(cx, held.undelivered(reason));
             }
         }
     }
 
-    /// When held messages are reported if no sign-in comes first.
-    pub(super) fn held_deadline(&self) -> Option<Instant> {
-        let held = &self.switchboards.held;
-        held.deadline.filter(|_| !held.waiting.is_empty())
+    /// The session ends before signing in: what waits is set aside or reported.
+    pub(super) fn abandon(&mut self, cx: &mut Cx, reconnecting: bool, reason: &str) {
+        for held in std::mem::take(&mut self.waiting) {
+            self.set_aside(cx, &held.peer, vec![held.message], reconnecting, reason);
+        }
     }
 
-    /// Reports held messages whose deadline passed before sign-in.
-    pub(super) fn held_timeout(&mut self, now: Instant) {
-        if self.held_deadline().is_some_and(|d| d <= now) {
-            self.switchboards.held.deadline = None;
-            for held in std::mem::take(&mut self.switchboards.held.waiting) {
-                self.chat_event(held.undelivered(LATE_REASON));
+    /// When the waiting messages are reported if no sign-in comes first.
+    pub(super) fn deadline(&self) -> Option<Instant> {
+        self.deadline.filter(|_| !self.waiting.is_empty())
+    }
+
+    /// Reports the waiting messages once their deadline passed.
+    pub(super) fn handle_timeout(&mut self, cx: &mut Cx, now: Instant) {
+        if self.deadline().is_some_and(|d| d <= now) {
+            self.deadline = None;
+            for held in std::mem::take(&mut self.waiting) {
+                chat_event(cx, held.undelivered(LATE_REASON));
             }
         }
+    }
+}
+
+impl Switchboards {
+    /// Holds Pidgin HTML typed to `who` (a checked address) while the session signs in; it
+    /// goes out once signed in.
+    pub(in crate::session) fn hold(
+        &mut self,
+        who: &str,
+        html: &str,
+        now: Instant,
+    ) -> Result<(), SendError> {
+        let (text, format) = from_html(html.as_bytes());
+        if text.trim().is_empty() {
+            return Ok(());
+        }
+        let messages = Outgoing::texts(&text, &format);
+        let held = &mut self.held;
+        if held.waiting.len() + messages.len() > MAX_QUEUE {
+            return Err(SendError::Busy);
+        }
+        held.deadline.get_or_insert(now + HOLD_LIMIT);
+        held.waiting
+            .extend(messages.into_iter().map(|message| Held {
+                peer: who.to_owned(),
+                message,
+            }));
+        Ok(())
+    }
+
+    /// The messages set aside when the session ended (see [`Session::take_unsent`]).
+    ///
+    /// [`Session::take_unsent`]: crate::session::Session::take_unsent
+    pub(in crate::session) fn take_unsent(&mut self, now: Instant) -> Unsent {
+        let held = &mut self.held;
+        Unsent {
+            messages: std::mem::take(&mut held.unsent),
+            deadline: earlier(held.deadline, Some(now + HOLD_LIMIT)),
+        }
+    }
+
+    /// Messages of the account's previous session: held until signed in (sent at once if
+    /// `signed_in`), reported at once if the session `ended` or their deadline passed.
+    pub(in crate::session) fn resend(
+        &mut self,
+        cx: &mut Cx,
+        unsent: Unsent,
+        ended: bool,
+        signed_in: bool,
+        now: Instant,
+    ) {
+        if ended || unsent.deadline.is_some_and(|d| d <= now) {
+            let reason = match ended {
+                true => "the connection to the server was lost",
+                false => LATE_REASON,
+            };
+            for held in &unsent.messages {
+                chat_event(cx, held.undelivered(reason));
+            }
+            return;
+        }
+        let held = &mut self.held;
+        held.deadline = earlier(held.deadline, unsent.deadline);
+        held.waiting.extend(unsent.messages);
+        if signed_in {
+            self.send_held(cx, now);
+        }
+    }
+
+    /// Signed in: every held message goes to its contact's switchboard, in order.
+    pub(in crate::session) fn send_held(&mut self, cx: &mut Cx, now: Instant) {
+        self.held.deadline = None;
+        for held in std::mem::take(&mut self.held.waiting) {
+            match self.for_im(cx, &held.peer, now) {
+                Some(id) => self.enqueue(cx, id, vec![held.message], now),
+                None => chat_event(cx, held.undelivered("too many conversations are open")),
+            }
+        }
+    }
+}
+
+/// The earlier of two optional deadlines.
+fn earlier(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::*;
 use crate::auth::testlog;
 use crate::http::HttpRequest;
-use crate::session::Output;
+use crate::session::{Output, Session};
 use crate::wire::transcript;
 use crate::wire::{Direction, Frame, Framer, Limits};
 
@@ -743,7 +743,7 @@ fn a_message_typed_while_signing_in_waits_and_is_reported_when_no_sign_in_comes(
     let mut s = Session::new(config, later);
     s.resend(unsent, later);
     assert_eq!(
-        s.held_deadline(),
+        s.switchboards.held.deadline(),
         Some(now + HOLD_LIMIT),
         "the first session's deadline is kept"
     );
