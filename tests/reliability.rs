@@ -437,3 +437,35 @@ fn a_switchboard_drop_keeps_the_conversation_at_msnp12() {
 fn a_switchboard_drop_keeps_the_conversation_at_msnp18() {
     switchboard_drop_keeps_the_conversation(18);
 }
+
+/// No reconnection follows the drop (the front end does not reconnect, or the network stays
+/// away): the message never written waits for the next sign-in only so long, then is reported
+/// with its text.
+#[test]
+fn a_message_waiting_for_a_reconnection_that_never_comes_is_reported() {
+    let server = server();
+    let plugins = PluginDir::new();
+    // The plugin's clock runs 12 times faster: the 3-minute wait passes in 15 s.
+    let mut a = accounts::fast_stub(&plugins, false, 12);
+    online(&mut a, &server, &[ALICE], 12);
+    server.ns_ignore_next_xfr(ALICE);
+    send(&mut a, ALICE, BOB, "never written");
+    a.sync();
+    assert_eq!(server.ns_sync(ALICE, STEP), 1);
+    assert_eq!(server.restart_ns(), 1);
+    let waiting = a.wait_for(STEP, |e| is_write(e, ALICE, "system"));
+    assert!(
+        waiting["message"]
+            .as_str()
+            .unwrap()
+            .contains("Not sent yet"),
+        "{waiting}"
+    );
+    assert_eq!(waiting["conversation"], BOB);
+    let report = a.wait_for(STEP * 3, |e| is_write(e, ALICE, "error"));
+    let line = text_of(report["message"].as_str().unwrap());
+    assert!(line.ends_with("never written"), "{report}");
+    assert!(line.contains("not signed in again in time"), "{report}");
+    assert_eq!(report["conversation"], BOB);
+    assert!(a.quit().success());
+}
