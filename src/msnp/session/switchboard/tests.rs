@@ -723,6 +723,29 @@ fn a_reconnection_sends_what_was_never_written_and_reports_the_rest() {
     assert!(next.s.take_unsent(next.now).is_empty());
 }
 
+/// The NS connection breaks while a group chat is open: the chat ends with a line saying it
+/// cannot be rejoined, and its message still waiting for someone to join is reported, not
+/// handed to the next session (a chat is not one conversation a new switchboard can resume).
+#[test]
+fn a_chat_ends_when_the_session_is_lost() {
+    let mut h = bob();
+    let chat = h.s.start_chat(Some("alice@example.com"), h.now).unwrap();
+    h.s.chat_send(chat, "to the chat", h.now).unwrap();
+    h.open_board("cookie");
+    h.take_events();
+    h.s.handle_connection_lost(h.ns, "reset".into(), h.now);
+    let events = h.take_events();
+    assert!(
+        matches!(&events[..], [
+            ChatEvent::Undelivered { conversation: Conversation::Chat(c), text, .. },
+            ChatEvent::ChatEnded { chat: ended, reason },
+        ] if *c == chat && text == "to the chat" && *ended == chat
+            && reason.contains("cannot be rejoined")),
+        "{events:?}"
+    );
+    assert!(h.s.take_unsent(h.now).is_empty());
+}
+
 /// A message typed while the session signs in waits for the sign-in; if the session then
 /// breaks it is handed over once, and reported when the next sign-in does not come in time.
 #[test]
