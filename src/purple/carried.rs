@@ -38,12 +38,13 @@ pub(crate) fn keep(account: *mut ffi::PurpleAccount, unsent: Unsent) {
             ffi::PURPLE_MESSAGE_SYSTEM,
         );
     }
-    let mut unsent = unsent;
-    if let Some(earlier) = take_entry(account) {
-        let mut all = earlier;
-        all.append(unsent);
-        unsent = all;
-    }
+    let unsent = match take_entry(account) {
+        Some(mut earlier) => {
+            earlier.append(unsent);
+            earlier
+        }
+        None => unsent,
+    };
     let ms = unsent.deadline().map_or(0, |d| {
         u32::try_from(clock::until(d).as_millis()).unwrap_or(u32::MAX)
     });
@@ -66,11 +67,7 @@ pub(crate) fn take(account: *mut ffi::PurpleAccount) -> Unsent {
 
 /// Removes `account`'s entry and its timeout.
 fn take_entry(account: *mut ffi::PurpleAccount) -> Option<Unsent> {
-    let entry = CARRIED.with(|c| {
-        let mut carried = c.borrow_mut();
-        let at = carried.iter().position(|e| e.account == account)?;
-        Some(carried.remove(at))
-    })?;
+    let entry = remove(account)?;
     // SAFETY: the handle came from purple_timeout_add and has not fired (its callback removes
     // the entry first).
     unsafe { ffi::purple_timeout_remove(entry.timeout) };
@@ -94,12 +91,7 @@ pub(crate) fn release_all() {
 unsafe extern "C" fn expired_cb(data: *mut c_void) -> ffi::gboolean {
     entry(0, || {
         let account = data as *mut ffi::PurpleAccount;
-        let found = CARRIED.with(|c| {
-            let mut carried = c.borrow_mut();
-            let at = carried.iter().position(|e| e.account == account)?;
-            Some(carried.remove(at))
-        });
-        let Some(found) = found else {
+        let Some(found) = remove(account) else {
             return 0;
         };
         let live = is_live(account);
@@ -110,6 +102,15 @@ unsafe extern "C" fn expired_cb(data: *mut c_void) -> ffi::gboolean {
             }
         }
         0
+    })
+}
+
+/// Removes `account`'s entry, leaving its timeout to the caller.
+fn remove(account: *mut ffi::PurpleAccount) -> Option<Carried> {
+    CARRIED.with(|c| {
+        let mut carried = c.borrow_mut();
+        let at = carried.iter().position(|e| e.account == account)?;
+        Some(carried.remove(at))
     })
 }
 

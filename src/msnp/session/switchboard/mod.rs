@@ -5,9 +5,9 @@
 //! with `ANS`. A one-to-one conversation becomes a group chat when a third person joins. Every
 //! text we send asks for an `ACK`. When a switchboard or the whole session is lost, a message
 //! never written is sent once more (on a new switchboard, or after the reconnection), and one
-//! written but not acknowledged is reported to the user with its text (docs/protocol.md §7.9). A contact who cannot be reached gets the
-//! text as an offline message (MSNP13+, docs/protocol.md §9), which is also how offline messages
-//! are received at sign-in.
+//! written but not acknowledged is reported to the user with its text (docs/protocol.md §7.9).
+//! A contact who cannot be reached gets the text as an offline message (MSNP11+,
+//! docs/protocol.md §9), which is also how offline messages are received at sign-in.
 
 mod board;
 mod commands;
