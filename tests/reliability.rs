@@ -371,9 +371,27 @@ fn an_ns_restart_keeps_the_conversation_at_msnp18() {
     ns_restart_keeps_the_conversation(18);
 }
 
-/// Every switchboard drops (the NS stays up) while Alice and Bob talk and Alice has a message
-/// written and not acknowledged: it is reported with its text and never arrives; the same
-/// window goes on, both ways, on new switchboards; nobody is signed out.
+/// Waits until the server received a switchboard `CAL` for `who` (polls the transcript).
+fn wait_sb_call(server: &TestServer, who: &str) {
+    let deadline = std::time::Instant::now() + STEP;
+    while !server.transcript().iter().any(|e| {
+        e.service == Service::Sb
+            && e.event == Event::Received
+            && e.line.starts_with("CAL ")
+            && e.line.ends_with(who)
+    }) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{who} was never called"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Every switchboard drops (the NS stays up) while Alice talks to Bob with a message written
+/// and not acknowledged, and has a message for Carol waiting (never written) for Carol to
+/// join: the first is reported with its text and never arrives, the second goes out on a new
+/// switchboard and arrives once; the same window goes on, both ways; nobody is signed out.
 fn switchboard_drop_keeps_the_conversation(version: u32) {
     let server = server();
     let plugins = PluginDir::new();
@@ -382,7 +400,7 @@ fn switchboard_drop_keeps_the_conversation(version: u32) {
         accounts::stub(&plugins, false),
     );
     online(&mut a, &server, &[ALICE], version);
-    online(&mut b, &server, &[BOB], version);
+    online(&mut b, &server, &[BOB, CAROL], version);
     send(&mut a, ALICE, BOB, "before");
     next_im(&mut b, BOB, ALICE);
     send(&mut b, BOB, ALICE, "hello back");
@@ -391,14 +409,19 @@ fn switchboard_drop_keeps_the_conversation(version: u32) {
     server.sb_hold_next_message(ALICE);
     send(&mut a, ALICE, BOB, "in flight at the drop");
     wait_sb_received(&server, "in flight at the drop");
-    assert!(
-        server.drop_switchboards() >= 2,
-        "both ends of the conversation"
-    );
+    server.sb_ring_nobody_next(ALICE);
+    send(&mut a, ALICE, CAROL, "waiting for Carol to join");
+    wait_sb_call(&server, CAROL);
+    assert!(server.drop_switchboards() >= 2, "Alice's two at least");
     let report = a.wait_for(STEP, |e| is_write(e, ALICE, "error"));
     assert!(
         text_of(report["message"].as_str().unwrap()).ends_with("in flight at the drop"),
         "{report}"
+    );
+    let im = next_im(&mut b, CAROL, ALICE);
+    assert_eq!(
+        text_of(im["message"].as_str().unwrap()),
+        "waiting for Carol to join"
     );
 
     send(&mut a, ALICE, BOB, "after the drop");
@@ -410,11 +433,17 @@ fn switchboard_drop_keeps_the_conversation(version: u32) {
     // A second copy of anything would have come before these.
     send(&mut a, ALICE, BOB, "last");
     next_im(&mut b, BOB, ALICE);
+    send(&mut a, ALICE, CAROL, "last to Carol");
+    next_im(&mut b, CAROL, ALICE);
     a.sync();
     b.sync();
     assert_eq!(
         ims_from(&mut b, BOB, ALICE),
         ["before", "after the drop", "last"]
+    );
+    assert_eq!(
+        ims_from(&mut b, CAROL, ALICE),
+        ["waiting for Carol to join", "last to Carol"]
     );
     assert_eq!(
         ims_from(&mut a, ALICE, BOB),

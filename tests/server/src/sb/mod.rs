@@ -75,6 +75,8 @@ struct State {
     hold_next: Vec<String>,
     /// Users whose next `XFR SB` the NS leaves unanswered.
     ignore_xfr: Vec<String>,
+    /// Users whose next `CAL` is answered `RINGING` and rings nobody.
+    silent_call: Vec<String>,
     mailbox: mailbox::Mailbox,
 }
 
@@ -164,6 +166,19 @@ impl Hub {
         let before = state.ignore_xfr.len();
         state.ignore_xfr.retain(|e| !e.eq_ignore_ascii_case(email));
         state.ignore_xfr.len() != before
+    }
+
+    /// Makes the next `CAL` from `email` ring nobody.
+    pub(crate) fn silence_next_call(&self, email: &str) {
+        self.state().silent_call.push(email.to_ascii_lowercase());
+    }
+
+    /// Whether the next `CAL` from `email` is to ring nobody (the flag is consumed).
+    fn take_silent_call(&self, email: &str) -> bool {
+        let mut state = self.state();
+        let before = state.silent_call.len();
+        state.silent_call.retain(|e| !e.eq_ignore_ascii_case(email));
+        state.silent_call.len() != before
     }
 
     /// The members of session `id`.
@@ -271,6 +286,12 @@ impl crate::TestServer {
     /// request still in flight when something else fails).
     pub fn ns_ignore_next_xfr(&self, email: &str) {
         self.shared.sb.ignore_next_xfr(email);
+    }
+
+    /// Fault switch: the next `CAL` `email` sends is answered `RINGING` but rings nobody (an
+    /// invitee slow to answer), so messages for them wait unwritten on that switchboard.
+    pub fn sb_ring_nobody_next(&self, email: &str) {
+        self.shared.sb.silence_next_call(email);
     }
 
     /// Closes every switchboard connection of `email` from the server side; returns how many.
