@@ -13,6 +13,7 @@ mod connection;
 mod conversation;
 mod cstr;
 mod debug;
+mod emoticons;
 mod errors;
 mod fetch;
 mod ffi;
