@@ -8,7 +8,9 @@
  * verifier) are accepted for hosts named by accept-cert and rejected
  * otherwise; every other prompt is cancelled (an action prompt through its
  * Cancel/No/Reject/Deny/Decline/Ignore action if it has one). Authorization requests wait
- * for an `auth <id> accept|deny` command.
+ * for an `auth <id> accept|deny` command; a file-transfer offer's prompt waits for
+ * `xfer-accept`/`xfer-deny` (xfers.c), and the save dialog after an accept is answered with
+ * the path given.
  */
 #include "stub.h"
 
@@ -21,7 +23,7 @@ typedef enum {
 	ANSWER_INPUT,  /* cb is a PurpleRequestInputCb, called with text */
 	ANSWER_CHOICE, /* cb is a PurpleRequestChoiceCb, called with index */
 	ANSWER_FIELDS, /* cb is a PurpleRequestFieldsCb, called with fields */
-	ANSWER_FILE,   /* cb is a PurpleRequestFileCb, called with NULL */
+	ANSWER_FILE,   /* cb is a PurpleRequestFileCb, called with text (NULL: cancelled) */
 } AnswerKind;
 
 typedef struct {
@@ -33,6 +35,9 @@ typedef struct {
 	char *text;
 	PurpleRequestFields *fields; /* owned by the UI once requested */
 	guint source;
+	void *xfer;           /* a transfer's held offer prompt: answered by requests_answer_xfer */
+	GCallback accept_cb;  /* its accept action */
+	int accept_index;
 } Request;
 
 typedef struct {
@@ -77,7 +82,7 @@ answer_cb(gpointer data)
 			((PurpleRequestFieldsCb)req->cb)(req->user_data, req->fields);
 			break;
 		case ANSWER_FILE:
-			((PurpleRequestFileCb)req->cb)(req->user_data, NULL);
+			((PurpleRequestFileCb)req->cb)(req->user_data, req->text);
 			break;
 		}
 	}
@@ -202,6 +207,57 @@ is_cancel_label(const char *label)
 	return found;
 }
 
+/* A transfer offer's accept/cancel prompt: reported as xfer-request and held. */
+static void *
+request_xfer_offer(const char *primary, void *xfer, size_t action_count, va_list actions)
+{
+	StubEvent *ev = xfer_event("xfer-request", xfer);
+	Request *req = request_new(PURPLE_REQUEST_ACTION, ANSWER_ACTION, NULL, xfer);
+	size_t i;
+
+	g_source_remove(req->source);
+	req->source = 0;
+	req->xfer = xfer;
+	req->accept_index = -1;
+	req->index = -1;
+	ev_str(ev, "primary", primary);
+	ev_arr_begin(ev, "actions");
+	for (i = 0; i < action_count; i++) {
+		const char *label = va_arg(actions, const char *);
+		GCallback cb = va_arg(actions, GCallback);
+		ev_str(ev, NULL, label);
+		if (is_cancel_label(label) && req->index < 0) {
+			req->cb = cb;
+			req->index = (int)i;
+		} else if (req->accept_index < 0) {
+			req->accept_cb = cb;
+			req->accept_index = (int)i;
+		}
+	}
+	ev_arr_end(ev);
+	ev_emit(ev);
+	return req;
+}
+
+gboolean
+requests_answer_xfer(void *xfer, gboolean accept)
+{
+	GList *l;
+
+	for (l = pending; l != NULL; l = l->next) {
+		Request *req = l->data;
+		if (req->xfer != xfer || req->source != 0)
+			continue;
+		if (accept) {
+			req->cb = req->accept_cb;
+			req->index = req->accept_index;
+		}
+		req->source = g_idle_add(answer_cb, req);
+		return TRUE;
+	}
+	return FALSE;
+}
+
 static void *
 request_action(const char *title, const char *primary, const char *secondary, int default_action,
                PurpleAccount *account, const char *who, PurpleConversation *conv,
@@ -216,6 +272,8 @@ request_action(const char *title, const char *primary, const char *secondary, in
 	size_t i;
 
 	(void)default_action; (void)conv;
+	if (host == NULL && xfers_id(user_data) != 0)
+		return request_xfer_offer(primary, user_data, action_count, actions);
 	if (host != NULL) {
 		gboolean accept = host_accepted(host);
 		wanted = accept ? "Accept" : "Reject";
@@ -280,10 +338,17 @@ request_file(const char *title, const char *filename, gboolean savedialog, GCall
              PurpleConversation *conv, void *user_data)
 {
 	StubEvent *ev = request_event("file", title, filename, NULL, account, who);
+	const char *save_as = xfers_save_as(user_data);
+	Request *req;
 
-	(void)savedialog; (void)ok_cb; (void)conv;
+	(void)savedialog; (void)conv;
+	ev_str(ev, "answer", save_as);
 	ev_emit(ev);
-	return request_new(PURPLE_REQUEST_FILE, ANSWER_FILE, cancel_cb, user_data);
+	if (save_as == NULL)
+		return request_new(PURPLE_REQUEST_FILE, ANSWER_FILE, cancel_cb, user_data);
+	req = request_new(PURPLE_REQUEST_FILE, ANSWER_FILE, ok_cb, user_data);
+	req->text = g_strdup(save_as);
+	return req;
 }
 
 static void *

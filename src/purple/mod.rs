@@ -29,3 +29,4 @@ mod status;
 mod test_hooks;
 mod timer;
 mod transport;
+mod xfer;

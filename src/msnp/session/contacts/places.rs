@@ -4,7 +4,8 @@
 
 use super::events::Place;
 use super::psm::MAX_UBX_LEN;
-use crate::session::Session;
+use super::Contacts;
+use crate::session::cx::Cx;
 use crate::soap::xml::{append, attribute, Node, XmlStream};
 
 /// Most places kept from one `UBX`.
@@ -64,25 +65,25 @@ pub fn parse_places(payload: &[u8]) -> Result<Vec<Place>, &'static str> {
     Ok(places)
 }
 
-impl Session {
+impl Contacts {
     /// `UBX` for our own address: the account's places now; ours is left out.
-    pub(super) fn on_own_ubx(&mut self, payload: &[u8]) {
+    pub(super) fn on_own_ubx(&mut self, cx: &mut Cx, payload: &[u8]) {
         let places = match parse_places(payload) {
             Ok(places) => places,
             Err(e) => return log::warn!("ignored our own UBX: {e}"),
         };
-        let ours = self.config.machine_guid.trim_matches(['{', '}']);
-        self.contacts.places = places
+        let ours = cx.config.machine_guid.trim_matches(['{', '}']);
+        self.places = places
             .into_iter()
             .filter(|p| !p.id.trim_matches(['{', '}']).eq_ignore_ascii_case(ours))
             .collect();
-        log::debug!("{} other place(s) signed in", self.contacts.places.len());
+        log::debug!("{} other place(s) signed in", self.places.len());
     }
 
     /// The other places where our account is signed in, as the server last listed them
     /// (MSNP16+; empty before).
-    pub fn other_places(&self) -> &[Place] {
-        &self.contacts.places
+    pub(in crate::session) fn other_places(&self) -> &[Place] {
+        &self.places
     }
 }
 
