@@ -13,6 +13,7 @@ use super::held::Held;
 use super::privacy::Pending;
 use super::timer::Timer;
 use super::transport::{Happened, Peer, ReadBudget, Transport};
+use super::xfer::Xfers;
 use super::{clock, config, cstr, errors, ffi, guard};
 
 /// Reads per callback on an MSNP connection: up to 2 of 16 KiB (about a hundred messages), so a
@@ -35,6 +36,8 @@ pub(crate) struct Connection {
     list: ListState,
     /// Authorization requests shown to the user.
     requests: Held<Pending>,
+    /// File transfers in progress.
+    xfers: Xfers,
     /// Set once the session ended (or panicked): later callbacks do nothing.
     ended: Cell<bool>,
     /// Set while [`Connection::pump`] applies outputs: libpurple may call back into the
@@ -59,6 +62,10 @@ impl Connection {
 
     pub(crate) fn requests(&self) -> &Held<Pending> {
         &self.requests
+    }
+
+    pub(crate) fn xfers(&self) -> &Xfers {
+        &self.xfers
     }
 
     /// Closes the requests shown for this connection (libpurple would right after `close`),
@@ -281,6 +288,7 @@ impl Connection {
             Event::Contact(event) => super::blist::show(self, event),
             Event::Chat(event) => super::conversation::show(self, event),
             Event::Picture(event) => super::blist::show_picture(self, event),
+            Event::Transfer(event) => super::xfer::apply(self, event),
             Event::Emoticon(event) => super::emoticons::show(self, event),
         }
     }
@@ -291,6 +299,8 @@ impl Connection {
             self.release();
             return;
         }
+        let unsent = self.session.borrow_mut().take_unsent(clock::now());
+        super::carried::keep(self.account, unsent);
         self.fail(errors::connection_error(&reason), &reason.to_string());
     }
 
@@ -312,6 +322,7 @@ impl Connection {
         drop(fetches);
         self.timer.cancel();
         self.list.cancel();
+        self.xfers.cancel_all();
     }
 }
 
@@ -363,6 +374,8 @@ fn start(gc: *mut ffi::PurpleConnection, account: *mut ffi::PurpleAccount) -> Re
     super::test_hooks::maybe_panic_on_login(account);
     // SAFETY: account is live for the duration of login.
     let settings = unsafe { config::from_account(account) }?;
+    // SAFETY: account is live for the duration of login.
+    let max_file = unsafe { config::max_file_size(account) };
     super::conversation::prepare(gc);
     let conn = Box::new(Connection {
         gc,
@@ -373,15 +386,21 @@ fn start(gc: *mut ffi::PurpleConnection, account: *mut ffi::PurpleAccount) -> Re
         timer: Timer::default(),
         list: ListState::default(),
         requests: Held::default(),
+        xfers: Xfers::default(),
         ended: Cell::new(false),
         pumping: Cell::new(false),
     });
+    conn.session.borrow_mut().set_file_size_limit(max_file);
     let conn = Box::into_raw(conn);
     // SAFETY: gc is live; ownership of the box moves into protocol_data until `close`.
     unsafe { ffi::purple_connection_set_protocol_data(gc, conn.cast()) };
     // SAFETY: just created and owned by protocol_data; nothing frees it before `close`.
     let conn = unsafe { &*conn };
     super::conversation::connect_signals(conn);
+    let unsent = super::carried::take(account);
+    if !unsent.is_empty() {
+        conn.command(|session, now| session.resend(unsent, now));
+    }
     // Gives the session the account's icon, then applies what it produced.
     super::icons::load_account_icon(conn);
     Ok(())

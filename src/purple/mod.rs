@@ -5,6 +5,7 @@
 mod account;
 mod actions;
 mod blist;
+mod carried;
 mod chat;
 mod clock;
 mod config;
@@ -29,3 +30,4 @@ mod status;
 mod test_hooks;
 mod timer;
 mod transport;
+mod xfer;

@@ -2,12 +2,12 @@
 
 use std::time::{Duration, Instant};
 
-use super::contacts::{Place, Presence};
+use super::contacts::{Place, PlaceError, Presence};
 use super::emoticons::Request;
-use super::switchboard::{contact_address, Conversation, SendError, TYPING_RESEND};
+use super::switchboard::{contact_address, Conversation, SendError, Unsent, TYPING_RESEND};
 use super::{p2p_send, PictureError, Session};
 use crate::message::emoticons::payloads;
-use crate::p2p::MsnObject;
+use crate::p2p::{MsnObject, RequestError, TransferId};
 use crate::wire::{PrivacyMode, Status};
 
 /// Conversations.
@@ -22,8 +22,13 @@ impl Session {
 
     /// Sends Pidgin HTML to `who`: queued until the contact joins, split to fit, acknowledged
     /// or reported back as [`ChatEvent::Undelivered`](super::ChatEvent::Undelivered); stored as
-    /// an offline message if the contact is offline (MSNP13+).
+    /// an offline message if the contact is offline (MSNP11+). Typed while the session signs
+    /// in, it is held until signed in.
     pub fn send_im(&mut self, who: &str, html: &str, now: Instant) -> Result<(), SendError> {
+        if !self.ended && !self.login.is_done() {
+            let who = contact_address(who, &self.config.account)?;
+            return self.switchboards.hold(&who, html, now);
+        }
         let who = self.contact_address(who)?;
         self.switchboards.send_im(&mut cx!(self), &who, html, now)
     }
@@ -93,6 +98,24 @@ impl Session {
     /// Leaves group chat `chat`.
     pub fn chat_leave(&mut self, chat: u32) {
         self.switchboards.chat_leave(&mut cx!(self), chat);
+    }
+
+    /// Takes the one-to-one messages this session never wrote to a switchboard and set aside
+    /// when it ended for a reason worth reconnecting for ([`EndReason::is_transient`]); empty
+    /// otherwise (those were reported). The account's next session sends them
+    /// ([`Session::resend`]).
+    ///
+    /// [`EndReason::is_transient`]: super::EndReason::is_transient
+    pub fn take_unsent(&mut self, now: Instant) -> Unsent {
+        self.switchboards.take_unsent(now)
+    }
+
+    /// Messages the account's previous session set aside: sent once this session is signed in,
+    /// reported if it ends first for good or their deadline passes.
+    pub fn resend(&mut self, unsent: Unsent, now: Instant) {
+        let (ended, signed_in) = (self.ended, self.login.is_done());
+        self.switchboards
+            .resend(&mut cx!(self), unsent, ended, signed_in, now);
     }
 
     /// `who` as a contact address (lower-case), if it can be one while signed in.
@@ -220,6 +243,19 @@ impl Session {
     pub fn other_places(&self) -> &[Place] {
         self.contacts.other_places()
     }
+
+    /// Signs out the other place `id` (as [`Session::other_places`] lists it): the server
+    /// relays the request to that place, which ends its connection; the next `UBX` no longer
+    /// lists it.
+    pub fn sign_out_place(&mut self, id: &str) -> Result<(), PlaceError> {
+        self.contacts.sign_out_place(&mut cx!(self), id)
+    }
+
+    /// Signs out every other place (one request each, so this place stays signed in); how
+    /// many were asked.
+    pub fn sign_out_other_places(&mut self) -> Result<usize, PlaceError> {
+        self.contacts.sign_out_other_places(&mut cx!(self))
+    }
 }
 
 /// Display pictures and custom emoticons.
@@ -264,5 +300,57 @@ impl Session {
         };
         self.pictures
             .fetch_emoticon(&mut cx!(self), request, now, &mut send);
+    }
+}
+
+/// File transfers.
+impl Session {
+    /// Sets the largest file offered or accepted (larger offers are refused).
+    pub fn set_file_size_limit(&mut self, bytes: u64) {
+        self.pictures.set_file_size_limit(bytes);
+    }
+
+    /// Offers `who` the file `name` of `size` bytes. The outcome comes as
+    /// [`Event::Transfer`](super::Event::Transfer): `Accepted` (then `WantData` until
+    /// `Completed`), `Declined`, `Cancelled` or `Failed`.
+    pub fn send_file(
+        &mut self,
+        who: &str,
+        name: &str,
+        size: u64,
+        now: Instant,
+    ) -> Result<TransferId, RequestError> {
+        let peer = who.trim().to_ascii_lowercase();
+        let mut send = p2p_send(&mut self.switchboards, now);
+        self.pictures
+            .send_file(&mut cx!(self), &peer, name, size, now, &mut send)
+    }
+
+    /// Accepts a file offered with `Offered`; its bytes come as `Data`, then `Completed`.
+    pub fn accept_transfer(&mut self, id: TransferId, now: Instant) {
+        let mut send = p2p_send(&mut self.switchboards, now);
+        self.pictures
+            .accept_transfer(&mut cx!(self), id, now, &mut send);
+    }
+
+    /// Declines a file offered with `Offered`.
+    pub fn decline_transfer(&mut self, id: TransferId, now: Instant) {
+        let mut send = p2p_send(&mut self.switchboards, now);
+        self.pictures
+            .decline_transfer(&mut cx!(self), id, now, &mut send);
+    }
+
+    /// Cancels a transfer in either direction; the contact is told.
+    pub fn cancel_transfer(&mut self, id: TransferId, now: Instant) {
+        let mut send = p2p_send(&mut self.switchboards, now);
+        self.pictures
+            .cancel_transfer(&mut cx!(self), id, now, &mut send);
+    }
+
+    /// The next bytes of a file we send, answering `WantData` (at most what it asked for).
+    pub fn transfer_data(&mut self, id: TransferId, data: &[u8], now: Instant) {
+        let mut send = p2p_send(&mut self.switchboards, now);
+        self.pictures
+            .transfer_data(&mut cx!(self), id, data, now, &mut send);
     }
 }

@@ -34,6 +34,7 @@ mod output;
 pub mod pictures;
 pub mod switchboard;
 mod timers;
+mod transfers;
 
 #[cfg(test)]
 pub(crate) mod sim;
@@ -50,9 +51,9 @@ pub use config::{Config, SUPPORTED_VERSIONS};
 pub use contacts::ContactEvent;
 pub use emoticons::EmoticonEvent;
 pub use output::{ConnId, EndReason, Event, HttpId, Output, PROGRESS_STEPS};
-use pictures::P2pOut;
 pub use pictures::{PictureError, PictureEvent};
-pub use switchboard::ChatEvent;
+pub use switchboard::{ChatEvent, Unsent};
+pub use transfers::TransferEvent;
 
 use crate::dialect::Dialect;
 use crate::wire::{
@@ -167,9 +168,9 @@ impl Session {
     /// A connection failed to open, broke, or was closed by the peer.
     pub fn handle_connection_lost(&mut self, conn: ConnId, text: String, now: Instant) {
         if self.switchboards.owns(conn) {
-            return self
-                .switchboards
+            self.switchboards
                 .handle_connection_lost(&mut cx!(self), conn, &text, now);
+            return self.transfers_after_switchboards(now);
         }
         if self.ns.as_ref().is_some_and(|ns| ns.id == conn) {
             self.ns = None;
@@ -269,6 +270,7 @@ impl Session {
         self.contacts.handle_timeout(&mut cx!(self), now);
         if !self.ended {
             self.switchboards.handle_timeout(&mut cx!(self), now);
+            self.transfers_after_switchboards(now);
         }
         if !self.ended {
             let mut send = p2p_send(&mut self.switchboards, now);
@@ -307,6 +309,11 @@ impl Session {
                     .login
                     .handle_command(&mut cx!(self, cx::Tickets::default()), other);
                 self.login_next(next, now);
+            }
+            NsCommand::Ubn(ubn) => {
+                if let Some(reason) = self.contacts.on_ubn(&mut cx!(self), ubn) {
+                    self.end(reason);
+                }
             }
             other => {
                 self.presence_to_pictures(&other, now);
@@ -358,6 +365,7 @@ impl Session {
                 self.event(Event::Progress { step: 4 });
                 // What every client sends at once goes out before the UI hears it is online.
                 self.contacts.signed_in(&mut cx!(self), now);
+                self.switchboards.send_held(&mut cx!(self), now);
                 self.event(Event::SignedIn {
                     version: self.speaks().version(),
                 });
@@ -426,6 +434,16 @@ impl Session {
             }
             bytes = &[];
         }
+        self.transfers_after_switchboards(now);
+    }
+
+    /// After the switchboards handled an input: transfers whose switchboard was lost (or
+    /// whose contact left it) fail, and data goes out where acknowledgements made room.
+    fn transfers_after_switchboards(&mut self, now: Instant) {
+        let lost = self.switchboards.take_p2p_lost();
+        let mut send = p2p_send(&mut self.switchboards, now);
+        self.pictures
+            .switchboards_changed(&mut cx!(self), &lost, now, &mut send);
     }
 
     /// Encodes `command` with the next TrID (if it takes one) and queues it on the NS connection.
@@ -463,21 +481,35 @@ impl Session {
         if let Some(ns) = self.ns.take() {
             self.out.push_back(Output::Close { conn: ns.id });
         }
-        self.switchboards.abandon_all(&mut cx!(self));
+        self.switchboards
+            .abandon_all(&mut cx!(self), reason.is_transient());
         self.pictures.emoticons_abandon(&mut cx!(self));
         self.event(Event::Ended(reason));
     }
 }
 
-/// The P2P part's way out: a packet for a peer goes on the switchboards; a peer done with
-/// lets go of the switchboards opened only for P2P with it.
-fn p2p_send(
-    switchboards: &mut switchboard::Switchboards,
+/// The P2P part's way out: its packets go on the switchboards.
+fn p2p_send(switchboards: &mut switchboard::Switchboards, now: Instant) -> SwitchboardLink<'_> {
+    SwitchboardLink { switchboards, now }
+}
+
+/// The switchboards lent to the P2P part for one call at `now`.
+struct SwitchboardLink<'a> {
+    switchboards: &'a mut switchboard::Switchboards,
     now: Instant,
-) -> impl FnMut(&mut cx::Cx, P2pOut) + '_ {
-    move |cx, out| match out {
-        P2pOut::Packet(peer, packet) => switchboards.send_p2p(cx, peer, packet, now),
-        P2pOut::Done(peer) => switchboards.release_p2p(cx, peer),
+}
+
+impl pictures::P2pLink for SwitchboardLink<'_> {
+    fn send(&mut self, cx: &mut cx::Cx, peer: &str, packet: Vec<u8>) {
+        self.switchboards.send_p2p(cx, peer, packet, self.now);
+    }
+
+    fn done(&mut self, cx: &mut cx::Cx, peer: &str) {
+        self.switchboards.release_p2p(cx, peer);
+    }
+
+    fn room(&self, peer: &str) -> bool {
+        self.switchboards.p2p_room(peer)
     }
 }
 

@@ -5,7 +5,7 @@
 //! of pictures (see `emoticons`); this part owns them too.
 //!
 //! The part sends its packets through the switchboards part, which the session lends it for a
-//! call as a `P2pSend`.
+//! call as a `P2pSend`. File transfers run in this part too (see `transfers`).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -77,16 +77,18 @@ enum Fetch {
     Emoticon(String, MsnObject),
 }
 
-/// What the P2P part hands to the switchboards.
-pub(super) enum P2pOut<'a> {
-    /// A packet for this peer.
-    Packet(&'a str, Vec<u8>),
-    /// No P2P session with this peer is left.
-    Done(&'a str),
+/// The switchboards as the P2P layer sees them: where its packets go.
+pub(super) trait P2pLink {
+    /// Hands a P2P packet for `peer` to the switchboards (they write its `MSG` header).
+    fn send(&mut self, cx: &mut Cx, peer: &str, packet: Vec<u8>);
+    /// Whether the switchboard a packet for `peer` would go to has room for file data.
+    fn room(&self, peer: &str) -> bool;
+    /// No P2P session with `peer` is left: switchboards opened only for P2P with it go.
+    fn done(&mut self, cx: &mut Cx, peer: &str);
 }
 
-/// Hands what the P2P part has for the switchboards to them.
-pub(super) type P2pSend<'s> = &'s mut dyn FnMut(&mut Cx, P2pOut);
+/// The switchboards, lent to the P2P layer for a call.
+pub(super) type P2pSend<'s> = &'s mut dyn P2pLink;
 
 /// The display-picture and custom-emoticon state of a session: the P2P layer.
 #[derive(Debug)]
@@ -301,7 +303,7 @@ impl Pictures {
 
     /// Starts waiting fetches while there is room, sends what the P2P part has to send and
     /// reports what it has to say, until nothing changes.
-    fn run(&mut self, cx: &mut Cx, now: Instant, send: P2pSend) {
+    pub(super) fn run(&mut self, cx: &mut Cx, now: Instant, send: P2pSend) {
         self.p2p.set_me(&own_address(cx));
         loop {
             self.start_fetches(cx, now);
@@ -314,6 +316,7 @@ impl Pictures {
                 self.p2p_event(cx, event, send);
                 busy = true;
             }
+            busy |= self.transfers_pump(cx, now, send);
             if !busy {
                 return;
             }
@@ -401,7 +404,7 @@ impl Pictures {
         };
         let email = email.to_ascii_lowercase();
         if self.p2p.sessions_with(&email) == 0 {
-            send(cx, P2pOut::Done(&email));
+            send.done(cx, &email);
         }
         let fetching = &mut self.fetching;
         let Some(at) = fetching
@@ -428,8 +431,8 @@ impl Pictures {
 
 /// Sends a P2P packet as `MSG … D` on a switchboard with the peer (opened if needed); the
 /// switchboards write its `P2P-Src`/`P2P-Dest` header as it goes out.
-fn p2p_send(cx: &mut Cx, transmit: Transmit, send: P2pSend) {
-    send(cx, P2pOut::Packet(&transmit.peer, transmit.packet));
+pub(super) fn p2p_send(cx: &mut Cx, transmit: Transmit, send: P2pSend) {
+    send.send(cx, &transmit.peer, transmit.packet);
 }
 
 /// Our address in MSNSLP: MSNP16+ `address;{guid}` with our machine GUID.

@@ -26,7 +26,7 @@ mod tests;
 mod tests_soap;
 
 pub use events::{Buddy, ContactEvent, Media, Place, Presence};
-pub use places::{parse_places, MAX_NAME_CHARS, MAX_PLACES};
+pub use places::{parse_places, PlaceError, MAX_NAME_CHARS, MAX_PLACES};
 
 use super::cx::Cx;
 use super::{Event, HttpId};

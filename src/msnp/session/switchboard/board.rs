@@ -18,6 +18,9 @@ const MAX_LINE: usize = 8 * 1024;
 /// margin is for lenient servers).
 const MAX_PAYLOAD: usize = 64 * 1024;
 
+/// Most P2P messages remembered as waiting for the switchboard's `ACK`.
+const MAX_P2P_UNACKED: usize = 1024;
+
 /// Identifies a board for the life of the session (connection ids change on retry).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct BoardId(pub(super) u64);
@@ -77,6 +80,9 @@ pub(super) struct Board {
     pub(super) p2p_only: bool,
     /// Members' endpoints (MSNP16+): lower-case address and GUID without braces.
     endpoints: Vec<(String, String)>,
+    /// TrIDs of P2P messages sent and not yet acknowledged by the switchboard, oldest first
+    /// (at most [`MAX_P2P_UNACKED`]).
+    pub(super) p2p_unacked: VecDeque<u32>,
     /// Last time anything was sent or received.
     pub(super) active: Instant,
     /// Set-up must be done (signed in, and someone joined when messages wait) by then.
@@ -111,6 +117,7 @@ impl Board {
             p2p: VecDeque::new(),
             p2p_only: false,
             endpoints: Vec::new(),
+            p2p_unacked: VecDeque::new(),
             active: now,
             setup_deadline: Some(now + super::SETUP_TIMEOUT),
             trouble: None,
@@ -131,6 +138,19 @@ impl Board {
             out.push_back(Output::Send { conn, bytes });
         }
         trid
+    }
+
+    /// Records a P2P message sent with this TrID.
+    pub(super) fn p2p_sent(&mut self, trid: u32) {
+        if self.p2p_unacked.len() >= MAX_P2P_UNACKED {
+            self.p2p_unacked.pop_front();
+        }
+        self.p2p_unacked.push_back(trid);
+    }
+
+    /// P2P messages queued or sent and not yet acknowledged.
+    pub(super) fn p2p_in_flight(&self) -> usize {
+        self.p2p.len() + self.p2p_unacked.len()
     }
 
     /// Whether messages can go out now: signed in and someone is there to receive them.
