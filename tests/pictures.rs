@@ -3,19 +3,16 @@
 //! picture's `SHA1D` as checksum, Alice's reaches Bob the same way, and when Alice signs in
 //! again neither picture is fetched again; a changed picture replaces the old one and a removed
 //! one is removed; a contact (a test-server client serving its picture) who signs out in the
-//! middle of sending it leaves no icon; 500 contacts' pictures all arrive over a bounded number
-//! of switchboards at once.
+//! middle of sending it leaves no icon. The 500-contact case is `tests/pictures_many.rs`.
 
 mod common;
-
-use std::collections::HashMap;
 
 use common::accounts;
 use common::conversations::{assert_healthy, online, server, ALICE, BOB, CAROL, STEP};
 use common::plugin::PluginDir;
 use common::stub::{pct, Stub};
 use msnp_testserver::peer::{picture_object, Behaviour, PictureHost};
-use msnp_testserver::{Event, ServerConfig, Service, TestServer};
+use msnp_testserver::{Event, Service, TestServer};
 use serde_json::Value;
 
 /// A picture of several P2P chunks: a real PNG with bytes after its end (decoders ignore them).
@@ -140,7 +137,10 @@ fn pictures_fetched_once(version: u32) {
     ));
     let icon = icon_of(&mut bob, BOB, ALICE);
     assert_eq!(icon["hex"], hex(&mine), "the bytes Alice set");
-    assert_eq!(server.p2p_invites(), 2);
+    // Bob's INVITE may go out on the switchboard Alice is just leaving: it is asked again
+    // on a new one.
+    let invites = server.p2p_invites();
+    assert!((2..=3).contains(&invites), "{invites} INVITEs");
     assert_eq!(
         switchboard_requests(&server),
         2,
@@ -179,7 +179,7 @@ fn pictures_fetched_once(version: u32) {
     let icon = alice.wait_event(STEP, "buddy-icon");
     assert_eq!(icon["checksum"], checksum.as_str());
     assert_eq!(icon["hex"], hex(&data));
-    assert_eq!(server.p2p_invites(), 2);
+    assert_eq!(server.p2p_invites(), invites);
     assert_p2p_addressing(&server, version);
     assert_healthy(&mut alice);
     assert_healthy(&mut bob);
@@ -318,78 +318,4 @@ fn msnp12_a_contact_going_offline_mid_fetch_leaves_no_icon() {
 #[test]
 fn msnp18_a_contact_going_offline_mid_fetch_leaves_no_icon() {
     offline_mid_fetch(18);
-}
-
-/// Contacts in the many-contacts test.
-const HOSTS: usize = 500;
-/// Most switchboards Alice may be in at once: two fetches at a time, and the switchboards of
-/// finished fetches being left while the next ones open.
-const MAX_SWITCHBOARDS: usize = 4;
-
-fn host(i: usize) -> String {
-    format!("host{i}@example.com")
-}
-
-fn many_pictures(version: u32) {
-    let mut config = ServerConfig::default().with_user(ALICE, "alicepass", "Alice");
-    for i in 0..HOSTS {
-        config = config
-            .with_user(&host(i), "x", &format!("Host {i}"))
-            .with_contact(ALICE, &host(i), 0x0B)
-            .with_contact(&host(i), ALICE, 0x0B);
-    }
-    let server = TestServer::start(config).unwrap();
-    let pictures: HashMap<String, Vec<u8>> = (0..HOSTS)
-        .map(|i| {
-            let mut data = include_bytes!("../icons/msn-48.png").to_vec();
-            data.extend(format!("host {i}").bytes());
-            (host(i), data)
-        })
-        .collect();
-    let hosts =
-        PictureHost::start_many(&server, HOSTS, host, "x", |i| pictures[&host(i)].clone()).unwrap();
-    let plugins = PluginDir::new();
-    let mut alice = accounts::stub(&plugins, false);
-    online(&mut alice, &server, &[ALICE], version);
-    let mut icons = HashMap::new();
-    while icons.len() < HOSTS {
-        let icon = alice.wait_for(STEP, |e| {
-            e["event"] == "buddy-icon-changed" && e["account"] == ALICE && !e["hex"].is_null()
-        });
-        let who = icon["who"].as_str().unwrap().to_owned();
-        icons.insert(who, icon["hex"].as_str().unwrap().to_owned());
-    }
-    for (who, data) in &pictures {
-        assert_eq!(icons[who], hex(data), "{who}");
-    }
-    let peak = server.sb_peak(ALICE);
-    assert!(
-        peak <= MAX_SWITCHBOARDS,
-        "{peak} switchboards at once for {HOSTS} pictures"
-    );
-    // Every picture's switchboard is left once its fetch is done.
-    let deadline = std::time::Instant::now() + STEP * alice.time_factor();
-    while server.sb_connections(ALICE) > 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "switchboards left open"
-        );
-        alice.sync();
-    }
-    assert_eq!(server.p2p_invites(), HOSTS as u64, "one fetch per picture");
-    for h in &hosts {
-        assert_eq!(h.error(), None);
-    }
-    PictureHost::stop_all(hosts);
-    assert_healthy(&mut alice);
-}
-
-#[test]
-fn msnp12_500_contacts_pictures_arrive_over_a_few_switchboards_at_once() {
-    many_pictures(12);
-}
-
-#[test]
-fn msnp18_500_contacts_pictures_arrive_over_a_few_switchboards_at_once() {
-    many_pictures(18);
 }

@@ -7,7 +7,7 @@
 //! The part sends its packets through the switchboards part, which the session lends it for a
 //! call as a `P2pSend`. File transfers run in this part too (see `transfers`).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -102,6 +102,9 @@ pub(super) struct Pictures {
     announced: HashMap<String, Option<MsnObject>>,
     /// Fetches waiting for their turn, emoticons first.
     waiting: VecDeque<Fetch>,
+    /// Contacts whose picture fetch was asked for again after its switchboard was lost (once
+    /// per announcement).
+    retried: HashSet<String>,
     /// Objects being fetched: the contact, the `SHA1D`, and whether it is an emoticon.
     fetching: Vec<(String, String, bool)>,
 }
@@ -117,6 +120,7 @@ impl Pictures {
             own: None,
             announced: HashMap::new(),
             waiting: VecDeque::new(),
+            retried: HashSet::new(),
             fetching: Vec::new(),
         }
     }
@@ -210,6 +214,7 @@ impl Pictures {
         }
         let sha1d = object.as_ref().map(|o| o.sha1d.clone());
         announced.insert(email.clone(), object);
+        self.retried.remove(&email);
         // A fetch of the previous picture would now set the wrong one.
         self.waiting
             .retain(|w| !matches!(w, Fetch::Picture(e) if *e == email));
@@ -290,6 +295,38 @@ impl Pictures {
             log::debug!("P2P packet from {from} not used: {e}");
         }
         self.run(cx, now, send);
+    }
+
+    /// Fetches whose switchboard was lost (the contact left it, or it failed) end; a picture's
+    /// is asked for once more, on a new switchboard (once per announcement).
+    pub(super) fn fetches_lost(
+        &mut self,
+        cx: &mut Cx,
+        lost: &[String],
+        now: Instant,
+        send: P2pSend,
+    ) {
+        let mut again = false;
+        for peer in lost {
+            if !self.fetching.iter().any(|(e, ..)| e == peer) {
+                continue;
+            }
+            let picture = self
+                .fetching
+                .iter()
+                .any(|(e, _, emoticon)| e == peer && !emoticon);
+            self.p2p.peer_gone(peer);
+            while let Some(event) = self.p2p.poll_event() {
+                self.p2p_event(cx, event, send);
+            }
+            if picture && self.retried.insert(peer.clone()) {
+                self.waiting.push_front(Fetch::Picture(peer.clone()));
+                again = true;
+            }
+        }
+        if again {
+            self.run(cx, now, send);
+        }
     }
 
     /// P2P deadlines due at `now`.

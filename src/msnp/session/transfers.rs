@@ -123,6 +123,7 @@ impl Pictures {
         now: Instant,
         send: P2pSend,
     ) {
+        self.fetches_lost(cx, lost, now, send);
         if self.p2p.transfers() == 0 {
             return;
         }
