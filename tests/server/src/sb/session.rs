@@ -3,6 +3,7 @@
 use super::chat::{bye_lines, iro_lines, joi_lines};
 use super::{Member, MAX_MSG_PAYLOAD};
 use crate::conn::Conn;
+use crate::faults::SbFault;
 use crate::listener::POLL;
 use crate::shared::Shared;
 use crate::strict::TrIds;
@@ -44,12 +45,15 @@ pub(crate) fn serve(shared: Arc<Shared>, stream: TcpStream) {
         return;
     };
     let _ = writer.set_write_timeout(Some(Duration::from_secs(5)));
-    let conn = Arc::new(Conn::new(
-        shared.next_conn_id(),
-        Service::Sb,
-        writer,
-        shared.transcript.clone(),
-    ));
+    let conn = Arc::new(
+        Conn::new(
+            shared.next_conn_id(),
+            Service::Sb,
+            writer,
+            shared.transcript.clone(),
+        )
+        .with_faults(shared.faults.clone()),
+    );
     shared.track(conn.clone());
     let mut session = SbSession {
         shared,
@@ -270,6 +274,14 @@ impl SbSession {
             log::info!("sb conn {}: holding a message unacknowledged", self.conn.id);
             return Flow::Continue;
         }
+        let fault = match p2p {
+            true => None,
+            false => self.shared.faults.sb_message(),
+        };
+        if fault == Some(SbFault::DropBefore) {
+            log::info!("sb conn {}: fault injected, message dropped", self.conn.id);
+            return Flow::Close;
+        }
         let line = format!(
             "MSG {} {} {}",
             seat.me.email,
@@ -280,6 +292,13 @@ impl SbSession {
             if other.conn.id != self.conn.id {
                 other.conn.send_with_payload(&line, payload);
             }
+        }
+        if fault == Some(SbFault::DropAfter) {
+            log::info!(
+                "sb conn {}: fault injected, closed before ACK",
+                self.conn.id
+            );
+            return Flow::Close;
         }
         if matches!(ack, "A" | "D") {
             self.conn.send(&format!("ACK {trid}"));
