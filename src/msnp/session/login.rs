@@ -12,6 +12,7 @@ use crate::mime::Mime;
 use crate::secret::Secret;
 use crate::wire::{Capabilities, ClientCommand, NsCommand, UsrStep, XfrTarget};
 
+use super::cx::Tickets;
 use super::{timers, EndReason, Event, HttpId, Output, Session, Timer};
 
 /// Most `XFR NS` redirects (and Passport 302s) followed in one sign-in.
@@ -63,6 +64,20 @@ impl Login {
     pub(super) fn is_waiting_for(&self, id: HttpId) -> bool {
         matches!(self.step,
             Step::Nexus { http, .. } | Step::Passport { http, .. } | Step::SecurityTokens { http, .. } if http == id)
+    }
+
+    /// The tickets for the web services: the SSO tokens, or the Passport 1.4 ticket before SSO.
+    pub(super) fn tickets(&self) -> Tickets<'_> {
+        match &self.tokens {
+            Some(tokens) => Tickets {
+                rsi: tokens.messenger.as_ref(),
+                store: tokens.messenger_secure.as_ref(),
+            },
+            None => Tickets {
+                rsi: self.passport.as_ref(),
+                store: self.passport.as_ref(),
+            },
+        }
     }
 }
 

@@ -4,8 +4,26 @@
 //! timeouts through `handle_*`, then drains [`Session::poll`] and arms one timer at
 //! [`Session::poll_timeout`].
 
+/// The context a part works in for one call, lent from the session's own fields (so that
+/// the part itself can be borrowed at the same time).
+macro_rules! cx {
+    ($session:ident) => {
+        $crate::session::cx::Cx {
+            out: &mut $session.out,
+            ns: $session.ns.as_mut().filter(|_| !$session.ended),
+            ids: &mut $session.ids,
+            config: &$session.config,
+            dialect: $session.dialect.unwrap_or($crate::dialect::Dialect::OLDEST),
+            rng: &mut $session.rng,
+            tickets: $session.login.tickets(),
+        }
+    };
+}
+
+mod commands;
 mod config;
 pub mod contacts;
+mod cx;
 mod login;
 mod output;
 pub mod pictures;
@@ -31,16 +49,9 @@ use crate::dialect::Dialect;
 use crate::wire::{
     self, ClientCommand, Direction, Framer, Limits, NsCommand, OutReason, TrIdAllocator,
 };
+use cx::{Ids, NsLink};
 use login::Login;
 use timers::{Timer, TimerTable};
-
-/// The NS connection currently in use.
-struct NsLink {
-    id: ConnId,
-    framer: Framer,
-    connected: bool,
-    trids: TrIdAllocator,
-}
 
 /// One account's session with the notification server.
 pub struct Session {
@@ -56,8 +67,7 @@ pub struct Session {
     ping_interval: std::time::Duration,
     /// Negotiated protocol version (`None` until `VER` is answered).
     dialect: Option<Dialect>,
-    next_conn: u32,
-    next_http: u32,
+    ids: Ids,
     ended: bool,
     /// Every random value of the session (SSO IV, offline-message run ids) comes from here,
     /// seeded through [`Config::rng_seed`], so a session is a deterministic function of its
@@ -85,8 +95,7 @@ impl Session {
             pictures,
             ping_interval: timers::DEFAULT_PING_INTERVAL,
             dialect: None,
-            next_conn: 0,
-            next_http: 0,
+            ids: Ids::default(),
             ended: false,
             rng: ChaCha8Rng::from_seed(config_seed),
         };
@@ -122,7 +131,7 @@ impl Session {
         [
             self.timers.next(),
             self.contacts_deadline(),
-            self.switchboard_deadline(),
+            self.switchboards.deadline(),
             self.pictures.deadline(),
         ]
         .into_iter()
@@ -132,8 +141,10 @@ impl Session {
 
     /// A connection asked for with [`Output::Connect`] is established.
     pub fn handle_connected(&mut self, conn: ConnId, now: Instant) {
-        if self.is_switchboard(conn) {
-            return self.switchboard_connected(conn, now);
+        if self.switchboards.owns(conn) {
+            return self
+                .switchboards
+                .handle_connected(&mut cx!(self), conn, now);
         }
         let Some(ns) = self.ns.as_mut().filter(|ns| ns.id == conn) else {
             return;
@@ -144,8 +155,10 @@ impl Session {
 
     /// A connection failed to open, broke, or was closed by the peer.
     pub fn handle_connection_lost(&mut self, conn: ConnId, text: String, now: Instant) {
-        if self.is_switchboard(conn) {
-            return self.switchboard_lost(conn, &text, now);
+        if self.switchboards.owns(conn) {
+            return self
+                .switchboards
+                .handle_connection_lost(&mut cx!(self), conn, &text, now);
         }
         if self.ns.as_ref().is_some_and(|ns| ns.id == conn) {
             self.ns = None;
@@ -156,7 +169,7 @@ impl Session {
 
     /// Bytes arrived on a connection.
     pub fn handle_bytes(&mut self, conn: ConnId, bytes: &[u8], now: Instant) {
-        if self.is_switchboard(conn) {
+        if self.switchboards.owns(conn) {
             return self.switchboard_bytes(conn, bytes, now);
         }
         let Some(ns) = self.ns.as_mut().filter(|ns| ns.id == conn) else {
@@ -193,7 +206,11 @@ impl Session {
     pub fn handle_http_response(&mut self, id: HttpId, raw: &[u8], now: Instant) {
         if self.login.is_waiting_for(id) {
             self.login_http_response(id, raw, now);
-        } else if !self.contacts_http(id, raw, now) && !self.switchboard_http(id, raw, now) {
+        } else if !self.contacts_http(id, raw, now)
+            && !self
+                .switchboards
+                .handle_http(&mut cx!(self), id, Ok(raw), now)
+        {
             log::debug!("HTTP response for a forgotten request {id:?}");
         }
     }
@@ -203,7 +220,9 @@ impl Session {
         if self.login.is_waiting_for(id) {
             self.end(EndReason::Network(text));
         } else if !self.contacts_http_failed(id, &text, now)
-            && !self.switchboard_http_failed(id, &text, now)
+            && !self
+                .switchboards
+                .handle_http(&mut cx!(self), id, Err(&text), now)
         {
             log::debug!("HTTP failure for a forgotten request {id:?}: {text}");
         }
@@ -233,7 +252,7 @@ impl Session {
     fn feature_timeouts(&mut self, now: Instant) {
         self.contacts_timeout(now);
         if !self.ended {
-            self.switchboard_timeout(now);
+            self.switchboards.handle_timeout(&mut cx!(self), now);
         }
         if !self.ended {
             self.pictures_timeout(now);
@@ -271,7 +290,11 @@ impl Session {
                 let Some(other) = self.contacts_command(other, now) else {
                     return;
                 };
-                let Some(other) = self.switchboard_ns_command(other, now) else {
+                let hidden = self.appears_offline();
+                let Some(other) =
+                    self.switchboards
+                        .handle_ns_command(&mut cx!(self), other, hidden, now)
+                else {
                     return;
                 };
                 match other {
@@ -304,18 +327,32 @@ impl Session {
         }
     }
 
+    /// Bytes on a switchboard connection. The switchboards stop at each P2P packet, which
+    /// goes to the P2P part at once, so that its answer goes out before anything a later
+    /// command on that connection causes.
+    fn switchboard_bytes(&mut self, conn: ConnId, bytes: &[u8], now: Instant) {
+        let mut bytes = bytes;
+        while let Some(packet) = self
+            .switchboards
+            .handle_bytes(&mut cx!(self), conn, bytes, now)
+        {
+            self.p2p_received(
+                &packet.from,
+                packet.destination.as_deref(),
+                &packet.body,
+                now,
+            );
+            bytes = &[];
+        }
+    }
+
     /// Encodes `command` with the next TrID (if it takes one) and queues it on the NS connection.
     fn send(&mut self, command: ClientCommand) -> Option<u32> {
-        let ns = self.ns.as_mut()?;
-        let mut bytes = Vec::new();
-        let trid = ns.trids.encode(&command, &mut bytes);
-        self.out.push_back(Output::Send { conn: ns.id, bytes });
-        trid
+        self.ns.as_mut()?.send(&mut self.out, command)
     }
 
     fn connect_ns(&mut self, host: String, port: u16) {
-        self.next_conn += 1;
-        let id = ConnId(self.next_conn);
+        let id = self.ids.conn();
         self.ns = Some(NsLink {
             id,
             framer: Framer::new(Direction::FromServer, Limits::default()),
@@ -331,8 +368,7 @@ impl Session {
     }
 
     fn next_http_id(&mut self) -> HttpId {
-        self.next_http += 1;
-        HttpId(self.next_http)
+        self.ids.http()
     }
 
     fn event(&mut self, event: Event) {
@@ -349,7 +385,7 @@ impl Session {
         if let Some(ns) = self.ns.take() {
             self.out.push_back(Output::Close { conn: ns.id });
         }
-        self.sb_abandon_all();
+        self.switchboards.abandon_all(&mut cx!(self));
         self.event(Event::Ended(reason));
     }
 }

@@ -315,6 +315,7 @@ impl Session {
         else {
             return log::warn!("P2P packet for {} too large to send", transmit.peer);
         };
-        self.sb_send_p2p(&transmit.peer, payload, now);
+        self.switchboards
+            .send_p2p(&mut cx!(self), &transmit.peer, payload, now);
     }
 }

@@ -1,5 +1,5 @@
 //! One switchboard connection: how far it got, who is in it, what waits to be sent on it and
-//! what waits for an `ACK`. Pure bookkeeping; the session in `protocol.rs` drives it.
+//! what waits for an `ACK`. Pure bookkeeping; the switchboards part in `protocol.rs` drives it.
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -19,7 +19,7 @@ const MAX_LINE: usize = 8 * 1024;
 const MAX_PAYLOAD: usize = 64 * 1024;
 
 /// Identifies a board for the life of the session (connection ids change on retry).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct BoardId(pub(super) u64);
 
 /// How far a board got.

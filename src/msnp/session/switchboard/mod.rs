@@ -18,13 +18,16 @@ mod tests;
 
 use std::time::{Duration, Instant};
 
+use std::collections::BTreeMap;
+
 use crate::message::{ChunkLimits, ChunkReassembler};
-use crate::session::Session;
 use crate::wire::{NsCommand, XfrTarget};
 
+use super::cx::Cx;
 use super::{ConnId, Event, HttpId};
-use board::Board;
+use board::{Board, BoardId};
 
+pub(super) use commands::contact_address;
 pub use commands::SendError;
 
 /// Most switchboards open at once; a new one closes the longest-idle one-to-one conversation
@@ -65,7 +68,8 @@ const MAX_ATTEMPTS: u8 = 2;
 /// The conversations of a session.
 #[derive(Debug)]
 pub struct Switchboards {
-    boards: Vec<Board>,
+    /// By id; ids grow, so this is also the order the boards were opened in.
+    boards: BTreeMap<BoardId, Board>,
     next_board: u64,
     next_chat: u32,
     chunks: ChunkReassembler,
@@ -77,7 +81,7 @@ pub struct Switchboards {
 impl Default for Switchboards {
     fn default() -> Self {
         Switchboards {
-            boards: Vec::new(),
+            boards: BTreeMap::new(),
             next_board: 0,
             next_chat: 0,
             chunks: ChunkReassembler::new(ChunkLimits::default()),
@@ -197,18 +201,32 @@ pub enum ChatEvent {
     },
 }
 
-impl Session {
+/// A P2P packet that arrived on a switchboard, for the P2P part.
+#[derive(Debug)]
+pub(in crate::session) struct P2pPacket {
+    /// The sender, lower-case.
+    pub(in crate::session) from: String,
+    /// The `P2P-Dest` it was addressed to.
+    pub(in crate::session) destination: Option<String>,
+    /// The binary P2P packet.
+    pub(in crate::session) body: Vec<u8>,
+}
+
+impl Switchboards {
     /// A notification-server command after sign-in; returns it when it is not about
-    /// conversations (`XFR SB`, `RNG`, offline-message notifications).
-    pub(super) fn switchboard_ns_command(
+    /// conversations (`XFR SB`, `RNG`, offline-message notifications). `hidden`: the server
+    /// has us appearing offline.
+    pub(in crate::session) fn handle_ns_command(
         &mut self,
+        cx: &mut Cx,
         command: NsCommand,
+        hidden: bool,
         now: Instant,
     ) -> Option<NsCommand> {
         match command {
             NsCommand::Xfr(xfr) => match xfr.target {
                 XfrTarget::Sb { address, cookie } => {
-                    self.switchboard_referral(xfr.trid, address, cookie, now);
+                    self.referral(cx, xfr.trid, address, cookie, now);
                     None
                 }
                 target => Some(NsCommand::Xfr(crate::wire::Xfr {
@@ -217,17 +235,17 @@ impl Session {
                 })),
             },
             NsCommand::Rng(rng) => {
-                self.answer_invitation(rng, now);
+                self.answer_invitation(cx, rng, now);
                 None
             }
-            NsCommand::Error(e) if e.trid.is_some_and(|t| self.xfr_pending(t)) => {
-                self.switchboard_refused(e.trid.unwrap_or_default(), e.code, now);
+            NsCommand::Error(e) if e.trid.is_some_and(|t| self.by_xfr(t).is_some()) => {
+                self.refused(cx, e.trid.unwrap_or_default(), e.code, hidden, now);
                 None
             }
             NsCommand::Msg(msg)
                 if msg.from == "Hotmail" && offline::is_announcement(&msg.payload) =>
             {
-                self.offline_announcement(&msg.payload, now);
+                self.offline.announcement(cx, &msg.payload, now);
                 None
             }
             other => Some(other),
@@ -235,77 +253,68 @@ impl Session {
     }
 
     /// Whether `conn` is one of our switchboard connections.
-    pub(super) fn is_switchboard(&self, conn: ConnId) -> bool {
-        self.switchboards
-            .boards
-            .iter()
-            .any(|b| b.conn == Some(conn))
-    }
-
-    /// A switchboard connection is established.
-    pub(super) fn switchboard_connected(&mut self, conn: ConnId, now: Instant) {
-        self.board_connected(conn, now);
-    }
-
-    /// Bytes on a switchboard connection.
-    pub(super) fn switchboard_bytes(&mut self, conn: ConnId, bytes: &[u8], now: Instant) {
-        self.board_bytes(conn, bytes, now);
+    pub(in crate::session) fn owns(&self, conn: ConnId) -> bool {
+        self.by_conn(conn).is_some()
     }
 
     /// A switchboard connection failed or closed.
-    pub(super) fn switchboard_lost(&mut self, conn: ConnId, text: &str, now: Instant) {
-        if let Some(at) = self.board_at_conn(conn) {
+    pub(in crate::session) fn handle_connection_lost(
+        &mut self,
+        cx: &mut Cx,
+        conn: ConnId,
+        text: &str,
+        now: Instant,
+    ) {
+        if let Some(id) = self.by_conn(conn) {
             log::info!("switchboard connection lost: {text}");
-            self.board_failed(at, "the conversation's connection was lost", false, now);
+            self.failed(cx, id, "the conversation's connection was lost", false, now);
         }
     }
 
-    /// An HTTP response; false when it is not for an offline-message request.
-    pub(super) fn switchboard_http(&mut self, id: HttpId, raw: &[u8], now: Instant) -> bool {
-        self.offline_http(id, Ok(raw), now)
-    }
-
-    /// An HTTP failure; false when it is not for an offline-message request.
-    pub(super) fn switchboard_http_failed(&mut self, id: HttpId, text: &str, now: Instant) -> bool {
-        self.offline_http(id, Err(text), now)
+    /// An HTTP answer or failure; false when it is not for an offline-message request.
+    pub(in crate::session) fn handle_http(
+        &mut self,
+        cx: &mut Cx,
+        id: HttpId,
+        result: Result<&[u8], &str>,
+        now: Instant,
+    ) -> bool {
+        self.offline.handle_http(cx, id, result, now)
     }
 
     /// The earliest conversation deadline.
-    pub(super) fn switchboard_deadline(&self) -> Option<Instant> {
-        let sb = &self.switchboards;
-        let boards = sb.boards.iter().filter_map(Board::deadline).min();
-        let typing = sb.typing.iter().map(|(_, at)| *at).min();
-        [boards, typing, sb.chunks.next_deadline()]
+    pub(in crate::session) fn deadline(&self) -> Option<Instant> {
+        let boards = self.boards.values().filter_map(Board::deadline).min();
+        let typing = self.typing.iter().map(|(_, at)| *at).min();
+        [boards, typing, self.chunks.next_deadline()]
             .into_iter()
             .flatten()
             .min()
     }
 
     /// Conversation deadlines due at `now`.
-    pub(super) fn switchboard_timeout(&mut self, now: Instant) {
-        self.boards_timeout(now);
-        let (due, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.switchboards.typing)
+    pub(in crate::session) fn handle_timeout(&mut self, cx: &mut Cx, now: Instant) {
+        self.boards_timeout(cx, now);
+        let (due, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.typing)
             .into_iter()
             .partition(|(_, at)| *at <= now);
-        self.switchboards.typing = keep;
+        self.typing = keep;
         for (from, _) in due {
-            self.chat_event(ChatEvent::Typing {
-                from,
-                typing: false,
-            });
+            chat_event(
+                cx,
+                ChatEvent::Typing {
+                    from,
+                    typing: false,
+                },
+            );
         }
-        self.switchboards.chunks.expire(now);
-    }
-
-    /// Queues a conversation event for the user interface.
-    fn chat_event(&mut self, event: ChatEvent) {
-        self.event(Event::Chat(event));
+        self.chunks.expire(now);
     }
 
     /// A contact's typing notice: shown now, lapsing after [`TYPING_TIMEOUT`].
-    fn typing_started(&mut self, from: &str, now: Instant) {
+    fn typing_started(&mut self, cx: &mut Cx, from: &str, now: Instant) {
         let until = now + TYPING_TIMEOUT;
-        let typing = &mut self.switchboards.typing;
+        let typing = &mut self.typing;
         if let Some(entry) = typing.iter_mut().find(|(who, _)| who == from) {
             entry.1 = until;
             return;
@@ -315,22 +324,33 @@ impl Session {
             return;
         }
         typing.push((from.to_owned(), until));
-        self.chat_event(ChatEvent::Typing {
-            from: from.to_owned(),
-            typing: true,
-        });
+        chat_event(
+            cx,
+            ChatEvent::Typing {
+                from: from.to_owned(),
+                typing: true,
+            },
+        );
     }
 
     /// A contact's message ends their typing notice.
-    fn typing_stopped(&mut self, from: &str) {
-        let typing = &mut self.switchboards.typing;
+    fn typing_stopped(&mut self, cx: &mut Cx, from: &str) {
+        let typing = &mut self.typing;
         let before = typing.len();
         typing.retain(|(who, _)| who != from);
         if typing.len() != before {
-            self.chat_event(ChatEvent::Typing {
-                from: from.to_owned(),
-                typing: false,
-            });
+            chat_event(
+                cx,
+                ChatEvent::Typing {
+                    from: from.to_owned(),
+                    typing: false,
+                },
+            );
         }
     }
+}
+
+/// Queues a conversation event for the user interface.
+fn chat_event(cx: &mut Cx, event: ChatEvent) {
+    cx.event(Event::Chat(event));
 }

@@ -1,58 +1,71 @@
-//! The switchboard protocol as the session drives it (docs/protocol.md §7): getting a switchboard,
-//! signing in, the roster (`IRO`/`JOI`/`BYE`), messages and acknowledgements, and what happens
-//! to queued and unacknowledged messages when a switchboard fails.
+//! The switchboard protocol (docs/protocol.md §7): getting a switchboard, signing in, the
+//! roster (`IRO`/`JOI`/`BYE`), messages and acknowledgements, and what happens to queued and
+//! unacknowledged messages when a switchboard fails. Boards are addressed by their
+//! [`BoardId`]; a board that went away in the meantime is simply not found.
 
 use std::time::Instant;
 
 use crate::message::{MsgPayload, TextMessage};
 use crate::secret::Secret;
-use crate::session::{ConnId, Output, Session};
+use crate::session::cx::Cx;
+use crate::session::{ConnId, Output};
 use crate::wire::sb::{self, Participant, SbClientCommand, SbCommand, SbMsg};
 use crate::wire::{ClientCommand, HostPort, Rng, ServerError};
 
 use super::board::{Board, BoardId, Kind, Stage};
 use super::outgoing::{Outgoing, What};
 use super::{
-    ChatEvent, Conversation, ACK_TIMEOUT, HIDDEN_REASON, IDLE_TIMEOUT, MAX_ATTEMPTS, MAX_BOARDS,
-    MAX_P2P_QUEUE, MAX_QUEUE, MAX_UNACKED, MAX_XFR_REFUSALS, SETUP_TIMEOUT, XFR_RETRY,
+    chat_event, ChatEvent, Conversation, P2pPacket, Switchboards, ACK_TIMEOUT, HIDDEN_REASON,
+    IDLE_TIMEOUT, MAX_ATTEMPTS, MAX_BOARDS, MAX_P2P_QUEUE, MAX_QUEUE, MAX_UNACKED,
+    MAX_XFR_REFUSALS, SETUP_TIMEOUT, XFR_RETRY,
 };
 
-impl Session {
+impl Switchboards {
     /// Asks the NS for a new switchboard for `kind`, inviting `call` once signed in. `None`
     /// when the NS is not connected or too many switchboards are open.
-    pub(super) fn request_board(
+    pub(super) fn request(
         &mut self,
+        cx: &mut Cx,
         kind: Kind,
         call: Option<String>,
         now: Instant,
-    ) -> Option<usize> {
-        if self.ns.is_none() || self.ended || !self.sb_make_room() {
+    ) -> Option<BoardId> {
+        if !cx.has_ns() || !self.make_room(cx) {
             return None;
         }
-        let xfr = self.send(ClientCommand::XfrSb)?;
+        let xfr = cx.send_ns(ClientCommand::XfrSb)?;
         let id = self.next_board_id();
         let mut board = Board::new(id, Stage::Requested { xfr }, kind, now);
         board.to_call.extend(call);
-        self.switchboards.boards.push(board);
-        Some(self.switchboards.boards.len() - 1)
+        self.boards.insert(id, board);
+        Some(id)
     }
 
     /// The switchboard for the one-to-one conversation with `peer`: an open one (preferring
     /// one where the contact is present), else a new one that invites them.
-    pub(super) fn board_for_im(&mut self, peer: &str, now: Instant) -> Option<usize> {
+    pub(super) fn for_im(&mut self, cx: &mut Cx, peer: &str, now: Instant) -> Option<BoardId> {
         let kind = Kind::Im(peer.to_ascii_lowercase());
-        let boards = &self.switchboards.boards;
-        let open = boards
-            .iter()
-            .rposition(|b| b.kind == kind && b.can_deliver())
-            .or_else(|| boards.iter().rposition(|b| b.kind == kind));
-        open.or_else(|| self.request_board(kind, Some(peer.to_ascii_lowercase()), now))
+        let newest = |ready: bool| {
+            self.boards
+                .values()
+                .rev()
+                .find(|b| b.kind == kind && (!ready || b.can_deliver()))
+                .map(|b| b.id)
+        };
+        let open = newest(true).or_else(|| newest(false));
+        open.or_else(|| self.request(cx, kind, Some(peer.to_ascii_lowercase()), now))
     }
 
     /// Adds messages to a board's queue and sends what can be sent. Messages beyond the
     /// queue's bound are reported as not delivered.
-    pub(super) fn sb_enqueue(&mut self, at: usize, messages: Vec<Outgoing>, now: Instant) {
-        let Some(board) = self.switchboards.boards.get_mut(at) else {
+    pub(super) fn enqueue(
+        &mut self,
+        cx: &mut Cx,
+        id: BoardId,
+        messages: Vec<Outgoing>,
+        now: Instant,
+    ) {
+        let Some(board) = self.boards.get_mut(&id) else {
             return;
         };
         let conversation = board.conversation();
@@ -68,19 +81,20 @@ impl Session {
             board.setup_deadline = Some(now + SETUP_TIMEOUT);
         }
         for message in refused {
-            self.sb_undelivered(
+            undelivered(
+                cx,
                 conversation.clone(),
                 &message,
                 "too many messages are waiting to be sent",
             );
         }
-        self.sb_flush(at, now);
+        self.flush(cx, id, now);
     }
 
     /// Sends queued messages while someone is there to receive them and the unacknowledged
     /// window has room.
-    pub(super) fn sb_flush(&mut self, at: usize, now: Instant) {
-        let Some(board) = self.switchboards.boards.get_mut(at) else {
+    pub(super) fn flush(&mut self, cx: &mut Cx, id: BoardId, now: Instant) {
+        let Some(board) = self.boards.get_mut(&id) else {
             return;
         };
         if !board.can_deliver() {
@@ -89,7 +103,7 @@ impl Session {
         board.setup_deadline = None;
         while let Some(payload) = board.p2p.pop_front() {
             let ack = sb::AckMode::Data;
-            board.send(&mut self.out, &SbClientCommand::Msg { ack, payload });
+            board.send(cx.out, &SbClientCommand::Msg { ack, payload });
             board.active = now;
         }
         while board.unacked.len() < MAX_UNACKED {
@@ -98,7 +112,7 @@ impl Session {
             };
             let ack = message.ack();
             let trid = board.send(
-                &mut self.out,
+                cx.out,
                 &SbClientCommand::Msg {
                     ack,
                     payload: message.payload.clone(),
@@ -113,15 +127,23 @@ impl Session {
 
     /// Queues a P2P payload for `peer` on a switchboard they are in, else on their one-to-one
     /// switchboard (opened if none, which shows no conversation), and sends what can be sent.
-    pub(in crate::session) fn sb_send_p2p(&mut self, peer: &str, payload: Vec<u8>, now: Instant) {
-        let boards = &self.switchboards.boards;
-        let joined = boards
-            .iter()
-            .rposition(|b| b.can_deliver() && b.has_member(peer));
-        let Some(at) = joined.or_else(|| self.board_for_im(peer, now)) else {
+    pub(in crate::session) fn send_p2p(
+        &mut self,
+        cx: &mut Cx,
+        peer: &str,
+        payload: Vec<u8>,
+        now: Instant,
+    ) {
+        let joined = self
+            .boards
+            .values()
+            .rev()
+            .find(|b| b.can_deliver() && b.has_member(peer))
+            .map(|b| b.id);
+        let Some(id) = joined.or_else(|| self.for_im(cx, peer, now)) else {
             return log::warn!("no switchboard for a P2P packet to {peer}; dropped");
         };
-        let Some(board) = self.switchboards.boards.get_mut(at) else {
+        let Some(board) = self.boards.get_mut(&id) else {
             return;
         };
         if board.p2p.len() >= MAX_P2P_QUEUE {
@@ -131,31 +153,30 @@ impl Session {
         if !board.can_deliver() && board.setup_deadline.is_none() {
             board.setup_deadline = Some(now + SETUP_TIMEOUT);
         }
-        self.sb_flush(at, now);
+        self.flush(cx, id, now);
     }
 
     /// `XFR <trid> SB <address> CKI <cookie>`: connect to the switchboard we asked for.
-    pub(super) fn switchboard_referral(
+    pub(super) fn referral(
         &mut self,
+        cx: &mut Cx,
         xfr: u32,
         address: HostPort,
         cookie: Secret<String>,
         now: Instant,
     ) {
-        let Some(at) = self.board_by_xfr(xfr) else {
+        let Some(board) = self.by_xfr(xfr).and_then(|id| self.boards.get_mut(&id)) else {
             log::debug!("switchboard referral for a forgotten request {xfr}");
             return;
         };
-        let conn = self.next_sb_conn();
-        if let Some(board) = self.switchboards.boards.get_mut(at) {
-            board.conn = Some(conn);
-            board.stage = Stage::Connecting {
-                cookie,
-                session_id: None,
-            };
-            board.active = now;
-        }
-        self.out.push_back(Output::Connect {
+        let conn = cx.conn_id();
+        board.conn = Some(conn);
+        board.stage = Stage::Connecting {
+            cookie,
+            session_id: None,
+        };
+        board.active = now;
+        cx.output(Output::Connect {
             conn,
             host: address.host,
             port: address.port,
@@ -163,31 +184,31 @@ impl Session {
     }
 
     /// A numeric error for our `XFR SB`. 913 (not while offline or invisible) is final while
-    /// the server has us appearing offline: texts become offline messages where the server
-    /// takes them, the rest is reported at once. Before our status is confirmed it is what the
-    /// server says until our first `CHG`, so the request is repeated a few times, waiting
-    /// twice as long each time, within the set-up deadline.
-    pub(super) fn switchboard_refused(&mut self, xfr: u32, code: u16, now: Instant) {
-        let Some(at) = self.board_by_xfr(xfr) else {
+    /// the server has us appearing offline (`hidden`): texts become offline messages where the
+    /// server takes them, the rest is reported at once. Before our status is confirmed it is
+    /// what the server says until our first `CHG`, so the request is repeated a few times,
+    /// waiting twice as long each time, within the set-up deadline.
+    pub(super) fn refused(&mut self, cx: &mut Cx, xfr: u32, code: u16, hidden: bool, now: Instant) {
+        let Some(id) = self.by_xfr(xfr) else {
             return;
         };
-        let hidden = self.appears_offline();
-        if let (ServerError::NOT_ALLOWED_OFFLINE, Some(board)) =
-            (code, self.switchboards.boards.get_mut(at))
-        {
+        if let (ServerError::NOT_ALLOWED_OFFLINE, Some(board)) = (code, self.boards.get_mut(&id)) {
             if hidden {
                 let (kind, pending) = (board.kind.clone(), take_pending(board));
-                self.close_board(at);
+                self.close(cx, id);
                 return match kind {
-                    Kind::Im(peer) => self.store_or_report(&peer, pending, HIDDEN_REASON, now),
+                    Kind::Im(peer) => self.store_or_report(cx, &peer, pending, HIDDEN_REASON, now),
                     Kind::Chat(chat) => {
                         for message in &pending {
-                            self.sb_undelivered(Conversation::Chat(chat), message, HIDDEN_REASON);
+                            undelivered(cx, Conversation::Chat(chat), message, HIDDEN_REASON);
                         }
-                        self.chat_event(ChatEvent::ChatEnded {
-                            chat,
-                            reason: HIDDEN_REASON.to_owned(),
-                        });
+                        chat_event(
+                            cx,
+                            ChatEvent::ChatEnded {
+                                chat,
+                                reason: HIDDEN_REASON.to_owned(),
+                            },
+                        );
                     }
                 };
             }
@@ -205,27 +226,22 @@ impl Session {
             ServerError::NOT_ALLOWED_OFFLINE => HIDDEN_REASON.to_owned(),
             _ => format!("the server refused a conversation (error {code})"),
         };
-        self.give_up(at, &reason, now);
+        self.give_up(cx, id, &reason, now);
     }
 
     /// Fails a board whose messages another switchboard would not help: all are reported.
-    fn give_up(&mut self, at: usize, reason: &str, now: Instant) {
-        if let Some(board) = self.switchboards.boards.get_mut(at) {
+    fn give_up(&mut self, cx: &mut Cx, id: BoardId, reason: &str, now: Instant) {
+        if let Some(board) = self.boards.get_mut(&id) {
             for message in board.queue.iter_mut() {
                 message.attempts = MAX_ATTEMPTS;
             }
         }
-        self.board_failed(at, reason, true, now);
-    }
-
-    /// Whether an `XFR SB` with this TrID is waiting for its answer.
-    pub(super) fn xfr_pending(&self, xfr: u32) -> bool {
-        self.board_by_xfr(xfr).is_some()
+        self.failed(cx, id, reason, true, now);
     }
 
     /// `RNG`: someone invites us; answer at once (as the official client did).
-    pub(super) fn answer_invitation(&mut self, rng: Rng, now: Instant) {
-        if !self.sb_make_room() {
+    pub(super) fn answer_invitation(&mut self, cx: &mut Cx, rng: Rng, now: Instant) {
+        if !self.make_room(cx) {
             log::warn!(
                 "too many conversations open; invitation from {} ignored",
                 rng.inviter
@@ -233,15 +249,15 @@ impl Session {
             return;
         }
         let id = self.next_board_id();
-        let conn = self.next_sb_conn();
+        let conn = cx.conn_id();
         let stage = Stage::Connecting {
             cookie: rng.cookie,
             session_id: Some(rng.session_id),
         };
         let mut board = Board::new(id, stage, Kind::Im(rng.inviter.to_ascii_lowercase()), now);
         board.conn = Some(conn);
-        self.switchboards.boards.push(board);
-        self.out.push_back(Output::Connect {
+        self.boards.insert(id, board);
+        cx.output(Output::Connect {
             conn,
             host: rng.address.host,
             port: rng.address.port,
@@ -249,12 +265,9 @@ impl Session {
     }
 
     /// The switchboard connection is up: sign in with `USR`, or `ANS` an invitation.
-    pub(super) fn board_connected(&mut self, conn: ConnId, now: Instant) {
-        let user = self.sb_own_participant();
-        let Some(at) = self.board_at_conn(conn) else {
-            return;
-        };
-        let Some(board) = self.switchboards.boards.get_mut(at) else {
+    pub(in crate::session) fn handle_connected(&mut self, cx: &mut Cx, conn: ConnId, now: Instant) {
+        let user = own_participant(cx);
+        let Some(board) = self.by_conn(conn).and_then(|id| self.boards.get_mut(&id)) else {
             return;
         };
         let stage = std::mem::replace(&mut board.stage, Stage::Ready);
@@ -271,38 +284,43 @@ impl Session {
             },
             None => SbClientCommand::Usr { user, cookie },
         };
-        let trid = board.send(&mut self.out, &command);
+        let trid = board.send(cx.out, &command);
         board.stage = Stage::SigningIn { trid, answering };
         board.active = now;
     }
 
-    /// Bytes from a switchboard: frame, parse and handle each command.
-    pub(super) fn board_bytes(&mut self, conn: ConnId, bytes: &[u8], now: Instant) {
-        let Some(at) = self.board_at_conn(conn) else {
-            return;
-        };
-        if let Some(board) = self.switchboards.boards.get_mut(at) {
+    /// Bytes from a switchboard: frame, parse and handle each command. Stops at a P2P packet
+    /// and returns it; the caller hands it on and calls again with no new bytes to go on.
+    pub(in crate::session) fn handle_bytes(
+        &mut self,
+        cx: &mut Cx,
+        conn: ConnId,
+        bytes: &[u8],
+        now: Instant,
+    ) -> Option<P2pPacket> {
+        let id = self.by_conn(conn)?;
+        if let Some(board) = self.boards.get_mut(&id) {
             board.framer.push(bytes);
         }
         loop {
-            let Some(at) = self.board_at_conn(conn) else {
-                return;
-            };
-            let Some(board) = self.switchboards.boards.get_mut(at) else {
-                return;
-            };
+            let board = self.boards.get_mut(&id)?;
             let frame = match board.framer.next_frame() {
                 Ok(Some(frame)) => frame,
-                Ok(None) => return,
+                Ok(None) => return None,
                 Err(e) => {
                     log::warn!("unframeable data from a switchboard: {e}");
-                    return self.board_failed(at, "the switchboard sent invalid data", true, now);
+                    self.failed(cx, id, "the switchboard sent invalid data", true, now);
+                    return None;
                 }
             };
             board.active = now;
             let line = String::from_utf8_lossy(&frame.line).into_owned();
-            match sb::parse(frame, self.speaks()) {
-                Ok(command) => self.board_command(at, command, now),
+            match sb::parse(frame, cx.dialect) {
+                Ok(command) => {
+                    if let Some(packet) = self.command(cx, id, command, now) {
+                        return Some(packet);
+                    }
+                }
                 Err(e) => log::warn!(
                     "ignored malformed switchboard command ({e}): {}",
                     super::super::printable(&line)
@@ -311,44 +329,55 @@ impl Session {
         }
     }
 
-    /// One command from the switchboard at `at`.
-    fn board_command(&mut self, at: usize, command: SbCommand, now: Instant) {
+    /// One command from switchboard `id`; a P2P packet is returned for the P2P part.
+    fn command(
+        &mut self,
+        cx: &mut Cx,
+        id: BoardId,
+        command: SbCommand,
+        now: Instant,
+    ) -> Option<P2pPacket> {
         match command {
-            SbCommand::Usr(_) => self.signed_in_board(at, false, now),
-            SbCommand::Ans(_) => self.signed_in_board(at, true, now),
+            SbCommand::Msg(msg) => return self.message(cx, id, msg, now),
+            SbCommand::Usr(_) => self.signed_in(cx, id, false, now),
+            SbCommand::Ans(_) => self.signed_in(cx, id, true, now),
             SbCommand::Iro(iro) => {
-                if !self.is_own_address(&iro.participant.email) {
-                    if let Some(board) = self.switchboards.boards.get_mut(at) {
+                if !cx.is_own_address(&iro.participant.email) {
+                    if let Some(board) = self.boards.get_mut(&id) {
                         board.add_member(&iro.participant.email, &iro.friendly);
                     }
                 }
             }
             SbCommand::Cal(cal) => {
-                if let Some(board) = self.switchboards.boards.get_mut(at) {
+                if let Some(board) = self.boards.get_mut(&id) {
                     board.calls.retain(|(trid, _)| *trid != cal.trid);
                 }
             }
-            SbCommand::Joi(joi) => self.sb_joined(at, &joi.participant, &joi.friendly, now),
-            SbCommand::Bye(bye) => self.sb_left(at, &bye.participant, now),
-            SbCommand::Msg(msg) => self.board_message(at, msg, now),
+            SbCommand::Joi(joi) => self.joined(cx, id, &joi.participant, &joi.friendly, now),
+            SbCommand::Bye(bye) => self.left(cx, id, &bye.participant, now),
             SbCommand::Ack(ack) => {
-                if let Some(board) = self.switchboards.boards.get_mut(at) {
+                if let Some(board) = self.boards.get_mut(&id) {
                     board.unacked.retain(|(trid, _, _)| *trid != ack.trid);
                 }
-                self.sb_flush(at, now);
+                self.flush(cx, id, now);
             }
-            SbCommand::Nak(nak) => self.not_delivered(at, nak.trid, now),
-            SbCommand::Out => {
-                self.board_failed(at, "the switchboard closed the conversation", false, now)
-            }
-            SbCommand::Error(e) => self.board_error(at, e, now),
+            SbCommand::Nak(nak) => self.not_delivered(cx, id, nak.trid, now),
+            SbCommand::Out => self.failed(
+                cx,
+                id,
+                "the switchboard closed the conversation",
+                false,
+                now,
+            ),
+            SbCommand::Error(e) => self.error(cx, id, e, now),
             SbCommand::Raw(raw) => log::debug!("unhandled switchboard command {}", raw.verb),
         }
+        None
     }
 
     /// `USR … OK` or `ANS … OK`: signed in.
-    fn signed_in_board(&mut self, at: usize, answered: bool, now: Instant) {
-        let Some(board) = self.switchboards.boards.get_mut(at) else {
+    fn signed_in(&mut self, cx: &mut Cx, id: BoardId, answered: bool, now: Instant) {
+        let Some(board) = self.boards.get_mut(&id) else {
             return;
         };
         if !matches!(board.stage, Stage::SigningIn { answering, .. } if answering == answered) {
@@ -361,37 +390,37 @@ impl Session {
             match board.members.len() {
                 0 => {
                     log::info!("invited into an empty switchboard; leaving it");
-                    return self.close_board(at);
+                    return self.close(cx, id);
                 }
                 1 => {
                     let peer = board.members.first().map(|m| m.email.clone());
                     let peer = peer.unwrap_or_default();
                     board.kind = Kind::Im(peer.clone());
-                    self.chat_event(ChatEvent::Opened { with: peer });
+                    chat_event(cx, ChatEvent::Opened { with: peer });
                 }
-                _ => self.make_chat(at, None),
+                _ => self.make_chat(cx, id, None),
             }
         } else {
             let calls: Vec<String> = std::mem::take(&mut board.to_call);
             for email in calls {
-                self.sb_call(at, &email);
+                self.call(cx, id, &email);
             }
-            if let Some(board) = self.switchboards.boards.get_mut(at) {
+            if let Some(board) = self.boards.get_mut(&id) {
                 if board.to_call.is_empty() && board.calls.is_empty() && board.queue.is_empty() {
                     board.setup_deadline = None;
                 }
             }
         }
-        self.sb_flush(at, now);
+        self.flush(cx, id, now);
     }
 
     /// Sends `CAL` for `email` on a signed-in board.
-    pub(super) fn sb_call(&mut self, at: usize, email: &str) {
-        let Some(board) = self.switchboards.boards.get_mut(at) else {
+    pub(super) fn call(&mut self, cx: &mut Cx, id: BoardId, email: &str) {
+        let Some(board) = self.boards.get_mut(&id) else {
             return;
         };
         let trid = board.send(
-            &mut self.out,
+            cx.out,
             &SbClientCommand::Cal {
                 email: email.to_owned(),
             },
@@ -402,11 +431,18 @@ impl Session {
     }
 
     /// `JOI`: someone joined. A second contact turns a one-to-one conversation into a chat.
-    fn sb_joined(&mut self, at: usize, who: &Participant, friendly: &str, now: Instant) {
-        if self.is_own_address(&who.email) {
+    fn joined(
+        &mut self,
+        cx: &mut Cx,
+        id: BoardId,
+        who: &Participant,
+        friendly: &str,
+        now: Instant,
+    ) {
+        if cx.is_own_address(&who.email) {
             return;
         }
-        let Some(board) = self.switchboards.boards.get_mut(at) else {
+        let Some(board) = self.boards.get_mut(&id) else {
             return;
         };
         if !board.add_member(&who.email, friendly) {
@@ -414,87 +450,103 @@ impl Session {
         }
         let email = who.email.to_ascii_lowercase();
         match board.kind.clone() {
-            Kind::Im(peer) if peer != email => self.make_chat(at, Some(peer)),
+            Kind::Im(peer) if peer != email => self.make_chat(cx, id, Some(peer)),
             Kind::Im(_) => {}
-            Kind::Chat(chat) => self.chat_event(ChatEvent::Joined {
-                chat,
-                member: super::Member {
-                    email,
-                    friendly: friendly.to_owned(),
+            Kind::Chat(chat) => chat_event(
+                cx,
+                ChatEvent::Joined {
+                    chat,
+                    member: super::Member {
+                        email,
+                        friendly: friendly.to_owned(),
+                    },
                 },
-            }),
+            ),
         }
-        self.sb_flush(at, now);
+        self.flush(cx, id, now);
     }
 
     /// `BYE`: someone left. From MSNP16 a user's endpoints leave one by one and the bare
     /// address last; only the bare one counts. When the contact of a one-to-one conversation
     /// leaves, the switchboard is closed and anything unacknowledged goes out on a new one.
-    fn sb_left(&mut self, at: usize, who: &Participant, now: Instant) {
-        if who.endpoint.is_some() || self.is_own_address(&who.email) {
+    fn left(&mut self, cx: &mut Cx, id: BoardId, who: &Participant, now: Instant) {
+        if who.endpoint.is_some() || cx.is_own_address(&who.email) {
             return;
         }
-        let Some(board) = self.switchboards.boards.get_mut(at) else {
+        let Some(board) = self.boards.get_mut(&id) else {
             return;
         };
         if !board.remove_member(&who.email) {
             return;
         }
         match board.kind.clone() {
-            Kind::Chat(chat) => self.chat_event(ChatEvent::Left {
-                chat,
-                email: who.email.to_ascii_lowercase(),
-            }),
+            Kind::Chat(chat) => chat_event(
+                cx,
+                ChatEvent::Left {
+                    chat,
+                    email: who.email.to_ascii_lowercase(),
+                },
+            ),
             Kind::Im(peer) if board.members.is_empty() => {
                 let pending = take_pending(board);
-                self.close_board(at);
-                self.resend_or_report(&peer, pending, "the contact left the conversation", now);
+                self.close(cx, id);
+                let reason = "the contact left the conversation";
+                self.resend_or_report(cx, &peer, pending, reason, now);
             }
             Kind::Im(_) => {}
         }
     }
 
-    /// `MSG` from a participant.
-    fn board_message(&mut self, at: usize, msg: SbMsg, now: Instant) {
-        let Some(board) = self.switchboards.boards.get(at) else {
-            return;
-        };
-        let conversation = board.conversation();
+    /// `MSG` from a participant; a P2P packet is returned for the P2P part.
+    fn message(&mut self, cx: &mut Cx, id: BoardId, msg: SbMsg, now: Instant) -> Option<P2pPacket> {
+        let conversation = self.boards.get(&id)?.conversation();
         let from = msg.sender.email.to_ascii_lowercase();
         let payload = match MsgPayload::parse(&msg.payload) {
-            MsgPayload::Chunk(part) => match self.switchboards.chunks.push(&from, part, now) {
+            MsgPayload::Chunk(part) => match self.chunks.push(&from, part, now) {
                 Ok(Some(whole)) => whole,
-                Ok(None) => return,
-                Err(e) => return log::warn!("chunked message from {from} dropped: {e}"),
+                Ok(None) => return None,
+                Err(e) => {
+                    log::warn!("chunked message from {from} dropped: {e}");
+                    return None;
+                }
             },
             other => other,
         };
         match (payload, &conversation) {
-            (MsgPayload::Text(text), Conversation::Im(to)) if self.is_own_address(&from) => {
-                self.chat_event(ChatEvent::SentElsewhere {
-                    to: to.clone(),
-                    html: message_html(&text),
-                });
+            (MsgPayload::Text(text), Conversation::Im(to)) if cx.is_own_address(&from) => {
+                chat_event(
+                    cx,
+                    ChatEvent::SentElsewhere {
+                        to: to.clone(),
+                        html: message_html(&text),
+                    },
+                );
             }
-            (_, _) if self.is_own_address(&from) => {
+            (_, _) if cx.is_own_address(&from) => {
                 log::debug!("ignored a non-text message from our other place");
             }
             (MsgPayload::Text(text), _) => {
-                self.typing_stopped(&from);
-                self.chat_event(ChatEvent::Message {
-                    conversation,
-                    from,
-                    friendly: msg.friendly,
-                    html: message_html(&text),
-                    timestamp: None,
-                });
+                self.typing_stopped(cx, &from);
+                chat_event(
+                    cx,
+                    ChatEvent::Message {
+                        conversation,
+                        from,
+                        friendly: msg.friendly,
+                        html: message_html(&text),
+                        timestamp: None,
+                    },
+                );
             }
-            (MsgPayload::Typing { .. }, Conversation::Im(_)) => self.typing_started(&from, now),
-            (MsgPayload::Nudge, Conversation::Im(_)) => self.chat_event(ChatEvent::Nudge { from }),
-            (MsgPayload::Nudge, Conversation::Chat(_)) => self.chat_event(ChatEvent::Notice {
-                conversation,
-                text: format!("{} sent a nudge", msg.friendly),
-            }),
+            (MsgPayload::Typing { .. }, Conversation::Im(_)) => self.typing_started(cx, &from, now),
+            (MsgPayload::Nudge, Conversation::Im(_)) => chat_event(cx, ChatEvent::Nudge { from }),
+            (MsgPayload::Nudge, Conversation::Chat(_)) => chat_event(
+                cx,
+                ChatEvent::Notice {
+                    conversation,
+                    text: format!("{} sent a nudge", msg.friendly),
+                },
+            ),
             (
                 MsgPayload::Datacast {
                     id: Some(id @ (2 | 3)),
@@ -503,24 +555,32 @@ impl Session {
                 _,
             ) => {
                 let what = if id == 2 { "a wink" } else { "a voice clip" };
-                self.chat_event(ChatEvent::Notice {
-                    conversation,
-                    text: format!("{} sent {what}, which cannot be shown", msg.friendly),
-                });
+                chat_event(
+                    cx,
+                    ChatEvent::Notice {
+                        conversation,
+                        text: format!("{} sent {what}, which cannot be shown", msg.friendly),
+                    },
+                );
             }
             (MsgPayload::P2p { destination, body }, _) => {
-                self.p2p_received(&from, destination.as_deref(), &body, now)
+                return Some(P2pPacket {
+                    from,
+                    destination,
+                    body,
+                })
             }
             (MsgPayload::Unknown { content_type }, _) => {
                 log::debug!("ignored a message of type {content_type:?} from {from}")
             }
             (other, _) => log::debug!("ignored {} from {from}", kind_name(&other)),
         }
+        None
     }
 
     /// `NAK`: the message with that TrID was not delivered.
-    fn not_delivered(&mut self, at: usize, trid: u32, now: Instant) {
-        let Some(board) = self.switchboards.boards.get_mut(at) else {
+    fn not_delivered(&mut self, cx: &mut Cx, id: BoardId, trid: u32, now: Instant) {
+        let Some(board) = self.boards.get_mut(&id) else {
             return;
         };
         let Some(found) = board.unacked.iter().position(|(t, _, _)| *t == trid) else {
@@ -528,30 +588,31 @@ impl Session {
         };
         let (_, message, _) = board.unacked.remove(found);
         let conversation = board.conversation();
-        self.sb_undelivered(
+        undelivered(
+            cx,
             conversation,
             &message,
             "the switchboard could not deliver it",
         );
-        self.sb_flush(at, now);
+        self.flush(cx, id, now);
     }
 
     /// A numeric error on a switchboard.
-    fn board_error(&mut self, at: usize, error: ServerError, now: Instant) {
-        let Some(board) = self.switchboards.boards.get_mut(at) else {
+    fn error(&mut self, cx: &mut Cx, id: BoardId, error: ServerError, now: Instant) {
+        let Some(board) = self.boards.get_mut(&id) else {
             return;
         };
         let trid = error.trid;
         if let Some(found) = board.calls.iter().position(|(t, _)| Some(*t) == trid) {
             let (_, email) = board.calls.remove(found);
-            return self.call_failed(at, &email, error.code, now);
+            return self.call_failed(cx, id, &email, error.code, now);
         }
         if matches!(board.stage, Stage::SigningIn { trid: t, .. } if Some(t) == trid) {
             let reason = format!("the switchboard refused us (error {})", error.code);
-            return self.board_failed(at, &reason, true, now);
+            return self.failed(cx, id, &reason, true, now);
         }
         if let Some(trid) = trid.filter(|t| board.unacked.iter().any(|(u, _, _)| u == t)) {
-            return self.not_delivered(at, trid, now);
+            return self.not_delivered(cx, id, trid, now);
         }
         log::warn!(
             "switchboard error {} ({}) for transaction {trid:?}",
@@ -561,27 +622,32 @@ impl Session {
     }
 
     /// A `CAL` failed: 215 already there, 217 offline or not allowed, 208 not an address.
-    fn call_failed(&mut self, at: usize, email: &str, code: u16, now: Instant) {
+    fn call_failed(&mut self, cx: &mut Cx, id: BoardId, email: &str, code: u16, now: Instant) {
         if code == ServerError::ALREADY_ON_LIST {
             return;
         }
-        let Some(board) = self.switchboards.boards.get_mut(at) else {
+        let Some(board) = self.boards.get_mut(&id) else {
             return;
         };
         match board.kind.clone() {
             Kind::Im(peer) if peer == email && board.members.is_empty() => {
                 let pending = take_pending(board);
-                self.close_board(at);
+                self.close(cx, id);
                 let reason = match code {
                     ServerError::INVALID_PRINCIPAL => "the address is not valid",
                     _ => "the contact is offline or not accepting messages",
                 };
-                self.store_or_report(&peer, pending, reason, now);
+                self.store_or_report(cx, &peer, pending, reason, now);
             }
-            Kind::Chat(chat) => self.chat_event(ChatEvent::Notice {
-                conversation: Conversation::Chat(chat),
-                text: format!("{email} could not be invited (offline or unknown; error {code})"),
-            }),
+            Kind::Chat(chat) => chat_event(
+                cx,
+                ChatEvent::Notice {
+                    conversation: Conversation::Chat(chat),
+                    text: format!(
+                        "{email} could not be invited (offline or unknown; error {code})"
+                    ),
+                },
+            ),
             Kind::Im(_) => log::info!("could not invite {email}: error {code}"),
         }
     }
@@ -589,12 +655,21 @@ impl Session {
     /// No switchboard can reach the contact of a one-to-one conversation: texts become
     /// offline messages where the server takes them, everything else is reported with
     /// `reason`.
-    fn store_or_report(&mut self, peer: &str, pending: Vec<Outgoing>, reason: &str, now: Instant) {
+    fn store_or_report(
+        &mut self,
+        cx: &mut Cx,
+        peer: &str,
+        pending: Vec<Outgoing>,
+        reason: &str,
+        now: Instant,
+    ) {
         let conversation = Conversation::Im(peer.to_owned());
         for message in pending {
             match message.what {
-                What::Text(text) if self.can_store_offline() => self.store_offline(peer, text, now),
-                _ => self.sb_undelivered(conversation.clone(), &message, reason),
+                What::Text(text) if self.offline.can_store(cx) => {
+                    self.offline.store(cx, peer, text, now)
+                }
+                _ => undelivered(cx, conversation.clone(), &message, reason),
             }
         }
     }
@@ -602,32 +677,48 @@ impl Session {
     /// A switchboard failed (lost, closed, refused, timed out): forget it and save what was
     /// pending: one-to-one messages go out once more on a new switchboard or are reported; a
     /// group chat ends and its pending messages are reported.
-    pub(super) fn board_failed(&mut self, at: usize, reason: &str, close: bool, now: Instant) {
-        if at >= self.switchboards.boards.len() {
+    pub(super) fn failed(
+        &mut self,
+        cx: &mut Cx,
+        id: BoardId,
+        reason: &str,
+        close: bool,
+        now: Instant,
+    ) {
+        let Some(mut board) = self.boards.remove(&id) else {
             return;
-        }
-        let mut board = self.switchboards.boards.remove(at);
+        };
         if let (true, Some(conn)) = (close, board.conn) {
-            self.out.push_back(Output::Close { conn });
+            cx.output(Output::Close { conn });
         }
         let pending = take_pending(&mut board);
         match board.kind {
-            Kind::Im(peer) => self.resend_or_report(&peer, pending, reason, now),
+            Kind::Im(peer) => self.resend_or_report(cx, &peer, pending, reason, now),
             Kind::Chat(chat) => {
                 for message in &pending {
-                    self.sb_undelivered(Conversation::Chat(chat), message, reason);
+                    undelivered(cx, Conversation::Chat(chat), message, reason);
                 }
-                self.chat_event(ChatEvent::ChatEnded {
-                    chat,
-                    reason: reason.to_owned(),
-                });
+                chat_event(
+                    cx,
+                    ChatEvent::ChatEnded {
+                        chat,
+                        reason: reason.to_owned(),
+                    },
+                );
             }
         }
     }
 
     /// Messages of a lost one-to-one switchboard: those not yet on two lost switchboards go to
     /// another switchboard for the same contact, the rest are reported.
-    fn resend_or_report(&mut self, peer: &str, pending: Vec<Outgoing>, reason: &str, now: Instant) {
+    fn resend_or_report(
+        &mut self,
+        cx: &mut Cx,
+        peer: &str,
+        pending: Vec<Outgoing>,
+        reason: &str,
+        now: Instant,
+    ) {
         let conversation = Conversation::Im(peer.to_owned());
         let (retry, give_up): (Vec<_>, Vec<_>) = pending
             .into_iter()
@@ -637,16 +728,16 @@ impl Session {
             })
             .partition(|m| m.attempts < MAX_ATTEMPTS);
         for message in &give_up {
-            self.sb_undelivered(conversation.clone(), message, reason);
+            undelivered(cx, conversation.clone(), message, reason);
         }
         if retry.is_empty() {
             return;
         }
-        match self.board_for_im(peer, now) {
-            Some(at) => self.sb_enqueue(at, retry, now),
+        match self.for_im(cx, peer, now) {
+            Some(id) => self.enqueue(cx, id, retry, now),
             None => {
                 for message in &retry {
-                    self.sb_undelivered(conversation.clone(), message, reason);
+                    undelivered(cx, conversation.clone(), message, reason);
                 }
             }
         }
@@ -654,63 +745,56 @@ impl Session {
 
     /// Leaves a switchboard politely (`OUT` once signed in) and forgets it; nothing pending is
     /// reported (the caller took care of it).
-    pub(super) fn close_board(&mut self, at: usize) {
-        if at >= self.switchboards.boards.len() {
+    pub(super) fn close(&mut self, cx: &mut Cx, id: BoardId) {
+        let Some(mut board) = self.boards.remove(&id) else {
             return;
-        }
-        let mut board = self.switchboards.boards.remove(at);
+        };
         if let Some(conn) = board.conn {
             if matches!(board.stage, Stage::Ready | Stage::SigningIn { .. }) {
-                board.send(&mut self.out, &SbClientCommand::Out);
+                board.send(cx.out, &SbClientCommand::Out);
             }
-            self.out.push_back(Output::Close { conn });
+            cx.output(Output::Close { conn });
         }
     }
 
     /// The session ends: every switchboard is closed, and every message not yet acknowledged
     /// (waiting, sent without `ACK`, or an offline message not yet confirmed stored) is
     /// reported with its text.
-    pub(in crate::session) fn sb_abandon_all(&mut self) {
+    pub(in crate::session) fn abandon_all(&mut self, cx: &mut Cx) {
         const REASON: &str = "the connection to the server was lost before it was confirmed";
-        for mut board in std::mem::take(&mut self.switchboards.boards) {
+        for mut board in std::mem::take(&mut self.boards).into_values() {
             if let Some(conn) = board.conn {
-                self.out.push_back(Output::Close { conn });
+                cx.output(Output::Close { conn });
             }
             let conversation = board.conversation();
             for message in take_pending(&mut board) {
-                self.sb_undelivered(conversation.clone(), &message, REASON);
+                undelivered(cx, conversation.clone(), &message, REASON);
             }
         }
-        self.offline_abandon(REASON);
+        self.offline.abandon(cx, REASON);
     }
 
     /// Set-up and acknowledgement deadlines, and idle one-to-one switchboards.
-    pub(super) fn boards_timeout(&mut self, now: Instant) {
-        let ids: Vec<BoardId> = self.switchboards.boards.iter().map(|b| b.id).collect();
+    pub(super) fn boards_timeout(&mut self, cx: &mut Cx, now: Instant) {
+        let ids: Vec<BoardId> = self.boards.keys().copied().collect();
         for id in ids {
-            let Some(at) = self.board_index(id) else {
-                continue;
-            };
-            let Some(board) = self.switchboards.boards.get_mut(at) else {
+            let Some(board) = self.boards.get_mut(&id) else {
                 continue;
             };
             if board.setup_deadline.is_some_and(|d| d <= now) {
                 match board.trouble.take() {
-                    Some(reason) => self.give_up(at, &reason, now),
+                    Some(reason) => self.give_up(cx, id, &reason, now),
                     None => {
-                        self.board_failed(at, "the contact could not be reached in time", true, now)
+                        let reason = "the contact could not be reached in time";
+                        self.failed(cx, id, reason, true, now)
                     }
                 }
                 continue;
             }
             if matches!(board.stage, Stage::Waiting { until } if until <= now) {
-                match self.send(ClientCommand::XfrSb) {
-                    Some(xfr) => {
-                        if let Some(board) = self.switchboards.boards.get_mut(at) {
-                            board.stage = Stage::Requested { xfr };
-                        }
-                    }
-                    None => self.board_failed(at, "not connected", true, now),
+                match cx.send_ns(ClientCommand::XfrSb) {
+                    Some(xfr) => board.stage = Stage::Requested { xfr },
+                    None => self.failed(cx, id, "not connected", true, now),
                 }
                 continue;
             }
@@ -723,7 +807,8 @@ impl Session {
                 && !board.has_pending()
                 && board.active + IDLE_TIMEOUT <= now;
             for (_, message, _) in &late {
-                self.sb_undelivered(
+                undelivered(
+                    cx,
                     conversation.clone(),
                     message,
                     "the switchboard did not confirm delivery",
@@ -731,119 +816,109 @@ impl Session {
             }
             if idle {
                 log::debug!("leaving an idle conversation");
-                self.close_board(at);
+                self.close(cx, id);
             } else if !late.is_empty() {
-                self.sb_flush(at, now);
+                self.flush(cx, id, now);
             }
         }
     }
 
-    /// Turns the board at `at` into a group chat and tells the user interface.
-    fn make_chat(&mut self, at: usize, from_im: Option<String>) {
-        let chat = self.switchboards.next_chat.wrapping_add(1).max(1);
-        self.switchboards.next_chat = chat;
-        let Some(board) = self.switchboards.boards.get_mut(at) else {
+    /// Turns board `id` into a group chat and tells the user interface.
+    fn make_chat(&mut self, cx: &mut Cx, id: BoardId, from_im: Option<String>) {
+        let chat = self.next_chat.wrapping_add(1).max(1);
+        self.next_chat = chat;
+        let Some(board) = self.boards.get_mut(&id) else {
             return;
         };
         board.kind = Kind::Chat(chat);
         let members = board.members.clone();
-        self.chat_event(ChatEvent::ChatStarted {
-            chat,
-            members,
-            from_im,
-        });
-    }
-
-    /// Reports a message as not delivered.
-    pub(super) fn sb_undelivered(
-        &mut self,
-        conversation: Conversation,
-        message: &Outgoing,
-        reason: &str,
-    ) {
-        self.chat_event(ChatEvent::Undelivered {
-            conversation,
-            text: message.description(),
-            reason: reason.to_owned(),
-        });
+        chat_event(
+            cx,
+            ChatEvent::ChatStarted {
+                chat,
+                members,
+                from_im,
+            },
+        );
     }
 
     /// Makes room for one more switchboard: true when there is room (possibly after leaving
     /// the longest-idle one-to-one conversation with nothing pending).
-    fn sb_make_room(&mut self) -> bool {
-        let boards = &self.switchboards.boards;
-        if boards.len() < MAX_BOARDS {
+    fn make_room(&mut self, cx: &mut Cx) -> bool {
+        if self.boards.len() < MAX_BOARDS {
             return true;
         }
-        let idlest = boards
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| matches!(b.kind, Kind::Im(_)) && !b.has_pending())
-            .min_by_key(|(_, b)| b.active)
-            .map(|(at, _)| at);
+        let idlest = self
+            .boards
+            .values()
+            .filter(|b| matches!(b.kind, Kind::Im(_)) && !b.has_pending())
+            .min_by_key(|b| b.active)
+            .map(|b| b.id);
         match idlest {
-            Some(at) => {
-                self.close_board(at);
+            Some(id) => {
+                self.close(cx, id);
                 true
             }
             None => false,
         }
     }
 
-    /// Own address for `USR`/`ANS`: from MSNP16 with this installation's machine GUID.
-    fn sb_own_participant(&self) -> Participant {
-        let guid = self
-            .config
-            .machine_guid
-            .trim_matches(|c| c == '{' || c == '}');
-        Participant {
-            email: self.config.account.clone(),
-            endpoint: (self.speaks().endpoints() && !guid.is_empty()).then(|| guid.to_owned()),
-        }
-    }
-
-    /// Whether `email` is the signed-in account.
-    pub(super) fn is_own_address(&self, email: &str) -> bool {
-        email.eq_ignore_ascii_case(&self.config.account)
-    }
-
     /// The board waiting for the answer to `XFR` TrID `xfr`.
-    fn board_by_xfr(&self, xfr: u32) -> Option<usize> {
-        self.switchboards
-            .boards
-            .iter()
-            .position(|b| matches!(b.stage, Stage::Requested { xfr: t } if t == xfr))
+    pub(super) fn by_xfr(&self, xfr: u32) -> Option<BoardId> {
+        self.boards
+            .values()
+            .find(|b| matches!(b.stage, Stage::Requested { xfr: t } if t == xfr))
+            .map(|b| b.id)
     }
 
     /// The board on connection `conn`.
-    pub(super) fn board_at_conn(&self, conn: ConnId) -> Option<usize> {
-        self.switchboards
-            .boards
-            .iter()
-            .position(|b| b.conn == Some(conn))
-    }
-
-    /// The board with id `id`.
-    fn board_index(&self, id: BoardId) -> Option<usize> {
-        self.switchboards.boards.iter().position(|b| b.id == id)
+    pub(super) fn by_conn(&self, conn: ConnId) -> Option<BoardId> {
+        self.boards
+            .values()
+            .find(|b| b.conn == Some(conn))
+            .map(|b| b.id)
     }
 
     /// The board of group chat `chat`.
-    pub(super) fn board_of_chat(&self, chat: u32) -> Option<usize> {
-        self.switchboards
-            .boards
-            .iter()
-            .position(|b| b.kind == Kind::Chat(chat))
+    pub(super) fn of_chat(&self, chat: u32) -> Option<BoardId> {
+        self.boards
+            .values()
+            .find(|b| b.kind == Kind::Chat(chat))
+            .map(|b| b.id)
     }
 
     fn next_board_id(&mut self) -> BoardId {
-        self.switchboards.next_board += 1;
-        BoardId(self.switchboards.next_board)
+        self.next_board += 1;
+        BoardId(self.next_board)
     }
+}
 
-    fn next_sb_conn(&mut self) -> ConnId {
-        self.next_conn += 1;
-        ConnId(self.next_conn)
+/// Reports a message as not delivered.
+pub(super) fn undelivered(
+    cx: &mut Cx,
+    conversation: Conversation,
+    message: &Outgoing,
+    reason: &str,
+) {
+    chat_event(
+        cx,
+        ChatEvent::Undelivered {
+            conversation,
+            text: message.description(),
+            reason: reason.to_owned(),
+        },
+    );
+}
+
+/// Own address for `USR`/`ANS`: from MSNP16 with this installation's machine GUID.
+fn own_participant(cx: &Cx) -> Participant {
+    let guid = cx
+        .config
+        .machine_guid
+        .trim_matches(|c| c == '{' || c == '}');
+    Participant {
+        email: cx.config.account.clone(),
+        endpoint: (cx.dialect.endpoints() && !guid.is_empty()).then(|| guid.to_owned()),
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::*;
 use crate::auth::testlog;
 use crate::http::HttpRequest;
-use crate::session::Output;
+use crate::session::{Output, Session};
 use crate::wire::transcript;
 use crate::wire::{Direction, Frame, Framer, Limits};
 
