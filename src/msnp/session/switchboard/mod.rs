@@ -286,10 +286,15 @@ impl Switchboards {
     pub(in crate::session) fn deadline(&self) -> Option<Instant> {
         let boards = self.boards.values().filter_map(Board::deadline).min();
         let typing = self.typing.iter().map(|(_, at)| *at).min();
-        [boards, typing, self.chunks.next_deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            boards,
+            typing,
+            self.chunks.next_deadline(),
+            self.offline.deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Conversation deadlines due at `now`.
@@ -309,6 +314,7 @@ impl Switchboards {
             );
         }
         self.chunks.expire(now);
+        self.offline.handle_timeout(cx, now);
     }
 
     /// A contact's typing notice: shown now, lapsing after [`TYPING_TIMEOUT`].

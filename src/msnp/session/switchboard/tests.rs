@@ -980,6 +980,66 @@ fn offline_messages_are_fetched_shown_in_order_and_deleted_after() {
     assert!(h.http.is_empty(), "not fetched twice");
 }
 
+/// The server fails to give an announced offline message (a `500`, as the soak's faulty
+/// server does): it is asked for again after a growing wait, and shown once it comes; after
+/// the last try the user is told it waits on the server (not deleted) for the next sign-in.
+#[test]
+fn an_offline_message_the_server_fails_to_give_is_asked_for_again() {
+    use super::offline::{FETCH_RETRY, MAX_FETCH_ATTEMPTS};
+    let dir = "extra-oim";
+    let server_error = b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n";
+    let announcement = transcript::load(&format!("{dir}/bob-ns.raw.txt"))
+        .chunks
+        .into_iter()
+        .find(|(s, b)| *s && String::from_utf8_lossy(b).contains("<M>"))
+        .unwrap()
+        .1;
+
+    let mut h = H::sign_in(dir, "bob", 15, BOB_GUID);
+    let recorded = h
+        .exchanges
+        .iter()
+        .find(|x| x.label == "RSI GetMessage")
+        .unwrap()
+        .raw_response();
+    h.feed(h.ns, &announcement);
+    h.answer_http(server_error);
+    assert!(h.http.is_empty() && h.take_events().is_empty());
+    h.advance(FETCH_RETRY - Duration::from_millis(1));
+    assert!(h.http.is_empty(), "asked again too soon");
+    h.advance(Duration::from_millis(1));
+    assert_eq!(h.http.len(), 1, "asked again");
+    assert!(String::from_utf8_lossy(&h.http[0].1.body).contains("<GetMessage"));
+    h.answer_http(&recorded);
+    let events = h.take_events();
+    assert!(
+        matches!(&events[..], [ChatEvent::Message { html, .. }] if html == "offline hello to bob ✉"),
+        "{events:?}"
+    );
+
+    // Every try fails: a bounded number of requests, then a notice; nothing deleted.
+    let mut h = H::sign_in(dir, "bob", 15, BOB_GUID);
+    h.feed(h.ns, &announcement);
+    let mut requests = 0;
+    let mut wait = FETCH_RETRY;
+    while !h.http.is_empty() {
+        requests += 1;
+        assert!(String::from_utf8_lossy(&h.http[0].1.body).contains("<GetMessage"));
+        h.answer_http(server_error);
+        h.advance(wait);
+        wait *= 2;
+    }
+    assert_eq!(requests, usize::from(MAX_FETCH_ATTEMPTS));
+    let events = h.take_events();
+    assert!(
+        matches!(&events[..], [ChatEvent::Notice { conversation: Conversation::Im(who), text }]
+            if who == "alice@example.com" && text.contains("next sign-in")),
+        "{events:?}"
+    );
+    h.advance(Duration::from_secs(600));
+    assert!(h.http.is_empty(), "no request after the last try");
+}
+
 /// Alice (MSNP15) writes to Bob who is offline: `CAL` fails with 217 and the text goes to the
 /// OIM store, which asks for a lock key first.
 #[test]
