@@ -100,6 +100,10 @@ pub(crate) fn show(conn: &Connection, event: ChatEvent) {
             );
             write(conn, &conversation, &line, ffi::PURPLE_MESSAGE_ERROR);
         }
+        // SAFETY: the account is live while its connection is.
+        ChatEvent::OfflineShown { ids } => unsafe {
+            super::config::remember_offline_shown(conn.account(), &ids)
+        },
         ChatEvent::Notice { conversation, text } => write(
             conn,
             &conversation,

@@ -168,6 +168,13 @@ pub enum ChatEvent {
         /// The text.
         text: String,
     },
+    /// Offline messages just shown, by id: the user interface keeps the ids with the account
+    /// and gives them back in [`crate::session::Config::offline_shown`], so that one the server
+    /// failed to delete is not shown again at a later sign-in.
+    OfflineShown {
+        /// The messages' ids.
+        ids: Vec<String>,
+    },
     /// A group chat opened: one we started, an invitation with several people in it, or a
     /// one-to-one conversation a third person joined (`from_im` names its contact).
     ChatStarted {

@@ -156,6 +156,7 @@ impl Offline {
 
     /// Queues announced messages not seen yet and starts fetching.
     fn queue(&mut self, cx: &mut Cx, list: Vec<OimMeta>, now: Instant) {
+        let mut shown_before = Vec::new();
         for meta in list {
             if self.known.contains(&meta.id) {
                 continue;
@@ -168,7 +169,18 @@ impl Offline {
                 self.known.pop_front();
             }
             self.known.push_back(meta.id.clone());
-            self.to_fetch.push_back(meta);
+            match cx.config.offline_shown.contains(&meta.id) {
+                true => shown_before.push(meta.id),
+                false => self.to_fetch.push_back(meta),
+            }
+        }
+        if !shown_before.is_empty() {
+            log::info!(
+                "{} offline messages shown in an earlier session are still on the server; \
+                 deleting them",
+                shown_before.len()
+            );
+            self.delete(cx, &shown_before);
         }
         if self.fetching.is_none() {
             self.next(cx, now);
@@ -301,6 +313,7 @@ impl Offline {
             );
             shown.push(meta.id);
         }
+        chat_event(cx, ChatEvent::OfflineShown { ids: shown.clone() });
         self.delete(cx, &shown);
     }
 

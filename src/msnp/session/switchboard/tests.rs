@@ -36,9 +36,21 @@ struct H {
 impl H {
     /// Signs `user` in by replaying `<dir>/<user>-ns.raw.txt` (and its HTTP log) up to `USR OK`.
     fn sign_in(dir: &str, user: &str, version: u32, guid: &str) -> H {
+        H::sign_in_with(dir, user, version, guid, |_| {})
+    }
+
+    /// [`H::sign_in`] with the configuration changed by `edit` first.
+    fn sign_in_with(
+        dir: &str,
+        user: &str,
+        version: u32,
+        guid: &str,
+        edit: impl FnOnce(&mut crate::session::Config),
+    ) -> H {
         let account = format!("{user}@example.com");
-        let config =
+        let mut config =
             crate::session::config::test_config(&account, &format!("{user}pass"), version, guid);
+        edit(&mut config);
         let now = crate::test_clock_start();
         let mut h = H {
             s: Session::new(config, now),
@@ -956,13 +968,18 @@ fn offline_messages_are_fetched_shown_in_order_and_deleted_after() {
     let events = h.take_events();
     assert_eq!(
         events,
-        [ChatEvent::Message {
-            conversation: Conversation::Im("alice@example.com".into()),
-            from: "alice@example.com".into(),
-            friendly: "Alice".into(),
-            html: "offline hello to bob ✉".into(),
-            timestamp: Some(1_795_559_337),
-        }]
+        [
+            ChatEvent::Message {
+                conversation: Conversation::Im("alice@example.com".into()),
+                from: "alice@example.com".into(),
+                friendly: "Alice".into(),
+                html: "offline hello to bob ✉".into(),
+                timestamp: Some(1_795_559_337),
+            },
+            ChatEvent::OfflineShown {
+                ids: vec!["831F2871-4EDA-488A-9B7F-66800ED46E25".into()]
+            }
+        ]
     );
     // Deleted only now, after it was shown.
     assert_eq!(h.http.len(), 1);
@@ -1013,7 +1030,8 @@ fn an_offline_message_the_server_fails_to_give_is_asked_for_again() {
     h.answer_http(&recorded);
     let events = h.take_events();
     assert!(
-        matches!(&events[..], [ChatEvent::Message { html, .. }] if html == "offline hello to bob ✉"),
+        matches!(&events[..], [ChatEvent::Message { html, .. }, ChatEvent::OfflineShown { .. }]
+            if html == "offline hello to bob ✉"),
         "{events:?}"
     );
 
@@ -1038,6 +1056,28 @@ fn an_offline_message_the_server_fails_to_give_is_asked_for_again() {
     );
     h.advance(Duration::from_secs(600));
     assert!(h.http.is_empty(), "no request after the last try");
+}
+
+/// An offline message shown in an earlier session and announced again (the server failed to
+/// delete it, as the soak's faulty server does): deleted, not fetched or shown twice.
+#[test]
+fn an_offline_message_shown_in_an_earlier_session_is_not_shown_again() {
+    let dir = "extra-oim";
+    let announcement = transcript::load(&format!("{dir}/bob-ns.raw.txt"))
+        .chunks
+        .into_iter()
+        .find(|(s, b)| *s && String::from_utf8_lossy(b).contains("<M>"))
+        .unwrap()
+        .1;
+    let mut h = H::sign_in_with(dir, "bob", 15, BOB_GUID, |c| {
+        c.offline_shown = vec!["831F2871-4EDA-488A-9B7F-66800ED46E25".into()];
+    });
+    h.feed(h.ns, &announcement);
+    assert_eq!(h.http.len(), 1);
+    let body = String::from_utf8_lossy(&h.http[0].1.body).into_owned();
+    assert!(body.contains("<DeleteMessages"), "{body}");
+    assert!(body.contains("831F2871-4EDA-488A-9B7F-66800ED46E25"));
+    assert!(h.take_events().is_empty());
 }
 
 /// Alice (MSNP15) writes to Bob who is offline: `CAL` fails with 217 and the text goes to the
