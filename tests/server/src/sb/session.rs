@@ -164,11 +164,14 @@ impl SbSession {
         let Some(me) = self.member(&email, endpoint, ticket.dialect, &ticket.caps) else {
             return Flow::Close;
         };
-        let before = self.shared.sb.join(sid, me.clone());
-        for line in iro_lines(trid, &before, me.dialect) {
-            self.conn.send(&line);
-        }
-        self.conn.send(&format!("ANS {trid} OK"));
+        // As on Escargot, which handles one command at a time, no message relayed in the session
+        // reaches the joiner before its roster and `ANS OK`.
+        let before = self.shared.sb.join_with(sid, me.clone(), |before| {
+            for line in iro_lines(trid, before, me.dialect) {
+                self.conn.send(&line);
+            }
+            self.conn.send(&format!("ANS {trid} OK"));
+        });
         let first = !before.iter().any(|m| m.email.eq_ignore_ascii_case(&email));
         for other in &before {
             for line in joi_lines(&me, other.dialect, first) {
