@@ -181,13 +181,19 @@ fn all_events(clients: &mut [Client]) -> Vec<(String, Vec<Value>)> {
         .collect()
 }
 
-/// Whether a `notify` error about the contact list names Dave.
+/// Whether `e` tells the user that a list edit about Dave did not happen: a contact-list error
+/// naming him, the stub refusing the command (he was already there, or not there), or the
+/// sign-in prompt about buddies kept on this computer only, naming him.
 fn is_list_report(e: &Value) -> bool {
-    e["event"] == "notify"
-        && e["type"] == "error"
-        && [&e["primary"], &e["secondary"], &e["text"], &e["title"]]
-            .iter()
-            .any(|f| f.as_str().is_some_and(|t| t.contains(DAVE)))
+    let names_dave = [&e["primary"], &e["secondary"], &e["text"], &e["title"]]
+        .iter()
+        .any(|f| f.as_str().is_some_and(|t| t.contains(DAVE)));
+    match e["event"].as_str() {
+        Some("notify") => e["type"] == "error" && names_dave,
+        Some("request") => names_dave,
+        Some("error") => matches!(e["command"].as_str(), Some("add-buddy" | "remove-buddy")),
+        _ => false,
+    }
 }
 
 #[test]
