@@ -400,6 +400,7 @@ impl Session {
         }
         self.switchboards.abandon_all(&mut cx!(self));
         self.emoticons_abandon();
+        self.contacts_abandon();
         self.event(Event::Ended(reason));
     }
 }

@@ -206,6 +206,18 @@ impl Session {
         }
     }
 
+    /// The session ends: every list change the server has not confirmed is reported (it may or
+    /// may not have got there; the next sign-in shows the server's list).
+    pub(in crate::session) fn contacts_abandon(&mut self) {
+        let ops = std::mem::take(&mut self.contacts.ops);
+        for op in ops.active.map(|a| a.op).into_iter().chain(ops.queue) {
+            self.event_contact(ContactEvent::Failed(format!(
+                "Could not {}: the connection to the server was lost",
+                op.what
+            )));
+        }
+    }
+
     /// The server answered the running step.
     pub(super) fn op_answer(&mut self, answer: Answer<'_>, now: Instant) {
         let Some(active) = self.contacts.ops.active.take() else {
