@@ -48,6 +48,7 @@ ui_init(void)
 	uiops_install();
 	purple_request_set_ui_ops(requests_ui_ops());
 	purple_accounts_set_ui_ops(requests_account_ui_ops());
+	xfers_install();
 }
 
 static GHashTable *

@@ -371,6 +371,38 @@ fn request_prompts_are_reported_and_cancelled() {
 }
 
 #[test]
+fn an_armed_fields_prompt_is_answered_ok_with_its_checkboxes_ticked() {
+    let mut stub = start();
+    stub.send("add-account prpl-gg 12345");
+    stub.wait_event(T, "account-added");
+    // A field the prompt lacks: reported, and the prompt cancelled as usual.
+    stub.send("answer-fields nosuch");
+    stub.wait_event(T, "answer-fields");
+    stub.send("enable 12345");
+    let request = stub.wait_event(T, "request");
+    assert_eq!(request["answer"], "cancel", "{request}");
+    let error = stub.wait_event(T, "error");
+    assert_eq!(error["command"], "answer-fields", "{error}");
+    stub.wait_event(T, "account-disabled");
+    // libpurple's password prompt has a "remember" checkbox: ticked and OK pressed, libpurple
+    // takes the (empty) answer and says a password is needed.
+    stub.send("answer-fields remember");
+    stub.wait_event(T, "answer-fields");
+    stub.send("enable 12345");
+    let request = stub.wait_event(T, "request");
+    assert_eq!(request["answer"], "ok", "{request}");
+    let remember = find(&request["fields"], "id", "remember");
+    assert_eq!(remember["type"], "boolean", "{request}");
+    let notice = stub.wait_event(T, "notify");
+    assert!(
+        notice.to_string().contains("Password is required"),
+        "{notice}"
+    );
+    assert_no_glib_complaints(&stub);
+    assert!(stub.quit().success());
+}
+
+#[test]
 fn debug_output_is_off_by_default() {
     let mut stub = start();
     stub.send(&format!(

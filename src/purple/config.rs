@@ -18,6 +18,22 @@ const OFFLINE_SHOWN: &CStr = c"offline_shown";
 /// Most offline-message ids remembered.
 const MAX_OFFLINE_SHOWN: usize = 256;
 
+/// The largest file to offer or accept, from the account's `max_file_mb` (negative: 0).
+///
+/// # Safety
+/// `account` must be a live PurpleAccount.
+pub(crate) unsafe fn max_file_size(account: *mut ffi::PurpleAccount) -> u64 {
+    // SAFETY: account is live per this function's contract.
+    let mb = unsafe {
+        ffi::purple_account_get_int(
+            account,
+            account::MAX_FILE_MB.as_ptr(),
+            account::DEFAULT_MAX_FILE_MB,
+        )
+    };
+    u64::try_from(mb).unwrap_or(0) * 1024 * 1024
+}
+
 /// Reads the account's settings. Errors are texts for an INVALID_SETTINGS connection error.
 ///
 /// # Safety

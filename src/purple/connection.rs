@@ -13,6 +13,7 @@ use super::held::Held;
 use super::privacy::Pending;
 use super::timer::Timer;
 use super::transport::{Happened, Peer, ReadBudget, Transport};
+use super::xfer::Xfers;
 use super::{clock, config, cstr, errors, ffi, guard};
 
 /// Reads per callback on an MSNP connection: up to 2 of 16 KiB (about a hundred messages), so a
@@ -35,6 +36,8 @@ pub(crate) struct Connection {
     list: ListState,
     /// Authorization requests shown to the user.
     requests: Held<Pending>,
+    /// File transfers in progress.
+    xfers: Xfers,
     /// Set once the session ended (or panicked): later callbacks do nothing.
     ended: Cell<bool>,
 }
@@ -54,6 +57,10 @@ impl Connection {
 
     pub(crate) fn requests(&self) -> &Held<Pending> {
         &self.requests
+    }
+
+    pub(crate) fn xfers(&self) -> &Xfers {
+        &self.xfers
     }
 
     /// Closes the requests shown for this connection (libpurple would right after `close`),
@@ -271,6 +278,7 @@ impl Connection {
             Event::Contact(event) => super::blist::show(self, event),
             Event::Chat(event) => super::conversation::show(self, event),
             Event::Picture(event) => super::blist::show_picture(self, event),
+            Event::Transfer(event) => super::xfer::apply(self, event),
             Event::Emoticon(event) => super::emoticons::show(self, event),
         }
     }
@@ -302,6 +310,7 @@ impl Connection {
         drop(fetches);
         self.timer.cancel();
         self.list.cancel();
+        self.xfers.cancel_all();
     }
 }
 
@@ -353,6 +362,8 @@ fn start(gc: *mut ffi::PurpleConnection, account: *mut ffi::PurpleAccount) -> Re
     super::test_hooks::maybe_panic_on_login(account);
     // SAFETY: account is live for the duration of login.
     let settings = unsafe { config::from_account(account) }?;
+    // SAFETY: account is live for the duration of login.
+    let max_file = unsafe { config::max_file_size(account) };
     super::conversation::prepare(gc);
     let conn = Box::new(Connection {
         gc,
@@ -363,8 +374,10 @@ fn start(gc: *mut ffi::PurpleConnection, account: *mut ffi::PurpleAccount) -> Re
         timer: Timer::default(),
         list: ListState::default(),
         requests: Held::default(),
+        xfers: Xfers::default(),
         ended: Cell::new(false),
     });
+    conn.session.borrow_mut().set_file_size_limit(max_file);
     let conn = Box::into_raw(conn);
     // SAFETY: gc is live; ownership of the box moves into protocol_data until `close`.
     unsafe { ffi::purple_connection_set_protocol_data(gc, conn.cast()) };

@@ -28,3 +28,4 @@ mod status;
 mod test_hooks;
 mod timer;
 mod transport;
+mod xfer;

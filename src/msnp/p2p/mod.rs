@@ -5,9 +5,14 @@
 //! [`P2p::poll_transmit`] returns as `MSG … D` ([`sb_payload`]); deadlines come in as `now`,
 //! ids and GUIDs from the random source passed in. The exchange follows Pidgin's
 //! `libpurple/protocols/msn/slp*.c`: INVITE, `200 OK`, a 4-byte data-preparation message, the
-//! data in chunks, `BYE`, each message acknowledged once complete.
+//! data in chunks, `BYE`, each message acknowledged once complete. File transfers (`file`)
+//! share the signalling and stream their data instead of reassembling it.
 
 pub mod chunk;
+pub mod file;
+#[cfg(test)]
+mod file_tests;
+pub mod filectx;
 pub mod header;
 pub mod msnobj;
 pub mod reassembly;
@@ -23,6 +28,8 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 
 pub use chunk::{Outgoing, MAX_CHUNK};
+pub use file::{FileEvent, TransferId};
+pub use filectx::{safe_name, FileContext};
 pub use header::{app_id, flags, Header, Packet, PacketError};
 pub use msnobj::{MsnObject, MsnObjectError};
 pub use reassembly::{Limits, Reassembler, ReassemblyError};
@@ -38,6 +45,8 @@ pub struct Config {
     pub me: String,
     /// Largest object fetched.
     pub max_object: u64,
+    /// Largest file accepted or offered.
+    pub max_file: u64,
     /// Most sessions at once.
     pub max_sessions: usize,
     /// Most sessions at once with one peer.
@@ -56,6 +65,7 @@ impl Config {
         Config {
             me: me.to_owned(),
             max_object: 1024 * 1024,
+            max_file: DEFAULT_MAX_FILE,
             max_sessions: 32,
             max_sessions_per_peer: 4,
             timeout: Duration::from_secs(60),
@@ -64,6 +74,9 @@ impl Config {
         }
     }
 }
+
+/// The default of [`Config::max_file`]: 2 GiB.
+pub const DEFAULT_MAX_FILE: u64 = 2 * 1024 * 1024 * 1024;
 
 /// Our own objects, by `SHA1D`.
 pub trait ObjectStore {
@@ -227,6 +240,9 @@ pub struct P2p {
     events: VecDeque<P2pEvent>,
     next_id: u32,
     dropped: u64,
+    files: BTreeMap<u32, file::FileSession>,
+    file_events: VecDeque<FileEvent>,
+    next_transfer: u32,
 }
 
 impl P2p {
@@ -240,6 +256,9 @@ impl P2p {
             events: VecDeque::new(),
             next_id: rng() & 0x7FFF_FFFF,
             dropped: 0,
+            files: BTreeMap::new(),
+            file_events: VecDeque::new(),
+            next_transfer: 0,
         }
     }
 
@@ -322,8 +341,13 @@ impl P2p {
         let packet = Packet::parse(bytes)?;
         let h = packet.header;
         if h.is_ack() {
-            self.handle_ack(peer, &h, now, rng);
+            if !self.file_ack(peer, &h) {
+                self.handle_ack(peer, &h, now, rng);
+            }
             return Ok(());
+        }
+        if h.session_id != 0 && self.files.contains_key(&h.session_id) {
+            return self.file_packet(peer, packet, now, rng);
         }
         let cap = match h.session_id {
             0 => slp::MAX_SLP as u64,
@@ -382,6 +406,7 @@ impl P2p {
         for id in ids {
             self.end(id, Some(FailReason::PeerGone));
         }
+        self.end_transfers_with(peer);
         self.control.retain(|t| !t.peer.eq_ignore_ascii_case(peer));
         self.reassembler.drop_peer(peer, None);
     }
@@ -419,6 +444,10 @@ impl P2p {
     /// When [`P2p::handle_timeout`] should run next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let sessions = self.sessions.values().map(|s| s.deadline).min();
+        let sessions = [sessions, self.files_deadline()]
+            .into_iter()
+            .flatten()
+            .min();
         match (sessions, self.reassembler.next_deadline()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -428,6 +457,7 @@ impl P2p {
     /// Ends the sessions and drops the partial messages whose deadline passed.
     pub fn handle_timeout(&mut self, now: Instant, rng: &mut dyn FnMut() -> u32) {
         self.reassembler.expire(now);
+        self.files_timeout(now, rng);
         let lapsed: Vec<u32> = self
             .sessions
             .iter()
@@ -506,6 +536,9 @@ impl P2p {
         if !to_us || !from_peer {
             return Err(P2pError::Misaddressed);
         }
+        if self.file_slp(peer, &message, now, rng) {
+            return Ok(());
+        }
         let call = self
             .sessions
             .iter()
@@ -580,12 +613,19 @@ impl P2p {
                 return Err(e.into());
             }
         };
+        if message.content_type.eq_ignore_ascii_case(slp::SESSION_REQ)
+            && invite.euf_guid.eq_ignore_ascii_case(slp::EUF_GUID_FILE)
+        {
+            self.file_invite(peer, message, &invite, now, rng);
+            return Ok(());
+        }
         let decline = slp::response(message, 603, invite.session_id);
         let is_object = message.content_type.eq_ignore_ascii_case(slp::SESSION_REQ)
             && invite.euf_guid.eq_ignore_ascii_case(slp::EUF_GUID_OBJECT);
         if !is_object
             || invite.session_id == 0
             || self.sessions.contains_key(&invite.session_id)
+            || self.files.contains_key(&invite.session_id)
             || !self.has_room(peer)
         {
             self.send_slp(peer, &decline, rng);
@@ -696,7 +736,7 @@ impl P2p {
     fn fresh_session_id(&self, rng: &mut dyn FnMut() -> u32) -> u32 {
         loop {
             let id = rng();
-            if id != 0 && !self.sessions.contains_key(&id) {
+            if id != 0 && !self.sessions.contains_key(&id) && !self.files.contains_key(&id) {
                 return id;
             }
         }

@@ -18,6 +18,9 @@ const MAX_LINE: usize = 8 * 1024;
 /// margin is for lenient servers).
 const MAX_PAYLOAD: usize = 64 * 1024;
 
+/// Most P2P messages remembered as waiting for the switchboard's `ACK`.
+const MAX_P2P_UNACKED: usize = 1024;
+
 /// Identifies a board for the life of the session (connection ids change on retry).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct BoardId(pub(super) u64);
@@ -71,6 +74,9 @@ pub(super) struct Board {
     pub(super) unacked: Vec<(u32, Outgoing, Instant)>,
     /// P2P payloads waiting for someone to deliver them to (sent with ack mode `D`).
     pub(super) p2p: VecDeque<Vec<u8>>,
+    /// TrIDs of P2P messages sent and not yet acknowledged by the switchboard, oldest first
+    /// (at most [`MAX_P2P_UNACKED`]).
+    pub(super) p2p_unacked: VecDeque<u32>,
     /// Last time anything was sent or received.
     pub(super) active: Instant,
     /// Set-up must be done (signed in, and someone joined when messages wait) by then.
@@ -103,6 +109,7 @@ impl Board {
             queue: VecDeque::new(),
             unacked: Vec::new(),
             p2p: VecDeque::new(),
+            p2p_unacked: VecDeque::new(),
             active: now,
             setup_deadline: Some(now + super::SETUP_TIMEOUT),
             trouble: None,
@@ -123,6 +130,19 @@ impl Board {
             out.push_back(Output::Send { conn, bytes });
         }
         trid
+    }
+
+    /// Records a P2P message sent with this TrID.
+    pub(super) fn p2p_sent(&mut self, trid: u32) {
+        if self.p2p_unacked.len() >= MAX_P2P_UNACKED {
+            self.p2p_unacked.pop_front();
+        }
+        self.p2p_unacked.push_back(trid);
+    }
+
+    /// P2P messages queued or sent and not yet acknowledged.
+    pub(super) fn p2p_in_flight(&self) -> usize {
+        self.p2p.len() + self.p2p_unacked.len()
     }
 
     /// Whether messages can go out now: signed in and someone is there to receive them.

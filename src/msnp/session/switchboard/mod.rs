@@ -38,6 +38,9 @@ const MAX_QUEUE: usize = 64;
 /// Most P2P packets waiting in one switchboard for someone to join (a 256 KiB picture is
 /// about 220 chunks).
 const MAX_P2P_QUEUE: usize = 512;
+/// Most P2P messages queued or awaiting the switchboard's `ACK` before file data waits: about
+/// 40 KB in flight per switchboard.
+const P2P_WINDOW: usize = 32;
 /// Most messages waiting for their `ACK` in one switchboard.
 const MAX_UNACKED: usize = 64;
 /// Most members tracked in one switchboard.
@@ -76,6 +79,8 @@ pub struct Switchboards {
     /// Contacts shown as typing, and until when.
     typing: Vec<(String, Instant)>,
     offline: offline::Offline,
+    /// Contacts whose P2P traffic lost its switchboard, for the session to collect.
+    p2p_lost: Vec<String>,
 }
 
 impl Default for Switchboards {
@@ -87,6 +92,7 @@ impl Default for Switchboards {
             chunks: ChunkReassembler::new(ChunkLimits::default()),
             typing: Vec::new(),
             offline: offline::Offline::default(),
+            p2p_lost: Vec::new(),
         }
     }
 }

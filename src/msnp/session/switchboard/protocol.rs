@@ -17,7 +17,7 @@ use super::outgoing::{Outgoing, What};
 use super::{
     chat_event, ChatEvent, Conversation, Handoff, P2pPacket, Switchboards, ACK_TIMEOUT,
     HIDDEN_REASON, IDLE_TIMEOUT, MAX_ATTEMPTS, MAX_BOARDS, MAX_P2P_QUEUE, MAX_QUEUE, MAX_UNACKED,
-    MAX_XFR_REFUSALS, SETUP_TIMEOUT, XFR_RETRY,
+    MAX_XFR_REFUSALS, P2P_WINDOW, SETUP_TIMEOUT, XFR_RETRY,
 };
 
 impl Switchboards {
@@ -103,7 +103,8 @@ impl Switchboards {
         board.setup_deadline = None;
         while let Some(payload) = board.p2p.pop_front() {
             let ack = sb::AckMode::Data;
-            board.send(cx.out, &SbClientCommand::Msg { ack, payload });
+            let trid = board.send(cx.out, &SbClientCommand::Msg { ack, payload });
+            board.p2p_sent(trid);
             board.active = now;
         }
         while board.unacked.len() < MAX_UNACKED {
@@ -123,6 +124,24 @@ impl Switchboards {
                 board.unacked.push((trid, message, now + ACK_TIMEOUT));
             }
         }
+    }
+
+    /// Whether the switchboard a P2P payload for `peer` would go to has fewer than
+    /// [`P2P_WINDOW`] P2P messages queued or unacknowledged (file data waits for that).
+    pub(in crate::session) fn p2p_room(&self, peer: &str) -> bool {
+        let kind = Kind::Im(peer.to_ascii_lowercase());
+        let boards = || self.boards.values().rev();
+        let board = boards()
+            .find(|b| b.can_deliver() && b.has_member(peer))
+            .or_else(|| boards().find(|b| b.kind == kind && b.can_deliver()))
+            .or_else(|| boards().find(|b| b.kind == kind));
+        board.is_none_or(|b| b.p2p_in_flight() < P2P_WINDOW)
+    }
+
+    /// The contacts whose P2P traffic lost its switchboard since the last call (the
+    /// switchboard failed, or the contact left it): their transfers fail.
+    pub(in crate::session) fn take_p2p_lost(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.p2p_lost)
     }
 
     /// Queues a P2P payload for `peer` on a switchboard they are in, else on their one-to-one
@@ -358,10 +377,16 @@ impl Switchboards {
             SbCommand::Ack(ack) => {
                 if let Some(board) = self.boards.get_mut(&id) {
                     board.unacked.retain(|(trid, _, _)| *trid != ack.trid);
+                    board.p2p_unacked.retain(|trid| *trid != ack.trid);
                 }
                 self.flush(cx, id, now);
             }
-            SbCommand::Nak(nak) => self.not_delivered(cx, id, nak.trid, now),
+            SbCommand::Nak(nak) => {
+                if let Some(board) = self.boards.get_mut(&id) {
+                    board.p2p_unacked.retain(|trid| *trid != nak.trid);
+                }
+                self.not_delivered(cx, id, nak.trid, now)
+            }
             SbCommand::Out => self.failed(
                 cx,
                 id,
@@ -490,6 +515,7 @@ impl Switchboards {
             Kind::Im(peer) if board.members.is_empty() => {
                 let pending = take_pending(board);
                 self.close(cx, id);
+                self.p2p_lost.push(peer.clone());
                 let reason = "the contact left the conversation";
                 self.resend_or_report(cx, &peer, pending, reason, now);
             }
@@ -698,6 +724,7 @@ impl Switchboards {
         if let (true, Some(conn)) = (close, board.conn) {
             cx.output(Output::Close { conn });
         }
+        self.p2p_lost.extend(board_peers(&board));
         let pending = take_pending(&mut board);
         match board.kind {
             Kind::Im(peer) => self.resend_or_report(cx, &peer, pending, reason, now),
@@ -934,6 +961,14 @@ fn own_participant(cx: &Cx) -> Participant {
 }
 
 /// Everything a board still owes: unacknowledged messages in the order sent, then the queue.
+/// Whom a board carried P2P traffic for: its one-to-one contact, or its members.
+fn board_peers(board: &Board) -> Vec<String> {
+    match &board.kind {
+        Kind::Im(peer) => vec![peer.clone()],
+        Kind::Chat(_) => board.members.iter().map(|m| m.email.clone()).collect(),
+    }
+}
+
 fn take_pending(board: &mut Board) -> Vec<Outgoing> {
     let mut unacked = std::mem::take(&mut board.unacked);
     unacked.sort_by_key(|(trid, _, _)| *trid);

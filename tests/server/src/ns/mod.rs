@@ -8,6 +8,7 @@ mod lists;
 mod login;
 mod negotiation;
 mod presence;
+mod relay;
 mod signin;
 mod switchboard;
 
@@ -225,6 +226,7 @@ impl Session {
             ("GTC", true) => self.handle_gtc(cmd),
             ("QRY", true) => self.handle_qry(cmd),
             ("XFR", true) => self.handle_xfr(cmd),
+            ("UUN", true) => self.handle_uun(cmd),
             _ => {
                 log::info!("conn {}: ignoring {}", self.conn.id, cmd.line);
                 self.shared.violation(format!(
