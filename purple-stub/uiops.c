@@ -148,6 +148,7 @@ connection_notice(PurpleConnection *gc, const char *text)
 static PurpleConnectionUiOps connection_ops = {
 	.connect_progress = connect_progress,
 	.notice = connection_notice,
+	.report_disconnect_reason = reconnect_report_disconnect,
 };
 
 /* ---- buddy list ------------------------------------------------------- */

@@ -289,6 +289,8 @@ impl Connection {
             self.release();
             return;
         }
+        let unsent = self.session.borrow_mut().take_unsent(clock::now());
+        super::carried::keep(self.account, unsent);
         self.fail(errors::connection_error(&reason), &reason.to_string());
     }
 
@@ -384,6 +386,10 @@ fn start(gc: *mut ffi::PurpleConnection, account: *mut ffi::PurpleAccount) -> Re
     // SAFETY: just created and owned by protocol_data; nothing frees it before `close`.
     let conn = unsafe { &*conn };
     super::conversation::connect_signals(conn);
+    let unsent = super::carried::take(account);
+    if !unsent.is_empty() {
+        conn.command(|session, now| session.resend(unsent, now));
+    }
     // Gives the session the account's icon, then applies what it produced.
     super::icons::load_account_icon(conn);
     Ok(())

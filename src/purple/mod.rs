@@ -5,6 +5,7 @@
 mod account;
 mod actions;
 mod blist;
+mod carried;
 mod chat;
 mod clock;
 mod config;

@@ -52,7 +52,7 @@ pub use contacts::ContactEvent;
 pub use emoticons::EmoticonEvent;
 pub use output::{ConnId, EndReason, Event, HttpId, Output, PROGRESS_STEPS};
 pub use pictures::{PictureError, PictureEvent};
-pub use switchboard::ChatEvent;
+pub use switchboard::{ChatEvent, Unsent};
 pub use transfers::TransferEvent;
 
 use crate::dialect::Dialect;
@@ -365,6 +365,7 @@ impl Session {
                 self.event(Event::Progress { step: 4 });
                 // What every client sends at once goes out before the UI hears it is online.
                 self.contacts.signed_in(&mut cx!(self), now);
+                self.switchboards.send_held(&mut cx!(self), now);
                 self.event(Event::SignedIn {
                     version: self.speaks().version(),
                 });
@@ -486,7 +487,8 @@ impl Session {
         if let Some(ns) = self.ns.take() {
             self.out.push_back(Output::Close { conn: ns.id });
         }
-        self.switchboards.abandon_all(&mut cx!(self));
+        self.switchboards
+            .abandon_all(&mut cx!(self), reason.is_transient());
         self.pictures.emoticons_abandon(&mut cx!(self));
         self.contacts.abandon(&mut cx!(self));
         self.event(Event::Ended(reason));

@@ -142,6 +142,11 @@ impl Conn {
         std::mem::take(&mut *self.syncs.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
+    /// Which service the connection belongs to.
+    pub fn service(&self) -> Service {
+        self.service
+    }
+
     /// Whether either side has closed.
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::SeqCst)

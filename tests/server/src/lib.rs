@@ -255,6 +255,21 @@ impl TestServer {
         sessions.len()
     }
 
+    /// Fault switch: the notification server restarts. Every NS connection, signed in or not,
+    /// is closed at once without `OUT` (as when the server process goes away); the listener
+    /// keeps accepting, so clients can sign in again. Switchboards are left alone (see
+    /// [`TestServer::drop_switchboards`]). Returns how many connections were closed.
+    pub fn restart_ns(&self) -> usize {
+        self.shared.close_all(Service::Ns)
+    }
+
+    /// Fault switch: every switchboard connection, of every session, is closed at once from
+    /// the server side, mid-conversation; the NS stays up and hands out new switchboards.
+    /// Returns how many connections were closed.
+    pub fn drop_switchboards(&self) -> usize {
+        self.shared.close_all(Service::Sb)
+    }
+
     /// A barrier on every live NS connection of `email`: sends `CHL` and waits (up to
     /// `timeout`) for the right `QRY`. Once it returns, the client has processed every line
     /// the server sent on those connections before, and the server has received and handled

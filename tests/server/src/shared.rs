@@ -99,6 +99,20 @@ impl Shared {
         open.push(conn);
     }
 
+    /// Closes every open connection of `service` from the server side; returns how many.
+    pub fn close_all(&self, service: crate::transcript::Service) -> usize {
+        let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let mut closed = 0;
+        for c in open
+            .iter()
+            .filter(|c| c.service() == service && !c.is_closed())
+        {
+            c.close();
+            closed += 1;
+        }
+        closed
+    }
+
     /// Records a strict-mode violation (nothing when strict mode is off).
     pub fn violation(&self, what: String) {
         if self.config.strict {

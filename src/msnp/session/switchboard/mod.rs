@@ -3,13 +3,15 @@
 //! Each conversation runs on its own switchboard connection (docs/protocol.md §7): outgoing ones
 //! start with `XFR SB` on the NS, then `USR` and `CAL`; invitations (`RNG`) are answered at once
 //! with `ANS`. A one-to-one conversation becomes a group chat when a third person joins. Every
-//! text we send asks for an `ACK`; a message whose switchboard is lost is sent once more on a new
-//! one, and otherwise reported to the user with its text. A contact who cannot be reached gets the
-//! text as an offline message (MSNP13+, docs/protocol.md §9), which is also how offline messages
-//! are received at sign-in.
+//! text we send asks for an `ACK`. When a switchboard or the whole session is lost, a message
+//! never written is sent once more (on a new switchboard, or after the reconnection), and one
+//! written but not acknowledged is reported to the user with its text (docs/protocol.md §7.9).
+//! A contact who cannot be reached gets the text as an offline message (MSNP11+,
+//! docs/protocol.md §9), which is also how offline messages are received at sign-in.
 
 mod board;
 mod commands;
+mod held;
 mod offline;
 mod outgoing;
 mod protocol;
@@ -29,6 +31,7 @@ use board::{Board, BoardId};
 
 pub(super) use commands::contact_address;
 pub use commands::SendError;
+pub use held::{Unsent, HOLD_LIMIT};
 
 /// Most switchboards open at once; a new one closes the longest-idle one-to-one conversation
 /// with nothing pending, or is refused.
@@ -81,6 +84,8 @@ pub struct Switchboards {
     offline: offline::Offline,
     /// Contacts whose P2P traffic lost its switchboard, for the session to collect.
     p2p_lost: Vec<String>,
+    /// Messages waiting for sign-in, and those set aside for the next session.
+    held: held::HeldMessages,
 }
 
 impl Default for Switchboards {
@@ -93,6 +98,7 @@ impl Default for Switchboards {
             typing: Vec::new(),
             offline: offline::Offline::default(),
             p2p_lost: Vec::new(),
+            held: held::HeldMessages::default(),
         }
     }
 }
@@ -321,6 +327,7 @@ impl Switchboards {
             typing,
             self.chunks.next_deadline(),
             self.offline.deadline(),
+            self.held.deadline(),
         ]
         .into_iter()
         .flatten()
@@ -329,6 +336,7 @@ impl Switchboards {
 
     /// Conversation deadlines due at `now`.
     pub(in crate::session) fn handle_timeout(&mut self, cx: &mut Cx, now: Instant) {
+        self.held.handle_timeout(cx, now);
         self.boards_timeout(cx, now);
         let (due, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.typing)
             .into_iter()

@@ -73,6 +73,10 @@ struct State {
     drop_next: Vec<String>,
     /// Users whose next `MSG` is swallowed and unacknowledged, the connection kept.
     hold_next: Vec<String>,
+    /// Users whose next `XFR SB` the NS leaves unanswered.
+    ignore_xfr: Vec<String>,
+    /// Users whose next `CAL` is answered `RINGING` and rings nobody.
+    silent_call: Vec<String>,
     mailbox: mailbox::Mailbox,
 }
 
@@ -149,6 +153,32 @@ impl Hub {
         let before = state.hold_next.len();
         state.hold_next.retain(|e| !e.eq_ignore_ascii_case(email));
         state.hold_next.len() != before
+    }
+
+    /// Leaves the next `XFR SB` from `email` unanswered.
+    pub(crate) fn ignore_next_xfr(&self, email: &str) {
+        self.state().ignore_xfr.push(email.to_ascii_lowercase());
+    }
+
+    /// Whether the next `XFR SB` from `email` is to go unanswered (the flag is consumed).
+    pub(crate) fn take_ignored_xfr(&self, email: &str) -> bool {
+        let mut state = self.state();
+        let before = state.ignore_xfr.len();
+        state.ignore_xfr.retain(|e| !e.eq_ignore_ascii_case(email));
+        state.ignore_xfr.len() != before
+    }
+
+    /// Makes the next `CAL` from `email` ring nobody.
+    pub(crate) fn silence_next_call(&self, email: &str) {
+        self.state().silent_call.push(email.to_ascii_lowercase());
+    }
+
+    /// Whether the next `CAL` from `email` is to ring nobody (the flag is consumed).
+    fn take_silent_call(&self, email: &str) -> bool {
+        let mut state = self.state();
+        let before = state.silent_call.len();
+        state.silent_call.retain(|e| !e.eq_ignore_ascii_case(email));
+        state.silent_call.len() != before
     }
 
     /// The members of session `id`.
@@ -261,6 +291,18 @@ impl crate::TestServer {
     /// fails).
     pub fn sb_hold_next_message(&self, email: &str) {
         self.shared.sb.hold_next_message(email);
+    }
+
+    /// Fault switch: the NS leaves the next `XFR SB` of `email` unanswered (a switchboard
+    /// request still in flight when something else fails).
+    pub fn ns_ignore_next_xfr(&self, email: &str) {
+        self.shared.sb.ignore_next_xfr(email);
+    }
+
+    /// Fault switch: the next `CAL` `email` sends is answered `RINGING` but rings nobody (an
+    /// invitee slow to answer), so messages for them wait unwritten on that switchboard.
+    pub fn sb_ring_nobody_next(&self, email: &str) {
+        self.shared.sb.silence_next_call(email);
     }
 
     /// Closes every switchboard connection of `email` from the server side; returns how many.

@@ -236,6 +236,10 @@ impl SbSession {
             self.conn.send(&format!("217 {trid}"));
             return Flow::Continue;
         }
+        if self.shared.sb.take_silent_call(&me.email) {
+            self.conn.send(&format!("CAL {trid} RINGING {session_id}"));
+            return Flow::Continue;
+        }
         for session in sessions {
             crate::ns::ring(&self.shared, &session, &session_id, &me.email, &me.friendly);
         }
