@@ -484,6 +484,7 @@ impl Session {
         self.switchboards
             .abandon_all(&mut cx!(self), reason.is_transient());
         self.pictures.emoticons_abandon(&mut cx!(self));
+        self.contacts.abandon(&mut cx!(self));
         self.event(Event::Ended(reason));
     }
 }
