@@ -12,7 +12,7 @@ use msnp::session::ChatEvent;
 
 use super::connection::Connection;
 use super::guard::entry;
-use super::{account, chat, cstr, emoticons, ffi};
+use super::{account, chat, cstr, emoticons, ffi, ink};
 
 /// What libpurple is told the connection understands: HTML without background colours, font
 /// sizes or link descriptions (the `X-MMS-IM-Format` has none of them).
@@ -97,6 +97,11 @@ pub(crate) fn show(conn: &Connection, event: ChatEvent) {
             &undelivered_line(&text, &reason),
             ffi::PURPLE_MESSAGE_ERROR,
         ),
+        ChatEvent::Ink {
+            conversation,
+            from,
+            gif,
+        } => ink::show(conn, &conversation, &from, &gif),
         // SAFETY: the account is live while its connection is.
         ChatEvent::OfflineShown { ids } => unsafe {
             super::config::remember_offline_shown(conn.account(), &ids)

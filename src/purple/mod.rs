@@ -20,6 +20,7 @@ mod ffi;
 mod guard;
 mod held;
 mod icons;
+mod ink;
 mod places;
 mod plugin;
 mod presence;

@@ -421,14 +421,8 @@ impl Session {
             match handoff {
                 Handoff::P2p(packet) => {
                     let mut send = p2p_send(&mut self.switchboards, now);
-                    self.pictures.handle_packet(
-                        &mut cx!(self),
-                        &packet.from,
-                        packet.destination.as_deref(),
-                        &packet.body,
-                        now,
-                        &mut send,
-                    )
+                    self.pictures
+                        .handle_packet(&mut cx!(self), &packet, now, &mut send)
                 }
                 Handoff::Emoticons {
                     conversation,
@@ -495,7 +489,7 @@ impl Session {
     }
 }
 
-/// The P2P part's way out: a payload for a peer goes on the switchboards.
+/// The P2P part's way out: its packets go on the switchboards.
 fn p2p_send(switchboards: &mut switchboard::Switchboards, now: Instant) -> SwitchboardLink<'_> {
     SwitchboardLink { switchboards, now }
 }
@@ -507,8 +501,12 @@ struct SwitchboardLink<'a> {
 }
 
 impl pictures::P2pLink for SwitchboardLink<'_> {
-    fn send(&mut self, cx: &mut cx::Cx, peer: &str, payload: Vec<u8>) {
-        self.switchboards.send_p2p(cx, peer, payload, self.now);
+    fn send(&mut self, cx: &mut cx::Cx, peer: &str, packet: Vec<u8>) {
+        self.switchboards.send_p2p(cx, peer, packet, self.now);
+    }
+
+    fn done(&mut self, cx: &mut cx::Cx, peer: &str) {
+        self.switchboards.release_p2p(cx, peer);
     }
 
     fn room(&self, peer: &str) -> bool {

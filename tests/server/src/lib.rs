@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod client;
 mod clock;
 mod config;
 mod conn;
@@ -18,6 +19,7 @@ mod faults;
 mod http;
 mod listener;
 mod ns;
+pub mod peer;
 mod proxy;
 mod sb;
 mod shared;

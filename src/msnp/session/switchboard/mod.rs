@@ -12,6 +12,7 @@
 mod board;
 mod commands;
 mod held;
+mod ink;
 mod offline;
 mod outgoing;
 mod protocol;
@@ -32,6 +33,7 @@ use board::{Board, BoardId};
 pub(super) use commands::contact_address;
 pub use commands::SendError;
 pub use held::{Unsent, HOLD_LIMIT};
+pub(super) use ink::ink_event;
 
 /// Most switchboards open at once; a new one closes the longest-idle one-to-one conversation
 /// with nothing pending, or is refused.
@@ -173,6 +175,15 @@ pub enum ChatEvent {
         /// Why, for the user.
         reason: String,
     },
+    /// A contact sent a handwritten message as a GIF: shown inline.
+    Ink {
+        /// Where it belongs.
+        conversation: Conversation,
+        /// The contact.
+        from: String,
+        /// The image.
+        gif: Vec<u8>,
+    },
     /// An informational line for a conversation.
     Notice {
         /// Where it belongs.
@@ -225,6 +236,8 @@ pub enum ChatEvent {
 pub(in crate::session) struct P2pPacket {
     /// The sender, lower-case.
     pub(in crate::session) from: String,
+    /// The `P2P-Src` it came from (MSNP16+: `address;{guid}`).
+    pub(in crate::session) source: Option<String>,
     /// The `P2P-Dest` it was addressed to.
     pub(in crate::session) destination: Option<String>,
     /// The binary P2P packet.
@@ -326,8 +339,8 @@ impl Switchboards {
             boards,
             typing,
             self.chunks.next_deadline(),
-            self.offline.deadline(),
             self.held.deadline(),
+            self.offline.deadline(),
         ]
         .into_iter()
         .flatten()

@@ -15,7 +15,7 @@ use crate::wire::{ClientCommand, HostPort, Rng, ServerError};
 use super::board::{Board, BoardId, Kind, Stage};
 use super::outgoing::{Outgoing, What};
 use super::{
-    chat_event, ChatEvent, Conversation, Handoff, P2pPacket, Switchboards, ACK_TIMEOUT,
+    chat_event, ink_event, ChatEvent, Conversation, Handoff, P2pPacket, Switchboards, ACK_TIMEOUT,
     HIDDEN_REASON, IDLE_TIMEOUT, MAX_ATTEMPTS, MAX_BOARDS, MAX_P2P_QUEUE, MAX_QUEUE, MAX_UNACKED,
     MAX_XFR_REFUSALS, P2P_WINDOW, SETUP_TIMEOUT, XFR_RETRY,
 };
@@ -68,6 +68,7 @@ impl Switchboards {
         let Some(board) = self.boards.get_mut(&id) else {
             return;
         };
+        board.p2p_only = false;
         let conversation = board.conversation();
         let mut refused = Vec::new();
         for message in messages {
@@ -101,7 +102,25 @@ impl Switchboards {
             return;
         }
         board.setup_deadline = None;
-        while let Some(payload) = board.p2p.pop_front() {
+        // MSNP16+: `P2P-Src` and `P2P-Dest` name endpoints, `address;{guid}`, as Windows Live
+        // Messenger 2009 sends them.
+        let endpoints = cx.dialect.endpoints();
+        let src = endpoints.then(|| {
+            let guid = cx
+                .config
+                .machine_guid
+                .trim_matches(|c| c == '{' || c == '}');
+            format!("{};{{{guid}}}", cx.config.account)
+        });
+        while let Some((peer, packet)) = board.p2p.pop_front() {
+            let dest = match endpoints {
+                true => board.p2p_address(&peer),
+                false => peer.clone(),
+            };
+            let Some(payload) = crate::p2p::sb_payload(&dest, src.as_deref(), &packet) else {
+                log::warn!("P2P packet for {peer} too large to send");
+                continue;
+            };
             let ack = sb::AckMode::Data;
             let trid = board.send(cx.out, &SbClientCommand::Msg { ack, payload });
             board.p2p_sent(trid);
@@ -144,15 +163,17 @@ impl Switchboards {
         std::mem::take(&mut self.p2p_lost)
     }
 
-    /// Queues a P2P payload for `peer` on a switchboard they are in, else on their one-to-one
-    /// switchboard (opened if none, which shows no conversation), and sends what can be sent.
+    /// Queues a P2P packet for `peer` on a switchboard they are in, else on their one-to-one
+    /// switchboard (opened if none, which shows no conversation, and is left once the peer has
+    /// no P2P session left, see [`Switchboards::release_p2p`]), and sends what can be sent.
     pub(in crate::session) fn send_p2p(
         &mut self,
         cx: &mut Cx,
         peer: &str,
-        payload: Vec<u8>,
+        packet: Vec<u8>,
         now: Instant,
     ) {
+        let next_id = self.next_board;
         let joined = self
             .boards
             .values()
@@ -165,14 +186,32 @@ impl Switchboards {
         let Some(board) = self.boards.get_mut(&id) else {
             return;
         };
+        if board.id.0 > next_id {
+            board.p2p_only = true;
+        }
         if board.p2p.len() >= MAX_P2P_QUEUE {
             return log::warn!("too many P2P packets waiting for {peer}; dropped");
         }
-        board.p2p.push_back(payload);
+        board.p2p.push_back((peer.to_ascii_lowercase(), packet));
         if !board.can_deliver() && board.setup_deadline.is_none() {
             board.setup_deadline = Some(now + SETUP_TIMEOUT);
         }
         self.flush(cx, id, now);
+    }
+
+    /// Leaves the switchboards opened only for P2P with `peer` that have nothing left to
+    /// send; the P2P part has no session with `peer` any more.
+    pub(in crate::session) fn release_p2p(&mut self, cx: &mut Cx, peer: &str) {
+        let kind = Kind::Im(peer.to_ascii_lowercase());
+        let done: Vec<BoardId> = self
+            .boards
+            .values()
+            .filter(|b| b.p2p_only && b.kind == kind && b.can_deliver() && !b.has_pending())
+            .map(|b| b.id)
+            .collect();
+        for id in done {
+            self.close(cx, id);
+        }
     }
 
     /// `XFR <trid> SB <address> CKI <cookie>`: connect to the switchboard we asked for.
@@ -367,6 +406,9 @@ impl Switchboards {
             SbCommand::Iro(iro) => {
                 if !cx.is_own_address(&iro.participant.email) {
                     if let Some(board) = self.boards.get_mut(&id) {
+                        if let Some(guid) = &iro.participant.endpoint {
+                            board.note_endpoint(&iro.participant.email, guid, false);
+                        }
                         board.add_member(&iro.participant.email, &iro.friendly);
                     }
                 }
@@ -474,6 +516,9 @@ impl Switchboards {
         let Some(board) = self.boards.get_mut(&id) else {
             return;
         };
+        if let Some(guid) = &who.endpoint {
+            board.note_endpoint(&who.email, guid, false);
+        }
         if !board.add_member(&who.email, friendly) {
             return;
         }
@@ -544,6 +589,22 @@ impl Switchboards {
             },
             other => other,
         };
+        if let Some(board) = self.boards.get_mut(&id) {
+            match &payload {
+                MsgPayload::P2p {
+                    source: Some(source),
+                    ..
+                } => {
+                    if let Some((email, guid)) = source.split_once(';') {
+                        if email.eq_ignore_ascii_case(&from) && !cx.is_own_address(&from) {
+                            board.note_endpoint(&from, guid, true);
+                        }
+                    }
+                }
+                MsgPayload::P2p { .. } => {}
+                _ => board.p2p_only = false,
+            }
+        }
         match (payload, &conversation) {
             (MsgPayload::Text(text), Conversation::Im(to)) if cx.is_own_address(&from) => {
                 chat_event(
@@ -602,9 +663,21 @@ impl Switchboards {
                     list,
                 })
             }
-            (MsgPayload::P2p { destination, body }, _) => {
+            (MsgPayload::Ink(ink), _) => {
+                self.typing_stopped(cx, &from);
+                chat_event(cx, ink_event(conversation, &from, &msg.friendly, ink));
+            }
+            (
+                MsgPayload::P2p {
+                    source,
+                    destination,
+                    body,
+                },
+                _,
+            ) => {
                 return Some(Handoff::P2p(P2pPacket {
                     from,
+                    source,
                     destination,
                     body,
                 }))
@@ -1050,6 +1123,7 @@ fn kind_name(payload: &MsgPayload) -> &'static str {
         MsgPayload::Typing { .. } => "a typing notice",
         MsgPayload::Nudge => "a nudge",
         MsgPayload::Datacast { .. } => "a datacast",
+        MsgPayload::Ink(_) => "ink",
         MsgPayload::Emoticons { .. } => "custom emoticons",
         MsgPayload::P2p { .. } => "a P2P packet",
         MsgPayload::ClientCaps { .. } => "client capabilities",

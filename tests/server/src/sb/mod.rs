@@ -78,6 +78,8 @@ struct State {
     /// Users whose next `CAL` is answered `RINGING` and rings nobody.
     silent_call: Vec<String>,
     mailbox: mailbox::Mailbox,
+    /// Switchboard sessions each user (lower-case) is in now, and the most at once.
+    open: HashMap<String, (usize, usize)>,
 }
 
 impl Hub {
@@ -189,6 +191,12 @@ impl Hub {
     /// Adds a member to session `id` (created if new); returns who was there before.
     fn join(&self, id: &str, member: Member) -> Vec<Member> {
         let mut state = self.state();
+        let counts = state
+            .open
+            .entry(member.email.to_ascii_lowercase())
+            .or_default();
+        counts.0 += 1;
+        counts.1 = counts.1.max(counts.0);
         let members = state.chats.entry(id.to_owned()).or_default();
         let before = members.clone();
         members.push(member);
@@ -212,8 +220,18 @@ impl Hub {
         let Some(members) = state.chats.get_mut(id) else {
             return Vec::new();
         };
+        let gone: Vec<String> = members
+            .iter()
+            .filter(|m| m.conn.id == conn)
+            .map(|m| m.email.to_ascii_lowercase())
+            .collect();
         members.retain(|m| m.conn.id != conn);
         let left = members.clone();
+        for email in gone {
+            if let Some(counts) = state.open.get_mut(&email) {
+                counts.0 = counts.0.saturating_sub(1);
+            }
+        }
         if left.is_empty() {
             state.chats.remove(id);
         }
@@ -229,6 +247,15 @@ impl Hub {
             .filter(|m| m.email.eq_ignore_ascii_case(email))
             .map(|m| m.conn.clone())
             .collect()
+    }
+
+    /// The most switchboard sessions `email` was in at once.
+    fn peak(&self, email: &str) -> usize {
+        let state = self.state();
+        state
+            .open
+            .get(&email.to_ascii_lowercase())
+            .map_or(0, |c| c.1)
     }
 
     /// Runs `f` on the offline-message store.
@@ -322,6 +349,16 @@ impl crate::TestServer {
             conn.send_raw(bytes);
         }
         conns.len()
+    }
+
+    /// Switchboard connections `email` has open (signed in) now.
+    pub fn sb_connections(&self, email: &str) -> usize {
+        self.shared.sb.connections_of(email).len()
+    }
+
+    /// The most switchboard sessions `email` was in at once since the server started.
+    pub fn sb_peak(&self, email: &str) -> usize {
+        self.shared.sb.peak(email)
     }
 
     /// Offline messages stored for `email`, not yet deleted.
