@@ -1,10 +1,11 @@
 //! One soak participant: a purple-stub process with one account, the driver's view of it
 //! (signed on or not, its open chat), and what a front end does after a dropped connection.
 //!
-//! purple-stub has no automatic reconnection (Pidgin and Finch have theirs in the UI, not in
-//! libpurple). After a `connection-error` that is not fatal, the client does what they do: it
-//! waits a moment, then signs the account on again (`enable`, which runs
-//! `purple_account_connect`), unless something already started a new sign-on.
+//! Reconnection is a front end's job (Pidgin and Finch have theirs in the UI, not in libpurple;
+//! purple-stub's `reconnect` command is left off here). After a `connection-error` that is not
+//! fatal, the client does what they do: it waits a moment, then signs the account on again
+//! (`enable`, which runs `purple_account_connect`), unless something already started a new
+//! sign-on.
 
 use std::time::{Duration, Instant};
 

@@ -206,6 +206,9 @@ fn soak_under_faults_loses_and_duplicates_nothing() {
     for (a, b) in [(ALICE, BOB), (ALICE, CAROL), (BOB, CAROL)] {
         config = config.with_contact(a, b, 11).with_contact(b, a, 11);
     }
+    // Among the faults: a switchboard dropped after relaying a message, before its `ACK`. The
+    // plugin reports such a message ("may not have arrived") and never sends it twice
+    // (docs/protocol.md §7.9), so it counts as delivered once, never as a duplicate.
     config.faults = Some(FaultPlan::soak(seed));
     let server = TestServer::start(config).expect("test server");
     let plugins = PluginDir::new();
