@@ -527,7 +527,7 @@ fn picture(i: usize) -> Vec<u8> {
 fn pictures(args: &Args, plugin: &Plugin, version: u32, count: usize) -> Fallible<Vec<f64>> {
     let server = server(args, version, 0, count, true)?;
     let hosts = PictureHost::start_many(&server, count, sender, "x", picture)?;
-    let mut stub = stub_with_account(args, plugin, &server, version, true)?;
+    let mut stub = stub_with_account(args, plugin, &server, version, true, ALICE)?;
     stub.send("stats-reset");
     let before = stub.stats()?;
     let start = Instant::now();
