@@ -35,6 +35,7 @@ static const CommandSpec commands[] = {
 	{ "add-account", 2, 2, OPTS, NULL, cmd_add_account },
 	{ "enable", 1, 1, 0, none_keys, cmd_enable },
 	{ "disable", 1, 1, 0, none_keys, cmd_disable },
+	{ "reconnect", 2, 2, 0, none_keys, cmd_reconnect },
 	{ "status", 2, 2, OPTS, status_keys, cmd_status },
 	{ "idle", 2, 2, 0, none_keys, cmd_idle },
 	{ "protocol-info", 1, 1, 0, none_keys, cmd_protocol_info },

@@ -207,6 +207,15 @@ void smileys_free(void);
 /** Connects to the libpurple signals the stub reports. */
 void signals_connect(void);
 
+/* ---- reconnect.c: automatic reconnection ------------------------------ */
+
+/** reconnect command. */
+void cmd_reconnect(const StubCmd *cmd);
+/** Connection UI op: schedules a reconnection after a non-fatal error. */
+void reconnect_report_disconnect(PurpleConnection *gc, PurpleConnectionError reason, const char *text);
+/** Cancels every pending reconnection and forgets the policies (before core quit). */
+void reconnect_stop(void);
+
 /* ---- eventloop.c ------------------------------------------------------ */
 
 /** The GLib based event-loop UI ops. */

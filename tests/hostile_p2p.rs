@@ -19,6 +19,7 @@ use std::path::PathBuf;
 
 use msnp::p2p::slp::{Invite, InviteRequest, Method, StartLine, EUF_GUID_FILE, EUF_GUID_OBJECT};
 use msnp::p2p::{app_id, flags, FileContext, Header, MsnObject, Packet, SbP2p, SlpMessage};
+use msnp_testserver::client::Online;
 use msnp_testserver::{Event, Service, TestServer};
 
 /// Alice and Bob in one conversation at MSNP12, Bob's switchboard open.
@@ -735,6 +736,47 @@ fn thousands_of_invites_get_bounded_answers_and_memory() {
     assert_eq!(accepted, 0, "no session accepted for objects Bob lacks");
     let after = rss_kb(&mut stub);
     assert!(after < before + 64 * 1024, "rss {before} kB -> {after} kB");
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn a_p2p_message_with_the_wrong_ack_mode_is_refused_by_the_switchboard() {
+    let (server, mut stub, _plugins) = conversation();
+    // Carol, a raw client, opens a switchboard with Bob and sends him an INVITE with ack
+    // mode `A`: the switchboard closes her connection and relays nothing, as Escargot does.
+    let mut carol = Online::sign_in(&server, CAROL, "carolpass").unwrap();
+    let mut sb = carol.switchboard(CAROL, BOB).unwrap();
+    assert_eq!(
+        server.sb_connections(BOB),
+        2,
+        "Bob joined Carol's switchboard"
+    );
+    let mut payload = format!(
+        "MIME-Version: 1.0\r\nContent-Type: application/x-msnmsgrp2p\r\nP2P-Dest: {BOB}\r\n\r\n"
+    )
+    .into_bytes();
+    payload.extend(packet(
+        0,
+        77,
+        &invite(77, foreign_object("a.dat").as_bytes()),
+    ));
+    sb.send("A", &payload).unwrap();
+    assert!(sb.closed_by_server());
+    // What reaches Bob's plugin is Carol leaving: it leaves that switchboard too.
+    wait_server(&mut stub, "Bob leaves Carol's switchboard", || {
+        server.sb_connections(BOB) == 1
+    });
+    let relayed = server.transcript().into_iter().any(|e| {
+        e.service == Service::Sb && e.event == Event::Sent && e.line.starts_with("MSG carol")
+    });
+    assert!(!relayed, "nothing of Carol's message reached Bob");
+    let to_carol = server
+        .transcript()
+        .into_iter()
+        .filter_map(|e| SbP2p::parse(e.payload.as_deref()?))
+        .any(|p| p.dest.is_some_and(|d| d.starts_with(CAROL)));
+    assert!(!to_carol, "Bob answered nothing");
+    survived(&server, &mut stub, 60);
     assert!(stub.quit().success());
 }
 

@@ -415,6 +415,40 @@ fn debug_output_is_off_by_default() {
     assert!(stub.quit().success());
 }
 
+/// `reconnect`: after each network error the stub signs the account on again, the delay
+/// doubling from the first one given; bad delays are refused.
+#[test]
+fn reconnect_signs_on_again_after_network_errors_with_a_growing_delay() {
+    let mut stub = start();
+    stub.send(&format!(
+        "add-account prpl-irc {IRC_USER} port={}",
+        closed_port()
+    ));
+    stub.wait_event(T, "account-added");
+    stub.send(&format!("reconnect {IRC_USER} 10"));
+    stub.send(&format!("enable {IRC_USER}"));
+    stub.wait_for(T, |e| is(e, "connecting") && e["account"] == IRC_USER);
+    for (attempt, delay) in [(1, 10), (2, 20), (3, 40)] {
+        let err = stub.wait_event(T, "connection-error");
+        assert_eq!(err["reason_name"], "NETWORK_ERROR");
+        let next = stub.wait_event(T, "reconnect-scheduled");
+        assert_eq!(next["account"], IRC_USER);
+        assert_eq!(
+            (next["attempt"].as_i64(), next["delay_ms"].as_i64()),
+            (Some(attempt), Some(delay))
+        );
+        // The attempt: libpurple signs the account on again.
+        stub.wait_for(T, |e| is(e, "connecting") && e["account"] == IRC_USER);
+    }
+    stub.send(&format!("disable {IRC_USER}"));
+    stub.wait_event(T, "account-disabled");
+    for bad in ["5", "never", "600001"] {
+        stub.send(&format!("reconnect {IRC_USER} {bad}"));
+        assert_eq!(stub.wait_event(T, "error")["command"], "reconnect");
+    }
+    assert!(stub.quit().success());
+}
+
 #[test]
 fn bad_commands_give_error_events_and_the_stub_survives() {
     let mut stub = start();

@@ -40,6 +40,11 @@ pub(crate) struct Connection {
     xfers: Xfers,
     /// Set once the session ended (or panicked): later callbacks do nothing.
     ended: Cell<bool>,
+    /// Set while [`Connection::pump`] applies outputs: libpurple may call back into the
+    /// plugin meanwhile (a conversation opened for an event emits "conversation-created"),
+    /// and the outputs that causes are applied by the running pump, after the current one,
+    /// never in the middle of it.
+    pumping: Cell<bool>,
 }
 
 impl Connection {
@@ -185,8 +190,12 @@ impl Connection {
     /// Applies every pending output of the session, then re-arms the timer. No borrow of the
     /// session is held while libpurple is called, so re-entrant calls are safe.
     fn pump(&self) {
+        if self.pumping.replace(true) {
+            return;
+        }
         loop {
             if self.ended.get() {
+                self.pumping.set(false);
                 return;
             }
             let next = self.session.borrow_mut().poll();
@@ -195,6 +204,7 @@ impl Connection {
                 None => break,
             }
         }
+        self.pumping.set(false);
         let deadline = self.session.borrow().poll_timeout();
         self.timer.set(self, deadline);
     }
@@ -289,6 +299,8 @@ impl Connection {
             self.release();
             return;
         }
+        let unsent = self.session.borrow_mut().take_unsent(clock::now());
+        super::carried::keep(self.account, unsent);
         self.fail(errors::connection_error(&reason), &reason.to_string());
     }
 
@@ -376,6 +388,7 @@ fn start(gc: *mut ffi::PurpleConnection, account: *mut ffi::PurpleAccount) -> Re
         requests: Held::default(),
         xfers: Xfers::default(),
         ended: Cell::new(false),
+        pumping: Cell::new(false),
     });
     conn.session.borrow_mut().set_file_size_limit(max_file);
     let conn = Box::into_raw(conn);
@@ -384,6 +397,10 @@ fn start(gc: *mut ffi::PurpleConnection, account: *mut ffi::PurpleAccount) -> Re
     // SAFETY: just created and owned by protocol_data; nothing frees it before `close`.
     let conn = unsafe { &*conn };
     super::conversation::connect_signals(conn);
+    let unsent = super::carried::take(account);
+    if !unsent.is_empty() {
+        conn.command(|session, now| session.resend(unsent, now));
+    }
     // Gives the session the account's icon, then applies what it produced.
     super::icons::load_account_icon(conn);
     Ok(())

@@ -5,6 +5,7 @@
 mod account;
 mod actions;
 mod blist;
+mod carried;
 mod chat;
 mod clock;
 mod config;
@@ -19,6 +20,7 @@ mod ffi;
 mod guard;
 mod held;
 mod icons;
+mod ink;
 mod places;
 mod plugin;
 mod presence;

@@ -4,8 +4,8 @@ use std::ffi::c_char;
 use std::ptr;
 
 use super::{
-    account, actions, blist, chat, connection, conversation, cstr, debug, ffi, guard::entry, icons,
-    presence, privacy, status, xfer,
+    account, actions, blist, carried, chat, connection, conversation, cstr, debug, ffi,
+    guard::entry, icons, presence, privacy, status, xfer,
 };
 
 /// The protocol id: distinct from `prpl-msn` (Pidgin's old plugin, retro-prpl) and msn-pecan, so
@@ -93,6 +93,7 @@ unsafe extern "C" fn destroy(plugin: *mut ffi::PurplePlugin) {
             let prpl = Box::from_raw(info.extra_info as *mut ffi::PurplePluginProtocolInfo);
             account::free_protocol_options(prpl.protocol_options);
         }
+        carried::release_all();
         debug::uninstall();
     })
 }

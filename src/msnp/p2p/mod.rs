@@ -21,11 +21,13 @@ pub mod slp;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
+
+use crate::message::ink::{self, Ink};
 
 pub use chunk::{Outgoing, MAX_CHUNK};
 pub use file::{FileEvent, TransferId};
@@ -37,6 +39,12 @@ pub use sbmsg::{sb_payload, SbP2p};
 pub use slp::{SlpError, SlpMessage};
 
 use slp::{Method, StartLine};
+
+/// Largest P2P ink message: a [`ink::MAX_INK`] GIF as UTF-16 base64 text, with its header.
+const MAX_P2P_INK: u64 = 3 * ink::MAX_INK as u64;
+
+/// Most peers whose MSNSLP address (`address;{guid}`) is remembered.
+const MAX_ADDRESSES: usize = 10_000;
 
 /// Settings of the P2P part.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,6 +146,13 @@ pub enum P2pEvent {
         /// The object's `SHA1D`.
         sha1d: String,
     },
+    /// The peer sent a handwritten message (ink) over P2P (session id 64, no invitation).
+    Ink {
+        /// The peer.
+        peer: String,
+        /// The ink.
+        ink: Ink,
+    },
     /// The fetch failed.
     Failed {
         /// The peer.
@@ -238,6 +253,8 @@ pub struct P2p {
     reassembler: Reassembler,
     control: VecDeque<Transmit>,
     events: VecDeque<P2pEvent>,
+    /// Peers' addresses for messages we start (MSNP16+: `address;{guid}`), by lower-case address.
+    addresses: HashMap<String, String>,
     next_id: u32,
     dropped: u64,
     files: BTreeMap<u32, file::FileSession>,
@@ -254,6 +271,7 @@ impl P2p {
             sessions: BTreeMap::new(),
             control: VecDeque::new(),
             events: VecDeque::new(),
+            addresses: HashMap::new(),
             next_id: rng() & 0x7FFF_FFFF,
             dropped: 0,
             files: BTreeMap::new(),
@@ -267,6 +285,14 @@ impl P2p {
         self.sessions.len()
     }
 
+    /// Sessions (object fetches and file transfers) open now with `peer`.
+    pub fn sessions_with(&self, peer: &str) -> usize {
+        let with = |s: &&Session| s.peer.eq_ignore_ascii_case(peer);
+        let files = self.files.values();
+        self.sessions.values().filter(with).count()
+            + files.filter(|f| f.peer.eq_ignore_ascii_case(peer)).count()
+    }
+
     /// Messages in reassembly now.
     pub fn reassembling(&self) -> usize {
         self.reassembler.pending()
@@ -275,6 +301,29 @@ impl P2p {
     /// Signalling packets dropped because the queue was full.
     pub fn dropped(&self) -> u64 {
         self.dropped
+    }
+
+    /// Our MSNSLP address from now on (MSNP16+: `address;{guid}`).
+    pub fn set_me(&mut self, me: &str) {
+        if self.config.me != me {
+            self.config.me = me.to_owned();
+        }
+    }
+
+    /// The address of `peer` in what we send from now on (MSNP16+: `address;{guid}` of the
+    /// endpoint we talk to); forgotten when the peer goes.
+    pub fn set_address(&mut self, peer: &str, address: &str) {
+        let key = peer.to_ascii_lowercase();
+        if self.addresses.len() < MAX_ADDRESSES || self.addresses.contains_key(&key) {
+            self.addresses.insert(key, address.to_owned());
+        }
+    }
+
+    /// The address of `peer` in what we send: as set by [`P2p::set_address`], else `peer`.
+    pub fn address<'a>(&'a self, peer: &'a str) -> &'a str {
+        self.addresses
+            .get(&peer.to_ascii_lowercase())
+            .map_or(peer, String::as_str)
     }
 
     /// Asks `peer` for `object`; returns the session id. The outcome is a [`P2pEvent`].
@@ -301,8 +350,9 @@ impl P2p {
         let session_id = self.fresh_session_id(rng);
         let mut context = object.xml.clone().into_bytes();
         context.push(0);
+        let to = self.address(peer).to_owned();
         let invite = slp::InviteRequest {
-            to: peer,
+            to: &to,
             from: &self.config.me,
             branch: slp::guid(rng),
             call_id: slp::guid(rng),
@@ -356,6 +406,7 @@ impl P2p {
                     Role::Fetch(object) => object.size.max(4),
                     Role::Serve(_) => 4,
                 },
+                _ if id == ink::P2P_SESSION => MAX_P2P_INK,
                 _ => return Err(P2pError::UnknownSession(id)),
             },
         };
@@ -389,8 +440,17 @@ impl P2p {
                 app_id: app_id::SLP,
             },
         );
+        let in_session = |s: &Session| s.peer.eq_ignore_ascii_case(peer);
         match h.session_id {
             0 => self.handle_slp(peer, &complete.data, now, store, rng),
+            id if id == ink::P2P_SESSION && !self.sessions.get(&id).is_some_and(in_session) => {
+                let ink = Ink::from_p2p(&complete.data);
+                self.events.push_back(P2pEvent::Ink {
+                    peer: peer.to_owned(),
+                    ink,
+                });
+                Ok(())
+            }
             id => self.handle_data(id, complete.header.flags, complete.data, now, rng),
         }
     }
@@ -409,6 +469,7 @@ impl P2p {
         self.end_transfers_with(peer);
         self.control.retain(|t| !t.peer.eq_ignore_ascii_case(peer));
         self.reassembler.drop_peer(peer, None);
+        self.addresses.remove(&peer.to_ascii_lowercase());
     }
 
     /// The next packet to send: signalling first, then data chunks.
@@ -468,7 +529,8 @@ impl P2p {
             if let Some(s) = self.sessions.get(&id) {
                 if matches!(s.role, Role::Fetch(_)) {
                     let (peer, call) = (s.peer.clone(), s.call_id.clone());
-                    let bye = slp::bye(&peer, &self.config.me, slp::guid(rng), &call);
+                    let to = self.address(&peer);
+                    let bye = slp::bye(to, &self.config.me, slp::guid(rng), &call);
                     self.send_slp(&peer, &bye, rng);
                 }
             }
@@ -700,7 +762,7 @@ impl P2p {
             }
         };
         let (peer, call) = (session.peer.clone(), session.call_id.clone());
-        let bye = slp::bye(&peer, &self.config.me, slp::guid(rng), &call);
+        let bye = slp::bye(self.address(&peer), &self.config.me, slp::guid(rng), &call);
         self.send_slp(&peer, &bye, rng);
         self.sessions.remove(&id);
         self.reassembler.drop_peer(&peer, Some(id));
@@ -736,7 +798,11 @@ impl P2p {
     fn fresh_session_id(&self, rng: &mut dyn FnMut() -> u32) -> u32 {
         loop {
             let id = rng();
-            if id != 0 && !self.sessions.contains_key(&id) && !self.files.contains_key(&id) {
+            if id != 0
+                && id != ink::P2P_SESSION
+                && !self.sessions.contains_key(&id)
+                && !self.files.contains_key(&id)
+            {
                 return id;
             }
         }

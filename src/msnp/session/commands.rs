@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use super::contacts::{Place, PlaceError, Presence};
 use super::emoticons::Request;
-use super::switchboard::{contact_address, Conversation, SendError, TYPING_RESEND};
+use super::switchboard::{contact_address, Conversation, SendError, Unsent, TYPING_RESEND};
 use super::{p2p_send, PictureError, Session};
 use crate::message::emoticons::payloads;
 use crate::p2p::{MsnObject, RequestError, TransferId};
@@ -22,8 +22,13 @@ impl Session {
 
     /// Sends Pidgin HTML to `who`: queued until the contact joins, split to fit, acknowledged
     /// or reported back as [`ChatEvent::Undelivered`](super::ChatEvent::Undelivered); stored as
-    /// an offline message if the contact is offline (MSNP13+).
+    /// an offline message if the contact is offline (MSNP11+). Typed while the session signs
+    /// in, it is held until signed in.
     pub fn send_im(&mut self, who: &str, html: &str, now: Instant) -> Result<(), SendError> {
+        if !self.ended && !self.login.is_done() {
+            let who = contact_address(who, &self.config.account)?;
+            return self.switchboards.hold(&who, html, now);
+        }
         let who = self.contact_address(who)?;
         self.switchboards.send_im(&mut cx!(self), &who, html, now)
     }
@@ -93,6 +98,24 @@ impl Session {
     /// Leaves group chat `chat`.
     pub fn chat_leave(&mut self, chat: u32) {
         self.switchboards.chat_leave(&mut cx!(self), chat);
+    }
+
+    /// Takes the one-to-one messages this session never wrote to a switchboard and set aside
+    /// when it ended for a reason worth reconnecting for ([`EndReason::is_transient`]); empty
+    /// otherwise (those were reported). The account's next session sends them
+    /// ([`Session::resend`]).
+    ///
+    /// [`EndReason::is_transient`]: super::EndReason::is_transient
+    pub fn take_unsent(&mut self, now: Instant) -> Unsent {
+        self.switchboards.take_unsent(now)
+    }
+
+    /// Messages the account's previous session set aside: sent once this session is signed in,
+    /// reported if it ends first for good or their deadline passes.
+    pub fn resend(&mut self, unsent: Unsent, now: Instant) {
+        let (ended, signed_in) = (self.ended, self.login.is_done());
+        self.switchboards
+            .resend(&mut cx!(self), unsent, ended, signed_in, now);
     }
 
     /// `who` as a contact address (lower-case), if it can be one while signed in.

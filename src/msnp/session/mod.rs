@@ -52,7 +52,7 @@ pub use contacts::ContactEvent;
 pub use emoticons::EmoticonEvent;
 pub use output::{ConnId, EndReason, Event, HttpId, Output, PROGRESS_STEPS};
 pub use pictures::{PictureError, PictureEvent};
-pub use switchboard::ChatEvent;
+pub use switchboard::{ChatEvent, Unsent};
 pub use transfers::TransferEvent;
 
 use crate::dialect::Dialect;
@@ -365,6 +365,7 @@ impl Session {
                 self.event(Event::Progress { step: 4 });
                 // What every client sends at once goes out before the UI hears it is online.
                 self.contacts.signed_in(&mut cx!(self), now);
+                self.switchboards.send_held(&mut cx!(self), now);
                 self.event(Event::SignedIn {
                     version: self.speaks().version(),
                 });
@@ -420,14 +421,8 @@ impl Session {
             match handoff {
                 Handoff::P2p(packet) => {
                     let mut send = p2p_send(&mut self.switchboards, now);
-                    self.pictures.handle_packet(
-                        &mut cx!(self),
-                        &packet.from,
-                        packet.destination.as_deref(),
-                        &packet.body,
-                        now,
-                        &mut send,
-                    )
+                    self.pictures
+                        .handle_packet(&mut cx!(self), &packet, now, &mut send)
                 }
                 Handoff::Emoticons {
                     conversation,
@@ -486,13 +481,15 @@ impl Session {
         if let Some(ns) = self.ns.take() {
             self.out.push_back(Output::Close { conn: ns.id });
         }
-        self.switchboards.abandon_all(&mut cx!(self));
+        self.switchboards
+            .abandon_all(&mut cx!(self), reason.is_transient());
         self.pictures.emoticons_abandon(&mut cx!(self));
+        self.contacts.abandon(&mut cx!(self));
         self.event(Event::Ended(reason));
     }
 }
 
-/// The P2P part's way out: a payload for a peer goes on the switchboards.
+/// The P2P part's way out: its packets go on the switchboards.
 fn p2p_send(switchboards: &mut switchboard::Switchboards, now: Instant) -> SwitchboardLink<'_> {
     SwitchboardLink { switchboards, now }
 }
@@ -504,8 +501,12 @@ struct SwitchboardLink<'a> {
 }
 
 impl pictures::P2pLink for SwitchboardLink<'_> {
-    fn send(&mut self, cx: &mut cx::Cx, peer: &str, payload: Vec<u8>) {
-        self.switchboards.send_p2p(cx, peer, payload, self.now);
+    fn send(&mut self, cx: &mut cx::Cx, peer: &str, packet: Vec<u8>) {
+        self.switchboards.send_p2p(cx, peer, packet, self.now);
+    }
+
+    fn done(&mut self, cx: &mut cx::Cx, peer: &str) {
+        self.switchboards.release_p2p(cx, peer);
     }
 
     fn room(&self, peer: &str) -> bool {

@@ -17,6 +17,7 @@ use crate::p2p::msnobj::kind::DISPLAY_PICTURE;
 use crate::p2p::{self, MsnObject, P2p, P2pEvent, Transmit};
 use crate::session::cx::Cx;
 use crate::session::emoticons::Emoticons;
+use crate::session::switchboard::{ink_event, Conversation, P2pPacket};
 use crate::session::Event;
 
 /// Most picture fetches at once.
@@ -76,12 +77,14 @@ enum Fetch {
     Emoticon(String, MsnObject),
 }
 
-/// The switchboards as the P2P layer sees them: where its payloads go.
+/// The switchboards as the P2P layer sees them: where its packets go.
 pub(super) trait P2pLink {
-    /// Hands a P2P payload for `peer` to the switchboards.
-    fn send(&mut self, cx: &mut Cx, peer: &str, payload: Vec<u8>);
-    /// Whether the switchboard a payload for `peer` would go to has room for file data.
+    /// Hands a P2P packet for `peer` to the switchboards (they write its `MSG` header).
+    fn send(&mut self, cx: &mut Cx, peer: &str, packet: Vec<u8>);
+    /// Whether the switchboard a packet for `peer` would go to has room for file data.
     fn room(&self, peer: &str) -> bool;
+    /// No P2P session with `peer` is left: switchboards opened only for P2P with it go.
+    fn done(&mut self, cx: &mut Cx, peer: &str);
 }
 
 /// The switchboards, lent to the P2P layer for a call.
@@ -213,9 +216,11 @@ impl Pictures {
         cx.event(Event::Picture(PictureEvent::Announced { email, sha1d }));
     }
 
-    /// A contact went offline: their fetches end, nothing is set.
+    /// A contact went offline: their fetches end, nothing is set, and the picture they
+    /// announce when back is announced anew (a fetch cut short is then tried again).
     pub(super) fn peer_gone(&mut self, cx: &mut Cx, email: &str, now: Instant, send: P2pSend) {
         let email = email.to_ascii_lowercase();
+        self.announced.remove(&email);
         let (gone, waiting) =
             std::mem::take(&mut self.waiting)
                 .into_iter()
@@ -232,18 +237,39 @@ impl Pictures {
         self.run(cx, now, send);
     }
 
-    /// A P2P packet `from` sent on a switchboard, addressed to `dest`.
+    /// A P2P packet a contact sent on a switchboard.
     pub(super) fn handle_packet(
         &mut self,
         cx: &mut Cx,
-        from: &str,
-        dest: Option<&str>,
-        body: &[u8],
+        packet: &P2pPacket,
         now: Instant,
         send: P2pSend,
     ) {
-        let to_us = dest
-            .is_some_and(|d| p2p::slp::bare_address(d).eq_ignore_ascii_case(&cx.config.account));
+        let (from, body) = (packet.from.as_str(), packet.body.as_slice());
+        let (src, dest) = (packet.source.as_deref(), packet.destination.as_deref());
+        let account = &cx.config.account;
+        let mine = cx
+            .config
+            .machine_guid
+            .trim_matches(|c| c == '{' || c == '}');
+        let ours = |guid: &str| {
+            let guid = guid.trim_matches(|c| c == '{' || c == '}');
+            guid.eq_ignore_ascii_case(mine)
+        };
+        // `address;{guid}` names one endpoint (MSNP16+): another place of ours ignores it.
+        let to_us = dest.is_some_and(|d| match d.split_once(';') {
+            Some((email, guid)) => email.eq_ignore_ascii_case(account) && ours(guid),
+            None => d.eq_ignore_ascii_case(account),
+        });
+        // MSNP16+: our MSNSLP messages go to the endpoint that talks P2P with us.
+        if let Some(src) = src.filter(|_| cx.dialect.endpoints()) {
+            if src
+                .split_once(';')
+                .is_some_and(|(e, _)| e.eq_ignore_ascii_case(from))
+            {
+                self.p2p.set_address(from, src);
+            }
+        }
         if !to_us {
             return log::debug!("P2P packet from {from} for someone else ignored");
         }
@@ -278,6 +304,7 @@ impl Pictures {
     /// Starts waiting fetches while there is room, sends what the P2P part has to send and
     /// reports what it has to say, until nothing changes.
     pub(super) fn run(&mut self, cx: &mut Cx, now: Instant, send: P2pSend) {
+        self.p2p.set_me(&own_address(cx));
         loop {
             self.start_fetches(cx, now);
             let mut busy = false;
@@ -286,7 +313,7 @@ impl Pictures {
                 busy = true;
             }
             while let Some(event) = self.p2p.poll_event() {
-                self.p2p_event(cx, event);
+                self.p2p_event(cx, event, send);
                 busy = true;
             }
             busy |= self.transfers_pump(cx, now, send);
@@ -355,12 +382,17 @@ impl Pictures {
         }
     }
 
-    fn p2p_event(&mut self, cx: &mut Cx, event: P2pEvent) {
+    fn p2p_event(&mut self, cx: &mut Cx, event: P2pEvent, send: P2pSend) {
         let (email, sha1d, data) = match event {
             P2pEvent::ObjectReceived {
                 peer, sha1d, data, ..
             } => (peer, sha1d, Some(data)),
             P2pEvent::Declined { peer, sha1d } => (peer, sha1d, None),
+            P2pEvent::Ink { peer, ink } => {
+                let peer = peer.to_ascii_lowercase();
+                let conversation = Conversation::Im(peer.clone());
+                return cx.event(Event::Chat(ink_event(conversation, &peer, &peer, ink)));
+            }
             P2pEvent::Failed {
                 peer,
                 sha1d,
@@ -371,6 +403,9 @@ impl Pictures {
             }
         };
         let email = email.to_ascii_lowercase();
+        if self.p2p.sessions_with(&email) == 0 {
+            send.done(cx, &email);
+        }
         let fetching = &mut self.fetching;
         let Some(at) = fetching
             .iter()
@@ -394,17 +429,23 @@ impl Pictures {
     }
 }
 
-/// Sends a P2P packet as `MSG … D` on a switchboard with the peer (opened if needed).
+/// Sends a P2P packet as `MSG … D` on a switchboard with the peer (opened if needed); the
+/// switchboards write its `P2P-Src`/`P2P-Dest` header as it goes out.
 pub(super) fn p2p_send(cx: &mut Cx, transmit: Transmit, send: P2pSend) {
-    let src = cx.dialect.endpoints().then(|| {
-        let guid = cx
-            .config
-            .machine_guid
-            .trim_matches(|c| c == '{' || c == '}');
-        format!("{};{{{guid}}}", cx.config.account)
-    });
-    let Some(payload) = p2p::sb_payload(&transmit.peer, src.as_deref(), &transmit.packet) else {
-        return log::warn!("P2P packet for {} too large to send", transmit.peer);
-    };
-    send.send(cx, &transmit.peer, payload);
+    send.send(cx, &transmit.peer, transmit.packet);
+}
+
+/// Our address in MSNSLP: MSNP16+ `address;{guid}` with our machine GUID.
+fn own_address(cx: &Cx) -> String {
+    let account = &cx.config.account;
+    match cx.dialect.endpoints() {
+        true => {
+            let guid = cx
+                .config
+                .machine_guid
+                .trim_matches(|c| c == '{' || c == '}');
+            format!("{account};{{{guid}}}")
+        }
+        false => account.clone(),
+    }
 }

@@ -204,8 +204,23 @@ impl Sim {
     /// Signs `user` in by replaying `<dir>/<user>-ns.raw.txt` (and its HTTP log) up to
     /// `USR OK`; what it wrote and asked for is dropped.
     pub(crate) fn sign_in(dir: &str, user: &str, version: u32, guid: &str) -> Sim {
+        Sim::sign_in_with(dir, user, version, guid, |_, _| {})
+    }
+
+    /// As [`Sim::sign_in`], with `before` applied to the new session before it signs in; of
+    /// what was written, the switchboard requests (`XFR SB`, for messages held until sign-in)
+    /// are kept.
+    pub(crate) fn sign_in_with(
+        dir: &str,
+        user: &str,
+        version: u32,
+        guid: &str,
+        before: impl FnOnce(&mut Session, Instant),
+    ) -> Sim {
         let account = format!("{user}@example.com");
         let mut h = Sim::new(version, &account, &format!("{user}pass"), guid);
+        before(&mut h.session, h.now);
+        h.drain();
         h.exchanges = testlog::load(dir)
             .into_iter()
             .filter(|x| {
@@ -241,8 +256,17 @@ impl Sim {
         assert!(h.session.login.is_done(), "signed in");
         // Contact-list requests made at sign-in are not answered here.
         h.http.clear();
+        let xfrs: Vec<u8> = frames(&h.written.remove(&h.ns()).unwrap_or_default())
+            .iter()
+            .map(line)
+            .filter(|l| l.starts_with("XFR ") && l.ends_with(" SB"))
+            .flat_map(|l| format!("{l}\r\n").into_bytes())
+            .collect();
         h.written.clear();
         h.sent.clear();
+        if !xfrs.is_empty() {
+            h.written.insert(h.ns(), xfrs);
+        }
         h
     }
 

@@ -18,6 +18,8 @@ pub(super) struct Peer {
     pub(super) p2p: P2p,
     pub(super) picture: Option<(String, Arc<[u8]>)>,
     pub(super) state: u32,
+    /// Alice left the switchboard (`OUT`).
+    pub(super) left: bool,
 }
 
 impl Peer {
@@ -28,13 +30,23 @@ impl Peer {
             p2p,
             picture: None,
             state,
+            left: false,
         }
     }
 
-    /// Hands the peer Alice's `MSG … D` frames; returns its answers as switchboard bytes.
+    /// Hands the peer Alice's `MSG … D` frames (noting an `OUT`); returns its answers as
+    /// switchboard bytes.
     pub(super) fn exchange(&mut self, frames: &[Frame], now: Instant) -> Vec<u8> {
         for frame in frames {
             let line = line(frame);
+            if line == "OUT" {
+                self.left = true;
+                continue;
+            }
+            let payload = frame.payload.as_deref().unwrap_or_default();
+            if line.starts_with("MSG ") && SbP2p::parse(payload).is_none() {
+                continue; // a text of the conversation
+            }
             assert!(
                 line.starts_with("MSG ")
                     && line.ends_with(&format!(
@@ -117,11 +129,17 @@ fn fetch_setup(version: u32, guid: &str, data: &[u8]) -> (Sim, ConnId, MsnObject
     h.feed_on(h.ns(), nln.as_bytes());
     assert!(h.pictures.is_empty());
     assert!(h.session.fetch_display_picture(BOB, h.now));
-    let sb = h.open_board("cookie");
+    let sb = join_board(&mut h, "cookie");
+    (h, sb, object)
+}
+
+/// The board Alice asked for to fetch Bob's picture, signed in and joined by Bob.
+fn join_board(h: &mut Sim, cookie: &str) -> ConnId {
+    let sb = h.open_board(cookie);
     h.feed_on(sb, b"USR 1 OK alice@example.com Alice\r\n");
     assert!(h.lines(sb).iter().any(|l| l == &format!("CAL 2 {BOB}")));
     h.feed_on(sb, format!("JOI {BOB} Bob 1342177280\r\n").as_bytes());
-    (h, sb, object)
+    sb
 }
 
 fn fetch_round_trip(version: u32, guid: &str) {
@@ -138,8 +156,14 @@ fn fetch_round_trip(version: u32, guid: &str) {
         "Bob serves no picture: declined"
     );
     h.pictures.clear();
+    assert!(
+        bob.left,
+        "the board opened for the picture is left once the fetch ends"
+    );
+    bob.left = false;
     bob.picture = Some((object.sha1d.clone(), data.clone().into()));
     assert!(h.session.fetch_display_picture(BOB, h.now));
+    let sb = join_board(&mut h, "cookie2");
     bob.answer_until_quiet(&mut h, sb, 40);
     assert_eq!(
         h.pictures,
@@ -151,6 +175,7 @@ fn fetch_round_trip(version: u32, guid: &str) {
     );
     assert!(h.take_chat_events().is_empty(), "no conversation shown");
     assert_eq!(bob.p2p.sessions(), 0, "Bob's session closed by BYE");
+    assert!(bob.left, "the board is left once the picture arrived");
 }
 
 #[test]
@@ -271,4 +296,26 @@ fn a_picture_changed_mid_fetch_is_fetched_too() {
             }
         ]
     );
+}
+
+#[test]
+fn a_picture_board_the_user_starts_talking_on_is_kept() {
+    let data = b"picture".to_vec();
+    let (mut h, sb, object) = fetch_setup(12, ALICE_GUID, &data);
+    h.session.send_im(BOB, "hi", h.now).unwrap();
+    let frames = h.frames(sb);
+    let text = frames
+        .iter()
+        .map(line)
+        .find(|l| l.starts_with("MSG ") && l.contains(" A "))
+        .expect("the text sent");
+    let trid = text.split(' ').nth(1).unwrap();
+    h.feed_on(sb, format!("ACK {trid}\r\n").as_bytes());
+    let mut bob = Peer::new();
+    bob.picture = Some((object.sha1d.clone(), data.clone().into()));
+    let answer = bob.exchange(&frames, h.now);
+    h.feed_on(sb, &answer);
+    bob.answer_until_quiet(&mut h, sb, 20);
+    assert!(matches!(h.pictures[..], [PictureEvent::Received { .. }]));
+    assert!(!bob.left, "the conversation keeps its switchboard");
 }
