@@ -15,6 +15,7 @@ mod presence;
 mod psm;
 mod roster;
 mod soap_list;
+mod soap_merge;
 
 use std::collections::HashSet;
 use std::time::Instant;
