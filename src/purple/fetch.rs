@@ -17,6 +17,7 @@ const MAX_RESPONSE: usize = 16 * 1024 * 1024;
 const BUDGET: ReadBudget = ReadBudget {
     chunk: 64 * 1024,
     reads: 4,
+    shared: false,
 };
 
 /// One request in flight: its stream and the response so far.

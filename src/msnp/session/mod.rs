@@ -203,15 +203,16 @@ impl Session {
     }
 
     /// An HTTP request asked for with [`Output::Http`] completed; `raw` is the whole response.
-    pub fn handle_http_response(&mut self, id: HttpId, raw: &[u8], now: Instant) {
+    pub fn handle_http_response(&mut self, id: HttpId, raw: Vec<u8>, now: Instant) {
         if self.login.is_waiting_for(id) {
-            self.login_http_response(id, raw, now);
-        } else if !self.contacts_http(id, raw, now)
-            && !self
+            self.login_http_response(id, &raw, now);
+        } else if let Some(raw) = self.contacts_http(id, raw, now) {
+            if !self
                 .switchboards
-                .handle_http(&mut cx!(self), id, Ok(raw), now)
-        {
-            log::debug!("HTTP response for a forgotten request {id:?}");
+                .handle_http(&mut cx!(self), id, Ok(&raw), now)
+            {
+                log::debug!("HTTP response for a forgotten request {id:?}");
+            }
         }
     }
 

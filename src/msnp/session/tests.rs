@@ -71,7 +71,8 @@ impl Harness {
 
     fn answer_http(&mut self, raw: &[u8]) {
         let (id, _) = self.http.remove(0);
-        self.session.handle_http_response(id, raw, self.now);
+        self.session
+            .handle_http_response(id, raw.to_vec(), self.now);
         self.drain();
     }
 

@@ -206,16 +206,21 @@ impl Session {
         None
     }
 
-    /// An HTTP response; false when it is not for a contact-list request.
-    pub(super) fn contacts_http(&mut self, id: HttpId, raw: &[u8], now: Instant) -> bool {
+    /// An HTTP response; given back when it is not for a contact-list request.
+    pub(super) fn contacts_http(
+        &mut self,
+        id: HttpId,
+        raw: Vec<u8>,
+        now: Instant,
+    ) -> Option<Vec<u8>> {
         if self.contacts.ops.waits_for_http(id) {
-            self.op_http(raw, now);
+            self.op_http(&raw, now);
         } else if self.fetch_waits_for(id) {
             self.fetch_http(raw, now);
         } else {
-            return false;
+            return Some(raw);
         }
-        true
+        None
     }
 
     /// An HTTP failure; false when it is not for a contact-list request.

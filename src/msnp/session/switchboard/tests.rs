@@ -114,7 +114,7 @@ impl H {
 
     fn answer_http(&mut self, raw: &[u8]) {
         let (id, _) = self.http.remove(0);
-        self.s.handle_http_response(id, raw, self.now);
+        self.s.handle_http_response(id, raw.to_vec(), self.now);
         self.drain();
     }
 
