@@ -103,7 +103,8 @@ clean:
 # The integration scenarios with purple-stub under valgrind: no invalid access, no definite leak.
 VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 	--show-leak-kinds=definite --suppressions=$(CURDIR)/purple-stub/valgrind.supp
-MEMCHECK_TESTS ?= --test foundation --test signin --test contacts --test conversations --test pictures
+MEMCHECK_TESTS ?= --test foundation --test signin --test contacts --test conversations --test pictures \
+	--test emoticons
 memcheck: deps-test stub
 	$(CARGO) build --lib --features test-hooks
 	PURPLE_STUB_WRAPPER="$(VALGRIND)" $(CARGO) test --features test-hooks $(MEMCHECK_TESTS) -- --test-threads=2

@@ -268,6 +268,12 @@ def p2p(seeds):
               + bytes.fromhex(v1["data_preparation_payload_hex"]) + bytes.fromhex(v1["footer_display_picture_hex"]), "prep")
     for i, vector in enumerate(objects):
         seeds.add("msnobj", f"vector-{i}", vector["msnobj"].encode(), f"vector-{i}")
+    # Emoticon declarations: the body as official clients write it (mode byte 0), and a program
+    # (mode 1, see fuzz_targets/emoticon_list.rs) writing a shortcut, then an emoticon object.
+    tux = objects[0]["msnobj"].replace('Type="3"', 'Type="2"')
+    seeds.add("emoticon_list", "declaration", b"\0(tux)\t" + tux.encode() + b"\t(cat)\t" + tux.encode() + b"\t", "decl")
+    seeds.add("emoticon_list", "program", bytes([1, 2, 5]) + b"(tux)" + bytes([3, 1, 10]) + b"TFR2C2.tmp"
+              + bytes([3]) + b"tux" + bytes([4]) + b"data", "program")
     # Reassembly: limits, then (op, offset/4, total/8, length, payload...) or (0xC0, seconds).
     seeds.add("p2p_reassembly", "two-chunks", bytes([7, 3, 40, 0, 0, 4, 16]) + b"a" * 16 + bytes([0, 4, 4, 16]) + b"b" * 16, "two")
     seeds.add("p2p_reassembly", "peers-expire", bytes([1, 1, 9, 1, 0, 2, 3]) + b"xyz" + bytes([2, 0, 2, 3]) + b"xyz"

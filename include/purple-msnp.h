@@ -17,6 +17,7 @@
 #include <libpurple/proxy.h>
 #include <libpurple/prpl.h>
 #include <libpurple/request.h>
+#include <libpurple/smiley.h>
 #include <libpurple/server.h>
 #include <libpurple/status.h>
 #include <libpurple/util.h>

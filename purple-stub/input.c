@@ -61,6 +61,7 @@ static const CommandSpec commands[] = {
 	{ "public-alias", 2, 2, REST, none_keys, cmd_public_alias },
 	{ "set-icon", 1, 2, 0, none_keys, cmd_set_icon },
 	{ "buddy-icon", 2, 2, 0, none_keys, cmd_buddy_icon },
+	{ "add-smiley", 2, 2, 0, none_keys, cmd_add_smiley },
 	{ "auth", 2, 2, 0, none_keys, cmd_auth },
 	{ "join-chat", 1, 1, OPTS, NULL, cmd_join_chat },
 	{ "chat-send", 3, 3, REST, none_keys, cmd_chat_send },

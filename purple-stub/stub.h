@@ -168,6 +168,17 @@ PurpleDebugUiOps *uiops_debug(gboolean enabled);
 /** Frees the UI ops' own state (after core quit). */
 void uiops_free(void);
 
+/* ---- smileys.c ------------------------------------------------------- */
+
+/** add-smiley command. */
+void cmd_add_smiley(const StubCmd *cmd);
+/** Sets the custom smiley ops of the conversation UI ops. */
+void smileys_install(PurpleConversationUiOps *ops);
+/** Forgets the smileys still open in a conversation being destroyed. */
+void smileys_conversation_gone(PurpleConversation *conv);
+/** Frees what smileys.c holds. */
+void smileys_free(void);
+
 /* ---- signals.c -------------------------------------------------------- */
 
 /** Connects to the libpurple signals the stub reports. */

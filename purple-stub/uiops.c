@@ -120,6 +120,7 @@ static PurpleConversationUiOps conversation_ops = {
 	.chat_add_users = chat_add_users,
 	.chat_rename_user = chat_rename_user,
 	.chat_remove_users = chat_remove_users,
+	.destroy_conversation = smileys_conversation_gone,
 };
 
 /* ---- connections ------------------------------------------------------ */
@@ -404,6 +405,7 @@ void
 uiops_install(void)
 {
 	group_names = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	smileys_install(&conversation_ops);
 	purple_conversations_set_ui_ops(&conversation_ops);
 	purple_connections_set_ui_ops(&connection_ops);
 	purple_blist_set_ui_ops(&blist_ops);
@@ -414,6 +416,7 @@ uiops_install(void)
 void
 uiops_free(void)
 {
+	smileys_free();
 	if (group_names != NULL) {
 		g_hash_table_destroy(group_names);
 		group_names = NULL;

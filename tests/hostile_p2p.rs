@@ -2,13 +2,15 @@
 //! P2P packets (MSNSLP over `application/x-msnmsgrp2p`) to Bob's real plugin through the test
 //! server. After each, a well-formed probe INVITE must still be answered (the barrier: the
 //! switchboard is read in order), the conversation must still work, and the specific
-//! consequence holds: nothing acknowledged, a `500`, a `603`, or no icon set.
+//! consequence holds: nothing acknowledged, a `500`, a `603`, or no icon set. Custom emoticon
+//! declarations from the raw peer: the text is shown, bad entries are neither added nor asked
+//! for, and an image that does not match its `SHA1D` is never shown.
 
 mod common;
 
 use common::accounts;
 use common::conversations::{
-    assert_healthy, next_im, online, send, server, text_of, ALICE, BOB, STEP,
+    assert_healthy, next_im, online, send, server, text_of, ALICE, BOB, CAROL, STEP,
 };
 use common::plugin::PluginDir;
 use common::stub::{pct, Stub};
@@ -426,31 +428,24 @@ fn an_msnobject_location_with_path_components_is_refused() {
     assert!(stub.quit().success());
 }
 
-#[test]
-fn data_that_does_not_match_the_sha1d_sets_no_icon() {
-    let (server, mut stub, _plugins) = conversation();
-    let promised = b"the picture Alice advertises".to_vec();
-    let object = MsnObject::new(ALICE, 3, "alice.png", "", &promised);
-    // Bob's INVITE is held at the server so Alice's plugin never sees it: we answer for her.
-    server.sb_hold_next_message(BOB);
-    let nln = format!(
-        "NLN NLN {ALICE} Alice 1342177280 {}\r\n",
-        pct(&object.to_xml())
-    );
-    assert_eq!(server.ns_inject(BOB, nln.as_bytes()), 1);
+/// Answers Bob's next object INVITE for Alice with `data` (which does not match what the
+/// object promised) in Alice's place, and waits for Bob to acknowledge the data and end the
+/// session with a BYE. Bob's INVITE must have been held at the server (so that Alice's own
+/// plugin never answers it).
+fn serve_wrong_data(server: &TestServer, stub: &mut Stub, data: Vec<u8>) {
     let find_invite = || {
-        slp_of(&sent_by_bob(&server))
+        slp_of(&sent_by_bob(server))
             .into_iter()
             .find(|m| m.content_type.contains("sessionreqbody") && m.session_id().is_some())
     };
-    wait_server(&mut stub, "Bob asks for Alice's picture", || {
+    wait_server(stub, "Bob asks for Alice's object", || {
         find_invite().is_some()
     });
     let asked = find_invite().unwrap();
     let session = asked.session_id().unwrap();
     let ok = msnp::p2p::slp::response(&asked, 200, session);
     // The answer goes from Alice to Bob: the response swaps To and From already.
-    inject(&server, &msg(&packet(0, 100, &ok.encode())));
+    inject(server, &msg(&packet(0, 100, &ok.encode())));
     let prep = Packet {
         header: Header {
             session_id: session,
@@ -463,26 +458,25 @@ fn data_that_does_not_match_the_sha1d_sets_no_icon() {
         payload: vec![0; 4],
         app_id: app_id::DISPLAY_PICTURE,
     };
-    inject(&server, &msg(&prep.encode()));
-    let wrong: Vec<u8> = promised.iter().map(|b| b ^ 0x55).collect();
+    inject(server, &msg(&prep.encode()));
     let data = Packet {
         header: Header {
             session_id: session,
             id: 102,
-            total_size: wrong.len() as u64,
-            length: wrong.len() as u32,
+            total_size: data.len() as u64,
+            length: data.len() as u32,
             flags: flags::MSN_OBJECT_DATA,
             ack_id: 2,
             ..Header::default()
         },
-        payload: wrong,
+        payload: data,
         app_id: app_id::DISPLAY_PICTURE,
     };
-    inject(&server, &msg(&data.encode()));
+    inject(server, &msg(&data.encode()));
     // Bob acknowledges the data and ends the session with a BYE: the barrier.
     let call = asked.call_id.clone();
-    wait_server(&mut stub, "Bob ends the session", || {
-        slp_of(&sent_by_bob(&server)).iter().any(|m| {
+    wait_server(stub, "Bob ends the session", || {
+        slp_of(&sent_by_bob(server)).iter().any(|m| {
             m.call_id == call
                 && matches!(
                     m.start,
@@ -493,7 +487,23 @@ fn data_that_does_not_match_the_sha1d_sets_no_icon() {
                 )
         })
     });
-    assert_eq!(acks_of(&server, 102), 1);
+    assert_eq!(acks_of(server, 102), 1);
+}
+
+#[test]
+fn data_that_does_not_match_the_sha1d_sets_no_icon() {
+    let (server, mut stub, _plugins) = conversation();
+    let promised = b"the picture Alice advertises".to_vec();
+    let object = MsnObject::new(ALICE, 3, "alice.png", "", &promised);
+    // Bob's INVITE is held at the server so Alice's plugin never sees it: we answer for her.
+    server.sb_hold_next_message(BOB);
+    let nln = format!(
+        "NLN NLN {ALICE} Alice 1342177280 {}\r\n",
+        pct(&object.to_xml())
+    );
+    assert_eq!(server.ns_inject(BOB, nln.as_bytes()), 1);
+    let wrong: Vec<u8> = promised.iter().map(|b| b ^ 0x55).collect();
+    serve_wrong_data(&server, &mut stub, wrong);
     survived(&server, &mut stub, 31);
     let set = stub
         .events_seen()
@@ -503,6 +513,153 @@ fn data_that_does_not_match_the_sha1d_sets_no_icon() {
     stub.send(&format!("buddy-icon {} {}", pct(BOB), pct(ALICE)));
     let icon = stub.wait_event(STEP, "buddy-icon");
     assert!(icon["checksum"].is_null(), "{icon}");
+    assert!(stub.quit().success());
+}
+
+/// A switchboard message from Alice to Bob with this content type and body.
+fn alice_says(content_type: &str, body: &str) -> Vec<u8> {
+    let payload = format!("MIME-Version: 1.0\r\nContent-Type: {content_type}\r\n\r\n{body}");
+    let mut raw = format!("MSG {ALICE} Alice {}\r\n", payload.len()).into_bytes();
+    raw.extend_from_slice(payload.as_bytes());
+    raw
+}
+
+/// Alice declares `body` as her custom emoticons, then writes `text` (the barrier: Bob's
+/// libpurple shows it).
+fn declare_then_write(server: &TestServer, stub: &mut Stub, body: &str, text: &str) {
+    inject(server, &alice_says("text/x-mms-emoticon", body));
+    inject(server, &alice_says("text/plain; charset=UTF-8", text));
+    let im = next_im(stub, BOB, ALICE);
+    assert_eq!(text_of(im["message"].as_str().unwrap()), text);
+}
+
+/// The custom smiley events `name` of Bob's account so far.
+fn bobs_smileys(stub: &mut Stub, name: &str) -> Vec<serde_json::Value> {
+    stub.events_seen()
+        .iter()
+        .filter(|e| e["event"] == name && e["account"] == BOB)
+        .cloned()
+        .collect()
+}
+
+/// The object INVITEs Bob sent.
+fn bobs_invites(server: &TestServer) -> usize {
+    slp_of(&sent_by_bob(server))
+        .into_iter()
+        .filter(|m| {
+            matches!(
+                m.start,
+                StartLine::Request {
+                    method: Method::Invite,
+                    ..
+                }
+            )
+        })
+        .count()
+}
+
+/// An emoticon object of Alice's (type 2).
+fn emoticon(location: &str, data: &[u8]) -> MsnObject {
+    MsnObject::new(ALICE, 2, location, "", data)
+}
+
+#[test]
+fn a_malformed_emoticon_list_is_ignored_and_the_text_shown() {
+    let (server, mut stub, _plugins) = conversation();
+    let good = emoticon("TFR2C2.tmp", b"a good one");
+    let malformed = [
+        "\t\t\t\t".to_owned(),
+        "(a)\t<msnobj Creator=\"alice@example.com\" Size=\"x\"/>\t(dangling)".to_owned(),
+        format!("(b)\t{}", good.xml.replace("SHA1D=\"", "SHA1D=\"!!")),
+        format!("\t{}\t(c)\t<msnobj\t", good.xml),
+        format!(
+            "(d)\t{}\t",
+            MsnObject::new(CAROL, 2, "x", "", b"not alice's").xml
+        ),
+        format!(
+            "(e)\t{}\t",
+            MsnObject::new(ALICE, 3, "0", "", b"a picture").xml
+        ),
+        "\u{0}\u{1}\u{ff}\t\u{202e}".repeat(100),
+        // Over the declaration's size bound (but within a switchboard payload): refused whole.
+        format!("(f)\t{}\t", good.xml).repeat(100),
+    ];
+    for (i, body) in malformed.iter().enumerate() {
+        declare_then_write(&server, &mut stub, body, &format!("text {i}"));
+    }
+    assert!(bobs_smileys(&mut stub, "custom-smiley-added").is_empty());
+    survived(&server, &mut stub, 40);
+    assert_eq!(bobs_invites(&server), 0, "nothing asked for");
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn too_many_emoticons_in_a_list_are_bounded() {
+    let (server, mut stub, _plugins) = conversation();
+    let body: String = (0..40)
+        .map(|i| format!("({i})\t{}\t", emoticon("0", format!("e{i}").as_bytes()).xml))
+        .collect();
+    declare_then_write(&server, &mut stub, &body, "many");
+    let added = bobs_smileys(&mut stub, "custom-smiley-added");
+    assert_eq!(added.len(), msnp::message::emoticons::MAX_EMOTICONS);
+    // Alice's plugin has none of them: each is declined, each smiley closed without an image.
+    let closed = |stub: &mut Stub| bobs_smileys(stub, "custom-smiley");
+    while closed(&mut stub).len() < added.len() {
+        stub.wait_for(STEP, |e| {
+            e["event"] == "custom-smiley" && e["account"] == BOB
+        });
+    }
+    assert!(closed(&mut stub)
+        .iter()
+        .all(|e| e["size"] == 0 && e["sha1"].is_null()));
+    survived(&server, &mut stub, 41);
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn an_emoticon_location_or_name_with_path_components_is_refused() {
+    let (server, mut stub, _plugins) = conversation();
+    let locations = [
+        "../../.purple/accounts.xml",
+        "a/b.gif",
+        "..",
+        "c:\\x.gif",
+        "x\\..\\y",
+    ];
+    let body: String = locations
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("(p{i})\t{}\t", emoticon(l, b"x").xml))
+        .collect();
+    let named = MsnObject::new(ALICE, 2, "ok.gif", "../../evil", b"x");
+    let body = format!("{body}(n)\t{}\t", named.xml);
+    declare_then_write(&server, &mut stub, &body, "paths");
+    assert!(bobs_smileys(&mut stub, "custom-smiley-added").is_empty());
+    survived(&server, &mut stub, 42);
+    assert_eq!(bobs_invites(&server), 0, "nothing asked for");
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn an_emoticon_whose_data_does_not_match_its_sha1d_is_not_shown() {
+    let (server, mut stub, _plugins) = conversation();
+    let promised = b"the emoticon Alice declares".to_vec();
+    let object = emoticon("TFR2C2.tmp", &promised);
+    server.sb_hold_next_message(BOB);
+    declare_then_write(
+        &server,
+        &mut stub,
+        &format!("(x)\t{}\t", object.xml),
+        "look (x)",
+    );
+    let wrong: Vec<u8> = promised.iter().map(|b| b ^ 0x55).collect();
+    serve_wrong_data(&server, &mut stub, wrong);
+    let closed = stub.wait_for(STEP, |e| {
+        e["event"] == "custom-smiley" && e["account"] == BOB
+    });
+    assert_eq!(closed["shortcut"], "(x)");
+    assert_eq!(closed["size"], 0, "closed without an image: {closed}");
+    survived(&server, &mut stub, 43);
     assert!(stub.quit().success());
 }
 

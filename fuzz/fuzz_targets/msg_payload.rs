@@ -1,7 +1,7 @@
 //! Classifies arbitrary switchboard `MSG` payloads.
 //!
 //! Invariants: nothing panics and the result is deterministic; every field respects its
-//! documented bound (content type ≤ 100 lower-case characters, ≤ 64 emoticons with non-empty
+//! documented bound (content type ≤ 100 lower-case characters, ≤ 16 emoticons with non-empty
 //! parts, charset labels printable ASCII ≤ 40 characters, chunk parts without their chunking
 //! headers); a text message's `to_html()` is markup we produced around escaped text: only our
 //! own tags, properly nested, no raw `<`, `>` or quote from the peer, no control characters but
@@ -120,11 +120,10 @@ fn check(payload: &MsgPayload) {
                 assert!(format.font.chars().count() <= msnp::message::MAX_FONT);
             }
         }
-        MsgPayload::Emoticons { emoticons, .. } => {
-            assert!(emoticons.len() <= 64);
-            for e in emoticons {
-                assert!(!e.alias.is_empty() && !e.msn_object.is_empty());
-                assert_eq!(e.alias.trim(), e.alias);
+        MsgPayload::Emoticons { list, .. } => {
+            // The list's own invariants are the `emoticon_list` target's.
+            if let Ok(list) = list {
+                assert!(list.emoticons.len() <= msnp::message::emoticons::MAX_EMOTICONS);
             }
         }
         MsgPayload::Unknown {

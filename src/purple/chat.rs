@@ -234,7 +234,11 @@ pub(crate) unsafe extern "C" fn chat_send(
             return -libc::EINVAL;
         };
         let mut result = Err(SendError::NoSuchChat);
-        conn.command(|session, now| result = session.chat_send(chat, &html, now));
+        conn.command(|session, now| {
+            let conversation = Conversation::Chat(chat);
+            super::emoticons::declare_used(session, &conversation, &html, now);
+            result = session.chat_send(chat, &html, now);
+        });
         if result.is_err() {
             return send_result(result);
         }

@@ -278,6 +278,7 @@ impl Connection {
             Event::Contact(event) => super::blist::show(self, event),
             Event::Chat(event) => super::conversation::show(self, event),
             Event::Picture(event) => super::blist::show_picture(self, event),
+            Event::Emoticon(event) => super::emoticons::show(self, event),
         }
     }
 

@@ -12,11 +12,12 @@ use msnp::session::ChatEvent;
 
 use super::connection::Connection;
 use super::guard::entry;
-use super::{account, chat, cstr, ffi};
+use super::{account, chat, cstr, emoticons, ffi};
 
 /// What libpurple is told the connection understands: HTML without background colours, font
 /// sizes or link descriptions (the `X-MMS-IM-Format` has none of them).
 const HTML_FLAGS: ffi::PurpleConnectionFlags = ffi::PURPLE_CONNECTION_HTML
+    | ffi::PURPLE_CONNECTION_ALLOW_CUSTOM_SMILEY
     | ffi::PURPLE_CONNECTION_NO_BGCOLOR
     | ffi::PURPLE_CONNECTION_NO_FONTSIZE
     | ffi::PURPLE_CONNECTION_NO_URLDESC;
@@ -234,7 +235,7 @@ fn write(
 }
 
 /// The IM conversation with `who`, opened if needed.
-fn im_conversation(conn: &Connection, who: &str) -> *mut ffi::PurpleConversation {
+pub(crate) fn im_conversation(conn: &Connection, who: &str) -> *mut ffi::PurpleConversation {
     let found = open_im(conn, who);
     if !found.is_null() {
         return found;
@@ -277,7 +278,11 @@ pub(crate) unsafe extern "C" fn send_im(
             return -libc::ENOTCONN;
         };
         let mut result = Err(SendError::NotSignedIn);
-        conn.command(|session, now| result = session.send_im(&who, &html, now));
+        conn.command(|session, now| {
+            let conversation = Conversation::Im(who.to_ascii_lowercase());
+            emoticons::declare_used(session, &conversation, &html, now);
+            result = session.send_im(&who, &html, now);
+        });
         send_result(result)
     })
 }

@@ -12,6 +12,7 @@ mod connection;
 mod conversation;
 mod cstr;
 mod debug;
+mod emoticons;
 mod errors;
 mod fetch;
 mod ffi;

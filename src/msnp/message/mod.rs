@@ -8,6 +8,7 @@
 
 mod charset;
 mod chunks;
+pub mod emoticons;
 mod format;
 mod html;
 mod text;
@@ -16,6 +17,7 @@ use crate::mime::Mime;
 
 pub use charset::{charset_parameter, decode, CharsetIssue, DecodedText};
 pub use chunks::{ChunkError, ChunkLimits, ChunkPart, ChunkPosition, ChunkReassembler};
+pub use emoticons::{Emoticon, EmoticonList, EmoticonListError};
 pub use format::{escape_html, sanitize_font, to_html, Effects, ImFormat, Rgb, MAX_FONT};
 pub use html::from_html;
 pub use text::{nudge_payload, text_payload, text_payloads, typing_payload};
@@ -24,8 +26,6 @@ pub use text::{nudge_payload, text_payload, text_payloads, typing_payload};
 /// on a bigger one.
 pub const MAX_PAYLOAD: usize = 1664;
 
-/// Most custom emoticons read from one declaration.
-const MAX_EMOTICONS: usize = 64;
 /// Longest content type kept in [`MsgPayload::Unknown`].
 const MAX_CONTENT_TYPE: usize = 100;
 
@@ -46,15 +46,6 @@ impl TextMessage {
         let plain = ImFormat::parse(b"");
         to_html(&self.text, self.format.as_ref().unwrap_or(&plain))
     }
-}
-
-/// One custom emoticon declared before the text that uses it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Emoticon {
-    /// The shortcut typed in the text (`(tux)`).
-    pub alias: String,
-    /// The `<msnobj …/>` to fetch over P2P.
-    pub msn_object: String,
 }
 
 /// What a switchboard `MSG` payload is, by its `Content-Type`.
@@ -81,8 +72,8 @@ pub enum MsgPayload {
     Emoticons {
         /// Whether animated (`text/x-mms-animemoticon`).
         animated: bool,
-        /// The declarations, at most 64.
-        emoticons: Vec<Emoticon>,
+        /// The declarations (see [`emoticons::parse`]).
+        list: Result<EmoticonList, EmoticonListError>,
     },
     /// `application/x-msnmsgrp2p`: a P2P (MSNSLP) packet, not parsed here.
     P2p {
@@ -164,7 +155,7 @@ fn classify(mime: Mime) -> MsgPayload {
         }
         "text/x-mms-emoticon" | "text/x-mms-animemoticon" => MsgPayload::Emoticons {
             animated: content_type == "text/x-mms-animemoticon",
-            emoticons: emoticons(&mime.body),
+            list: emoticons::parse(&mime.body),
         },
         "application/x-msnmsgrp2p" => MsgPayload::P2p {
             destination: mime.header("P2P-Dest").map(str::to_owned),
@@ -178,26 +169,6 @@ fn classify(mime: Mime) -> MsgPayload {
             content_type: Some(content_type.chars().take(MAX_CONTENT_TYPE).collect()),
         },
     }
-}
-
-/// `alias TAB msnobj TAB`, repeated; pairs with an empty alias or object are skipped.
-fn emoticons(body: &[u8]) -> Vec<Emoticon> {
-    let body = String::from_utf8_lossy(body);
-    let mut fields = body.split('\t');
-    let mut out = Vec::new();
-    while let (Some(alias), Some(object)) = (fields.next(), fields.next()) {
-        if out.len() == MAX_EMOTICONS {
-            break;
-        }
-        let (alias, object) = (alias.trim(), object.trim());
-        if !alias.is_empty() && !object.is_empty() {
-            out.push(Emoticon {
-                alias: alias.to_owned(),
-                msn_object: object.to_owned(),
-            });
-        }
-    }
-    out
 }
 
 #[cfg(test)]

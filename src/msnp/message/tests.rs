@@ -151,43 +151,35 @@ fn datacasts_other_than_nudge() {
 
 #[test]
 fn emoticons_p2p_clientcaps_keepalive() {
-    let emo = b"MIME-Version: 1.0\r\nContent-Type: text/x-mms-emoticon\r\n\r\n(tux)\t<msnobj Type=\"2\"/>\t(baaha)\t<msnobj/>\t";
+    let tux = crate::p2p::MsnObject::new("bob@example.com", 2, "TFR2C2.tmp", "", b"tux");
+    let emo = format!(
+        "MIME-Version: 1.0\r\nContent-Type: text/x-mms-emoticon\r\n\r\n(tux)\t{}\t(baaha)\t<msnobj/>\t",
+        tux.xml
+    );
     assert_eq!(
-        MsgPayload::parse(emo),
+        MsgPayload::parse(emo.as_bytes()),
         MsgPayload::Emoticons {
             animated: false,
-            emoticons: vec![
-                Emoticon {
-                    alias: "(tux)".into(),
-                    msn_object: "<msnobj Type=\"2\"/>".into()
-                },
-                Emoticon {
-                    alias: "(baaha)".into(),
-                    msn_object: "<msnobj/>".into()
-                },
-            ],
+            list: Ok(EmoticonList {
+                emoticons: vec![Emoticon {
+                    shortcut: "(tux)".into(),
+                    object: tux.clone(),
+                }],
+                refused: 1,
+            }),
         }
     );
     let many = format!(
         "Content-Type: text/x-mms-animemoticon\r\n\r\n{}",
-        "a\tb\t".repeat(1000)
+        "a\tb\t".repeat(10_000)
     );
-    let MsgPayload::Emoticons {
-        animated: true,
-        emoticons,
-    } = MsgPayload::parse(many.as_bytes())
-    else {
-        panic!()
-    };
-    assert_eq!(emoticons.len(), MAX_EMOTICONS);
-    let odd = b"Content-Type: text/x-mms-emoticon\r\n\r\n(a)\t\t\t<x/>\t(dangling)";
-    assert_eq!(
-        MsgPayload::parse(odd),
+    assert!(matches!(
+        MsgPayload::parse(many.as_bytes()),
         MsgPayload::Emoticons {
-            animated: false,
-            emoticons: vec![]
+            animated: true,
+            list: Err(EmoticonListError::TooLong(_)),
         }
-    );
+    ));
 
     let mut p2p =
         b"MIME-Version: 1.0\r\nContent-Type: application/x-msnmsgrp2p\r\nP2P-Dest: bob@example.com\r\n\r\n".to_vec();

@@ -2,8 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use super::switchboard::{contact_address, SendError, TYPING_RESEND};
+use super::switchboard::{contact_address, Conversation, SendError, TYPING_RESEND};
 use super::Session;
+use crate::message::emoticons::payloads;
+use crate::p2p::MsnObject;
 
 /// Conversations.
 impl Session {
@@ -21,6 +23,26 @@ impl Session {
     pub fn send_im(&mut self, who: &str, html: &str, now: Instant) -> Result<(), SendError> {
         let who = self.contact_address(who)?;
         self.switchboards.send_im(&mut cx!(self), &who, html, now)
+    }
+
+    /// Declares our custom emoticons (shortcut and image) in `conversation` before the text
+    /// that uses them, and serves them from now on to whoever asks for exactly those objects.
+    /// Send the text next: it goes out after the declaration, on the same switchboard.
+    pub fn send_emoticons(
+        &mut self,
+        conversation: &Conversation,
+        emoticons: &[(&str, &[u8])],
+        now: Instant,
+    ) -> Result<(), SendError> {
+        let conversation = match conversation {
+            Conversation::Im(who) => Conversation::Im(self.contact_address(who)?),
+            chat => chat.clone(),
+        };
+        let objects = self.own_emoticons(emoticons);
+        let refs: Vec<(&str, &MsnObject)> = objects.iter().map(|(s, o)| (s.as_str(), o)).collect();
+        let declarations = payloads(&refs);
+        self.switchboards
+            .send_emoticons(&mut cx!(self), &conversation, declarations, now)
     }
 
     /// The user is typing to `who`: tells the contact if a conversation is open. Returns how

@@ -24,6 +24,7 @@ mod commands;
 mod config;
 pub mod contacts;
 mod cx;
+pub mod emoticons;
 mod login;
 mod output;
 pub mod pictures;
@@ -41,6 +42,7 @@ use rand_chacha::ChaCha8Rng;
 
 pub use config::{Config, SUPPORTED_VERSIONS};
 pub use contacts::ContactEvent;
+pub use emoticons::EmoticonEvent;
 pub use output::{ConnId, EndReason, Event, HttpId, Output, PROGRESS_STEPS};
 pub use pictures::{PictureError, PictureEvent};
 pub use switchboard::ChatEvent;
@@ -51,6 +53,7 @@ use crate::wire::{
 };
 use cx::{Ids, NsLink};
 use login::Login;
+use switchboard::Handoff;
 use timers::{Timer, TimerTable};
 
 /// One account's session with the notification server.
@@ -63,6 +66,7 @@ pub struct Session {
     contacts: contacts::Contacts,
     switchboards: switchboard::Switchboards,
     pictures: pictures::Pictures,
+    emoticons: emoticons::Emoticons,
     /// Keepalive interval (the server's last `QNG <seconds>`).
     ping_interval: std::time::Duration,
     /// Negotiated protocol version (`None` until `VER` is answered).
@@ -93,6 +97,7 @@ impl Session {
             contacts: contacts::Contacts::default(),
             switchboards: switchboard::Switchboards::default(),
             pictures,
+            emoticons: emoticons::Emoticons::default(),
             ping_interval: timers::DEFAULT_PING_INTERVAL,
             dialect: None,
             ids: Ids::default(),
@@ -328,21 +333,29 @@ impl Session {
         }
     }
 
-    /// Bytes on a switchboard connection. The switchboards stop at each P2P packet, which
-    /// goes to the P2P part at once, so that its answer goes out before anything a later
-    /// command on that connection causes.
+    /// Bytes on a switchboard connection. The switchboards stop at each P2P packet or custom
+    /// emoticon declaration, which goes to its part at once, so that what it causes comes
+    /// before anything a later command on that connection causes (a declaration's event before
+    /// the text that uses it).
     fn switchboard_bytes(&mut self, conn: ConnId, bytes: &[u8], now: Instant) {
         let mut bytes = bytes;
-        while let Some(packet) = self
+        while let Some(handoff) = self
             .switchboards
             .handle_bytes(&mut cx!(self), conn, bytes, now)
         {
-            self.p2p_received(
-                &packet.from,
-                packet.destination.as_deref(),
-                &packet.body,
-                now,
-            );
+            match handoff {
+                Handoff::P2p(packet) => self.p2p_received(
+                    &packet.from,
+                    packet.destination.as_deref(),
+                    &packet.body,
+                    now,
+                ),
+                Handoff::Emoticons {
+                    conversation,
+                    from,
+                    list,
+                } => self.emoticons_declared(conversation, &from, list),
+            }
             bytes = &[];
         }
     }
@@ -387,6 +400,7 @@ impl Session {
             self.out.push_back(Output::Close { conn: ns.id });
         }
         self.switchboards.abandon_all(&mut cx!(self));
+        self.emoticons_abandon();
         self.event(Event::Ended(reason));
     }
 }

@@ -56,6 +56,8 @@ pub enum Event {
     Chat(crate::session::ChatEvent),
     /// A display-picture event.
     Picture(crate::session::PictureEvent),
+    /// A custom-emoticon event.
+    Emoticon(crate::session::EmoticonEvent),
 }
 
 /// Why a session ended.

@@ -1,7 +1,8 @@
 //! Display pictures over P2P. Ours is advertised in `CHG` (MSNP9+) and served to whoever asks
 //! for exactly that object; contacts' are announced in their presence and fetched when the user
 //! interface asks, a bounded number at once, on the contact's switchboard (or one opened for
-//! the purpose, which shows no conversation).
+//! the purpose, which shows no conversation). Custom emoticons are fetched the same way, ahead
+//! of pictures (see `emoticons`).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -61,6 +62,15 @@ pub enum PictureError {
     TooLarge,
 }
 
+/// An object waiting to be fetched.
+#[derive(Debug, PartialEq)]
+enum Fetch {
+    /// The picture this contact announced last.
+    Picture(String),
+    /// A custom emoticon of this contact.
+    Emoticon(String, MsnObject),
+}
+
 /// The display-picture state of a session.
 #[derive(Debug)]
 pub(super) struct Pictures {
@@ -69,17 +79,17 @@ pub(super) struct Pictures {
     own: Option<(MsnObject, Arc<[u8]>)>,
     /// The picture each contact announced last (`None`: none).
     announced: HashMap<String, Option<MsnObject>>,
-    /// Contacts whose picture waits to be fetched, in order.
-    waiting: VecDeque<String>,
-    /// Pictures being fetched: the contact and the `SHA1D`.
-    fetching: Vec<(String, String)>,
+    /// Fetches waiting for their turn, emoticons first.
+    waiting: VecDeque<Fetch>,
+    /// Objects being fetched: the contact, the `SHA1D`, and whether it is an emoticon.
+    fetching: Vec<(String, String, bool)>,
 }
 
 impl Pictures {
     /// No pictures; P2P message ids drawn from `rng`.
     pub(super) fn new(account: &str, rng: &mut dyn FnMut() -> u32) -> Pictures {
         let mut config = p2p::Config::new(account);
-        config.max_object = MAX_PICTURE as u64;
+        config.max_object = MAX_PICTURE.max(super::emoticons::MAX_EMOTICON) as u64;
         Pictures {
             p2p: P2p::new(config, rng),
             own: None,
@@ -131,14 +141,15 @@ impl Session {
         let in_flight = pics
             .fetching
             .iter()
-            .any(|(e, sha1d)| *e == email && *sha1d == object.sha1d);
+            .any(|(e, sha1d, _)| *e == email && *sha1d == object.sha1d);
         let pics = &mut self.pictures;
-        if !in_flight && !pics.waiting.contains(&email) {
+        let fetch = Fetch::Picture(email.clone());
+        if !in_flight && !pics.waiting.contains(&fetch) {
             if pics.waiting.len() >= MAX_WAITING {
                 log::warn!("too many display pictures waiting; {email}'s not fetched");
                 return false;
             }
-            pics.waiting.push_back(email);
+            pics.waiting.push_back(fetch);
         }
         self.pictures_run(now);
         true
@@ -171,14 +182,26 @@ impl Session {
         let sha1d = object.as_ref().map(|o| o.sha1d.clone());
         announced.insert(email.clone(), object);
         // A fetch of the previous picture would now set the wrong one.
-        self.pictures.waiting.retain(|w| *w != email);
+        self.pictures
+            .waiting
+            .retain(|w| !matches!(w, Fetch::Picture(e) if *e == email));
         self.event(Event::Picture(PictureEvent::Announced { email, sha1d }));
     }
 
     /// A contact went offline: their fetches end, nothing is set.
     pub(super) fn picture_peer_gone(&mut self, email: &str, now: Instant) {
         let email = email.to_ascii_lowercase();
-        self.pictures.waiting.retain(|w| *w != email);
+        let (gone, waiting) = std::mem::take(&mut self.pictures.waiting)
+            .into_iter()
+            .partition(|w| match w {
+                Fetch::Picture(e) | Fetch::Emoticon(e, _) => *e == email,
+            });
+        self.pictures.waiting = waiting;
+        for fetch in gone {
+            if let Fetch::Emoticon(peer, object) = fetch {
+                self.emoticon_fetched(&peer, &object.sha1d, None);
+            }
+        }
         self.pictures.p2p.peer_gone(&email);
         self.pictures_run(now);
     }
@@ -197,10 +220,12 @@ impl Session {
             return log::debug!("P2P packet from {from} for someone else ignored");
         }
         let Pictures { p2p, own, .. } = &mut self.pictures;
+        let emoticons = &self.emoticons;
         let store = |sha1d: &str| {
             own.as_ref()
                 .filter(|(object, _)| object.sha1d == sha1d)
                 .map(|(_, data)| Arc::clone(data))
+                .or_else(|| emoticons.own(sha1d))
         };
         let rng = &mut self.rng;
         if let Err(e) = p2p.handle_packet(from, body, now, &store, &mut || rng.next_u32()) {
@@ -240,13 +265,39 @@ impl Session {
         }
     }
 
+    /// Queues a fetch of `peer`'s custom emoticon ahead of the pictures; false when the queue
+    /// is full.
+    pub(super) fn queue_emoticon_fetch(
+        &mut self,
+        peer: &str,
+        object: MsnObject,
+        now: Instant,
+    ) -> bool {
+        let waiting = &mut self.pictures.waiting;
+        if waiting.len() >= MAX_WAITING {
+            log::warn!("too many objects waiting to be fetched; an emoticon of {peer} not fetched");
+            return false;
+        }
+        let at = waiting
+            .iter()
+            .position(|w| matches!(w, Fetch::Picture(_)))
+            .unwrap_or(waiting.len());
+        waiting.insert(at, Fetch::Emoticon(peer.to_owned(), object));
+        self.pictures_run(now);
+        true
+    }
+
     fn start_fetches(&mut self, now: Instant) {
         while self.pictures.fetching.len() < MAX_FETCHES {
-            let Some(email) = self.pictures.waiting.pop_front() else {
+            let Some(fetch) = self.pictures.waiting.pop_front() else {
                 return;
             };
-            let Some(Some(object)) = self.pictures.announced.get(&email).cloned() else {
-                continue;
+            let (email, object, emoticon) = match &fetch {
+                Fetch::Picture(email) => match self.pictures.announced.get(email) {
+                    Some(Some(object)) => (email.clone(), object.clone(), false),
+                    _ => continue,
+                },
+                Fetch::Emoticon(peer, object) => (peer.clone(), object.clone(), true),
             };
             let rng = &mut self.rng;
             let mut draw = || rng.next_u32();
@@ -255,10 +306,14 @@ impl Session {
                 .p2p
                 .request_object(&email, &object, now, &mut draw)
             {
-                Ok(_) => self.pictures.fetching.push((email, object.sha1d)),
+                Ok(_) => self.pictures.fetching.push((email, object.sha1d, emoticon)),
                 Err(p2p::RequestError::Busy) => {
-                    self.pictures.waiting.push_front(email);
+                    self.pictures.waiting.push_front(fetch);
                     return;
+                }
+                Err(e) if emoticon => {
+                    log::info!("custom emoticon of {email} not fetched: {e}");
+                    self.emoticon_fetched(&email, &object.sha1d, None);
                 }
                 Err(e) => {
                     log::info!("display picture of {email} not fetched: {e}");
@@ -282,14 +337,21 @@ impl Session {
                 sha1d,
                 reason,
             } => {
-                log::info!("display picture of {peer} not fetched: {reason:?}");
+                log::info!("object of {peer} not fetched: {reason:?}");
                 (peer, sha1d, None)
             }
         };
         let email = email.to_ascii_lowercase();
-        self.pictures
-            .fetching
-            .retain(|(e, s)| *e != email || *s != sha1d);
+        let fetching = &mut self.pictures.fetching;
+        let Some(at) = fetching
+            .iter()
+            .position(|(e, s, _)| *e == email && *s == sha1d)
+        else {
+            return log::debug!("an object of {email} arrived that nobody waits for");
+        };
+        if fetching.remove(at).2 {
+            return self.emoticon_fetched(&email, &sha1d, data);
+        }
         let current = matches!(
             self.pictures.announced.get(&email),
             Some(Some(object)) if object.sha1d == sha1d

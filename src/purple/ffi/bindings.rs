@@ -8293,6 +8293,93 @@ unsafe extern "C" {
         user_data: *mut ::std::os::raw::c_void,
     ) -> *mut ::std::os::raw::c_void;
 }
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct _PurpleSmiley {
+    _unused: [u8; 0],
+}
+pub type PurpleSmiley = _PurpleSmiley;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct _PurpleSmileyClass {
+    _unused: [u8; 0],
+}
+pub type PurpleSmileyClass = _PurpleSmileyClass;
+unsafe extern "C" {
+    pub fn purple_smiley_get_type() -> GType;
+}
+unsafe extern "C" {
+    pub fn purple_smiley_new(
+        img: *mut PurpleStoredImage,
+        shortcut: *const ::std::os::raw::c_char,
+    ) -> *mut PurpleSmiley;
+}
+unsafe extern "C" {
+    pub fn purple_smiley_new_from_file(
+        shortcut: *const ::std::os::raw::c_char,
+        filepath: *const ::std::os::raw::c_char,
+    ) -> *mut PurpleSmiley;
+}
+unsafe extern "C" {
+    pub fn purple_smiley_delete(smiley: *mut PurpleSmiley);
+}
+unsafe extern "C" {
+    pub fn purple_smiley_set_shortcut(
+        smiley: *mut PurpleSmiley,
+        shortcut: *const ::std::os::raw::c_char,
+    ) -> gboolean;
+}
+unsafe extern "C" {
+    pub fn purple_smiley_set_data(
+        smiley: *mut PurpleSmiley,
+        smiley_data: *mut guchar,
+        smiley_data_len: usize,
+    );
+}
+unsafe extern "C" {
+    pub fn purple_smiley_get_shortcut(smiley: *const PurpleSmiley)
+    -> *const ::std::os::raw::c_char;
+}
+unsafe extern "C" {
+    pub fn purple_smiley_get_checksum(smiley: *const PurpleSmiley)
+    -> *const ::std::os::raw::c_char;
+}
+unsafe extern "C" {
+    pub fn purple_smiley_get_stored_image(smiley: *const PurpleSmiley) -> *mut PurpleStoredImage;
+}
+unsafe extern "C" {
+    pub fn purple_smiley_get_data(smiley: *const PurpleSmiley, len: *mut usize) -> gconstpointer;
+}
+unsafe extern "C" {
+    pub fn purple_smiley_get_extension(
+        smiley: *const PurpleSmiley,
+    ) -> *const ::std::os::raw::c_char;
+}
+unsafe extern "C" {
+    pub fn purple_smiley_get_full_path(smiley: *mut PurpleSmiley) -> *mut ::std::os::raw::c_char;
+}
+unsafe extern "C" {
+    pub fn purple_smileys_get_all() -> *mut GList;
+}
+unsafe extern "C" {
+    pub fn purple_smileys_find_by_shortcut(
+        shortcut: *const ::std::os::raw::c_char,
+    ) -> *mut PurpleSmiley;
+}
+unsafe extern "C" {
+    pub fn purple_smileys_find_by_checksum(
+        checksum: *const ::std::os::raw::c_char,
+    ) -> *mut PurpleSmiley;
+}
+unsafe extern "C" {
+    pub fn purple_smileys_get_storing_dir() -> *const ::std::os::raw::c_char;
+}
+unsafe extern "C" {
+    pub fn purple_smileys_init();
+}
+unsafe extern "C" {
+    pub fn purple_smileys_uninit();
+}
 unsafe extern "C" {
     pub fn purple_version_check(
         required_major: guint,

@@ -9,7 +9,7 @@ use crate::wire::sb::{AckMode, SbClientCommand};
 
 use super::board::{BoardId, Kind, Stage};
 use super::outgoing::Outgoing;
-use super::{chat_event, ChatEvent, Switchboards};
+use super::{chat_event, ChatEvent, Conversation, Switchboards};
 
 /// Longest e-mail address accepted as a contact.
 const MAX_ADDRESS: usize = 320;
@@ -60,6 +60,24 @@ impl Switchboards {
         }
         let id = self.for_im(cx, who, now).ok_or(SendError::Busy)?;
         self.enqueue(cx, id, Outgoing::texts(&text, &format), now);
+        Ok(())
+    }
+
+    /// Queues declarations of our custom emoticons (see `message::emoticons::payloads`) in
+    /// `conversation` (`Im` with a checked contact address), before the text that uses them.
+    pub(in crate::session) fn send_emoticons(
+        &mut self,
+        cx: &mut Cx,
+        conversation: &Conversation,
+        declarations: Vec<Vec<u8>>,
+        now: Instant,
+    ) -> Result<(), SendError> {
+        let id = match conversation {
+            Conversation::Im(who) => self.for_im(cx, who, now).ok_or(SendError::Busy)?,
+            Conversation::Chat(chat) => self.of_chat(*chat).ok_or(SendError::NoSuchChat)?,
+        };
+        let declarations = declarations.into_iter().map(Outgoing::emoticons).collect();
+        self.enqueue(cx, id, declarations, now);
         Ok(())
     }
 

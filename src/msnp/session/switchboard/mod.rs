@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use std::collections::BTreeMap;
 
-use crate::message::{ChunkLimits, ChunkReassembler};
+use crate::message::{ChunkLimits, ChunkReassembler, EmoticonList, EmoticonListError};
 use crate::wire::{NsCommand, XfrTarget};
 
 use super::cx::Cx;
@@ -210,6 +210,23 @@ pub(in crate::session) struct P2pPacket {
     pub(in crate::session) destination: Option<String>,
     /// The binary P2P packet.
     pub(in crate::session) body: Vec<u8>,
+}
+
+/// What a switchboard message carries for another part of the session, handed over at once
+/// (before anything later on that connection).
+#[derive(Debug)]
+pub(in crate::session) enum Handoff {
+    /// A P2P packet, for the P2P part.
+    P2p(P2pPacket),
+    /// A custom emoticon declaration, for the emoticons part.
+    Emoticons {
+        /// Where it was sent.
+        conversation: Conversation,
+        /// The sender, lower-case.
+        from: String,
+        /// The declaration.
+        list: Result<EmoticonList, EmoticonListError>,
+    },
 }
 
 impl Switchboards {

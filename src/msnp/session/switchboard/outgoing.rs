@@ -12,6 +12,8 @@ pub(super) enum What {
     Text(String),
     /// A nudge.
     Nudge,
+    /// A declaration of our custom emoticons, sent before the text that uses them.
+    Emoticons,
 }
 
 /// One `MSG` to send.
@@ -50,12 +52,21 @@ impl Outgoing {
         }
     }
 
+    /// A custom emoticon declaration (see `message::emoticons::payloads`).
+    pub(super) fn emoticons(payload: Vec<u8>) -> Outgoing {
+        Outgoing {
+            payload,
+            what: What::Emoticons,
+            attempts: 0,
+        }
+    }
+
     /// The acknowledgement mode: texts are always acknowledged so a loss is noticed; nudges
-    /// only report failure.
+    /// and emoticon declarations (as Pidgin's `msn.c` sends them) only report failure.
     pub(super) fn ack(&self) -> AckMode {
         match self.what {
             What::Text(_) => AckMode::Always,
-            What::Nudge => AckMode::NakOnly,
+            What::Nudge | What::Emoticons => AckMode::NakOnly,
         }
     }
 
@@ -64,6 +75,7 @@ impl Outgoing {
         match &self.what {
             What::Text(text) => text.clone(),
             What::Nudge => "(nudge)".to_owned(),
+            What::Emoticons => "(custom emoticons)".to_owned(),
         }
     }
 }
@@ -88,7 +100,7 @@ mod tests {
             .iter()
             .map(|p| match &p.what {
                 What::Text(t) => t.as_str(),
-                What::Nudge => panic!("not a text"),
+                What::Nudge | What::Emoticons => panic!("not a text"),
             })
             .collect();
         assert_eq!(joined, text);

@@ -15,8 +15,8 @@ use crate::wire::{ClientCommand, HostPort, Rng, ServerError};
 use super::board::{Board, BoardId, Kind, Stage};
 use super::outgoing::{Outgoing, What};
 use super::{
-    chat_event, ChatEvent, Conversation, P2pPacket, Switchboards, ACK_TIMEOUT, HIDDEN_REASON,
-    IDLE_TIMEOUT, MAX_ATTEMPTS, MAX_BOARDS, MAX_P2P_QUEUE, MAX_QUEUE, MAX_UNACKED,
+    chat_event, ChatEvent, Conversation, Handoff, P2pPacket, Switchboards, ACK_TIMEOUT,
+    HIDDEN_REASON, IDLE_TIMEOUT, MAX_ATTEMPTS, MAX_BOARDS, MAX_P2P_QUEUE, MAX_QUEUE, MAX_UNACKED,
     MAX_XFR_REFUSALS, SETUP_TIMEOUT, XFR_RETRY,
 };
 
@@ -297,7 +297,7 @@ impl Switchboards {
         conn: ConnId,
         bytes: &[u8],
         now: Instant,
-    ) -> Option<P2pPacket> {
+    ) -> Option<Handoff> {
         let id = self.by_conn(conn)?;
         if let Some(board) = self.boards.get_mut(&id) {
             board.framer.push(bytes);
@@ -336,7 +336,7 @@ impl Switchboards {
         id: BoardId,
         command: SbCommand,
         now: Instant,
-    ) -> Option<P2pPacket> {
+    ) -> Option<Handoff> {
         match command {
             SbCommand::Msg(msg) => return self.message(cx, id, msg, now),
             SbCommand::Usr(_) => self.signed_in(cx, id, false, now),
@@ -498,7 +498,7 @@ impl Switchboards {
     }
 
     /// `MSG` from a participant; a P2P packet is returned for the P2P part.
-    fn message(&mut self, cx: &mut Cx, id: BoardId, msg: SbMsg, now: Instant) -> Option<P2pPacket> {
+    fn message(&mut self, cx: &mut Cx, id: BoardId, msg: SbMsg, now: Instant) -> Option<Handoff> {
         let conversation = self.boards.get(&id)?.conversation();
         let from = msg.sender.email.to_ascii_lowercase();
         let payload = match MsgPayload::parse(&msg.payload) {
@@ -563,12 +563,19 @@ impl Switchboards {
                     },
                 );
             }
+            (MsgPayload::Emoticons { list, .. }, _) => {
+                return Some(Handoff::Emoticons {
+                    conversation,
+                    from,
+                    list,
+                })
+            }
             (MsgPayload::P2p { destination, body }, _) => {
-                return Some(P2pPacket {
+                return Some(Handoff::P2p(P2pPacket {
                     from,
                     destination,
                     body,
-                })
+                }))
             }
             (MsgPayload::Unknown { content_type }, _) => {
                 log::debug!("ignored a message of type {content_type:?} from {from}")
@@ -900,6 +907,10 @@ pub(super) fn undelivered(
     message: &Outgoing,
     reason: &str,
 ) {
+    if message.what == What::Emoticons {
+        // Only the pictures are lost: the text that uses them is reported on its own.
+        return log::info!("custom emoticon declaration not delivered: {reason}");
+    }
     chat_event(
         cx,
         ChatEvent::Undelivered {

@@ -13,6 +13,7 @@ use crate::session::{Output, Session};
 use crate::wire::transcript;
 use crate::wire::{Direction, Frame, Framer, Limits};
 
+mod emoticons;
 mod pictures;
 
 const ALICE_GUID: &str = "{0961ffc4-f6e6-41a0-9845-2214a26f069d}";
@@ -30,6 +31,8 @@ struct H {
     http: Vec<(HttpId, HttpRequest)>,
     events: Vec<ChatEvent>,
     pictures: Vec<crate::session::PictureEvent>,
+    /// Custom-emoticon events, each with the number of conversation events before it.
+    emoticons: Vec<(usize, crate::session::EmoticonEvent)>,
     exchanges: Vec<testlog::Exchange>,
 }
 
@@ -50,6 +53,7 @@ impl H {
             http: Vec::new(),
             events: Vec::new(),
             pictures: Vec::new(),
+            emoticons: Vec::new(),
             exchanges: testlog::load(dir)
                 .into_iter()
                 .filter(|x| {
@@ -102,6 +106,7 @@ impl H {
                 Output::Http { id, request } => self.http.push((id, request)),
                 Output::Event(Event::Chat(e)) => self.events.push(e),
                 Output::Event(Event::Picture(e)) => self.pictures.push(e),
+                Output::Event(Event::Emoticon(e)) => self.emoticons.push((self.events.len(), e)),
                 Output::Event(_) => {}
             }
         }

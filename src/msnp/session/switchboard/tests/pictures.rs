@@ -14,14 +14,14 @@ const BOB: &str = "bob@example.com";
 const ALICE: &str = "alice@example.com";
 
 /// The contact's P2P part, with a deterministic random source.
-struct Peer {
-    p2p: P2p,
-    picture: Option<(String, Arc<[u8]>)>,
-    state: u32,
+pub(super) struct Peer {
+    pub(super) p2p: P2p,
+    pub(super) picture: Option<(String, Arc<[u8]>)>,
+    pub(super) state: u32,
 }
 
 impl Peer {
-    fn new() -> Peer {
+    pub(super) fn new() -> Peer {
         let mut state = 0x1234_5678u32;
         let p2p = P2p::new(p2p::Config::new(BOB), &mut || xorshift(&mut state));
         Peer {
@@ -32,7 +32,7 @@ impl Peer {
     }
 
     /// Hands the peer Alice's `MSG … D` frames; returns its answers as switchboard bytes.
-    fn exchange(&mut self, frames: &[Frame], now: Instant) -> Vec<u8> {
+    pub(super) fn exchange(&mut self, frames: &[Frame], now: Instant) -> Vec<u8> {
         for frame in frames {
             let line = line(frame);
             assert!(
@@ -67,7 +67,7 @@ impl Peer {
     }
 
     /// Answers Alice's frames on `sb` for at most `rounds` rounds, until she sends none.
-    fn answer_until_quiet(&mut self, h: &mut H, sb: ConnId, rounds: usize) {
+    pub(super) fn answer_until_quiet(&mut self, h: &mut H, sb: ConnId, rounds: usize) {
         for _ in 0..rounds {
             let frames = h.frames(sb);
             if frames.is_empty() {
@@ -100,7 +100,7 @@ fn announce(h: &mut H, object: &MsnObject) -> String {
     nln
 }
 
-fn xorshift(state: &mut u32) -> u32 {
+pub(super) fn xorshift(state: &mut u32) -> u32 {
     *state ^= *state << 13;
     *state ^= *state >> 17;
     *state ^= *state << 5;
