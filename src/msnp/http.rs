@@ -332,11 +332,7 @@ type Parsed = (HttpResponse, Option<Range<usize>>);
 /// The body is only collected when `closed`, a body that is not chunked only when `copy` too
 /// (else where it is in `raw` comes back with the response); otherwise its framing is only
 /// checked.
-fn parse_response(
-    raw: &[u8],
-    closed: bool,
-    copy: bool,
-) -> Result<Option<Parsed>, HttpError> {
+fn parse_response(raw: &[u8], closed: bool, copy: bool) -> Result<Option<Parsed>, HttpError> {
     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut head = httparse::Response::new(&mut slots);
     let window = &raw[..raw.len().min(MAX_HEADER_BLOCK)];
