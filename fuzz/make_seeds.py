@@ -282,6 +282,28 @@ def p2p(seeds):
     seeds.add("p2p_session", "invite-and-acks", bytes([2, 0, 5, 0, 0, 0, 1, 0, 0, 0]) + bytes([3, 0, 1, 0, 0, 0]) * 6
               + bytes([5, 61]), "serve")
     seeds.add("p2p_session", "request-and-data", bytes([4, 3, 1, 1, 0, 0, 5, 4, 0, 0, 0, 1]) + bytes(range(40)) + bytes([6]), "fetch")
+    # A file offered to us (op 7/0: valid context of 96 bytes, session 5), accepted (7/2), and
+    # its data in one chunk (op 1, a live session); each op followed by a "room" byte.
+    offer = bytes([7, 0, 0, 0]) + struct.pack("<I", 96) + b"file.txt" + struct.pack("<II", 5, 1) + bytes([1])
+    seeds.add("p2p_session", "file-received", offer + bytes([7, 0, 2, 1])
+              + bytes([1, 1, 0, 12]) + bytes(range(96)) + bytes([9, 0, 0, 0, 1]), "file-in")
+    # File contexts (docs/protocol.md): version 2 as Pidgin writes it, version 3 with a preview,
+    # a name with path components, a cut one.
+    for name, data in [("v2", file_context("report.pdf", 12345)),
+                       ("v3-preview", file_context("photo.png", 99, 638, 3, 0, bytes(64) + b"\x89PNG\r\n")),
+                       ("path-name", file_context("..\\..\\windows\\evil.dll", 1)),
+                       ("short", file_context("x", 1)[:300])]:
+        seeds.add("file_context", name, data, name)
+
+
+def file_context(name, size, length=574, version=2, preview=1, extra=b""):
+    """A file-transfer context: header length, version, size, preview flag, UTF-16LE name."""
+    data = bytearray(574)
+    struct.pack_into("<IIQI", data, 0, length, version, size, preview)
+    encoded = name.encode("utf-16-le")[:518]
+    data[20:20 + len(encoded)] = encoded
+    data[570:574] = b"\xff" * 4
+    return bytes(data) + extra
 
 
 def main():

@@ -48,6 +48,7 @@ ui_init(void)
 	uiops_install();
 	purple_request_set_ui_ops(requests_ui_ops());
 	purple_accounts_set_ui_ops(requests_account_ui_ops());
+	xfers_install();
 }
 
 static GHashTable *
@@ -82,6 +83,7 @@ stub_quit(void)
 	if (quitting)
 		return;
 	quitting = TRUE;
+	reconnect_stop();
 	for (l = purple_accounts_get_all(); l != NULL; l = l->next)
 		if (purple_account_get_enabled(l->data, STUB_UI_ID))
 			purple_account_set_enabled(l->data, STUB_UI_ID, FALSE);

@@ -7,8 +7,11 @@
  * prompts ("Accept certificate for <host>?" from libpurple's x509 tls_cached
  * verifier) are accepted for hosts named by accept-cert and rejected
  * otherwise; every other prompt is cancelled (an action prompt through its
- * Cancel/No/Reject/Deny/Decline/Ignore action if it has one). Authorization requests wait
- * for an `auth <id> accept|deny` command.
+ * Cancel/No/Reject/Deny/Decline/Ignore action if it has one), except a fields prompt
+ * armed by `answer-fields`, which is answered OK with the named boolean fields ticked.
+ * Authorization requests wait for an `auth <id> accept|deny` command; a file-transfer
+ * offer's prompt waits for `xfer-accept`/`xfer-deny` (xfers.c), and the save dialog after
+ * an accept is answered with the path given.
  */
 #include "stub.h"
 
@@ -21,7 +24,7 @@ typedef enum {
 	ANSWER_INPUT,  /* cb is a PurpleRequestInputCb, called with text */
 	ANSWER_CHOICE, /* cb is a PurpleRequestChoiceCb, called with index */
 	ANSWER_FIELDS, /* cb is a PurpleRequestFieldsCb, called with fields */
-	ANSWER_FILE,   /* cb is a PurpleRequestFileCb, called with NULL */
+	ANSWER_FILE,   /* cb is a PurpleRequestFileCb, called with text (NULL: cancelled) */
 } AnswerKind;
 
 typedef struct {
@@ -33,6 +36,9 @@ typedef struct {
 	char *text;
 	PurpleRequestFields *fields; /* owned by the UI once requested */
 	guint source;
+	void *xfer;           /* a transfer's held offer prompt: answered by requests_answer_xfer */
+	GCallback accept_cb;  /* its accept action */
+	int accept_index;
 } Request;
 
 typedef struct {
@@ -46,6 +52,7 @@ static GList *pending;           /* Request *, not yet answered */
 static GPtrArray *accepted_hosts; /* char *, from accept-cert */
 static GHashTable *auth_requests; /* id -> AuthRequest * */
 static guint next_auth_id = 1;
+static GPtrArray *armed_fields;   /* char *: boolean field ids the next fields prompt ticks */
 
 static void
 request_free(Request *req)
@@ -77,7 +84,7 @@ answer_cb(gpointer data)
 			((PurpleRequestFieldsCb)req->cb)(req->user_data, req->fields);
 			break;
 		case ANSWER_FILE:
-			((PurpleRequestFileCb)req->cb)(req->user_data, NULL);
+			((PurpleRequestFileCb)req->cb)(req->user_data, req->text);
 			break;
 		}
 	}
@@ -202,6 +209,57 @@ is_cancel_label(const char *label)
 	return found;
 }
 
+/* A transfer offer's accept/cancel prompt: reported as xfer-request and held. */
+static void *
+request_xfer_offer(const char *primary, void *xfer, size_t action_count, va_list actions)
+{
+	StubEvent *ev = xfer_event("xfer-request", xfer);
+	Request *req = request_new(PURPLE_REQUEST_ACTION, ANSWER_ACTION, NULL, xfer);
+	size_t i;
+
+	g_source_remove(req->source);
+	req->source = 0;
+	req->xfer = xfer;
+	req->accept_index = -1;
+	req->index = -1;
+	ev_str(ev, "primary", primary);
+	ev_arr_begin(ev, "actions");
+	for (i = 0; i < action_count; i++) {
+		const char *label = va_arg(actions, const char *);
+		GCallback cb = va_arg(actions, GCallback);
+		ev_str(ev, NULL, label);
+		if (is_cancel_label(label) && req->index < 0) {
+			req->cb = cb;
+			req->index = (int)i;
+		} else if (req->accept_index < 0) {
+			req->accept_cb = cb;
+			req->accept_index = (int)i;
+		}
+	}
+	ev_arr_end(ev);
+	ev_emit(ev);
+	return req;
+}
+
+gboolean
+requests_answer_xfer(void *xfer, gboolean accept)
+{
+	GList *l;
+
+	for (l = pending; l != NULL; l = l->next) {
+		Request *req = l->data;
+		if (req->xfer != xfer || req->source != 0)
+			continue;
+		if (accept) {
+			req->cb = req->accept_cb;
+			req->index = req->accept_index;
+		}
+		req->source = g_idle_add(answer_cb, req);
+		return TRUE;
+	}
+	return FALSE;
+}
+
 static void *
 request_action(const char *title, const char *primary, const char *secondary, int default_action,
                PurpleAccount *account, const char *who, PurpleConversation *conv,
@@ -216,6 +274,8 @@ request_action(const char *title, const char *primary, const char *secondary, in
 	size_t i;
 
 	(void)default_action; (void)conv;
+	if (host == NULL && xfers_id(user_data) != 0)
+		return request_xfer_offer(primary, user_data, action_count, actions);
 	if (host != NULL) {
 		gboolean accept = host_accepted(host);
 		wanted = accept ? "Accept" : "Reject";
@@ -247,6 +307,45 @@ request_action(const char *title, const char *primary, const char *secondary, in
 	return req;
 }
 
+static const char *
+field_type_name(PurpleRequestFieldType type)
+{
+	switch (type) {
+	case PURPLE_REQUEST_FIELD_STRING: return "string";
+	case PURPLE_REQUEST_FIELD_INTEGER: return "integer";
+	case PURPLE_REQUEST_FIELD_BOOLEAN: return "boolean";
+	case PURPLE_REQUEST_FIELD_CHOICE: return "choice";
+	case PURPLE_REQUEST_FIELD_LIST: return "list";
+	case PURPLE_REQUEST_FIELD_LABEL: return "label";
+	case PURPLE_REQUEST_FIELD_IMAGE: return "image";
+	case PURPLE_REQUEST_FIELD_ACCOUNT: return "account";
+	default: return "other";
+	}
+}
+
+/* Ticks the armed boolean fields; FALSE (and an error event) if one is missing. */
+static gboolean
+tick_armed_fields(PurpleRequestFields *fields)
+{
+	guint i;
+
+	for (i = 0; i < armed_fields->len; i++) {
+		const char *id = g_ptr_array_index(armed_fields, i);
+		/* get_field complains (g_return_val_if_fail) about an unknown id: ask first. */
+		PurpleRequestField *field = purple_request_fields_exists(fields, id)
+		                                    ? purple_request_fields_get_field(fields, id)
+		                                    : NULL;
+
+		if (field == NULL ||
+		    purple_request_field_get_type(field) != PURPLE_REQUEST_FIELD_BOOLEAN) {
+			stub_error("answer-fields", "the prompt has no boolean field '%s'", id);
+			return FALSE;
+		}
+		purple_request_field_bool_set_value(field, TRUE);
+	}
+	return TRUE;
+}
+
 static void *
 request_fields(const char *title, const char *primary, const char *secondary,
                PurpleRequestFields *fields, const char *ok_text, GCallback ok_cb,
@@ -254,24 +353,50 @@ request_fields(const char *title, const char *primary, const char *secondary,
                const char *who, PurpleConversation *conv, void *user_data)
 {
 	StubEvent *ev = request_event("fields", title, primary, secondary, account, who);
+	gboolean ok = FALSE;
 	GList *g, *f;
 	Request *req;
 
-	(void)ok_text; (void)ok_cb; (void)cancel_text; (void)conv;
+	(void)ok_text; (void)cancel_text; (void)conv;
 	ev_arr_begin(ev, "fields");
 	for (g = purple_request_fields_get_groups(fields); g != NULL; g = g->next) {
 		for (f = purple_request_field_group_get_fields(g->data); f != NULL; f = f->next) {
 			ev_obj_begin(ev, NULL);
 			ev_str(ev, "id", purple_request_field_get_id(f->data));
 			ev_str(ev, "label", purple_request_field_get_label(f->data));
+			ev_str(ev, "type", field_type_name(purple_request_field_get_type(f->data)));
 			ev_obj_end(ev);
 		}
 	}
 	ev_arr_end(ev);
+	if (armed_fields != NULL) {
+		ok = tick_armed_fields(fields);
+		g_ptr_array_free(armed_fields, TRUE);
+		armed_fields = NULL;
+	}
+	ev_str(ev, "answer", ok ? "ok" : "cancel");
 	ev_emit(ev);
-	req = request_new(PURPLE_REQUEST_FIELDS, ANSWER_FIELDS, cancel_cb, user_data);
+	req = request_new(PURPLE_REQUEST_FIELDS, ANSWER_FIELDS, ok ? ok_cb : cancel_cb, user_data);
 	req->fields = fields;
 	return req;
+}
+
+void
+cmd_answer_fields(const StubCmd *cmd)
+{
+	StubEvent *ev = ev_new("answer-fields");
+	guint i;
+
+	if (armed_fields != NULL)
+		g_ptr_array_free(armed_fields, TRUE);
+	armed_fields = g_ptr_array_new_with_free_func(g_free);
+	ev_arr_begin(ev, "ids");
+	for (i = 0; i < cmd->args->len; i++) {
+		g_ptr_array_add(armed_fields, g_strdup(cmd_arg(cmd, i)));
+		ev_str(ev, NULL, cmd_arg(cmd, i));
+	}
+	ev_arr_end(ev);
+	ev_emit(ev);
 }
 
 static void *
@@ -280,10 +405,17 @@ request_file(const char *title, const char *filename, gboolean savedialog, GCall
              PurpleConversation *conv, void *user_data)
 {
 	StubEvent *ev = request_event("file", title, filename, NULL, account, who);
+	const char *save_as = xfers_save_as(user_data);
+	Request *req;
 
-	(void)savedialog; (void)ok_cb; (void)conv;
+	(void)savedialog; (void)conv;
+	ev_str(ev, "answer", save_as);
 	ev_emit(ev);
-	return request_new(PURPLE_REQUEST_FILE, ANSWER_FILE, cancel_cb, user_data);
+	if (save_as == NULL)
+		return request_new(PURPLE_REQUEST_FILE, ANSWER_FILE, cancel_cb, user_data);
+	req = request_new(PURPLE_REQUEST_FILE, ANSWER_FILE, ok_cb, user_data);
+	req->text = g_strdup(save_as);
+	return req;
 }
 
 static void *
@@ -491,6 +623,10 @@ requests_close_all(void)
 void
 requests_free(void)
 {
+	if (armed_fields != NULL) {
+		g_ptr_array_free(armed_fields, TRUE);
+		armed_fields = NULL;
+	}
 	if (auth_requests != NULL) {
 		g_hash_table_destroy(auth_requests);
 		auth_requests = NULL;

@@ -154,10 +154,33 @@ PurpleAccountUiOps *requests_account_ui_ops(void);
 void cmd_accept_cert(const StubCmd *cmd);
 /** auth command. */
 void cmd_auth(const StubCmd *cmd);
+/** Answers the held offer prompt of a transfer; FALSE if none is waiting. */
+gboolean requests_answer_xfer(void *xfer, gboolean accept);
+/** answer-fields command. */
+void cmd_answer_fields(const StubCmd *cmd);
 /** Closes every pending request through libpurple (before core quit). */
 void requests_close_all(void);
 /** Frees the request module's own state (after core quit). */
 void requests_free(void);
+
+/* ---- xfers.c: file transfers ------------------------------------------- */
+
+/** Installs the transfer UI ops and connects to the transfer signals. */
+void xfers_install(void);
+/** The stub's id of a live transfer, or 0 if the pointer is none. */
+guint xfers_id(void *maybe_xfer);
+/** The path an accepted transfer is saved to, or NULL. */
+const char *xfers_save_as(void *xfer);
+/** Starts an event about a transfer (id, type, who, names, size, bytes, status). */
+StubEvent *xfer_event(const char *name, PurpleXfer *xfer);
+/** send-file command. */
+void cmd_send_file(const StubCmd *cmd);
+/** xfer-accept command. */
+void cmd_xfer_accept(const StubCmd *cmd);
+/** xfer-deny command. */
+void cmd_xfer_deny(const StubCmd *cmd);
+/** xfer-cancel command. */
+void cmd_xfer_cancel(const StubCmd *cmd);
 
 /* ---- uiops.c: the remaining UI ops ------------------------------------ */
 
@@ -183,6 +206,15 @@ void smileys_free(void);
 
 /** Connects to the libpurple signals the stub reports. */
 void signals_connect(void);
+
+/* ---- reconnect.c: automatic reconnection ------------------------------ */
+
+/** reconnect command. */
+void cmd_reconnect(const StubCmd *cmd);
+/** Connection UI op: schedules a reconnection after a non-fatal error. */
+void reconnect_report_disconnect(PurpleConnection *gc, PurpleConnectionError reason, const char *text);
+/** Cancels every pending reconnection and forgets the policies (before core quit). */
+void reconnect_stop(void);
 
 /* ---- eventloop.c ------------------------------------------------------ */
 

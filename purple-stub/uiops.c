@@ -3,6 +3,8 @@
  * debug UI ops, each reported as events (debug output goes to stderr).
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "stub.h"
 
@@ -41,6 +43,42 @@ ev_conv(StubEvent *ev, PurpleConversation *conv)
 		ev_int(ev, "chat_id", purple_conv_chat_get_id(PURPLE_CONV_CHAT(conv)));
 }
 
+/* Every `<IMG ID="n">` of an HTML message that names a stored image: id, size and the bytes in
+ * hex, read while the message is written (the protocol may release the image right after). */
+static void
+ev_images(StubEvent *ev, const char *message)
+{
+	const char *p = message;
+	GString *hex;
+	size_t len, i;
+
+	ev_arr_begin(ev, "images");
+	while (p != NULL && (p = purple_strcasestr(p, "<img id=")) != NULL) {
+		PurpleStoredImage *img;
+		const guchar *data;
+		int id;
+
+		p += strlen("<img id=");
+		if (*p == '"' || *p == '\'')
+			p++;
+		id = atoi(p);
+		if (id <= 0 || (img = purple_imgstore_find_by_id(id)) == NULL)
+			continue;
+		data = purple_imgstore_get_data(img);
+		len = purple_imgstore_get_size(img);
+		hex = g_string_sized_new(len * 2);
+		for (i = 0; i < len; i++)
+			g_string_append_printf(hex, "%02x", data[i]);
+		ev_obj_begin(ev, NULL);
+		ev_int(ev, "id", id);
+		ev_int(ev, "size", (gint64)len);
+		ev_str(ev, "hex", hex->str);
+		ev_obj_end(ev);
+		g_string_free(hex, TRUE);
+	}
+	ev_arr_end(ev);
+}
+
 static void
 write_conv(PurpleConversation *conv, const char *name, const char *alias, const char *message,
            PurpleMessageFlags flags, time_t mtime)
@@ -62,6 +100,7 @@ write_conv(PurpleConversation *conv, const char *name, const char *alias, const 
 	ev_str(ev, "from", name);
 	ev_str(ev, "alias", alias);
 	ev_str(ev, "message", message);
+	ev_images(ev, message);
 	ev_arr_begin(ev, "flags");
 	for (i = 0; i < G_N_ELEMENTS(message_flags); i++)
 		if (flags & message_flags[i].flag)
@@ -148,6 +187,7 @@ connection_notice(PurpleConnection *gc, const char *text)
 static PurpleConnectionUiOps connection_ops = {
 	.connect_progress = connect_progress,
 	.notice = connection_notice,
+	.report_disconnect_reason = reconnect_report_disconnect,
 };
 
 /* ---- buddy list ------------------------------------------------------- */

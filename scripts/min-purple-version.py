@@ -20,7 +20,8 @@ for header in glob.glob("/usr/include/libpurple/*.h"):
         if "/**" in line:
             comment = []
         comment.append(line)
-        m = re.match(r"^[A-Za-z_].*?\b(\w+)\s*\(", line)
+        # The name after the return type, or at the line's start (return type on the line above).
+        m = re.match(r"^(?:[A-Za-z_].*?[\s*])?([A-Za-z_]\w*)\s*\(", line)
         if m and m.group(1) in imported:
             found = re.findall(r"@since\s+2\.(\d+)", "".join(comment))
             since[m.group(1)] = int(found[-1]) if found else 0

@@ -50,7 +50,8 @@ fn registers_as_prpl_msnp_with_options_and_status_types() {
             "sso_url",
             "services_url",
             "max_protocol",
-            "open_on_invite"
+            "open_on_invite",
+            "max_file_mb"
         ]
     );
     let option = |key: &str| {
@@ -78,6 +79,8 @@ fn registers_as_prpl_msnp_with_options_and_status_types() {
     );
     assert_eq!(option("open_on_invite")["type"], "bool");
     assert_eq!(option("open_on_invite")["default"], false);
+    assert_eq!(option("max_file_mb")["type"], "int");
+    assert_eq!(option("max_file_mb")["default"], 2048);
 
     let types = info["status_types"].as_array().unwrap();
     assert_eq!(

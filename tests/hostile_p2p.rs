@@ -2,9 +2,10 @@
 //! P2P packets (MSNSLP over `application/x-msnmsgrp2p`) to Bob's real plugin through the test
 //! server. After each, a well-formed probe INVITE must still be answered (the barrier: the
 //! switchboard is read in order), the conversation must still work, and the specific
-//! consequence holds: nothing acknowledged, a `500`, a `603`, or no icon set. Custom emoticon
-//! declarations from the raw peer: the text is shown, bad entries are neither added nor asked
-//! for, and an image that does not match its `SHA1D` is never shown.
+//! consequence holds: nothing acknowledged, a `500`, a `603`, no icon set, or a file
+//! transfer that ends cancelled rather than complete. Custom emoticon declarations from the raw
+//! peer: the text is shown, bad entries are neither added nor asked for, and an image that does
+//! not match its `SHA1D` is never shown.
 
 mod common;
 
@@ -14,8 +15,11 @@ use common::conversations::{
 };
 use common::plugin::PluginDir;
 use common::stub::{pct, Stub};
-use msnp::p2p::slp::{Invite, InviteRequest, Method, StartLine, EUF_GUID_OBJECT};
-use msnp::p2p::{app_id, flags, Header, MsnObject, Packet, SbP2p, SlpMessage};
+use std::path::PathBuf;
+
+use msnp::p2p::slp::{Invite, InviteRequest, Method, StartLine, EUF_GUID_FILE, EUF_GUID_OBJECT};
+use msnp::p2p::{app_id, flags, FileContext, Header, MsnObject, Packet, SbP2p, SlpMessage};
+use msnp_testserver::client::Online;
 use msnp_testserver::{Event, Service, TestServer};
 
 /// Alice and Bob in one conversation at MSNP12, Bob's switchboard open.
@@ -732,5 +736,275 @@ fn thousands_of_invites_get_bounded_answers_and_memory() {
     assert_eq!(accepted, 0, "no session accepted for objects Bob lacks");
     let after = rss_kb(&mut stub);
     assert!(after < before + 64 * 1024, "rss {before} kB -> {after} kB");
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn a_p2p_message_with_the_wrong_ack_mode_is_refused_by_the_switchboard() {
+    let (server, mut stub, _plugins) = conversation();
+    // Carol, a raw client, opens a switchboard with Bob and sends him an INVITE with ack
+    // mode `A`: the switchboard closes her connection and relays nothing, as Escargot does.
+    let mut carol = Online::sign_in(&server, CAROL, "carolpass").unwrap();
+    let mut sb = carol.switchboard(CAROL, BOB).unwrap();
+    assert_eq!(
+        server.sb_connections(BOB),
+        2,
+        "Bob joined Carol's switchboard"
+    );
+    let mut payload = format!(
+        "MIME-Version: 1.0\r\nContent-Type: application/x-msnmsgrp2p\r\nP2P-Dest: {BOB}\r\n\r\n"
+    )
+    .into_bytes();
+    payload.extend(packet(
+        0,
+        77,
+        &invite(77, foreign_object("a.dat").as_bytes()),
+    ));
+    sb.send("A", &payload).unwrap();
+    assert!(sb.closed_by_server());
+    // What reaches Bob's plugin is Carol leaving: it leaves that switchboard too.
+    wait_server(&mut stub, "Bob leaves Carol's switchboard", || {
+        server.sb_connections(BOB) == 1
+    });
+    let relayed = server.transcript().into_iter().any(|e| {
+        e.service == Service::Sb && e.event == Event::Sent && e.line.starts_with("MSG carol")
+    });
+    assert!(!relayed, "nothing of Carol's message reached Bob");
+    let to_carol = server
+        .transcript()
+        .into_iter()
+        .filter_map(|e| SbP2p::parse(e.payload.as_deref()?))
+        .any(|p| p.dest.is_some_and(|d| d.starts_with(CAROL)));
+    assert!(!to_carol, "Bob answered nothing");
+    survived(&server, &mut stub, 60);
+    assert!(stub.quit().success());
+}
+
+// File transfers: a raw Alice offers Bob files with hostile contexts or data.
+
+/// A file-transfer INVITE from Alice, call `n`, session `1000 + n`, with `context`.
+fn file_invite(n: u32, context: &[u8]) -> Vec<u8> {
+    InviteRequest {
+        to: BOB,
+        from: ALICE,
+        branch: guid(n + 1_000_000),
+        call_id: guid(n),
+        invite: Invite {
+            euf_guid: EUF_GUID_FILE.into(),
+            session_id: 1000 + n,
+            app_id: app_id::FILE,
+            context: context.to_vec(),
+        },
+    }
+    .message()
+    .encode()
+}
+
+/// Injects Alice's offer of `name` (`size` bytes) as call `n` (message id `100 + n`).
+fn offer_file(server: &TestServer, n: u32, name: &str, size: u64) {
+    let context = FileContext {
+        size,
+        name: name.into(),
+        preview: false,
+    }
+    .encode();
+    inject(server, &msg(&packet(0, 100 + n, &file_invite(n, &context))));
+}
+
+/// A chunk of file data in session `1000 + n` (message id `500 + n`).
+fn file_data(n: u32, offset: u64, total: u64, payload: &[u8]) -> Vec<u8> {
+    Packet {
+        header: Header {
+            session_id: 1000 + n,
+            id: 500 + n,
+            offset,
+            total_size: total,
+            length: payload.len() as u32,
+            flags: flags::FILE_DATA,
+            ack_id: 0x4242,
+            ..Header::default()
+        },
+        payload: payload.to_vec(),
+        app_id: app_id::FILE,
+    }
+    .encode()
+}
+
+/// Bob's libpurple asks about the offer; returns the request event.
+fn file_request(stub: &mut Stub) -> serde_json::Value {
+    stub.wait_for(STEP, |e| {
+        e["event"] == "xfer-request" && e["account"] == BOB
+    })
+}
+
+/// Bob accepts transfer `id`, saving into his user directory as `name`; waits for the
+/// `200 OK` of call `n`.
+fn accept_file(server: &TestServer, stub: &mut Stub, id: i64, n: u32, name: &str) -> PathBuf {
+    let target = stub.user_dir().join(name);
+    stub.send(&format!(
+        "xfer-accept {id} {}",
+        pct(target.to_str().unwrap())
+    ));
+    let call = guid(n);
+    wait_server(stub, "the offer is accepted", || {
+        answers(server, &call) == [200]
+    });
+    target
+}
+
+/// Whether Bob sent a `BYE` in call `n`.
+fn bye_sent(server: &TestServer, n: u32) -> bool {
+    let call = guid(n);
+    slp_of(&sent_by_bob(server)).iter().any(|m| {
+        m.call_id.eq_ignore_ascii_case(&call)
+            && matches!(
+                m.start,
+                StartLine::Request {
+                    method: Method::Bye,
+                    ..
+                }
+            )
+    })
+}
+
+/// Transfer events of Bob's account named `name`.
+fn bob_xfer_events(stub: &mut Stub, name: &str) -> Vec<serde_json::Value> {
+    stub.events_seen()
+        .iter()
+        .filter(|e| e["event"] == name && e["account"] == BOB)
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn unreadable_or_oversized_file_offers_are_declined_unasked() {
+    let (server, mut stub, _plugins) = conversation();
+    // A context shorter than the length it declares.
+    let mut short = FileContext {
+        size: 10,
+        name: "short.txt".into(),
+        preview: false,
+    }
+    .encode();
+    short[0..4].copy_from_slice(&700u32.to_le_bytes());
+    inject(&server, &msg(&packet(0, 101, &file_invite(1, &short))));
+    // Fewer bytes than any context.
+    inject(
+        &server,
+        &msg(&packet(0, 102, &file_invite(2, &short[..100]))),
+    );
+    // A name that is not UTF-16 (a lone surrogate).
+    let mut bad_name = FileContext {
+        size: 10,
+        name: "xx".into(),
+        preview: false,
+    }
+    .encode();
+    bad_name[20..22].copy_from_slice(&0xDC00u16.to_le_bytes());
+    inject(&server, &msg(&packet(0, 103, &file_invite(3, &bad_name))));
+    // Larger than the limit (2 GiB by default).
+    offer_file(&server, 4, "huge.iso", 3 << 30);
+    survived(&server, &mut stub, 5);
+    for n in 1..=4 {
+        assert_eq!(answers(&server, &guid(n)), [603], "call {n} declined");
+    }
+    assert!(bob_xfer_events(&mut stub, "xfer-request").is_empty());
+    // Each refusal is a line in Bob's conversation, not a dialog.
+    let refused = stub
+        .events_seen()
+        .iter()
+        .filter(|e| {
+            e["event"] == "write"
+                && e["account"] == BOB
+                && e["message"].as_str().unwrap_or("").contains("was refused")
+        })
+        .count();
+    assert_eq!(refused, 4);
+    assert!(!stub.events_seen().iter().any(|e| e["event"] == "notify"));
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn offered_names_are_reduced_to_safe_base_names() {
+    let (server, mut stub, _plugins) = conversation();
+    for (n, raw, safe) in [
+        (10, "../../.bashrc", "bashrc"),
+        (11, "C:\\Windows\\system32\\evil.dll", "evil.dll"),
+        (12, "a\u{1b}[31mb\u{7}.txt", "a[31mb.txt"),
+        (13, "..", "file"),
+    ] {
+        offer_file(&server, n, raw, 5);
+        let request = file_request(&mut stub);
+        assert_eq!(request["filename"], safe, "{raw:?}");
+        let id = request["id"].as_i64().unwrap();
+        stub.send(&format!("xfer-deny {id}"));
+        wait_server(&mut stub, "the offer is declined", || {
+            answers(&server, &guid(n)) == [603]
+        });
+    }
+    survived(&server, &mut stub, 14);
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn an_empty_file_completes_at_once_and_later_data_is_ignored() {
+    let (server, mut stub, _plugins) = conversation();
+    offer_file(&server, 20, "empty.txt", 0);
+    let request = file_request(&mut stub);
+    assert_eq!(request["size"], 0);
+    let id = request["id"].as_i64().unwrap();
+    let target = accept_file(&server, &mut stub, id, 20, "empty.txt");
+    stub.wait_for(STEP, |e| e["event"] == "xfer-destroyed" && e["id"] == id);
+    inject(&server, &msg(&file_data(20, 0, 5, b"extra")));
+    survived(&server, &mut stub, 21);
+    assert_eq!(std::fs::read(&target).unwrap(), b"");
+    assert_eq!(bob_xfer_events(&mut stub, "xfer-completed").len(), 1);
+    assert_eq!(
+        acks_of(&server, 520),
+        0,
+        "no data after completion is taken"
+    );
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn more_data_than_announced_fails_the_transfer() {
+    let (server, mut stub, _plugins) = conversation();
+    offer_file(&server, 30, "ten.bin", 10);
+    let id = file_request(&mut stub)["id"].as_i64().unwrap();
+    let target = accept_file(&server, &mut stub, id, 30, "ten.bin");
+    inject(&server, &msg(&file_data(30, 0, 10, b"01234")));
+    // A second chunk claiming a larger total than the offer announced.
+    inject(&server, &msg(&file_data(30, 5, 20, b"56789abcdefghij")));
+    let cancelled = stub.wait_for(STEP, |e| e["event"] == "xfer-cancelled" && e["id"] == id);
+    assert_eq!(cancelled["status"], "cancel-remote");
+    survived(&server, &mut stub, 31);
+    assert!(bye_sent(&server, 30), "Bob closed the session");
+    assert!(bob_xfer_events(&mut stub, "xfer-completed").is_empty());
+    assert_eq!(acks_of(&server, 530), 0, "the data was never acknowledged");
+    assert_eq!(std::fs::read(&target).unwrap(), b"01234");
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn data_after_bye_is_ignored_and_nothing_completes() {
+    let (server, mut stub, _plugins) = conversation();
+    offer_file(&server, 40, "half.bin", 10);
+    let id = file_request(&mut stub)["id"].as_i64().unwrap();
+    let target = accept_file(&server, &mut stub, id, 40, "half.bin");
+    inject(&server, &msg(&file_data(40, 0, 10, b"01234")));
+    let bye = msnp::p2p::slp::bye(BOB, ALICE, guid(4_040), &guid(40)).encode();
+    inject(&server, &msg(&packet(0, 240, &bye)));
+    let cancelled = stub.wait_for(STEP, |e| e["event"] == "xfer-cancelled" && e["id"] == id);
+    assert_eq!(cancelled["status"], "cancel-remote");
+    inject(&server, &msg(&file_data(40, 5, 10, b"56789")));
+    survived(&server, &mut stub, 41);
+    assert!(bob_xfer_events(&mut stub, "xfer-completed").is_empty());
+    assert_eq!(acks_of(&server, 540), 0);
+    assert_eq!(
+        std::fs::read(&target).unwrap(),
+        b"01234",
+        "the partial file stays"
+    );
     assert!(stub.quit().success());
 }

@@ -1,7 +1,8 @@
 //! One account signed in from several places, each a purple-stub of its own (own user
 //! directory, so own machine GUID) on real libpurple against the project's test server:
-//! MSNP18 keeps both places, delivers to both, shares one presence and copies a reply sent
-//! from one place to the other; MSNP8-15 end the first sign-in with NAME_IN_USE for good.
+//! MSNP18 keeps both places, delivers to both, shares one presence, copies a reply sent from
+//! one place to the other and lets one place sign the other out for good; MSNP8-15 end the
+//! first sign-in with NAME_IN_USE for good.
 
 mod common;
 
@@ -13,6 +14,13 @@ use common::plugin::PluginDir;
 use common::stub::{pct, Stub};
 use msnp_testserver::TestServer;
 use serde_json::Value;
+
+/// The "Signed-in Places" form the account action shows when there are other places.
+fn places_prompt(stub: &mut Stub) -> Value {
+    stub.wait_for(accounts::SIGN_IN, |e| {
+        e["event"] == "request" && e["kind"] == "fields" && e["title"] == "Signed-in Places"
+    })
+}
 
 /// Connection errors `stub` reported so far.
 fn errors(stub: &mut Stub) -> Vec<Value> {
@@ -71,7 +79,8 @@ fn barrier(server: &TestServer, places: [&mut Stub; 2]) {
     }
 }
 
-/// Alice at home and at work (MSNP18), Bob watching.
+/// Alice at home and at work (MSNP18), Bob watching; both places have set their status and
+/// the server has listed both to both.
 fn two_places() -> (TestServer, Stub, Stub, Stub, PluginDir) {
     let server = server();
     let plugins = PluginDir::new();
@@ -81,6 +90,9 @@ fn two_places() -> (TestServer, Stub, Stub, Stub, PluginDir) {
     online(&mut home, &server, &[ALICE], 18);
     online(&mut work, &server, &[ALICE], 18);
     online(&mut bob, &server, &[BOB], 18);
+    for (conn, _) in sso_logins(&server).into_iter().take(2) {
+        wait_for_place_list(&server, conn, 0, 2);
+    }
     (server, home, work, bob, plugins)
 }
 
@@ -111,10 +123,10 @@ fn msnp18_status_set_at_one_place_is_the_other_places_status() {
 #[test]
 fn msnp18_signed_in_places_lists_the_other_place() {
     let (server, mut home, mut work, _bob, _plugins) = two_places();
-    barrier(&server, [&mut home, &mut work]);
     // Home and work signed in before Bob.
     let logins = sso_logins(&server);
     assert_eq!(logins.len(), 3, "{logins:?}");
+    barrier(&server, [&mut home, &mut work]);
     let (home_conn, guids) = (logins[0].0, [&logins[0].1, &logins[1].1]);
     let bare = |g: &str| g.trim_matches(['{', '}']).to_ascii_lowercase();
     let (home_guid, work_guid) = (bare(guids[0]), bare(guids[1]));
@@ -124,37 +136,34 @@ fn msnp18_signed_in_places_lists_the_other_place() {
         "account-action {} Signed-in Places...",
         pct(ALICE)
     ));
-    let shown = home.wait_event(accounts::SIGN_IN, "notify");
-    let text = shown["secondary"]
-        .as_str()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let shown = places_prompt(&mut home);
     assert_eq!(
         shown["primary"], "Also signed in at 1 other place(s)",
         "{shown}"
     );
+    let fields = shown["fields"].as_array().cloned().unwrap_or_default();
+    let [field] = fields.as_slice() else {
+        panic!("one checkbox for work: {shown}")
+    };
+    assert_eq!(field["type"], "boolean", "{shown}");
+    let label = field["label"]
+        .as_str()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    assert_eq!(label, format!("purple-msnp {{{work_guid}}}"), "{shown}");
     assert!(
-        text.contains(&format!("purple-msnp {{{work_guid}}}")),
+        !shown.to_string().to_ascii_lowercase().contains(&home_guid),
         "{shown}"
     );
-    assert!(!text.contains(&home_guid), "{shown}");
+    // Not answered: nothing was signed out.
+    assert_eq!(shown["answer"], "cancel", "{shown}");
 
     // Once work signs out, home is the only place.
+    let from = server.transcript().len();
     work.send(&format!("disable {}", pct(ALICE)));
     work.wait_event(accounts::SIGN_IN, "signed-off");
     // The server lists home alone once work is gone; then home has read that list.
-    let deadline = Instant::now() + accounts::SIGN_IN;
-    while !server.transcript().iter().any(|e| {
-        e.conn == home_conn
-            && e.event == msnp_testserver::Event::Sent
-            && e.line.starts_with("UBX ")
-            && e.payload
-                .as_deref()
-                .is_some_and(|p| String::from_utf8_lossy(p).matches("<EndpointData").count() == 1)
-    }) {
-        assert!(Instant::now() < deadline, "home never heard work left");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_place_list(&server, home_conn, from, 1);
     ns_barrier(&server, &mut home, ALICE);
     home.send(&format!(
         "account-action {} Signed-in Places...",
@@ -240,4 +249,205 @@ fn msnp12_second_sign_in_ends_the_first_for_good() {
 #[test]
 fn msnp15_second_sign_in_ends_the_first_for_good() {
     second_sign_in_ends_the_first_for_good(15);
+}
+
+/// Waits until the server has sent `conn`, after transcript entry `after`, an own-account `UBX`
+/// listing exactly `places` places.
+fn wait_for_place_list(server: &TestServer, conn: u64, after: usize, places: usize) {
+    let deadline = Instant::now() + accounts::SIGN_IN;
+    while !server.transcript().iter().skip(after).any(|e| {
+        e.conn == conn
+            && e.event == msnp_testserver::Event::Sent
+            && e.line.starts_with(&format!("UBX 1:{ALICE} "))
+            && e.payload.as_deref().is_some_and(|p| {
+                String::from_utf8_lossy(p).matches("<EndpointData").count() == places
+            })
+    }) {
+        assert!(
+            Instant::now() < deadline,
+            "conn {conn} never got {places} place(s)"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn msnp18_one_place_signs_the_other_out_for_good() {
+    let (server, mut home, mut work, _bob, _plugins) = two_places();
+    let logins = sso_logins(&server);
+    let (home_conn, work_conn) = (logins[0].0, logins[1].0);
+    barrier(&server, [&mut home, &mut work]);
+    // As home sent it and the server lists it.
+    let field_id = format!("{{{}}}", logins[0].1.trim_matches(['{', '}']));
+    let logins_before = server.logins();
+
+    // At work, the user ticks home in the form and presses "Sign Out".
+    work.send(&format!("answer-fields {field_id}"));
+    work.wait_event(accounts::SIGN_IN, "answer-fields");
+    let uun_from = server.transcript().len();
+    work.send(&format!(
+        "account-action {} Signed-in Places...",
+        pct(ALICE)
+    ));
+    let shown = places_prompt(&mut work);
+    assert_eq!(shown["answer"], "ok", "{shown}");
+    let ids: Vec<String> = shown["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["id"].as_str())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(ids, std::slice::from_ref(&field_id), "{shown}");
+
+    // Home is told and ends, for good, with a clear text.
+    let error = home.wait_event(accounts::SIGN_IN, "connection-error");
+    assert_eq!(error["reason_name"], "NAME_IN_USE", "{error}");
+    assert_eq!(error["fatal"], true, "{error}");
+    assert_eq!(
+        error["text"], "Signed out from another place where this account is signed in",
+        "{error}"
+    );
+
+    // The server relayed it to home alone and answered work; home said OUT.
+    let transcript = server.transcript();
+    let uun = transcript[uun_from..]
+        .iter()
+        .find(|e| e.conn == work_conn && e.event == msnp_testserver::Event::Received)
+        .filter(|e| e.line.starts_with("UUN "))
+        .expect("work sent UUN first");
+    assert!(
+        uun.line
+            .to_ascii_lowercase()
+            .ends_with(&format!(" {ALICE};{field_id} 4 14").to_ascii_lowercase()),
+        "{}",
+        uun.line
+    );
+    assert_eq!(uun.payload.as_deref(), Some(&b"goawyplzthxbye"[..]));
+    let ubn: Vec<u64> = transcript[uun_from..]
+        .iter()
+        .filter(|e| e.event == msnp_testserver::Event::Sent && e.line.starts_with("UBN "))
+        .map(|e| e.conn)
+        .collect();
+    assert_eq!(ubn, [home_conn]);
+
+    // Work's list no longer has home once the server says so.
+    wait_for_place_list(&server, work_conn, uun_from, 1);
+    ns_barrier(&server, &mut work, ALICE);
+    assert!(server.transcript()[uun_from..]
+        .iter()
+        .any(|e| e.conn == home_conn
+            && e.event == msnp_testserver::Event::Received
+            && e.line == "OUT"));
+    work.send(&format!(
+        "account-action {} Signed-in Places...",
+        pct(ALICE)
+    ));
+    let shown = work.wait_event(accounts::SIGN_IN, "notify");
+    assert_eq!(shown["primary"], "Signed in here only", "{shown}");
+
+    // Home did not come back.
+    home.sync();
+    let after_error: Vec<&Value> = home
+        .events_seen()
+        .iter()
+        .skip_while(|e| e["event"] != "connection-error")
+        .filter(|e| e["event"] == "connecting" || e["event"] == "signed-on")
+        .collect();
+    assert!(after_error.is_empty(), "{after_error:?}");
+    assert_eq!(server.logins(), logins_before);
+    assert!(errors(&mut work).is_empty(), "{:?}", errors(&mut work));
+}
+
+#[test]
+fn msnp18_all_other_places_are_signed_out_and_this_one_stays() {
+    let server = server();
+    let plugins = PluginDir::new();
+    let mut places: Vec<Stub> = (0..3).map(|_| accounts::stub(&plugins, false)).collect();
+    for place in &mut places {
+        online(place, &server, &[ALICE], 18);
+    }
+    // Every place has heard of all three (each set its status after signing on).
+    let logins = sso_logins(&server);
+    for (conn, _) in &logins {
+        wait_for_place_list(&server, *conn, 0, 3);
+    }
+    assert_eq!(server.ns_sync(ALICE, accounts::SIGN_IN), 3);
+    for place in &mut places {
+        place.sync();
+    }
+    let here_conn = logins[2].0;
+    let [home, laptop, here] = places.as_mut_slice() else {
+        unreachable!()
+    };
+
+    here.send("answer-fields all");
+    here.wait_event(accounts::SIGN_IN, "answer-fields");
+    let from = server.transcript().len();
+    here.send(&format!(
+        "account-action {} Signed-in Places...",
+        pct(ALICE)
+    ));
+    let shown = places_prompt(here);
+    assert_eq!(shown["answer"], "ok", "{shown}");
+    assert_eq!(
+        shown["primary"], "Also signed in at 2 other place(s)",
+        "{shown}"
+    );
+    for other in [home, laptop] {
+        let error = other.wait_event(accounts::SIGN_IN, "connection-error");
+        assert_eq!(error["reason_name"], "NAME_IN_USE", "{error}");
+    }
+    wait_for_place_list(&server, here_conn, from, 1);
+    ns_barrier(&server, here, ALICE);
+    here.send(&format!(
+        "account-action {} Signed-in Places...",
+        pct(ALICE)
+    ));
+    let shown = here.wait_event(accounts::SIGN_IN, "notify");
+    assert_eq!(shown["primary"], "Signed in here only", "{shown}");
+    assert!(errors(here).is_empty(), "{:?}", errors(here));
+}
+
+#[test]
+fn msnp18_appearing_offline_a_place_is_not_signed_out_and_the_user_is_told() {
+    let (server, mut home, mut work, _bob, _plugins) = two_places();
+    let logins = sso_logins(&server);
+    let work_conn = logins[1].0;
+    work.send(&format!("status {} invisible", pct(ALICE)));
+    // The server confirmed it to work, and work has read that.
+    let deadline = Instant::now() + accounts::SIGN_IN;
+    while !server.transcript().iter().any(|e| {
+        e.conn == work_conn
+            && e.event == msnp_testserver::Event::Sent
+            && e.line.starts_with("CHG ")
+            && e.line.contains(" HDN ")
+    }) {
+        assert!(Instant::now() < deadline, "work never appeared offline");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    barrier(&server, [&mut home, &mut work]);
+
+    let field_id = format!("{{{}}}", logins[0].1.trim_matches(['{', '}']));
+    work.send(&format!("answer-fields {field_id}"));
+    work.wait_event(accounts::SIGN_IN, "answer-fields");
+    let from = server.transcript().len();
+    work.send(&format!(
+        "account-action {} Signed-in Places...",
+        pct(ALICE)
+    ));
+    assert_eq!(places_prompt(&mut work)["answer"], "ok");
+    let shown = work.wait_event(accounts::SIGN_IN, "notify");
+    assert_eq!(shown["type"], "error", "{shown}");
+    assert!(
+        shown["primary"]
+            .as_str()
+            .is_some_and(|p| p.contains("appear offline")),
+        "{shown}"
+    );
+    barrier(&server, [&mut home, &mut work]);
+    assert!(!server.transcript()[from..]
+        .iter()
+        .any(|e| e.line.starts_with("UUN ")));
+    assert!(errors(&mut home).is_empty(), "{:?}", errors(&mut home));
 }

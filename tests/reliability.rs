@@ -1,16 +1,18 @@
 //! Nothing lost, whatever the network does, through purple-stub on real libpurple against the
-//! project's test server: appearing offline, offline messages at every version, and opening a
-//! conversation the way Finch does.
+//! project's test server: appearing offline, offline messages at every version, a message in
+//! flight when the server goes down, and reconnection that keeps conversations (the NS
+//! restarting, every switchboard dropping, mid-conversation).
 
 mod common;
 
 use common::accounts;
+use common::accounts::SIGN_IN;
 use common::contacts::wait_status;
 use common::conversations::{
-    assert_healthy, is_write, next_im, online, send, server, text_of, ALICE, BOB, STEP,
+    assert_healthy, is_write, next_im, online, send, server, text_of, ALICE, BOB, CAROL, STEP,
 };
 use common::plugin::PluginDir;
-use common::stub::pct;
+use common::stub::{pct, Stub};
 use msnp_testserver::{Event, HttpOverride, Service, TestServer};
 use serde_json::Value;
 
@@ -139,7 +141,8 @@ fn a_server_refusing_offline_messages_at_msnp12_gets_a_clean_report() {
 }
 
 /// The NS goes down (`OUT SSD`) while a message is on its way and not yet acknowledged: Alice
-/// is told it was not delivered, with its text; Bob never got it.
+/// is told it was not delivered, with its text, and it is not sent again; libpurple's
+/// reconnection brings her back and the conversation goes on; Bob never got the reported one.
 #[test]
 fn a_message_unacknowledged_when_the_server_goes_down_is_reported() {
     let server = server();
@@ -150,25 +153,13 @@ fn a_message_unacknowledged_when_the_server_goes_down_is_reported() {
     );
     online(&mut a, &server, &[ALICE], 12);
     online(&mut b, &server, &[BOB], 12);
+    reconnecting(&mut a, ALICE);
     send(&mut a, ALICE, BOB, "before");
     next_im(&mut b, BOB, ALICE);
 
     server.sb_hold_next_message(ALICE);
     send(&mut a, ALICE, BOB, "in flight at the drop");
-    let deadline = std::time::Instant::now() + STEP;
-    while !server.transcript().iter().any(|e| {
-        e.service == Service::Sb
-            && e.event == Event::Received
-            && e.payload
-                .as_deref()
-                .is_some_and(|p| String::from_utf8_lossy(p).contains("in flight at the drop"))
-    }) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the message never left"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_sb_received(&server, "in flight at the drop");
     assert_eq!(server.kick(ALICE, "SSD"), 1);
     let report = a.wait_for(STEP, |e| is_write(e, ALICE, "error"));
     assert!(
@@ -178,11 +169,332 @@ fn a_message_unacknowledged_when_the_server_goes_down_is_reported() {
             .contains("in flight at the drop"),
         "{report}"
     );
-    assert!(
-        !b.events_seen().iter().any(|e| e["event"] == "im"
-            && text_of(e["message"].as_str().unwrap_or("")) == "in flight at the drop"),
-        "reported yet delivered"
+    back_online(&mut a, ALICE);
+    send(&mut a, ALICE, BOB, "after the shutdown");
+    next_im(&mut b, BOB, ALICE);
+    // A copy of the reported message would have come before this one.
+    b.sync();
+    assert_eq!(
+        ims_from(&mut b, BOB, ALICE),
+        ["before", "after the shutdown"]
     );
     assert!(a.quit().success());
     assert!(b.quit().success());
+}
+
+/// Waits until the server received a switchboard message containing `text` (a barrier on what
+/// the server saw; the transcript is polled).
+fn wait_sb_received(server: &TestServer, text: &str) {
+    let deadline = std::time::Instant::now() + STEP;
+    while !server.transcript().iter().any(|e| {
+        e.service == Service::Sb
+            && e.event == Event::Received
+            && e.payload
+                .as_deref()
+                .is_some_and(|p| String::from_utf8_lossy(p).contains(text))
+    }) {
+        assert!(std::time::Instant::now() < deadline, "{text:?} never left");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Turns purple-stub's automatic reconnection on for `who` (first attempt 50 ms after a
+/// network error, as Pidgin and Finch reconnect by themselves).
+fn reconnecting(stub: &mut Stub, who: &str) {
+    stub.send(&format!("reconnect {} 50", pct(who)));
+}
+
+/// `who` lost its connection with a network error (which front ends reconnect after) and is
+/// signed on again.
+fn back_online(stub: &mut Stub, who: &str) {
+    let account = who.to_owned();
+    let error = stub.wait_for(SIGN_IN, move |e| {
+        e["event"] == "connection-error" && e["account"] == account.as_str()
+    });
+    assert_eq!(error["reason_name"], "NETWORK_ERROR", "{error}");
+    assert_eq!(error["fatal"], false, "{error}");
+    let account = who.to_owned();
+    let event = stub.wait_for(SIGN_IN, move |e| {
+        e["account"] == account.as_str()
+            && (e["event"] == "signed-on" || e["event"] == "connection-error")
+    });
+    assert_eq!(
+        event["event"], "signed-on",
+        "{who} did not come back: {event}"
+    );
+}
+
+/// The texts of the IMs `account` received from `from`, in order.
+fn ims_from(stub: &mut Stub, account: &str, from: &str) -> Vec<String> {
+    stub.events_seen()
+        .iter()
+        .filter(|e| e["event"] == "im" && e["account"] == account && e["from"] == from)
+        .map(|e| text_of(e["message"].as_str().unwrap_or_default()))
+        .collect()
+}
+
+/// The error lines (messages reported as not delivered) of `account`, tags stripped.
+fn reports(stub: &mut Stub, account: &str) -> Vec<String> {
+    stub.events_seen()
+        .iter()
+        .filter(|e| is_write(e, account, "error"))
+        .map(|e| text_of(e["message"].as_str().unwrap_or_default()))
+        .collect()
+}
+
+/// How many times `account`'s IM window with `who` was created.
+fn windows_opened(stub: &mut Stub, account: &str, who: &str) -> usize {
+    stub.events_seen()
+        .iter()
+        .filter(|e| {
+            e["event"] == "conversation-created"
+                && e["account"] == account
+                && e["type"] == "im"
+                && e["conversation"] == who
+        })
+        .count()
+}
+
+/// The NS restarts (every NS connection dropped without `OUT`) while Alice talks to Bob, has a
+/// message to Bob written and not acknowledged, one to Carol whose switchboard was not there
+/// yet, and a group chat open. libpurple's reconnection (purple-stub's, as Pidgin's) brings all
+/// three accounts back; the written message is reported with its text and never arrives, the
+/// one never written arrives once after the sign-in; the chat ends with a clear line; the open
+/// IM window keeps working both ways without being reopened.
+fn ns_restart_keeps_the_conversation(version: u32) {
+    let server = server();
+    let plugins = PluginDir::new();
+    let (mut a, mut b) = (
+        accounts::stub(&plugins, false),
+        accounts::stub(&plugins, false),
+    );
+    online(&mut a, &server, &[ALICE], version);
+    online(&mut b, &server, &[BOB, CAROL], version);
+    reconnecting(&mut a, ALICE);
+    reconnecting(&mut b, BOB);
+    reconnecting(&mut b, CAROL);
+    send(&mut a, ALICE, BOB, "before");
+    next_im(&mut b, BOB, ALICE);
+    a.send(&format!("join-chat {} invite={}", pct(ALICE), pct(CAROL)));
+    a.wait_for(STEP, |e| {
+        e["event"] == "chat-buddies"
+            && e["account"] == ALICE
+            && e["joined"] == serde_json::json!([CAROL])
+    });
+
+    server.sb_hold_next_message(ALICE);
+    send(&mut a, ALICE, BOB, "in flight at the restart");
+    wait_sb_received(&server, "in flight at the restart");
+    server.ns_ignore_next_xfr(ALICE);
+    send(&mut a, ALICE, CAROL, "waiting for a switchboard");
+    // The XFR has reached the server (and gone unanswered) once this round trip is done.
+    a.sync();
+    assert_eq!(server.ns_sync(ALICE, STEP), 1);
+
+    assert_eq!(
+        server.restart_ns(),
+        3,
+        "Alice's, Bob's and Carol's NS connections"
+    );
+    let report = a.wait_for(STEP, |e| is_write(e, ALICE, "error"));
+    assert!(
+        text_of(report["message"].as_str().unwrap()).ends_with("in flight at the restart"),
+        "{report}"
+    );
+    let ended = a.wait_for(STEP, |e| {
+        e["event"] == "write"
+            && e["account"] == ALICE
+            && e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("cannot be rejoined"))
+    });
+    assert!(
+        ended["chat_id"].is_i64(),
+        "the line is in the chat: {ended}"
+    );
+    back_online(&mut a, ALICE);
+    back_online(&mut b, BOB);
+    back_online(&mut b, CAROL);
+
+    // The message never written goes out once Alice is back (live, or as an offline message
+    // if Carol was not back yet).
+    let carried = next_im(&mut b, CAROL, ALICE);
+    assert_eq!(
+        text_of(carried["message"].as_str().unwrap()),
+        "waiting for a switchboard"
+    );
+    // The open window works both ways.
+    send(&mut a, ALICE, BOB, "after the restart");
+    let im = next_im(&mut b, BOB, ALICE);
+    assert_eq!(
+        text_of(im["message"].as_str().unwrap()),
+        "after the restart"
+    );
+    send(&mut b, BOB, ALICE, "reply after the restart");
+    let reply = next_im(&mut a, ALICE, BOB);
+    assert_eq!(reply["conversation"], BOB);
+    assert_eq!(
+        text_of(reply["message"].as_str().unwrap()),
+        "reply after the restart"
+    );
+    // A second copy of anything would have come before these.
+    send(&mut a, ALICE, CAROL, "second to Carol");
+    next_im(&mut b, CAROL, ALICE);
+    b.sync();
+    a.sync();
+    assert_eq!(
+        ims_from(&mut b, BOB, ALICE),
+        ["before", "after the restart"]
+    );
+    assert_eq!(
+        ims_from(&mut b, CAROL, ALICE),
+        ["waiting for a switchboard", "second to Carol"]
+    );
+    let reported = reports(&mut a, ALICE);
+    assert_eq!(reported.len(), 1, "{reported:?}");
+    assert_eq!(
+        windows_opened(&mut a, ALICE, BOB),
+        1,
+        "the window was not reopened"
+    );
+    assert!(a.quit().success());
+    assert!(b.quit().success());
+}
+
+#[test]
+fn an_ns_restart_keeps_the_conversation_at_msnp12() {
+    ns_restart_keeps_the_conversation(12);
+}
+
+#[test]
+fn an_ns_restart_keeps_the_conversation_at_msnp18() {
+    ns_restart_keeps_the_conversation(18);
+}
+
+/// Waits until the server received a switchboard `CAL` for `who` (polls the transcript).
+fn wait_sb_call(server: &TestServer, who: &str) {
+    let deadline = std::time::Instant::now() + STEP;
+    while !server.transcript().iter().any(|e| {
+        e.service == Service::Sb
+            && e.event == Event::Received
+            && e.line.starts_with("CAL ")
+            && e.line.ends_with(who)
+    }) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{who} was never called"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Every switchboard drops (the NS stays up) while Alice talks to Bob with a message written
+/// and not acknowledged, and has a message for Carol waiting (never written) for Carol to
+/// join: the first is reported with its text and never arrives, the second goes out on a new
+/// switchboard and arrives once; the same window goes on, both ways; nobody is signed out.
+fn switchboard_drop_keeps_the_conversation(version: u32) {
+    let server = server();
+    let plugins = PluginDir::new();
+    let (mut a, mut b) = (
+        accounts::stub(&plugins, false),
+        accounts::stub(&plugins, false),
+    );
+    online(&mut a, &server, &[ALICE], version);
+    online(&mut b, &server, &[BOB, CAROL], version);
+    send(&mut a, ALICE, BOB, "before");
+    next_im(&mut b, BOB, ALICE);
+    send(&mut b, BOB, ALICE, "hello back");
+    next_im(&mut a, ALICE, BOB);
+
+    server.sb_hold_next_message(ALICE);
+    send(&mut a, ALICE, BOB, "in flight at the drop");
+    wait_sb_received(&server, "in flight at the drop");
+    server.sb_ring_nobody_next(ALICE);
+    send(&mut a, ALICE, CAROL, "waiting for Carol to join");
+    wait_sb_call(&server, CAROL);
+    assert!(server.drop_switchboards() >= 2, "Alice's two at least");
+    let report = a.wait_for(STEP, |e| is_write(e, ALICE, "error"));
+    assert!(
+        text_of(report["message"].as_str().unwrap()).ends_with("in flight at the drop"),
+        "{report}"
+    );
+    let im = next_im(&mut b, CAROL, ALICE);
+    assert_eq!(
+        text_of(im["message"].as_str().unwrap()),
+        "waiting for Carol to join"
+    );
+
+    send(&mut a, ALICE, BOB, "after the drop");
+    let im = next_im(&mut b, BOB, ALICE);
+    assert_eq!(text_of(im["message"].as_str().unwrap()), "after the drop");
+    send(&mut b, BOB, ALICE, "reply after the drop");
+    let reply = next_im(&mut a, ALICE, BOB);
+    assert_eq!(reply["conversation"], BOB);
+    // A second copy of anything would have come before these.
+    send(&mut a, ALICE, BOB, "last");
+    next_im(&mut b, BOB, ALICE);
+    send(&mut a, ALICE, CAROL, "last to Carol");
+    next_im(&mut b, CAROL, ALICE);
+    a.sync();
+    b.sync();
+    assert_eq!(
+        ims_from(&mut b, BOB, ALICE),
+        ["before", "after the drop", "last"]
+    );
+    assert_eq!(
+        ims_from(&mut b, CAROL, ALICE),
+        ["waiting for Carol to join", "last to Carol"]
+    );
+    assert_eq!(
+        ims_from(&mut a, ALICE, BOB),
+        ["hello back", "reply after the drop"]
+    );
+    assert_eq!(reports(&mut a, ALICE).len(), 1);
+    assert_eq!(windows_opened(&mut a, ALICE, BOB), 1);
+    assert_healthy(&mut a);
+    assert_healthy(&mut b);
+    assert!(a.quit().success());
+    assert!(b.quit().success());
+}
+
+#[test]
+fn a_switchboard_drop_keeps_the_conversation_at_msnp12() {
+    switchboard_drop_keeps_the_conversation(12);
+}
+
+#[test]
+fn a_switchboard_drop_keeps_the_conversation_at_msnp18() {
+    switchboard_drop_keeps_the_conversation(18);
+}
+
+/// No reconnection follows the drop (the front end does not reconnect, or the network stays
+/// away): the message never written waits for the next sign-in only so long, then is reported
+/// with its text.
+#[test]
+fn a_message_waiting_for_a_reconnection_that_never_comes_is_reported() {
+    let server = server();
+    let plugins = PluginDir::new();
+    // The plugin's clock runs 12 times faster: the 3-minute wait passes in 15 s.
+    let mut a = accounts::fast_stub(&plugins, false, 12);
+    online(&mut a, &server, &[ALICE], 12);
+    server.ns_ignore_next_xfr(ALICE);
+    send(&mut a, ALICE, BOB, "never written");
+    a.sync();
+    assert_eq!(server.ns_sync(ALICE, STEP), 1);
+    assert_eq!(server.restart_ns(), 1);
+    let waiting = a.wait_for(STEP, |e| is_write(e, ALICE, "system"));
+    assert!(
+        waiting["message"]
+            .as_str()
+            .unwrap()
+            .contains("Not sent yet"),
+        "{waiting}"
+    );
+    assert_eq!(waiting["conversation"], BOB);
+    let report = a.wait_for(STEP * 3, |e| is_write(e, ALICE, "error"));
+    let line = text_of(report["message"].as_str().unwrap());
+    assert!(line.ends_with("never written"), "{report}");
+    assert!(line.contains("not signed in again in time"), "{report}");
+    assert_eq!(report["conversation"], BOB);
+    assert!(a.quit().success());
 }

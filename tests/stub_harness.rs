@@ -371,6 +371,38 @@ fn request_prompts_are_reported_and_cancelled() {
 }
 
 #[test]
+fn an_armed_fields_prompt_is_answered_ok_with_its_checkboxes_ticked() {
+    let mut stub = start();
+    stub.send("add-account prpl-gg 12345");
+    stub.wait_event(T, "account-added");
+    // A field the prompt lacks: reported, and the prompt cancelled as usual.
+    stub.send("answer-fields nosuch");
+    stub.wait_event(T, "answer-fields");
+    stub.send("enable 12345");
+    let request = stub.wait_event(T, "request");
+    assert_eq!(request["answer"], "cancel", "{request}");
+    let error = stub.wait_event(T, "error");
+    assert_eq!(error["command"], "answer-fields", "{error}");
+    stub.wait_event(T, "account-disabled");
+    // libpurple's password prompt has a "remember" checkbox: ticked and OK pressed, libpurple
+    // takes the (empty) answer and says a password is needed.
+    stub.send("answer-fields remember");
+    stub.wait_event(T, "answer-fields");
+    stub.send("enable 12345");
+    let request = stub.wait_event(T, "request");
+    assert_eq!(request["answer"], "ok", "{request}");
+    let remember = find(&request["fields"], "id", "remember");
+    assert_eq!(remember["type"], "boolean", "{request}");
+    let notice = stub.wait_event(T, "notify");
+    assert!(
+        notice.to_string().contains("Password is required"),
+        "{notice}"
+    );
+    assert_no_glib_complaints(&stub);
+    assert!(stub.quit().success());
+}
+
+#[test]
 fn debug_output_is_off_by_default() {
     let mut stub = start();
     stub.send(&format!(
@@ -380,6 +412,40 @@ fn debug_output_is_off_by_default() {
     stub.send(&format!("enable {IRC_USER}"));
     stub.wait_event(T, "connection-error");
     assert!(!stub.debug_log().lines().any(|l| l.starts_with("DEBUG ")));
+    assert!(stub.quit().success());
+}
+
+/// `reconnect`: after each network error the stub signs the account on again, the delay
+/// doubling from the first one given; bad delays are refused.
+#[test]
+fn reconnect_signs_on_again_after_network_errors_with_a_growing_delay() {
+    let mut stub = start();
+    stub.send(&format!(
+        "add-account prpl-irc {IRC_USER} port={}",
+        closed_port()
+    ));
+    stub.wait_event(T, "account-added");
+    stub.send(&format!("reconnect {IRC_USER} 10"));
+    stub.send(&format!("enable {IRC_USER}"));
+    stub.wait_for(T, |e| is(e, "connecting") && e["account"] == IRC_USER);
+    for (attempt, delay) in [(1, 10), (2, 20), (3, 40)] {
+        let err = stub.wait_event(T, "connection-error");
+        assert_eq!(err["reason_name"], "NETWORK_ERROR");
+        let next = stub.wait_event(T, "reconnect-scheduled");
+        assert_eq!(next["account"], IRC_USER);
+        assert_eq!(
+            (next["attempt"].as_i64(), next["delay_ms"].as_i64()),
+            (Some(attempt), Some(delay))
+        );
+        // The attempt: libpurple signs the account on again.
+        stub.wait_for(T, |e| is(e, "connecting") && e["account"] == IRC_USER);
+    }
+    stub.send(&format!("disable {IRC_USER}"));
+    stub.wait_event(T, "account-disabled");
+    for bad in ["5", "never", "600001"] {
+        stub.send(&format!("reconnect {IRC_USER} {bad}"));
+        assert_eq!(stub.wait_event(T, "error")["command"], "reconnect");
+    }
     assert!(stub.quit().success());
 }
 

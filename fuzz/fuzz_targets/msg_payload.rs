@@ -140,6 +140,9 @@ fn check(payload: &MsgPayload) {
                     .any(|h| name.eq_ignore_ascii_case(h)));
             }
         }
+        MsgPayload::Ink(msnp::message::Ink::Gif(gif)) => {
+            assert!(gif.len() <= msnp::message::ink::MAX_INK && gif.starts_with(b"GIF8"));
+        }
         MsgPayload::ClientCaps { fields } => assert!(fields.len() <= 64),
         MsgPayload::Typing { user } => assert!(!user.contains(['\r', '\n'])),
         _ => {}

@@ -23,6 +23,10 @@ pub(crate) const SERVICES_URL: &CStr = c"services_url";
 /// Setting key of "open a conversation when a contact opens one" (for bots: the invitation
 /// arrives before the contact types).
 pub(crate) const OPEN_ON_INVITE: &CStr = c"open_on_invite";
+/// Setting key of the largest file offered or accepted, in MiB.
+pub(crate) const MAX_FILE_MB: &CStr = c"max_file_mb";
+/// Default of `max_file_mb`.
+pub(crate) const DEFAULT_MAX_FILE_MB: i32 = 2048;
 /// Setting key of the newest protocol version to offer ("auto" or a number).
 pub(crate) const MAX_PROTOCOL: &CStr = c"max_protocol";
 
@@ -88,6 +92,11 @@ pub(crate) fn protocol_options() -> *mut GList {
             c"Open a conversation when a contact opens one (bots)".as_ptr(),
             OPEN_ON_INVITE.as_ptr(),
             0,
+        ));
+        push(ffi::purple_account_option_int_new(
+            c"Largest file to send or receive (MiB)".as_ptr(),
+            MAX_FILE_MB.as_ptr(),
+            DEFAULT_MAX_FILE_MB,
         ));
     }
     list

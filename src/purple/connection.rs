@@ -13,6 +13,7 @@ use super::held::Held;
 use super::privacy::Pending;
 use super::timer::Timer;
 use super::transport::{Happened, Peer, ReadBudget, Transport};
+use super::xfer::Xfers;
 use super::{clock, config, cstr, errors, ffi, guard};
 
 /// Reads per callback on the MSNP connections: up to 2 of 16 KiB (about a hundred messages,
@@ -37,8 +38,15 @@ pub(crate) struct Connection {
     list: ListState,
     /// Authorization requests shown to the user.
     requests: Held<Pending>,
+    /// File transfers in progress.
+    xfers: Xfers,
     /// Set once the session ended (or panicked): later callbacks do nothing.
     ended: Cell<bool>,
+    /// Set while [`Connection::pump`] applies outputs: libpurple may call back into the
+    /// plugin meanwhile (a conversation opened for an event emits "conversation-created"),
+    /// and the outputs that causes are applied by the running pump, after the current one,
+    /// never in the middle of it.
+    pumping: Cell<bool>,
 }
 
 impl Connection {
@@ -61,6 +69,10 @@ impl Connection {
 
     pub(crate) fn requests(&self) -> &Held<Pending> {
         &self.requests
+    }
+
+    pub(crate) fn xfers(&self) -> &Xfers {
+        &self.xfers
     }
 
     /// Closes the requests shown for this connection (libpurple would right after `close`),
@@ -185,8 +197,12 @@ impl Connection {
     /// Applies every pending output of the session, then re-arms the timer. No borrow of the
     /// session is held while libpurple is called, so re-entrant calls are safe.
     fn pump(&self) {
+        if self.pumping.replace(true) {
+            return;
+        }
         loop {
             if self.ended.get() {
+                self.pumping.set(false);
                 return;
             }
             let next = self.session.borrow_mut().poll();
@@ -195,6 +211,7 @@ impl Connection {
                 None => break,
             }
         }
+        self.pumping.set(false);
         let deadline = self.session.borrow().poll_timeout();
         self.timer.set(self, deadline);
     }
@@ -278,6 +295,7 @@ impl Connection {
             Event::Contact(event) => super::blist::show(self, event),
             Event::Chat(event) => super::conversation::show(self, event),
             Event::Picture(event) => super::blist::show_picture(self, event),
+            Event::Transfer(event) => super::xfer::apply(self, event),
             Event::Emoticon(event) => super::emoticons::show(self, event),
         }
     }
@@ -288,6 +306,8 @@ impl Connection {
             self.release();
             return;
         }
+        let unsent = self.session.borrow_mut().take_unsent(clock::now());
+        super::carried::keep(self.account, unsent);
         self.fail(errors::connection_error(&reason), &reason.to_string());
     }
 
@@ -309,6 +329,7 @@ impl Connection {
         drop(fetches);
         self.timer.cancel();
         self.list.cancel();
+        self.xfers.cancel_all();
     }
 }
 
@@ -360,6 +381,8 @@ fn start(gc: *mut ffi::PurpleConnection, account: *mut ffi::PurpleAccount) -> Re
     super::test_hooks::maybe_panic_on_login(account);
     // SAFETY: account is live for the duration of login.
     let settings = unsafe { config::from_account(account) }?;
+    // SAFETY: account is live for the duration of login.
+    let max_file = unsafe { config::max_file_size(account) };
     super::conversation::prepare(gc);
     let conn = Box::new(Connection {
         gc,
@@ -370,14 +393,21 @@ fn start(gc: *mut ffi::PurpleConnection, account: *mut ffi::PurpleAccount) -> Re
         timer: Timer::default(),
         list: ListState::default(),
         requests: Held::default(),
+        xfers: Xfers::default(),
         ended: Cell::new(false),
+        pumping: Cell::new(false),
     });
+    conn.session.borrow_mut().set_file_size_limit(max_file);
     let conn = Box::into_raw(conn);
     // SAFETY: gc is live; ownership of the box moves into protocol_data until `close`.
     unsafe { ffi::purple_connection_set_protocol_data(gc, conn.cast()) };
     // SAFETY: just created and owned by protocol_data; nothing frees it before `close`.
     let conn = unsafe { &*conn };
     super::conversation::connect_signals(conn);
+    let unsent = super::carried::take(account);
+    if !unsent.is_empty() {
+        conn.command(|session, now| session.resend(unsent, now));
+    }
     // Gives the session the account's icon, then applies what it produced.
     super::icons::load_account_icon(conn);
     Ok(())

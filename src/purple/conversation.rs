@@ -12,7 +12,7 @@ use msnp::session::ChatEvent;
 
 use super::connection::Connection;
 use super::guard::entry;
-use super::{account, chat, cstr, emoticons, ffi};
+use super::{account, chat, cstr, emoticons, ffi, ink};
 
 /// What libpurple is told the connection understands: HTML without background colours, font
 /// sizes or link descriptions (the `X-MMS-IM-Format` has none of them).
@@ -91,16 +91,21 @@ pub(crate) fn show(conn: &Connection, event: ChatEvent) {
             conversation,
             text,
             reason,
-        } => {
-            let mut escaped = String::new();
-            msnp::message::escape_html(&text, &mut escaped);
-            let line = format!(
-                "Message could not be delivered ({}):<br>{}",
-                escape(&reason),
-                escaped.replace('\n', "<br>")
-            );
-            write(conn, &conversation, &line, ffi::PURPLE_MESSAGE_ERROR);
-        }
+        } => write(
+            conn,
+            &conversation,
+            &undelivered_line(&text, &reason),
+            ffi::PURPLE_MESSAGE_ERROR,
+        ),
+        ChatEvent::Ink {
+            conversation,
+            from,
+            gif,
+        } => ink::show(conn, &conversation, &from, &gif),
+        // SAFETY: the account is live while its connection is.
+        ChatEvent::OfflineShown { ids } => unsafe {
+            super::config::remember_offline_shown(conn.account(), &ids)
+        },
         ChatEvent::Notice { conversation, text } => write(
             conn,
             &conversation,
@@ -236,26 +241,75 @@ fn write(
 
 /// The IM conversation with `who`, opened if needed.
 pub(crate) fn im_conversation(conn: &Connection, who: &str) -> *mut ffi::PurpleConversation {
-    let found = open_im(conn, who);
+    im_conversation_of(conn.account(), who)
+}
+
+/// `account`'s IM conversation with `who`, opened if needed (also while it is signed out).
+fn im_conversation_of(account: *mut ffi::PurpleAccount, who: &str) -> *mut ffi::PurpleConversation {
+    let found = find_im(account, who);
     if !found.is_null() {
         return found;
     }
     let name = cstr::to_cstring(who);
-    // SAFETY: the account is live while its connection is; libpurple copies the name.
-    unsafe { ffi::purple_conversation_new(ffi::PURPLE_CONV_TYPE_IM, conn.account(), name.as_ptr()) }
+    // SAFETY: callers pass a live account; libpurple copies the name.
+    unsafe { ffi::purple_conversation_new(ffi::PURPLE_CONV_TYPE_IM, account, name.as_ptr()) }
 }
 
 /// The open IM conversation with `who`, or NULL.
 pub(crate) fn open_im(conn: &Connection, who: &str) -> *mut ffi::PurpleConversation {
+    find_im(conn.account(), who)
+}
+
+/// `account`'s open IM conversation with `who`, or NULL.
+fn find_im(account: *mut ffi::PurpleAccount, who: &str) -> *mut ffi::PurpleConversation {
     let name = cstr::to_cstring(who);
-    // SAFETY: the account is live while its connection is; libpurple copies the name.
+    // SAFETY: callers pass a live account; libpurple copies the name.
     unsafe {
-        ffi::purple_find_conversation_with_account(
-            ffi::PURPLE_CONV_TYPE_IM,
-            name.as_ptr(),
-            conn.account(),
-        )
+        ffi::purple_find_conversation_with_account(ffi::PURPLE_CONV_TYPE_IM, name.as_ptr(), account)
     }
+}
+
+/// Writes a line into `account`'s IM conversation with `who` (opened if needed), whether or
+/// not the account is signed in.
+pub(crate) fn write_im(
+    account: *mut ffi::PurpleAccount,
+    who: &str,
+    html: &str,
+    flags: ffi::PurpleMessageFlags,
+) {
+    let conv = im_conversation_of(account, who);
+    if conv.is_null() {
+        return log::info!("{html}");
+    }
+    let html = cstr::to_cstring(html);
+    // SAFETY: conv is live (just found or created); libpurple copies the message.
+    unsafe { ffi::purple_conversation_write(conv, std::ptr::null(), html.as_ptr(), flags, now()) };
+}
+
+/// Shows a one-to-one message as not delivered for an account that may be signed out.
+pub(crate) fn show_undelivered(account: *mut ffi::PurpleAccount, event: ChatEvent) {
+    match event {
+        ChatEvent::Undelivered {
+            conversation: Conversation::Im(who),
+            text,
+            reason,
+        } => write_im(
+            account,
+            &who,
+            &undelivered_line(&text, &reason),
+            ffi::PURPLE_MESSAGE_ERROR,
+        ),
+        other => log::warn!("not shown without a connection: {other:?}"),
+    }
+}
+
+/// The error line for a message not delivered: why, then its text.
+fn undelivered_line(text: &str, reason: &str) -> String {
+    format!(
+        "Message could not be delivered ({}):<br>{}",
+        escape(reason),
+        escape(text).replace('\n', "<br>")
+    )
 }
 
 /// `send_im`: queues the message; 1 = sent (libpurple shows it), negative = failed.

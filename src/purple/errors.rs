@@ -11,7 +11,9 @@ pub(crate) fn connection_error(reason: &EndReason) -> ffi::PurpleConnectionError
         EndReason::BadCredentials | EndReason::Refused { .. } => {
             ffi::PURPLE_CONNECTION_ERROR_AUTHENTICATION_FAILED
         }
-        EndReason::SignedInElsewhere => ffi::PURPLE_CONNECTION_ERROR_NAME_IN_USE,
+        EndReason::SignedInElsewhere | EndReason::SignedOutElsewhere => {
+            ffi::PURPLE_CONNECTION_ERROR_NAME_IN_USE
+        }
         EndReason::UnsupportedVersion { .. } => ffi::PURPLE_CONNECTION_ERROR_OTHER_ERROR,
         r if r.is_transient() => ffi::PURPLE_CONNECTION_ERROR_NETWORK_ERROR,
         _ => ffi::PURPLE_CONNECTION_ERROR_OTHER_ERROR,

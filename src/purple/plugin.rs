@@ -4,17 +4,18 @@ use std::ffi::c_char;
 use std::ptr;
 
 use super::{
-    account, actions, blist, chat, connection, conversation, cstr, debug, ffi, guard::entry, icons,
-    presence, privacy, status,
+    account, actions, blist, carried, chat, connection, conversation, cstr, debug, ffi,
+    guard::entry, icons, presence, privacy, status, xfer,
 };
 
 /// The protocol id: distinct from `prpl-msn` (Pidgin's old plugin, retro-prpl) and msn-pecan, so
 /// all of them can be installed side by side.
 pub(crate) const PROTOCOL_ID: &str = "prpl-msnp";
 
-/// The lowest libpurple 2.x minor version whose API this plugin uses (2.7 added
-/// `purple_account_set_privacy_type`; `make check` compares this with the imports).
-const MIN_PURPLE_MINOR: u32 = 7;
+/// The lowest libpurple 2.x minor version whose API this plugin uses (2.11 added
+/// `purple_xfer_read_file` and `purple_xfer_write_file`; `make check` compares this with the
+/// imports).
+const MIN_PURPLE_MINOR: u32 = 11;
 
 /// Entry point libpurple looks up in every plugin it loads; the only symbol this library exports.
 ///
@@ -92,6 +93,7 @@ unsafe extern "C" fn destroy(plugin: *mut ffi::PurplePlugin) {
             let prpl = Box::from_raw(info.extra_info as *mut ffi::PurplePluginProtocolInfo);
             account::free_protocol_options(prpl.protocol_options);
         }
+        carried::release_all();
         debug::uninstall();
     })
 }
@@ -140,6 +142,9 @@ fn protocol_info() -> ffi::PurplePluginProtocolInfo {
     prpl.chat_leave = Some(chat::chat_leave);
     prpl.chat_send = Some(chat::chat_send);
     prpl.blist_node_menu = Some(chat::blist_node_menu);
+    prpl.can_receive_file = Some(xfer::can_receive_file);
+    prpl.send_file = Some(xfer::send_file);
+    prpl.new_xfer = Some(xfer::new_xfer);
     prpl
 }
 

@@ -11,6 +11,7 @@ mod chunks;
 pub mod emoticons;
 mod format;
 mod html;
+pub mod ink;
 mod text;
 
 use crate::mime::Mime;
@@ -20,6 +21,7 @@ pub use chunks::{ChunkError, ChunkLimits, ChunkPart, ChunkPosition, ChunkReassem
 pub use emoticons::{Emoticon, EmoticonList, EmoticonListError};
 pub use format::{escape_html, sanitize_font, to_html, Effects, ImFormat, Rgb, MAX_FONT};
 pub use html::from_html;
+pub use ink::Ink;
 pub use text::{nudge_payload, text_payload, text_payloads, typing_payload};
 
 /// Largest `MSG` payload a switchboard accepts from a client; Escargot closes the connection
@@ -75,8 +77,13 @@ pub enum MsgPayload {
         /// The declarations (see [`emoticons::parse`]).
         list: Result<EmoticonList, EmoticonListError>,
     },
+    /// `image/gif` or `application/x-ms-ink`: a handwritten message (group chats send it this
+    /// way; one-to-one conversations over P2P).
+    Ink(Ink),
     /// `application/x-msnmsgrp2p`: a P2P (MSNSLP) packet, not parsed here.
     P2p {
+        /// The `P2P-Src` header (MSNP16+): the sender's endpoint, `address;{guid}`.
+        source: Option<String>,
         /// The `P2P-Dest` header: addressee (others in the switchboard must ignore the packet).
         destination: Option<String>,
         /// The binary body.
@@ -157,7 +164,10 @@ fn classify(mime: Mime) -> MsgPayload {
             animated: content_type == "text/x-mms-animemoticon",
             list: emoticons::parse(&mime.body),
         },
+        "image/gif" => MsgPayload::Ink(Ink::from_gif_body(&mime.body)),
+        "application/x-ms-ink" => MsgPayload::Ink(Ink::Isf),
         "application/x-msnmsgrp2p" => MsgPayload::P2p {
+            source: mime.header("P2P-Src").map(str::to_owned),
             destination: mime.header("P2P-Dest").map(str::to_owned),
             body: mime.body,
         },

@@ -187,9 +187,20 @@ fn emoticons_p2p_clientcaps_keepalive() {
     assert_eq!(
         MsgPayload::parse(&p2p),
         MsgPayload::P2p {
+            source: None,
             destination: Some("bob@example.com".into()),
             body: vec![0, 1, 2, 0xff, b'\r', b'\n', 0, 0, 0, 1]
         }
+    );
+
+    let gif = b"MIME-Version: 1.0\r\nContent-Type: image/gif\r\n\r\nbase64:R0lGODlhAQABAAAAADs=";
+    assert_eq!(
+        MsgPayload::parse(gif),
+        MsgPayload::Ink(Ink::Gif(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec()))
+    );
+    assert_eq!(
+        MsgPayload::parse(b"Content-Type: application/x-ms-ink\r\n\r\n\x01\x02"),
+        MsgPayload::Ink(Ink::Isf)
     );
 
     let caps =

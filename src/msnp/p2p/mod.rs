@@ -5,9 +5,14 @@
 //! [`P2p::poll_transmit`] returns as `MSG … D` ([`sb_payload`]); deadlines come in as `now`,
 //! ids and GUIDs from the random source passed in. The exchange follows Pidgin's
 //! `libpurple/protocols/msn/slp*.c`: INVITE, `200 OK`, a 4-byte data-preparation message, the
-//! data in chunks, `BYE`, each message acknowledged once complete.
+//! data in chunks, `BYE`, each message acknowledged once complete. File transfers (`file`)
+//! share the signalling and stream their data instead of reassembling it.
 
 pub mod chunk;
+pub mod file;
+#[cfg(test)]
+mod file_tests;
+pub mod filectx;
 pub mod header;
 pub mod msnobj;
 pub mod reassembly;
@@ -16,13 +21,17 @@ pub mod slp;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
+use crate::message::ink::{self, Ink};
+
 pub use chunk::{Outgoing, MAX_CHUNK};
+pub use file::{FileEvent, TransferId};
+pub use filectx::{safe_name, FileContext};
 pub use header::{app_id, flags, Header, Packet, PacketError};
 pub use msnobj::{MsnObject, MsnObjectError};
 pub use reassembly::{Limits, Reassembler, ReassemblyError};
@@ -31,6 +40,12 @@ pub use slp::{SlpError, SlpMessage};
 
 use slp::{Method, StartLine};
 
+/// Largest P2P ink message: a [`ink::MAX_INK`] GIF as UTF-16 base64 text, with its header.
+const MAX_P2P_INK: u64 = 3 * ink::MAX_INK as u64;
+
+/// Most peers whose MSNSLP address (`address;{guid}`) is remembered.
+const MAX_ADDRESSES: usize = 10_000;
+
 /// Settings of the P2P part.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -38,6 +53,8 @@ pub struct Config {
     pub me: String,
     /// Largest object fetched.
     pub max_object: u64,
+    /// Largest file accepted or offered.
+    pub max_file: u64,
     /// Most sessions at once.
     pub max_sessions: usize,
     /// Most sessions at once with one peer.
@@ -56,6 +73,7 @@ impl Config {
         Config {
             me: me.to_owned(),
             max_object: 1024 * 1024,
+            max_file: DEFAULT_MAX_FILE,
             max_sessions: 32,
             max_sessions_per_peer: 4,
             timeout: Duration::from_secs(60),
@@ -64,6 +82,9 @@ impl Config {
         }
     }
 }
+
+/// The default of [`Config::max_file`]: 2 GiB.
+pub const DEFAULT_MAX_FILE: u64 = 2 * 1024 * 1024 * 1024;
 
 /// Our own objects, by `SHA1D`.
 pub trait ObjectStore {
@@ -124,6 +145,13 @@ pub enum P2pEvent {
         peer: String,
         /// The object's `SHA1D`.
         sha1d: String,
+    },
+    /// The peer sent a handwritten message (ink) over P2P (session id 64, no invitation).
+    Ink {
+        /// The peer.
+        peer: String,
+        /// The ink.
+        ink: Ink,
     },
     /// The fetch failed.
     Failed {
@@ -225,8 +253,13 @@ pub struct P2p {
     reassembler: Reassembler,
     control: VecDeque<Transmit>,
     events: VecDeque<P2pEvent>,
+    /// Peers' addresses for messages we start (MSNP16+: `address;{guid}`), by lower-case address.
+    addresses: HashMap<String, String>,
     next_id: u32,
     dropped: u64,
+    files: BTreeMap<u32, file::FileSession>,
+    file_events: VecDeque<FileEvent>,
+    next_transfer: u32,
 }
 
 impl P2p {
@@ -238,14 +271,26 @@ impl P2p {
             sessions: BTreeMap::new(),
             control: VecDeque::new(),
             events: VecDeque::new(),
+            addresses: HashMap::new(),
             next_id: rng() & 0x7FFF_FFFF,
             dropped: 0,
+            files: BTreeMap::new(),
+            file_events: VecDeque::new(),
+            next_transfer: 0,
         }
     }
 
     /// Sessions open now.
     pub fn sessions(&self) -> usize {
         self.sessions.len()
+    }
+
+    /// Sessions (object fetches and file transfers) open now with `peer`.
+    pub fn sessions_with(&self, peer: &str) -> usize {
+        let with = |s: &&Session| s.peer.eq_ignore_ascii_case(peer);
+        let files = self.files.values();
+        self.sessions.values().filter(with).count()
+            + files.filter(|f| f.peer.eq_ignore_ascii_case(peer)).count()
     }
 
     /// Messages in reassembly now.
@@ -256,6 +301,29 @@ impl P2p {
     /// Signalling packets dropped because the queue was full.
     pub fn dropped(&self) -> u64 {
         self.dropped
+    }
+
+    /// Our MSNSLP address from now on (MSNP16+: `address;{guid}`).
+    pub fn set_me(&mut self, me: &str) {
+        if self.config.me != me {
+            self.config.me = me.to_owned();
+        }
+    }
+
+    /// The address of `peer` in what we send from now on (MSNP16+: `address;{guid}` of the
+    /// endpoint we talk to); forgotten when the peer goes.
+    pub fn set_address(&mut self, peer: &str, address: &str) {
+        let key = peer.to_ascii_lowercase();
+        if self.addresses.len() < MAX_ADDRESSES || self.addresses.contains_key(&key) {
+            self.addresses.insert(key, address.to_owned());
+        }
+    }
+
+    /// The address of `peer` in what we send: as set by [`P2p::set_address`], else `peer`.
+    pub fn address<'a>(&'a self, peer: &'a str) -> &'a str {
+        self.addresses
+            .get(&peer.to_ascii_lowercase())
+            .map_or(peer, String::as_str)
     }
 
     /// Asks `peer` for `object`; returns the session id. The outcome is a [`P2pEvent`].
@@ -282,8 +350,9 @@ impl P2p {
         let session_id = self.fresh_session_id(rng);
         let mut context = object.xml.clone().into_bytes();
         context.push(0);
+        let to = self.address(peer).to_owned();
         let invite = slp::InviteRequest {
-            to: peer,
+            to: &to,
             from: &self.config.me,
             branch: slp::guid(rng),
             call_id: slp::guid(rng),
@@ -322,8 +391,13 @@ impl P2p {
         let packet = Packet::parse(bytes)?;
         let h = packet.header;
         if h.is_ack() {
-            self.handle_ack(peer, &h, now, rng);
+            if !self.file_ack(peer, &h) {
+                self.handle_ack(peer, &h, now, rng);
+            }
             return Ok(());
+        }
+        if h.session_id != 0 && self.files.contains_key(&h.session_id) {
+            return self.file_packet(peer, packet, now, rng);
         }
         let cap = match h.session_id {
             0 => slp::MAX_SLP as u64,
@@ -332,6 +406,7 @@ impl P2p {
                     Role::Fetch(object) => object.size.max(4),
                     Role::Serve(_) => 4,
                 },
+                _ if id == ink::P2P_SESSION => MAX_P2P_INK,
                 _ => return Err(P2pError::UnknownSession(id)),
             },
         };
@@ -365,8 +440,17 @@ impl P2p {
                 app_id: app_id::SLP,
             },
         );
+        let in_session = |s: &Session| s.peer.eq_ignore_ascii_case(peer);
         match h.session_id {
             0 => self.handle_slp(peer, &complete.data, now, store, rng),
+            id if id == ink::P2P_SESSION && !self.sessions.get(&id).is_some_and(in_session) => {
+                let ink = Ink::from_p2p(&complete.data);
+                self.events.push_back(P2pEvent::Ink {
+                    peer: peer.to_owned(),
+                    ink,
+                });
+                Ok(())
+            }
             id => self.handle_data(id, complete.header.flags, complete.data, now, rng),
         }
     }
@@ -382,8 +466,10 @@ impl P2p {
         for id in ids {
             self.end(id, Some(FailReason::PeerGone));
         }
+        self.end_transfers_with(peer);
         self.control.retain(|t| !t.peer.eq_ignore_ascii_case(peer));
         self.reassembler.drop_peer(peer, None);
+        self.addresses.remove(&peer.to_ascii_lowercase());
     }
 
     /// The next packet to send: signalling first, then data chunks.
@@ -419,6 +505,10 @@ impl P2p {
     /// When [`P2p::handle_timeout`] should run next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let sessions = self.sessions.values().map(|s| s.deadline).min();
+        let sessions = [sessions, self.files_deadline()]
+            .into_iter()
+            .flatten()
+            .min();
         match (sessions, self.reassembler.next_deadline()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -428,6 +518,7 @@ impl P2p {
     /// Ends the sessions and drops the partial messages whose deadline passed.
     pub fn handle_timeout(&mut self, now: Instant, rng: &mut dyn FnMut() -> u32) {
         self.reassembler.expire(now);
+        self.files_timeout(now, rng);
         let lapsed: Vec<u32> = self
             .sessions
             .iter()
@@ -438,7 +529,8 @@ impl P2p {
             if let Some(s) = self.sessions.get(&id) {
                 if matches!(s.role, Role::Fetch(_)) {
                     let (peer, call) = (s.peer.clone(), s.call_id.clone());
-                    let bye = slp::bye(&peer, &self.config.me, slp::guid(rng), &call);
+                    let to = self.address(&peer);
+                    let bye = slp::bye(to, &self.config.me, slp::guid(rng), &call);
                     self.send_slp(&peer, &bye, rng);
                 }
             }
@@ -505,6 +597,9 @@ impl P2p {
             slp::bare_address(&message.from).eq_ignore_ascii_case(slp::bare_address(peer));
         if !to_us || !from_peer {
             return Err(P2pError::Misaddressed);
+        }
+        if self.file_slp(peer, &message, now, rng) {
+            return Ok(());
         }
         let call = self
             .sessions
@@ -580,12 +675,19 @@ impl P2p {
                 return Err(e.into());
             }
         };
+        if message.content_type.eq_ignore_ascii_case(slp::SESSION_REQ)
+            && invite.euf_guid.eq_ignore_ascii_case(slp::EUF_GUID_FILE)
+        {
+            self.file_invite(peer, message, &invite, now, rng);
+            return Ok(());
+        }
         let decline = slp::response(message, 603, invite.session_id);
         let is_object = message.content_type.eq_ignore_ascii_case(slp::SESSION_REQ)
             && invite.euf_guid.eq_ignore_ascii_case(slp::EUF_GUID_OBJECT);
         if !is_object
             || invite.session_id == 0
             || self.sessions.contains_key(&invite.session_id)
+            || self.files.contains_key(&invite.session_id)
             || !self.has_room(peer)
         {
             self.send_slp(peer, &decline, rng);
@@ -660,7 +762,7 @@ impl P2p {
             }
         };
         let (peer, call) = (session.peer.clone(), session.call_id.clone());
-        let bye = slp::bye(&peer, &self.config.me, slp::guid(rng), &call);
+        let bye = slp::bye(self.address(&peer), &self.config.me, slp::guid(rng), &call);
         self.send_slp(&peer, &bye, rng);
         self.sessions.remove(&id);
         self.reassembler.drop_peer(&peer, Some(id));
@@ -696,7 +798,11 @@ impl P2p {
     fn fresh_session_id(&self, rng: &mut dyn FnMut() -> u32) -> u32 {
         loop {
             let id = rng();
-            if id != 0 && !self.sessions.contains_key(&id) {
+            if id != 0
+                && id != ink::P2P_SESSION
+                && !self.sessions.contains_key(&id)
+                && !self.files.contains_key(&id)
+            {
                 return id;
             }
         }

@@ -212,6 +212,10 @@ impl Reassembler {
     pub fn drop_peer(&mut self, peer: &str, session_id: Option<u32>) {
         self.pending
             .retain(|p| p.peer != peer || session_id.is_some_and(|s| s != p.session_id));
+        if session_id.is_none() {
+            // A peer that comes back is a new client, free to reuse its message ids.
+            self.recent.retain(|(p, ..)| p != peer);
+        }
     }
 
     /// When the next open message lapses.

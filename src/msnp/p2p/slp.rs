@@ -21,6 +21,10 @@ pub const EUF_GUID_FILE: &str = "{5D3E02AB-6190-11D3-BBBB-00C04F795683}";
 pub const SESSION_REQ: &str = "application/x-msnmsgr-sessionreqbody";
 /// Content type of BYE.
 pub const SESSION_CLOSE: &str = "application/x-msnmsgr-sessionclosebody";
+/// The media type of a transport-upgrade (direct connection) request.
+pub const TRANS_REQ: &str = "application/x-msnmsgr-transreqbody";
+/// The media type of the answer to a transport-upgrade request.
+pub const TRANS_RESP: &str = "application/x-msnmsgr-transrespbody";
 
 /// The request methods read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -67,6 +67,8 @@ pub(crate) struct Tickets<'a> {
     /// The `messengersecure.live.com` ticket (`Store2`), or the Passport 1.4 ticket before
     /// SSO.
     pub(crate) store: Option<&'a Token>,
+    /// The address-book ticket (MSNP13+).
+    pub(crate) contacts: Option<&'a Token>,
 }
 
 /// A part's view of its session for one call.

@@ -12,8 +12,10 @@ use std::time::Instant;
 use crate::message::emoticons::{self as list, EmoticonList, EmoticonListError};
 use crate::p2p::msnobj::kind::EMOTICON;
 use crate::p2p::MsnObject;
+use crate::session::cx::Cx;
+use crate::session::pictures::{P2pSend, Pictures};
 use crate::session::switchboard::Conversation;
-use crate::session::{Event, Session};
+use crate::session::Event;
 
 /// Largest custom emoticon served or fetched.
 pub const MAX_EMOTICON: usize = 256 * 1024;
@@ -47,7 +49,7 @@ pub struct Declared {
 pub enum EmoticonEvent {
     /// A contact declared custom emoticons for the text that follows (which comes as its own
     /// event, at once). Add each to the conversation before showing that text, and ask for
-    /// the image with [`Session::fetch_emoticon`] when the conversation wants it.
+    /// the image with [`Session::fetch_emoticon`](crate::session::Session::fetch_emoticon) when the conversation wants it.
     Declared {
         /// Where the text will be shown.
         conversation: Conversation,
@@ -76,11 +78,15 @@ pub enum EmoticonEvent {
 
 /// A conversation's smiley waiting for its image.
 #[derive(Debug)]
-struct Request {
-    peer: String,
-    sha1d: String,
-    conversation: Conversation,
-    shortcut: String,
+pub(super) struct Request {
+    /// Who declared it, lower-case.
+    pub(super) peer: String,
+    /// Its object's `SHA1D`.
+    pub(super) sha1d: String,
+    /// Where it is shown.
+    pub(super) conversation: Conversation,
+    /// Its shortcut there.
+    pub(super) shortcut: String,
 }
 
 /// The custom-emoticon state of a session.
@@ -151,10 +157,12 @@ impl Emoticons {
     }
 }
 
-impl Session {
+/// The custom emoticons are part of the P2P layer, whose fetch queue they share.
+impl Pictures {
     /// A contact's `text/x-mms-emoticon` (or animated) declaration in `conversation`.
     pub(super) fn emoticons_declared(
         &mut self,
+        cx: &mut Cx,
         conversation: Conversation,
         from: &str,
         declared: Result<EmoticonList, EmoticonListError>,
@@ -201,7 +209,7 @@ impl Session {
             }
         }
         if !emoticons.is_empty() {
-            self.event(Event::Emoticon(EmoticonEvent::Declared {
+            cx.event(Event::Emoticon(EmoticonEvent::Declared {
                 conversation,
                 from: from.to_owned(),
                 emoticons,
@@ -209,24 +217,28 @@ impl Session {
         }
     }
 
-    /// Asks for the image of the emoticon `from` declared with this `SHA1D`, to be shown as
-    /// `shortcut` in `conversation`. Exactly one [`EmoticonEvent::Received`] or
+    /// Asks for the image of a declared emoticon. Exactly one [`EmoticonEvent::Received`] or
     /// [`EmoticonEvent::Failed`] answers; an image fetched before comes at once.
-    pub fn fetch_emoticon(
+    pub(super) fn fetch_emoticon(
         &mut self,
-        conversation: &Conversation,
-        from: &str,
-        shortcut: &str,
-        sha1d: &str,
+        cx: &mut Cx,
+        request: Request,
         now: Instant,
+        send: P2pSend,
     ) {
-        let from = from.to_ascii_lowercase();
+        let Request {
+            peer: from,
+            sha1d,
+            conversation,
+            shortcut,
+        } = &request;
+        let (from, sha1d) = (from.as_str(), sha1d.as_str());
         let failed = EmoticonEvent::Failed {
             conversation: conversation.clone(),
             shortcut: shortcut.to_owned(),
         };
         if let Some(data) = self.emoticons.cached(sha1d) {
-            return self.event(Event::Emoticon(EmoticonEvent::Received {
+            return cx.event(Event::Emoticon(EmoticonEvent::Received {
                 conversation: conversation.clone(),
                 shortcut: shortcut.to_owned(),
                 data,
@@ -240,30 +252,32 @@ impl Session {
             .map(|(_, o)| o.clone());
         let Some(object) = object else {
             log::info!("custom emoticon {shortcut:?} of {from} was not declared");
-            return self.event(Event::Emoticon(failed));
+            return cx.event(Event::Emoticon(failed));
         };
         if self.emoticons.requests.len() >= MAX_REQUESTS {
             log::warn!("too many custom emoticons waiting; {shortcut:?} of {from} not fetched");
-            return self.event(Event::Emoticon(failed));
+            return cx.event(Event::Emoticon(failed));
         }
         let asked = self
             .emoticons
             .requests
             .iter()
             .any(|r| r.peer == from && r.sha1d == sha1d);
-        self.emoticons.requests.push(Request {
-            peer: from.clone(),
-            sha1d: sha1d.to_owned(),
-            conversation: conversation.clone(),
-            shortcut: shortcut.to_owned(),
-        });
-        if !asked && !self.queue_emoticon_fetch(&from, object, now) {
-            self.emoticon_fetched(&from, sha1d, None);
+        let (from, sha1d) = (from.to_owned(), sha1d.to_owned());
+        self.emoticons.requests.push(request);
+        if !asked && !self.queue_emoticon_fetch(cx, &from, object, now, send) {
+            self.emoticon_fetched(cx, &from, &sha1d, None);
         }
     }
 
     /// A fetch of `peer`'s emoticon ended, with its verified data or without.
-    pub(super) fn emoticon_fetched(&mut self, peer: &str, sha1d: &str, data: Option<Vec<u8>>) {
+    pub(super) fn emoticon_fetched(
+        &mut self,
+        cx: &mut Cx,
+        peer: &str,
+        sha1d: &str,
+        data: Option<Vec<u8>>,
+    ) {
         let data: Option<Arc<[u8]>> = data.map(Arc::from);
         if let Some(data) = &data {
             self.emoticons.remember(sha1d.to_owned(), Arc::clone(data));
@@ -284,14 +298,14 @@ impl Session {
                     shortcut: r.shortcut,
                 },
             };
-            self.event(Event::Emoticon(event));
+            cx.event(Event::Emoticon(event));
         }
     }
 
     /// The session ends: every smiley still waiting gets its answer.
-    pub(super) fn emoticons_abandon(&mut self) {
+    pub(super) fn emoticons_abandon(&mut self, cx: &mut Cx) {
         for r in std::mem::take(&mut self.emoticons.requests) {
-            self.event(Event::Emoticon(EmoticonEvent::Failed {
+            cx.event(Event::Emoticon(EmoticonEvent::Failed {
                 conversation: r.conversation,
                 shortcut: r.shortcut,
             }));
@@ -302,6 +316,7 @@ impl Session {
     /// with an unusable shortcut are left out.
     pub(super) fn own_emoticons(
         &mut self,
+        cx: &Cx,
         emoticons: &[(&str, &[u8])],
     ) -> Vec<(String, MsnObject)> {
         let mut out = Vec::new();
@@ -312,7 +327,7 @@ impl Session {
                 );
                 continue;
             }
-            let object = MsnObject::new(&self.config.account, EMOTICON, LOCATION, "", data);
+            let object = MsnObject::new(&cx.config.account, EMOTICON, LOCATION, "", data);
             let own = &mut self.emoticons.own;
             own.retain(|(o, _)| o.sha1d != object.sha1d);
             own.push_back((object.clone(), Arc::from(data)));

@@ -1,8 +1,6 @@
 //! Sign-in: `VER`, `CVR`, `USR` with Passport 1.4 (MSNP8-12) or SSO (MSNP15-18), `XFR NS`
 //! redirects, and what follows `USR OK`.
 
-use std::time::Instant;
-
 use rand_chacha::rand_core::RngCore;
 
 use crate::auth::{passport, rst, sso, AuthError};
@@ -12,8 +10,8 @@ use crate::mime::Mime;
 use crate::secret::Secret;
 use crate::wire::{Capabilities, ClientCommand, NsCommand, UsrStep, XfrTarget};
 
-use super::cx::Tickets;
-use super::{timers, EndReason, Event, HttpId, Output, Session, Timer};
+use super::cx::{Cx, Tickets};
+use super::{EndReason, Event, HttpId, Output};
 
 /// Most `XFR NS` redirects (and Passport 302s) followed in one sign-in.
 const MAX_REDIRECTS: u8 = 5;
@@ -72,34 +70,35 @@ impl Login {
             Some(tokens) => Tickets {
                 rsi: tokens.messenger.as_ref(),
                 store: tokens.messenger_secure.as_ref(),
+                contacts: tokens.contacts.as_ref(),
             },
             None => Tickets {
                 rsi: self.passport.as_ref(),
                 store: self.passport.as_ref(),
+                contacts: None,
             },
         }
     }
 }
 
-impl Session {
+impl Login {
     /// The NS connection is up: offer versions.
-    pub(super) fn login_connected(&mut self) {
-        self.event(Event::Progress { step: 1 });
-        let versions = self.config.offered_versions();
-        self.send(ClientCommand::Ver { dialects: versions });
-        self.login.step = Step::Version;
+    pub(super) fn handle_connected(&mut self, cx: &mut Cx) {
+        cx.event(Event::Progress { step: 1 });
+        let versions = cx.config.offered_versions();
+        cx.send_ns(ClientCommand::Ver { dialects: versions });
+        self.step = Step::Version;
     }
 
     /// A server command while signing in.
-    pub(super) fn login_command(&mut self, command: NsCommand, now: Instant) {
-        match (&self.login.step, command) {
+    pub(super) fn handle_command(&mut self, cx: &mut Cx, command: NsCommand) -> Next {
+        match (&self.step, command) {
             (Step::Version, NsCommand::Ver(ver)) => {
-                let offered = self.config.offered_versions();
+                let offered = cx.config.offered_versions();
                 match ver.chosen().filter(|v| offered.contains(v)) {
                     Some(version) => {
                         let dialect = Dialect::new(version);
-                        self.dialect = Some(dialect);
-                        self.send(ClientCommand::Cvr {
+                        cx.send_ns(ClientCommand::Cvr {
                             locale: "0x0409".into(),
                             os_type: "winnt".into(),
                             os_version: "6.1.0".into(),
@@ -107,11 +106,12 @@ impl Session {
                             client_name: "MSNMSGR".into(),
                             client_version: dialect.cvr_client_version().into(),
                             brand: "msmsgs".into(),
-                            login: self.config.account.clone(),
+                            login: cx.config.account.clone(),
                         });
-                        self.login.step = Step::ClientVersion;
+                        self.step = Step::ClientVersion;
+                        Next::Negotiated(dialect)
                     }
-                    None => self.end(EndReason::UnsupportedVersion {
+                    None => Next::End(EndReason::UnsupportedVersion {
                         offered: offered
                             .iter()
                             .map(|v| format!("MSNP{v}"))
@@ -121,189 +121,194 @@ impl Session {
                 }
             }
             (Step::ClientVersion, NsCommand::Cvr(_)) => {
-                self.event(Event::Progress { step: 2 });
-                let login = self.config.account.clone();
-                let command = if self.speaks().sso_login() {
+                cx.event(Event::Progress { step: 2 });
+                let login = cx.config.account.clone();
+                let command = if cx.dialect.sso_login() {
                     ClientCommand::UsrSsoInit { login }
                 } else {
                     ClientCommand::UsrTwnInit { login }
                 };
-                self.send(command);
-                self.login.step = Step::UserInitial;
+                cx.send_ns(command);
+                self.step = Step::UserInitial;
+                Next::Wait
             }
             (Step::UserInitial, NsCommand::Xfr(xfr)) => match xfr.target {
-                XfrTarget::Ns { address } => self.redirect(&address.host, address.port, now),
-                XfrTarget::Sb { .. } => log::warn!("switchboard referral while signing in ignored"),
+                XfrTarget::Ns { address } => self.redirect(address.host, address.port),
+                XfrTarget::Sb { .. } => {
+                    log::warn!("switchboard referral while signing in ignored");
+                    Next::Wait
+                }
             },
             (Step::UserInitial, NsCommand::Usr(usr)) => match usr.step {
                 UsrStep::TwnChallenge { challenge } => {
-                    self.event(Event::Progress { step: 3 });
-                    let url = self.config.nexus_url.clone();
-                    self.http(passport::nexus_request(&url), |http| Step::Nexus {
-                        http,
-                        challenge,
-                    });
+                    cx.event(Event::Progress { step: 3 });
+                    let request = passport::nexus_request(&cx.config.nexus_url);
+                    self.http(cx, request, |http| Step::Nexus { http, challenge })
                 }
                 UsrStep::SsoChallenge { policy, nonce } => {
-                    self.event(Event::Progress { step: 3 });
+                    cx.event(Event::Progress { step: 3 });
                     let request = rst::rst_request(
-                        &self.config.sso_url,
-                        &self.config.account,
-                        &self.config.password,
+                        &cx.config.sso_url,
+                        &cx.config.account,
+                        &cx.config.password,
                         &policy,
                     );
-                    self.http(request, |http| Step::SecurityTokens { http, nonce });
+                    self.http(cx, request, |http| Step::SecurityTokens { http, nonce })
                 }
-                other => self.end(EndReason::BadServerReply(format!(
+                other => Next::End(EndReason::BadServerReply(format!(
                     "unexpected sign-in step {other:?}"
                 ))),
             },
             (Step::UserSubsequent, NsCommand::Usr(usr))
                 if matches!(usr.step, UsrStep::Ok { .. }) =>
             {
-                self.signed_in(now)
+                self.step = Step::Done;
+                Next::SignedIn
             }
             (_, NsCommand::Error(e)) => {
                 log::warn!("sign-in refused: error {} ({})", e.code, e.description());
-                self.end(login_error(e.code, e.description()));
+                Next::End(login_error(e.code, e.description()))
             }
-            (_, NsCommand::Gcf(_)) => log::debug!("server policies received"),
+            (_, NsCommand::Gcf(_)) => {
+                log::debug!("server policies received");
+                Next::Wait
+            }
             (step, other) => {
-                log::warn!("unexpected command while signing in ({step:?}): {other:?}")
+                log::warn!("unexpected command while signing in ({step:?}): {other:?}");
+                Next::Wait
             }
         }
     }
 
     /// An HTTP answer during sign-in.
-    pub(super) fn login_http_response(&mut self, id: HttpId, raw: &[u8], now: Instant) {
-        if !self.login.is_waiting_for(id) {
-            return;
+    pub(super) fn handle_http(&mut self, cx: &mut Cx, id: HttpId, raw: &[u8]) -> Next {
+        if !self.is_waiting_for(id) {
+            return Next::Wait;
         }
         let response = match HttpResponse::parse(raw) {
             Ok(response) => response,
-            Err(e) => return self.end(EndReason::BadServerReply(format!("login server: {e}"))),
+            Err(e) => return Next::End(EndReason::BadServerReply(format!("login server: {e}"))),
         };
-        match std::mem::take(&mut self.login.step) {
+        match std::mem::take(&mut self.step) {
             Step::Nexus { challenge, .. } => match passport::parse_nexus(&response) {
-                Ok(dalogin) => self.passport_login(&dalogin, challenge),
-                Err(e) => self.auth_failed(e),
+                Ok(dalogin) => self.passport_login(cx, &dalogin, challenge),
+                Err(e) => auth_failed(e),
             },
             Step::Passport { challenge, .. } => match passport::parse_login(&response) {
                 Ok(ticket) => {
-                    self.login.passport = Some(passport_token(&ticket));
-                    self.send(ClientCommand::UsrTwnAuth { ticket });
-                    self.login.step = Step::UserSubsequent;
+                    self.passport = Some(passport_token(&ticket));
+                    cx.send_ns(ClientCommand::UsrTwnAuth { ticket });
+                    self.step = Step::UserSubsequent;
+                    Next::Wait
                 }
-                Err(AuthError::Redirect(url)) if self.login.redirects < MAX_REDIRECTS => {
-                    self.login.redirects += 1;
-                    self.passport_login(&url, challenge);
+                Err(AuthError::Redirect(url)) if self.redirects < MAX_REDIRECTS => {
+                    self.redirects += 1;
+                    self.passport_login(cx, &url, challenge)
                 }
-                Err(e) => self.auth_failed(e),
+                Err(e) => auth_failed(e),
             },
             Step::SecurityTokens { nonce, .. } => match rst::parse_rst(&response) {
-                Ok(tokens) => self.sso_answer(tokens, &nonce),
-                Err(e) => self.auth_failed(e),
+                Ok(tokens) => self.sso_answer(cx, tokens, &nonce),
+                Err(e) => auth_failed(e),
             },
-            other => self.login.step = other,
+            other => {
+                self.step = other;
+                Next::Wait
+            }
         }
-        let _ = now;
     }
 
-    fn passport_login(&mut self, dalogin: &str, challenge: String) {
-        let request = passport::login_request(
-            dalogin,
-            &self.config.account,
-            &self.config.password,
-            &challenge,
-        );
-        self.http(request, |http| Step::Passport { http, challenge });
+    fn passport_login(&mut self, cx: &mut Cx, dalogin: &str, challenge: String) -> Next {
+        let request =
+            passport::login_request(dalogin, &cx.config.account, &cx.config.password, &challenge);
+        self.http(cx, request, |http| Step::Passport { http, challenge })
     }
 
-    fn sso_answer(&mut self, tokens: rst::SecurityTokens, nonce: &str) {
+    fn sso_answer(&mut self, cx: &mut Cx, tokens: rst::SecurityTokens, nonce: &str) -> Next {
         let mut iv = [0u8; 8];
-        self.rng.fill_bytes(&mut iv);
+        cx.rng.fill_bytes(&mut iv);
         let blob = match sso::mbi_response(tokens.binary_secret.expose(), nonce, iv) {
             Ok(blob) => blob,
             Err(e) => {
-                return self.end(EndReason::BadServerReply(format!(
+                return Next::End(EndReason::BadServerReply(format!(
                     "cannot answer the SSO challenge: {e}"
                 )))
             }
         };
-        let guid = (self.speaks().endpoints()).then(|| self.config.machine_guid.clone());
+        let guid = (cx.dialect.endpoints()).then(|| cx.config.machine_guid.clone());
         let ticket = tokens.messenger_clear.ticket.clone();
-        self.send(ClientCommand::UsrSsoAuth {
+        cx.send_ns(ClientCommand::UsrSsoAuth {
             ticket,
             response: Some(Secret::new(blob)),
             machine_guid: guid,
         });
-        self.login.tokens = Some(tokens);
-        self.login.step = Step::UserSubsequent;
-    }
-
-    fn auth_failed(&mut self, error: AuthError) {
-        log::warn!("login service: {error}");
-        let reason = match error {
-            AuthError::BadCredentials => EndReason::BadCredentials,
-            other => EndReason::BadServerReply(other.to_string()),
-        };
-        self.end(reason);
+        self.tokens = Some(tokens);
+        self.step = Step::UserSubsequent;
+        Next::Wait
     }
 
     /// Queues an HTTP request and moves to the step that waits for it.
     fn http(
         &mut self,
+        cx: &mut Cx,
         request: Result<crate::http::HttpRequest, AuthError>,
         step: impl FnOnce(HttpId) -> Step,
-    ) {
+    ) -> Next {
         match request {
             Ok(request) => {
-                let id = self.next_http_id();
-                self.out.push_back(Output::Http { id, request });
-                self.login.step = step(id);
+                let id = cx.http_id();
+                cx.output(Output::Http { id, request });
+                self.step = step(id);
+                Next::Wait
             }
-            Err(e) => self.end(EndReason::BadServerReply(format!(
+            Err(e) => Next::End(EndReason::BadServerReply(format!(
                 "cannot build the login request: {e}"
             ))),
         }
     }
 
     /// `XFR NS`: sign in again at another notification server.
-    fn redirect(&mut self, host: &str, port: u16, now: Instant) {
-        if self.login.redirects >= MAX_REDIRECTS {
-            return self.end(EndReason::BadServerReply("too many redirects".into()));
+    fn redirect(&mut self, host: String, port: u16) -> Next {
+        if self.redirects >= MAX_REDIRECTS {
+            return Next::End(EndReason::BadServerReply("too many redirects".into()));
         }
-        self.login.redirects += 1;
+        self.redirects += 1;
         log::info!("redirected to notification server {host}:{port}");
-        if let Some(old) = self.ns.take() {
-            self.out.push_back(Output::Close { conn: old.id });
-        }
-        self.dialect = None;
-        self.login.step = Step::Connecting;
-        self.timers.set(Timer::Login, now + timers::LOGIN_TIMEOUT);
-        self.connect_ns(host.to_owned(), port);
-    }
-
-    /// `USR OK`: online. Sends what every client sends next and starts the keepalive.
-    fn signed_in(&mut self, now: Instant) {
-        self.login.step = Step::Done;
-        self.timers.stop(Timer::Login);
-        self.timers.set(Timer::Ping, now + self.ping_interval);
-        self.event(Event::Progress { step: 4 });
-        // What every client sends at once goes out before the UI hears it is online.
-        self.contacts_signed_in(now);
-        self.event(Event::SignedIn {
-            version: self.speaks().version(),
-        });
+        self.step = Step::Connecting;
+        Next::Redirect { host, port }
     }
 
     /// Keeps what later features need from the profile message.
     pub(super) fn profile_message(&mut self, payload: &[u8]) {
         let mime = Mime::parse(payload);
         if mime.content_type().as_deref() == Some("text/x-msmsgsprofile") {
-            self.login.mspauth = mime.header("MSPAuth").map(|v| Secret::new(v.to_owned()));
+            self.mspauth = mime.header("MSPAuth").map(|v| Secret::new(v.to_owned()));
         }
     }
+}
+
+/// What the session does after the login part handled an input.
+#[derive(Debug)]
+pub(super) enum Next {
+    /// Nothing more; sign-in goes on.
+    Wait,
+    /// The server chose this dialect.
+    Negotiated(Dialect),
+    /// Sign in again at this notification server.
+    Redirect { host: String, port: u16 },
+    /// `USR OK`: signed in.
+    SignedIn,
+    /// Sign-in failed.
+    End(EndReason),
+}
+
+/// The login service refused or answered something unusable.
+fn auth_failed(error: AuthError) -> Next {
+    log::warn!("login service: {error}");
+    Next::End(match error {
+        AuthError::BadCredentials => EndReason::BadCredentials,
+        other => EndReason::BadServerReply(other.to_string()),
+    })
 }
 
 /// Our capabilities for `CHG`: the MSNC generation of the protocol version plus multi-packet

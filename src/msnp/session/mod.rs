@@ -8,6 +8,10 @@
 /// the part itself can be borrowed at the same time).
 macro_rules! cx {
     ($session:ident) => {
+        cx!($session, $session.login.tickets())
+    };
+    // The login part, where the tickets come from, works without them.
+    ($session:ident, $tickets:expr) => {
         $crate::session::cx::Cx {
             out: &mut $session.out,
             ns: $session.ns.as_mut().filter(|_| !$session.ended),
@@ -15,7 +19,7 @@ macro_rules! cx {
             config: &$session.config,
             dialect: $session.dialect.unwrap_or($crate::dialect::Dialect::OLDEST),
             rng: &mut $session.rng,
-            tickets: $session.login.tickets(),
+            tickets: $tickets,
         }
     };
 }
@@ -30,7 +34,10 @@ mod output;
 pub mod pictures;
 pub mod switchboard;
 mod timers;
+mod transfers;
 
+#[cfg(test)]
+pub(crate) mod sim;
 #[cfg(test)]
 mod tests;
 
@@ -45,7 +52,8 @@ pub use contacts::ContactEvent;
 pub use emoticons::EmoticonEvent;
 pub use output::{ConnId, EndReason, Event, HttpId, Output, PROGRESS_STEPS};
 pub use pictures::{PictureError, PictureEvent};
-pub use switchboard::ChatEvent;
+pub use switchboard::{ChatEvent, Unsent};
+pub use transfers::TransferEvent;
 
 use crate::dialect::Dialect;
 use crate::wire::{
@@ -66,7 +74,6 @@ pub struct Session {
     contacts: contacts::Contacts,
     switchboards: switchboard::Switchboards,
     pictures: pictures::Pictures,
-    emoticons: emoticons::Emoticons,
     /// Keepalive interval (the server's last `QNG <seconds>`).
     ping_interval: std::time::Duration,
     /// Negotiated protocol version (`None` until `VER` is answered).
@@ -97,7 +104,6 @@ impl Session {
             contacts: contacts::Contacts::default(),
             switchboards: switchboard::Switchboards::default(),
             pictures,
-            emoticons: emoticons::Emoticons::default(),
             ping_interval: timers::DEFAULT_PING_INTERVAL,
             dialect: None,
             ids: Ids::default(),
@@ -135,7 +141,7 @@ impl Session {
         }
         [
             self.timers.next(),
-            self.contacts_deadline(),
+            self.contacts.deadline(),
             self.switchboards.deadline(),
             self.pictures.deadline(),
         ]
@@ -155,15 +161,16 @@ impl Session {
             return;
         };
         ns.connected = true;
-        self.login_connected();
+        self.login
+            .handle_connected(&mut cx!(self, cx::Tickets::default()));
     }
 
     /// A connection failed to open, broke, or was closed by the peer.
     pub fn handle_connection_lost(&mut self, conn: ConnId, text: String, now: Instant) {
         if self.switchboards.owns(conn) {
-            return self
-                .switchboards
+            self.switchboards
                 .handle_connection_lost(&mut cx!(self), conn, &text, now);
+            return self.transfers_after_switchboards(now);
         }
         if self.ns.as_ref().is_some_and(|ns| ns.id == conn) {
             self.ns = None;
@@ -210,8 +217,11 @@ impl Session {
     /// An HTTP request asked for with [`Output::Http`] completed; `raw` is the whole response.
     pub fn handle_http_response(&mut self, id: HttpId, raw: Vec<u8>, now: Instant) {
         if self.login.is_waiting_for(id) {
-            self.login_http_response(id, &raw, now);
-        } else if let Some(raw) = self.contacts_http(id, raw, now) {
+            let next = self
+                .login
+                .handle_http(&mut cx!(self, cx::Tickets::default()), id, &raw);
+            self.login_next(next, now);
+        } else if let Some(raw) = self.contacts.handle_http(&mut cx!(self), id, raw, now) {
             if !self
                 .switchboards
                 .handle_http(&mut cx!(self), id, Ok(&raw), now)
@@ -225,7 +235,9 @@ impl Session {
     pub fn handle_http_failed(&mut self, id: HttpId, text: String, now: Instant) {
         if self.login.is_waiting_for(id) {
             self.end(EndReason::Network(text));
-        } else if !self.contacts_http_failed(id, &text, now)
+        } else if !self
+            .contacts
+            .handle_http_failed(&mut cx!(self), id, &text, now)
             && !self
                 .switchboards
                 .handle_http(&mut cx!(self), id, Err(&text), now)
@@ -256,12 +268,14 @@ impl Session {
 
     /// Runs the deadlines of the contact list and the switchboards (called by `handle_timeout`).
     fn feature_timeouts(&mut self, now: Instant) {
-        self.contacts_timeout(now);
+        self.contacts.handle_timeout(&mut cx!(self), now);
         if !self.ended {
             self.switchboards.handle_timeout(&mut cx!(self), now);
+            self.transfers_after_switchboards(now);
         }
         if !self.ended {
-            self.pictures_timeout(now);
+            let mut send = p2p_send(&mut self.switchboards, now);
+            self.pictures.handle_timeout(&mut cx!(self), now, &mut send);
         }
     }
 
@@ -291,12 +305,24 @@ impl Session {
             }
             NsCommand::Chl(chl) => self.answer_challenge(&chl.challenge),
             NsCommand::Out(out) => self.end(out_reason(out.reason)),
-            other if !self.login.is_done() => self.login_command(other, now),
+            other if !self.login.is_done() => {
+                let next = self
+                    .login
+                    .handle_command(&mut cx!(self, cx::Tickets::default()), other);
+                self.login_next(next, now);
+            }
+            NsCommand::Ubn(ubn) => {
+                if let Some(reason) = self.contacts.on_ubn(&mut cx!(self), ubn) {
+                    self.end(reason);
+                }
+            }
             other => {
-                let Some(other) = self.contacts_command(other, now) else {
+                self.presence_to_pictures(&other, now);
+                let Some(other) = self.contacts.handle_ns_command(&mut cx!(self), other, now)
+                else {
                     return;
                 };
-                let hidden = self.appears_offline();
+                let hidden = self.contacts.appears_offline();
                 let Some(other) =
                     self.switchboards
                         .handle_ns_command(&mut cx!(self), other, hidden, now)
@@ -305,7 +331,7 @@ impl Session {
                 };
                 match other {
                     NsCommand::Msg(msg) if msg.from == "Hotmail" => {
-                        self.profile_message(&msg.payload)
+                        self.login.profile_message(&msg.payload)
                     }
                     NsCommand::Error(e) => {
                         log::warn!(
@@ -318,6 +344,56 @@ impl Session {
                     other => log::debug!("unhandled server command: {other:?}"),
                 }
             }
+        }
+    }
+
+    /// Does what the login part asked for.
+    fn login_next(&mut self, next: login::Next, now: Instant) {
+        match next {
+            login::Next::Wait => {}
+            login::Next::Negotiated(dialect) => self.dialect = Some(dialect),
+            login::Next::Redirect { host, port } => {
+                if let Some(old) = self.ns.take() {
+                    self.out.push_back(Output::Close { conn: old.id });
+                }
+                self.dialect = None;
+                self.timers.set(Timer::Login, now + timers::LOGIN_TIMEOUT);
+                self.connect_ns(host, port);
+            }
+            login::Next::SignedIn => {
+                self.timers.stop(Timer::Login);
+                self.timers.set(Timer::Ping, now + self.ping_interval);
+                self.event(Event::Progress { step: 4 });
+                // What every client sends at once goes out before the UI hears it is online.
+                self.contacts.signed_in(&mut cx!(self), now);
+                self.switchboards.send_held(&mut cx!(self), now);
+                self.event(Event::SignedIn {
+                    version: self.speaks().version(),
+                });
+            }
+            login::Next::End(reason) => self.end(reason),
+        }
+    }
+
+    /// A contact's presence names their display picture (`ILN`, `NLN`), or they went offline
+    /// (`FLN`): the pictures part hears it before the contact list does.
+    fn presence_to_pictures(&mut self, command: &NsCommand, now: Instant) {
+        let own = |email: &str| email.eq_ignore_ascii_case(&self.config.account);
+        match command {
+            NsCommand::Iln(wire::Iln { presence, .. }) | NsCommand::Nln(presence)
+                if !own(&presence.contact) =>
+            {
+                let (email, object) = (presence.contact.clone(), presence.msn_object.clone());
+                self.pictures
+                    .announced(&mut cx!(self), &email, object.as_deref());
+            }
+            NsCommand::Fln(fln) if !own(&fln.contact) => {
+                let email = fln.contact.clone();
+                let mut send = p2p_send(&mut self.switchboards, now);
+                self.pictures
+                    .peer_gone(&mut cx!(self), &email, now, &mut send);
+            }
+            _ => {}
         }
     }
 
@@ -344,20 +420,31 @@ impl Session {
             .handle_bytes(&mut cx!(self), conn, bytes, now)
         {
             match handoff {
-                Handoff::P2p(packet) => self.p2p_received(
-                    &packet.from,
-                    packet.destination.as_deref(),
-                    &packet.body,
-                    now,
-                ),
+                Handoff::P2p(packet) => {
+                    let mut send = p2p_send(&mut self.switchboards, now);
+                    self.pictures
+                        .handle_packet(&mut cx!(self), &packet, now, &mut send)
+                }
                 Handoff::Emoticons {
                     conversation,
                     from,
                     list,
-                } => self.emoticons_declared(conversation, &from, list),
+                } => self
+                    .pictures
+                    .emoticons_declared(&mut cx!(self), conversation, &from, list),
             }
             bytes = &[];
         }
+        self.transfers_after_switchboards(now);
+    }
+
+    /// After the switchboards handled an input: transfers whose switchboard was lost (or
+    /// whose contact left it) fail, and data goes out where acknowledgements made room.
+    fn transfers_after_switchboards(&mut self, now: Instant) {
+        let lost = self.switchboards.take_p2p_lost();
+        let mut send = p2p_send(&mut self.switchboards, now);
+        self.pictures
+            .switchboards_changed(&mut cx!(self), &lost, now, &mut send);
     }
 
     /// Encodes `command` with the next TrID (if it takes one) and queues it on the NS connection.
@@ -381,10 +468,6 @@ impl Session {
         self.event(Event::Progress { step: 0 });
     }
 
-    fn next_http_id(&mut self) -> HttpId {
-        self.ids.http()
-    }
-
     fn event(&mut self, event: Event) {
         self.out.push_back(Output::Event(event));
     }
@@ -399,9 +482,36 @@ impl Session {
         if let Some(ns) = self.ns.take() {
             self.out.push_back(Output::Close { conn: ns.id });
         }
-        self.switchboards.abandon_all(&mut cx!(self));
-        self.emoticons_abandon();
+        self.switchboards
+            .abandon_all(&mut cx!(self), reason.is_transient());
+        self.pictures.emoticons_abandon(&mut cx!(self));
+        self.contacts.abandon(&mut cx!(self));
         self.event(Event::Ended(reason));
+    }
+}
+
+/// The P2P part's way out: its packets go on the switchboards.
+fn p2p_send(switchboards: &mut switchboard::Switchboards, now: Instant) -> SwitchboardLink<'_> {
+    SwitchboardLink { switchboards, now }
+}
+
+/// The switchboards lent to the P2P part for one call at `now`.
+struct SwitchboardLink<'a> {
+    switchboards: &'a mut switchboard::Switchboards,
+    now: Instant,
+}
+
+impl pictures::P2pLink for SwitchboardLink<'_> {
+    fn send(&mut self, cx: &mut cx::Cx, peer: &str, packet: Vec<u8>) {
+        self.switchboards.send_p2p(cx, peer, packet, self.now);
+    }
+
+    fn done(&mut self, cx: &mut cx::Cx, peer: &str) {
+        self.switchboards.release_p2p(cx, peer);
+    }
+
+    fn room(&self, peer: &str) -> bool {
+        self.switchboards.p2p_room(peer)
     }
 }
 

@@ -56,6 +56,8 @@ pub enum Event {
     Chat(crate::session::ChatEvent),
     /// A display-picture event.
     Picture(crate::session::PictureEvent),
+    /// A file-transfer event.
+    Transfer(crate::session::TransferEvent),
     /// A custom-emoticon event.
     Emoticon(crate::session::EmoticonEvent),
 }
@@ -75,6 +77,9 @@ pub enum EndReason {
     /// `OUT OTH`: the account signed in from another place.
     #[error("You have signed in from another location")]
     SignedInElsewhere,
+    /// Another place of the account (MSNP16+) signed this one out.
+    #[error("Signed out from another place where this account is signed in")]
+    SignedOutElsewhere,
     /// `OUT SSD`: the server is going down for maintenance.
     #[error("The server is shutting down for maintenance")]
     ServerShutdown,

@@ -167,6 +167,16 @@ pub enum ClientCommand {
         /// The `<ml>` document.
         payload: Vec<u8>,
     },
+    /// `UUN <trid> <to> <kind> <len>` + payload: a notification the NS relays to `to` (MSNP13+);
+    /// `to` may name one place (`email;{guid}`, MSNP16+).
+    Uun {
+        /// The addressee (`email` or `email;{guid}`).
+        to: String,
+        /// Notification type (4 = sign that place out, docs/protocol.md §6.4).
+        kind: u32,
+        /// The notification body.
+        payload: Vec<u8>,
+    },
     /// `XFR <trid> SB`: ask for a new switchboard.
     XfrSb,
     /// `ADD <trid> <list> <email> <friendly> [<group>]`: add to a list (MSNP8/9; `ADC` later).
@@ -228,6 +238,7 @@ impl ClientCommand {
             C::Adl { .. } => "ADL",
             C::Rml { .. } => "RML",
             C::Fqy { .. } => "FQY",
+            C::Uun { .. } => "UUN",
             C::XfrSb => "XFR",
             C::Add { .. } => "ADD",
             C::Rea { .. } => "REA",
@@ -379,6 +390,15 @@ impl ClientCommand {
                 arg(out, property);
                 arg(out, value);
             }
+            C::Uun {
+                to,
+                kind,
+                payload: p,
+            } => {
+                arg(out, to);
+                word(out, &kind.to_string());
+                payload = Some(p);
+            }
             C::Uux { payload: p }
             | C::Adl { payload: p }
             | C::Rml { payload: p }
@@ -490,6 +510,14 @@ impl ClientCommand {
             "FQY" => C::Fqy {
                 payload: take_payload(args, p)?,
             },
+            "UUN" => {
+                let payload = take_payload(args, p)?;
+                C::Uun {
+                    to: args.text()?,
+                    kind: args.number()?,
+                    payload,
+                }
+            }
             "ADD" => C::Add {
                 list: List::from_code(args.raw()?)?,
                 email: args.text()?,

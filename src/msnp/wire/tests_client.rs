@@ -349,6 +349,15 @@ fn matches_reference_examples() {
             4,
             "USR 4 SSO S t=a&p=\r\n",
         ),
+        (
+            ClientCommand::Uun {
+                to: s("alice@example.com;{0961ffc4-f6e6-41a0-9845-2214a26f069d}"),
+                kind: 4,
+                payload: b"goawyplzthxbye".to_vec(),
+            },
+            14,
+            "UUN 14 alice@example.com;{0961ffc4-f6e6-41a0-9845-2214a26f069d} 4 14\r\ngoawyplzthxbye",
+        ),
     ];
     for (command, trid, wire) in cases {
         assert_eq!(String::from_utf8_lossy(&encoded(&command, trid)), wire);

@@ -12,7 +12,6 @@
 //! plugin, then run 2, ...), and each figure is the median [min-max] of the runs. `--wrapper`
 //! runs the measured stubs under a profiler (e.g. `valgrind --tool=callgrind`).
 
-mod contacts;
 mod plugin;
 mod report;
 mod stub;

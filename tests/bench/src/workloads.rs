@@ -6,10 +6,11 @@ use std::time::{Duration, Instant};
 use msnp_testserver::{ServerConfig, TestServer};
 use serde_json::Value;
 
-use crate::contacts::Online;
 use crate::plugin::Plugin;
 use crate::stub::{pct, Fallible, Stats, Stub};
 use crate::Args;
+use msnp_testserver::client::Online;
+use msnp_testserver::peer::PictureHost;
 
 /// One figure of a table.
 pub struct Column {
@@ -168,6 +169,29 @@ const WORKLOADS: &[Workload] = &[
         ],
         sizes: |_| vec![1, 20],
         measure: switchboards,
+    },
+    Workload {
+        name: "pictures",
+        title: "Display pictures of online contacts",
+        about: "Every contact is online (a test-server client, MSNP12) with its own display \
+                picture (a 48×48 PNG, 477 bytes plus a few) and serves it over P2P when asked; \
+                from `enable` until every picture is set as a buddy icon, signing in over plain \
+                HTTP (so that libpurple's ~10 ms TLS handshake is not the longest stall). Peak \
+                switchboards: the most switchboards the account was in at once (counted by the \
+                test server).",
+        size_name: "contacts",
+        columns: &[
+            col("all pictures set", "ms", 0),
+            col("client CPU", "ms", 0),
+            STALL,
+            STALL_CPU,
+            col("peak switchboards", "", 0),
+        ],
+        sizes: |quick| match quick {
+            true => vec![100],
+            false => vec![500],
+        },
+        measure: pictures,
     },
 ];
 
@@ -471,5 +495,44 @@ fn switchboards(args: &Args, plugin: &Plugin, version: u32, count: usize) -> Fal
         after.max_dispatch_ms,
         after.max_dispatch_cpu_ms,
         after.rss_kb - before.rss_kb,
+    ])
+}
+
+/// A contact's picture in the pictures workload: a real PNG with bytes after its end (decoders
+/// ignore them) to make each one different.
+fn picture(i: usize) -> Vec<u8> {
+    let mut data = include_bytes!("../../../icons/msn-48.png").to_vec();
+    data.extend(format!("contact {i}").bytes());
+    data
+}
+
+fn pictures(args: &Args, plugin: &Plugin, version: u32, count: usize) -> Fallible<Vec<f64>> {
+    let server = server(args, version, 0, count, true)?;
+    let hosts = PictureHost::start_many(&server, count, sender, "x", picture)?;
+    let mut stub = stub_with_account(args, plugin, &server, version, true)?;
+    stub.send("stats-reset");
+    let before = stub.stats()?;
+    let start = Instant::now();
+    stub.send(&format!("enable {ME}"));
+    let mut set = HashSet::new();
+    stub.wait(TIMEOUT, |e| {
+        if is_mine(e, "buddy-icon-changed") && !e["hex"].is_null() {
+            set.insert(e["who"].as_str().unwrap_or_default().to_owned());
+        }
+        set.len() >= count
+    })?;
+    let elapsed = start.elapsed().as_secs_f64() * 1000.0;
+    let after = stub.stats()?;
+    let failed: Vec<String> = hosts.iter().filter_map(PictureHost::error).collect();
+    PictureHost::stop_all(hosts);
+    if let Some(e) = failed.first() {
+        return Err(format!("picture host: {e}"));
+    }
+    Ok(vec![
+        elapsed,
+        after.cpu_ms - before.cpu_ms,
+        after.max_dispatch_ms,
+        after.max_dispatch_cpu_ms,
+        server.sb_peak(ME) as f64,
     ])
 }

@@ -9,14 +9,17 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod client;
 mod clock;
 mod config;
 mod conn;
 pub mod crypto;
 mod directory;
+mod faults;
 mod http;
 mod listener;
 mod ns;
+pub mod peer;
 mod proxy;
 mod sb;
 mod shared;
@@ -25,6 +28,7 @@ mod transcript;
 pub mod wire;
 
 pub use config::{ContactSpec, HttpOverride, ServerConfig, UserSpec};
+pub use faults::{FaultCounts, FaultPlan};
 pub use transcript::{Entry, Event, Service};
 
 use shared::{Ports, Shared};
@@ -231,6 +235,17 @@ impl TestServer {
         self.shared.counters.proxy_tunnels.load(Ordering::SeqCst)
     }
 
+    /// How many faults of each kind were injected ([`ServerConfig::faults`]).
+    pub fn fault_counts(&self) -> FaultCounts {
+        self.shared.faults.counts()
+    }
+
+    /// Ends fault injection: from now on the server behaves as without
+    /// [`ServerConfig::faults`] (a soak's quiet end).
+    pub fn stop_faults(&self) {
+        self.shared.faults.stop();
+    }
+
     /// Sends `OUT <reason>` (`OTH`, `SSD`) to every live NS connection of `email` and closes them;
     /// returns how many there were.
     pub fn kick(&self, email: &str, reason: &str) -> usize {
@@ -240,6 +255,21 @@ impl TestServer {
             s.conn.close();
         }
         sessions.len()
+    }
+
+    /// Fault switch: the notification server restarts. Every NS connection, signed in or not,
+    /// is closed at once without `OUT` (as when the server process goes away); the listener
+    /// keeps accepting, so clients can sign in again. Switchboards are left alone (see
+    /// [`TestServer::drop_switchboards`]). Returns how many connections were closed.
+    pub fn restart_ns(&self) -> usize {
+        self.shared.close_all(Service::Ns)
+    }
+
+    /// Fault switch: every switchboard connection, of every session, is closed at once from
+    /// the server side, mid-conversation; the NS stays up and hands out new switchboards.
+    /// Returns how many connections were closed.
+    pub fn drop_switchboards(&self) -> usize {
+        self.shared.close_all(Service::Sb)
     }
 
     /// A barrier on every live NS connection of `email`: sends `CHL` and waits (up to

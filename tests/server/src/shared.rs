@@ -56,6 +56,8 @@ pub struct Shared {
     pub counters: Counters,
     /// What strict mode found.
     pub violations: crate::strict::Violations,
+    /// Fault injection (inactive without [`ServerConfig::faults`]).
+    pub faults: Arc<crate::faults::Faults>,
     /// Set on shutdown; every loop polls it.
     pub stop: AtomicBool,
     next_conn: AtomicU64,
@@ -68,6 +70,7 @@ impl Shared {
         Self {
             directory: Mutex::new(Directory::from_config(&config)),
             sb: crate::sb::Hub::default(),
+            faults: Arc::new(crate::faults::Faults::new(config.faults)),
             config,
             ports,
             transcript: Arc::new(Transcript::default()),
@@ -94,6 +97,20 @@ impl Shared {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         open.retain(|c| !c.is_closed());
         open.push(conn);
+    }
+
+    /// Closes every open connection of `service` from the server side; returns how many.
+    pub fn close_all(&self, service: crate::transcript::Service) -> usize {
+        let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let mut closed = 0;
+        for c in open
+            .iter()
+            .filter(|c| c.service() == service && !c.is_closed())
+        {
+            c.close();
+            closed += 1;
+        }
+        closed
     }
 
     /// Records a strict-mode violation (nothing when strict mode is off).

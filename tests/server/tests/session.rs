@@ -149,6 +149,57 @@ fn msnp18_boots_only_the_same_machine() {
     assert_eq!(ep3.line(), "QNG 60");
 }
 
+/// The next reply whose verb is `verb` (others skipped).
+fn next_of(c: &mut Client, verb: &str) -> common::Reply {
+    loop {
+        let r = c.recv().unwrap_or_else(|| panic!("no {verb}"));
+        if r.verb() == verb {
+            return r;
+        }
+    }
+}
+
+#[test]
+fn uun_to_one_place_is_relayed_to_it_alone_as_ubn() {
+    let s = start(config());
+    let mut ep1 = login_sso(&s, "alice@example.com", "alicepass", 18, Some(GUID_A));
+    let mut ep2 = login_sso(&s, "alice@example.com", "alicepass", 18, Some(GUID_B));
+    let body = b"goawyplzthxbye";
+    let to_ep2 = format!("UUN 5 alice@example.com;{GUID_B} 4 14");
+    // Offline (no status yet): refused.
+    ep1.send_payload(&to_ep2, body);
+    assert_eq!(ep1.line(), "217 5");
+    ep1.send("CHG 6 NLN 2788999228:48 0");
+    next_of(&mut ep1, "CHG");
+    ep2.send("CHG 6 NLN 2788999228:48 0");
+    // Both places are signed in once the account's place list names both.
+    let places = |r: &common::Reply| {
+        let payload = r.payload.as_deref().unwrap_or_default();
+        String::from_utf8_lossy(payload)
+            .matches("<EndpointData")
+            .count()
+    };
+    while places(&next_of(&mut ep1, "UBX")) != 2 {}
+    ep1.send_payload(&to_ep2.replace("UUN 5", "UUN 7"), body);
+    assert_eq!(next_of(&mut ep1, "UUN").line, "UUN 7 OK");
+    let ubn = next_of(&mut ep2, "UBN");
+    assert_eq!(ubn.line, format!("UBN alice@example.com;{GUID_A} 4 14"));
+    assert_eq!(ubn.payload.as_deref(), Some(&body[..]));
+    // The sender got none (its own place list, yes) before the answer to a later PNG.
+    ep1.send("PNG");
+    loop {
+        let r = ep1.recv().expect("QNG");
+        assert_ne!(r.verb(), "UBN", "{r:?}");
+        if r.verb() == "QNG" {
+            break;
+        }
+    }
+    // Before MSNP13 there is no UUN: the connection is closed.
+    let mut old = login_twn(&s, "alice@example.com", "alicepass", 12);
+    old.send_payload("UUN 5 alice@example.com 4 14", body);
+    old.expect_closed();
+}
+
 #[test]
 fn kick_sends_out_with_the_reason_and_closes() {
     let s = start(config());

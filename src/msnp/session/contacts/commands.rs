@@ -9,7 +9,8 @@ use super::events::{ContactEvent, Presence};
 use super::ops::{Op, Step, Subject};
 use super::roster::same_name;
 use super::DEFAULT_GROUP;
-use crate::session::Session;
+use super::{contact_event, Contacts};
+use crate::session::cx::Cx;
 use crate::wire::{List, ListSet, PrivacyMode};
 
 /// Longest group name the server takes (Escargot answers 229 beyond).
@@ -30,33 +31,28 @@ fn op(what: String, subject: Subject, steps: Vec<Step>) -> Op {
     }
 }
 
-impl Session {
+impl Contacts {
     /// Whether the server's list has been received (before, changes wait).
-    pub fn is_list_synced(&self) -> bool {
-        self.contacts.list_known()
+    pub(in crate::session) fn is_list_synced(&self) -> bool {
+        self.list_known()
     }
 
     /// The network of a contact (1 Passport, 4 telephone, 32 Yahoo!), if known.
-    pub fn contact_network(&self, email: &str) -> Option<u32> {
-        self.contacts
-            .roster
+    pub(in crate::session) fn contact_network(&self, email: &str) -> Option<u32> {
+        self.roster
             .get(email)
             .map(|c| c.network)
-            .or_else(|| self.contacts.watch.get(email).map(|p| p.network))
+            .or_else(|| self.watch.get(email).map(|p| p.network))
     }
 
     /// The presence last reported for a contact.
-    pub fn contact_presence(&self, email: &str) -> Option<&Presence> {
-        self.contacts.watch.get(email)
+    pub(in crate::session) fn contact_presence(&self, email: &str) -> Option<&Presence> {
+        self.watch.get(email)
     }
 
     /// Whether a contact is on our forward list, and whether we are on theirs.
-    pub fn contact_lists(&self, email: &str) -> (bool, bool) {
-        let lists = self
-            .contacts
-            .roster
-            .get(email)
-            .map_or(ListSet::empty(), |c| c.lists);
+    pub(in crate::session) fn contact_lists(&self, email: &str) -> (bool, bool) {
+        let lists = self.roster.get(email).map_or(ListSet::empty(), |c| c.lists);
         (
             lists.intersects(ListSet::FORWARD),
             lists.intersects(ListSet::REVERSE),
@@ -64,29 +60,38 @@ impl Session {
     }
 
     /// Checks an address from the user; a bad one is reported and `false` returned.
-    fn check_address(&mut self, email: &str, what: &str) -> bool {
+    fn check_address(&mut self, cx: &mut Cx, email: &str, what: &str) -> bool {
         if super::usable_address(email) {
             return true;
         }
-        self.event_contact(ContactEvent::Failed(format!(
-            "Could not {what}: \"{email}\" is not a valid address"
-        )));
+        contact_event(
+            cx,
+            ContactEvent::Failed(format!(
+                "Could not {what}: \"{email}\" is not a valid address"
+            )),
+        );
         false
     }
 
     /// Checks a group name from the user.
-    fn check_group(&mut self, group: Option<&str>, what: &str) -> bool {
+    fn check_group(&mut self, cx: &mut Cx, group: Option<&str>, what: &str) -> bool {
         match group {
             Some(name) if name.chars().count() > MAX_GROUP_NAME_CHARS => {
-                self.event_contact(ContactEvent::Failed(format!(
+                contact_event(
+                    cx,
+                    ContactEvent::Failed(format!(
                     "Could not {what}: group names are at most {MAX_GROUP_NAME_CHARS} characters"
-                )));
+                )),
+                );
                 false
             }
             Some(name) if name.chars().any(char::is_control) => {
-                self.event_contact(ContactEvent::Failed(format!(
-                    "Could not {what}: the group name has control characters"
-                )));
+                contact_event(
+                    cx,
+                    ContactEvent::Failed(format!(
+                        "Could not {what}: the group name has control characters"
+                    )),
+                );
                 false
             }
             _ => true,
@@ -94,17 +99,30 @@ impl Session {
     }
 
     /// Adds `email` to the forward list, in `group` (`None` or [`DEFAULT_GROUP`]: no group).
-    pub fn add_buddy(&mut self, email: &str, group: Option<&str>, now: Instant) {
+    pub(in crate::session) fn add_buddy(
+        &mut self,
+        cx: &mut Cx,
+        email: &str,
+        group: Option<&str>,
+        now: Instant,
+    ) {
         let what = format!("add {email}");
         let group = server_group(group);
-        if !self.check_address(email, &what) {
-            self.event_contact(ContactEvent::BuddyRemoved {
-                email: email.to_owned(),
-            });
+        if !self.check_address(cx, email, &what) {
+            contact_event(
+                cx,
+                ContactEvent::BuddyRemoved {
+                    email: email.to_owned(),
+                },
+            );
             return;
         }
-        if !self.check_group(group.as_deref(), &what) {
-            return self.queue_op(op(what, Subject::Buddy(email.to_owned()), Vec::new()), now);
+        if !self.check_group(cx, group.as_deref(), &what) {
+            return self.queue_op(
+                cx,
+                op(what, Subject::Buddy(email.to_owned()), Vec::new()),
+                now,
+            );
         }
         let email = email.to_owned();
         let mut steps = Vec::new();
@@ -118,31 +136,36 @@ impl Session {
             email: email.clone(),
             group: group.clone(),
         });
-        if self.speaks().list_serials() && group.is_some() {
+        if cx.dialect.list_serials() && group.is_some() {
             // MSNP8/9 add new contacts to group 0: take them out again.
             steps.push(Step::LeaveGroup {
                 email: email.clone(),
                 group: None,
             });
         }
-        self.queue_op(op(what, Subject::Buddy(email), steps), now);
+        self.queue_op(cx, op(what, Subject::Buddy(email), steps), now);
     }
 
     /// Removes `email` from `group`; from the forward list when it is in no other group.
-    pub fn remove_buddy(&mut self, email: &str, group: Option<&str>, now: Instant) {
+    pub(in crate::session) fn remove_buddy(
+        &mut self,
+        cx: &mut Cx,
+        email: &str,
+        group: Option<&str>,
+        now: Instant,
+    ) {
         let group = server_group(group);
-        let other_groups = self.contacts.roster.get(email).map_or(0, |c| {
+        let other_groups = self.roster.get(email).map_or(0, |c| {
             let in_it = |id: &String| {
                 group.as_deref().is_some_and(|name| {
-                    self.contacts
-                        .roster
+                    self.roster
                         .group_name(id)
                         .is_some_and(|n| same_name(n, name))
                 })
             };
             c.groups
                 .iter()
-                .filter(|id| !in_it(id) && self.contacts.roster.group_name(id).is_some())
+                .filter(|id| !in_it(id) && self.roster.group_name(id).is_some())
                 .count()
         });
         let step = if other_groups > 0 && group.is_some() {
@@ -156,16 +179,27 @@ impl Session {
             }
         };
         let what = format!("remove {email}");
-        self.queue_op(op(what, Subject::Buddy(email.to_owned()), vec![step]), now);
+        self.queue_op(
+            cx,
+            op(what, Subject::Buddy(email.to_owned()), vec![step]),
+            now,
+        );
     }
 
     /// Moves `email` from group `from` to group `to` (creating `to` on the server if needed).
-    pub fn move_buddy(&mut self, email: &str, from: Option<&str>, to: Option<&str>, now: Instant) {
+    pub(in crate::session) fn move_buddy(
+        &mut self,
+        cx: &mut Cx,
+        email: &str,
+        from: Option<&str>,
+        to: Option<&str>,
+        now: Instant,
+    ) {
         let (from, to) = (server_group(from), server_group(to));
         let what = format!("move {email}");
         let subject = Subject::Buddy(email.to_owned());
-        if !self.check_group(to.as_deref(), &what) {
-            return self.queue_op(op(what, subject, Vec::new()), now);
+        if !self.check_group(cx, to.as_deref(), &what) {
+            return self.queue_op(cx, op(what, subject, Vec::new()), now);
         }
         let mut steps = Vec::new();
         if let Some(name) = &to {
@@ -179,50 +213,64 @@ impl Session {
             email: email.to_owned(),
             group: from,
         });
-        self.queue_op(op(what, subject, steps), now);
+        self.queue_op(cx, op(what, subject, steps), now);
     }
 
     /// Renames a group; when `new` already exists on the server, the buddies in `moved` join
     /// it instead and the old group is deleted.
-    pub fn rename_group(&mut self, old: &str, new: &str, moved: &[String], now: Instant) {
+    pub(in crate::session) fn rename_group(
+        &mut self,
+        cx: &mut Cx,
+        old: &str,
+        new: &str,
+        moved: &[String],
+        now: Instant,
+    ) {
         let what = format!("rename group \"{old}\"");
         let (Some(old_name), new_name) = (server_group(Some(old)), server_group(Some(new))) else {
             return;
         };
-        if !self.check_group(new_name.as_deref(), &what) {
+        if !self.check_group(cx, new_name.as_deref(), &what) {
             return;
         }
         let target_exists = new_name
             .as_deref()
-            .is_none_or(|n| self.contacts.roster.group_by_name(n).is_some());
+            .is_none_or(|n| self.roster.group_by_name(n).is_some());
         if !target_exists {
             let steps = vec![Step::RenameGroup {
                 old: old_name,
                 new: new.to_owned(),
             }];
-            return self.queue_op(op(what, Subject::None, steps), now);
+            return self.queue_op(cx, op(what, Subject::None, steps), now);
         }
         for email in moved {
-            self.move_buddy(email, Some(&old_name), new_name.as_deref(), now);
+            self.move_buddy(cx, email, Some(&old_name), new_name.as_deref(), now);
         }
         let steps = vec![Step::RemoveGroup { name: old_name }];
-        self.queue_op(op(what, Subject::None, steps), now);
+        self.queue_op(cx, op(what, Subject::None, steps), now);
     }
 
     /// Deletes an (empty) group.
-    pub fn remove_group(&mut self, name: &str, now: Instant) {
+    pub(in crate::session) fn remove_group(&mut self, cx: &mut Cx, name: &str, now: Instant) {
         let Some(name) = server_group(Some(name)) else {
             return;
         };
         let what = format!("remove group \"{name}\"");
         self.queue_op(
+            cx,
             op(what, Subject::None, vec![Step::RemoveGroup { name }]),
             now,
         );
     }
 
     /// Stores a name for a contact on the server (MSNP10+; MSNP8/9 keep it locally).
-    pub fn alias_buddy(&mut self, email: &str, alias: &str, now: Instant) {
+    pub(in crate::session) fn alias_buddy(
+        &mut self,
+        cx: &mut Cx,
+        email: &str,
+        alias: &str,
+        now: Instant,
+    ) {
         let name = match alias.trim() {
             "" => email,
             alias => alias,
@@ -232,44 +280,49 @@ impl Session {
             name: name.to_owned(),
         };
         self.queue_op(
+            cx,
             op(format!("rename {email}"), Subject::None, vec![step]),
             now,
         );
     }
 
     /// Changes our friendly name.
-    pub fn set_friendly_name(&mut self, name: &str, now: Instant) {
+    pub(in crate::session) fn set_friendly_name(&mut self, cx: &mut Cx, name: &str, now: Instant) {
         let name: String = name.chars().filter(|c| !c.is_control()).collect();
         let name = match name.trim() {
-            "" => self.config.account.clone(),
+            "" => cx.config.account.clone(),
             name => name.chars().take(super::roster::MAX_NAME_CHARS).collect(),
         };
         let steps = vec![Step::OwnName { name }];
-        self.queue_op(op("change your name".to_owned(), Subject::None, steps), now);
+        self.queue_op(
+            cx,
+            op("change your name".to_owned(), Subject::None, steps),
+            now,
+        );
     }
 
     /// Puts `email` on the allow list (off the block list).
-    pub fn allow(&mut self, email: &str, now: Instant) {
-        self.privacy_op(email, List::Allow, true, now);
+    pub(in crate::session) fn allow(&mut self, cx: &mut Cx, email: &str, now: Instant) {
+        self.privacy_op(cx, email, List::Allow, true, now);
     }
 
     /// Puts `email` on the block list (off the allow list).
-    pub fn block(&mut self, email: &str, now: Instant) {
-        self.privacy_op(email, List::Block, true, now);
+    pub(in crate::session) fn block(&mut self, cx: &mut Cx, email: &str, now: Instant) {
+        self.privacy_op(cx, email, List::Block, true, now);
     }
 
     /// Takes `email` off the allow list.
-    pub fn unallow(&mut self, email: &str, now: Instant) {
-        self.privacy_op(email, List::Allow, false, now);
+    pub(in crate::session) fn unallow(&mut self, cx: &mut Cx, email: &str, now: Instant) {
+        self.privacy_op(cx, email, List::Allow, false, now);
     }
 
     /// Takes `email` off the block list and puts them on the allow list, as the official
     /// clients did: on neither list, the next sign-in would ask about them again.
-    pub fn unblock(&mut self, email: &str, now: Instant) {
-        self.privacy_op(email, List::Block, false, now);
+    pub(in crate::session) fn unblock(&mut self, cx: &mut Cx, email: &str, now: Instant) {
+        self.privacy_op(cx, email, List::Block, false, now);
     }
 
-    fn privacy_op(&mut self, email: &str, list: List, on: bool, now: Instant) {
+    fn privacy_op(&mut self, cx: &mut Cx, email: &str, list: List, on: bool, now: Instant) {
         let verb = match (list, on) {
             (List::Allow, true) => "allow",
             (List::Block, true) => "block",
@@ -277,7 +330,7 @@ impl Session {
             _ => "unblock",
         };
         let what = format!("{verb} {email}");
-        if !self.check_address(email, &what) {
+        if !self.check_address(cx, email, &what) {
             return;
         }
         let email = email.to_owned();
@@ -308,14 +361,19 @@ impl Session {
                 });
             }
         }
-        self.queue_op(op(what, Subject::Privacy(email), steps), now);
+        self.queue_op(cx, op(what, Subject::Privacy(email), steps), now);
     }
 
     /// Answers an authorisation request: allow (`accept`) or block `email`, and stop it
     /// from being pending.
-    pub fn answer_authorization(&mut self, email: &str, accept: bool, now: Instant) {
+    pub(in crate::session) fn answer_authorization(
+        &mut self,
+        cx: &mut Cx,
+        email: &str,
+        accept: bool,
+        now: Instant,
+    ) {
         let pending = self
-            .contacts
             .roster
             .get(email)
             .is_some_and(|c| c.lists.intersects(ListSet::PENDING));
@@ -333,7 +391,7 @@ impl Session {
                 list,
             },
         ];
-        let dialect = self.speaks();
+        let dialect = cx.dialect;
         if pending && dialect.accept_adds_reverse() {
             steps.push(Step::AddToList {
                 email: email.to_owned(),
@@ -349,26 +407,22 @@ impl Session {
             true => format!("authorize {email}"),
             false => format!("deny {email}"),
         };
-        self.queue_op(op(what, Subject::Privacy(email.to_owned()), steps), now);
+        self.queue_op(cx, op(what, Subject::Privacy(email.to_owned()), steps), now);
     }
 
     /// Sets how people on neither list are treated (`BLP`); sent when it differs from the
     /// server's, once the list is known.
-    pub fn set_privacy_mode(&mut self, mode: PrivacyMode) {
-        if !self.contacts.list_known() || self.contacts.privacy == Some(mode) {
+    pub(in crate::session) fn set_privacy_mode(&mut self, cx: &mut Cx, mode: PrivacyMode) {
+        if !self.list_known() || self.privacy == Some(mode) {
             return;
         }
-        self.contacts.privacy = Some(mode);
-        self.send(crate::wire::ClientCommand::Blp { mode });
+        self.privacy = Some(mode);
+        cx.send_ns(crate::wire::ClientCommand::Blp { mode });
     }
 
     /// Whether `email` is allowed (`Some(true)`), blocked (`Some(false)`) or neither.
-    pub fn contact_privacy(&self, email: &str) -> Option<bool> {
-        let lists = self
-            .contacts
-            .roster
-            .get(email)
-            .map_or(ListSet::empty(), |c| c.lists);
+    pub(in crate::session) fn contact_privacy(&self, email: &str) -> Option<bool> {
+        let lists = self.roster.get(email).map_or(ListSet::empty(), |c| c.lists);
         match (
             lists.intersects(ListSet::ALLOW),
             lists.intersects(ListSet::BLOCK),

@@ -27,10 +27,10 @@ mod tests;
 mod tests_soap;
 
 pub use events::{Buddy, ContactEvent, Media, Place, Presence};
-pub use places::{parse_places, MAX_NAME_CHARS, MAX_PLACES};
+pub use places::{parse_places, PlaceError, MAX_NAME_CHARS, MAX_PLACES};
 
-use super::login::Login;
-use super::{Event, HttpId, Session};
+use super::cx::Cx;
+use super::{Event, HttpId};
 use crate::auth::rst::Token;
 use crate::soap::envelope::{is_email, Endpoints};
 use crate::wire::{ListSet, NsCommand, PrivacyMode};
@@ -91,10 +91,15 @@ impl Contacts {
     }
 
     /// The service URLs and the address-book ticket (MSNP13+).
-    fn soap_access(&self, login: &Login) -> Option<(Endpoints, Token)> {
-        let ticket = login.tokens.as_ref()?.contacts.clone()?;
+    fn soap_access(&self, cx: &Cx) -> Option<(Endpoints, Token)> {
+        let ticket = cx.tickets.contacts?.clone();
         Some((self.endpoints.clone()?, ticket))
     }
+}
+
+/// Queues a contact-list event for the user interface.
+fn contact_event(cx: &mut Cx, event: ContactEvent) {
+    cx.event(Event::Contact(event));
 }
 
 /// Whether `email` is an address the list can hold.
@@ -102,62 +107,57 @@ fn usable_address(email: &str) -> bool {
     is_email(email)
 }
 
-impl Session {
-    fn event_contact(&mut self, event: ContactEvent) {
-        self.event(Event::Contact(event));
-    }
-
+impl Contacts {
     /// `USR OK` arrived: fetch the list and go online.
-    pub(super) fn contacts_signed_in(&mut self, now: Instant) {
-        self.init_own_presence();
-        if !self.speaks().soap_contacts() {
-            self.start_ns_sync(now);
-            self.go_online();
+    pub(in crate::session) fn signed_in(&mut self, cx: &mut Cx, now: Instant) {
+        self.init_own_presence(cx);
+        if !cx.dialect.soap_contacts() {
+            self.start_ns_sync(cx, now);
+            self.go_online(cx);
             return;
         }
-        let services = self.config.services_url.as_deref();
-        match Endpoints::new(&self.config.sso_url, services) {
-            Ok(endpoints) => self.contacts.endpoints = Some(endpoints),
+        let services = cx.config.services_url.as_deref();
+        match Endpoints::new(&cx.config.sso_url, services) {
+            Ok(endpoints) => self.endpoints = Some(endpoints),
             Err(e) => log::warn!("no address-book service URL: {e}"),
         }
-        self.contacts.sync = Sync::Soap;
-        self.start_soap_fetch(false, now);
+        self.sync = Sync::Soap;
+        self.start_soap_fetch(cx, false, now);
     }
 
     /// Shows a freshly received list and the requests waiting in it.
-    fn install_roster(&mut self, roster: Roster) {
-        self.contacts.roster = roster;
-        let roster = &self.contacts.roster;
+    fn install_roster(&mut self, cx: &mut Cx, roster: Roster) {
+        self.roster = roster;
+        let roster = &self.roster;
         let event = ContactEvent::ListSynced {
             groups: roster.group_names(),
             buddies: roster.buddies(),
             allowed: roster.with_list(ListSet::ALLOW),
             blocked: roster.with_list(ListSet::BLOCK),
         };
-        self.event_contact(event);
-        self.ask_every_pending();
+        contact_event(cx, event);
+        self.ask_every_pending(cx);
     }
 
     /// Shows an authorisation request for every contact awaiting one not asked yet.
-    fn ask_every_pending(&mut self) {
+    fn ask_every_pending(&mut self, cx: &mut Cx) {
         let pending: Vec<String> = self
-            .contacts
             .roster
             .contacts()
             .filter(|c| c.awaits_answer())
             .map(|c| c.email.clone())
             .collect();
         for email in pending {
-            self.ask_if_pending(&email);
+            self.ask_if_pending(cx, &email);
         }
     }
 
     /// Shows an authorisation request for `email` if it awaits one and was not asked yet.
-    fn ask_if_pending(&mut self, email: &str) {
-        let Some(contact) = self.contacts.roster.get(email) else {
+    fn ask_if_pending(&mut self, cx: &mut Cx, email: &str) {
+        let Some(contact) = self.roster.get(email) else {
             return;
         };
-        if !contact.awaits_answer() || !self.contacts.asked.insert(email.to_ascii_lowercase()) {
+        if !contact.awaits_answer() || !self.asked.insert(email.to_ascii_lowercase()) {
             return;
         }
         let event = ContactEvent::AuthRequest {
@@ -166,57 +166,59 @@ impl Session {
             message: contact.invite.clone(),
             on_list: contact.on(ListSet::FORWARD),
         };
-        self.event_contact(event);
+        contact_event(cx, event);
     }
 
     /// A notification-server command after sign-in; returns it when it is not a list or
     /// presence command.
-    pub(super) fn contacts_command(
+    pub(in crate::session) fn handle_ns_command(
         &mut self,
+        cx: &mut Cx,
         command: NsCommand,
         now: Instant,
     ) -> Option<NsCommand> {
-        if reply_trid(&command).is_some_and(|t| Some(t) == self.contacts.ops.waiting_trid()) {
-            self.op_answer(ops::Answer::Ns(&command), now);
+        if reply_trid(&command).is_some_and(|t| Some(t) == self.ops.waiting_trid()) {
+            self.op_answer(cx, ops::Answer::Ns(&command), now);
             return None;
         }
         match command {
-            NsCommand::Syn(syn) => self.on_syn(syn, now),
-            NsCommand::Lsg(lsg) => self.on_lsg(lsg, now),
-            NsCommand::Lst(lst) => self.on_lst(lst, now),
+            NsCommand::Syn(syn) => self.on_syn(cx, syn, now),
+            NsCommand::Lsg(lsg) => self.on_lsg(cx, lsg, now),
+            NsCommand::Lst(lst) => self.on_lst(cx, lst, now),
             NsCommand::Bpr(_) | NsCommand::Gtc(_) => {}
-            NsCommand::Blp(blp) => self.on_blp(blp),
-            NsCommand::Prp(prp) => self.on_prp(prp),
-            NsCommand::Adc(adc) if adc.trid == 0 => self.on_adc_push(adc),
-            NsCommand::Add(add) if add.trid == 0 => self.on_add_push(add),
-            NsCommand::Rem(rem) if rem.trid == 0 => self.on_rem_push(rem),
-            NsCommand::Adl(update) if update.trid == 0 => self.on_ml_push(update, true, now),
-            NsCommand::Rml(update) if update.trid == 0 => self.on_ml_push(update, false, now),
+            NsCommand::Blp(blp) => self.on_blp(cx, blp),
+            NsCommand::Prp(prp) => self.on_prp(cx, prp),
+            NsCommand::Adc(adc) if adc.trid == 0 => self.on_adc_push(cx, adc),
+            NsCommand::Add(add) if add.trid == 0 => self.on_add_push(cx, add),
+            NsCommand::Rem(rem) if rem.trid == 0 => self.on_rem_push(cx, rem),
+            NsCommand::Adl(update) if update.trid == 0 => self.on_ml_push(cx, update, true, now),
+            NsCommand::Rml(update) if update.trid == 0 => self.on_ml_push(cx, update, false, now),
             NsCommand::Adl(_) | NsCommand::Rml(_) => {}
-            NsCommand::Fqy(fqy) => self.on_fqy(fqy),
-            NsCommand::Not(_) => self.on_not(now),
+            NsCommand::Fqy(fqy) => self.on_fqy(cx, fqy),
+            NsCommand::Not(_) => self.on_not(cx, now),
             NsCommand::Chg(chg) => self.own_status_confirmed(chg.status),
             NsCommand::Uux(_) => {}
-            NsCommand::Iln(iln) => self.on_presence(iln.presence),
-            NsCommand::Nln(presence) => self.on_presence(presence),
-            NsCommand::Fln(fln) => self.on_offline(fln, now),
-            NsCommand::Ubx(ubx) => self.on_ubx(ubx),
+            NsCommand::Iln(iln) => self.on_presence(cx, iln.presence),
+            NsCommand::Nln(presence) => self.on_presence(cx, presence),
+            NsCommand::Fln(fln) => self.on_offline(cx, fln),
+            NsCommand::Ubx(ubx) => self.on_ubx(cx, ubx),
             other => return Some(other),
         }
         None
     }
 
     /// An HTTP response; given back when it is not for a contact-list request.
-    pub(super) fn contacts_http(
+    pub(in crate::session) fn handle_http(
         &mut self,
+        cx: &mut Cx,
         id: HttpId,
         raw: Vec<u8>,
         now: Instant,
     ) -> Option<Vec<u8>> {
-        if self.contacts.ops.waits_for_http(id) {
-            self.op_http(&raw, now);
+        if self.ops.waits_for_http(id) {
+            self.op_http(cx, &raw, now);
         } else if self.fetch_waits_for(id) {
-            self.fetch_http(raw, now);
+            self.fetch_http(cx, raw, now);
         } else {
             return Some(raw);
         }
@@ -224,11 +226,21 @@ impl Session {
     }
 
     /// An HTTP failure; false when it is not for a contact-list request.
-    pub(super) fn contacts_http_failed(&mut self, id: HttpId, text: &str, now: Instant) -> bool {
-        if self.contacts.ops.waits_for_http(id) {
-            self.op_answer(ops::Answer::Http(Err(text.to_owned())), now);
+    pub(in crate::session) fn handle_http_failed(
+        &mut self,
+        cx: &mut Cx,
+        id: HttpId,
+        text: &str,
+        now: Instant,
+    ) -> bool {
+        if self.ops.waits_for_http(id) {
+            self.op_answer(
+                cx,
+                ops::Answer::Http(Err(ops::StepError::Http(text.to_owned()))),
+                now,
+            );
         } else if self.fetch_waits_for(id) {
-            self.fetch_http_failed(text, now);
+            self.fetch_http_failed(cx, text, now);
         } else {
             return false;
         }
@@ -236,39 +248,33 @@ impl Session {
     }
 
     /// The earliest contact-list deadline.
-    pub(super) fn contacts_deadline(&self) -> Option<Instant> {
-        let dump = match &self.contacts.sync {
+    pub(in crate::session) fn deadline(&self) -> Option<Instant> {
+        let dump = match &self.sync {
             Sync::Ns(dump) => Some(dump.deadline()),
             _ => None,
         };
-        let resume = self.contacts.fetch.as_ref().and_then(|f| f.resume_at);
-        [
-            dump,
-            resume,
-            self.contacts.ops.deadline(),
-            self.contacts.refresh_at,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        let resume = self.fetch.as_ref().and_then(|f| f.resume_at);
+        [dump, resume, self.ops.deadline(), self.refresh_at]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Contact-list deadlines due at `now`.
-    pub(super) fn contacts_timeout(&mut self, now: Instant) {
-        self.ns_sync_timeout(now);
+    pub(in crate::session) fn handle_timeout(&mut self, cx: &mut Cx, now: Instant) {
+        self.ns_sync_timeout(cx, now);
         if self
-            .contacts
             .fetch
             .as_ref()
             .and_then(|f| f.resume_at)
             .is_some_and(|at| now >= at)
         {
-            self.fetch_resume(now);
+            self.fetch_resume(cx, now);
         }
-        self.ops_timeout(now);
-        if self.contacts.refresh_at.is_some_and(|at| now >= at) && self.contacts.fetch.is_none() {
-            self.contacts.refresh_at = None;
-            self.start_soap_fetch(true, now);
+        self.ops_timeout(cx, now);
+        if self.refresh_at.is_some_and(|at| now >= at) && self.fetch.is_none() {
+            self.refresh_at = None;
+            self.start_soap_fetch(cx, true, now);
         }
     }
 }

@@ -8,7 +8,8 @@ use super::events::ContactEvent;
 use super::ops::NO_GROUP_V8;
 use super::roster::{clean_name, Roster};
 use super::Sync;
-use crate::session::Session;
+use super::{contact_event, Contacts};
+use crate::session::cx::Cx;
 use crate::wire::{
     Adc, Add, Blp, ClientCommand, List, ListSet, ListVersion, Lsg, Lst, Prp, Rem, Syn,
 };
@@ -35,10 +36,24 @@ impl Dump {
     }
 }
 
-impl Session {
+/// A list change the server pushed (`ADC`/`ADD`/`REM` with TrID 0).
+struct Push<'a> {
+    email: &'a str,
+    list: List,
+    /// Added to `list` (else removed).
+    added: bool,
+    /// The friendly name it carried.
+    name: Option<String>,
+    /// The contact id it carried (MSNP10+).
+    id: Option<String>,
+    /// The group it names.
+    group: Option<String>,
+}
+
+impl Contacts {
     /// Sends `SYN` for the whole list.
-    pub(super) fn start_ns_sync(&mut self, now: Instant) {
-        let cached = if self.speaks().list_serials() {
+    pub(super) fn start_ns_sync(&mut self, cx: &mut Cx, now: Instant) {
+        let cached = if cx.dialect.list_serials() {
             ListVersion::Serial(0)
         } else {
             ListVersion::Timestamps {
@@ -46,8 +61,8 @@ impl Session {
                 groups: "0".into(),
             }
         };
-        let trid = self.send(ClientCommand::Syn { cached });
-        self.contacts.sync = Sync::Ns(Dump {
+        let trid = cx.send_ns(ClientCommand::Syn { cached });
+        self.sync = Sync::Ns(Dump {
             trid,
             contacts_left: 0,
             groups_left: 0,
@@ -57,8 +72,8 @@ impl Session {
     }
 
     /// `SYN`: how many lines follow.
-    pub(super) fn on_syn(&mut self, syn: Syn, now: Instant) {
-        let Sync::Ns(dump) = &mut self.contacts.sync else {
+    pub(super) fn on_syn(&mut self, cx: &mut Cx, syn: Syn, now: Instant) {
+        let Sync::Ns(dump) = &mut self.sync else {
             return log::debug!("SYN reply outside a list synchronisation ignored");
         };
         if dump.trid.is_some_and(|t| t != syn.trid) {
@@ -78,13 +93,13 @@ impl Session {
             }
             None => log::info!("the server reports the cached list is current"),
         }
-        self.ns_sync_progress(now);
+        self.ns_sync_progress(cx, now);
     }
 
     /// `LSG`: a group of the dump.
-    pub(super) fn on_lsg(&mut self, lsg: Lsg, now: Instant) {
-        let guids = self.speaks().contact_guids();
-        let Sync::Ns(dump) = &mut self.contacts.sync else {
+    pub(super) fn on_lsg(&mut self, cx: &mut Cx, lsg: Lsg, now: Instant) {
+        let guids = cx.dialect.contact_guids();
+        let Sync::Ns(dump) = &mut self.sync else {
             return log::debug!("LSG outside a list synchronisation ignored");
         };
         dump.groups_left = dump.groups_left.saturating_sub(1);
@@ -94,12 +109,12 @@ impl Session {
             let name = clean_name(&lsg.name).unwrap_or_else(|| lsg.group_id.clone());
             dump.roster.add_group(&lsg.group_id, &name);
         }
-        self.ns_sync_progress(now);
+        self.ns_sync_progress(cx, now);
     }
 
     /// `LST`: a contact of the dump.
-    pub(super) fn on_lst(&mut self, lst: Lst, now: Instant) {
-        let Sync::Ns(dump) = &mut self.contacts.sync else {
+    pub(super) fn on_lst(&mut self, cx: &mut Cx, lst: Lst, now: Instant) {
+        let Sync::Ns(dump) = &mut self.sync else {
             return log::debug!("LST outside a list synchronisation ignored");
         };
         dump.contacts_left = dump.contacts_left.saturating_sub(1);
@@ -117,113 +132,130 @@ impl Session {
                 contact.groups = lst.groups.clone();
             }
         }
-        self.ns_sync_progress(now);
+        self.ns_sync_progress(cx, now);
     }
 
     /// `BLP`: the server's privacy mode (in the dump, or echoing our change).
-    pub(super) fn on_blp(&mut self, blp: Blp) {
-        if self.contacts.privacy != Some(blp.mode) {
-            self.contacts.privacy = Some(blp.mode);
-            self.event_contact(ContactEvent::PrivacyMode(blp.mode));
+    pub(super) fn on_blp(&mut self, cx: &mut Cx, blp: Blp) {
+        if self.privacy != Some(blp.mode) {
+            self.privacy = Some(blp.mode);
+            contact_event(cx, ContactEvent::PrivacyMode(blp.mode));
         }
     }
 
     /// `PRP`: own properties; `MFN` is our friendly name.
-    pub(super) fn on_prp(&mut self, prp: Prp) {
+    pub(super) fn on_prp(&mut self, cx: &mut Cx, prp: Prp) {
         if prp.property != "MFN" {
             return log::debug!("own property {} ignored", prp.property);
         }
         let name = prp.value.as_deref().and_then(clean_name);
-        if name.is_some() && name != self.contacts.own_name {
-            self.contacts.own_name = name.clone();
+        if name.is_some() && name != self.own_name {
+            self.own_name = name.clone();
             if let Some(name) = name {
-                self.event_contact(ContactEvent::OwnName(name));
+                contact_event(cx, ContactEvent::OwnName(name));
             }
         }
     }
 
     /// Ends the dump once every announced line arrived.
-    fn ns_sync_progress(&mut self, now: Instant) {
-        let complete = matches!(&self.contacts.sync,
+    fn ns_sync_progress(&mut self, cx: &mut Cx, now: Instant) {
+        let complete = matches!(&self.sync,
             Sync::Ns(d) if d.trid.is_none() && d.contacts_left == 0 && d.groups_left == 0);
         if complete {
-            self.finish_ns_sync(now);
+            self.finish_ns_sync(cx, now);
         }
     }
 
     /// The dump stalled: what arrived is taken as the list.
-    pub(super) fn ns_sync_timeout(&mut self, now: Instant) {
-        if matches!(&self.contacts.sync, Sync::Ns(d) if now >= d.deadline) {
+    pub(super) fn ns_sync_timeout(&mut self, cx: &mut Cx, now: Instant) {
+        if matches!(&self.sync, Sync::Ns(d) if now >= d.deadline) {
             log::warn!("the contact list did not arrive completely; using what arrived");
-            self.finish_ns_sync(now);
+            self.finish_ns_sync(cx, now);
         }
     }
 
-    fn finish_ns_sync(&mut self, now: Instant) {
-        let Sync::Ns(dump) = std::mem::replace(&mut self.contacts.sync, Sync::Done) else {
+    fn finish_ns_sync(&mut self, cx: &mut Cx, now: Instant) {
+        let Sync::Ns(dump) = std::mem::replace(&mut self.sync, Sync::Done) else {
             return;
         };
         log::info!("contact list received: {} entries", dump.roster.len());
-        self.install_roster(dump.roster);
-        self.run_ops(now);
+        self.install_roster(cx, dump.roster);
+        self.run_ops(cx, now);
     }
 
     /// `ADC 0 <list> N=… F=…` (MSNP10-12): someone added us (RL), or another of our sessions
     /// changed a list.
-    pub(super) fn on_adc_push(&mut self, adc: Adc) {
+    pub(super) fn on_adc_push(&mut self, cx: &mut Cx, adc: Adc) {
         let entry = adc.entry;
         let email = match (&entry.email, &entry.contact_id) {
             (Some(email), _) => email.clone(),
-            (None, Some(id)) => match self.contacts.roster.email_of_id(id) {
+            (None, Some(id)) => match self.roster.email_of_id(id) {
                 Some(email) => email,
                 None => return log::debug!("ADC push for an unknown contact id ignored"),
             },
             (None, None) => return,
         };
         let name = entry.friendly.as_deref().and_then(clean_name);
-        self.list_push(
-            &email,
-            entry.list,
-            true,
+        let push = Push {
+            email: &email,
+            list: entry.list,
+            added: true,
             name,
-            entry.contact_id,
-            entry.group_id,
-        );
+            id: entry.contact_id,
+            group: entry.group_id,
+        };
+        self.list_push(cx, push);
     }
 
     /// `ADD 0 <list> <ser> <email> <friendly>` (MSNP8/9).
-    pub(super) fn on_add_push(&mut self, add: Add) {
+    pub(super) fn on_add_push(&mut self, cx: &mut Cx, add: Add) {
         let name = clean_name(&add.friendly);
-        self.list_push(&add.email, add.list, true, name, None, add.group_id);
+        let push = Push {
+            email: &add.email,
+            list: add.list,
+            added: true,
+            name,
+            id: None,
+            group: add.group_id,
+        };
+        self.list_push(cx, push);
     }
 
     /// `REM 0 <list> [<ser>] <contact> [<group>]`.
-    pub(super) fn on_rem_push(&mut self, rem: Rem) {
+    pub(super) fn on_rem_push(&mut self, cx: &mut Cx, rem: Rem) {
         let email = if rem.contact.contains('@') {
             rem.contact.clone()
         } else {
-            match self.contacts.roster.email_of_id(&rem.contact) {
+            match self.roster.email_of_id(&rem.contact) {
                 Some(email) => email,
                 None => return log::debug!("REM push for an unknown contact ignored"),
             }
         };
-        self.list_push(&email, rem.list, false, None, None, rem.group_id);
+        let push = Push {
+            email: &email,
+            list: rem.list,
+            added: false,
+            name: None,
+            id: None,
+            group: rem.group_id,
+        };
+        self.list_push(cx, push);
     }
 
     /// Applies a list push; someone adding us becomes an authorisation request.
-    fn list_push(
-        &mut self,
-        email: &str,
-        list: List,
-        added: bool,
-        name: Option<String>,
-        id: Option<String>,
-        group: Option<String>,
-    ) {
+    fn list_push(&mut self, cx: &mut Cx, push: Push) {
+        let Push {
+            email,
+            list,
+            added,
+            name,
+            id,
+            group,
+        } = push;
         if !super::usable_address(email) {
             return log::warn!("list push for an unusable address ignored");
         }
-        let Some(contact) = self.contacts.roster.entry(email) else {
+        let Some(contact) = self.roster.entry(email) else {
             return;
         };
         match (list, group, added) {
@@ -249,28 +281,34 @@ impl Session {
         match list {
             List::Reverse if added => {
                 log::info!("{} added us to their list", contact.email);
-                self.ask_if_pending(&contact.email);
+                self.ask_if_pending(cx, &contact.email);
             }
             List::Reverse | List::Pending => {}
-            List::Allow | List::Block => self.event_contact(match list {
-                List::Allow => ContactEvent::Allowed {
-                    email: contact.email.clone(),
-                    on: added,
+            List::Allow | List::Block => contact_event(
+                cx,
+                match list {
+                    List::Allow => ContactEvent::Allowed {
+                        email: contact.email.clone(),
+                        on: added,
+                    },
+                    _ => ContactEvent::Blocked {
+                        email: contact.email.clone(),
+                        on: added,
+                    },
                 },
-                _ => ContactEvent::Blocked {
-                    email: contact.email.clone(),
-                    on: added,
+            ),
+            List::Forward => contact_event(
+                cx,
+                match contact.on(ListSet::FORWARD) {
+                    true => ContactEvent::BuddyChanged(self.roster.buddy(&contact)),
+                    false => ContactEvent::BuddyRemoved {
+                        email: contact.email.clone(),
+                    },
                 },
-            }),
-            List::Forward => self.event_contact(match contact.on(ListSet::FORWARD) {
-                true => ContactEvent::BuddyChanged(self.contacts.roster.buddy(&contact)),
-                false => ContactEvent::BuddyRemoved {
-                    email: contact.email.clone(),
-                },
-            }),
+            ),
         }
         if !contact.on(ListSet::REVERSE) || list != List::Reverse {
-            self.contacts.roster.forget_if_unlisted(email);
+            self.roster.forget_if_unlisted(email);
         }
     }
 }

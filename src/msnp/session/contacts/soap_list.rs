@@ -10,9 +10,11 @@ use super::events::ContactEvent;
 use super::roster::{clean_name, Contact, Roster};
 use super::soap_merge::{Merge, Summary};
 use super::Sync;
+use super::{contact_event, Contacts};
 use crate::http::HttpResponse;
 use crate::listxml;
-use crate::session::{HttpId, Output, Session};
+use crate::session::cx::Cx;
+use crate::session::{HttpId, Output};
 use crate::soap::abook::{self, AbParser};
 use crate::soap::membership::{self, MembershipParser, Memberships};
 use crate::soap::{with_status, Scenario, SoapError, STEP_BUDGET};
@@ -66,23 +68,23 @@ struct Announce {
     sent_any: bool,
 }
 
-impl Session {
+impl Contacts {
     /// Starts fetching the lists: at sign-in, or later to refresh them.
-    pub(super) fn start_soap_fetch(&mut self, refresh: bool, now: Instant) {
-        if self.contacts.fetch.is_some() {
+    pub(super) fn start_soap_fetch(&mut self, cx: &mut Cx, refresh: bool, now: Instant) {
+        if self.fetch.is_some() {
             return;
         }
-        let Some((endpoints, ticket)) = self.contacts.soap_access(&self.login) else {
-            return self.fetch_failed(refresh, "no address-book ticket or service URL", now);
+        let Some((endpoints, ticket)) = self.soap_access(cx) else {
+            return self.fetch_failed(cx, refresh, "no address-book ticket or service URL", now);
         };
         let scenario = match refresh {
             true => Scenario::Timer,
             false => Scenario::Initial,
         };
         let request = membership::find_membership_request(&endpoints, &ticket, scenario);
-        let id = self.next_http_id();
-        self.out.push_back(Output::Http { id, request });
-        self.contacts.fetch = Some(Fetch {
+        let id = cx.http_id();
+        cx.output(Output::Http { id, request });
+        self.fetch = Some(Fetch {
             refresh,
             stage: Stage::Membership(id),
             resume_at: None,
@@ -91,19 +93,19 @@ impl Session {
 
     /// Whether HTTP request `id` belongs to the fetch.
     pub(super) fn fetch_waits_for(&self, id: HttpId) -> bool {
-        matches!(&self.contacts.fetch, Some(Fetch { stage: Stage::Membership(h) | Stage::AddressBook(h, _), .. }) if *h == id)
+        matches!(&self.fetch, Some(Fetch { stage: Stage::Membership(h) | Stage::AddressBook(h, _), .. }) if *h == id)
     }
 
     /// An answer of the fetch arrived: start parsing it.
-    pub(super) fn fetch_http(&mut self, raw: Vec<u8>, now: Instant) {
-        let Some(mut fetch) = self.contacts.fetch.take() else {
+    pub(super) fn fetch_http(&mut self, cx: &mut Cx, raw: Vec<u8>, now: Instant) {
+        let Some(mut fetch) = self.fetch.take() else {
             return;
         };
         // What is left of this step after taking the answer out of `raw`.
         let taking = raw.len() / BYTES_PER_EVENT;
         let response = match HttpResponse::parse_owned(raw) {
             Ok(response) => response,
-            Err(e) => return self.fetch_failed(fetch.refresh, &e.to_string(), now),
+            Err(e) => return self.fetch_failed(cx, fetch.refresh, &e.to_string(), now),
         };
         let status = response.status;
         let stage = match fetch.stage {
@@ -117,33 +119,33 @@ impl Session {
             Ok(stage) => {
                 fetch.stage = stage;
                 fetch.resume_at = Some(now);
-                self.contacts.fetch = Some(fetch);
-                self.fetch_run(STEP_BUDGET.saturating_sub(taking), now);
+                self.fetch = Some(fetch);
+                self.fetch_run(cx, STEP_BUDGET.saturating_sub(taking), now);
             }
-            Err(e) => self.fetch_failed(fetch.refresh, &describe(&e), now),
+            Err(e) => self.fetch_failed(cx, fetch.refresh, &describe(&e), now),
         }
     }
 
     /// An HTTP request of the fetch failed.
-    pub(super) fn fetch_http_failed(&mut self, text: &str, now: Instant) {
-        if let Some(fetch) = self.contacts.fetch.take() {
-            self.fetch_failed(fetch.refresh, text, now);
+    pub(super) fn fetch_http_failed(&mut self, cx: &mut Cx, text: &str, now: Instant) {
+        if let Some(fetch) = self.fetch.take() {
+            self.fetch_failed(cx, fetch.refresh, text, now);
         }
     }
 
     /// Goes on with the fetch for one step's budget: parsing the answer being read, merging
     /// the two answers, showing the list and (at sign-in) sending the initial `ADL`. A small
     /// list is done in one step; a big one continues at once in the next (`resume_at`).
-    pub(super) fn fetch_resume(&mut self, now: Instant) {
-        self.fetch_run(STEP_BUDGET, now);
+    pub(super) fn fetch_resume(&mut self, cx: &mut Cx, now: Instant) {
+        self.fetch_run(cx, STEP_BUDGET, now);
     }
 
-    /// [`Session::fetch_resume`] with `budget` units of [`STEP_BUDGET`].
-    fn fetch_run(&mut self, mut budget: usize, now: Instant) {
-        while let Some(mut fetch) = self.contacts.fetch.take() {
+    /// [`Contacts::fetch_resume`] with `budget` units of [`STEP_BUDGET`].
+    fn fetch_run(&mut self, cx: &mut Cx, mut budget: usize, now: Instant) {
+        while let Some(mut fetch) = self.fetch.take() {
             fetch.resume_at = Some(now);
             if budget == 0 {
-                self.contacts.fetch = Some(fetch);
+                self.fetch = Some(fetch);
                 return;
             }
             match fetch.stage {
@@ -154,10 +156,10 @@ impl Session {
                     match parsed {
                         Ok(None) => {
                             fetch.stage = Stage::ParsingMembership(status, parser);
-                            self.contacts.fetch = Some(fetch);
+                            self.fetch = Some(fetch);
                         }
-                        Ok(Some(members)) => self.fetch_book(fetch.refresh, members, now),
-                        Err(e) => self.fetch_failed(fetch.refresh, &describe(&e), now),
+                        Ok(Some(members)) => self.fetch_book(cx, fetch.refresh, members, now),
+                        Err(e) => self.fetch_failed(cx, fetch.refresh, &describe(&e), now),
                     }
                 }
                 Stage::ParsingBook(status, mut parser, members) => {
@@ -167,9 +169,9 @@ impl Session {
                     match parsed {
                         Ok(None) => fetch.stage = Stage::ParsingBook(status, parser, members),
                         Ok(Some(book)) => fetch.stage = Stage::Merging(Merge::new(members, book)),
-                        Err(e) => return self.fetch_failed(fetch.refresh, &describe(&e), now),
+                        Err(e) => return self.fetch_failed(cx, fetch.refresh, &describe(&e), now),
                     }
-                    self.contacts.fetch = Some(fetch);
+                    self.fetch = Some(fetch);
                 }
                 Stage::Merging(mut merge) => {
                     let slice = (budget / MERGE_COST).max(1);
@@ -179,35 +181,35 @@ impl Session {
                         true => Stage::Merged(Box::new(merge.finish())),
                         false => Stage::Merging(merge),
                     };
-                    self.contacts.fetch = Some(fetch);
+                    self.fetch = Some(fetch);
                 }
                 Stage::Merged(merged) => {
                     // Shown in one piece: in a step of its own when it does not fit in this one.
                     let cost = merged.0.len().saturating_mul(SHOW_COST);
                     if cost > budget && budget < STEP_BUDGET {
                         fetch.stage = Stage::Merged(merged);
-                        self.contacts.fetch = Some(fetch);
+                        self.fetch = Some(fetch);
                         return;
                     }
                     budget = budget.saturating_sub(cost);
                     let (roster, summary) = *merged;
-                    self.fetch_done(fetch.refresh, roster, summary, now);
+                    self.fetch_done(cx, fetch.refresh, roster, summary, now);
                 }
                 Stage::Announcing(mut announce) => {
                     let slice = (budget / ANNOUNCE_COST).max(1);
-                    let sent = self.announce(&mut announce, slice);
+                    let sent = self.announce(cx, &mut announce, slice);
                     budget = budget.saturating_sub(sent * ANNOUNCE_COST);
                     if sent < slice {
-                        self.signed_in_synced(announce, now);
+                        self.signed_in_synced(cx, announce, now);
                     } else {
                         fetch.stage = Stage::Announcing(announce);
-                        self.contacts.fetch = Some(fetch);
+                        self.fetch = Some(fetch);
                     }
                 }
                 waiting => {
                     fetch.stage = waiting;
                     fetch.resume_at = None;
-                    self.contacts.fetch = Some(fetch);
+                    self.fetch = Some(fetch);
                     return;
                 }
             }
@@ -215,22 +217,22 @@ impl Session {
     }
 
     /// Memberships are read: ask for the address book.
-    fn fetch_book(&mut self, refresh: bool, members: Memberships, now: Instant) {
-        let Some((endpoints, ticket)) = self.contacts.soap_access(&self.login) else {
-            return self.fetch_failed(refresh, "no address-book ticket", now);
+    fn fetch_book(&mut self, cx: &mut Cx, refresh: bool, members: Memberships, now: Instant) {
+        let Some((endpoints, ticket)) = self.soap_access(cx) else {
+            return self.fetch_failed(cx, refresh, "no address-book ticket", now);
         };
         let scenario = match refresh {
             true => Scenario::Timer,
             false => Scenario::Initial,
         };
-        let request = if self.speaks().paged_address_book() {
+        let request = if cx.dialect.paged_address_book() {
             abook::find_contacts_paged_request(&endpoints, &ticket, scenario)
         } else {
             abook::find_all_request(&endpoints, &ticket, scenario)
         };
-        let id = self.next_http_id();
-        self.out.push_back(Output::Http { id, request });
-        self.contacts.fetch = Some(Fetch {
+        let id = cx.http_id();
+        cx.output(Output::Http { id, request });
+        self.fetch = Some(Fetch {
             refresh,
             stage: Stage::AddressBook(id, members),
             resume_at: None,
@@ -239,50 +241,58 @@ impl Session {
 
     /// Both lists are read and merged: a refresh reports what changed; the sign-in fetch shows
     /// the list and goes on announcing it to the NS.
-    fn fetch_done(&mut self, refresh: bool, roster: Roster, summary: Summary, now: Instant) {
+    fn fetch_done(
+        &mut self,
+        cx: &mut Cx,
+        refresh: bool,
+        roster: Roster,
+        summary: Summary,
+        now: Instant,
+    ) {
         log::info!(
             "address book received: {} contacts, {} groups",
             summary.contacts,
             summary.groups
         );
         if let Some(name) = summary.own_display_name.as_deref().and_then(clean_name) {
-            if self.contacts.own_name.as_deref() != Some(name.as_str()) {
-                self.contacts.own_name = Some(name.clone());
-                self.event_contact(ContactEvent::OwnName(name));
+            if self.own_name.as_deref() != Some(name.as_str()) {
+                self.own_name = Some(name.clone());
+                contact_event(cx, ContactEvent::OwnName(name));
             }
         }
         if refresh {
-            self.apply_refresh(roster);
-            self.run_ops(now);
+            self.apply_refresh(cx, roster);
+            self.run_ops(cx, now);
         } else {
-            self.install_roster(roster);
-            self.contacts.fetch = Some(Fetch {
+            self.install_roster(cx, roster);
+            self.fetch = Some(Fetch {
                 refresh,
-                stage: Stage::Announcing(self.start_announce()),
+                stage: Stage::Announcing(self.start_announce(cx)),
                 resume_at: Some(now),
             });
         }
     }
 
-    fn fetch_failed(&mut self, refresh: bool, text: &str, now: Instant) {
+    fn fetch_failed(&mut self, cx: &mut Cx, refresh: bool, text: &str, now: Instant) {
         log::warn!("contact list fetch failed: {text}");
-        self.event_contact(ContactEvent::Failed(format!(
-            "Could not retrieve the contact list: {text}"
-        )));
+        contact_event(
+            cx,
+            ContactEvent::Failed(format!("Could not retrieve the contact list: {text}")),
+        );
         if refresh {
             // Still answer the requests the pushes announced, without their messages.
-            self.ask_every_pending();
+            self.ask_every_pending(cx);
             return;
         }
-        let mut announce = self.start_announce();
-        self.announce(&mut announce, usize::MAX);
-        self.signed_in_synced(announce, now);
+        let mut announce = self.start_announce(cx);
+        self.announce(cx, &mut announce, usize::MAX);
+        self.signed_in_synced(cx, announce, now);
     }
 
     /// After the sign-in fetch: the privacy mode, then the initial `ADL` in slices.
-    fn start_announce(&mut self) -> Announce {
-        self.send(ClientCommand::Blp {
-            mode: self.config.privacy,
+    fn start_announce(&mut self, cx: &mut Cx) -> Announce {
+        cx.send_ns(ClientCommand::Blp {
+            mode: cx.config.privacy,
         });
         Announce::default()
     }
@@ -290,12 +300,11 @@ impl Session {
     /// Sends the initial `ADL` for up to `budget` more contacts of the roster (those of
     /// unknown network are kept for `FQY`); returns how many it took, fewer than `budget` only
     /// when every contact has been announced.
-    fn announce(&mut self, announce: &mut Announce, budget: usize) -> usize {
+    fn announce(&mut self, cx: &mut Cx, announce: &mut Announce, budget: usize) -> usize {
         let mut entries = Vec::new();
         let mut taken = 0;
         let mut last = None;
         for (key, contact) in self
-            .contacts
             .roster
             .contacts_after(announce.after.as_deref())
             .take(budget)
@@ -320,17 +329,17 @@ impl Session {
             announce.after = Some(key.to_owned());
         }
         if !entries.is_empty() {
-            self.send_initial_adl(&entries);
+            self.send_initial_adl(cx, &entries);
             announce.sent_any = true;
         }
         taken
     }
 
-    fn send_initial_adl(&mut self, entries: &[listxml::ListEntry]) {
+    fn send_initial_adl(&mut self, cx: &mut Cx, entries: &[listxml::ListEntry]) {
         match listxml::build_list_payloads(entries, true) {
             Ok(payloads) => {
                 for payload in payloads {
-                    self.send(ClientCommand::Adl { payload });
+                    cx.send_ns(ClientCommand::Adl { payload });
                 }
             }
             Err(e) => log::warn!("cannot build the initial ADL: {e}"),
@@ -338,40 +347,40 @@ impl Session {
     }
 
     /// The initial `ADL` is out: `FQY`, own name, then online; the list is known.
-    fn signed_in_synced(&mut self, announce: Announce, now: Instant) {
+    fn signed_in_synced(&mut self, cx: &mut Cx, announce: Announce, now: Instant) {
         if !announce.sent_any {
-            self.send_initial_adl(&[]);
+            self.send_initial_adl(cx, &[]);
         }
         let unknown: Vec<&str> = announce.unknown.iter().map(String::as_str).collect();
         match listxml::build_query_payloads(&unknown) {
             Ok(payloads) => {
                 for payload in payloads {
-                    self.send(ClientCommand::Fqy { payload });
+                    cx.send_ns(ClientCommand::Fqy { payload });
                 }
             }
             Err(e) => log::warn!("cannot build FQY: {e}"),
         }
-        if let Some(name) = self.contacts.own_name.clone() {
-            self.send(ClientCommand::Prp {
+        if let Some(name) = self.own_name.clone() {
+            cx.send_ns(ClientCommand::Prp {
                 property: "MFN".to_owned(),
                 value: Some(name),
             });
         }
-        self.contacts.sync = Sync::Done;
-        self.go_online();
-        self.run_ops(now);
+        self.sync = Sync::Done;
+        self.go_online(cx);
+        self.run_ops(cx, now);
     }
 
     /// A refresh: report what changed since the last fetch.
-    fn apply_refresh(&mut self, new: Roster) {
-        let old = std::mem::replace(&mut self.contacts.roster, new);
+    fn apply_refresh(&mut self, cx: &mut Cx, new: Roster) {
+        let old = std::mem::replace(&mut self.roster, new);
         let old_groups: HashMap<String, String> = old
             .groups()
             .iter()
             .map(|g| (g.id.to_ascii_lowercase(), g.name.clone()))
             .collect();
         let mut events = Vec::new();
-        for group in self.contacts.roster.groups() {
+        for group in self.roster.groups() {
             match old_groups.get(&group.id.to_ascii_lowercase()) {
                 None => events.push(ContactEvent::GroupAdded {
                     name: group.name.clone(),
@@ -384,22 +393,21 @@ impl Session {
             }
         }
         let empty = Contact::default();
-        for contact in self.contacts.roster.contacts() {
+        for contact in self.roster.contacts() {
             let before = old.get(&contact.email).unwrap_or(&empty);
-            diff_contact(&old, before, &self.contacts.roster, contact, &mut events);
+            diff_contact(&old, before, &self.roster, contact, &mut events);
         }
         for before in old.contacts() {
-            if self.contacts.roster.get(&before.email).is_none() {
+            if self.roster.get(&before.email).is_none() {
                 let gone = Contact {
                     email: before.email.clone(),
                     ..Contact::default()
                 };
-                diff_contact(&old, before, &self.contacts.roster, &gone, &mut events);
+                diff_contact(&old, before, &self.roster, &gone, &mut events);
             }
         }
         for group in old.groups() {
             let still = self
-                .contacts
                 .roster
                 .groups()
                 .iter()
@@ -411,13 +419,19 @@ impl Session {
             }
         }
         for event in events {
-            self.event_contact(event);
+            contact_event(cx, event);
         }
-        self.ask_every_pending();
+        self.ask_every_pending(cx);
     }
 
     /// `ADL 0` (someone added us, or another of our sessions changed a list) and `RML 0`.
-    pub(super) fn on_ml_push(&mut self, update: ListUpdate, added: bool, now: Instant) {
+    pub(super) fn on_ml_push(
+        &mut self,
+        cx: &mut Cx,
+        update: ListUpdate,
+        added: bool,
+        now: Instant,
+    ) {
         let Some(payload) = update.payload else {
             return;
         };
@@ -427,7 +441,7 @@ impl Session {
         };
         let mut refresh = false;
         for entry in entries {
-            let Some(contact) = self.contacts.roster.entry(&entry.email) else {
+            let Some(contact) = self.roster.entry(&entry.email) else {
                 continue;
             };
             let before = contact.clone();
@@ -445,35 +459,35 @@ impl Session {
             let after = contact.clone();
             refresh |= added && entry.lists.intersects(ListSet::REVERSE | ListSet::PENDING);
             let mut events = Vec::new();
-            let roster = &self.contacts.roster;
+            let roster = &self.roster;
             diff_contact(roster, &before, roster, &after, &mut events);
             for event in events {
-                self.event_contact(event);
+                contact_event(cx, event);
             }
-            self.contacts.roster.forget_if_unlisted(&entry.email);
+            self.roster.forget_if_unlisted(&entry.email);
         }
         if refresh {
             log::info!("someone added us: fetching the lists again");
-            self.contacts.refresh_at = Some(now + REFRESH_DELAY);
+            self.refresh_at = Some(now + REFRESH_DELAY);
         }
     }
 
     /// `NOT`: the address book changed; fetch it again (MSNP13+).
-    pub(super) fn on_not(&mut self, now: Instant) {
-        if self.speaks().soap_contacts() && self.contacts.list_known() {
-            self.contacts.refresh_at = Some(now + REFRESH_DELAY);
+    pub(super) fn on_not(&mut self, cx: &mut Cx, now: Instant) {
+        if cx.dialect.soap_contacts() && self.list_known() {
+            self.refresh_at = Some(now + REFRESH_DELAY);
         }
     }
 
     /// `FQY`: networks of contacts that had none; tell the NS about them now.
-    pub(super) fn on_fqy(&mut self, fqy: Fqy) {
+    pub(super) fn on_fqy(&mut self, cx: &mut Cx, fqy: Fqy) {
         let entries = match listxml::parse_list(&fqy.payload) {
             Ok(entries) => entries,
             Err(e) => return log::warn!("ignored FQY answer: {e}"),
         };
         let mut known = Vec::new();
         for entry in entries.into_iter().filter(|e| e.network != 0) {
-            if let Some(contact) = self.contacts.roster.get_mut(&entry.email) {
+            if let Some(contact) = self.roster.get_mut(&entry.email) {
                 contact.network = entry.network;
                 let lists = contact.lists & ListSet::CLIENT;
                 if !lists.is_empty() {
@@ -489,7 +503,7 @@ impl Session {
         match listxml::build_list_payloads(&known, false) {
             Ok(payloads) => {
                 for payload in payloads {
-                    self.send(ClientCommand::Adl { payload });
+                    cx.send_ns(ClientCommand::Adl { payload });
                 }
             }
             Err(e) => log::warn!("cannot build ADL after FQY: {e}"),

@@ -1,145 +1,16 @@
 //! The contact list against recorded Escargot sessions (MSNP12 `SYN`/`LST`, MSNP18 SOAP and
 //! `ADL`) and scripted server answers: what the session sends and what it reports.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::events::{Buddy, ContactEvent, Media, Presence};
 use crate::auth::testlog::{self, Exchange};
-use crate::http::HttpRequest;
-use crate::session::{ConnId, Event, HttpId, Output, Session};
+use crate::session::sim::Sim;
 use crate::wire::{transcript, PrivacyMode, Status};
-
-/// Drives a session with a simulated clock.
-pub(super) struct Harness {
-    pub session: Session,
-    pub now: Instant,
-    ns: Option<ConnId>,
-    sent: Vec<u8>,
-    pub http: Vec<(HttpId, HttpRequest)>,
-    events: Vec<Event>,
-}
-
-impl Harness {
-    pub fn new(version: u32, account: &str, password: &str) -> Harness {
-        let config = crate::session::config::test_config(
-            account,
-            password,
-            version,
-            "{0961ffc4-f6e6-41a0-9845-2214a26f069d}",
-        );
-        let now = crate::test_clock_start();
-        let mut h = Harness {
-            session: Session::new(config, now),
-            now,
-            ns: None,
-            sent: Vec::new(),
-            http: Vec::new(),
-            events: Vec::new(),
-        };
-        h.drain();
-        let conn = h.ns.expect("a connection was asked for");
-        h.session.handle_connected(conn, h.now);
-        h.drain();
-        h
-    }
-
-    pub fn drain(&mut self) {
-        while let Some(output) = self.session.poll() {
-            match output {
-                Output::Connect { conn, .. } => self.ns = Some(conn),
-                Output::Send { bytes, .. } => self.sent.extend_from_slice(&bytes),
-                Output::Close { .. } => self.ns = None,
-                Output::Http { id, request } => self.http.push((id, request)),
-                Output::Event(e) => self.events.push(e),
-            }
-        }
-    }
-
-    pub fn feed(&mut self, bytes: &[u8]) {
-        let conn = self.ns.expect("connected");
-        self.session.handle_bytes(conn, bytes, self.now);
-        self.drain();
-    }
-
-    /// Feeds server lines, each followed by CRLF.
-    pub fn lines(&mut self, lines: &[&str]) {
-        for line in lines {
-            self.feed(format!("{line}\r\n").as_bytes());
-        }
-    }
-
-    /// Answers the oldest pending HTTP request with `raw`.
-    pub fn answer(&mut self, raw: &[u8]) -> HttpRequest {
-        let (id, request) = self.http.remove(0);
-        self.session
-            .handle_http_response(id, raw.to_vec(), self.now);
-        self.drain();
-        request
-    }
-
-    pub fn advance(&mut self, by: Duration) {
-        self.now += by;
-        self.session.handle_timeout(self.now);
-        self.drain();
-    }
-
-    /// The bytes sent since the last call, as CRLF-separated text.
-    pub fn take_sent(&mut self) -> String {
-        String::from_utf8_lossy(&std::mem::take(&mut self.sent)).into_owned()
-    }
-
-    /// The command lines (and payloads) sent since the last call.
-    pub fn take_lines(&mut self) -> Vec<String> {
-        self.take_sent()
-            .split("\r\n")
-            .filter(|l| !l.is_empty() && *l != "PNG")
-            .map(str::to_owned)
-            .collect()
-    }
-
-    /// The contact events reported since the last call.
-    pub fn take_events(&mut self) -> Vec<ContactEvent> {
-        std::mem::take(&mut self.events)
-            .into_iter()
-            .filter_map(|e| match e {
-                Event::Contact(c) => Some(c),
-                _ => None,
-            })
-            .collect()
-    }
-
-    pub fn ended(&self) -> bool {
-        self.events.iter().any(|e| matches!(e, Event::Ended(_)))
-    }
-
-    /// Signs in at MSNP12 with scripted server lines (no HTTP recording needed).
-    pub fn signed_in_v12(account: &str) -> Harness {
-        Harness::signed_in_ns(12, account)
-    }
-
-    /// Signs in at an NS-list version (8-12) with scripted server lines.
-    pub fn signed_in_ns(version: u32, account: &str) -> Harness {
-        let mut h = Harness::new(version, account, "pw");
-        h.lines(&[
-            &format!("VER 1 MSNP{version}"),
-            "CVR 2 7.5.0324 7.5.0324 7.5.0324 https://x https://x",
-            "USR 3 TWN S ct=1,rver=1,wp=FS_40SEC_0_COMPACT,lc=1,id=1",
-        ]);
-        h.answer(b"HTTP/1.1 200 OK\r\nPassportURLs: DALogin=https://127.0.0.1:8443/login\r\nContent-Length: 0\r\n\r\n");
-        h.answer(b"HTTP/1.1 200 OK\r\nAuthentication-Info: Passport1.4 da-status=success,from-PP='t=0123456789abcdefghij&p='\r\nContent-Length: 0\r\n\r\n");
-        let ok = match version {
-            ..=9 => format!("USR 4 OK {account} Me 1 0"),
-            _ => format!("USR 4 OK {account} 1 0"),
-        };
-        h.lines(&[&ok]);
-        h.take_sent();
-        h
-    }
-}
 
 /// A recorded NS session replayed chunk by chunk, HTTP answered from the recording.
 pub(super) struct Replay {
-    pub h: Harness,
+    pub h: Sim,
     chunks: Vec<Vec<u8>>,
     next: usize,
     exchanges: Vec<Exchange>,
@@ -156,7 +27,7 @@ impl Replay {
             .map(|(_, bytes)| bytes)
             .collect();
         Replay {
-            h: Harness::new(version, account, password),
+            h: Sim::new_connected(version, account, password),
             chunks,
             next: 0,
             exchanges: testlog::load(dir),
@@ -165,7 +36,7 @@ impl Replay {
     }
 
     /// Feeds server chunks until `stop` holds after one (or all are fed).
-    pub fn run_until(&mut self, stop: impl Fn(&Harness) -> bool) {
+    pub fn run_until(&mut self, stop: impl Fn(&Sim) -> bool) {
         while let Some(chunk) = self.chunks.get(self.next).cloned() {
             self.next += 1;
             self.h.feed(&chunk);
@@ -202,7 +73,7 @@ impl Replay {
 }
 
 /// Alice signed in at MSNP18 from the recording, her list (Bob) received, output taken.
-pub(super) fn synced_v18() -> Harness {
+pub(super) fn synced_v18() -> Sim {
     let mut r = Replay::new(
         "msnp18/alice-ns.raw.txt",
         "msnp18",
@@ -212,13 +83,9 @@ pub(super) fn synced_v18() -> Harness {
     );
     r.run_until(|h| h.session.is_list_synced());
     let mut h = r.h;
-    h.take_events();
+    h.take_contact_events();
     h.take_sent();
     h
-}
-
-pub(super) fn signed_in(h: &Harness) -> bool {
-    h.events.iter().any(|e| matches!(e, Event::SignedIn { .. }))
 }
 
 pub(super) fn bob(groups: &[&str]) -> Buddy {
@@ -252,13 +119,13 @@ fn msnp12_list_and_presence_follow_the_recording() {
         "alice@example.com",
         "alicepass",
     );
-    r.run_until(signed_in);
-    let lines = r.h.take_lines();
+    r.run_until(Sim::signed_in);
+    let lines = r.h.take_lines_but_png();
     let login = lines.iter().position(|l| l.starts_with("USR 4 ")).unwrap() + 1;
     assert_eq!(lines[login..], ["SYN 5 0 0", "CHG 6 NLN 1342177312 0"]);
     r.run_until(|h| h.session.is_list_synced());
     assert_eq!(
-        r.h.take_events(),
+        r.h.take_contact_events(),
         vec![
             ContactEvent::PrivacyMode(PrivacyMode::AllowOthers),
             ContactEvent::OwnName("Alice".into()),
@@ -273,7 +140,7 @@ fn msnp12_list_and_presence_follow_the_recording() {
     r.run_until(|_| false);
     let mut away = presence(Some(Status::Away), "bob probe psm");
     assert_eq!(
-        r.h.take_events(),
+        r.h.take_contact_events(),
         vec![
             presence(Some(Status::Online), ""),
             presence(Some(Status::Online), "bob probe psm"),
@@ -286,7 +153,7 @@ fn msnp12_list_and_presence_follow_the_recording() {
             },
         ]
     );
-    assert!(!r.h.ended());
+    assert!(r.h.ended().is_none());
 }
 
 #[test]
@@ -310,7 +177,7 @@ fn msnp18_fetches_the_address_book_then_sends_the_recorded_adl() {
          CHG 8 NLN 2415919136:0 0\r\n\
          UUX 9 133\r\n<PrivateEndpointData><EpName>purple-msnp</EpName><Idle>false</Idle><ClientType>1</ClientType><State>NLN</State></PrivateEndpointData>"
     );
-    let events = r.h.take_events();
+    let events = r.h.take_contact_events();
     assert!(events.contains(&ContactEvent::ListSynced {
         groups: vec![],
         buddies: vec![bob(&[])],
@@ -319,7 +186,7 @@ fn msnp18_fetches_the_address_book_then_sends_the_recorded_adl() {
     }));
     assert!(events.contains(&ContactEvent::OwnName("Alice".into())));
     r.run_until(|_| false);
-    let events = r.h.take_events();
+    let events = r.h.take_contact_events();
     let bob_presence: Vec<_> = events
         .iter()
         .filter_map(|e| match e {
@@ -342,8 +209,8 @@ fn msnp18_fetches_the_address_book_then_sends_the_recorded_adl() {
 
 #[test]
 fn an_msnp12_dump_with_groups_and_pending_contacts() {
-    let mut h = Harness::signed_in_v12("alice@example.com");
-    h.lines(&[
+    let mut h = Sim::signed_in_ns(12, "alice@example.com");
+    h.feed_lines(&[
         "SYN 5 2000-01-01T00:00:00.0-00:00 2000-01-01T00:00:00.0-00:00 3 2",
         "GTC A",
         "BLP BL",
@@ -355,7 +222,7 @@ fn an_msnp12_dump_with_groups_and_pending_contacts() {
         "LST N=carol@example.com F=Carol%20C 24",
         "LST N=dave@example.com F=dave@example.com C=aaaaaaaa-0000-0000-0000-000000000002 5 1 ",
     ]);
-    let events = h.take_events();
+    let events = h.take_contact_events();
     assert_eq!(
         events,
         vec![
@@ -388,8 +255,8 @@ fn an_msnp12_dump_with_groups_and_pending_contacts() {
 
 #[test]
 fn a_short_dump_is_taken_after_a_pause() {
-    let mut h = Harness::signed_in_v12("alice@example.com");
-    h.lines(&[
+    let mut h = Sim::signed_in_ns(12, "alice@example.com");
+    h.feed_lines(&[
         "SYN 5 2000-01-01T00:00:00.0-00:00 2000-01-01T00:00:00.0-00:00 2 0",
         "LST N=bob@example.com F=Bob C=aaaaaaaa-0000-0000-0000-000000000001 11 1 ",
     ]);
@@ -397,14 +264,14 @@ fn a_short_dump_is_taken_after_a_pause() {
     h.advance(Duration::from_secs(61));
     assert!(h.session.is_list_synced());
     assert!(matches!(
-        h.take_events().last(),
+        h.take_contact_events().last(),
         Some(ContactEvent::ListSynced { buddies, .. }) if buddies.len() == 1
     ));
 }
 
 #[test]
 fn five_thousand_contacts_arrive_complete() {
-    let mut h = Harness::signed_in_v12("alice@example.com");
+    let mut h = Sim::signed_in_ns(12, "alice@example.com");
     let mut dump = String::from(
         "SYN 5 2000-01-01T00:00:00.0-00:00 2000-01-01T00:00:00.0-00:00 5000 1\r\n\
          LSG Many 11111111-1111-1111-1111-111111111111\r\n",
@@ -415,7 +282,7 @@ fn five_thousand_contacts_arrive_complete() {
         ));
     }
     h.feed(dump.as_bytes());
-    let events = h.take_events();
+    let events = h.take_contact_events();
     let Some(ContactEvent::ListSynced { buddies, .. }) = events.last() else {
         panic!("no list: {events:?}");
     };
@@ -427,14 +294,14 @@ fn five_thousand_contacts_arrive_complete() {
 }
 
 /// A synced MSNP12 session whose list has Bob in group Friends.
-fn v12_with_bob() -> Harness {
-    let mut h = Harness::signed_in_v12("alice@example.com");
-    h.lines(&[
+fn v12_with_bob() -> Sim {
+    let mut h = Sim::signed_in_ns(12, "alice@example.com");
+    h.feed_lines(&[
         "SYN 5 2000-01-01T00:00:00.0-00:00 2000-01-01T00:00:00.0-00:00 1 1",
         "LSG Friends 11111111-1111-1111-1111-111111111111",
         "LST N=bob@example.com F=Bob C=aaaaaaaa-0000-0000-0000-000000000001 11 1 11111111-1111-1111-1111-111111111111",
     ]);
-    h.take_events();
+    h.take_contact_events();
     h.take_sent();
     h
 }
@@ -445,23 +312,23 @@ fn msnp12_add_into_a_new_group_creates_it_first() {
     h.session
         .add_buddy("carol@example.com", Some("Work"), h.now);
     h.drain();
-    assert_eq!(h.take_lines(), ["ADG 7 Work"]);
-    h.lines(&["ADG 7 Work 22222222-2222-2222-2222-222222222222 0"]);
+    assert_eq!(h.take_lines_but_png(), ["ADG 7 Work"]);
+    h.feed_lines(&["ADG 7 Work 22222222-2222-2222-2222-222222222222 0"]);
     assert_eq!(
-        h.take_lines(),
+        h.take_lines_but_png(),
         ["ADC 8 FL N=carol@example.com F=carol@example.com"]
     );
-    h.lines(&["ADC 8 FL N=carol@example.com F=Carol C=cccccccc-0000-0000-0000-000000000003"]);
+    h.feed_lines(&["ADC 8 FL N=carol@example.com F=Carol C=cccccccc-0000-0000-0000-000000000003"]);
     assert_eq!(
-        h.take_lines(),
+        h.take_lines_but_png(),
         ["ADC 9 FL C=cccccccc-0000-0000-0000-000000000003 22222222-2222-2222-2222-222222222222"]
     );
-    assert!(h.take_events().is_empty());
-    h.lines(&[
+    assert!(h.take_contact_events().is_empty());
+    h.feed_lines(&[
         "ADC 9 FL C=cccccccc-0000-0000-0000-000000000003 22222222-2222-2222-2222-222222222222",
     ]);
     assert_eq!(
-        h.take_events(),
+        h.take_contact_events(),
         vec![ContactEvent::BuddyChanged(Buddy {
             email: "carol@example.com".into(),
             server_alias: Some("Carol".into()),
@@ -479,38 +346,41 @@ fn msnp12_move_rename_remove() {
         .move_buddy("bob@example.com", Some("Friends"), None, h.now);
     h.drain();
     assert_eq!(
-        h.take_lines(),
+        h.take_lines_but_png(),
         ["REM 7 FL aaaaaaaa-0000-0000-0000-000000000001 11111111-1111-1111-1111-111111111111"]
     );
-    h.lines(&[
+    h.feed_lines(&[
         "REM 7 FL aaaaaaaa-0000-0000-0000-000000000001 11111111-1111-1111-1111-111111111111",
     ]);
-    assert_eq!(h.take_events(), vec![ContactEvent::BuddyChanged(bob(&[]))]);
+    assert_eq!(
+        h.take_contact_events(),
+        vec![ContactEvent::BuddyChanged(bob(&[]))]
+    );
 
     h.session.rename_group("Friends", "Pals", &[], h.now);
     h.drain();
     assert_eq!(
-        h.take_lines(),
+        h.take_lines_but_png(),
         ["REG 8 11111111-1111-1111-1111-111111111111 Pals"]
     );
     // Escargot's reply order: REG <trid> 1 <name> <guid> 0.
-    h.lines(&["REG 8 1 Pals 11111111-1111-1111-1111-111111111111 0"]);
+    h.feed_lines(&["REG 8 1 Pals 11111111-1111-1111-1111-111111111111 0"]);
     h.session.remove_group("Pals", h.now);
     h.drain();
     assert_eq!(
-        h.take_lines(),
+        h.take_lines_but_png(),
         ["RMG 9 11111111-1111-1111-1111-111111111111"]
     );
-    h.lines(&["RMG 9 1 11111111-1111-1111-1111-111111111111"]);
+    h.feed_lines(&["RMG 9 1 11111111-1111-1111-1111-111111111111"]);
     h.session.remove_buddy("bob@example.com", None, h.now);
     h.drain();
     assert_eq!(
-        h.take_lines(),
+        h.take_lines_but_png(),
         ["REM 10 FL aaaaaaaa-0000-0000-0000-000000000001"]
     );
-    h.lines(&["REM 10 FL aaaaaaaa-0000-0000-0000-000000000001"]);
+    h.feed_lines(&["REM 10 FL aaaaaaaa-0000-0000-0000-000000000001"]);
     assert_eq!(
-        h.take_events(),
+        h.take_contact_events(),
         vec![ContactEvent::BuddyRemoved {
             email: "bob@example.com".into()
         }]
@@ -525,11 +395,11 @@ fn a_refused_add_is_reported_and_undone() {
     h.session.add_buddy("nobody@example.com", None, h.now);
     h.drain();
     assert_eq!(
-        h.take_lines(),
+        h.take_lines_but_png(),
         ["ADC 7 FL N=nobody@example.com F=nobody@example.com"]
     );
-    h.lines(&["208 7"]);
-    let events = h.take_events();
+    h.feed_lines(&["208 7"]);
+    let events = h.take_contact_events();
     assert!(
         matches!(&events[0], ContactEvent::Failed(t) if t.starts_with("Could not add nobody@example.com: server error 208")),
         "{events:?}"
@@ -542,8 +412,11 @@ fn a_refused_add_is_reported_and_undone() {
     );
     h.session.add_buddy("not an address", None, h.now);
     h.drain();
-    assert!(h.take_lines().is_empty());
-    assert!(matches!(&h.take_events()[0], ContactEvent::Failed(_)));
+    assert!(h.take_lines_but_png().is_empty());
+    assert!(matches!(
+        &h.take_contact_events()[0],
+        ContactEvent::Failed(_)
+    ));
 }
 
 #[test]
@@ -552,22 +425,48 @@ fn a_step_without_answer_times_out_and_the_next_runs() {
     h.session.block("eve@example.com", h.now);
     h.session.alias_buddy("bob@example.com", "Bobby", h.now);
     h.drain();
-    assert_eq!(h.take_lines(), ["ADC 7 BL N=eve@example.com"]);
+    assert_eq!(h.take_lines_but_png(), ["ADC 7 BL N=eve@example.com"]);
     h.advance(Duration::from_secs(61));
     assert_eq!(
-        h.take_lines(),
+        h.take_lines_but_png(),
         ["SBP 8 aaaaaaaa-0000-0000-0000-000000000001 MFN Bobby"]
     );
-    let events = h.take_events();
+    let events = h.take_contact_events();
     assert!(matches!(&events[0], ContactEvent::Failed(t) if t.contains("did not answer")));
+}
+
+/// The connection drops with one list change sent and one queued (the soak's NS drops): both
+/// are reported, none silently forgotten.
+#[test]
+fn list_changes_pending_when_the_connection_drops_are_reported() {
+    let mut h = v12_with_bob();
+    h.session.block("eve@example.com", h.now);
+    h.session.alias_buddy("bob@example.com", "Bobby", h.now);
+    h.drain();
+    assert_eq!(h.take_lines(), ["ADC 7 BL N=eve@example.com"]);
+    let conn = h.ns.expect("connected");
+    h.session
+        .handle_connection_lost(conn, "reset".into(), h.now);
+    h.drain();
+    let failed: Vec<String> = h
+        .take_contact_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            ContactEvent::Failed(text) => Some(text),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert!(failed[0].contains("eve@example.com") && failed[0].contains("connection"));
+    assert!(failed[1].contains("bob@example.com"), "{failed:?}");
 }
 
 #[test]
 fn someone_adding_us_is_an_authorization_request_answered_on_the_lists() {
     let mut h = v12_with_bob();
-    h.lines(&["ADC 0 RL N=carol@example.com F=Carol"]);
+    h.feed_lines(&["ADC 0 RL N=carol@example.com F=Carol"]);
     assert_eq!(
-        h.take_events(),
+        h.take_contact_events(),
         vec![ContactEvent::AuthRequest {
             email: "carol@example.com".into(),
             friendly: Some("Carol".into()),
@@ -576,15 +475,15 @@ fn someone_adding_us_is_an_authorization_request_answered_on_the_lists() {
         }]
     );
     // A repeated push does not ask twice.
-    h.lines(&["ADC 0 RL N=carol@example.com F=Carol"]);
-    assert!(h.take_events().is_empty());
+    h.feed_lines(&["ADC 0 RL N=carol@example.com F=Carol"]);
+    assert!(h.take_contact_events().is_empty());
     h.session
         .answer_authorization("carol@example.com", true, h.now);
     h.drain();
-    assert_eq!(h.take_lines(), ["ADC 7 AL N=carol@example.com"]);
-    h.lines(&["ADC 7 AL N=carol@example.com"]);
+    assert_eq!(h.take_lines_but_png(), ["ADC 7 AL N=carol@example.com"]);
+    h.feed_lines(&["ADC 7 AL N=carol@example.com"]);
     assert_eq!(
-        h.take_events(),
+        h.take_contact_events(),
         vec![
             ContactEvent::Allowed {
                 email: "carol@example.com".into(),
@@ -600,29 +499,29 @@ fn someone_adding_us_is_an_authorization_request_answered_on_the_lists() {
             },
         ]
     );
-    h.lines(&["REM 0 RL carol@example.com"]);
+    h.feed_lines(&["REM 0 RL carol@example.com"]);
     assert_eq!(h.session.contact_privacy("carol@example.com"), Some(true));
 }
 
 #[test]
 fn a_pending_contact_is_answered_with_adc_rl_on_msnp12() {
-    let mut h = Harness::signed_in_v12("alice@example.com");
-    h.lines(&[
+    let mut h = Sim::signed_in_ns(12, "alice@example.com");
+    h.feed_lines(&[
         "SYN 5 2000-01-01T00:00:00.0-00:00 2000-01-01T00:00:00.0-00:00 1 0",
         "LST N=carol@example.com F=Carol 24",
     ]);
     assert!(matches!(
-        h.take_events().last(),
+        h.take_contact_events().last(),
         Some(ContactEvent::AuthRequest { .. })
     ));
     h.take_sent();
     h.session
         .answer_authorization("carol@example.com", false, h.now);
     h.drain();
-    assert_eq!(h.take_lines(), ["ADC 7 BL N=carol@example.com"]);
-    h.lines(&["ADC 7 BL N=carol@example.com"]);
-    assert_eq!(h.take_lines(), ["ADC 8 RL N=carol@example.com"]);
-    h.lines(&["ADC 8 RL N=carol@example.com"]);
+    assert_eq!(h.take_lines_but_png(), ["ADC 7 BL N=carol@example.com"]);
+    h.feed_lines(&["ADC 7 BL N=carol@example.com"]);
+    assert_eq!(h.take_lines_but_png(), ["ADC 8 RL N=carol@example.com"]);
+    h.feed_lines(&["ADC 8 RL N=carol@example.com"]);
     assert_eq!(h.session.contact_privacy("carol@example.com"), Some(false));
 }
 
@@ -631,17 +530,17 @@ fn allow_and_block_exclude_each_other() {
     let mut h = v12_with_bob();
     h.session.block("bob@example.com", h.now);
     h.drain();
-    assert_eq!(h.take_lines(), ["REM 7 AL bob@example.com"]);
-    h.lines(&["REM 7 AL bob@example.com"]);
-    assert_eq!(h.take_lines(), ["ADC 8 BL N=bob@example.com"]);
-    h.lines(&["ADC 8 BL N=bob@example.com"]);
+    assert_eq!(h.take_lines_but_png(), ["REM 7 AL bob@example.com"]);
+    h.feed_lines(&["REM 7 AL bob@example.com"]);
+    assert_eq!(h.take_lines_but_png(), ["ADC 8 BL N=bob@example.com"]);
+    h.feed_lines(&["ADC 8 BL N=bob@example.com"]);
     assert_eq!(h.session.contact_privacy("bob@example.com"), Some(false));
     h.session.unblock("bob@example.com", h.now);
     h.drain();
-    assert_eq!(h.take_lines(), ["REM 9 BL bob@example.com"]);
-    h.lines(&["REM 9 BL bob@example.com"]);
-    assert_eq!(h.take_lines(), ["ADC 10 AL N=bob@example.com"]);
-    h.lines(&["ADC 10 AL N=bob@example.com"]);
+    assert_eq!(h.take_lines_but_png(), ["REM 9 BL bob@example.com"]);
+    h.feed_lines(&["REM 9 BL bob@example.com"]);
+    assert_eq!(h.take_lines_but_png(), ["ADC 10 AL N=bob@example.com"]);
+    h.feed_lines(&["ADC 10 AL N=bob@example.com"]);
     assert_eq!(h.session.contact_privacy("bob@example.com"), Some(true));
 }
 
@@ -651,7 +550,7 @@ fn own_status_idle_invisible_and_personal_message() {
     h.session.set_status(Status::Away, "at lunch & more");
     h.drain();
     assert_eq!(
-        h.take_lines(),
+        h.take_lines_but_png(),
         [
             "CHG 7 AWY 1342177312 0",
             "UUX 8 72",
@@ -662,14 +561,14 @@ fn own_status_idle_invisible_and_personal_message() {
     h.session.set_idle(true);
     h.drain();
     assert_eq!(
-        h.take_lines(),
+        h.take_lines_but_png(),
         ["CHG 9 NLN 1342177312 0", "CHG 10 IDL 1342177312 0"]
     );
     h.session.set_idle(false);
     h.session.set_status(Status::Hidden, "");
     h.drain();
     assert_eq!(
-        h.take_lines(),
+        h.take_lines_but_png(),
         [
             "CHG 11 NLN 1342177312 0",
             "CHG 12 HDN 1342177312 0",
@@ -679,10 +578,10 @@ fn own_status_idle_invisible_and_personal_message() {
     );
     h.session.set_friendly_name("Alice Again", h.now);
     h.drain();
-    assert_eq!(h.take_lines(), ["PRP 14 MFN Alice%20Again"]);
-    h.lines(&["PRP 14 MFN Alice%20Again"]);
+    assert_eq!(h.take_lines_but_png(), ["PRP 14 MFN Alice%20Again"]);
+    h.feed_lines(&["PRP 14 MFN Alice%20Again"]);
     assert_eq!(
-        h.take_events(),
+        h.take_contact_events(),
         vec![ContactEvent::OwnName("Alice Again".into())]
     );
 }
@@ -703,15 +602,15 @@ fn presence_in_every_version_shape_is_applied_once() {
             "FLN bob@example.com",
         ),
     ] {
-        let mut h = Harness::signed_in_ns(version, "alice@example.com");
-        h.take_events();
-        h.lines(&[online, online]);
+        let mut h = Sim::signed_in_ns(version, "alice@example.com");
+        h.take_contact_events();
+        h.feed_lines(&[online, online]);
         if !ubx.is_empty() {
             let payload = "<Data><PSM>hi</PSM><CurrentMedia>WMP\\0Music\\01\\0{0} - {1}\\0Song\\0Band\\0</CurrentMedia></Data>";
             h.feed(format!("{ubx} {}\r\n{payload}", payload.len()).as_bytes());
         }
-        h.lines(&[offline, offline]);
-        let events = h.take_events();
+        h.feed_lines(&[offline, offline]);
+        let events = h.take_contact_events();
         let statuses: Vec<_> = events
             .iter()
             .map(|e| match e {
@@ -737,9 +636,9 @@ fn presence_in_every_version_shape_is_applied_once() {
 
 #[test]
 fn msnp8_lists_use_add_and_group_zero() {
-    let mut h = Harness::signed_in_ns(8, "alice@example.com");
-    assert_eq!(h.take_lines(), Vec::<String>::new());
-    h.lines(&[
+    let mut h = Sim::signed_in_ns(8, "alice@example.com");
+    assert_eq!(h.take_lines_but_png(), Vec::<String>::new());
+    h.feed_lines(&[
         "SYN 5 1 1 2",
         "GTC A",
         "BLP AL",
@@ -748,24 +647,24 @@ fn msnp8_lists_use_add_and_group_zero() {
         "LST bob@example.com Bob 11 0",
     ]);
     assert!(matches!(
-        h.take_events().last(),
+        h.take_contact_events().last(),
         Some(ContactEvent::ListSynced { groups, buddies, .. })
             if groups == &["Friends"] && buddies[0].groups.is_empty()
     ));
     h.session
         .move_buddy("bob@example.com", None, Some("Friends"), h.now);
     h.drain();
-    assert_eq!(h.take_lines(), ["ADD 7 FL bob@example.com Bob 1"]);
-    h.lines(&["ADD 7 FL 2 bob@example.com Bob 1"]);
-    assert_eq!(h.take_lines(), ["REM 8 FL bob@example.com 0"]);
-    h.lines(&["REM 8 FL 3 bob@example.com 0"]);
+    assert_eq!(h.take_lines_but_png(), ["ADD 7 FL bob@example.com Bob 1"]);
+    h.feed_lines(&["ADD 7 FL 2 bob@example.com Bob 1"]);
+    assert_eq!(h.take_lines_but_png(), ["REM 8 FL bob@example.com 0"]);
+    h.feed_lines(&["REM 8 FL 3 bob@example.com 0"]);
     assert_eq!(
-        h.take_events(),
+        h.take_contact_events(),
         vec![ContactEvent::BuddyChanged(bob(&["Friends"]))]
     );
     h.session.set_friendly_name("Ally", h.now);
     h.drain();
-    assert_eq!(h.take_lines(), ["REA 9 alice@example.com Ally"]);
+    assert_eq!(h.take_lines_but_png(), ["REA 9 alice@example.com Ally"]);
 }
 
 #[test]
@@ -774,30 +673,33 @@ fn msnp18_own_status_from_another_place_is_adopted_without_a_chg() {
     // Our own CHG unanswered yet: what the server says of the account is older.
     h.session.set_status(Status::Busy, "");
     h.drain();
-    h.take_lines();
-    h.lines(&["NLN AWY 1:alice@example.com Alice 2788999228:48 0"]);
-    assert_eq!(h.take_events(), vec![]);
-    h.lines(&["CHG 10 BSY 2415919136:0 0"]);
+    h.take_lines_but_png();
+    h.feed_lines(&["NLN AWY 1:alice@example.com Alice 2788999228:48 0"]);
+    assert_eq!(h.take_contact_events(), vec![]);
+    h.feed_lines(&["CHG 10 BSY 2415919136:0 0"]);
     h.session.set_status(Status::Online, "");
     h.drain();
     let chg = h
-        .take_lines()
+        .take_lines_but_png()
         .into_iter()
         .find(|l| l.starts_with("CHG "))
         .unwrap();
-    h.lines(&[&chg]);
+    h.feed_lines(&[&chg]);
     // The server repeating what we sent changes nothing.
-    h.lines(&["NLN NLN 1:alice@example.com Alice 2788999228:48 0"]);
-    assert_eq!(h.take_events(), vec![]);
-    h.lines(&["NLN AWY 1:alice@example.com Alice 2788999228:48 0"]);
-    assert_eq!(h.take_events(), vec![ContactEvent::OwnStatus(Status::Away)]);
+    h.feed_lines(&["NLN NLN 1:alice@example.com Alice 2788999228:48 0"]);
+    assert_eq!(h.take_contact_events(), vec![]);
+    h.feed_lines(&["NLN AWY 1:alice@example.com Alice 2788999228:48 0"]);
+    assert_eq!(
+        h.take_contact_events(),
+        vec![ContactEvent::OwnStatus(Status::Away)]
+    );
     // libpurple showing it calls set_status, which finds it already sent.
     h.session.set_status(Status::Away, "");
     h.drain();
-    assert_eq!(h.take_lines(), Vec::<String>::new());
+    assert_eq!(h.take_lines_but_png(), Vec::<String>::new());
     // Another place's idleness is its own.
-    h.lines(&["NLN IDL 1:alice@example.com Alice 2788999228:48 0"]);
-    assert_eq!(h.take_events(), vec![]);
+    h.feed_lines(&["NLN IDL 1:alice@example.com Alice 2788999228:48 0"]);
+    assert_eq!(h.take_contact_events(), vec![]);
 
     let ours = h
         .session

@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use super::events::{Buddy, ContactEvent};
-use super::tests::{bob, signed_in, synced_v18, Harness, Replay};
+use super::tests::{bob, synced_v18, Replay};
 use crate::auth::testlog;
 use crate::http::HttpRequest;
+use crate::session::sim::Sim;
 
 /// A SOAP answer with HTTP status `status` and this `<soap:Body>` content.
 fn soap(status: u16, body: &str) -> Vec<u8> {
@@ -99,15 +100,15 @@ fn adding_a_contact_uses_abcontactadd_then_the_recorded_adl() {
         "ADL 10 59\r\n<ml><d n=\"example.com\"><c n=\"carol\" l=\"3\" t=\"1\" /></d></ml>"
     );
     assert_eq!(
-        h.take_events(),
+        h.take_contact_events(),
         vec![ContactEvent::Allowed {
             email: "carol@example.com".into(),
             on: true
         }]
     );
-    h.lines(&["ADL 10 OK"]);
+    h.feed_lines(&["ADL 10 OK"]);
     assert_eq!(
-        h.take_events(),
+        h.take_contact_events(),
         vec![ContactEvent::BuddyChanged(carol(&[]))]
     );
 
@@ -119,9 +120,9 @@ fn adding_a_contact_uses_abcontactadd_then_the_recorded_adl() {
         h.take_sent(),
         "RML 11 59\r\n<ml><d n=\"example.com\"><c n=\"carol\" l=\"1\" t=\"1\" /></d></ml>"
     );
-    h.lines(&["RML 11 OK"]);
+    h.feed_lines(&["RML 11 OK"]);
     assert_eq!(
-        h.take_events(),
+        h.take_contact_events(),
         vec![ContactEvent::BuddyRemoved {
             email: "carol@example.com".into()
         }]
@@ -144,7 +145,7 @@ fn groups_are_created_joined_renamed_and_deleted_through_the_address_book() {
     assert!(body(&request).contains("<guid>22222222-2222-2222-2222-222222222222</guid>"));
     assert!(body(&request).contains("<contactId>dbd254aa-c066-4dc0-80db-f87fd43c2af2</contactId>"));
     assert_eq!(
-        h.take_events(),
+        h.take_contact_events(),
         vec![ContactEvent::BuddyChanged(bob(&["Work"]))]
     );
     h.session.rename_group("Work", "Office", &[], h.now);
@@ -170,7 +171,7 @@ fn soap_faults_become_clear_errors_and_undo_the_change() {
     h.session.add_buddy("dave@example.com", Some("Work"), h.now);
     h.drain();
     h.answer(&fault("GroupAlreadyExists", "Group already exists"));
-    let events = h.take_events();
+    let events = h.take_contact_events();
     assert_eq!(
         events[0],
         ContactEvent::Failed(
@@ -193,12 +194,12 @@ fn soap_faults_become_clear_errors_and_undo_the_change() {
         h.session.block("eve@example.com", h.now);
         h.drain();
         h.answer(&answer);
-        let events = h.take_events();
+        let events = h.take_contact_events();
         assert!(
             matches!(&events[0], ContactEvent::Failed(t) if t.starts_with("Could not block eve@example.com: ")),
             "{events:?}"
         );
-        assert!(!h.ended());
+        assert!(h.ended().is_none());
     }
 }
 
@@ -256,13 +257,13 @@ fn being_added_fetches_the_lists_and_asks_with_the_invitation() {
     let push = "<ml><d n=\"example.com\"><c n=\"carol\" t=\"1\" l=\"8\" f=\"Carol\" /></d></ml>";
     h.feed(format!("ADL 0 {}\r\n{push}", push.len()).as_bytes());
     assert!(h.http.is_empty());
-    h.take_events();
+    h.take_contact_events();
     h.advance(Duration::from_secs(2));
     let request = h.answer(&memberships("carol@example.com"));
     assert!(body(&request).contains("<PartnerScenario>Timer</PartnerScenario>"));
     h.answer(&address_book());
     assert_eq!(
-        h.take_events(),
+        h.take_contact_events(),
         vec![ContactEvent::AuthRequest {
             email: "carol@example.com".into(),
             friendly: Some("Carol".into()),
@@ -280,18 +281,18 @@ fn being_added_fetches_the_lists_and_asks_with_the_invitation() {
         h.take_sent(),
         "ADL 10 59\r\n<ml><d n=\"example.com\"><c n=\"carol\" l=\"2\" t=\"1\" /></d></ml>"
     );
-    h.lines(&["ADL 10 OK"]);
+    h.feed_lines(&["ADL 10 OK"]);
     let request = h.answer(&ok("DeleteMember"));
     assert!(body(&request).contains("<MemberRole>Pending</MemberRole>"));
     assert_eq!(h.session.contact_privacy("carol@example.com"), Some(true));
     // A NOT refreshes again; nothing changed, so nothing is reported.
-    h.take_events();
+    h.take_contact_events();
     let not = "<NOTIFICATION id=\"0\"/>";
     h.feed(format!("NOT {}\r\n{not}", not.len()).as_bytes());
     h.advance(Duration::from_secs(2));
     h.answer(&memberships(""));
     h.answer(&address_book());
-    let events = h.take_events();
+    let events = h.take_contact_events();
     assert_eq!(
         events,
         vec![ContactEvent::Allowed {
@@ -312,11 +313,11 @@ fn a_failed_fetch_is_reported_and_the_session_still_goes_online() {
         "alicepass",
     );
     r.answer_soap = false;
-    r.run_until(signed_in);
-    let mut h: Harness = r.h;
+    r.run_until(Sim::signed_in);
+    let mut h: Sim = r.h;
     h.take_sent();
     h.answer(&fault("", ""));
-    let events = h.take_events();
+    let events = h.take_contact_events();
     assert!(
         events.contains(&ContactEvent::Failed(
             "Could not retrieve the contact list: the server said soap:Client".into()
@@ -329,7 +330,7 @@ fn a_failed_fetch_is_reported_and_the_session_still_goes_online() {
         "{sent}"
     );
     assert!(h.session.is_list_synced());
-    assert!(!h.ended());
+    assert!(h.ended().is_none());
 }
 
 #[test]
@@ -337,7 +338,7 @@ fn a_membership_already_as_asked_is_not_an_error() {
     let mut h = synced_v18();
     let push = "<ml><d n=\"example.com\"><c n=\"carol\" t=\"1\" l=\"8\" /></d></ml>";
     h.feed(format!("ADL 0 {}\r\n{push}", push.len()).as_bytes());
-    h.take_events();
+    h.take_contact_events();
     h.session
         .answer_authorization("carol@example.com", false, h.now);
     h.drain();
@@ -346,8 +347,8 @@ fn a_membership_already_as_asked_is_not_an_error() {
         h.take_sent(),
         "ADL 10 59\r\n<ml><d n=\"example.com\"><c n=\"carol\" l=\"4\" t=\"1\" /></d></ml>"
     );
-    h.lines(&["ADL 10 OK"]);
-    let events = h.take_events();
+    h.feed_lines(&["ADL 10 OK"]);
+    let events = h.take_contact_events();
     assert!(
         !events.iter().any(|e| matches!(e, ContactEvent::Failed(_))),
         "{events:?}"
@@ -366,10 +367,10 @@ fn a_big_list_is_merged_shown_and_announced_a_slice_per_step() {
         "alicepass",
     );
     r.answer_soap = false;
-    r.run_until(signed_in);
-    let mut h: Harness = r.h;
+    r.run_until(Sim::signed_in);
+    let mut h: Sim = r.h;
     h.take_sent();
-    h.take_events();
+    h.take_contact_events();
     let members: String = (0..N)
         .map(|i| {
             format!(
@@ -437,7 +438,7 @@ fn a_big_list_is_merged_shown_and_announced_a_slice_per_step() {
     }
     assert!(steps > 10, "{steps} steps");
     assert!(announcing_steps > 1, "the initial ADL went out in one step");
-    let events = h.take_events();
+    let events = h.take_contact_events();
     let lists: Vec<_> = events
         .iter()
         .filter_map(|e| match e {

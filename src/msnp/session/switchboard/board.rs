@@ -18,6 +18,9 @@ const MAX_LINE: usize = 8 * 1024;
 /// margin is for lenient servers).
 const MAX_PAYLOAD: usize = 64 * 1024;
 
+/// Most P2P messages remembered as waiting for the switchboard's `ACK`.
+const MAX_P2P_UNACKED: usize = 1024;
+
 /// Identifies a board for the life of the session (connection ids change on retry).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct BoardId(pub(super) u64);
@@ -69,8 +72,17 @@ pub(super) struct Board {
     pub(super) queue: VecDeque<Outgoing>,
     /// Messages sent with ack mode `A`, waiting for `ACK`: TrID, message, deadline.
     pub(super) unacked: Vec<(u32, Outgoing, Instant)>,
-    /// P2P payloads waiting for someone to deliver them to (sent with ack mode `D`).
-    pub(super) p2p: VecDeque<Vec<u8>>,
+    /// P2P packets waiting for someone to deliver them to (sent with ack mode `D`), with the
+    /// peer each is for.
+    pub(super) p2p: VecDeque<(String, Vec<u8>)>,
+    /// Opened by us only for P2P (a picture fetch) and not used for a conversation since: left
+    /// once the peer has no P2P session left.
+    pub(super) p2p_only: bool,
+    /// Members' endpoints (MSNP16+): lower-case address and GUID without braces.
+    endpoints: Vec<(String, String)>,
+    /// TrIDs of P2P messages sent and not yet acknowledged by the switchboard, oldest first
+    /// (at most [`MAX_P2P_UNACKED`]).
+    pub(super) p2p_unacked: VecDeque<u32>,
     /// Last time anything was sent or received.
     pub(super) active: Instant,
     /// Set-up must be done (signed in, and someone joined when messages wait) by then.
@@ -103,6 +115,9 @@ impl Board {
             queue: VecDeque::new(),
             unacked: Vec::new(),
             p2p: VecDeque::new(),
+            p2p_only: false,
+            endpoints: Vec::new(),
+            p2p_unacked: VecDeque::new(),
             active: now,
             setup_deadline: Some(now + super::SETUP_TIMEOUT),
             trouble: None,
@@ -123,6 +138,19 @@ impl Board {
             out.push_back(Output::Send { conn, bytes });
         }
         trid
+    }
+
+    /// Records a P2P message sent with this TrID.
+    pub(super) fn p2p_sent(&mut self, trid: u32) {
+        if self.p2p_unacked.len() >= MAX_P2P_UNACKED {
+            self.p2p_unacked.pop_front();
+        }
+        self.p2p_unacked.push_back(trid);
+    }
+
+    /// P2P messages queued or sent and not yet acknowledged.
+    pub(super) fn p2p_in_flight(&self) -> usize {
+        self.p2p.len() + self.p2p_unacked.len()
     }
 
     /// Whether messages can go out now: signed in and someone is there to receive them.
@@ -152,6 +180,37 @@ impl Board {
             friendly: friendly.to_owned(),
         });
         true
+    }
+
+    /// Notes the endpoint `guid` of `email` (MSNP16+): from the roster (`JOI`/`IRO`) only
+    /// while none is known; from the member's `P2P-Src` always (it names the endpoint that
+    /// talks P2P). Anything but a GUID is ignored.
+    pub(super) fn note_endpoint(&mut self, email: &str, guid: &str, from_p2p: bool) {
+        let guid = guid.trim_matches(|c| c == '{' || c == '}');
+        let valid = guid.len() == 36 && guid.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+        let email = email.to_ascii_lowercase();
+        if !valid {
+            return;
+        }
+        let full = self.endpoints.len() >= MAX_MEMBERS;
+        match self.endpoints.iter_mut().find(|(e, _)| *e == email) {
+            Some(entry) if from_p2p => entry.1 = guid.to_owned(),
+            Some(_) => {}
+            None if !full => self.endpoints.push((email, guid.to_owned())),
+            None => {}
+        }
+    }
+
+    /// `email;{guid}` for a member whose endpoint is known, else `email`.
+    pub(super) fn p2p_address(&self, email: &str) -> String {
+        match self
+            .endpoints
+            .iter()
+            .find(|(e, _)| e.eq_ignore_ascii_case(email))
+        {
+            Some((e, guid)) => format!("{e};{{{guid}}}"),
+            None => email.to_owned(),
+        }
     }
 
     /// Removes a member; false when absent.

@@ -3,13 +3,16 @@
 //! Each conversation runs on its own switchboard connection (docs/protocol.md §7): outgoing ones
 //! start with `XFR SB` on the NS, then `USR` and `CAL`; invitations (`RNG`) are answered at once
 //! with `ANS`. A one-to-one conversation becomes a group chat when a third person joins. Every
-//! text we send asks for an `ACK`; a message whose switchboard is lost is sent once more on a new
-//! one, and otherwise reported to the user with its text. A contact who cannot be reached gets the
-//! text as an offline message (MSNP13+, docs/protocol.md §9), which is also how offline messages
-//! are received at sign-in.
+//! text we send asks for an `ACK`. When a switchboard or the whole session is lost, a message
+//! never written is sent once more (on a new switchboard, or after the reconnection), and one
+//! written but not acknowledged is reported to the user with its text (docs/protocol.md §7.9).
+//! A contact who cannot be reached gets the text as an offline message (MSNP11+,
+//! docs/protocol.md §9), which is also how offline messages are received at sign-in.
 
 mod board;
 mod commands;
+mod held;
+mod ink;
 mod offline;
 mod outgoing;
 mod protocol;
@@ -29,6 +32,8 @@ use board::{Board, BoardId};
 
 pub(super) use commands::contact_address;
 pub use commands::SendError;
+pub use held::{Unsent, HOLD_LIMIT};
+pub(super) use ink::ink_event;
 
 /// Most switchboards open at once; a new one closes the longest-idle one-to-one conversation
 /// with nothing pending, or is refused.
@@ -38,6 +43,9 @@ const MAX_QUEUE: usize = 64;
 /// Most P2P packets waiting in one switchboard for someone to join (a 256 KiB picture is
 /// about 220 chunks).
 const MAX_P2P_QUEUE: usize = 512;
+/// Most P2P messages queued or awaiting the switchboard's `ACK` before file data waits: about
+/// 40 KB in flight per switchboard.
+const P2P_WINDOW: usize = 32;
 /// Most messages waiting for their `ACK` in one switchboard.
 const MAX_UNACKED: usize = 64;
 /// Most members tracked in one switchboard.
@@ -76,6 +84,10 @@ pub struct Switchboards {
     /// Contacts shown as typing, and until when.
     typing: Vec<(String, Instant)>,
     offline: offline::Offline,
+    /// Contacts whose P2P traffic lost its switchboard, for the session to collect.
+    p2p_lost: Vec<String>,
+    /// Messages waiting for sign-in, and those set aside for the next session.
+    held: held::HeldMessages,
 }
 
 impl Default for Switchboards {
@@ -87,6 +99,8 @@ impl Default for Switchboards {
             chunks: ChunkReassembler::new(ChunkLimits::default()),
             typing: Vec::new(),
             offline: offline::Offline::default(),
+            p2p_lost: Vec::new(),
+            held: held::HeldMessages::default(),
         }
     }
 }
@@ -161,12 +175,28 @@ pub enum ChatEvent {
         /// Why, for the user.
         reason: String,
     },
+    /// A contact sent a handwritten message as a GIF: shown inline.
+    Ink {
+        /// Where it belongs.
+        conversation: Conversation,
+        /// The contact.
+        from: String,
+        /// The image.
+        gif: Vec<u8>,
+    },
     /// An informational line for a conversation.
     Notice {
         /// Where it belongs.
         conversation: Conversation,
         /// The text.
         text: String,
+    },
+    /// Offline messages just shown, by id: the user interface keeps the ids with the account
+    /// and gives them back in [`crate::session::Config::offline_shown`], so that one the server
+    /// failed to delete is not shown again at a later sign-in.
+    OfflineShown {
+        /// The messages' ids.
+        ids: Vec<String>,
     },
     /// A group chat opened: one we started, an invitation with several people in it, or a
     /// one-to-one conversation a third person joined (`from_im` names its contact).
@@ -206,6 +236,8 @@ pub enum ChatEvent {
 pub(in crate::session) struct P2pPacket {
     /// The sender, lower-case.
     pub(in crate::session) from: String,
+    /// The `P2P-Src` it came from (MSNP16+: `address;{guid}`).
+    pub(in crate::session) source: Option<String>,
     /// The `P2P-Dest` it was addressed to.
     pub(in crate::session) destination: Option<String>,
     /// The binary P2P packet.
@@ -303,14 +335,21 @@ impl Switchboards {
     pub(in crate::session) fn deadline(&self) -> Option<Instant> {
         let boards = self.boards.values().filter_map(Board::deadline).min();
         let typing = self.typing.iter().map(|(_, at)| *at).min();
-        [boards, typing, self.chunks.next_deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            boards,
+            typing,
+            self.chunks.next_deadline(),
+            self.held.deadline(),
+            self.offline.deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Conversation deadlines due at `now`.
     pub(in crate::session) fn handle_timeout(&mut self, cx: &mut Cx, now: Instant) {
+        self.held.handle_timeout(cx, now);
         self.boards_timeout(cx, now);
         let (due, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.typing)
             .into_iter()
@@ -326,6 +365,7 @@ impl Switchboards {
             );
         }
         self.chunks.expire(now);
+        self.offline.handle_timeout(cx, now);
     }
 
     /// A contact's typing notice: shown now, lapsing after [`TYPING_TIMEOUT`].

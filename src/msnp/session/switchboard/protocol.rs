@@ -15,9 +15,9 @@ use crate::wire::{ClientCommand, HostPort, Rng, ServerError};
 use super::board::{Board, BoardId, Kind, Stage};
 use super::outgoing::{Outgoing, What};
 use super::{
-    chat_event, ChatEvent, Conversation, Handoff, P2pPacket, Switchboards, ACK_TIMEOUT,
+    chat_event, ink_event, ChatEvent, Conversation, Handoff, P2pPacket, Switchboards, ACK_TIMEOUT,
     HIDDEN_REASON, IDLE_TIMEOUT, MAX_ATTEMPTS, MAX_BOARDS, MAX_P2P_QUEUE, MAX_QUEUE, MAX_UNACKED,
-    MAX_XFR_REFUSALS, SETUP_TIMEOUT, XFR_RETRY,
+    MAX_XFR_REFUSALS, P2P_WINDOW, SETUP_TIMEOUT, XFR_RETRY,
 };
 
 impl Switchboards {
@@ -68,6 +68,7 @@ impl Switchboards {
         let Some(board) = self.boards.get_mut(&id) else {
             return;
         };
+        board.p2p_only = false;
         let conversation = board.conversation();
         let mut refused = Vec::new();
         for message in messages {
@@ -101,9 +102,28 @@ impl Switchboards {
             return;
         }
         board.setup_deadline = None;
-        while let Some(payload) = board.p2p.pop_front() {
+        // MSNP16+: `P2P-Src` and `P2P-Dest` name endpoints, `address;{guid}`, as Windows Live
+        // Messenger 2009 sends them.
+        let endpoints = cx.dialect.endpoints();
+        let src = endpoints.then(|| {
+            let guid = cx
+                .config
+                .machine_guid
+                .trim_matches(|c| c == '{' || c == '}');
+            format!("{};{{{guid}}}", cx.config.account)
+        });
+        while let Some((peer, packet)) = board.p2p.pop_front() {
+            let dest = match endpoints {
+                true => board.p2p_address(&peer),
+                false => peer.clone(),
+            };
+            let Some(payload) = crate::p2p::sb_payload(&dest, src.as_deref(), &packet) else {
+                log::warn!("P2P packet for {peer} too large to send");
+                continue;
+            };
             let ack = sb::AckMode::Data;
-            board.send(cx.out, &SbClientCommand::Msg { ack, payload });
+            let trid = board.send(cx.out, &SbClientCommand::Msg { ack, payload });
+            board.p2p_sent(trid);
             board.active = now;
         }
         while board.unacked.len() < MAX_UNACKED {
@@ -125,15 +145,35 @@ impl Switchboards {
         }
     }
 
-    /// Queues a P2P payload for `peer` on a switchboard they are in, else on their one-to-one
-    /// switchboard (opened if none, which shows no conversation), and sends what can be sent.
+    /// Whether the switchboard a P2P payload for `peer` would go to has fewer than
+    /// [`P2P_WINDOW`] P2P messages queued or unacknowledged (file data waits for that).
+    pub(in crate::session) fn p2p_room(&self, peer: &str) -> bool {
+        let kind = Kind::Im(peer.to_ascii_lowercase());
+        let boards = || self.boards.values().rev();
+        let board = boards()
+            .find(|b| b.can_deliver() && b.has_member(peer))
+            .or_else(|| boards().find(|b| b.kind == kind && b.can_deliver()))
+            .or_else(|| boards().find(|b| b.kind == kind));
+        board.is_none_or(|b| b.p2p_in_flight() < P2P_WINDOW)
+    }
+
+    /// The contacts whose P2P traffic lost its switchboard since the last call (the
+    /// switchboard failed, or the contact left it): their transfers fail.
+    pub(in crate::session) fn take_p2p_lost(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.p2p_lost)
+    }
+
+    /// Queues a P2P packet for `peer` on a switchboard they are in, else on their one-to-one
+    /// switchboard (opened if none, which shows no conversation, and is left once the peer has
+    /// no P2P session left, see [`Switchboards::release_p2p`]), and sends what can be sent.
     pub(in crate::session) fn send_p2p(
         &mut self,
         cx: &mut Cx,
         peer: &str,
-        payload: Vec<u8>,
+        packet: Vec<u8>,
         now: Instant,
     ) {
+        let next_id = self.next_board;
         let joined = self
             .boards
             .values()
@@ -146,14 +186,32 @@ impl Switchboards {
         let Some(board) = self.boards.get_mut(&id) else {
             return;
         };
+        if board.id.0 > next_id {
+            board.p2p_only = true;
+        }
         if board.p2p.len() >= MAX_P2P_QUEUE {
             return log::warn!("too many P2P packets waiting for {peer}; dropped");
         }
-        board.p2p.push_back(payload);
+        board.p2p.push_back((peer.to_ascii_lowercase(), packet));
         if !board.can_deliver() && board.setup_deadline.is_none() {
             board.setup_deadline = Some(now + SETUP_TIMEOUT);
         }
         self.flush(cx, id, now);
+    }
+
+    /// Leaves the switchboards opened only for P2P with `peer` that have nothing left to
+    /// send; the P2P part has no session with `peer` any more.
+    pub(in crate::session) fn release_p2p(&mut self, cx: &mut Cx, peer: &str) {
+        let kind = Kind::Im(peer.to_ascii_lowercase());
+        let done: Vec<BoardId> = self
+            .boards
+            .values()
+            .filter(|b| b.p2p_only && b.kind == kind && b.can_deliver() && !b.has_pending())
+            .map(|b| b.id)
+            .collect();
+        for id in done {
+            self.close(cx, id);
+        }
     }
 
     /// `XFR <trid> SB <address> CKI <cookie>`: connect to the switchboard we asked for.
@@ -194,12 +252,16 @@ impl Switchboards {
         };
         if let (ServerError::NOT_ALLOWED_OFFLINE, Some(board)) = (code, self.boards.get_mut(&id)) {
             if hidden {
-                let (kind, pending) = (board.kind.clone(), take_pending(board));
+                let (kind, conversation) = (board.kind.clone(), board.conversation());
+                let owed = Owed::take(board);
                 self.close(cx, id);
+                report_written(cx, &conversation, &owed.written, HIDDEN_REASON);
                 return match kind {
-                    Kind::Im(peer) => self.store_or_report(cx, &peer, pending, HIDDEN_REASON, now),
+                    Kind::Im(peer) => {
+                        self.store_or_report(cx, &peer, owed.waiting, HIDDEN_REASON, now)
+                    }
                     Kind::Chat(chat) => {
-                        for message in &pending {
+                        for message in &owed.waiting {
                             undelivered(cx, Conversation::Chat(chat), message, HIDDEN_REASON);
                         }
                         chat_event(
@@ -344,6 +406,9 @@ impl Switchboards {
             SbCommand::Iro(iro) => {
                 if !cx.is_own_address(&iro.participant.email) {
                     if let Some(board) = self.boards.get_mut(&id) {
+                        if let Some(guid) = &iro.participant.endpoint {
+                            board.note_endpoint(&iro.participant.email, guid, false);
+                        }
                         board.add_member(&iro.participant.email, &iro.friendly);
                     }
                 }
@@ -358,10 +423,16 @@ impl Switchboards {
             SbCommand::Ack(ack) => {
                 if let Some(board) = self.boards.get_mut(&id) {
                     board.unacked.retain(|(trid, _, _)| *trid != ack.trid);
+                    board.p2p_unacked.retain(|trid| *trid != ack.trid);
                 }
                 self.flush(cx, id, now);
             }
-            SbCommand::Nak(nak) => self.not_delivered(cx, id, nak.trid, now),
+            SbCommand::Nak(nak) => {
+                if let Some(board) = self.boards.get_mut(&id) {
+                    board.p2p_unacked.retain(|trid| *trid != nak.trid);
+                }
+                self.not_delivered(cx, id, nak.trid, now)
+            }
             SbCommand::Out => self.failed(
                 cx,
                 id,
@@ -445,6 +516,9 @@ impl Switchboards {
         let Some(board) = self.boards.get_mut(&id) else {
             return;
         };
+        if let Some(guid) = &who.endpoint {
+            board.note_endpoint(&who.email, guid, false);
+        }
         if !board.add_member(&who.email, friendly) {
             return;
         }
@@ -468,7 +542,8 @@ impl Switchboards {
 
     /// `BYE`: someone left. From MSNP16 a user's endpoints leave one by one and the bare
     /// address last; only the bare one counts. When the contact of a one-to-one conversation
-    /// leaves, the switchboard is closed and anything unacknowledged goes out on a new one.
+    /// leaves, the switchboard is closed: what was never written goes out on a new one, what
+    /// was written and not acknowledged is reported (see [`Owed`]).
     fn left(&mut self, cx: &mut Cx, id: BoardId, who: &Participant, now: Instant) {
         if who.endpoint.is_some() || cx.is_own_address(&who.email) {
             return;
@@ -488,10 +563,12 @@ impl Switchboards {
                 },
             ),
             Kind::Im(peer) if board.members.is_empty() => {
-                let pending = take_pending(board);
+                let owed = Owed::take(board);
                 self.close(cx, id);
+                self.p2p_lost.push(peer.clone());
                 let reason = "the contact left the conversation";
-                self.resend_or_report(cx, &peer, pending, reason, now);
+                report_written(cx, &Conversation::Im(peer.clone()), &owed.written, reason);
+                self.resend_or_report(cx, &peer, owed.waiting, reason, now);
             }
             Kind::Im(_) => {}
         }
@@ -512,6 +589,22 @@ impl Switchboards {
             },
             other => other,
         };
+        if let Some(board) = self.boards.get_mut(&id) {
+            match &payload {
+                MsgPayload::P2p {
+                    source: Some(source),
+                    ..
+                } => {
+                    if let Some((email, guid)) = source.split_once(';') {
+                        if email.eq_ignore_ascii_case(&from) && !cx.is_own_address(&from) {
+                            board.note_endpoint(&from, guid, true);
+                        }
+                    }
+                }
+                MsgPayload::P2p { .. } => {}
+                _ => board.p2p_only = false,
+            }
+        }
         match (payload, &conversation) {
             (MsgPayload::Text(text), Conversation::Im(to)) if cx.is_own_address(&from) => {
                 chat_event(
@@ -570,9 +663,21 @@ impl Switchboards {
                     list,
                 })
             }
-            (MsgPayload::P2p { destination, body }, _) => {
+            (MsgPayload::Ink(ink), _) => {
+                self.typing_stopped(cx, &from);
+                chat_event(cx, ink_event(conversation, &from, &msg.friendly, ink));
+            }
+            (
+                MsgPayload::P2p {
+                    source,
+                    destination,
+                    body,
+                },
+                _,
+            ) => {
                 return Some(Handoff::P2p(P2pPacket {
                     from,
+                    source,
                     destination,
                     body,
                 }))
@@ -638,13 +743,14 @@ impl Switchboards {
         };
         match board.kind.clone() {
             Kind::Im(peer) if peer == email && board.members.is_empty() => {
-                let pending = take_pending(board);
+                let owed = Owed::take(board);
                 self.close(cx, id);
                 let reason = match code {
                     ServerError::INVALID_PRINCIPAL => "the address is not valid",
                     _ => "the contact is offline or not accepting messages",
                 };
-                self.store_or_report(cx, &peer, pending, reason, now);
+                report_written(cx, &Conversation::Im(peer.clone()), &owed.written, reason);
+                self.store_or_report(cx, &peer, owed.waiting, reason, now);
             }
             Kind::Chat(chat) => chat_event(
                 cx,
@@ -681,9 +787,10 @@ impl Switchboards {
         }
     }
 
-    /// A switchboard failed (lost, closed, refused, timed out): forget it and save what was
-    /// pending: one-to-one messages go out once more on a new switchboard or are reported; a
-    /// group chat ends and its pending messages are reported.
+    /// A switchboard failed (lost, closed, refused, timed out): forget it and settle what it
+    /// owed (see [`Owed`]): messages written and not acknowledged are reported; one-to-one
+    /// messages never written go out once more on a new switchboard or are reported; a group
+    /// chat ends and its waiting messages are reported.
     pub(super) fn failed(
         &mut self,
         cx: &mut Cx,
@@ -698,11 +805,13 @@ impl Switchboards {
         if let (true, Some(conn)) = (close, board.conn) {
             cx.output(Output::Close { conn });
         }
-        let pending = take_pending(&mut board);
+        self.p2p_lost.extend(board_peers(&board));
+        let owed = Owed::take(&mut board);
+        report_written(cx, &board.conversation(), &owed.written, reason);
         match board.kind {
-            Kind::Im(peer) => self.resend_or_report(cx, &peer, pending, reason, now),
+            Kind::Im(peer) => self.resend_or_report(cx, &peer, owed.waiting, reason, now),
             Kind::Chat(chat) => {
-                for message in &pending {
+                for message in &owed.waiting {
                     undelivered(cx, Conversation::Chat(chat), message, reason);
                 }
                 chat_event(
@@ -716,8 +825,8 @@ impl Switchboards {
         }
     }
 
-    /// Messages of a lost one-to-one switchboard: those not yet on two lost switchboards go to
-    /// another switchboard for the same contact, the rest are reported.
+    /// Messages never written to a lost one-to-one switchboard: those not yet on two lost
+    /// switchboards go to another switchboard for the same contact, the rest are reported.
     fn resend_or_report(
         &mut self,
         cx: &mut Cx,
@@ -764,21 +873,46 @@ impl Switchboards {
         }
     }
 
-    /// The session ends: every switchboard is closed, and every message not yet acknowledged
-    /// (waiting, sent without `ACK`, or an offline message not yet confirmed stored) is
-    /// reported with its text.
-    pub(in crate::session) fn abandon_all(&mut self, cx: &mut Cx) {
-        const REASON: &str = "the connection to the server was lost before it was confirmed";
+    /// The session ends: every switchboard is closed. Messages written and not acknowledged,
+    /// group-chat messages and offline messages not yet confirmed stored are reported with
+    /// their text, and every open group chat ends. One-to-one messages never written are set
+    /// aside for the next session when `reconnecting` (see [`Session::take_unsent`]), else
+    /// reported.
+    ///
+    /// [`Session::take_unsent`]: crate::session::Session::take_unsent
+    pub(in crate::session) fn abandon_all(&mut self, cx: &mut Cx, reconnecting: bool) {
+        const REASON: &str = "the connection to the server was lost";
         for mut board in std::mem::take(&mut self.boards).into_values() {
             if let Some(conn) = board.conn {
                 cx.output(Output::Close { conn });
             }
             let conversation = board.conversation();
-            for message in take_pending(&mut board) {
-                undelivered(cx, conversation.clone(), &message, REASON);
+            let owed = Owed::take(&mut board);
+            report_written(cx, &conversation, &owed.written, REASON);
+            match board.kind {
+                Kind::Im(peer) => {
+                    self.held
+                        .set_aside(cx, &peer, owed.waiting, reconnecting, REASON)
+                }
+                Kind::Chat(chat) => {
+                    for message in &owed.waiting {
+                        undelivered(cx, conversation.clone(), message, REASON);
+                    }
+                    chat_event(
+                        cx,
+                        ChatEvent::ChatEnded {
+                            chat,
+                            reason: format!(
+                                "{REASON} (a chat cannot be rejoined; start a new one)"
+                            ),
+                        },
+                    );
+                }
             }
         }
-        self.offline.abandon(cx, REASON);
+        self.held.abandon(cx, reconnecting, REASON);
+        self.offline
+            .abandon(cx, &format!("{REASON} before it was confirmed"));
     }
 
     /// Set-up and acknowledgement deadlines, and idle one-to-one switchboards.
@@ -933,13 +1067,44 @@ fn own_participant(cx: &Cx) -> Participant {
     }
 }
 
-/// Everything a board still owes: unacknowledged messages in the order sent, then the queue.
-fn take_pending(board: &mut Board) -> Vec<Outgoing> {
-    let mut unacked = std::mem::take(&mut board.unacked);
-    unacked.sort_by_key(|(trid, _, _)| *trid);
-    let mut pending: Vec<Outgoing> = unacked.into_iter().map(|(_, m, _)| m).collect();
-    pending.extend(std::mem::take(&mut board.queue));
-    pending
+/// Reports messages that were written to a switchboard that failed before acknowledging
+/// them: they may have arrived, so they are never sent again (see [`Owed`]).
+fn report_written(cx: &mut Cx, conversation: &Conversation, written: &[Outgoing], reason: &str) {
+    let reason = format!("{reason} before delivery was confirmed; it may not have arrived");
+    for message in written {
+        undelivered(cx, conversation.clone(), message, &reason);
+    }
+}
+
+/// What a failed board still owes, split by the delivery rule of docs/protocol.md §7.9:
+/// a message written to a switchboard that never acknowledged it may have been delivered (the
+/// protocol has no message id a receiver could drop a second copy by), so it is reported and
+/// never sent again; a message never written cannot have arrived, so it is sent again (once).
+struct Owed {
+    /// Written and not acknowledged, in the order sent.
+    written: Vec<Outgoing>,
+    /// Never written, in order.
+    waiting: Vec<Outgoing>,
+}
+
+impl Owed {
+    /// Takes everything `board` still owes.
+    fn take(board: &mut Board) -> Owed {
+        let mut unacked = std::mem::take(&mut board.unacked);
+        unacked.sort_by_key(|(trid, _, _)| *trid);
+        Owed {
+            written: unacked.into_iter().map(|(_, m, _)| m).collect(),
+            waiting: std::mem::take(&mut board.queue).into(),
+        }
+    }
+}
+
+/// Whom a board carried P2P traffic for: its one-to-one contact, or its members.
+fn board_peers(board: &Board) -> Vec<String> {
+    match &board.kind {
+        Kind::Im(peer) => vec![peer.clone()],
+        Kind::Chat(_) => board.members.iter().map(|m| m.email.clone()).collect(),
+    }
 }
 
 /// A received text as HTML, with a note when its characters could not all be decoded.
@@ -958,6 +1123,7 @@ fn kind_name(payload: &MsgPayload) -> &'static str {
         MsgPayload::Typing { .. } => "a typing notice",
         MsgPayload::Nudge => "a nudge",
         MsgPayload::Datacast { .. } => "a datacast",
+        MsgPayload::Ink(_) => "ink",
         MsgPayload::Emoticons { .. } => "custom emoticons",
         MsgPayload::P2p { .. } => "a P2P packet",
         MsgPayload::ClientCaps { .. } => "client capabilities",

@@ -8,6 +8,7 @@ mod lists;
 mod login;
 mod negotiation;
 mod presence;
+mod relay;
 mod signin;
 mod switchboard;
 
@@ -81,12 +82,15 @@ pub(crate) fn serve(shared: Arc<Shared>, stream: TcpStream, redirector: bool) {
         return;
     };
     let _ = writer.set_write_timeout(Some(Duration::from_secs(5)));
-    let conn = Arc::new(Conn::new(
-        shared.next_conn_id(),
-        Service::Ns,
-        writer,
-        shared.transcript.clone(),
-    ));
+    let conn = Arc::new(
+        Conn::new(
+            shared.next_conn_id(),
+            Service::Ns,
+            writer,
+            shared.transcript.clone(),
+        )
+        .with_faults(shared.faults.clone()),
+    );
     shared.track(conn.clone());
     let mut session = Session {
         shared,
@@ -177,6 +181,10 @@ impl Session {
         if let Some(bytes) = garbage {
             self.conn.send_raw(&bytes);
         }
+        if flow == Flow::Continue && self.signed_in() && self.shared.faults.ns_drop() {
+            log::info!("conn {}: fault injected, dropping the NS", self.conn.id);
+            return Flow::Close;
+        }
         flow
     }
 
@@ -218,6 +226,7 @@ impl Session {
             ("GTC", true) => self.handle_gtc(cmd),
             ("QRY", true) => self.handle_qry(cmd),
             ("XFR", true) => self.handle_xfr(cmd),
+            ("UUN", true) => self.handle_uun(cmd),
             _ => {
                 log::info!("conn {}: ignoring {}", self.conn.id, cmd.line);
                 self.shared.violation(format!(

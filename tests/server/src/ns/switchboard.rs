@@ -36,6 +36,9 @@ impl Session {
         let Some(email) = self.email().map(str::to_owned) else {
             return Flow::Close;
         };
+        if self.shared.sb.take_ignored_xfr(&email) {
+            return Flow::Continue;
+        }
         let dialect = self.dialect();
         let (_, caps) = sb::ns_profile(&self.shared, self.conn.id);
         let cookie = self.shared.sb.issue(&email, None, dialect, &caps);

@@ -73,7 +73,13 @@ struct State {
     drop_next: Vec<String>,
     /// Users whose next `MSG` is swallowed and unacknowledged, the connection kept.
     hold_next: Vec<String>,
+    /// Users whose next `XFR SB` the NS leaves unanswered.
+    ignore_xfr: Vec<String>,
+    /// Users whose next `CAL` is answered `RINGING` and rings nobody.
+    silent_call: Vec<String>,
     mailbox: mailbox::Mailbox,
+    /// Switchboard sessions each user (lower-case) is in now, and the most at once.
+    open: HashMap<String, (usize, usize)>,
 }
 
 impl Hub {
@@ -151,6 +157,32 @@ impl Hub {
         state.hold_next.len() != before
     }
 
+    /// Leaves the next `XFR SB` from `email` unanswered.
+    pub(crate) fn ignore_next_xfr(&self, email: &str) {
+        self.state().ignore_xfr.push(email.to_ascii_lowercase());
+    }
+
+    /// Whether the next `XFR SB` from `email` is to go unanswered (the flag is consumed).
+    pub(crate) fn take_ignored_xfr(&self, email: &str) -> bool {
+        let mut state = self.state();
+        let before = state.ignore_xfr.len();
+        state.ignore_xfr.retain(|e| !e.eq_ignore_ascii_case(email));
+        state.ignore_xfr.len() != before
+    }
+
+    /// Makes the next `CAL` from `email` ring nobody.
+    pub(crate) fn silence_next_call(&self, email: &str) {
+        self.state().silent_call.push(email.to_ascii_lowercase());
+    }
+
+    /// Whether the next `CAL` from `email` is to ring nobody (the flag is consumed).
+    fn take_silent_call(&self, email: &str) -> bool {
+        let mut state = self.state();
+        let before = state.silent_call.len();
+        state.silent_call.retain(|e| !e.eq_ignore_ascii_case(email));
+        state.silent_call.len() != before
+    }
+
     /// The members of session `id`.
     fn members(&self, id: &str) -> Vec<Member> {
         self.state().chats.get(id).cloned().unwrap_or_default()
@@ -159,8 +191,25 @@ impl Hub {
     /// Adds a member to session `id` (created if new); returns who was there before.
     fn join(&self, id: &str, member: Member) -> Vec<Member> {
         let mut state = self.state();
+        let counts = state
+            .open
+            .entry(member.email.to_ascii_lowercase())
+            .or_default();
+        counts.0 += 1;
+        counts.1 = counts.1.max(counts.0);
         let members = state.chats.entry(id.to_owned()).or_default();
         let before = members.clone();
+        members.push(member);
+        before
+    }
+
+    /// [`Hub::join`], running `greet` with who was there before while no message can be
+    /// relayed in the session (the joiner's roster and `ANS OK` go out first).
+    fn join_with(&self, id: &str, member: Member, greet: impl FnOnce(&[Member])) -> Vec<Member> {
+        let mut state = self.state();
+        let members = state.chats.entry(id.to_owned()).or_default();
+        let before = members.clone();
+        greet(&before);
         members.push(member);
         before
     }
@@ -171,8 +220,18 @@ impl Hub {
         let Some(members) = state.chats.get_mut(id) else {
             return Vec::new();
         };
+        let gone: Vec<String> = members
+            .iter()
+            .filter(|m| m.conn.id == conn)
+            .map(|m| m.email.to_ascii_lowercase())
+            .collect();
         members.retain(|m| m.conn.id != conn);
         let left = members.clone();
+        for email in gone {
+            if let Some(counts) = state.open.get_mut(&email) {
+                counts.0 = counts.0.saturating_sub(1);
+            }
+        }
         if left.is_empty() {
             state.chats.remove(id);
         }
@@ -188,6 +247,15 @@ impl Hub {
             .filter(|m| m.email.eq_ignore_ascii_case(email))
             .map(|m| m.conn.clone())
             .collect()
+    }
+
+    /// The most switchboard sessions `email` was in at once.
+    fn peak(&self, email: &str) -> usize {
+        let state = self.state();
+        state
+            .open
+            .get(&email.to_ascii_lowercase())
+            .map_or(0, |c| c.1)
     }
 
     /// Runs `f` on the offline-message store.
@@ -252,6 +320,18 @@ impl crate::TestServer {
         self.shared.sb.hold_next_message(email);
     }
 
+    /// Fault switch: the NS leaves the next `XFR SB` of `email` unanswered (a switchboard
+    /// request still in flight when something else fails).
+    pub fn ns_ignore_next_xfr(&self, email: &str) {
+        self.shared.sb.ignore_next_xfr(email);
+    }
+
+    /// Fault switch: the next `CAL` `email` sends is answered `RINGING` but rings nobody (an
+    /// invitee slow to answer), so messages for them wait unwritten on that switchboard.
+    pub fn sb_ring_nobody_next(&self, email: &str) {
+        self.shared.sb.silence_next_call(email);
+    }
+
     /// Closes every switchboard connection of `email` from the server side; returns how many.
     pub fn sb_kick(&self, email: &str) -> usize {
         let conns = self.shared.sb.connections_of(email);
@@ -269,6 +349,16 @@ impl crate::TestServer {
             conn.send_raw(bytes);
         }
         conns.len()
+    }
+
+    /// Switchboard connections `email` has open (signed in) now.
+    pub fn sb_connections(&self, email: &str) -> usize {
+        self.shared.sb.connections_of(email).len()
+    }
+
+    /// The most switchboard sessions `email` was in at once since the server started.
+    pub fn sb_peak(&self, email: &str) -> usize {
+        self.shared.sb.peak(email)
     }
 
     /// Offline messages stored for `email`, not yet deleted.

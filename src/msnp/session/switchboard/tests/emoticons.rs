@@ -16,18 +16,18 @@ const BOB: &str = "bob@example.com";
 const ALICE: &str = "alice@example.com";
 
 /// Alice signed in at `version`, in a conversation Bob opened; returns its switchboard.
-fn invited(version: u32) -> (H, ConnId) {
-    let mut h = H::sign_in(&format!("msnp{version}"), "alice", version, ALICE_GUID);
-    h.feed(
-        h.ns,
+fn invited(version: u32) -> (Sim, ConnId) {
+    let mut h = Sim::sign_in(&format!("msnp{version}"), "alice", version, ALICE_GUID);
+    h.feed_on(
+        h.ns(),
         format!("RNG 11752013 127.0.0.1:1864 CKI 1.2.3 {BOB} Bob\r\n").as_bytes(),
     );
     let sb = h.connect_last();
-    h.feed(
+    h.feed_on(
         sb,
         format!("IRO 1 1 1 {BOB} Bob\r\nANS 1 OK\r\n").as_bytes(),
     );
-    h.take_events();
+    h.take_chat_events();
     h.frames(sb);
     (h, sb)
 }
@@ -51,8 +51,8 @@ fn declared_and_fetched(version: u32) {
     let data: Vec<u8> = (0..3000u32).map(|i| (i * 13 % 251) as u8).collect();
     let object = MsnObject::new(BOB, EMOTICON, "TFR2C2.tmp", "", &data);
     let declaration = payloads(&[("(tux)", &object)]).remove(0);
-    h.feed(sb, &from_bob(&declaration));
-    h.feed(sb, &text("look (tux)"));
+    h.feed_on(sb, &from_bob(&declaration));
+    h.feed_on(sb, &text("look (tux)"));
     let conversation = Conversation::Im(BOB.into());
     assert_eq!(
         h.emoticons,
@@ -70,11 +70,12 @@ fn declared_and_fetched(version: u32) {
         "declared before the text"
     );
     assert!(
-        matches!(&h.take_events()[..], [ChatEvent::Message { html, .. }] if html.contains("look (tux)"))
+        matches!(&h.take_chat_events()[..], [ChatEvent::Message { html, .. }] if html.contains("look (tux)"))
     );
     h.emoticons.clear();
 
-    h.s.fetch_emoticon(&conversation, BOB, "(tux)", &object.sha1d, h.now);
+    h.session
+        .fetch_emoticon(&conversation, BOB, "(tux)", &object.sha1d, h.now);
     let mut bob = Peer::new();
     bob.picture = Some((object.sha1d.clone(), data.clone().into()));
     bob.answer_until_quiet(&mut h, sb, 40);
@@ -93,8 +94,9 @@ fn declared_and_fetched(version: u32) {
     h.emoticons.clear();
 
     // Used again: the image is known, nothing is fetched.
-    h.feed(sb, &from_bob(&declaration));
-    h.s.fetch_emoticon(&conversation, BOB, "(tux)", &object.sha1d, h.now);
+    h.feed_on(sb, &from_bob(&declaration));
+    h.session
+        .fetch_emoticon(&conversation, BOB, "(tux)", &object.sha1d, h.now);
     h.drain();
     assert!(matches!(
         &h.emoticons[..],
@@ -119,7 +121,8 @@ fn an_emoticon_that_cannot_be_had_is_answered_as_failed() {
     let object = MsnObject::new(BOB, EMOTICON, "TFR2C2.tmp", "", b"tux");
     let conversation = Conversation::Im(BOB.into());
     // Not declared: failed at once.
-    h.s.fetch_emoticon(&conversation, BOB, "(tux)", &object.sha1d, h.now);
+    h.session
+        .fetch_emoticon(&conversation, BOB, "(tux)", &object.sha1d, h.now);
     h.drain();
     assert!(matches!(
         &h.emoticons[..],
@@ -128,20 +131,22 @@ fn an_emoticon_that_cannot_be_had_is_answered_as_failed() {
     h.emoticons.clear();
     // Declared by someone else as Bob's: not taken.
     let foreign = MsnObject::new("carol@example.com", EMOTICON, "x", "", b"tux");
-    h.feed(sb, &from_bob(&payloads(&[("(c)", &foreign)]).remove(0)));
+    h.feed_on(sb, &from_bob(&payloads(&[("(c)", &foreign)]).remove(0)));
     assert!(h.emoticons.is_empty());
     // Declined by Bob, and the session ending with a request open: one answer each.
-    h.feed(sb, &from_bob(&payloads(&[("(tux)", &object)]).remove(0)));
+    h.feed_on(sb, &from_bob(&payloads(&[("(tux)", &object)]).remove(0)));
     h.emoticons.clear();
-    h.s.fetch_emoticon(&conversation, BOB, "(tux)", &object.sha1d, h.now);
+    h.session
+        .fetch_emoticon(&conversation, BOB, "(tux)", &object.sha1d, h.now);
     Peer::new().answer_until_quiet(&mut h, sb, 20);
     assert!(matches!(
         &h.emoticons[..],
         [(_, EmoticonEvent::Failed { .. })]
     ));
     h.emoticons.clear();
-    h.s.fetch_emoticon(&conversation, BOB, "(tux)", &object.sha1d, h.now);
-    h.s.sign_out();
+    h.session
+        .fetch_emoticon(&conversation, BOB, "(tux)", &object.sha1d, h.now);
+    h.session.sign_out();
     h.drain();
     assert!(matches!(
         &h.emoticons[..],
@@ -151,16 +156,17 @@ fn an_emoticon_that_cannot_be_had_is_answered_as_failed() {
 
 #[test]
 fn our_emoticons_are_declared_before_the_text_and_served() {
-    let mut h = H::sign_in("msnp12", "alice", 12, ALICE_GUID);
+    let mut h = Sim::sign_in("msnp12", "alice", 12, ALICE_GUID);
     let data = b"GIF89a our cat".to_vec();
     let conversation = Conversation::Im(BOB.into());
-    h.s.send_emoticons(&conversation, &[("(cat)", &data), ("", b"x")], h.now)
+    h.session
+        .send_emoticons(&conversation, &[("(cat)", &data), ("", b"x")], h.now)
         .unwrap();
-    h.s.send_im(BOB, "a (cat)", h.now).unwrap();
+    h.session.send_im(BOB, "a (cat)", h.now).unwrap();
     let sb = h.open_board("cookie");
-    h.feed(sb, b"USR 1 OK alice@example.com Alice\r\n");
+    h.feed_on(sb, b"USR 1 OK alice@example.com Alice\r\n");
     h.frames(sb);
-    h.feed(sb, format!("JOI {BOB} Bob 1342177280\r\n").as_bytes());
+    h.feed_on(sb, format!("JOI {BOB} Bob 1342177280\r\n").as_bytes());
     let frames = h.frames(sb);
     assert_eq!(
         frames.len(),
@@ -190,7 +196,7 @@ fn our_emoticons_are_declared_before_the_text_and_served() {
     let mut answer = bob.exchange(&[], h.now);
     let mut got = None;
     for _ in 0..20 {
-        h.feed(sb, &answer);
+        h.feed_on(sb, &answer);
         let frames = h.frames(sb);
         answer = bob.exchange(&frames, h.now);
         if let Some(event) = bob.p2p.poll_event() {
@@ -227,7 +233,7 @@ fn a_conversation_is_given_a_bounded_number_of_shortcuts() {
             let refs: Vec<(&str, &MsnObject)> =
                 batch.iter().map(|(s, o)| (s.as_str(), o)).collect();
             for payload in payloads(&refs) {
-                h.feed(sb, &from_bob(&payload));
+                h.feed_on(sb, &from_bob(&payload));
             }
         }
         let given: Vec<String> = h

@@ -18,6 +18,8 @@ pub(super) struct Peer {
     pub(super) p2p: P2p,
     pub(super) picture: Option<(String, Arc<[u8]>)>,
     pub(super) state: u32,
+    /// Alice left the switchboard (`OUT`).
+    pub(super) left: bool,
 }
 
 impl Peer {
@@ -28,13 +30,23 @@ impl Peer {
             p2p,
             picture: None,
             state,
+            left: false,
         }
     }
 
-    /// Hands the peer Alice's `MSG … D` frames; returns its answers as switchboard bytes.
+    /// Hands the peer Alice's `MSG … D` frames (noting an `OUT`); returns its answers as
+    /// switchboard bytes.
     pub(super) fn exchange(&mut self, frames: &[Frame], now: Instant) -> Vec<u8> {
         for frame in frames {
             let line = line(frame);
+            if line == "OUT" {
+                self.left = true;
+                continue;
+            }
+            let payload = frame.payload.as_deref().unwrap_or_default();
+            if line.starts_with("MSG ") && SbP2p::parse(payload).is_none() {
+                continue; // a text of the conversation
+            }
             assert!(
                 line.starts_with("MSG ")
                     && line.ends_with(&format!(
@@ -67,28 +79,28 @@ impl Peer {
     }
 
     /// Answers Alice's frames on `sb` for at most `rounds` rounds, until she sends none.
-    pub(super) fn answer_until_quiet(&mut self, h: &mut H, sb: ConnId, rounds: usize) {
+    pub(super) fn answer_until_quiet(&mut self, h: &mut Sim, sb: ConnId, rounds: usize) {
         for _ in 0..rounds {
             let frames = h.frames(sb);
             if frames.is_empty() {
                 break;
             }
             let answer = self.exchange(&frames, h.now);
-            h.feed(sb, &answer);
+            h.feed_on(sb, &answer);
         }
     }
 }
 
 /// Feeds Bob's presence carrying `object`, checks the picture is announced (and clears the
 /// events); returns the presence line.
-fn announce(h: &mut H, object: &MsnObject) -> String {
+fn announce(h: &mut Sim, object: &MsnObject) -> String {
     let mut encoded = Vec::new();
     percent::encode_into(&object.xml, &mut encoded);
     let nln = format!(
         "NLN NLN {BOB} Bob 1342177280 {}\r\n",
         String::from_utf8(encoded).unwrap()
     );
-    h.feed(h.ns, nln.as_bytes());
+    h.feed_on(h.ns(), nln.as_bytes());
     assert_eq!(
         h.pictures,
         [PictureEvent::Announced {
@@ -108,20 +120,26 @@ pub(super) fn xorshift(state: &mut u32) -> u32 {
 }
 
 /// Alice signed in, and a board with Bob in it opened for the picture fetch.
-fn fetch_setup(version: u32, guid: &str, data: &[u8]) -> (H, ConnId, MsnObject) {
+fn fetch_setup(version: u32, guid: &str, data: &[u8]) -> (Sim, ConnId, MsnObject) {
     let dir = format!("msnp{version}");
-    let mut h = H::sign_in(&dir, "alice", version, guid);
+    let mut h = Sim::sign_in(&dir, "alice", version, guid);
     let object = MsnObject::new(BOB, DISPLAY_PICTURE, "TFR2C2.tmp", "", data);
     let nln = announce(&mut h, &object);
     // Repeated presence with the same picture is not announced again.
-    h.feed(h.ns, nln.as_bytes());
+    h.feed_on(h.ns(), nln.as_bytes());
     assert!(h.pictures.is_empty());
-    assert!(h.s.fetch_display_picture(BOB, h.now));
-    let sb = h.open_board("cookie");
-    h.feed(sb, b"USR 1 OK alice@example.com Alice\r\n");
-    assert!(h.lines(sb).iter().any(|l| l == &format!("CAL 2 {BOB}")));
-    h.feed(sb, format!("JOI {BOB} Bob 1342177280\r\n").as_bytes());
+    assert!(h.session.fetch_display_picture(BOB, h.now));
+    let sb = join_board(&mut h, "cookie");
     (h, sb, object)
+}
+
+/// The board Alice asked for to fetch Bob's picture, signed in and joined by Bob.
+fn join_board(h: &mut Sim, cookie: &str) -> ConnId {
+    let sb = h.open_board(cookie);
+    h.feed_on(sb, b"USR 1 OK alice@example.com Alice\r\n");
+    assert!(h.lines(sb).iter().any(|l| l == &format!("CAL 2 {BOB}")));
+    h.feed_on(sb, format!("JOI {BOB} Bob 1342177280\r\n").as_bytes());
+    sb
 }
 
 fn fetch_round_trip(version: u32, guid: &str) {
@@ -138,8 +156,14 @@ fn fetch_round_trip(version: u32, guid: &str) {
         "Bob serves no picture: declined"
     );
     h.pictures.clear();
+    assert!(
+        bob.left,
+        "the board opened for the picture is left once the fetch ends"
+    );
+    bob.left = false;
     bob.picture = Some((object.sha1d.clone(), data.clone().into()));
-    assert!(h.s.fetch_display_picture(BOB, h.now));
+    assert!(h.session.fetch_display_picture(BOB, h.now));
+    let sb = join_board(&mut h, "cookie2");
     bob.answer_until_quiet(&mut h, sb, 40);
     assert_eq!(
         h.pictures,
@@ -149,8 +173,9 @@ fn fetch_round_trip(version: u32, guid: &str) {
             data,
         }]
     );
-    assert!(h.take_events().is_empty(), "no conversation shown");
+    assert!(h.take_chat_events().is_empty(), "no conversation shown");
     assert_eq!(bob.p2p.sessions(), 0, "Bob's session closed by BYE");
+    assert!(bob.left, "the board is left once the picture arrived");
 }
 
 #[test]
@@ -167,7 +192,7 @@ fn a_contacts_picture_is_fetched_on_a_board_of_its_own_at_msnp18() {
 fn a_contact_going_offline_ends_the_fetch_and_frees_its_slot() {
     let (mut h, sb, object) = fetch_setup(12, ALICE_GUID, b"picture");
     assert!(!h.frames(sb).is_empty(), "INVITE sent");
-    h.feed(h.ns, format!("FLN {BOB}\r\n").as_bytes());
+    h.feed_on(h.ns(), format!("FLN {BOB}\r\n").as_bytes());
     assert_eq!(
         h.pictures,
         [PictureEvent::Failed {
@@ -175,16 +200,16 @@ fn a_contact_going_offline_ends_the_fetch_and_frees_its_slot() {
             sha1d: object.sha1d,
         }]
     );
-    assert_eq!(h.s.pictures.p2p.sessions(), 0);
+    assert_eq!(h.session.pictures.p2p.sessions(), 0);
 }
 
 #[test]
 fn our_picture_is_advertised_in_chg_and_served_on_request() {
-    let mut h = H::sign_in("msnp12", "alice", 12, ALICE_GUID);
+    let mut h = Sim::sign_in("msnp12", "alice", 12, ALICE_GUID);
     let data = b"\x89PNG our picture".to_vec();
-    h.s.set_display_picture(Some(&data)).unwrap();
+    h.session.set_display_picture(Some(&data)).unwrap();
     let chg = h
-        .lines(h.ns)
+        .lines(h.ns())
         .into_iter()
         .find(|l| l.starts_with("CHG "))
         .expect("CHG sent again");
@@ -195,16 +220,16 @@ fn our_picture_is_advertised_in_chg_and_served_on_request() {
     assert_eq!(object.sha1c, Some(object.computed_sha1c()));
 
     // Bob invites us into a switchboard and asks for it.
-    h.feed(
-        h.ns,
+    h.feed_on(
+        h.ns(),
         format!("RNG 11752013 127.0.0.1:1864 CKI 1.2.3 {BOB} Bob\r\n").as_bytes(),
     );
     let sb = h.connect_last();
-    h.feed(
+    h.feed_on(
         sb,
         format!("IRO 1 1 1 {BOB} Bob\r\nANS 1 OK\r\n").as_bytes(),
     );
-    h.take_events();
+    h.take_chat_events();
     assert!(h.lines(sb).iter().all(|l| l.starts_with("ANS ")));
     let mut bob = Peer::new();
     let state = &mut bob.state;
@@ -214,7 +239,7 @@ fn our_picture_is_advertised_in_chg_and_served_on_request() {
     let mut got = None;
     let mut answer = bob.exchange(&[], h.now);
     for _ in 0..20 {
-        h.feed(sb, &answer);
+        h.feed_on(sb, &answer);
         let frames = h.frames(sb);
         answer = bob.exchange(&frames, h.now);
         if let Some(event) = bob.p2p.poll_event() {
@@ -228,8 +253,8 @@ fn our_picture_is_advertised_in_chg_and_served_on_request() {
     }
 
     // Removing the picture advertises none and serves nothing more.
-    h.s.set_display_picture(None).unwrap();
-    let chg = h.lines(h.ns).into_iter().find(|l| l.starts_with("CHG "));
+    h.session.set_display_picture(None).unwrap();
+    let chg = h.lines(h.ns()).into_iter().find(|l| l.starts_with("CHG "));
     assert!(chg.unwrap().ends_with(" 0"));
     let state = &mut bob.state;
     bob.p2p
@@ -237,7 +262,7 @@ fn our_picture_is_advertised_in_chg_and_served_on_request() {
         .unwrap();
     let mut answer = bob.exchange(&[], h.now);
     for _ in 0..10 {
-        h.feed(sb, &answer);
+        h.feed_on(sb, &answer);
         let frames = h.frames(sb);
         answer = bob.exchange(&frames, h.now);
     }
@@ -253,7 +278,7 @@ fn a_picture_changed_mid_fetch_is_fetched_too() {
     let data = b"new picture".to_vec();
     let new = MsnObject::new(BOB, DISPLAY_PICTURE, "TFR2C2.tmp", "", &data);
     announce(&mut h, &new);
-    assert!(h.s.fetch_display_picture(BOB, h.now));
+    assert!(h.session.fetch_display_picture(BOB, h.now));
     let mut bob = Peer::new();
     bob.picture = Some((new.sha1d.clone(), data.clone().into()));
     bob.answer_until_quiet(&mut h, sb, 20);
@@ -271,4 +296,26 @@ fn a_picture_changed_mid_fetch_is_fetched_too() {
             }
         ]
     );
+}
+
+#[test]
+fn a_picture_board_the_user_starts_talking_on_is_kept() {
+    let data = b"picture".to_vec();
+    let (mut h, sb, object) = fetch_setup(12, ALICE_GUID, &data);
+    h.session.send_im(BOB, "hi", h.now).unwrap();
+    let frames = h.frames(sb);
+    let text = frames
+        .iter()
+        .map(line)
+        .find(|l| l.starts_with("MSG ") && l.contains(" A "))
+        .expect("the text sent");
+    let trid = text.split(' ').nth(1).unwrap();
+    h.feed_on(sb, format!("ACK {trid}\r\n").as_bytes());
+    let mut bob = Peer::new();
+    bob.picture = Some((object.sha1d.clone(), data.clone().into()));
+    let answer = bob.exchange(&frames, h.now);
+    h.feed_on(sb, &answer);
+    bob.answer_until_quiet(&mut h, sb, 20);
+    assert!(matches!(h.pictures[..], [PictureEvent::Received { .. }]));
+    assert!(!bob.left, "the conversation keeps its switchboard");
 }

@@ -1,18 +1,24 @@
-//! Raw MSNP12 clients signed in as the test account's contacts: they make contacts online for
-//! the presence workloads and send from switchboards, so the bench measures only the plugin.
+//! Raw MSNP12 clients signed in as contacts of the client under test: they make contacts
+//! online (with a display picture, if any), change status, open switchboards and send on them,
+//! for the bench and for tests that need a peer outside purple-stub.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use msnp_testserver::TestServer;
+use crate::wire::percent_encode;
+use crate::TestServer;
 
-use crate::stub::Fallible;
+/// A raw client's result; the error says what failed.
+pub type Fallible<T> = Result<T, String>;
+
+/// The capabilities a raw client announces (MSN 7.5 with chunking).
+const CAPS: &str = "1342177312";
 
 /// A contact signed in on the notification server.
 pub struct Online {
     ns: TcpStream,
-    reader: BufReader<TcpStream>,
+    pub(crate) reader: BufReader<TcpStream>,
     trid: u32,
 }
 
@@ -20,7 +26,7 @@ fn io(e: std::io::Error) -> String {
     format!("raw client: {e}")
 }
 
-fn read_line(reader: &mut BufReader<TcpStream>) -> Fallible<String> {
+pub(crate) fn read_line(reader: &mut BufReader<TcpStream>) -> Fallible<String> {
     let mut line = String::new();
     reader.read_line(&mut line).map_err(io)?;
     if line.is_empty() {
@@ -78,6 +84,16 @@ fn passport_ticket(server: &TestServer, email: &str, password: &str) -> Fallible
 impl Online {
     /// Signs `email` in at MSNP12 with status `NLN`.
     pub fn sign_in(server: &TestServer, email: &str, password: &str) -> Fallible<Online> {
+        Online::sign_in_with(server, email, password, None)
+    }
+
+    /// Signs `email` in at MSNP12 with status `NLN` and `msnobj` (XML) as display picture.
+    pub fn sign_in_with(
+        server: &TestServer,
+        email: &str,
+        password: &str,
+        msnobj: Option<&str>,
+    ) -> Fallible<Online> {
         let mut ns = TcpStream::connect(server.ns_addr()).map_err(io)?;
         ns.set_read_timeout(Some(Duration::from_secs(60)))
             .map_err(io)?;
@@ -85,7 +101,8 @@ impl Online {
         write!(ns, "VER 1 MSNP12 CVR0\r\nCVR 2 0x0409 winnt 6.1.0 i386 MSNMSGR 7.5.0324 msmsgs {email}\r\nUSR 3 TWN I {email}\r\n").map_err(io)?;
         expect(&mut reader, "USR 3 TWN S")?;
         let ticket = passport_ticket(server, email, password)?;
-        write!(ns, "USR 4 TWN S {ticket}\r\nCHG 5 NLN 1342177312 0\r\n").map_err(io)?;
+        let object = msnobj.map_or_else(|| "0".to_owned(), percent_encode);
+        write!(ns, "USR 4 TWN S {ticket}\r\nCHG 5 NLN {CAPS} {object}\r\n").map_err(io)?;
         expect(&mut reader, "CHG 5")?;
         Ok(Online {
             ns,
@@ -94,11 +111,30 @@ impl Online {
         })
     }
 
+    /// Sets how long a read on the notification server connection waits.
+    pub fn set_read_timeout(&self, timeout: Duration) -> Fallible<()> {
+        self.ns.set_read_timeout(Some(timeout)).map_err(io)
+    }
+
     /// Changes status (`NLN`, `AWY`, `BSY`, ...) without waiting for the answer.
     pub fn set_status(&mut self, status: &str) -> Fallible<()> {
-        write!(self.ns, "CHG {} {status} 1342177312 0\r\n", self.trid).map_err(io)?;
+        write!(self.ns, "CHG {} {status} {CAPS} 0\r\n", self.trid).map_err(io)?;
         self.trid += 1;
         Ok(())
+    }
+
+    /// Announces `msnobj` (XML; `None`: no picture) with status `NLN`, without waiting.
+    pub fn set_picture(&mut self, msnobj: Option<&str>) -> Fallible<()> {
+        let object = msnobj.map_or_else(|| "0".to_owned(), percent_encode);
+        write!(self.ns, "CHG {} NLN {CAPS} {object}\r\n", self.trid).map_err(io)?;
+        self.trid += 1;
+        Ok(())
+    }
+
+    /// Signs out (`OUT`) and closes the connection.
+    pub fn sign_out(mut self) {
+        let _ = self.ns.write_all(b"OUT\r\n");
+        let _ = self.ns.shutdown(std::net::Shutdown::Both);
     }
 
     /// Opens a switchboard and invites `to`, waiting until `to` joined.
@@ -121,17 +157,36 @@ impl Online {
         expect(&mut sb_reader, "USR 1 OK")?;
         write!(sb_writer, "CAL 2 {to}\r\n").map_err(io)?;
         expect(&mut sb_reader, "JOI ")?;
-        Ok(Switchboard { sb, trid: 3 })
+        Ok(Switchboard {
+            sb,
+            reader: sb_reader,
+            trid: 3,
+        })
     }
 }
 
 /// A switchboard the receiver has joined.
 pub struct Switchboard {
     sb: TcpStream,
+    reader: BufReader<TcpStream>,
     trid: u32,
 }
 
 impl Switchboard {
+    /// Sends one `MSG` with ack mode `ack` (`U`, `N`, `A` or `D`).
+    pub fn send(&mut self, ack: &str, payload: &[u8]) -> Fallible<()> {
+        let mut raw = format!("MSG {} {ack} {}\r\n", self.trid, payload.len()).into_bytes();
+        raw.extend_from_slice(payload);
+        self.trid += 1;
+        self.sb.write_all(&raw).map_err(io)
+    }
+
+    /// Whether the server closed the switchboard connection (reading up to the close).
+    pub fn closed_by_server(&mut self) -> bool {
+        let mut rest = Vec::new();
+        self.reader.read_to_end(&mut rest).is_ok()
+    }
+
     /// Sends `count` text messages without asking for acknowledgements.
     pub fn flood(&mut self, count: usize) -> Fallible<()> {
         let mut batch = Vec::with_capacity(64 * 1024);

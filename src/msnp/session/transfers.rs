@@ -1,0 +1,137 @@
+//! File transfers with contacts over their switchboard, run by the P2P layer (the P2P part's
+//! `file` module does the protocol). Data chunks go out only while the switchboard carrying
+//! them has fewer than a window of P2P messages waiting for its `ACK`, so a file is read from
+//! disk as fast as the switchboard takes it and never piles up in memory. A transfer whose
+//! switchboard is lost, or whose contact leaves it or goes offline, fails.
+
+use std::time::Instant;
+
+use rand_chacha::rand_core::RngCore;
+
+use crate::p2p::{FileEvent, RequestError, TransferId};
+use crate::session::cx::Cx;
+use crate::session::pictures::{p2p_send, P2pSend, Pictures};
+use crate::session::Event;
+
+impl Pictures {
+    /// Sets the largest file offered or accepted (larger offers are refused).
+    pub(super) fn set_file_size_limit(&mut self, bytes: u64) {
+        self.p2p.set_max_file(bytes);
+    }
+
+    /// Offers `peer` (lower-case) the file `name` of `size` bytes.
+    pub(super) fn send_file(
+        &mut self,
+        cx: &mut Cx,
+        peer: &str,
+        name: &str,
+        size: u64,
+        now: Instant,
+        send: P2pSend,
+    ) -> Result<TransferId, RequestError> {
+        let rng = &mut *cx.rng;
+        let id = self
+            .p2p
+            .offer_file(peer, name, size, now, &mut || rng.next_u32())?;
+        self.run(cx, now, send);
+        Ok(id)
+    }
+
+    /// Accepts a file offered with `Offered`.
+    pub(super) fn accept_transfer(
+        &mut self,
+        cx: &mut Cx,
+        id: TransferId,
+        now: Instant,
+        send: P2pSend,
+    ) {
+        let rng = &mut *cx.rng;
+        if !self.p2p.accept_file(id, now, &mut || rng.next_u32()) {
+            log::debug!("accepted transfer {} is gone", id.0);
+        }
+        self.run(cx, now, send);
+    }
+
+    /// Declines a file offered with `Offered`.
+    pub(super) fn decline_transfer(
+        &mut self,
+        cx: &mut Cx,
+        id: TransferId,
+        now: Instant,
+        send: P2pSend,
+    ) {
+        let rng = &mut *cx.rng;
+        self.p2p.decline_file(id, &mut || rng.next_u32());
+        self.run(cx, now, send);
+    }
+
+    /// Cancels a transfer in either direction; the contact is told.
+    pub(super) fn cancel_transfer(
+        &mut self,
+        cx: &mut Cx,
+        id: TransferId,
+        now: Instant,
+        send: P2pSend,
+    ) {
+        let rng = &mut *cx.rng;
+        self.p2p.cancel_file(id, &mut || rng.next_u32());
+        self.run(cx, now, send);
+    }
+
+    /// The next bytes of a file we send, answering `WantData`.
+    pub(super) fn transfer_data(
+        &mut self,
+        cx: &mut Cx,
+        id: TransferId,
+        data: &[u8],
+        now: Instant,
+        send: P2pSend,
+    ) {
+        self.p2p.supply_file_data(id, data);
+        self.run(cx, now, send);
+    }
+
+    /// Sends file data while switchboards have room and reports transfer events; true when
+    /// anything happened.
+    pub(super) fn transfers_pump(&mut self, cx: &mut Cx, now: Instant, send: P2pSend) -> bool {
+        let mut busy = false;
+        loop {
+            let link = &*send;
+            let transmit = self
+                .p2p
+                .poll_file_transmit(now, &|peer: &str| link.room(peer));
+            let Some(transmit) = transmit else {
+                break;
+            };
+            p2p_send(cx, transmit, send);
+            busy = true;
+        }
+        while let Some(event) = self.p2p.poll_file_event() {
+            cx.event(Event::Transfer(event));
+            busy = true;
+        }
+        busy
+    }
+
+    /// After the switchboards handled an input: transfers with the contacts in `lost` (whose
+    /// switchboard failed or who left it) fail, and data goes out where acknowledgements made
+    /// room.
+    pub(super) fn switchboards_changed(
+        &mut self,
+        cx: &mut Cx,
+        lost: &[String],
+        now: Instant,
+        send: P2pSend,
+    ) {
+        if self.p2p.transfers() == 0 {
+            return;
+        }
+        for peer in lost {
+            self.p2p.end_transfers_with(peer);
+        }
+        self.run(cx, now, send);
+    }
+}
+
+/// A transfer event, re-exported for the user interface.
+pub type TransferEvent = FileEvent;
