@@ -106,20 +106,21 @@ pub(crate) fn show(conn: &Connection, event: ContactEvent) {
             items.extend(buddies.into_iter().map(Item::Buddy));
             items.push(Item::Lists { allowed, blocked });
             items.push(Item::ListDone(server));
-            items
+            // The callback that delivered a whole list has spent its time: all passes later.
+            return enqueue(conn, items, 0);
         }
         other => vec![Item::Event(other)],
     };
-    enqueue(conn, items);
+    enqueue(conn, items, INLINE_BUDGET_US);
 }
 
 /// Applies a display-picture event in order with the contact-list events.
 pub(crate) fn show_picture(conn: &Connection, event: PictureEvent) {
-    enqueue(conn, vec![Item::Picture(event)]);
+    enqueue(conn, vec![Item::Picture(event)], INLINE_BUDGET_US);
 }
 
-/// Queues items behind any still being applied, and applies what fits now.
-fn enqueue(conn: &Connection, items: Vec<Item>) {
+/// Queues items behind any still being applied, and applies what fits in `budget_us` now.
+fn enqueue(conn: &Connection, items: Vec<Item>, budget_us: i64) {
     let list = conn.list();
     list.items.borrow_mut().extend(items);
     // Already scheduled, or called back while applying: the running loop takes them.
@@ -129,7 +130,7 @@ fn enqueue(conn: &Connection, items: Vec<Item>) {
     if list.deferred.get() {
         return schedule(conn);
     }
-    if apply_slice(conn, INLINE_BUDGET_US) {
+    if budget_us == 0 || apply_slice(conn, budget_us) {
         schedule(conn);
     }
 }

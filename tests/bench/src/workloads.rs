@@ -119,6 +119,20 @@ const WORKLOADS: &[Workload] = &[
         measure: |a, p, v, c| measure_sign_in(a, p, v, c, c / 10, false),
     },
     Workload {
+        name: "online-plain",
+        title: "The same over plain HTTP",
+        about: "As above with Passport/SSO and SOAP over plain HTTP: without libpurple's TLS \
+                handshakes the longest stall is the plugin's own callbacks (with the libpurple \
+                buddy-list and status calls they make).",
+        size_name: "contacts",
+        columns: &sign_in_columns("presence complete"),
+        sizes: |quick| match quick {
+            true => vec![1000],
+            false => vec![5000],
+        },
+        measure: |a, p, v, c| measure_sign_in(a, p, v, c, c / 10, true),
+    },
+    Workload {
         name: "storm",
         title: "Presence storm",
         about: "Signed in with 10% of the contacts online, those contacts change status 1,000 \
