@@ -117,6 +117,18 @@ bench: deps-test stub
 	$(CARGO) bench -p msnp --bench core -- --warm-up-time 1 --measurement-time 5
 	$(CARGO) run --release -p msnp-bench -- --out BENCH.md
 
+# Fault-injection soak (tests/soak/): three clients on real libpurple against the test server
+# dropping connections, splitting writes and failing SOAP calls; prints the counts. `make test`
+# runs it for 60 s as part of the integration tests; this runs it for SOAK_SECONDS (10 min).
+# SOAK_SEED replays a run; SOAK_DEBUG=1 keeps the logs in target/soak-logs.
+SOAK_SECONDS ?= 600
+SOAK_SEED ?= $(shell date +%s)
+.PHONY: soak
+soak: deps-test stub
+	$(CARGO) build --lib --features test-hooks
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_SEED=$(SOAK_SEED) $(CARGO) test --features test-hooks \
+		--test soak -- --nocapture
+
 # Fuzzing (see FUZZING.md): every core parser's cargo-fuzz target, run 60 s each; any finding
 # fails. `fuzz-build` only builds them (CI). The targets build on stable with RUSTC_BOOTSTRAP=1.
 FUZZ_SECONDS ?= 60

@@ -397,3 +397,45 @@ fn msnp12_current_media_is_now_playing() {
     assert_eq!(status["tune_album"], "The Album", "{status}");
     assert!(a.quit().success());
 }
+
+/// Removing a buddy the server does not know (added while signed off, kept local at sign-in;
+/// at MSNP12 the plugin shows the removal at once):
+/// libpurple frees the buddy after the plugin's `remove_buddy` returns, as Pidgin and Finch do,
+/// so the plugin must not remove it first (found by the soak, `tests/soak/`: a crash).
+fn removing_a_local_only_buddy(version: u32) {
+    let server = common::conversations::server();
+    let plugins = PluginDir::new();
+    let mut stub = accounts::stub(&plugins, false);
+    stub.send(&accounts::add_account_line(
+        &server,
+        ALICE,
+        "alicepass",
+        version,
+        accounts::Login::Https,
+    ));
+    stub.send(&format!(
+        "add-buddy {} {} group=Soak",
+        pct(ALICE),
+        pct(DAVE)
+    ));
+    stub.send(&format!("enable {}", pct(ALICE)));
+    assert_eq!(accounts::outcome(&mut stub, ALICE)["event"], "signed-on");
+    stub.sync();
+    stub.send(&format!("remove-buddy {} {}", pct(ALICE), pct(DAVE)));
+    stub.sync();
+    assert!(stub.is_running(), "purple-stub crashed");
+    wait_info(&mut stub, ALICE, STEP, |i| {
+        !buddies(i).iter().any(|(who, _)| who == DAVE)
+    });
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn removing_a_local_only_buddy_at_msnp12() {
+    removing_a_local_only_buddy(12);
+}
+
+#[test]
+fn removing_a_local_only_buddy_at_msnp18() {
+    removing_a_local_only_buddy(18);
+}

@@ -3,6 +3,7 @@
 //! [`HttpResponse::is_complete`] as bytes arrive, and gives back the whole raw response.
 
 use std::fmt;
+use std::ops::Range;
 
 /// `User-Agent` sent with every request unless the caller supplies one.
 pub const USER_AGENT: &str = concat!("purple-msnp/", env!("CARGO_PKG_VERSION"));
@@ -286,14 +287,29 @@ impl HttpResponse {
     /// body. Lines may end in CRLF or bare LF. Enforces [`MAX_HEADER_BLOCK`], [`MAX_HEADERS`]
     /// and [`MAX_BODY_LEN`].
     pub fn parse(raw: &[u8]) -> Result<HttpResponse, HttpError> {
-        parse_response(raw, true)?.ok_or(HttpError::NoHeaderBlock)
+        let (response, _) = parse_response(raw, true, true)?.ok_or(HttpError::NoHeaderBlock)?;
+        Ok(response)
+    }
+
+    /// [`HttpResponse::parse`] of a response given away: a body that is not chunked stays in
+    /// `raw`'s buffer (the header block is cut off its front) instead of being copied, which
+    /// for a multi-megabyte answer saves most of the work.
+    pub fn parse_owned(mut raw: Vec<u8>) -> Result<HttpResponse, HttpError> {
+        let (mut response, span) =
+            parse_response(&raw, true, false)?.ok_or(HttpError::NoHeaderBlock)?;
+        if let Some(span) = span {
+            raw.truncate(span.end);
+            raw.drain(..span.start);
+            response.body = raw;
+        }
+        Ok(response)
     }
 
     /// Whether `raw`, a response still arriving, is complete without waiting for the peer to
     /// close: its `Content-Length` body or last chunk is in, or it is already malformed or too
     /// large. A response framed by neither ends when the peer closes.
     pub fn is_complete(raw: &[u8]) -> bool {
-        !matches!(parse_response(raw, false), Ok(None))
+        !matches!(parse_response(raw, false, false), Ok(None))
     }
 
     /// The first header called `name`, compared case-insensitively.
@@ -309,9 +325,14 @@ fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a st
         .map(|(_, v)| v.as_str())
 }
 
+/// A parsed response, and where its body is in the raw bytes when it was left there.
+type Parsed = (HttpResponse, Option<Range<usize>>);
+
 /// Parses the response in `raw`. `Ok(None)`: more bytes are needed (never when `closed`).
-/// The body is only collected when `closed`; otherwise its framing is only checked.
-fn parse_response(raw: &[u8], closed: bool) -> Result<Option<HttpResponse>, HttpError> {
+/// The body is only collected when `closed`, a body that is not chunked only when `copy` too
+/// (else where it is in `raw` comes back with the response); otherwise its framing is only
+/// checked.
+fn parse_response(raw: &[u8], closed: bool, copy: bool) -> Result<Option<Parsed>, HttpError> {
     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut head = httparse::Response::new(&mut slots);
     let window = &raw[..raw.len().min(MAX_HEADER_BLOCK)];
@@ -356,9 +377,10 @@ fn parse_response(raw: &[u8], closed: bool) -> Result<Option<HttpResponse>, Http
         .collect();
     let rest = &raw[body_start..];
     let mut body = Vec::new();
-    let sink = closed.then_some(&mut body);
     let chunked = find_header(&headers, "transfer-encoding")
         .is_some_and(|te| te.to_ascii_lowercase().contains("chunked"));
+    let sink = (closed && (copy || chunked)).then_some(&mut body);
+    let mut span = None;
     let done = if chunked {
         decode_chunked(rest, sink, closed)?
     } else {
@@ -372,17 +394,22 @@ fn parse_response(raw: &[u8], closed: bool) -> Result<Option<HttpResponse>, Http
                 if len > MAX_BODY_LEN {
                     return Err(HttpError::TooLarge("body"));
                 }
+                span = Some(body_start..body_start + len);
                 take_body(rest.get(..len), sink, closed)?
             }
             None if rest.len() > MAX_BODY_LEN => return Err(HttpError::TooLarge("body")),
-            None => take_body(closed.then_some(rest), sink, closed)?,
+            None => {
+                span = Some(body_start..raw.len());
+                take_body(closed.then_some(rest), sink, closed)?
+            }
         }
     };
-    Ok(done.then_some(HttpResponse {
+    let response = HttpResponse {
         status,
         headers,
         body,
-    }))
+    };
+    Ok(done.then_some((response, span.filter(|_| !copy))))
 }
 
 /// Whether `head` holds an empty line (CRLF or LF), the end of a header block.
@@ -648,6 +675,31 @@ mod tests {
             (resp.status, resp.headers.len(), resp.body.len()),
             (401, 0, 0)
         );
+    }
+
+    #[test]
+    fn a_response_given_away_parses_as_a_borrowed_one() {
+        for raw in [
+            &b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n200: OKtrailing junk"[..],
+            b"HTTP/1.0 302 Found\nLocation: https://a/b\n\nbody until close",
+            b"HTTP/1.1 401\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWik",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n",
+            b"SIP/2.0 200 OK\r\n\r\n",
+        ] {
+            assert_eq!(
+                HttpResponse::parse_owned(raw.to_vec()),
+                HttpResponse::parse(raw),
+                "{}",
+                String::from_utf8_lossy(raw)
+            );
+        }
+        let owned = HttpResponse::parse_owned(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcdef".to_vec(),
+        );
+        assert_eq!(owned.unwrap().body, b"abc");
     }
 
     #[test]

@@ -63,6 +63,9 @@ pub(crate) struct ListState {
     source: Cell<u32>,
     /// Set while items are being applied (libpurple may call the plugin back meanwhile).
     applying: Cell<bool>,
+    /// Set during a buddy-list callback ([`list_command`]): libpurple still holds the node it
+    /// passed, so nothing is applied before the callback returns.
+    deferred: Cell<bool>,
     /// Local-only buddy prompts, until answered.
     prompts: Held<Upload>,
 }
@@ -103,27 +106,31 @@ pub(crate) fn show(conn: &Connection, event: ContactEvent) {
             items.extend(buddies.into_iter().map(Item::Buddy));
             items.push(Item::Lists { allowed, blocked });
             items.push(Item::ListDone(server));
-            items
+            // The callback that delivered a whole list has spent its time: all passes later.
+            return enqueue(conn, items, 0);
         }
         other => vec![Item::Event(other)],
     };
-    enqueue(conn, items);
+    enqueue(conn, items, INLINE_BUDGET_US);
 }
 
 /// Applies a display-picture event in order with the contact-list events.
 pub(crate) fn show_picture(conn: &Connection, event: PictureEvent) {
-    enqueue(conn, vec![Item::Picture(event)]);
+    enqueue(conn, vec![Item::Picture(event)], INLINE_BUDGET_US);
 }
 
-/// Queues items behind any still being applied, and applies what fits now.
-fn enqueue(conn: &Connection, items: Vec<Item>) {
+/// Queues items behind any still being applied, and applies what fits in `budget_us` now.
+fn enqueue(conn: &Connection, items: Vec<Item>, budget_us: i64) {
     let list = conn.list();
     list.items.borrow_mut().extend(items);
     // Already scheduled, or called back while applying: the running loop takes them.
     if list.source.get() != 0 || list.applying.get() {
         return;
     }
-    if apply_slice(conn, INLINE_BUDGET_US) {
+    if list.deferred.get() {
+        return schedule(conn);
+    }
+    if budget_us == 0 || apply_slice(conn, budget_us) {
         schedule(conn);
     }
 }
@@ -507,6 +514,20 @@ unsafe fn buddy_call<'a>(
     Some((conn, name))
 }
 
+/// Runs a buddy-list callback's command. What it changes in the list is applied from the main
+/// loop afterwards, never inside the callback: libpurple goes on using the node it passed
+/// (after `remove_buddy`, Pidgin and Finch free the buddy themselves; removing it here first
+/// made that a use after free).
+fn list_command(
+    conn: &Connection,
+    f: impl FnOnce(&mut msnp::session::Session, std::time::Instant),
+) {
+    let list = conn.list();
+    list.deferred.set(true);
+    conn.command(f);
+    list.deferred.set(false);
+}
+
 /// `add_buddy`: the user added a buddy (to `group`, or the buddy's own group).
 pub(crate) unsafe extern "C" fn add_buddy(
     gc: *mut ffi::PurpleConnection,
@@ -525,7 +546,9 @@ pub(crate) unsafe extern "C" fn add_buddy(
         };
         // SAFETY: group is NULL or live.
         let group = unsafe { group_name(group) };
-        conn.command(|session, now| session.add_buddy(&name, group.as_deref(), now));
+        list_command(conn, |session, now| {
+            session.add_buddy(&name, group.as_deref(), now)
+        });
     })
 }
 
@@ -555,7 +578,9 @@ pub(crate) unsafe extern "C" fn remove_buddy(
         };
         // SAFETY: as above.
         let group = unsafe { group_name(group) };
-        conn.command(|session, now| session.remove_buddy(&name, group.as_deref(), now));
+        list_command(conn, |session, now| {
+            session.remove_buddy(&name, group.as_deref(), now)
+        });
     })
 }
 
@@ -579,7 +604,9 @@ pub(crate) unsafe extern "C" fn group_buddy(
         let (Some(conn), Some(who)) = (conn, who) else {
             return;
         };
-        conn.command(|session, now| session.move_buddy(&who, old.as_deref(), new.as_deref(), now));
+        list_command(conn, |session, now| {
+            session.move_buddy(&who, old.as_deref(), new.as_deref(), now)
+        });
     })
 }
 
@@ -616,7 +643,9 @@ pub(crate) unsafe extern "C" fn rename_group(
                 node = (*node).next;
             }
         }
-        conn.command(|session, now| session.rename_group(&old, &new, &buddies, now));
+        list_command(conn, |session, now| {
+            session.rename_group(&old, &new, &buddies, now)
+        });
     })
 }
 
@@ -632,7 +661,7 @@ pub(crate) unsafe extern "C" fn remove_group(
         }) else {
             return;
         };
-        conn.command(|session, now| session.remove_group(&name, now));
+        list_command(conn, |session, now| session.remove_group(&name, now));
     })
 }
 
@@ -655,6 +684,6 @@ pub(crate) unsafe extern "C" fn alias_buddy(
         let (Some(conn), Some(who)) = (conn, who) else {
             return;
         };
-        conn.command(|session, now| session.alias_buddy(&who, &alias, now));
+        list_command(conn, |session, now| session.alias_buddy(&who, &alias, now));
     })
 }

@@ -12,6 +12,11 @@ use super::{cstr, ffi, presence, privacy};
 
 /// Setting key (not shown in the dialog) of the account's machine GUID, made at first sign-in.
 const MACHINE_GUID: &CStr = c"machine_guid";
+/// Setting key (not shown in the dialog) of the ids of offline messages already shown,
+/// comma-separated, newest last.
+const OFFLINE_SHOWN: &CStr = c"offline_shown";
+/// Most offline-message ids remembered.
+const MAX_OFFLINE_SHOWN: usize = 256;
 
 /// The largest file to offer or accept, from the account's `max_file_mb` (negative: 0).
 ///
@@ -86,8 +91,33 @@ pub(crate) unsafe fn from_account(account: *mut ffi::PurpleAccount) -> Result<Co
             .filter(|url| !url.is_empty()),
         // SAFETY: as above.
         privacy: unsafe { privacy::account_mode(account) },
+        offline_shown: split_ids(&get(OFFLINE_SHOWN, "")),
         rng_seed: os_random()?,
     })
+}
+
+/// The ids of a comma-separated list.
+fn split_ids(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Adds `ids` to the account's offline messages already shown (the newest
+/// [`MAX_OFFLINE_SHOWN`] are kept; libpurple saves them with the account).
+///
+/// # Safety
+/// `account` must be a live PurpleAccount.
+pub(crate) unsafe fn remember_offline_shown(account: *mut ffi::PurpleAccount, ids: &[String]) {
+    // SAFETY: account is live per this function's contract.
+    let mut known = split_ids(&unsafe { string_setting(account, OFFLINE_SHOWN, "") });
+    known.extend(ids.iter().filter(|id| !id.contains(',')).cloned());
+    let drop = known.len().saturating_sub(MAX_OFFLINE_SHOWN);
+    let value = cstr::to_cstring(&known[drop..].join(","));
+    // SAFETY: account is live; libpurple copies the value.
+    unsafe { ffi::purple_account_set_string(account, OFFLINE_SHOWN.as_ptr(), value.as_ptr()) };
 }
 
 /// `N` bytes from the operating system's random source (the core itself has none).

@@ -102,6 +102,10 @@ pub(crate) fn show(conn: &Connection, event: ChatEvent) {
             from,
             gif,
         } => ink::show(conn, &conversation, &from, &gif),
+        // SAFETY: the account is live while its connection is.
+        ChatEvent::OfflineShown { ids } => unsafe {
+            super::config::remember_offline_shown(conn.account(), &ids)
+        },
         ChatEvent::Notice { conversation, text } => write(
             conn,
             &conversation,

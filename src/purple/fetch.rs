@@ -12,10 +12,12 @@ use super::transport::{Happened, Peer, ReadBudget, Transport};
 
 /// Largest response accepted (the MSNP18 address book of a 5,000-contact account is ~7 MB).
 const MAX_RESPONSE: usize = 16 * 1024 * 1024;
-/// Reads per callback: up to 16 of 64 KiB.
+/// Reads per callback: up to 4 of 64 KiB, so that the callback that completes a multi-megabyte
+/// answer has time left for handing it to the core.
 const BUDGET: ReadBudget = ReadBudget {
     chunk: 64 * 1024,
-    reads: 16,
+    reads: 4,
+    shared: false,
 };
 
 /// One request in flight: its stream and the response so far.

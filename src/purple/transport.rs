@@ -38,12 +38,18 @@ pub(crate) enum Happened {
 }
 
 /// How much one read callback may take: `reads` reads of up to `chunk` bytes, so a busy stream
-/// cannot hold the main loop for long.
+/// cannot hold the main loop for long. A `shared` budget is shared by the owner's MSNP
+/// connections: GLib dispatches every ready stream in one main-loop iteration, so with `n`
+/// switchboards each callback takes a `1/n` share (at least [`MIN_SHARED_READ`]).
 #[derive(Clone, Copy)]
 pub(crate) struct ReadBudget {
     pub(crate) chunk: usize,
     pub(crate) reads: usize,
+    pub(crate) shared: bool,
 }
+
+/// The least a callback reads from a stream with a shared budget (a few messages).
+const MIN_SHARED_READ: usize = 2 * 1024;
 
 /// The libpurple side of a stream.
 enum Link {
@@ -256,10 +262,12 @@ impl Transport {
 
     /// Reads what is available now, within the budget.
     fn read(&mut self) -> Happened {
+        let limit = self.read_limit();
         let mut data = Vec::new();
-        for _ in 0..self.budget.reads {
+        while data.len() < limit {
             let start = data.len();
-            data.resize(start + self.budget.chunk, 0);
+            let want = self.budget.chunk.min(limit - start);
+            data.resize(start + want, 0);
             let result = self.read_some(&mut data[start..]);
             let n = match result {
                 Ok(n) => n,
@@ -282,11 +290,25 @@ impl Transport {
                 }
                 break; // the next callback sees the end again
             }
-            if n < self.budget.chunk {
+            if n < want {
                 break;
             }
         }
         Happened::Data(data)
+    }
+
+    /// The most this callback reads.
+    fn read_limit(&self) -> usize {
+        let total = self.budget.chunk * self.budget.reads;
+        if !self.budget.shared {
+            return total;
+        }
+        // SAFETY: the owning connection outlives its transports.
+        let streams = unsafe { &*self.owner }.msnp_streams();
+        // The notification server is mostly quiet while switchboards are busy: one switchboard
+        // alone keeps the whole budget.
+        let busy = streams.saturating_sub(1).max(1);
+        (total / busy).max(MIN_SHARED_READ)
     }
 }
 

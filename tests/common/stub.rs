@@ -241,6 +241,11 @@ impl Stub {
         self.time_factor
     }
 
+    /// The stub's process id (of its wrapper, if any), while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// The stub's libpurple user directory (removed when the stub is dropped).
     pub fn user_dir(&self) -> &Path {
         &self.user_dir

@@ -36,6 +36,10 @@ pub struct Config {
     /// How people on neither the allow nor the block list are treated (sent as `BLP` on
     /// MSNP13+, where the client keeps this setting).
     pub privacy: PrivacyMode,
+    /// Ids of offline messages shown in earlier sessions (the glue keeps them with the
+    /// account, from [`crate::session::ChatEvent::OfflineShown`]): announced again because the
+    /// server failed to delete them, they are deleted, never shown twice.
+    pub offline_shown: Vec<String>,
     /// Seed of the session's random numbers (the glue draws it from the operating system;
     /// tests fix it, so every line a session sends is reproducible).
     pub rng_seed: [u8; 32],
@@ -75,6 +79,7 @@ pub(crate) fn test_config(
         personal_message: String::new(),
         services_url: None,
         privacy: PrivacyMode::AllowOthers,
+        offline_shown: Vec::new(),
         rng_seed: [7; 32],
     }
 }

@@ -215,18 +215,19 @@ impl Session {
     }
 
     /// An HTTP request asked for with [`Output::Http`] completed; `raw` is the whole response.
-    pub fn handle_http_response(&mut self, id: HttpId, raw: &[u8], now: Instant) {
+    pub fn handle_http_response(&mut self, id: HttpId, raw: Vec<u8>, now: Instant) {
         if self.login.is_waiting_for(id) {
             let next = self
                 .login
-                .handle_http(&mut cx!(self, cx::Tickets::default()), id, raw);
+                .handle_http(&mut cx!(self, cx::Tickets::default()), id, &raw);
             self.login_next(next, now);
-        } else if !self.contacts.handle_http(&mut cx!(self), id, raw, now)
-            && !self
+        } else if let Some(raw) = self.contacts.handle_http(&mut cx!(self), id, raw, now) {
+            if !self
                 .switchboards
-                .handle_http(&mut cx!(self), id, Ok(raw), now)
-        {
-            log::debug!("HTTP response for a forgotten request {id:?}");
+                .handle_http(&mut cx!(self), id, Ok(&raw), now)
+            {
+                log::debug!("HTTP response for a forgotten request {id:?}");
+            }
         }
     }
 
@@ -484,6 +485,7 @@ impl Session {
         self.switchboards
             .abandon_all(&mut cx!(self), reason.is_transient());
         self.pictures.emoticons_abandon(&mut cx!(self));
+        self.contacts.abandon(&mut cx!(self));
         self.event(Event::Ended(reason));
     }
 }

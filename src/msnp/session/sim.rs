@@ -136,7 +136,8 @@ impl Sim {
     /// Answers the oldest pending HTTP request with `raw`; returns that request.
     pub(crate) fn answer(&mut self, raw: &[u8]) -> HttpRequest {
         let (id, request) = self.http.remove(0);
-        self.session.handle_http_response(id, raw, self.now);
+        self.session
+            .handle_http_response(id, raw.to_vec(), self.now);
         self.drain();
         request
     }

@@ -139,6 +139,11 @@ impl AbParser {
         })
     }
 
+    /// How many XML events the steps have read so far.
+    pub fn events_read(&self) -> usize {
+        self.stream.events()
+    }
+
     /// Handles up to `budget` events: `Ok(None)` while unfinished, then the address book, or
     /// the service's fault / a parse error. Do not call again after a result or an error.
     pub fn step(&mut self, budget: usize) -> Result<Option<AddressBook>, SoapError> {

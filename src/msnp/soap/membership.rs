@@ -208,6 +208,11 @@ impl MembershipParser {
         })
     }
 
+    /// How many XML events the steps have read so far.
+    pub fn events_read(&self) -> usize {
+        self.stream.events()
+    }
+
     /// Handles up to `budget` events: `Ok(None)` while unfinished, then the memberships, or the
     /// service's fault / a parse error. Do not call again after a result or an error.
     pub fn step(&mut self, budget: usize) -> Result<Option<Memberships>, SoapError> {

@@ -149,6 +149,8 @@ pub(crate) struct XmlStream {
     saw_root: bool,
     done: bool,
     fault: Option<FaultParts>,
+    /// Events read so far.
+    events: usize,
 }
 
 impl XmlStream {
@@ -170,7 +172,13 @@ impl XmlStream {
             saw_root: false,
             done: false,
             fault: None,
+            events: 0,
         })
+    }
+
+    /// How many events have been read so far (what the steps cost).
+    pub(crate) fn events(&self) -> usize {
+        self.events
     }
 
     /// The SOAP fault seen in the document, if any.
@@ -189,6 +197,7 @@ impl XmlStream {
                 return Ok(true);
             }
             self.buf.clear();
+            self.events += 1;
             let event = match self.reader.read_event_into(&mut self.buf) {
                 Ok(event) => event,
                 Err(_) => return self.fail(XmlError::Malformed("not well-formed XML")),

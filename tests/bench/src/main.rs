@@ -15,6 +15,7 @@
 mod plugin;
 mod report;
 mod stub;
+mod transfer;
 mod workloads;
 
 use std::path::PathBuf;
@@ -31,7 +32,7 @@ pub struct Args {
     pub versions: Vec<u32>,
     /// Workload names to run (all if empty).
     pub workloads: Vec<String>,
-    /// Sizes to run instead of each workload's own (contacts or switchboards).
+    /// Sizes to run instead of each workload's own (contacts, switchboards or MB).
     pub sizes: Vec<usize>,
     pub ns_port: u16,
     pub http_port: u16,

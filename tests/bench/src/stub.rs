@@ -141,6 +141,17 @@ impl Stub {
             rss_kb: n("rss_kb"),
         })
     }
+
+    /// The most resident memory the stub's process has had (`VmHWM`), from `/proc`.
+    pub fn peak_rss_kb(&self) -> Fallible<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .map_err(|e| format!("reading the stub's status: {e}"))?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches(" kB").parse().ok())
+            .ok_or_else(|| "no VmHWM in the stub's status".into())
+    }
 }
 
 /// The stub's counters at one moment.

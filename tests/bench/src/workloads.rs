@@ -119,6 +119,20 @@ const WORKLOADS: &[Workload] = &[
         measure: |a, p, v, c| measure_sign_in(a, p, v, c, c / 10, false),
     },
     Workload {
+        name: "online-plain",
+        title: "The same over plain HTTP",
+        about: "As above with Passport/SSO and SOAP over plain HTTP: without libpurple's TLS \
+                handshakes the longest stall is the plugin's own callbacks (with the libpurple \
+                buddy-list and status calls they make).",
+        size_name: "contacts",
+        columns: &sign_in_columns("presence complete"),
+        sizes: |quick| match quick {
+            true => vec![1000],
+            false => vec![5000],
+        },
+        measure: |a, p, v, c| measure_sign_in(a, p, v, c, c / 10, true),
+    },
+    Workload {
         name: "storm",
         title: "Presence storm",
         about: "Signed in with 10% of the contacts online, those contacts change status 1,000 \
@@ -179,10 +193,40 @@ const WORKLOADS: &[Workload] = &[
         },
         measure: pictures,
     },
+    Workload {
+        name: "transfer",
+        title: "File transfer over the switchboard",
+        about: "A file (sparse, generated in a temporary folder, removed after; `--sizes` in MB, \
+                10 with `--quick`) sent with `send-file` from the account to a contact signed \
+                in with a second purple-stub on the same plugin, who accepts with \
+                `xfer-accept`; from `send-file` until the receiver's transfer completes, the \
+                saved size checked. \"sender\"/\"receiver\": each side's client. Peak RSS is \
+                the process's `VmHWM`. Direct connections are not implemented yet: no row for \
+                them.",
+        size_name: "MB",
+        columns: &[
+            col("MB/s", "", 1),
+            col("sender CPU per MB", "ms", 1),
+            col("receiver CPU per MB", "ms", 1),
+            col("sender longest stall", "ms", 1),
+            col("receiver longest stall", "ms", 1),
+            col("sender longest stall, CPU", "ms", 1),
+            col("receiver longest stall, CPU", "ms", 1),
+            col("sender peak RSS", "MiB", 1),
+            col("receiver peak RSS", "MiB", 1),
+        ],
+        sizes: |quick| match quick {
+            true => vec![10],
+            false => vec![100],
+        },
+        measure: crate::transfer::measure,
+    },
 ];
 
-const TIMEOUT: Duration = Duration::from_secs(600);
-const ME: &str = "alice@example.com";
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(600);
+pub(crate) const ME: &str = "alice@example.com";
+/// The measured account and its password.
+const ALICE: (&str, &str) = (ME, "alicepass");
 
 pub fn run_all(args: &Args, plugins: &[Plugin]) -> Results {
     let mut tables = Vec::new();
@@ -249,7 +293,7 @@ pub fn run_all(args: &Args, plugins: &[Plugin]) -> Results {
 /// The test server for one run: the account with `contacts` contacts (on its forward, allow and
 /// reverse lists) and `senders` more, speaking only MSNP`version` (and MSNP12, which the raw
 /// contact clients speak), on the fixed ports if given.
-fn server(
+pub(crate) fn server(
     args: &Args,
     version: u32,
     contacts: usize,
@@ -285,18 +329,19 @@ fn contact(i: usize) -> String {
     format!("contact{i}@example.com")
 }
 
-fn sender(i: usize) -> String {
+pub(crate) fn sender(i: usize) -> String {
     format!("sender{i}@example.com")
 }
 
-/// A stub with the plugin and the (disabled) account, given the server's plain-HTTP URLs if
-/// `plain`.
-fn stub_with_account(
+/// A stub with the plugin and the (disabled) account `who` (password `password`), given the
+/// server's plain-HTTP URLs if `plain`.
+pub(crate) fn stub_with_account(
     args: &Args,
     plugin: &Plugin,
     server: &TestServer,
     version: u32,
     plain: bool,
+    (who, password): (&str, &str),
 ) -> Fallible<Stub> {
     let mut stub = Stub::start(&args.stub, &args.wrapper, &plugin.path)?;
     stub.send("accept-cert 127.0.0.1");
@@ -317,8 +362,9 @@ fn stub_with_account(
         .replace("{version}", &version.to_string());
     let (options, _) = plugin.applicable(&template);
     stub.send(&format!(
-        "add-account {} {ME} password=alicepass {options}",
-        plugin.protocol_id
+        "add-account {} {who} password={} {options}",
+        plugin.protocol_id,
+        pct(password)
     ));
     stub.wait(TIMEOUT, |e| e["event"] == "account-added")?;
     Ok(stub)
@@ -330,7 +376,7 @@ fn is_mine(e: &Value, event: &str) -> bool {
 
 /// Enables the account and waits until it is signed on, `contacts` buddies were added and
 /// `online` distinct buddies showed online, counting from `enable`.
-fn sign_in(stub: &mut Stub, contacts: usize, online: usize) -> Fallible<()> {
+pub(crate) fn sign_in(stub: &mut Stub, contacts: usize, online: usize) -> Fallible<()> {
     stub.send(&format!("enable {ME}"));
     let (mut listed, mut signed_on) = (0, false);
     let mut shown = HashSet::new();
@@ -365,7 +411,7 @@ fn measure_sign_in(
 ) -> Fallible<Vec<f64>> {
     let server = server(args, version, contacts, 0, plain)?;
     let _online = bring_online(&server, online)?;
-    let mut stub = stub_with_account(args, plugin, &server, version, plain)?;
+    let mut stub = stub_with_account(args, plugin, &server, version, plain, ALICE)?;
     stub.send("stats-reset");
     let before = stub.stats()?;
     let start = Instant::now();
@@ -392,7 +438,7 @@ fn storm(args: &Args, plugin: &Plugin, version: u32, contacts: usize) -> Fallibl
     let online_count = contacts / 10;
     let server = server(args, version, contacts, 0, false)?;
     let mut online = bring_online(&server, online_count)?;
-    let mut stub = stub_with_account(args, plugin, &server, version, false)?;
+    let mut stub = stub_with_account(args, plugin, &server, version, false, ALICE)?;
     sign_in(&mut stub, contacts, online_count)?;
     // libpurple saves blist.xml 5 s after the list changed: one long callback of its own
     // (see the profile), let it pass before the storm is measured.
@@ -450,7 +496,7 @@ fn switchboards(args: &Args, plugin: &Plugin, version: u32, count: usize) -> Fal
     let total = if args.quick { 2_000 } else { 20_000 };
     let each = total / count;
     let server = server(args, version, 0, count, false)?;
-    let mut stub = stub_with_account(args, plugin, &server, version, false)?;
+    let mut stub = stub_with_account(args, plugin, &server, version, false, ALICE)?;
     sign_in(&mut stub, count, 0)?;
     let mut boards = Vec::new();
     for i in 0..count {
@@ -495,7 +541,7 @@ fn picture(i: usize) -> Vec<u8> {
 fn pictures(args: &Args, plugin: &Plugin, version: u32, count: usize) -> Fallible<Vec<f64>> {
     let server = server(args, version, 0, count, true)?;
     let hosts = PictureHost::start_many(&server, count, sender, "x", picture)?;
-    let mut stub = stub_with_account(args, plugin, &server, version, true)?;
+    let mut stub = stub_with_account(args, plugin, &server, version, true, ALICE)?;
     stub.send("stats-reset");
     let before = stub.stats()?;
     let start = Instant::now();

@@ -1,5 +1,6 @@
 //! What a test server is started with: accounts, accepted dialects and fault switches.
 
+use crate::faults::FaultPlan;
 use std::time::Duration;
 
 /// One account the server knows.
@@ -80,6 +81,8 @@ pub struct ServerConfig {
     /// sequence, or a SOAP request Escargot refuses, is a violation, and dropping the server
     /// with violations recorded panics (fails the test).
     pub strict: bool,
+    /// Fault injection (soak runs): random drops, delayed and split writes, SOAP faults.
+    pub faults: Option<FaultPlan>,
     /// Fixed NS port (0 = ephemeral).
     pub ns_port: u16,
     /// Fixed HTTP port (0 = ephemeral).
@@ -108,6 +111,7 @@ impl Default for ServerConfig {
             http_override: None,
             proxy: false,
             strict: true,
+            faults: None,
             ns_port: 0,
             http_port: 0,
             https_port: 0,

@@ -1,6 +1,7 @@
 //! A client connection's write side, shared between its reader thread and other sessions
 //! (which push `OUT OTH`, kicks and, later, presence), with transcript logging.
 
+use crate::faults::Faults;
 use crate::transcript::{Entry, Event, Service, Transcript};
 use std::io::Write;
 use std::net::{Shutdown, TcpStream};
@@ -19,6 +20,8 @@ pub struct Conn {
     transcript: Arc<Transcript>,
     /// Barriers ([`crate::TestServer::ns_sync`]) waiting for the next `CHL`/`QRY` round trip.
     syncs: Mutex<Vec<Sender<()>>>,
+    /// Delays and splits the writes (soak runs).
+    faults: Option<Arc<Faults>>,
 }
 
 impl Conn {
@@ -31,7 +34,14 @@ impl Conn {
             closed: AtomicBool::new(false),
             transcript,
             syncs: Mutex::new(Vec::new()),
+            faults: None,
         }
+    }
+
+    /// Lets `faults` delay and split this connection's writes.
+    pub fn with_faults(mut self, faults: Arc<Faults>) -> Self {
+        self.faults = Some(faults);
+        self
     }
 
     fn log(&self, event: Event, line: &str, payload: Option<&[u8]>) {
@@ -61,8 +71,20 @@ impl Conn {
             return;
         }
         let mut s = self.stream.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(e) = s.write_all(bytes).and_then(|()| s.flush()) {
-            log::debug!("conn {}: write failed: {e}", self.id);
+        let pieces = match &self.faults {
+            Some(faults) => faults.write_plan(bytes.len()),
+            None => vec![(bytes.len(), std::time::Duration::ZERO)],
+        };
+        let mut rest = bytes;
+        for (len, pause) in pieces {
+            if !pause.is_zero() {
+                std::thread::sleep(pause);
+            }
+            let (piece, after) = rest.split_at(len.min(rest.len()));
+            rest = after;
+            if let Err(e) = s.write_all(piece).and_then(|()| s.flush()) {
+                return log::debug!("conn {}: write failed: {e}", self.id);
+            }
         }
     }
 

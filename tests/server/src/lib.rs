@@ -15,6 +15,7 @@ mod config;
 mod conn;
 pub mod crypto;
 mod directory;
+mod faults;
 mod http;
 mod listener;
 mod ns;
@@ -27,6 +28,7 @@ mod transcript;
 pub mod wire;
 
 pub use config::{ContactSpec, HttpOverride, ServerConfig, UserSpec};
+pub use faults::{FaultCounts, FaultPlan};
 pub use transcript::{Entry, Event, Service};
 
 use shared::{Ports, Shared};
@@ -231,6 +233,17 @@ impl TestServer {
     /// Proxy tunnels opened so far.
     pub fn proxy_tunnels(&self) -> u64 {
         self.shared.counters.proxy_tunnels.load(Ordering::SeqCst)
+    }
+
+    /// How many faults of each kind were injected ([`ServerConfig::faults`]).
+    pub fn fault_counts(&self) -> FaultCounts {
+        self.shared.faults.counts()
+    }
+
+    /// Ends fault injection: from now on the server behaves as without
+    /// [`ServerConfig::faults`] (a soak's quiet end).
+    pub fn stop_faults(&self) {
+        self.shared.faults.stop();
     }
 
     /// Sends `OUT <reason>` (`OTH`, `SSD`) to every live NS connection of `email` and closes them;

@@ -56,6 +56,8 @@ pub struct Shared {
     pub counters: Counters,
     /// What strict mode found.
     pub violations: crate::strict::Violations,
+    /// Fault injection (inactive without [`ServerConfig::faults`]).
+    pub faults: Arc<crate::faults::Faults>,
     /// Set on shutdown; every loop polls it.
     pub stop: AtomicBool,
     next_conn: AtomicU64,
@@ -68,6 +70,7 @@ impl Shared {
         Self {
             directory: Mutex::new(Directory::from_config(&config)),
             sb: crate::sb::Hub::default(),
+            faults: Arc::new(crate::faults::Faults::new(config.faults)),
             config,
             ports,
             transcript: Arc::new(Transcript::default()),

@@ -53,18 +53,26 @@ pub enum FrameError {
 #[derive(Debug, Default)]
 pub struct Framer {
     buf: Vec<u8>,
+    /// Where the unread bytes start: consumed frames are dropped from the front only when they
+    /// are at least half the buffer, so framing a long burst costs linear time, not quadratic.
+    start: usize,
 }
 
 impl Framer {
     /// Appends received bytes.
     pub fn push(&mut self, data: &[u8]) {
+        if self.start > 0 && self.start * 2 >= self.buf.len() {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
         self.buf.extend_from_slice(data);
     }
 
     /// The next complete command, `Ok(None)` when more bytes are needed.
     pub fn next_command(&mut self) -> Result<Option<Command>, FrameError> {
-        let Some(end) = self.buf.windows(2).position(|w| w == b"\r\n") else {
-            return if self.buf.len() > MAX_LINE {
+        let buf = &self.buf[self.start..];
+        let Some(end) = buf.windows(2).position(|w| w == b"\r\n") else {
+            return if buf.len() > MAX_LINE {
                 Err(FrameError::LineTooLong)
             } else {
                 Ok(None)
@@ -73,7 +81,7 @@ impl Framer {
         if end > MAX_LINE {
             return Err(FrameError::LineTooLong);
         }
-        let line = std::str::from_utf8(&self.buf[..end]).map_err(|_| FrameError::NotUtf8)?;
+        let line = std::str::from_utf8(&buf[..end]).map_err(|_| FrameError::NotUtf8)?;
         let mut tokens = line.split(' ').filter(|t| !t.is_empty()).map(str::to_owned);
         let verb = tokens.next().unwrap_or_default();
         let args: Vec<String> = tokens.collect();
@@ -86,10 +94,10 @@ impl Framer {
         let payload = match payload_len {
             Some(n) if n > MAX_PAYLOAD => return Err(FrameError::PayloadTooLarge),
             Some(n) => {
-                if self.buf.len() < body_start + n {
+                if buf.len() < body_start + n {
                     return Ok(None);
                 }
-                Some(self.buf[body_start..body_start + n].to_vec())
+                Some(buf[body_start..body_start + n].to_vec())
             }
             None => None,
         };
@@ -100,7 +108,7 @@ impl Framer {
             payload,
         };
         let consumed = body_start + cmd.payload.as_ref().map_or(0, Vec::len);
-        self.buf.drain(..consumed);
+        self.start += consumed;
         Ok(Some(cmd))
     }
 }

@@ -15,6 +15,7 @@ mod presence;
 mod psm;
 mod roster;
 mod soap_list;
+mod soap_merge;
 
 use std::collections::HashSet;
 use std::time::Instant;
@@ -206,22 +207,22 @@ impl Contacts {
         None
     }
 
-    /// An HTTP response; false when it is not for a contact-list request.
+    /// An HTTP response; given back when it is not for a contact-list request.
     pub(in crate::session) fn handle_http(
         &mut self,
         cx: &mut Cx,
         id: HttpId,
-        raw: &[u8],
+        raw: Vec<u8>,
         now: Instant,
-    ) -> bool {
+    ) -> Option<Vec<u8>> {
         if self.ops.waits_for_http(id) {
-            self.op_http(cx, raw, now);
+            self.op_http(cx, &raw, now);
         } else if self.fetch_waits_for(id) {
             self.fetch_http(cx, raw, now);
         } else {
-            return false;
+            return Some(raw);
         }
-        true
+        None
     }
 
     /// An HTTP failure; false when it is not for a contact-list request.

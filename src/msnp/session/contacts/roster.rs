@@ -2,6 +2,7 @@
 
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
+use std::ops::Bound;
 
 use super::events::Buddy;
 use crate::wire::ListSet;
@@ -123,6 +124,21 @@ impl Roster {
     /// Every contact, ordered by address.
     pub fn contacts(&self) -> impl Iterator<Item = &Contact> {
         self.contacts.values()
+    }
+
+    /// The contacts after roster key `after` (a lower-cased address; all when `None`), in
+    /// order, each with its key.
+    pub fn contacts_after<'a>(
+        &'a self,
+        after: Option<&str>,
+    ) -> impl Iterator<Item = (&'a str, &'a Contact)> + 'a {
+        let from = match after {
+            Some(key) => Bound::Excluded(key),
+            None => Bound::Unbounded,
+        };
+        self.contacts
+            .range::<str, _>((from, Bound::Unbounded))
+            .map(|(key, contact)| (key.as_str(), contact))
     }
 
     /// Number of contacts known.

@@ -8,16 +8,29 @@ use std::time::{Duration, Instant};
 
 use super::events::ContactEvent;
 use super::roster::{clean_name, Contact, Roster};
+use super::soap_merge::{Merge, Summary};
 use super::Sync;
 use super::{contact_event, Contacts};
 use crate::http::HttpResponse;
 use crate::listxml;
 use crate::session::cx::Cx;
 use crate::session::{HttpId, Output};
-use crate::soap::abook::{self, AbParser, AddressBook};
+use crate::soap::abook::{self, AbParser};
 use crate::soap::membership::{self, MembershipParser, Memberships};
 use crate::soap::{with_status, Scenario, SoapError, STEP_BUDGET};
 use crate::wire::{ClientCommand, Fqy, ListSet, ListUpdate};
+
+/// What one step may do is [`STEP_BUDGET`] units, one unit being one XML event of the answers'
+/// parse; the other work of a fetch is counted in the same units, from per-item costs measured
+/// in a release build on the bench machine (BENCH.md, 5,000 contacts): an XML event ~55 ns, so a
+/// step is ~0.55 ms (~1.1 ms on a machine half as fast); taking an answer out of the HTTP
+/// response ~0.05 ns per byte (moved in place; a chunked one is copied, ~0.5 ns); merging one contact or member into the roster ~0.4 µs; showing
+/// one buddy (the list event and the glue's queue built from it) ~0.5 µs, done in one piece;
+/// announcing one contact in the initial `ADL` (its part of a payload, built and sent) ~0.5 µs.
+const BYTES_PER_EVENT: usize = 1_000;
+const MERGE_COST: usize = 8;
+const SHOW_COST: usize = 9;
+const ANNOUNCE_COST: usize = 9;
 
 /// How long after a `NOT` or `ADL 0` push the lists are fetched again (pushes come in bursts).
 const REFRESH_DELAY: Duration = Duration::from_secs(1);
@@ -36,6 +49,23 @@ enum Stage {
     ParsingMembership(u16, Box<MembershipParser>),
     AddressBook(HttpId, Memberships),
     ParsingBook(u16, Box<AbParser>, Memberships),
+    /// Both answers read: merging them.
+    Merging(Merge),
+    /// Merged: to be shown (and, at sign-in, announced).
+    Merged(Box<(Roster, Summary)>),
+    /// Sign-in: the list is shown; the initial `ADL` goes out a slice at a time.
+    Announcing(Announce),
+}
+
+/// The initial `ADL` being sent.
+#[derive(Default)]
+struct Announce {
+    /// The roster key of the last contact announced.
+    after: Option<String>,
+    /// Contacts of unknown network, asked about with `FQY` at the end.
+    unknown: Vec<String>,
+    /// Whether an `ADL` went out (else an empty one is sent).
+    sent_any: bool,
 }
 
 impl Contacts {
@@ -67,11 +97,13 @@ impl Contacts {
     }
 
     /// An answer of the fetch arrived: start parsing it.
-    pub(super) fn fetch_http(&mut self, cx: &mut Cx, raw: &[u8], now: Instant) {
+    pub(super) fn fetch_http(&mut self, cx: &mut Cx, raw: Vec<u8>, now: Instant) {
         let Some(mut fetch) = self.fetch.take() else {
             return;
         };
-        let response = match HttpResponse::parse(raw) {
+        // What is left of this step after taking the answer out of `raw`.
+        let taking = raw.len() / BYTES_PER_EVENT;
+        let response = match HttpResponse::parse_owned(raw) {
             Ok(response) => response,
             Err(e) => return self.fetch_failed(cx, fetch.refresh, &e.to_string(), now),
         };
@@ -88,7 +120,7 @@ impl Contacts {
                 fetch.stage = stage;
                 fetch.resume_at = Some(now);
                 self.fetch = Some(fetch);
-                self.fetch_resume(cx, now);
+                self.fetch_run(cx, STEP_BUDGET.saturating_sub(taking), now);
             }
             Err(e) => self.fetch_failed(cx, fetch.refresh, &describe(&e), now),
         }
@@ -101,37 +133,85 @@ impl Contacts {
         }
     }
 
-    /// Parses the next slice of the answer being read.
+    /// Goes on with the fetch for one step's budget: parsing the answer being read, merging
+    /// the two answers, showing the list and (at sign-in) sending the initial `ADL`. A small
+    /// list is done in one step; a big one continues at once in the next (`resume_at`).
     pub(super) fn fetch_resume(&mut self, cx: &mut Cx, now: Instant) {
-        let Some(mut fetch) = self.fetch.take() else {
-            return;
-        };
-        fetch.resume_at = Some(now);
-        match fetch.stage {
-            Stage::ParsingMembership(status, mut parser) => {
-                match with_status(status, parser.step(STEP_BUDGET)) {
-                    Ok(None) => {
-                        fetch.stage = Stage::ParsingMembership(status, parser);
-                        self.fetch = Some(fetch);
-                    }
-                    Ok(Some(members)) => self.fetch_book(cx, fetch.refresh, members, now),
-                    Err(e) => self.fetch_failed(cx, fetch.refresh, &describe(&e), now),
-                }
-            }
-            Stage::ParsingBook(status, mut parser, members) => {
-                match with_status(status, parser.step(STEP_BUDGET)) {
-                    Ok(None) => {
-                        fetch.stage = Stage::ParsingBook(status, parser, members);
-                        self.fetch = Some(fetch);
-                    }
-                    Ok(Some(book)) => self.fetch_done(cx, fetch.refresh, &members, book, now),
-                    Err(e) => self.fetch_failed(cx, fetch.refresh, &describe(&e), now),
-                }
-            }
-            waiting => {
-                fetch.stage = waiting;
-                fetch.resume_at = None;
+        self.fetch_run(cx, STEP_BUDGET, now);
+    }
+
+    /// [`Contacts::fetch_resume`] with `budget` units of [`STEP_BUDGET`].
+    fn fetch_run(&mut self, cx: &mut Cx, mut budget: usize, now: Instant) {
+        while let Some(mut fetch) = self.fetch.take() {
+            fetch.resume_at = Some(now);
+            if budget == 0 {
                 self.fetch = Some(fetch);
+                return;
+            }
+            match fetch.stage {
+                Stage::ParsingMembership(status, mut parser) => {
+                    let before = parser.events_read();
+                    let parsed = with_status(status, parser.step(budget));
+                    budget = budget.saturating_sub(parser.events_read() - before);
+                    match parsed {
+                        Ok(None) => {
+                            fetch.stage = Stage::ParsingMembership(status, parser);
+                            self.fetch = Some(fetch);
+                        }
+                        Ok(Some(members)) => self.fetch_book(cx, fetch.refresh, members, now),
+                        Err(e) => self.fetch_failed(cx, fetch.refresh, &describe(&e), now),
+                    }
+                }
+                Stage::ParsingBook(status, mut parser, members) => {
+                    let before = parser.events_read();
+                    let parsed = with_status(status, parser.step(budget));
+                    budget = budget.saturating_sub(parser.events_read() - before);
+                    match parsed {
+                        Ok(None) => fetch.stage = Stage::ParsingBook(status, parser, members),
+                        Ok(Some(book)) => fetch.stage = Stage::Merging(Merge::new(members, book)),
+                        Err(e) => return self.fetch_failed(cx, fetch.refresh, &describe(&e), now),
+                    }
+                    self.fetch = Some(fetch);
+                }
+                Stage::Merging(mut merge) => {
+                    let slice = (budget / MERGE_COST).max(1);
+                    let merged = merge.step(slice);
+                    budget = budget.saturating_sub(merged * MERGE_COST);
+                    fetch.stage = match merged < slice {
+                        true => Stage::Merged(Box::new(merge.finish())),
+                        false => Stage::Merging(merge),
+                    };
+                    self.fetch = Some(fetch);
+                }
+                Stage::Merged(merged) => {
+                    // Shown in one piece: in a step of its own when it does not fit in this one.
+                    let cost = merged.0.len().saturating_mul(SHOW_COST);
+                    if cost > budget && budget < STEP_BUDGET {
+                        fetch.stage = Stage::Merged(merged);
+                        self.fetch = Some(fetch);
+                        return;
+                    }
+                    budget = budget.saturating_sub(cost);
+                    let (roster, summary) = *merged;
+                    self.fetch_done(cx, fetch.refresh, roster, summary, now);
+                }
+                Stage::Announcing(mut announce) => {
+                    let slice = (budget / ANNOUNCE_COST).max(1);
+                    let sent = self.announce(cx, &mut announce, slice);
+                    budget = budget.saturating_sub(sent * ANNOUNCE_COST);
+                    if sent < slice {
+                        self.signed_in_synced(cx, announce, now);
+                    } else {
+                        fetch.stage = Stage::Announcing(announce);
+                        self.fetch = Some(fetch);
+                    }
+                }
+                waiting => {
+                    fetch.stage = waiting;
+                    fetch.resume_at = None;
+                    self.fetch = Some(fetch);
+                    return;
+                }
             }
         }
     }
@@ -159,22 +239,22 @@ impl Contacts {
         });
     }
 
-    /// Both lists are read.
+    /// Both lists are read and merged: a refresh reports what changed; the sign-in fetch shows
+    /// the list and goes on announcing it to the NS.
     fn fetch_done(
         &mut self,
         cx: &mut Cx,
         refresh: bool,
-        members: &Memberships,
-        book: AddressBook,
+        roster: Roster,
+        summary: Summary,
         now: Instant,
     ) {
-        let roster = merge(members, &book);
         log::info!(
             "address book received: {} contacts, {} groups",
-            book.contacts.len(),
-            book.groups.len()
+            summary.contacts,
+            summary.groups
         );
-        if let Some(name) = book.own_display_name.as_deref().and_then(clean_name) {
+        if let Some(name) = summary.own_display_name.as_deref().and_then(clean_name) {
             if self.own_name.as_deref() != Some(name.as_str()) {
                 self.own_name = Some(name.clone());
                 contact_event(cx, ContactEvent::OwnName(name));
@@ -182,12 +262,15 @@ impl Contacts {
         }
         if refresh {
             self.apply_refresh(cx, roster);
+            self.run_ops(cx, now);
         } else {
-            self.sync = Sync::Done;
             self.install_roster(cx, roster);
-            self.after_soap_sync(cx, now);
+            self.fetch = Some(Fetch {
+                refresh,
+                stage: Stage::Announcing(self.start_announce(cx)),
+                resume_at: Some(now),
+            });
         }
-        self.run_ops(cx, now);
     }
 
     fn fetch_failed(&mut self, cx: &mut Cx, refresh: bool, text: &str, now: Instant) {
@@ -201,25 +284,39 @@ impl Contacts {
             self.ask_every_pending(cx);
             return;
         }
-        self.sync = Sync::Done;
-        self.after_soap_sync(cx, now);
-        self.run_ops(cx, now);
+        let mut announce = self.start_announce(cx);
+        self.announce(cx, &mut announce, usize::MAX);
+        self.signed_in_synced(cx, announce, now);
     }
 
-    /// After the sign-in fetch: privacy mode, the initial `ADL`, `FQY`, own name, then online.
-    fn after_soap_sync(&mut self, cx: &mut Cx, _now: Instant) {
+    /// After the sign-in fetch: the privacy mode, then the initial `ADL` in slices.
+    fn start_announce(&mut self, cx: &mut Cx) -> Announce {
         cx.send_ns(ClientCommand::Blp {
             mode: cx.config.privacy,
         });
+        Announce::default()
+    }
+
+    /// Sends the initial `ADL` for up to `budget` more contacts of the roster (those of
+    /// unknown network are kept for `FQY`); returns how many it took, fewer than `budget` only
+    /// when every contact has been announced.
+    fn announce(&mut self, cx: &mut Cx, announce: &mut Announce, budget: usize) -> usize {
         let mut entries = Vec::new();
-        let mut unknown = Vec::new();
-        for contact in self.roster.contacts() {
+        let mut taken = 0;
+        let mut last = None;
+        for (key, contact) in self
+            .roster
+            .contacts_after(announce.after.as_deref())
+            .take(budget)
+        {
+            taken += 1;
+            last = Some(key);
             let lists = contact.lists & ListSet::CLIENT;
             if lists.is_empty() || !super::usable_address(&contact.email) {
                 continue;
             }
             match contact.network {
-                0 => unknown.push(contact.email.clone()),
+                0 => announce.unknown.push(contact.email.clone()),
                 network => entries.push(listxml::ListEntry {
                     email: contact.email.clone(),
                     lists,
@@ -228,7 +325,18 @@ impl Contacts {
                 }),
             }
         }
-        match listxml::build_list_payloads(&entries, true) {
+        if let Some(key) = last {
+            announce.after = Some(key.to_owned());
+        }
+        if !entries.is_empty() {
+            self.send_initial_adl(cx, &entries);
+            announce.sent_any = true;
+        }
+        taken
+    }
+
+    fn send_initial_adl(&mut self, cx: &mut Cx, entries: &[listxml::ListEntry]) {
+        match listxml::build_list_payloads(entries, true) {
             Ok(payloads) => {
                 for payload in payloads {
                     cx.send_ns(ClientCommand::Adl { payload });
@@ -236,7 +344,14 @@ impl Contacts {
             }
             Err(e) => log::warn!("cannot build the initial ADL: {e}"),
         }
-        let unknown: Vec<&str> = unknown.iter().map(String::as_str).collect();
+    }
+
+    /// The initial `ADL` is out: `FQY`, own name, then online; the list is known.
+    fn signed_in_synced(&mut self, cx: &mut Cx, announce: Announce, now: Instant) {
+        if !announce.sent_any {
+            self.send_initial_adl(cx, &[]);
+        }
+        let unknown: Vec<&str> = announce.unknown.iter().map(String::as_str).collect();
         match listxml::build_query_payloads(&unknown) {
             Ok(payloads) => {
                 for payload in payloads {
@@ -251,7 +366,9 @@ impl Contacts {
                 value: Some(name),
             });
         }
+        self.sync = Sync::Done;
         self.go_online(cx);
+        self.run_ops(cx, now);
     }
 
     /// A refresh: report what changed since the last fetch.
@@ -423,58 +540,6 @@ fn diff_contact(
             on: after.on(ListSet::BLOCK),
         });
     }
-}
-
-/// The roster the two answers describe.
-fn merge(members: &Memberships, book: &AddressBook) -> Roster {
-    let mut roster = Roster::default();
-    for group in &book.groups {
-        let name = clean_name(&group.name).unwrap_or_else(|| group.id.clone());
-        roster.add_group(&group.id, &name);
-    }
-    for entry in &book.contacts {
-        if !super::usable_address(&entry.passport) {
-            continue;
-        }
-        let Some(contact) = roster.entry(&entry.passport) else {
-            break;
-        };
-        contact.id = Some(entry.id.clone());
-        contact.name =
-            clean_name(&entry.display_name).filter(|n| !n.eq_ignore_ascii_case(&entry.passport));
-        contact.nickname = entry.nickname.as_deref().and_then(clean_name);
-        contact.groups = entry.group_ids.clone();
-        contact.network = entry.network;
-        if entry.is_messenger_user {
-            contact.lists |= ListSet::FORWARD;
-        }
-    }
-    for (members, bit) in [
-        (&members.allow, ListSet::ALLOW),
-        (&members.block, ListSet::BLOCK),
-        (&members.reverse, ListSet::REVERSE),
-        (&members.pending, ListSet::PENDING),
-    ] {
-        for member in members {
-            if !super::usable_address(&member.email) {
-                continue;
-            }
-            let Some(contact) = roster.entry(&member.email) else {
-                break;
-            };
-            contact.lists |= bit;
-            if contact.network == 0 {
-                contact.network = member.network;
-            }
-            if contact.name.is_none() {
-                contact.name = member.display_name.as_deref().and_then(clean_name);
-            }
-            if bit == ListSet::PENDING {
-                contact.invite = member.invite_message.as_deref().and_then(clean_name);
-            }
-        }
-    }
-    roster
 }
 
 /// A SOAP error for the user: faults by their code and text.

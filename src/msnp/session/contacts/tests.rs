@@ -435,6 +435,32 @@ fn a_step_without_answer_times_out_and_the_next_runs() {
     assert!(matches!(&events[0], ContactEvent::Failed(t) if t.contains("did not answer")));
 }
 
+/// The connection drops with one list change sent and one queued (the soak's NS drops): both
+/// are reported, none silently forgotten.
+#[test]
+fn list_changes_pending_when_the_connection_drops_are_reported() {
+    let mut h = v12_with_bob();
+    h.session.block("eve@example.com", h.now);
+    h.session.alias_buddy("bob@example.com", "Bobby", h.now);
+    h.drain();
+    assert_eq!(h.take_lines(), ["ADC 7 BL N=eve@example.com"]);
+    let conn = h.ns.expect("connected");
+    h.session
+        .handle_connection_lost(conn, "reset".into(), h.now);
+    h.drain();
+    let failed: Vec<String> = h
+        .take_contact_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            ContactEvent::Failed(text) => Some(text),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert!(failed[0].contains("eve@example.com") && failed[0].contains("connection"));
+    assert!(failed[1].contains("bob@example.com"), "{failed:?}");
+}
+
 #[test]
 fn someone_adding_us_is_an_authorization_request_answered_on_the_lists() {
     let mut h = v12_with_bob();

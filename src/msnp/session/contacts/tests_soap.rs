@@ -355,3 +355,113 @@ fn a_membership_already_as_asked_is_not_an_error() {
     );
     assert_eq!(h.session.contact_privacy("carol@example.com"), Some(false));
 }
+
+#[test]
+fn a_big_list_is_merged_shown_and_announced_a_slice_per_step() {
+    const N: usize = 3_000;
+    let mut r = Replay::new(
+        "msnp18/alice-ns.raw.txt",
+        "msnp18",
+        18,
+        "alice@example.com",
+        "alicepass",
+    );
+    r.answer_soap = false;
+    r.run_until(Sim::signed_in);
+    let mut h: Sim = r.h;
+    h.take_sent();
+    h.take_contact_events();
+    let members: String = (0..N)
+        .map(|i| {
+            format!(
+                "<Member xsi:type=\"PassportMember\"><Type>Passport</Type><State>Accepted</State>\
+                 <PassportName>user{i}@example.com</PassportName></Member>"
+            )
+        })
+        .collect();
+    let membership = |role: &str| {
+        format!(
+            "<Membership><MemberRole>{role}</MemberRole><Members>{members}</Members></Membership>"
+        )
+    };
+    h.answer(&soap(
+        200,
+        &format!(
+            "<FindMembershipResponse xmlns=\"http://www.msn.com/webservices/AddressBook\">\
+             <FindMembershipResult><Services><Service><Memberships>{}{}</Memberships><Info><Handle>\
+             <Id>1</Id><Type>Messenger</Type></Handle></Info></Service></Services>\
+             </FindMembershipResult></FindMembershipResponse>",
+            membership("Allow"),
+            membership("Reverse")
+        ),
+    ));
+    let mut steps = 0;
+    while h.http.is_empty() {
+        steps += 1;
+        assert!(steps < 1_000, "the membership parse never ends");
+        h.advance(Duration::ZERO);
+    }
+    let contacts: String = (0..N)
+        .map(|i| {
+            format!(
+                "<Contact><contactId>{i:08x}-0000-0000-0000-000000000000</contactId><contactInfo>\
+                 <contactType>Regular</contactType><passportName>user{i}@example.com</passportName>\
+                 <displayName>User {i}</displayName><isMessengerUser>true</isMessengerUser>\
+                 </contactInfo><fDeleted>false</fDeleted></Contact>"
+            )
+        })
+        .collect();
+    h.answer(&soap(
+        200,
+        &format!(
+            "<ABFindAllResponse xmlns=\"http://www.msn.com/webservices/AddressBook\"><ABFindAllResult>\
+             <groups></groups><contacts>{contacts}</contacts></ABFindAllResult></ABFindAllResponse>"
+        ),
+    ));
+    let mut steps = 0;
+    let mut sent = String::new();
+    let mut announcing_steps = 0;
+    loop {
+        let step = h.take_sent();
+        announcing_steps += usize::from(step.contains("ADL "));
+        sent.push_str(&step);
+        if h.session.is_list_synced() {
+            break;
+        }
+        assert!(
+            !sent.contains("CHG"),
+            "online before the whole list was announced"
+        );
+        steps += 1;
+        assert!(steps < 1_000, "the list never becomes known");
+        h.advance(Duration::ZERO);
+    }
+    assert!(steps > 10, "{steps} steps");
+    assert!(announcing_steps > 1, "the initial ADL went out in one step");
+    let events = h.take_contact_events();
+    let lists: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            ContactEvent::ListSynced {
+                buddies, allowed, ..
+            } => Some((buddies.len(), allowed.len())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(lists, [(N, N)]);
+    assert!(sent.starts_with("BLP "), "{}", &sent[..40]);
+    let adl_end = sent.rfind("</ml>").unwrap();
+    assert!(sent.find("CHG ").unwrap() > adl_end);
+    let announced: std::collections::HashSet<&str> = sent[..adl_end]
+        .split("<c n=\"")
+        .skip(1)
+        .map(|c| &c[..c.find('"').unwrap()])
+        .collect();
+    assert_eq!(announced.len(), N);
+    assert_eq!(
+        sent.matches("<c n=\"").count(),
+        N,
+        "each contact announced once"
+    );
+    assert!(sent.matches("ADL ").count() >= N / 150);
+}

@@ -191,6 +191,13 @@ pub enum ChatEvent {
         /// The text.
         text: String,
     },
+    /// Offline messages just shown, by id: the user interface keeps the ids with the account
+    /// and gives them back in [`crate::session::Config::offline_shown`], so that one the server
+    /// failed to delete is not shown again at a later sign-in.
+    OfflineShown {
+        /// The messages' ids.
+        ids: Vec<String>,
+    },
     /// A group chat opened: one we started, an invitation with several people in it, or a
     /// one-to-one conversation a third person joined (`from_im` names its contact).
     ChatStarted {
@@ -333,6 +340,7 @@ impl Switchboards {
             typing,
             self.chunks.next_deadline(),
             self.held.deadline(),
+            self.offline.deadline(),
         ]
         .into_iter()
         .flatten()
@@ -357,6 +365,7 @@ impl Switchboards {
             );
         }
         self.chunks.expire(now);
+        self.offline.handle_timeout(cx, now);
     }
 
     /// A contact's typing notice: shown now, lapsing after [`TYPING_TIMEOUT`].

@@ -5,7 +5,7 @@
 //! the Passport 1.4 ticket of `USR TWN`, which the services take as well.
 
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rand_chacha::rand_core::RngCore;
 
@@ -27,6 +27,11 @@ const MAX_KNOWN: usize = 2 * oim::MAX_MESSAGES;
 const MAX_STORES: usize = 64;
 /// Most offline conversations (recipients) with a run id in one session.
 const MAX_RUNS: usize = 256;
+/// Times one offline message is asked for before it is left on the server for the next
+/// sign-in.
+pub(super) const MAX_FETCH_ATTEMPTS: u8 = 3;
+/// The wait before asking again for a message the server failed to give; doubled each time.
+pub(super) const FETCH_RETRY: Duration = Duration::from_secs(2);
 
 /// Content types of the NS messages that announce offline messages.
 const ANNOUNCEMENTS: [&str; 2] = [
@@ -53,6 +58,11 @@ pub(super) struct Offline {
     known: VecDeque<String>,
     to_fetch: VecDeque<OimMeta>,
     fetching: Option<(HttpId, OimMeta)>,
+    /// Messages the server failed to give, with the failures so far, asked for again at the
+    /// time given.
+    retry: Vec<(Instant, OimMeta, u8)>,
+    /// Failures so far of the message being fetched (0 on its first try).
+    fetch_failures: u8,
     metadata: Option<HttpId>,
     /// Fetched, waiting for the rest of the batch to be shown in order.
     fetched: Vec<(OimMeta, OfflineMessage)>,
@@ -118,9 +128,10 @@ impl Offline {
             let Some((_, meta)) = self.fetching.take() else {
                 return true;
             };
+            let failures = std::mem::take(&mut self.fetch_failures);
             match parse(result, oim::parse_get_message) {
                 Ok(message) => self.fetched.push((meta, message)),
-                Err(e) => log::warn!("offline message {} not retrieved: {e}", meta.id),
+                Err(e) => self.fetch_failed(cx, meta, failures, &e, now),
             }
             self.next(cx, now);
         } else if self.metadata == Some(id) {
@@ -145,6 +156,7 @@ impl Offline {
 
     /// Queues announced messages not seen yet and starts fetching.
     fn queue(&mut self, cx: &mut Cx, list: Vec<OimMeta>, now: Instant) {
+        let mut shown_before = Vec::new();
         for meta in list {
             if self.known.contains(&meta.id) {
                 continue;
@@ -157,7 +169,18 @@ impl Offline {
                 self.known.pop_front();
             }
             self.known.push_back(meta.id.clone());
-            self.to_fetch.push_back(meta);
+            match cx.config.offline_shown.contains(&meta.id) {
+                true => shown_before.push(meta.id),
+                false => self.to_fetch.push_back(meta),
+            }
+        }
+        if !shown_before.is_empty() {
+            log::info!(
+                "{} offline messages shown in an earlier session are still on the server; \
+                 deleting them",
+                shown_before.len()
+            );
+            self.delete(cx, &shown_before);
         }
         if self.fetching.is_none() {
             self.next(cx, now);
@@ -176,6 +199,61 @@ impl Offline {
         let request = oim::get_metadata_request(&endpoints, ticket);
         cx.output(Output::Http { id, request });
         self.metadata = Some(id);
+    }
+
+    /// A message the server did not give: asked for again later, with a bound and a growing
+    /// wait; after the last try it stays on the server (not deleted) for the next sign-in,
+    /// and the user is told.
+    fn fetch_failed(
+        &mut self,
+        cx: &mut Cx,
+        meta: OimMeta,
+        failures: u8,
+        error: &str,
+        now: Instant,
+    ) {
+        let failures = failures.saturating_add(1);
+        if failures < MAX_FETCH_ATTEMPTS {
+            log::warn!(
+                "offline message {} not retrieved ({error}); trying again",
+                meta.id
+            );
+            let wait = FETCH_RETRY * 2u32.pow(u32::from(failures - 1));
+            return self.retry.push((now + wait, meta, failures));
+        }
+        log::warn!("offline message {} not retrieved: {error}", meta.id);
+        let from = meta.sender.to_ascii_lowercase();
+        chat_event(
+            cx,
+            ChatEvent::Notice {
+                conversation: Conversation::Im(from.clone()),
+                text: format!(
+                    "An offline message from {from} could not be retrieved ({error}); it stays \
+                     on the server and comes at your next sign-in"
+                ),
+            },
+        );
+    }
+
+    /// When the next message the server failed to give is asked for again.
+    pub(super) fn deadline(&self) -> Option<Instant> {
+        self.retry.iter().map(|(at, _, _)| *at).min()
+    }
+
+    /// Asks again for the messages whose wait is over (one at a time, as always).
+    pub(super) fn handle_timeout(&mut self, cx: &mut Cx, now: Instant) {
+        if self.fetching.is_some() || !self.retry.iter().any(|(at, _, _)| *at <= now) {
+            return;
+        }
+        let at = self
+            .retry
+            .iter()
+            .position(|(at, _, _)| *at <= now)
+            .unwrap_or_default();
+        let (_, meta, failures) = self.retry.remove(at);
+        self.to_fetch.push_front(meta);
+        self.fetch_failures = failures;
+        self.next(cx, now);
     }
 
     /// Fetches the next queued message, or shows the batch when none is left.
@@ -235,6 +313,7 @@ impl Offline {
             );
             shown.push(meta.id);
         }
+        chat_event(cx, ChatEvent::OfflineShown { ids: shown.clone() });
         self.delete(cx, &shown);
     }
 

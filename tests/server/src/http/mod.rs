@@ -11,6 +11,7 @@ pub mod tls;
 
 pub use message::{Request, Response};
 
+use crate::faults::SoapFault;
 use crate::listener::POLL;
 use crate::shared::Shared;
 use crate::transcript::{Entry, Event, Service};
@@ -44,6 +45,14 @@ fn route(shared: &Shared, req: &Request, client_ip: &str) -> Response {
                 rst::handle(shared, req, client_ip)
             } else {
                 Response::plain(405, Vec::new())
+            }
+        }
+        p if (oim::is_oim_path(p) || soap::is_soap_path(p)) && req.method == "POST" => {
+            match shared.faults.soap() {
+                Some(SoapFault::Fault) => soap::fault("soap:Server", "Internal server error", ""),
+                Some(SoapFault::Bare) => Response::plain(500, Vec::new()),
+                None if oim::is_oim_path(p) => oim::handle(shared, req),
+                None => soap::handle(shared, req),
             }
         }
         p if oim::is_oim_path(p) => oim::handle(shared, req),

@@ -82,12 +82,15 @@ pub(crate) fn serve(shared: Arc<Shared>, stream: TcpStream, redirector: bool) {
         return;
     };
     let _ = writer.set_write_timeout(Some(Duration::from_secs(5)));
-    let conn = Arc::new(Conn::new(
-        shared.next_conn_id(),
-        Service::Ns,
-        writer,
-        shared.transcript.clone(),
-    ));
+    let conn = Arc::new(
+        Conn::new(
+            shared.next_conn_id(),
+            Service::Ns,
+            writer,
+            shared.transcript.clone(),
+        )
+        .with_faults(shared.faults.clone()),
+    );
     shared.track(conn.clone());
     let mut session = Session {
         shared,
@@ -177,6 +180,10 @@ impl Session {
         let flow = self.dispatch(&cmd);
         if let Some(bytes) = garbage {
             self.conn.send_raw(&bytes);
+        }
+        if flow == Flow::Continue && self.signed_in() && self.shared.faults.ns_drop() {
+            log::info!("conn {}: fault injected, dropping the NS", self.conn.id);
+            return Flow::Close;
         }
         flow
     }

@@ -3,6 +3,7 @@
 use super::chat::{bye_lines, iro_lines, joi_lines};
 use super::{Member, MAX_MSG_PAYLOAD};
 use crate::conn::Conn;
+use crate::faults::SbFault;
 use crate::listener::POLL;
 use crate::shared::Shared;
 use crate::strict::TrIds;
@@ -44,12 +45,15 @@ pub(crate) fn serve(shared: Arc<Shared>, stream: TcpStream) {
         return;
     };
     let _ = writer.set_write_timeout(Some(Duration::from_secs(5)));
-    let conn = Arc::new(Conn::new(
-        shared.next_conn_id(),
-        Service::Sb,
-        writer,
-        shared.transcript.clone(),
-    ));
+    let conn = Arc::new(
+        Conn::new(
+            shared.next_conn_id(),
+            Service::Sb,
+            writer,
+            shared.transcript.clone(),
+        )
+        .with_faults(shared.faults.clone()),
+    );
     shared.track(conn.clone());
     let mut session = SbSession {
         shared,
@@ -160,11 +164,14 @@ impl SbSession {
         let Some(me) = self.member(&email, endpoint, ticket.dialect, &ticket.caps) else {
             return Flow::Close;
         };
-        let before = self.shared.sb.join(sid, me.clone());
-        for line in iro_lines(trid, &before, me.dialect) {
-            self.conn.send(&line);
-        }
-        self.conn.send(&format!("ANS {trid} OK"));
+        // As on Escargot, which handles one command at a time, no message relayed in the session
+        // reaches the joiner before its roster and `ANS OK`.
+        let before = self.shared.sb.join_with(sid, me.clone(), |before| {
+            for line in iro_lines(trid, before, me.dialect) {
+                self.conn.send(&line);
+            }
+            self.conn.send(&format!("ANS {trid} OK"));
+        });
         let first = !before.iter().any(|m| m.email.eq_ignore_ascii_case(&email));
         for other in &before {
             for line in joi_lines(&me, other.dialect, first) {
@@ -274,6 +281,14 @@ impl SbSession {
             log::info!("sb conn {}: holding a message unacknowledged", self.conn.id);
             return Flow::Continue;
         }
+        let fault = match p2p {
+            true => None,
+            false => self.shared.faults.sb_message(),
+        };
+        if fault == Some(SbFault::DropBefore) {
+            log::info!("sb conn {}: fault injected, message dropped", self.conn.id);
+            return Flow::Close;
+        }
         let line = format!(
             "MSG {} {} {}",
             seat.me.email,
@@ -284,6 +299,13 @@ impl SbSession {
             if other.conn.id != self.conn.id {
                 other.conn.send_with_payload(&line, payload);
             }
+        }
+        if fault == Some(SbFault::DropAfter) {
+            log::info!(
+                "sb conn {}: fault injected, closed before ACK",
+                self.conn.id
+            );
+            return Flow::Close;
         }
         if matches!(ack, "A" | "D") {
             self.conn.send(&format!("ACK {trid}"));

@@ -176,6 +176,21 @@ impl Ops {
 }
 
 impl Contacts {
+    /// The session ends: every list change the server has not confirmed is reported (it may or
+    /// may not have got there; the next sign-in shows the server's list).
+    pub(in crate::session) fn abandon(&mut self, cx: &mut Cx) {
+        let ops = std::mem::take(&mut self.ops);
+        for op in ops.active.map(|a| a.op).into_iter().chain(ops.queue) {
+            contact_event(
+                cx,
+                ContactEvent::Failed(format!(
+                    "Could not {}: the connection to the server was lost",
+                    op.what
+                )),
+            );
+        }
+    }
+
     /// Queues a user change and starts it if nothing else runs.
     pub(super) fn queue_op(&mut self, cx: &mut Cx, op: Op, now: Instant) {
         if op.steps.is_empty() {
