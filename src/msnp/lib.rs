@@ -1,12 +1,11 @@
 //! The MSNP protocol core: pure, deterministic, no I/O.
 //!
-//! Nothing in here touches sockets, clocks, libpurple or glib. Time comes in as a `now: Instant`
-//! argument, bytes come in through `handle_*` methods and everything to do goes out via `poll_*`;
-//! random numbers come from a generator seeded through the session's `Config`.
+//! Sans-IO: time comes in as a `now: Instant` argument, bytes come in through `handle_*` methods
+//! and everything to do goes out via `poll_*`; random numbers come from a generator seeded
+//! through the session's `Config`.
 //!
-//! Kept that way by the compiler, not by convention: `unsafe` is forbidden here, the crate's
-//! dependencies exclude glib, libc and OS randomness (`tests/dependencies.rs` fails if one
-//! appears), and `clippy.toml` beside this file disallows clocks and sockets.
+//! Kept that way by the compiler, not by convention: the attribute below, the dependency test
+//! (`tests/dependencies.rs`) and `clippy.toml` beside this file.
 #![forbid(unsafe_code)]
 
 pub mod auth;
@@ -21,12 +20,11 @@ pub mod session;
 pub mod soap;
 pub mod wire;
 
-/// The start of the simulated clock in the core's tests: the one clock read of the crate,
-/// allowed here alone.
+/// The instant the core's tests start their simulated time from (read outside the core, in
+/// the `msnp-test-time` dev-dependency).
 #[cfg(test)]
-#[allow(clippy::disallowed_methods)]
-pub(crate) fn test_clock_start() -> std::time::Instant {
-    std::time::Instant::now()
+pub(crate) fn test_time_origin() -> std::time::Instant {
+    msnp_test_time::start()
 }
 
 /// The `vectors` array of the test-vector file `name` in `tests/vectors/`.

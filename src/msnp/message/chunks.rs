@@ -301,7 +301,7 @@ mod tests {
 
     #[test]
     fn reassembles_in_order_parts() {
-        let now = crate::test_clock_start();
+        let now = crate::test_time_origin();
         let mut r = ChunkReassembler::new(ChunkLimits::default());
         assert_eq!(
             r.push("bob@example.com", part(&first(ID, 3, "h\u{e9}l")), now),
@@ -324,7 +324,7 @@ mod tests {
         let mut r = ChunkReassembler::new(ChunkLimits::default());
         assert_eq!(
             text(
-                r.push("a", part(&first(ID, 1, "x")), crate::test_clock_start())
+                r.push("a", part(&first(ID, 1, "x")), crate::test_time_origin())
                     .unwrap()
             ),
             "x"
@@ -333,7 +333,7 @@ mod tests {
 
     #[test]
     fn parts_are_keyed_by_sender() {
-        let now = crate::test_clock_start();
+        let now = crate::test_time_origin();
         let mut r = ChunkReassembler::new(ChunkLimits::default());
         r.push("a", part(&first(ID, 2, "A")), now).unwrap();
         r.push("b", part(&first(ID, 2, "B")), now).unwrap();
@@ -353,7 +353,7 @@ mod tests {
 
     #[test]
     fn out_of_order_and_oversized_messages_are_dropped() {
-        let now = crate::test_clock_start();
+        let now = crate::test_time_origin();
         let mut r = ChunkReassembler::new(ChunkLimits {
             max_bytes: 200,
             ..ChunkLimits::default()
@@ -387,7 +387,7 @@ mod tests {
     #[test]
     fn chunk_counts_are_bounded() {
         let mut r = ChunkReassembler::new(ChunkLimits::default());
-        let now = crate::test_clock_start();
+        let now = crate::test_time_origin();
         assert_eq!(
             r.push("a", part(&first(ID, 0, "")), now),
             Err(ChunkError::BadCount(0))
@@ -401,7 +401,7 @@ mod tests {
 
     #[test]
     fn pending_messages_are_bounded_and_expire() {
-        let t0 = crate::test_clock_start();
+        let t0 = crate::test_time_origin();
         let limits = ChunkLimits {
             max_pending: 2,
             timeout: Duration::from_secs(10),
@@ -444,7 +444,7 @@ mod tests {
 
     #[test]
     fn a_restarted_message_replaces_the_old_parts() {
-        let now = crate::test_clock_start();
+        let now = crate::test_time_origin();
         let mut r = ChunkReassembler::new(ChunkLimits::default());
         r.push("a", part(&first(ID, 2, "old")), now).unwrap();
         r.push("a", part(&first(ID, 2, "new")), now).unwrap();

@@ -487,7 +487,7 @@ fn byte_soup_never_panics_and_stays_clean() {
     ];
     let mut rng = XorShift(42);
     let mut reassembler = ChunkReassembler::new(ChunkLimits::default());
-    let now = crate::test_clock_start();
+    let now = crate::test_time_origin();
     for _ in 0..3000 {
         let soup: String = (0..rng.below(60)).map(|_| rng.pick(&pool)).collect();
         let mut bytes = soup.into_bytes();

@@ -29,7 +29,7 @@ impl Pair {
         Pair {
             alice: P2p::new(Config::new(ALICE), &mut rng),
             bob: P2p::new(Config::new(BOB), &mut rng),
-            now: crate::test_clock_start(),
+            now: crate::test_time_origin(),
         }
     }
 

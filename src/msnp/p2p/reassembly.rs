@@ -253,7 +253,7 @@ mod tests {
     fn start() -> (Reassembler, Instant) {
         (
             Reassembler::new(Limits::default()),
-            crate::test_clock_start(),
+            crate::test_time_origin(),
         )
     }
 

@@ -101,7 +101,7 @@ fn pair() -> (Peer, Peer, Instant) {
     (
         Peer::new(ALICE, 1),
         Peer::new(BOB, 2),
-        crate::test_clock_start(),
+        crate::test_time_origin(),
     )
 }
 

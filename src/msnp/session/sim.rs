@@ -48,7 +48,7 @@ impl Sim {
     /// A session for `account` offering versions up to `version`; its first output drained.
     pub(crate) fn new(version: u32, account: &str, password: &str, guid: &str) -> Sim {
         let config = crate::session::config::test_config(account, password, version, guid);
-        let now = crate::test_clock_start();
+        let now = crate::test_time_origin();
         let mut sim = Sim {
             session: Session::new(config, now),
             now,

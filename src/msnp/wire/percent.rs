@@ -33,7 +33,7 @@ pub fn encode_into(arg: &str, out: &mut Vec<u8>) {
     }
 }
 
-/// Appends `arg` URL-encoded as the official clients and Pidgin (`purple_url_encode`) send an
+/// Appends `arg` URL-encoded as the official clients and Pidgin's URL encoder send an
 /// MSNObject: every byte but ASCII letters, digits and `-_.!~*'()` becomes `%XX`.
 pub fn encode_url_into(arg: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";

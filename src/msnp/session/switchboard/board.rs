@@ -254,7 +254,7 @@ mod tests {
 
     #[test]
     fn members_are_unique_by_address_in_any_case() {
-        let now = crate::test_clock_start();
+        let now = crate::test_time_origin();
         let mut b = Board::new(
             BoardId(1),
             Stage::Ready,
@@ -272,7 +272,7 @@ mod tests {
 
     #[test]
     fn roster_is_bounded() {
-        let now = crate::test_clock_start();
+        let now = crate::test_time_origin();
         let mut b = Board::new(BoardId(1), Stage::Ready, Kind::Chat(1), now);
         for i in 0..MAX_MEMBERS + 10 {
             b.add_member(&format!("user{i}@example.com"), "x");
@@ -282,7 +282,7 @@ mod tests {
 
     #[test]
     fn trids_count_up_and_out_takes_none() {
-        let now = crate::test_clock_start();
+        let now = crate::test_time_origin();
         let mut b = Board::new(BoardId(1), Stage::Ready, Kind::Chat(1), now);
         b.conn = Some(ConnId(7));
         let mut out = VecDeque::new();
