@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use rand_chacha::rand_core::RngCore;
 
-use crate::p2p::{FileEvent, RequestError, TransferId};
+use crate::p2p::{FileEvent, P2p, RequestError, TransferId};
 use crate::session::cx::Cx;
 use crate::session::pictures::{p2p_send, P2pSend, Pictures};
 use crate::session::Event;
@@ -29,12 +29,9 @@ impl Pictures {
         now: Instant,
         send: P2pSend,
     ) -> Result<TransferId, RequestError> {
-        let rng = &mut *cx.rng;
-        let id = self
-            .p2p
-            .offer_file(peer, name, size, now, &mut || rng.next_u32())?;
-        self.run(cx, now, send);
-        Ok(id)
+        self.act(cx, now, send, |p2p, rng| {
+            p2p.offer_file(peer, name, size, now, rng)
+        })
     }
 
     /// Accepts a file offered with `Offered`.
@@ -45,11 +42,9 @@ impl Pictures {
         now: Instant,
         send: P2pSend,
     ) {
-        let rng = &mut *cx.rng;
-        if !self.p2p.accept_file(id, now, &mut || rng.next_u32()) {
+        if !self.act(cx, now, send, |p2p, rng| p2p.accept_file(id, now, rng)) {
             log::debug!("accepted transfer {} is gone", id.0);
         }
-        self.run(cx, now, send);
     }
 
     /// Declines a file offered with `Offered`.
@@ -60,9 +55,7 @@ impl Pictures {
         now: Instant,
         send: P2pSend,
     ) {
-        let rng = &mut *cx.rng;
-        self.p2p.decline_file(id, &mut || rng.next_u32());
-        self.run(cx, now, send);
+        self.act(cx, now, send, |p2p, rng| p2p.decline_file(id, rng));
     }
 
     /// Cancels a transfer in either direction; the contact is told.
@@ -73,9 +66,7 @@ impl Pictures {
         now: Instant,
         send: P2pSend,
     ) {
-        let rng = &mut *cx.rng;
-        self.p2p.cancel_file(id, &mut || rng.next_u32());
-        self.run(cx, now, send);
+        self.act(cx, now, send, |p2p, rng| p2p.cancel_file(id, rng));
     }
 
     /// The next bytes of a file we send, answering `WantData`.
@@ -87,8 +78,22 @@ impl Pictures {
         now: Instant,
         send: P2pSend,
     ) {
-        self.p2p.supply_file_data(id, data);
+        self.act(cx, now, send, |p2p, _| p2p.supply_file_data(id, data));
+    }
+
+    /// Does `op` on the P2P part with the session's random numbers, then sends and reports what
+    /// it produced.
+    fn act<T>(
+        &mut self,
+        cx: &mut Cx,
+        now: Instant,
+        send: P2pSend,
+        op: impl FnOnce(&mut P2p, &mut dyn FnMut() -> u32) -> T,
+    ) -> T {
+        let rng = &mut *cx.rng;
+        let result = op(&mut self.p2p, &mut || rng.next_u32());
         self.run(cx, now, send);
+        result
     }
 
     /// Sends file data while switchboards have room and reports transfer events; true when
