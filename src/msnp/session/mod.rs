@@ -318,6 +318,7 @@ impl Session {
             }
             other => {
                 self.presence_to_pictures(&other, now);
+                self.places_to_switchboards(&other);
                 let Some(other) = self.contacts.handle_ns_command(&mut cx!(self), other, now)
                 else {
                     return;
@@ -393,6 +394,30 @@ impl Session {
                 self.pictures
                     .peer_gone(&mut cx!(self), &email, now, &mut send);
             }
+            _ => {}
+        }
+    }
+
+    /// MSNP16+: the places of an account, as its `UBX` lists them (ours without this one),
+    /// or none once it is offline: a switchboard we start waits for them to join.
+    fn places_to_switchboards(&mut self, command: &NsCommand) {
+        if !self.speaks().endpoints() {
+            return;
+        }
+        match command {
+            NsCommand::Ubx(ubx) => {
+                let Ok(places) = contacts::parse_places(&ubx.payload) else {
+                    return;
+                };
+                let ours = self.config.machine_guid.trim_matches(['{', '}']);
+                let guids: Vec<String> = places
+                    .into_iter()
+                    .map(|p| p.id)
+                    .filter(|id| !id.trim_matches(['{', '}']).eq_ignore_ascii_case(ours))
+                    .collect();
+                self.switchboards.set_places(&ubx.contact, &guids);
+            }
+            NsCommand::Fln(fln) => self.switchboards.set_places(&fln.contact, &[]),
             _ => {}
         }
     }

@@ -39,6 +39,8 @@ where
                         if stream.set_nonblocking(false).is_err() {
                             continue;
                         }
+                        // As Escargot's asyncio transports: every write goes out at once.
+                        let _ = stream.set_nodelay(true);
                         let (shared, handle) = (shared.clone(), handle.clone());
                         match thread::Builder::new().spawn(move || handle(shared, stream)) {
                             Ok(w) => workers.push(w),

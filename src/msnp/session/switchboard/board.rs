@@ -10,6 +10,7 @@ use crate::wire::sb::SbClientCommand;
 use crate::wire::{Direction, Framer, Limits};
 
 use super::outgoing::Outgoing;
+use super::places::{bare, PlacesWait};
 use super::{Conversation, Member, MAX_MEMBERS};
 
 /// Largest command line accepted from a switchboard.
@@ -80,6 +81,12 @@ pub(super) struct Board {
     pub(super) p2p_only: bool,
     /// Members' endpoints (MSNP16+): lower-case address and GUID without braces.
     endpoints: Vec<(String, String)>,
+    /// Accounts we called (lower-case), whose places the first message waits for (MSNP16+).
+    pub(super) rung: Vec<String>,
+    /// Places that joined (MSNP16+): lower-case address and GUID without braces.
+    pub(super) arrived: Vec<(String, String)>,
+    /// Whether the messages still wait for places to join.
+    pub(super) places_wait: PlacesWait,
     /// TrIDs of P2P messages sent and not yet acknowledged by the switchboard, oldest first
     /// (at most [`MAX_P2P_UNACKED`]).
     pub(super) p2p_unacked: VecDeque<u32>,
@@ -117,6 +124,9 @@ impl Board {
             p2p: VecDeque::new(),
             p2p_only: false,
             endpoints: Vec::new(),
+            rung: Vec::new(),
+            arrived: Vec::new(),
+            places_wait: PlacesWait::NotYet,
             p2p_unacked: VecDeque::new(),
             active: now,
             setup_deadline: Some(now + super::SETUP_TIMEOUT),
@@ -201,6 +211,23 @@ impl Board {
         }
     }
 
+    /// Notes that the place `guid` of `email` joined (MSNP16+; our own places too).
+    pub(super) fn place_joined(&mut self, email: &str, guid: &str) {
+        let place = (email.to_ascii_lowercase(), bare(guid));
+        if !self.arrived.contains(&place) && self.arrived.len() < MAX_MEMBERS {
+            self.arrived.push(place);
+        }
+    }
+
+    /// Whether a place of an account we called, among `places_of` it, has not joined yet.
+    pub(super) fn place_missing<'a>(&self, places_of: impl Fn(&str) -> &'a [String]) -> bool {
+        self.rung.iter().any(|email| {
+            places_of(email)
+                .iter()
+                .any(|guid| !self.arrived.iter().any(|(e, g)| e == email && g == guid))
+        })
+    }
+
     /// `email;{guid}` for a member whose endpoint is known, else `email`.
     pub(super) fn p2p_address(&self, email: &str) -> String {
         match self
@@ -241,7 +268,11 @@ impl Board {
             Stage::Waiting { until } => Some(until),
             _ => None,
         };
-        [self.setup_deadline, acks, idle, retry]
+        let places = match self.places_wait {
+            PlacesWait::Until(until) => Some(until),
+            _ => None,
+        };
+        [self.setup_deadline, acks, idle, retry, places]
             .into_iter()
             .flatten()
             .min()

@@ -15,6 +15,7 @@ mod held;
 mod ink;
 mod offline;
 mod outgoing;
+mod places;
 mod protocol;
 #[cfg(test)]
 mod tests;
@@ -88,6 +89,8 @@ pub struct Switchboards {
     p2p_lost: Vec<String>,
     /// Messages waiting for sign-in, and those set aside for the next session.
     held: held::HeldMessages,
+    /// Each account's places (MSNP16+), as the server last listed them.
+    places: places::Places,
 }
 
 impl Default for Switchboards {
@@ -101,6 +104,7 @@ impl Default for Switchboards {
             offline: offline::Offline::default(),
             p2p_lost: Vec::new(),
             held: held::HeldMessages::default(),
+            places: places::Places::default(),
         }
     }
 }
@@ -345,6 +349,12 @@ impl Switchboards {
         .into_iter()
         .flatten()
         .min()
+    }
+
+    /// MSNP16+: `email` is signed in at the places `guids` (as its `UBX` lists them; for our
+    /// own account, the other places), or at none.
+    pub(in crate::session) fn set_places(&mut self, email: &str, guids: &[String]) {
+        self.places.set(email, guids);
     }
 
     /// Conversation deadlines due at `now`.

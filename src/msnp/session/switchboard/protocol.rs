@@ -14,6 +14,7 @@ use crate::wire::{ClientCommand, HostPort, Rng, ServerError};
 
 use super::board::{Board, BoardId, Kind, Stage};
 use super::outgoing::{Outgoing, What};
+use super::places::{Places, PlacesWait, PLACES_GRACE};
 use super::{
     chat_event, ink_event, ChatEvent, Conversation, Handoff, P2pPacket, Switchboards, ACK_TIMEOUT,
     HIDDEN_REASON, IDLE_TIMEOUT, MAX_ATTEMPTS, MAX_BOARDS, MAX_P2P_QUEUE, MAX_QUEUE, MAX_UNACKED,
@@ -99,6 +100,9 @@ impl Switchboards {
             return;
         };
         if !board.can_deliver() {
+            return;
+        }
+        if cx.dialect.endpoints() && waits_for_places(board, &self.places, now) {
             return;
         }
         board.setup_deadline = None;
@@ -499,6 +503,9 @@ impl Switchboards {
         if board.calls.len() < super::MAX_MEMBERS {
             board.calls.push((trid, email.to_ascii_lowercase()));
         }
+        if board.rung.len() < super::MAX_MEMBERS {
+            board.rung.push(email.to_ascii_lowercase());
+        }
     }
 
     /// `JOI`: someone joined. A second contact turns a one-to-one conversation into a chat.
@@ -510,17 +517,20 @@ impl Switchboards {
         friendly: &str,
         now: Instant,
     ) {
-        if cx.is_own_address(&who.email) {
-            return;
-        }
         let Some(board) = self.boards.get_mut(&id) else {
             return;
         };
         if let Some(guid) = &who.endpoint {
+            board.place_joined(&who.email, guid);
+        }
+        if cx.is_own_address(&who.email) {
+            return self.flush(cx, id, now);
+        }
+        if let Some(guid) = &who.endpoint {
             board.note_endpoint(&who.email, guid, false);
         }
         if !board.add_member(&who.email, friendly) {
-            return;
+            return self.flush(cx, id, now);
         }
         let email = who.email.to_ascii_lowercase();
         match board.kind.clone() {
@@ -943,6 +953,7 @@ impl Switchboards {
                 .into_iter()
                 .partition(|(_, _, deadline)| *deadline <= now);
             board.unacked = waiting;
+            let places_due = matches!(board.places_wait, PlacesWait::Until(t) if t <= now);
             let conversation = board.conversation();
             let idle = matches!(board.kind, Kind::Im(_))
                 && !board.has_pending()
@@ -958,7 +969,7 @@ impl Switchboards {
             if idle {
                 log::debug!("leaving an idle conversation");
                 self.close(cx, id);
-            } else if !late.is_empty() {
+            } else if !late.is_empty() || places_due {
                 self.flush(cx, id, now);
             }
         }
@@ -1131,4 +1142,27 @@ fn kind_name(payload: &MsgPayload) -> &'static str {
         MsgPayload::Chunk(_) => "a message chunk",
         MsgPayload::Unknown { .. } => "an unknown message",
     }
+}
+
+/// Whether `board`'s messages still wait for places of the accounts it called to join (see
+/// [`super::places`]); the wait starts the first time something could be sent.
+fn waits_for_places(board: &mut Board, places: &Places, now: Instant) -> bool {
+    match board.places_wait {
+        PlacesWait::Over => return false,
+        PlacesWait::Until(until) if until <= now => {
+            log::info!("a place of the contact did not join in time; sending anyway");
+            board.places_wait = PlacesWait::Over;
+            return false;
+        }
+        _ => {}
+    }
+    if !board.place_missing(|email| places.of(email)) {
+        board.places_wait = PlacesWait::Over;
+        return false;
+    }
+    if board.places_wait == PlacesWait::NotYet {
+        log::debug!("waiting for the contact's other places to join");
+        board.places_wait = PlacesWait::Until(now + PLACES_GRACE);
+    }
+    true
 }

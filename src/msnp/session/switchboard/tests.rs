@@ -13,6 +13,7 @@ use crate::wire::Frame;
 
 mod emoticons;
 mod pictures;
+mod places;
 
 const ALICE_GUID: &str = "{0961ffc4-f6e6-41a0-9845-2214a26f069d}";
 const BOB_GUID: &str = "{67276431-56b0-47ec-92cd-61d5bfc49e43}";

@@ -20,13 +20,28 @@ pub(crate) fn own_ubx(places: &[Online]) -> Vec<u8> {
         .find(|p| !p.psm.is_empty())
         .map_or(EMPTY_DATA, |p| p.psm.as_slice());
     let mut doc = psm.strip_suffix(b"</Data>").unwrap_or(psm).to_vec();
-    let guids = || {
-        places
-            .iter()
-            .filter_map(|p| Some((p, p.machine_guid.as_deref()?)))
-    };
-    for (place, guid) in guids() {
-        doc.extend_from_slice(
+    doc.extend_from_slice(&endpoint_data(places));
+    for (place, guid) in with_guids(places) {
+        doc.extend_from_slice(format!("<PrivateEndpointData id=\"{}\">", braced(guid)).as_bytes());
+        doc.extend_from_slice(&place.endpoint);
+        doc.extend_from_slice(b"</PrivateEndpointData>");
+    }
+    doc.extend_from_slice(b"</Data>");
+    doc
+}
+
+/// `places` that have a machine GUID, with it.
+fn with_guids(places: &[Online]) -> impl Iterator<Item = (&Online, &str)> {
+    places
+        .iter()
+        .filter_map(|p| Some((p, p.machine_guid.as_deref()?)))
+}
+
+/// One `EndpointData` per place.
+fn endpoint_data(places: &[Online]) -> Vec<u8> {
+    let mut data = Vec::new();
+    for (place, guid) in with_guids(places) {
+        data.extend_from_slice(
             format!(
                 "<EndpointData id=\"{}\"><Capabilities>{}</Capabilities></EndpointData>",
                 braced(guid),
@@ -35,13 +50,17 @@ pub(crate) fn own_ubx(places: &[Online]) -> Vec<u8> {
             .as_bytes(),
         );
     }
-    for (place, guid) in guids() {
-        doc.extend_from_slice(format!("<PrivateEndpointData id=\"{}\">", braced(guid)).as_bytes());
-        doc.extend_from_slice(&place.endpoint);
-        doc.extend_from_slice(b"</PrivateEndpointData>");
+    data
+}
+
+/// A contact's `UBX` document `doc` as an MSNP16+ watcher gets it: one `EndpointData` per place
+/// of the contact before its end (Escargot's `extend_ubx_payload`).
+pub(crate) fn with_endpoints(doc: &[u8], places: &[Online]) -> Vec<u8> {
+    let data = endpoint_data(places);
+    match doc.strip_suffix(b"</Data>") {
+        Some(head) if !data.is_empty() => [head, &data, b"</Data>"].concat(),
+        _ => doc.to_vec(),
     }
-    doc.extend_from_slice(b"</Data>");
-    doc
 }
 
 /// The signed-in places of `email` (status set) at MSNP16+.

@@ -108,10 +108,13 @@ fn queue_presence(
     };
     out.push(&watcher.conn, line, None);
     if d >= 11 {
-        let psm = match online.psm.is_empty() {
+        let mut psm = match online.psm.is_empty() {
             true => EMPTY_DATA.to_vec(),
             false => online.psm.clone(),
         };
+        if d >= 16 {
+            psm = super::endpoints::with_endpoints(&psm, &super::endpoints::places_of(dir, target));
+        }
         let ubx = match d {
             ..=13 => format!("UBX {} {}", online.email, psm.len()),
             14..=17 => format!("UBX {} 1 {}", online.email, psm.len()),
