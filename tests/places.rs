@@ -236,6 +236,89 @@ fn msnp18_reply_from_another_place_shows_in_the_conversation_here() {
     assert!(from_self.is_empty(), "{from_self:?}");
 }
 
+/// Waits for `place` to show `text` as sent by us to Bob from another place.
+fn copy_shown(place: &mut Stub, text: &str) -> Value {
+    let copy = place.wait_for(STEP, |e| {
+        e["event"] == "im-sent"
+            && e["conversation"] == BOB
+            && e["flags"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|f| f == "remote-send"))
+    });
+    assert_eq!(text_of(copy["message"].as_str().unwrap()), text, "{copy}");
+    copy
+}
+
+/// The `im` events `place` showed from `from`.
+fn ims_from(place: &mut Stub, from: &str) -> usize {
+    place
+        .events_seen()
+        .iter()
+        .filter(|e| e["event"] == "im" && e["from"] == from)
+        .count()
+}
+
+#[test]
+fn msnp18_a_conversation_started_at_another_place_shows_here() {
+    let (server, mut home, mut work, mut bob, _plugins) = two_places();
+    barrier(&server, [&mut home, &mut work]);
+    let from = server.transcript().len();
+
+    // Home starts the conversation: it calls Bob and itself, so the server rings work too,
+    // and the first message waits until work is in.
+    send(&mut home, ALICE, BOB, "from home");
+    assert_eq!(
+        text_of(next_im(&mut bob, BOB, ALICE)["message"].as_str().unwrap()),
+        "from home"
+    );
+    copy_shown(&mut work, "from home");
+    let logins = sso_logins(&server);
+    let rung: Vec<u64> = server.transcript()[from..]
+        .iter()
+        .filter(|e| e.event == msnp_testserver::Event::Sent && e.line.starts_with("RNG "))
+        .filter(|e| e.line.contains(&format!(" {ALICE} ")))
+        .map(|e| e.conn)
+        .collect();
+    let mut rung = rung;
+    rung.sort();
+    assert_eq!(rung, [logins[1].0, logins[2].0], "work and Bob were rung");
+
+    // Bob's answer reaches both places; what work says shows at home as sent.
+    send(&mut bob, BOB, ALICE, "to both");
+    for place in [&mut home, &mut work] {
+        let im = next_im(place, ALICE, BOB);
+        assert_eq!(text_of(im["message"].as_str().unwrap()), "to both");
+    }
+    send(&mut work, ALICE, BOB, "from work");
+    assert_eq!(
+        text_of(next_im(&mut bob, BOB, ALICE)["message"].as_str().unwrap()),
+        "from work"
+    );
+    copy_shown(&mut home, "from work");
+
+    // Nothing echoed, shown twice or as from ourselves; one window with Bob at work.
+    bob.sync();
+    barrier(&server, [&mut home, &mut work]);
+    assert_eq!(ims_from(&mut bob, ALICE), 2);
+    assert_eq!(ims_from(&mut home, ALICE) + ims_from(&mut work, ALICE), 0);
+    let windows = work
+        .events_seen()
+        .iter()
+        .filter(|e| e["event"] == "conversation-created" && e["conversation"] == BOB)
+        .count();
+    assert_eq!(windows, 1);
+    let sent: usize = server.transcript()[from..]
+        .iter()
+        .filter(|e| e.event == msnp_testserver::Event::Received && e.line.starts_with("MSG "))
+        .filter(|e| {
+            e.payload
+                .as_deref()
+                .is_some_and(|p| String::from_utf8_lossy(p).contains("text/plain"))
+        })
+        .count();
+    assert_eq!(sent, 3, "each text written once");
+}
+
 #[test]
 fn msnp8_second_sign_in_ends_the_first_for_good() {
     second_sign_in_ends_the_first_for_good(8);

@@ -1,5 +1,6 @@
 //! MSNP16+ several places per account (docs/protocol.md §6.4, §7.1): a `CAL` rings every place
-//! of the contact called, and each place joins when it answers. The server relays a message only to those already in the switchboard, so on
+//! of the contact called (and, calling our own address, our other places), and each place joins
+//! when it answers. The server relays a message only to those already in the switchboard, so on
 //! a switchboard we start, the messages wait until every place the called accounts' last `UBX`
 //! listed has joined, for at most [`PLACES_GRACE`].
 

@@ -53,8 +53,19 @@ impl Switchboards {
                 .find(|b| b.kind == kind && (!ready || b.can_deliver()))
                 .map(|b| b.id)
         };
-        let open = newest(true).or_else(|| newest(false));
-        open.or_else(|| self.request(cx, kind, Some(peer.to_ascii_lowercase()), now))
+        if let Some(open) = newest(true).or_else(|| newest(false)) {
+            return Some(open);
+        }
+        let id = self.request(cx, kind, Some(peer.to_ascii_lowercase()), now)?;
+        // MSNP16+: calling our own address rings our other places, which then show the
+        // conversation (as Windows Live Messenger 2009 does; docs/protocol.md §7.1).
+        let own = cx.config.account.to_ascii_lowercase();
+        if cx.dialect.endpoints() && !self.places.of(&own).is_empty() {
+            if let Some(board) = self.boards.get_mut(&id) {
+                board.to_call.push(own);
+            }
+        }
+        Some(id)
     }
 
     /// Adds messages to a board's queue and sends what can be sent. Messages beyond the
@@ -192,6 +203,7 @@ impl Switchboards {
         };
         if board.id.0 > next_id {
             board.p2p_only = true;
+            board.to_call.retain(|email| !cx.is_own_address(email));
         }
         if board.p2p.len() >= MAX_P2P_QUEUE {
             return log::warn!("too many P2P packets waiting for {peer}; dropped");
@@ -462,7 +474,12 @@ impl Switchboards {
         board.stage = Stage::Ready;
         if answered {
             board.setup_deadline = None;
+            let from_other_place =
+                matches!(&board.kind, Kind::Im(inviter) if cx.is_own_address(inviter));
             match board.members.len() {
+                // Our other place called us before its contact joined (MSNP16+): the contact
+                // joins next.
+                0 if from_other_place => log::debug!("joined our other place's conversation"),
                 0 => {
                     log::info!("invited into an empty switchboard; leaving it");
                     return self.close(cx, id);
@@ -534,6 +551,11 @@ impl Switchboards {
         }
         let email = who.email.to_ascii_lowercase();
         match board.kind.clone() {
+            // The contact of a conversation our other place started.
+            Kind::Im(peer) if cx.is_own_address(&peer) => {
+                board.kind = Kind::Im(email.clone());
+                chat_event(cx, ChatEvent::Opened { with: email });
+            }
             Kind::Im(peer) if peer != email => self.make_chat(cx, id, Some(peer)),
             Kind::Im(_) => {}
             Kind::Chat(chat) => chat_event(

@@ -202,8 +202,7 @@ impl SbSession {
         let me = seat.me.clone();
         let members = self.shared.sb.members(&session_id);
         if target.eq_ignore_ascii_case(&me.email) {
-            // MSNP16+ clients call themselves to pull in their other endpoints.
-            self.conn.send(&format!("CAL {trid} RINGING {session_id}"));
+            self.call_own_places(trid, &session_id, &me, &members);
             return Flow::Continue;
         }
         if members
@@ -245,6 +244,46 @@ impl SbSession {
         }
         self.conn.send(&format!("CAL {trid} RINGING {session_id}"));
         Flow::Continue
+    }
+
+    /// `CAL` of the caller's own address, as Escargot's `_m_cal` and `ChatSession.invite`:
+    /// every NS session of the account not in the session yet is rung (Windows Live Messenger
+    /// 2009 calls itself to pull in its other places). With none to ring MSNP18 still gets
+    /// `RINGING`, earlier versions `215`; at MSNP18 the caller then sees itself join.
+    fn call_own_places(&self, trid: &str, session_id: &str, me: &Member, members: &[Member]) {
+        let bare = |guid: Option<&str>| {
+            guid.map(|g| {
+                g.trim_matches(|c| c == '{' || c == '}')
+                    .to_ascii_lowercase()
+            })
+        };
+        let sessions: Vec<_> = {
+            let directory = self.shared.directory();
+            directory
+                .sessions_of(&me.email)
+                .into_iter()
+                .filter(|s| {
+                    let guid = bare(s.machine_guid.as_deref());
+                    !members.iter().chain([me]).any(|m| {
+                        m.email.eq_ignore_ascii_case(&me.email)
+                            && bare(m.endpoint.as_deref()) == guid
+                    })
+                })
+                .collect()
+        };
+        if sessions.is_empty() && me.dialect < 18 {
+            self.conn.send(&format!("215 {trid}"));
+            return;
+        }
+        for session in &sessions {
+            crate::ns::ring(&self.shared, session, session_id, &me.email, &me.friendly);
+        }
+        self.conn.send(&format!("CAL {trid} RINGING {session_id}"));
+        if me.dialect >= 18 {
+            for line in joi_lines(me, me.dialect, true) {
+                self.conn.send(&line);
+            }
+        }
     }
 
     /// `MSG <trid> <U|N|A|D> <len>`: relayed byte for byte to everyone else.
