@@ -319,6 +319,44 @@ fn msnp18_a_conversation_started_at_another_place_shows_here() {
     assert_eq!(sent, 3, "each text written once");
 }
 
+/// A place frozen while the server ends it (`OUT OTH`, then closes) writes twice on waking (a
+/// status with a message: `CHG` and `UUX`) before it reads: the second write fails, and the
+/// unread `OUT OTH` still decides how the session ends (no reconnect).
+#[test]
+fn msnp15_a_write_crossing_the_end_still_ends_with_name_in_use() {
+    let server = server();
+    let plugins = PluginDir::new();
+    let mut first = accounts::stub(&plugins, false);
+    let mut second = accounts::stub(&plugins, false);
+    online(&mut first, &server, &[ALICE], 15);
+    ns_barrier(&server, &mut first, ALICE);
+    let pid = first.pid().expect("running").to_string();
+    let signal = |sig: &str| {
+        let ok = std::process::Command::new("kill")
+            .args([sig, &pid])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill {sig}");
+    };
+    signal("-STOP");
+    let from = server.transcript().len();
+    online(&mut second, &server, &[ALICE], 15);
+    // The server told the first place and closed its connection.
+    let deadline = Instant::now() + accounts::SIGN_IN;
+    while !server.transcript()[from..]
+        .iter()
+        .any(|e| e.line == "OUT OTH" && e.event == msnp_testserver::Event::Sent)
+    {
+        assert!(Instant::now() < deadline, "no OUT OTH");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    first.send(&format!("status {} away message=back%20soon", pct(ALICE)));
+    signal("-CONT");
+    let error = first.wait_event(accounts::SIGN_IN, "connection-error");
+    assert_eq!(error["reason_name"], "NAME_IN_USE", "{error}");
+    assert_eq!(error["fatal"], true, "{error}");
+}
+
 #[test]
 fn msnp8_second_sign_in_ends_the_first_for_good() {
     second_sign_in_ends_the_first_for_good(8);

@@ -236,10 +236,15 @@ impl Connection {
                     None => Ok(()), // already closed: the session learns from handle_connection_lost
                 };
                 if let Err(text) = result {
-                    self.sockets.borrow_mut().remove(&conn);
-                    self.session
-                        .borrow_mut()
-                        .handle_connection_lost(conn, text, clock::now());
+                    // A server that ends the session (`OUT OTH`) closes at once: a write crossing
+                    // that fails, with the reason still unread. Read it before the loss.
+                    let socket = self.sockets.borrow_mut().remove(&conn);
+                    let last = socket.map(|mut s| s.unread()).unwrap_or_default();
+                    let mut session = self.session.borrow_mut();
+                    if !last.is_empty() {
+                        session.handle_bytes(conn, &last, clock::now());
+                    }
+                    session.handle_connection_lost(conn, text, clock::now());
                 }
             }
             Output::Close { conn } => {

@@ -297,6 +297,15 @@ impl Transport {
         Happened::Data(data)
     }
 
+    /// What the peer sent and was not read yet (within the read budget): after a failed write,
+    /// its last words before it closed, such as `OUT OTH`.
+    pub(crate) fn unread(&mut self) -> Vec<u8> {
+        match self.read() {
+            Happened::Data(data) => data,
+            _ => Vec::new(),
+        }
+    }
+
     /// The most this callback reads.
     fn read_limit(&self) -> usize {
         let total = self.budget.chunk * self.budget.reads;
