@@ -62,6 +62,9 @@ pub struct Shared {
     pub stop: AtomicBool,
     next_conn: AtomicU64,
     open: Mutex<Vec<Arc<Conn>>>,
+    /// Held from computing presence notifications until they are written (see
+    /// [`Shared::presence_order`]).
+    presence_order: Mutex<()>,
 }
 
 impl Shared {
@@ -79,7 +82,18 @@ impl Shared {
             stop: AtomicBool::new(false),
             next_conn: AtomicU64::new(1),
             open: Mutex::new(Vec::new()),
+            presence_order: Mutex::new(()),
         }
+    }
+
+    /// Taken before the directory and held until the presence notifications computed under
+    /// it are written, so that every connection gets two sessions' notifications in the order
+    /// they were computed (Escargot handles one command at a time): a place's list of places
+    /// never goes back to an older one.
+    pub fn presence_order(&self) -> MutexGuard<'_, ()> {
+        self.presence_order
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     /// Locks the directory (a poisoned lock is recovered: the data stays usable for tests).

@@ -638,6 +638,11 @@ impl Switchboards {
             }
         }
         match (payload, &conversation) {
+            (MsgPayload::Text(_), Conversation::Im(to))
+                if cx.is_own_address(&from) && cx.is_own_address(to) =>
+            {
+                log::debug!("ignored a copy from our other place before its contact joined");
+            }
             (MsgPayload::Text(text), Conversation::Im(to)) if cx.is_own_address(&from) => {
                 chat_event(
                     cx,

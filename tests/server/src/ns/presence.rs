@@ -252,6 +252,7 @@ impl Session {
             }
         }
         // Watchers hear of the change last, the account's places after them.
+        let _order = self.shared.presence_order();
         let mut out = Outbox::default();
         {
             let dir = self.shared.directory();
@@ -271,6 +272,7 @@ impl Session {
             return Flow::Close;
         };
         let payload = cmd.payload.clone().unwrap_or_default();
+        let _order = self.shared.presence_order();
         let mut out = Outbox::default();
         if payload.starts_with(b"<Data>") {
             let mut dir = self.shared.directory();
@@ -301,6 +303,7 @@ impl Session {
     /// The connection is going away: its watchers see it offline (if no other connection of
     /// the same user is visible); the account's other MSNP16+ places hear of it.
     pub(super) fn signed_out(&mut self) {
+        let _order = self.shared.presence_order();
         let mut out = Outbox::default();
         {
             let mut dir = self.shared.directory();

@@ -204,14 +204,14 @@ impl Hub {
     }
 
     /// [`Hub::join`], running `greet` with who was there before while no message can be
-    /// relayed in the session (the joiner's roster and `ANS OK` go out first).
-    fn join_with(&self, id: &str, member: Member, greet: impl FnOnce(&[Member])) -> Vec<Member> {
+    /// relayed in the session (the joiner's roster and `ANS OK`, and the others' `JOI`, go out
+    /// first).
+    fn join_with(&self, id: &str, member: Member, greet: impl FnOnce(&[Member])) {
         let mut state = self.state();
         let members = state.chats.entry(id.to_owned()).or_default();
         let before = members.clone();
         greet(&before);
         members.push(member);
-        before
     }
 
     /// Removes the member on connection `conn` from session `id`; returns who is left.

@@ -165,19 +165,19 @@ impl SbSession {
             return Flow::Close;
         };
         // As on Escargot, which handles one command at a time, no message relayed in the session
-        // reaches the joiner before its roster and `ANS OK`.
-        let before = self.shared.sb.join_with(sid, me.clone(), |before| {
+        // reaches the joiner before its roster and `ANS OK`, nor anyone else before the `JOI`.
+        self.shared.sb.join_with(sid, me.clone(), |before| {
             for line in iro_lines(trid, before, me.dialect) {
                 self.conn.send(&line);
             }
             self.conn.send(&format!("ANS {trid} OK"));
-        });
-        let first = !before.iter().any(|m| m.email.eq_ignore_ascii_case(&email));
-        for other in &before {
-            for line in joi_lines(&me, other.dialect, first) {
-                other.conn.send(&line);
+            let first = !before.iter().any(|m| m.email.eq_ignore_ascii_case(&email));
+            for other in before {
+                for line in joi_lines(&me, other.dialect, first) {
+                    other.conn.send(&line);
+                }
             }
-        }
+        });
         if me.dialect >= 16 {
             // Escargot also announces the joiner to itself, by its bare address.
             for line in joi_lines(&me, me.dialect, true).into_iter().skip(1) {

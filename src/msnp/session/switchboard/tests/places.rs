@@ -169,14 +169,17 @@ fn a_conversation_our_other_place_started_waits_for_its_contact() {
         .as_bytes(),
     );
     assert_eq!(h.lines(sb), Vec::<String>::new());
+    let text = b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nfrom work";
+    let mut msg = format!("MSG alice@example.com Alice {}\r\n", text.len()).into_bytes();
+    msg.extend_from_slice(text);
+    // A copy before the contact is known has no conversation to go to.
+    h.feed_on(sb, &msg);
+    assert_eq!(h.take_chat_events(), []);
     h.feed_on(
         sb,
         format!("JOI bob@example.com;{BOB_GUID} Bob 0:0\r\nJOI bob@example.com Bob 0:0\r\n")
             .as_bytes(),
     );
-    let text = b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nfrom work";
-    let mut msg = format!("MSG alice@example.com Alice {}\r\n", text.len()).into_bytes();
-    msg.extend_from_slice(text);
     h.feed_on(sb, &msg);
     assert_eq!(
         h.take_chat_events(),
