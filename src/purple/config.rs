@@ -4,10 +4,12 @@ use std::ffi::CStr;
 
 use msnp::auth::sso::{guid_from_bytes, is_valid_machine_guid};
 use msnp::secret::Secret;
-use msnp::session::Config;
+use msnp::session::{Config, ConnectionMethod};
 use msnp::wire::Status;
 
-use super::account::{self, DEFAULT_NEXUS_URL, DEFAULT_PORT, DEFAULT_SERVER, DEFAULT_SSO_URL};
+use super::account::{
+    self, DEFAULT_GATEWAY, DEFAULT_NEXUS_URL, DEFAULT_PORT, DEFAULT_SERVER, DEFAULT_SSO_URL,
+};
 use super::{cstr, ffi, presence, privacy};
 
 /// Setting key (not shown in the dialog) of the account's machine GUID, made at first sign-in.
@@ -65,6 +67,13 @@ pub(crate) unsafe fn from_account(account: *mut ffi::PurpleAccount) -> Result<Co
                 .map_err(|_| format!("Invalid protocol version \"{other}\""))?,
         ),
     };
+    let connection = match get(account::CONNECTION_METHOD, "auto").as_str() {
+        "auto" | "" => ConnectionMethod::Auto,
+        "tcp" => ConnectionMethod::Tcp,
+        "http" => ConnectionMethod::Http,
+        other => return Err(format!("Invalid connection method \"{other}\"")),
+    };
+    let (gateway_host, gateway_port) = gateway_address(&get(account::GATEWAY, DEFAULT_GATEWAY))?;
     let mut guid = get(MACHINE_GUID, "");
     if !is_valid_machine_guid(&guid) {
         guid = guid_from_bytes(os_random()?);
@@ -81,6 +90,9 @@ pub(crate) unsafe fn from_account(account: *mut ffi::PurpleAccount) -> Result<Co
         password: Secret::new(password),
         server: get(account::SERVER, DEFAULT_SERVER).trim().to_owned(),
         port,
+        connection,
+        gateway_host,
+        gateway_port,
         nexus_url: get(account::NEXUS_URL, DEFAULT_NEXUS_URL).trim().to_owned(),
         sso_url: get(account::SSO_URL, DEFAULT_SSO_URL).trim().to_owned(),
         max_version,
@@ -94,6 +106,21 @@ pub(crate) unsafe fn from_account(account: *mut ffi::PurpleAccount) -> Result<Co
         offline_shown: split_ids(&get(OFFLINE_SHOWN, "")),
         rng_seed: os_random()?,
     })
+}
+
+/// The gateway setting's host and port (80 when it names none).
+fn gateway_address(text: &str) -> Result<(String, u16), String> {
+    let text = text.trim();
+    let invalid = || format!("Invalid HTTP gateway \"{text}\"");
+    let (host, port) = match text.rsplit_once(':') {
+        Some((host, port)) => (host, port.parse::<u16>().map_err(|_| invalid())?),
+        None => (text, 80),
+    };
+    let valid = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'.';
+    if host.is_empty() || port == 0 || !host.bytes().all(valid) {
+        return Err(invalid());
+    }
+    Ok((host.to_owned(), port))
 }
 
 /// The ids of a comma-separated list.

@@ -41,10 +41,11 @@ pub fn add_account_line(
         Login::Http => (server.nexus_url_plain(), server.sso_url_plain()),
     };
     format!(
-        "add-account prpl-msnp {} password={} server=127.0.0.1 port={} nexus_url={} sso_url={} max_protocol={version}",
+        "add-account prpl-msnp {} password={} server=127.0.0.1 port={} nexus_url={} sso_url={} max_protocol={version} gateway=127.0.0.1:{}",
         pct(email),
         pct(password),
         server.ns_addr().port(),
+        server.http_port,
         pct(&nexus),
         pct(&sso),
     )
