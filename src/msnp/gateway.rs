@@ -157,7 +157,8 @@ impl GatewayLink {
                 ("Content-Type".into(), "application/x-msn-messenger".into()),
             ],
             body,
-            sensitive: false,
+            // The NS lines carry the login tickets.
+            sensitive: true,
         })
     }
 

@@ -45,9 +45,9 @@ pub fn add_account_line(
         pct(email),
         pct(password),
         server.ns_addr().port(),
-        server.http_port,
         pct(&nexus),
         pct(&sso),
+        server.http_port,
     )
 }
 
