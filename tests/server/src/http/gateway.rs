@@ -1,16 +1,17 @@
-//! The HTTP gateway (`/gateway/gateway.dll`), modelled on Escargot's: `Action=open` with
-//! `Server=NS|SB` and `IP=` makes a session whose id comes back in `X-MSN-Messenger:
-//! SessionID=<id>; GW-IP=<IP>`; later requests name it with `SessionID=` (body: client bytes)
-//! or poll with `Action=poll`; each answer's body is what the server sent meanwhile. A
-//! session is bridged to this server's own NS or SB listener over loopback, so the NS and SB
-//! logic (and their transcripts) are the same as for direct connections.
+//! The HTTP gateway (`/gateway/gateway.dll`, docs/protocol.md §1.6), modelled on Escargot's:
+//! `Action=open` with `Server=NS|SB` and `IP=` makes a session whose id comes back in
+//! `X-MSN-Messenger: SessionID=<id>; GW-IP=<IP>`; later requests name it with `SessionID=`
+//! (body: client bytes) or poll with `Action=poll`; each answer's body is what the server sent
+//! meanwhile. A session is bridged to this server's own NS or SB listener over loopback, so the
+//! NS and SB logic (and their transcripts) are the same as for direct connections.
 //!
-//! Strict as the real one is: an unknown `SessionID` is `400 Bad Request` (Escargot); so are
-//! a request without `SessionID` that is not `Action=open`, an unknown `Action`, a `Server`
-//! other than NS/SB, and a second request for a session whose first is still being answered
-//! (one request in flight per session), each also a strict-mode violation. A session whose
-//! bridged connection the server closed answers once more with what was left, then is gone
-//! (400); one unused for [`IDLE_TIMEOUT`] is closed (Escargot: 60 s).
+//! An unknown `SessionID` is `400 Bad Request`, as Escargot answers it. Stricter than Escargot,
+//! which takes them silently: a request without `SessionID` that is not `Action=open`, an
+//! unknown `Action` or `Server`, an `IP` this server did not hand out, and a second request for
+//! a session whose first is still being answered (one request in flight per session) are `400`
+//! and strict-mode violations. A session whose bridged connection the server closed answers
+//! once more with what was left, then is gone (`400`); one unused for [`IDLE_TIMEOUT`] is closed
+//! (Escargot: 60 s).
 
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
