@@ -120,7 +120,7 @@ impl Session {
             .timers
             .set(Timer::Login, now + timers::LOGIN_TIMEOUT);
         let (host, port) = (session.config.server.clone(), session.config.port);
-        session.connect_ns(host, port);
+        session.connect_ns(host, port, now);
         session
     }
 
@@ -177,6 +177,7 @@ impl Session {
             self.switchboards.deadline(),
             self.pictures.deadline(),
             self.tunnel.deadline(),
+            self.tunnel.direct_deadline,
         ]
         .into_iter()
         .flatten()
@@ -194,6 +195,7 @@ impl Session {
             return;
         };
         ns.connected = true;
+        self.tunnel.direct_deadline = None;
         self.login
             .handle_connected(&mut cx!(self, cx::Tickets::default()));
     }
@@ -215,7 +217,7 @@ impl Session {
                 );
                 self.tunnel.active = true;
                 self.tunnel.direct_error = Some(text);
-                return self.connect_ns(ns.host, ns.port);
+                return self.connect_ns(ns.host, ns.port, now);
             }
             log::info!("notification server connection lost: {text}");
             let text = match self.tunnel.direct_error.take() {
@@ -331,11 +333,26 @@ impl Session {
         }
     }
 
+    /// `auto`: the direct NS connection did not come up in time (a firewall that drops rather
+    /// than refuses); it is given up for the gateway, as if it had failed.
+    fn direct_connect_timed_out(&mut self, now: Instant) {
+        self.tunnel.direct_deadline = None;
+        let Some(conn) = self.ns.as_ref().filter(|ns| !ns.connected).map(|ns| ns.id) else {
+            return;
+        };
+        self.out.push_back(Output::Close { conn });
+        let secs = tunnel::DIRECT_CONNECT_TIMEOUT.as_secs();
+        self.handle_connection_lost(conn, format!("No connection within {secs} seconds"), now);
+    }
+
     /// Deadlines due at `now` fire; early or spurious calls do nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.tunnel.advance(now);
         if self.ended {
             return;
+        }
+        if self.tunnel.direct_deadline.is_some_and(|at| at <= now) {
+            self.direct_connect_timed_out(now);
         }
         for timer in self.timers.expired(now) {
             match timer {
@@ -444,7 +461,7 @@ impl Session {
                 }
                 self.dialect = None;
                 self.timers.set(Timer::Login, now + timers::LOGIN_TIMEOUT);
-                self.connect_ns(host, port);
+                self.connect_ns(host, port, now);
             }
             login::Next::SignedIn => {
                 self.timers.stop(Timer::Login);
@@ -538,7 +555,7 @@ impl Session {
         self.ns.as_mut()?.send(&mut self.out, command)
     }
 
-    fn connect_ns(&mut self, host: String, port: u16) {
+    fn connect_ns(&mut self, host: String, port: u16, now: Instant) {
         let id = self.ids.conn();
         self.ns = Some(NsLink {
             id,
@@ -553,6 +570,9 @@ impl Session {
             host,
             port,
         });
+        if self.config.connection == ConnectionMethod::Auto && !self.tunnel.active {
+            self.tunnel.direct_deadline = Some(now + tunnel::DIRECT_CONNECT_TIMEOUT);
+        }
         self.event(Event::Progress { step: 0 });
     }
 

@@ -3,12 +3,15 @@
 //! answers come back as if the connection had connected, received bytes or closed.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::gateway::{GatewayError, GatewayLink, Received, ServerKind};
 use crate::http::HttpRequest;
 
 use super::{ConnId, HttpId};
+
+/// With `auto`, how long the direct NS connection may take before the gateway is tried.
+pub(super) const DIRECT_CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// One carried connection and its request in flight.
 #[derive(Debug)]
@@ -25,6 +28,8 @@ pub(super) struct Tunnel {
     pub(super) active: bool,
     /// Why the direct connection failed, when `auto` fell back to the gateway.
     pub(super) direct_error: Option<String>,
+    /// With `auto`, when the direct NS connection that is being made is given up.
+    pub(super) direct_deadline: Option<Instant>,
     links: BTreeMap<ConnId, Carried>,
     /// The latest instant the session was told (when idle polls are due).
     now: Instant,
@@ -35,6 +40,7 @@ impl Tunnel {
         Tunnel {
             active,
             direct_error: None,
+            direct_deadline: None,
             links: BTreeMap::new(),
             now,
         }
@@ -140,17 +146,17 @@ impl Tunnel {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     use crate::session::config::test_config;
     use crate::session::{ConnectionMethod, EndReason, Event, HttpId, Output, Session};
 
     const GUID: &str = "{F52973B6-C926-4BAD-9BA8-7C1E840E4AB0}";
 
-    fn session(connection: ConnectionMethod) -> Session {
+    fn session(connection: ConnectionMethod, now: Instant) -> Session {
         let mut config = test_config("alice@example.com", "alicepass", 12, GUID);
         config.connection = connection;
-        Session::new(config, crate::test_time_origin())
+        Session::new(config, now)
     }
 
     fn drain(session: &mut Session) -> Vec<Output> {
@@ -186,7 +192,7 @@ mod tests {
     #[test]
     fn the_notification_server_goes_through_the_gateway() {
         let now = crate::test_time_origin();
-        let mut s = session(ConnectionMethod::Http);
+        let mut s = session(ConnectionMethod::Http, now);
         let (id, url, body) = request(&drain(&mut s));
         assert_eq!(
             url,
@@ -236,7 +242,7 @@ mod tests {
     #[test]
     fn auto_falls_back_to_the_gateway_when_tcp_fails() {
         let now = crate::test_time_origin();
-        let mut s = session(ConnectionMethod::Auto);
+        let mut s = session(ConnectionMethod::Auto, now);
         let conn = drain(&mut s)
             .into_iter()
             .find_map(|o| match o {
@@ -253,9 +259,58 @@ mod tests {
     }
 
     #[test]
+    fn auto_gives_a_silent_direct_connection_up_for_the_gateway() {
+        let now = crate::test_time_origin();
+        let mut s = session(ConnectionMethod::Auto, now);
+        let conn = drain(&mut s)
+            .into_iter()
+            .find_map(|o| match o {
+                Output::Connect { conn, .. } => Some(conn),
+                _ => None,
+            })
+            .expect("a direct connection first");
+        let due = now + super::DIRECT_CONNECT_TIMEOUT;
+        assert_eq!(s.poll_timeout(), Some(due));
+        s.handle_timeout(due);
+        let outputs = drain(&mut s);
+        assert!(
+            matches!(outputs.first(), Some(Output::Close { conn: c }) if *c == conn),
+            "{outputs:?}"
+        );
+        let (_, url, _) = request(&outputs[1..]);
+        assert!(
+            url.ends_with("?Action=open&Server=NS&IP=127.0.0.1"),
+            "{url}"
+        );
+    }
+
+    #[test]
+    fn auto_keeps_a_direct_connection_that_comes_up() {
+        let now = crate::test_time_origin();
+        let mut s = session(ConnectionMethod::Auto, now);
+        let conn = drain(&mut s)
+            .into_iter()
+            .find_map(|o| match o {
+                Output::Connect { conn, .. } => Some(conn),
+                _ => None,
+            })
+            .expect("a direct connection first");
+        s.handle_connected(conn, now);
+        drain(&mut s);
+        s.handle_timeout(now + super::DIRECT_CONNECT_TIMEOUT);
+        let outputs = drain(&mut s);
+        assert!(
+            !outputs
+                .iter()
+                .any(|o| matches!(o, Output::Close { .. } | Output::Http { .. })),
+            "{outputs:?}"
+        );
+    }
+
+    #[test]
     fn tcp_only_does_not_fall_back() {
         let now = crate::test_time_origin();
-        let mut s = session(ConnectionMethod::Tcp);
+        let mut s = session(ConnectionMethod::Tcp, now);
         let conn = drain(&mut s)
             .into_iter()
             .find_map(|o| match o {
