@@ -15,6 +15,8 @@ use crate::http::{HttpError, HttpRequest, HttpResponse, Method, Url};
 /// How long an idle link waits before it polls again. Immediately after an answer that carried
 /// data it polls at once (more is likely to follow).
 pub const POLL_IDLE: Duration = Duration::from_secs(2);
+/// How long an answer may take before the link is given up.
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 /// Most bytes sent in one request; the rest goes with the next.
 pub const MAX_REQUEST_BODY: usize = 64 * 1024;
 /// Most bytes queued for sending before the link gives up (the server is not taking them).
@@ -89,7 +91,8 @@ pub struct GatewayLink {
     target: String,
     session_id: Option<String>,
     outgoing: Vec<u8>,
-    in_flight: bool,
+    /// When the request in flight was made.
+    in_flight: Option<Instant>,
     /// When an idle link polls next.
     poll_at: Option<Instant>,
 }
@@ -105,7 +108,7 @@ impl GatewayLink {
             target: target.to_owned(),
             session_id: None,
             outgoing: Vec::new(),
-            in_flight: false,
+            in_flight: None,
             poll_at: None,
         }
     }
@@ -119,17 +122,26 @@ impl GatewayLink {
         Ok(())
     }
 
-    /// When the idle link wants [`GatewayLink::next_request`] called to poll (the caller's
-    /// timer); `None` while a request is out or data is waiting.
-    pub fn poll_at(&self) -> Option<Instant> {
-        self.poll_at.filter(|_| !self.in_flight)
+    /// When the link wants the caller back: to poll ([`GatewayLink::next_request`]) once idle,
+    /// or to give the request in flight up ([`GatewayLink::overdue`]).
+    pub fn deadline(&self) -> Option<Instant> {
+        match self.in_flight {
+            Some(sent) => Some(sent + ANSWER_TIMEOUT),
+            None => self.poll_at,
+        }
+    }
+
+    /// Whether the answer to the request in flight is overdue at `now` (the link is over).
+    pub fn overdue(&self, now: Instant) -> bool {
+        self.in_flight
+            .is_some_and(|sent| now >= sent + ANSWER_TIMEOUT)
     }
 
     /// The request to make now, if any: the opening one, queued data, or a poll once
     /// [`GatewayLink::poll_at`] has passed. Nothing while a request is out: the gateway takes
     /// one at a time per session.
     pub fn next_request(&mut self, now: Instant) -> Option<HttpRequest> {
-        if self.in_flight {
+        if self.in_flight.is_some() {
             return None;
         }
         let query = match &self.session_id {
@@ -146,7 +158,7 @@ impl GatewayLink {
         };
         let take = self.outgoing.len().min(MAX_REQUEST_BODY);
         let body: Vec<u8> = self.outgoing.drain(..take).collect();
-        self.in_flight = true;
+        self.in_flight = Some(now);
         self.poll_at = None;
         Some(HttpRequest {
             method: Method::Post,
@@ -169,7 +181,7 @@ impl GatewayLink {
         raw: Vec<u8>,
         now: Instant,
     ) -> Result<Received, GatewayError> {
-        self.in_flight = false;
+        self.in_flight = None;
         let response = HttpResponse::parse_owned(raw)?;
         if response.status != 200 {
             return Err(GatewayError::Status(response.status));
@@ -300,17 +312,20 @@ mod tests {
         assert_eq!(got.bytes, b"VER 1 MSNP18\r\n");
 
         // After data, a poll goes at once; after an empty answer, the next waits POLL_IDLE.
-        assert_eq!(link.poll_at(), Some(now));
+        assert_eq!(link.deadline(), Some(now));
         let poll = link.next_request(now).unwrap();
         assert_eq!(
             poll.url,
             "http://10.0.0.2:80/gateway/gateway.dll?Action=poll&SessionID=abc-1"
         );
         assert!(poll.body.is_empty());
-        assert_eq!(link.poll_at(), None);
+        assert_eq!(link.deadline(), Some(now + ANSWER_TIMEOUT));
+        assert!(!link.overdue(now + ANSWER_TIMEOUT / 2));
+        assert!(link.overdue(now + ANSWER_TIMEOUT));
         link.handle_response(answer("SessionID=abc-1; GW-IP=10.0.0.2", ""), now)
             .unwrap();
-        assert_eq!(link.poll_at(), Some(now + POLL_IDLE));
+        assert_eq!(link.deadline(), Some(now + POLL_IDLE));
+        assert!(!link.overdue(now + ANSWER_TIMEOUT));
         assert!(link.next_request(now + POLL_IDLE / 2).is_none());
         assert!(link.next_request(now + POLL_IDLE).is_some());
     }

@@ -354,6 +354,14 @@ impl Session {
         if self.tunnel.direct_deadline.is_some_and(|at| at <= now) {
             self.direct_connect_timed_out(now);
         }
+        for conn in self.tunnel.take_overdue(now) {
+            let secs = crate::gateway::ANSWER_TIMEOUT.as_secs();
+            let text = format!("the HTTP gateway did not answer within {secs} seconds");
+            self.handle_connection_lost(conn, text, now);
+        }
+        if self.ended {
+            return;
+        }
         for timer in self.timers.expired(now) {
             match timer {
                 Timer::Login | Timer::Pong => return self.end(EndReason::Timeout),

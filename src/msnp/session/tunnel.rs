@@ -135,12 +135,26 @@ impl Tunnel {
         self.now = self.now.max(now);
     }
 
-    /// When the next idle poll is due.
+    /// When the next idle poll, or the give-up time of a request in flight, is due.
     pub(super) fn deadline(&self) -> Option<Instant> {
         self.links
             .values()
-            .filter_map(|carried| carried.link.poll_at())
+            .filter_map(|carried| carried.link.deadline())
             .min()
+    }
+
+    /// Forgets and returns the connections whose gateway has not answered in time.
+    pub(super) fn take_overdue(&mut self, now: Instant) -> Vec<ConnId> {
+        let overdue: Vec<ConnId> = self
+            .links
+            .iter()
+            .filter(|(_, carried)| carried.link.overdue(now))
+            .map(|(conn, _)| *conn)
+            .collect();
+        for conn in &overdue {
+            self.links.remove(conn);
+        }
+        overdue
     }
 }
 
@@ -220,6 +234,17 @@ mod tests {
         s.handle_timeout(due);
         let (id, url, _) = request(&drain(&mut s));
         assert!(url.ends_with("?Action=poll&SessionID=s-1"), "{url}");
+
+        // A gateway that does not answer in time ends the connection (here the NS: the session).
+        let mut silent = session(ConnectionMethod::Http, now);
+        request(&drain(&mut silent));
+        let late = now + crate::gateway::ANSWER_TIMEOUT;
+        assert_eq!(silent.poll_timeout(), Some(late));
+        silent.handle_timeout(late);
+        assert!(drain(&mut silent).iter().any(|o| matches!(
+            o,
+            Output::Event(Event::Ended(EndReason::Network(t))) if t.contains("did not answer")
+        )));
 
         // A broken gateway ends the session with a clear network error.
         let raw = b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n".to_vec();
