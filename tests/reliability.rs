@@ -520,13 +520,22 @@ fn chat_event(stub: &mut Stub, account: &str, name: &str) -> Value {
     })
 }
 
-/// Alice signs in through the HTTP gateway only; Bob and Carol directly. An IM each way and a
-/// group chat Alice starts go through it (her NS and switchboards are gateway sessions).
-fn chatting_through_the_gateway(version: u32) {
+/// Alice signs in through the HTTP gateway only (over HTTPS with `tls`); Bob and Carol
+/// directly. An IM each way and a group chat Alice starts go through it (her NS and
+/// switchboards are gateway sessions).
+fn chatting_through_the_gateway(version: u32, tls: bool) {
     let server = server();
     let plugins = PluginDir::new();
     let mut stub = accounts::stub(&plugins, false);
-    let line = alice_account(&server, version, "connection_method=http");
+    let mut line = alice_account(&server, version, "connection_method=http");
+    if tls {
+        let https = format!("https://127.0.0.1:{}", server.https_port);
+        line = line.replace(
+            &format!("gateway=127.0.0.1:{}", server.http_port),
+            &format!("gateway={}", pct(&https)),
+        );
+        assert!(line.contains("gateway=https"), "{line}");
+    }
     let signed = alice_from(&mut stub, &line);
     assert_eq!(signed["event"], "signed-on", "{signed}");
     assert_eq!(server.gateway_sessions(), (1, 0));
@@ -577,12 +586,12 @@ fn chatting_through_the_gateway(version: u32) {
 
 #[test]
 fn chatting_through_the_http_gateway_at_msnp12() {
-    chatting_through_the_gateway(12);
+    chatting_through_the_gateway(12, false);
 }
 
 #[test]
-fn chatting_through_the_http_gateway_at_msnp18() {
-    chatting_through_the_gateway(18);
+fn chatting_through_an_https_gateway_at_msnp18() {
+    chatting_through_the_gateway(18, true);
 }
 
 /// `auto` (the default): the notification server's port refuses, so Alice signs in through

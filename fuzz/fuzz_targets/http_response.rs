@@ -115,7 +115,8 @@ fn check_completeness(data: &[u8]) {
 /// The input as the answer to a gateway link's opening request.
 fn check_gateway(data: &[u8]) {
     let now = std::time::Instant::now();
-    let mut link = GatewayLink::new("gw.example.com", 80, ServerKind::Ns, "ns.example.com");
+    let gateway = Url::parse("http://gw.example.com/").expect("a valid URL");
+    let mut link = GatewayLink::new(&gateway, ServerKind::Ns, "ns.example.com");
     link.next_request(now).expect("the opening request");
     let Ok(received) = link.handle_response(data.to_vec(), now) else {
         return;

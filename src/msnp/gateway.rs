@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::http::{HttpError, HttpRequest, HttpResponse, Method, Url};
+use crate::http::{HttpError, HttpRequest, HttpResponse, Method, Scheme, Url};
 
 /// How long an idle link waits before it polls again. Immediately after an answer that carried
 /// data it polls at once (more is likely to follow).
@@ -83,7 +83,9 @@ pub struct Received {
 /// One MSNP connection through the gateway.
 #[derive(Debug)]
 pub struct GatewayLink {
-    /// Where requests go: the configured gateway, then the `GW-IP` the gateway names.
+    /// Where requests go: the configured gateway, then the `GW-IP` the gateway names (on the
+    /// configured scheme and port).
+    scheme: Scheme,
     host: String,
     port: u16,
     server: ServerKind,
@@ -98,12 +100,13 @@ pub struct GatewayLink {
 }
 
 impl GatewayLink {
-    /// A link to `server` at `target` through the gateway at `host:port`; its first request
-    /// opens the session.
-    pub fn new(host: &str, port: u16, server: ServerKind, target: &str) -> GatewayLink {
+    /// A link to `server` at `target` through the gateway at `gateway` (its scheme, host and
+    /// port); its first request opens the session.
+    pub fn new(gateway: &Url, server: ServerKind, target: &str) -> GatewayLink {
         GatewayLink {
-            host: host.to_owned(),
-            port,
+            scheme: gateway.scheme,
+            host: gateway.host.clone(),
+            port: gateway.port,
             server,
             target: target.to_owned(),
             session_id: None,
@@ -162,7 +165,12 @@ impl GatewayLink {
         self.poll_at = None;
         Some(HttpRequest {
             method: Method::Post,
-            url: format!("http://{}:{}{PATH}?{query}", self.host, self.port),
+            url: format!(
+                "{}://{}:{}{PATH}?{query}",
+                self.scheme.as_str(),
+                self.host,
+                self.port
+            ),
             headers: vec![
                 ("Accept".into(), "*/*".into()),
                 ("Pragma".into(), "no-cache".into()),
@@ -221,7 +229,7 @@ impl GatewayLink {
 
     /// Sends later requests to `host` (the `GW-IP` of an answer), on the configured port.
     fn follow(&mut self, host: &str) -> Result<(), GatewayError> {
-        let url = Url::parse(&format!("http://{host}:{}/", self.port))
+        let url = Url::parse(&format!("{}://{host}:{}/", self.scheme.as_str(), self.port))
             .map_err(|_| GatewayError::BadGatewayHost)?;
         if url.port != self.port || url.path != "/" {
             return Err(GatewayError::BadGatewayHost);
@@ -245,7 +253,8 @@ mod tests {
     use super::*;
 
     fn link() -> GatewayLink {
-        GatewayLink::new("gw.example.com", 80, ServerKind::Ns, "ns.example.com")
+        let gateway = Url::parse("http://gw.example.com").unwrap();
+        GatewayLink::new(&gateway, ServerKind::Ns, "ns.example.com")
     }
 
     fn answer(header: &str, body: &str) -> Vec<u8> {
@@ -331,13 +340,21 @@ mod tests {
     }
 
     #[test]
-    fn switchboard_links_open_with_server_sb() {
+    fn switchboard_links_open_with_server_sb_and_https_is_kept() {
         let now = crate::test_time_origin();
-        let mut link = GatewayLink::new("127.0.0.1", 8080, ServerKind::Sb, "127.0.0.1");
+        let gateway = Url::parse("https://127.0.0.1:8443/").unwrap();
+        let mut link = GatewayLink::new(&gateway, ServerKind::Sb, "127.0.0.1");
         let open = link.next_request(now).unwrap();
         assert_eq!(
             open.url,
-            "http://127.0.0.1:8080/gateway/gateway.dll?Action=open&Server=SB&IP=127.0.0.1"
+            "https://127.0.0.1:8443/gateway/gateway.dll?Action=open&Server=SB&IP=127.0.0.1"
+        );
+        link.handle_response(answer("SessionID=s; GW-IP=10.0.0.3", ""), now)
+            .unwrap();
+        link.queue(b"USR 1 x\r\n").unwrap();
+        assert_eq!(
+            link.next_request(now).unwrap().url,
+            "https://10.0.0.3:8443/gateway/gateway.dll?SessionID=s"
         );
     }
 

@@ -30,7 +30,7 @@ pub(crate) const DEFAULT_MAX_FILE_MB: i32 = 2048;
 /// Setting key of the connection method: "auto" (direct, the HTTP gateway when that fails),
 /// "tcp" or "http".
 pub(crate) const CONNECTION_METHOD: &CStr = c"connection_method";
-/// Setting key of the HTTP gateway, `host` or `host:port`.
+/// Setting key of the HTTP gateway: `host[:port]`, or an `http://` or `https://` URL.
 pub(crate) const GATEWAY: &CStr = c"gateway";
 /// Default HTTP gateway.
 pub(crate) const DEFAULT_GATEWAY: &str = "gateway.messenger.hotmail.com:80";
@@ -108,7 +108,7 @@ pub(crate) fn protocol_options() -> *mut GList {
             choices(&CONNECTION_CHOICES),
         ));
         push(ffi::purple_account_option_string_new(
-            c"HTTP gateway (host:port)".as_ptr(),
+            c"HTTP gateway (host:port, or an https:// URL)".as_ptr(),
             GATEWAY.as_ptr(),
             cstr::to_cstring(DEFAULT_GATEWAY).as_ptr(),
         ));

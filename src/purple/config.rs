@@ -3,6 +3,7 @@
 use std::ffi::CStr;
 
 use msnp::auth::sso::{guid_from_bytes, is_valid_machine_guid};
+use msnp::http::Url;
 use msnp::secret::Secret;
 use msnp::session::{Config, ConnectionMethod};
 use msnp::wire::Status;
@@ -73,7 +74,7 @@ pub(crate) unsafe fn from_account(account: *mut ffi::PurpleAccount) -> Result<Co
         "http" => ConnectionMethod::Http,
         other => return Err(format!("Invalid connection method \"{other}\"")),
     };
-    let (gateway_host, gateway_port) = gateway_address(&get(account::GATEWAY, DEFAULT_GATEWAY))?;
+    let gateway = gateway_url(&get(account::GATEWAY, DEFAULT_GATEWAY))?;
     let mut guid = get(MACHINE_GUID, "");
     if !is_valid_machine_guid(&guid) {
         guid = guid_from_bytes(os_random()?);
@@ -91,8 +92,7 @@ pub(crate) unsafe fn from_account(account: *mut ffi::PurpleAccount) -> Result<Co
         server: get(account::SERVER, DEFAULT_SERVER).trim().to_owned(),
         port,
         connection,
-        gateway_host,
-        gateway_port,
+        gateway,
         nexus_url: get(account::NEXUS_URL, DEFAULT_NEXUS_URL).trim().to_owned(),
         sso_url: get(account::SSO_URL, DEFAULT_SSO_URL).trim().to_owned(),
         max_version,
@@ -108,19 +108,20 @@ pub(crate) unsafe fn from_account(account: *mut ffi::PurpleAccount) -> Result<Co
     })
 }
 
-/// The gateway setting's host and port (80 when it names none).
-fn gateway_address(text: &str) -> Result<(String, u16), String> {
+/// The gateway setting: `host[:port]` (plain HTTP, port 80 by default) or an `http://` or
+/// `https://` URL without a path.
+fn gateway_url(text: &str) -> Result<Url, String> {
     let text = text.trim();
     let invalid = || format!("Invalid HTTP gateway \"{text}\"");
-    let (host, port) = match text.rsplit_once(':') {
-        Some((host, port)) => (host, port.parse::<u16>().map_err(|_| invalid())?),
-        None => (text, 80),
-    };
-    let valid = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'.';
-    if host.is_empty() || port == 0 || !host.bytes().all(valid) {
-        return Err(invalid());
+    let url = match text.contains("://") {
+        true => Url::parse(text),
+        false => Url::parse(&format!("http://{text}")),
     }
-    Ok((host.to_owned(), port))
+    .map_err(|_| invalid())?;
+    match url.path.as_str() {
+        "/" => Ok(url),
+        _ => Err(invalid()),
+    }
 }
 
 /// The ids of a comma-separated list.

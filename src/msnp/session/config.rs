@@ -31,10 +31,8 @@ pub struct Config {
     pub port: u16,
     /// Direct TCP, the HTTP gateway, or direct with the gateway as fallback.
     pub connection: ConnectionMethod,
-    /// The HTTP gateway's host.
-    pub gateway_host: String,
-    /// The HTTP gateway's port.
-    pub gateway_port: u16,
+    /// The HTTP gateway: scheme, host and port (its path is not used).
+    pub gateway: crate::http::Url,
     /// Passport 1.4 nexus URL (MSNP8-12).
     pub nexus_url: String,
     /// RST endpoint (MSNP15-18).
@@ -89,8 +87,7 @@ pub(crate) fn test_config(
         server: "127.0.0.1".into(),
         port: 1863,
         connection: ConnectionMethod::Tcp,
-        gateway_host: "127.0.0.1".into(),
-        gateway_port: 8080,
+        gateway: crate::http::Url::parse("http://127.0.0.1:8080/").expect("a valid URL"),
         nexus_url: "http://127.0.0.1:8081/rdr/pprdr.asp".into(),
         sso_url: "https://127.0.0.1:8443/RST.srf".into(),
         max_version: Some(max_version),

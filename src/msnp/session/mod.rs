@@ -150,8 +150,7 @@ impl Session {
                         true => ServerKind::Ns,
                         false => ServerKind::Sb,
                     };
-                    let gateway = (self.config.gateway_host.as_str(), self.config.gateway_port);
-                    self.tunnel.open(conn, server, &host, gateway);
+                    self.tunnel.open(conn, server, &host, &self.config.gateway);
                 }
                 Output::Send { conn, bytes } if self.tunnel.carries(conn) => {
                     if let Err(e) = self.tunnel.queue(conn, &bytes) {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::gateway::{GatewayError, GatewayLink, Received, ServerKind};
-use crate::http::HttpRequest;
+use crate::http::{HttpRequest, Url};
 
 use super::{ConnId, HttpId};
 
@@ -59,16 +59,10 @@ impl Tunnel {
             .map(|(conn, _)| *conn)
     }
 
-    /// Carries `conn` to `server` at `target` through the gateway at `host:port`.
-    pub(super) fn open(
-        &mut self,
-        conn: ConnId,
-        server: ServerKind,
-        target: &str,
-        (host, port): (&str, u16),
-    ) {
-        log::info!("connecting to {target} through the HTTP gateway {host}:{port}");
-        let link = GatewayLink::new(host, port, server, target);
+    /// Carries `conn` to `server` at `target` through the gateway at `gateway`.
+    pub(super) fn open(&mut self, conn: ConnId, server: ServerKind, target: &str, gateway: &Url) {
+        log::info!("connecting to {target} through the HTTP gateway {gateway}");
+        let link = GatewayLink::new(gateway, server, target);
         self.links.insert(
             conn,
             Carried {
