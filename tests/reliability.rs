@@ -392,14 +392,21 @@ fn wait_sb_call(server: &TestServer, who: &str) {
 /// and not acknowledged, and has a message for Carol waiting (never written) for Carol to
 /// join: the first is reported with its text and never arrives, the second goes out on a new
 /// switchboard and arrives once; the same window goes on, both ways; nobody is signed out.
-fn switchboard_drop_keeps_the_conversation(version: u32) {
+/// With `gateway`, Alice is connected through the HTTP gateway only.
+fn switchboard_drop_keeps_the_conversation(version: u32, gateway: bool) {
     let server = server();
     let plugins = PluginDir::new();
     let (mut a, mut b) = (
         accounts::stub(&plugins, false),
         accounts::stub(&plugins, false),
     );
-    online(&mut a, &server, &[ALICE], version);
+    if gateway {
+        let line = alice_account(&server, version, "connection_method=http");
+        let signed = alice_from(&mut a, &line);
+        assert_eq!(signed["event"], "signed-on", "{signed}");
+    } else {
+        online(&mut a, &server, &[ALICE], version);
+    }
     online(&mut b, &server, &[BOB, CAROL], version);
     send(&mut a, ALICE, BOB, "before");
     next_im(&mut b, BOB, ALICE);
@@ -453,18 +460,28 @@ fn switchboard_drop_keeps_the_conversation(version: u32) {
     assert_eq!(windows_opened(&mut a, ALICE, BOB), 1);
     assert_healthy(&mut a);
     assert_healthy(&mut b);
+    if gateway {
+        let (ns, sb) = server.gateway_sessions();
+        assert_eq!(ns, 1);
+        assert!(sb >= 4, "switchboards through the gateway: {sb}");
+    }
     assert!(a.quit().success());
     assert!(b.quit().success());
 }
 
 #[test]
 fn a_switchboard_drop_keeps_the_conversation_at_msnp12() {
-    switchboard_drop_keeps_the_conversation(12);
+    switchboard_drop_keeps_the_conversation(12, false);
 }
 
 #[test]
 fn a_switchboard_drop_keeps_the_conversation_at_msnp18() {
-    switchboard_drop_keeps_the_conversation(18);
+    switchboard_drop_keeps_the_conversation(18, false);
+}
+
+#[test]
+fn a_switchboard_drop_through_the_http_gateway_keeps_the_conversation() {
+    switchboard_drop_keeps_the_conversation(18, true);
 }
 
 /// No reconnection follows the drop (the front end does not reconnect, or the network stays
