@@ -227,14 +227,18 @@ impl GatewayLink {
         })
     }
 
-    /// Sends later requests to `host` (the `GW-IP` of an answer), on the configured port.
+    /// Sends later requests to `host` (the `GW-IP` of an answer), on the configured scheme and
+    /// port. A `GW-IP` that only echoes the `IP=` of the opening request (as Escargot's does)
+    /// names the MSNP server, not a gateway, and is not followed.
     fn follow(&mut self, host: &str) -> Result<(), GatewayError> {
         let url = Url::parse(&format!("{}://{host}:{}/", self.scheme.as_str(), self.port))
             .map_err(|_| GatewayError::BadGatewayHost)?;
         if url.port != self.port || url.path != "/" {
             return Err(GatewayError::BadGatewayHost);
         }
-        self.host = url.host;
+        if !url.host.eq_ignore_ascii_case(&self.target) {
+            self.host = url.host;
+        }
         Ok(())
     }
 }
@@ -376,6 +380,20 @@ mod tests {
         assert_eq!(
             link.next_request(now).unwrap().url,
             "http://gw2.example.com:80/gateway/gateway.dll?SessionID=xyz.2"
+        );
+    }
+
+    #[test]
+    fn a_gw_ip_echoing_the_target_is_not_followed() {
+        let now = crate::test_time_origin();
+        let mut link = link();
+        link.next_request(now).unwrap();
+        link.handle_response(answer("SessionID=e; GW-IP=ns.example.com", ""), now)
+            .unwrap();
+        link.queue(b"PNG\r\n").unwrap();
+        assert_eq!(
+            link.next_request(now).unwrap().url,
+            "http://gw.example.com:80/gateway/gateway.dll?SessionID=e"
         );
     }
 
