@@ -50,6 +50,8 @@ fn registers_as_prpl_msnp_with_options_and_status_types() {
             "sso_url",
             "services_url",
             "max_protocol",
+            "connection_method",
+            "gateway",
             "open_on_invite",
             "max_file_mb"
         ]
@@ -76,6 +78,14 @@ fn registers_as_prpl_msnp_with_options_and_status_types() {
     assert_eq!(
         ids(&option("max_protocol")["choices"], "value"),
         ["auto", "18", "15", "12", "8"]
+    );
+    assert_eq!(
+        ids(&option("connection_method")["choices"], "value"),
+        ["auto", "tcp", "http"]
+    );
+    assert_eq!(
+        option("gateway")["default"],
+        "gateway.messenger.hotmail.com:80"
     );
     assert_eq!(option("open_on_invite")["type"], "bool");
     assert_eq!(option("open_on_invite")["default"], false);
@@ -129,7 +139,7 @@ fn signing_in_to_a_closed_port_is_a_network_error() {
     let mut stub = Stub::start(plugins.path());
     let port = closed_port();
     stub.send(&format!(
-        "add-account prpl-msnp alice@example.com password=secret server=127.0.0.1 port={port}"
+        "add-account prpl-msnp alice@example.com password=secret server=127.0.0.1 port={port} connection_method=tcp"
     ));
     stub.send("enable alice@example.com");
     let error = stub.wait_event(WAIT, "connection-error");
@@ -209,7 +219,7 @@ fn a_panic_while_reading_becomes_a_connection_error_and_the_host_survives() {
         "{error}"
     );
     stub.send(&format!(
-        "add-account prpl-msnp bob@example.com password=x server=127.0.0.1 port={}",
+        "add-account prpl-msnp bob@example.com password=x server=127.0.0.1 port={} connection_method=tcp",
         closed_port()
     ));
     stub.send(&format!("enable {}", pct("bob@example.com")));

@@ -50,6 +50,8 @@ pub struct Shared {
     directory: Mutex<Directory>,
     /// Switchboard sessions and offline messages.
     pub sb: crate::sb::Hub,
+    /// HTTP gateway sessions.
+    pub gateway: crate::http::gateway::Gateway,
     /// What was said on every connection.
     pub transcript: Arc<Transcript>,
     /// Counters.
@@ -70,6 +72,7 @@ impl Shared {
         Self {
             directory: Mutex::new(Directory::from_config(&config)),
             sb: crate::sb::Hub::default(),
+            gateway: Default::default(),
             faults: Arc::new(crate::faults::Faults::new(config.faults)),
             config,
             ports,
