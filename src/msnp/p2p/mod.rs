@@ -9,6 +9,7 @@
 //! share the signalling and stream their data instead of reassembling it.
 
 pub mod chunk;
+pub mod direct;
 pub mod file;
 #[cfg(test)]
 mod file_tests;
@@ -20,6 +21,7 @@ pub mod sbmsg;
 pub mod slp;
 #[cfg(test)]
 mod tests;
+pub mod transreq;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
