@@ -229,7 +229,7 @@ pub fn listening_addresses(fields: &[(String, String)]) -> Result<Vec<SocketAddr
 fn addresses(fields: &[(String, String)], kind: &str) -> Option<(Vec<Ipv4Addr>, u16)> {
     let (addrs, port) = (format!("IPv4{kind}-Addrs"), format!("IPv4{kind}-Port"));
     let plain = field(fields, &addrs).map(str::to_owned);
-    let reversed = field(fields, &reverse(&addrs)).map(|v| reverse(v));
+    let reversed = field(fields, &reverse(&addrs)).map(reverse);
     let list = plain.or(reversed)?;
     let port = field(fields, &port)
         .map(str::to_owned)
