@@ -111,6 +111,7 @@ impl Pictures {
             p2p_send(cx, transmit, send);
             busy = true;
         }
+        busy |= self.links_pump(cx, now);
         while let Some(event) = self.p2p.poll_file_event() {
             cx.event(Event::Transfer(event));
             busy = true;
