@@ -1103,7 +1103,9 @@ fn data_by_switchboard(server: &TestServer, stub: &mut Stub, n: u32, id: i64, ta
     inject(server, &msg(&file_data(n, 0, 2000, &data[..1000])));
     inject(server, &msg(&file_data(n, 1000, 2000, &data[1000..])));
     stub.wait_for(STEP, |e| e["event"] == "xfer-completed" && e["id"] == id);
-    assert_eq!(std::fs::read(target).unwrap(), data);
+    // The file is closed when the transfer is freed.
+    stub.wait_for(STEP, |e| e["event"] == "xfer-destroyed" && e["id"] == id);
+    assert!(std::fs::read(target).unwrap() == data, "the saved bytes");
 }
 
 #[test]

@@ -268,13 +268,17 @@ impl Connection {
                 }
             }
             Output::Send { conn, bytes } => {
+                let direct = self.session.borrow().is_direct(conn);
                 let result = match self.sockets.borrow_mut().get_mut(&conn) {
-                    Some(socket) => socket.send(&bytes).map(|()| socket.is_drained()),
-                    None => Ok(false), // already closed: the session learns from handle_connection_lost
+                    // A direct connection hears that its bytes went out from the main loop (a
+                    // write watch), so that one callback never writes more than a window.
+                    Some(socket) => socket.send(&bytes).map(|()| {
+                        if direct {
+                            socket.watch_drain();
+                        }
+                    }),
+                    None => Ok(()), // already closed: the session learns from handle_connection_lost
                 };
-                if result == Ok(true) {
-                    self.session.borrow_mut().handle_drained(conn, clock::now());
-                }
                 if let Err(text) = result {
                     self.sockets.borrow_mut().remove(&conn);
                     self.session

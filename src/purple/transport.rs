@@ -175,9 +175,12 @@ impl Transport {
         }
     }
 
-    /// Whether every byte given to [`Transport::send`] was written.
-    pub(crate) fn is_drained(&self) -> bool {
-        self.connected && self.outgoing.is_empty()
+    /// Reports [`Happened::Drained`] from the main loop once everything queued is written
+    /// (at once if it is: the next time the stream is writable).
+    pub(crate) fn watch_drain(&mut self) {
+        if self.connected {
+            self.set_write_watch(true);
+        }
     }
 
     /// Queues bytes and writes as much as the stream takes now.

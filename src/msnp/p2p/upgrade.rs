@@ -22,7 +22,7 @@ pub(super) const SETUP: Duration = Duration::from_secs(10);
 /// How long the receiver keeps listening for the sender.
 const LISTEN: Duration = Duration::from_secs(30);
 /// Most bytes handed to the driver and not yet reported written ([`P2p::direct_drained`]).
-const WINDOW: usize = 256 * 1024;
+const WINDOW: usize = 64 * 1024;
 /// Most bytes asked of the user interface at once for a direct connection.
 const BLOCK: usize = 64 * 1024;
 /// Most direct-connection attempts at once.

@@ -83,6 +83,12 @@ impl Session {
         self.pictures.p2p.set_direct(on);
     }
 
+    /// Whether `conn` is a direct connection's socket (whose driver reports
+    /// [`Session::handle_drained`]).
+    pub fn is_direct(&self, conn: ConnId) -> bool {
+        self.pictures.owns_link(conn)
+    }
+
     /// The listening socket asked for with [`Output::Listen`] is bound to `port` on
     /// `addresses` (or could not be opened).
     pub fn handle_listening(
