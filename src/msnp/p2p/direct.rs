@@ -300,6 +300,18 @@ mod tests {
     }
 
     #[test]
+    fn a_hashed_nonce_checks_the_handshake_of_windows_live_messenger() {
+        let mut id = ids();
+        let body = vec![("Hashed-Nonce".to_owned(), N.hashed().to_guid())];
+        let mut b = DirectLink::accepted(Accepts::default().with_body(&body));
+        let mut a = DirectLink::connecting(N, 1, Accepts::plain(N));
+        assert!(b.push(&a.take_output(), &mut id).unwrap().is_empty());
+        assert!(b.is_up());
+        a.push(&b.take_output(), &mut id).unwrap();
+        assert!(a.is_up());
+    }
+
+    #[test]
     fn a_wrong_nonce_or_random_bytes_end_the_link() {
         let mut id = ids();
         let mut b = DirectLink::accepted(Accepts::plain(N));

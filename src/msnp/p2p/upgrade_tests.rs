@@ -36,6 +36,8 @@ struct Net {
     sb_data: usize,
     /// Bytes written on direct connections.
     direct_bytes: usize,
+    /// The direct connection breaks once this many bytes went over it.
+    cut_after: Option<usize>,
     rng: u32,
 }
 
@@ -51,6 +53,7 @@ impl Net {
             pairs: Vec::new(),
             sb_data: 0,
             direct_bytes: 0,
+            cut_after: None,
             rng: 77,
         };
         net.alice.set_direct(alice_direct);
@@ -134,9 +137,16 @@ impl Net {
                     DirectOutput::Send { link, bytes } => {
                         self.direct_bytes += bytes.len();
                         self.alice.direct_drained(link);
-                        if let Some(&(_, b)) = self.pairs.iter().find(|(a, _)| *a == link) {
-                            self.bob.direct_bytes(b, &bytes, now, &mut rng);
+                        let Some(&(_, b)) = self.pairs.iter().find(|(a, _)| *a == link) else {
+                            continue;
+                        };
+                        if self.cut_after.is_some_and(|cut| self.direct_bytes > cut) {
+                            self.pairs.retain(|(a, _)| *a != link);
+                            self.alice.direct_lost(link, &mut rng);
+                            self.bob.direct_lost(b, &mut rng);
+                            continue;
                         }
+                        self.bob.direct_bytes(b, &bytes, now, &mut rng);
                     }
                     DirectOutput::Close { link } => self.pairs.retain(|(a, _)| *a != link),
                     DirectOutput::Listen { .. } => panic!("Alice listens"),
@@ -256,4 +266,52 @@ fn a_refused_or_silent_connection_falls_back_to_the_switchboard() {
             assert!(net.now >= start + SETUP, "waited for the set-up deadline");
         }
     }
+}
+
+#[test]
+fn a_direct_connection_lost_mid_way_fails_the_transfer_on_both_sides() {
+    let mut net = Net::new(true, true, Peer::Reachable);
+    net.cut_after = Some(200_000);
+    let data = content(1_000_000);
+    let now = net.now;
+    let mut rng = words(9);
+    let sent = net
+        .alice
+        .offer_file(BOB, "f.bin", data.len() as u64, now, &mut rng)
+        .unwrap();
+    let (_, b) = net.run();
+    let Some(FileEvent::Offered { id, .. }) = b.first() else {
+        panic!("no offer: {b:?}");
+    };
+    assert!(net.bob.accept_file(*id, now, &mut rng));
+    let (mut supplied, mut ends) = (0, (None, None));
+    for _ in 0..10_000 {
+        let (a, b) = net.run();
+        for e in a {
+            match e {
+                FileEvent::WantData { id, max } => {
+                    let end = (supplied + max).min(data.len());
+                    net.alice.supply_file_data(id, &data[supplied..end]);
+                    supplied = end;
+                }
+                FileEvent::Failed { id, reason } => ends.0 = Some((id, reason)),
+                FileEvent::Accepted { .. } => {}
+                other => panic!("alice: {other:?}"),
+            }
+        }
+        for e in b {
+            match e {
+                FileEvent::Data { .. } => {}
+                FileEvent::Cancelled { .. } => ends.1 = Some(()),
+                other => panic!("bob: {other:?}"),
+            }
+        }
+        if ends.0.is_some() && ends.1.is_some() {
+            break;
+        }
+    }
+    assert_eq!(ends.0, Some((sent, FailReason::PeerGone)));
+    assert_eq!(ends.1, Some(()), "Bob heard BYE");
+    assert_eq!(net.sb_data, 0, "nothing went on by switchboard");
+    assert_eq!(net.alice.transfers() + net.bob.transfers(), 0);
 }
