@@ -21,6 +21,8 @@ enum Peer {
     Refusing,
     /// Connections never complete.
     Silent,
+    /// Bob's answer to the transport upgrade is lost.
+    Mute,
 }
 
 struct Net {
@@ -85,6 +87,10 @@ impl Net {
             }
             for (from_alice, t) in sb {
                 busy = true;
+                let answer = t.packet.windows(13).any(|w| w == b"transrespbody");
+                if !from_alice && answer && self.peer == Peer::Mute {
+                    continue;
+                }
                 let h = Header::parse(&t.packet).unwrap();
                 if h.session_id != 0 && h.length > 0 {
                     self.sb_data += 1;
@@ -254,15 +260,15 @@ fn without_direct_connections_on_either_side_the_switchboard_carries_the_data() 
 }
 
 #[test]
-fn a_refused_or_silent_connection_falls_back_to_the_switchboard() {
-    for peer in [Peer::Refusing, Peer::Silent] {
+fn a_refused_or_silent_connection_or_no_answer_falls_back_to_the_switchboard() {
+    for peer in [Peer::Refusing, Peer::Silent, Peer::Mute] {
         let mut net = Net::new(true, true, peer);
         let start = net.now;
         let data = content(50_000);
         assert!(net.transfer(&data) == data);
         assert!(net.sb_data > 0);
         assert_eq!(net.direct_bytes, 0);
-        if peer == Peer::Silent {
+        if peer != Peer::Refusing {
             assert!(net.now >= start + SETUP, "waited for the set-up deadline");
         }
     }
