@@ -7,7 +7,8 @@
 //! peer: the text is shown, bad entries are neither added nor asked for, and an image that does
 //! not match its `SHA1D` is never shown. Direct connections: garbage transport upgrades are
 //! declined, a direct peer with a wrong nonce, random bytes or silence is dropped while the
-//! switchboard carries the data, and addresses that refuse or never answer fall back to it.
+//! switchboard carries the data, and addresses that refuse or never answer fall back to it; a
+//! well-behaved peer with a `Hashed-Nonce` gets its data taken over the direct connection.
 
 mod common;
 
@@ -1322,5 +1323,65 @@ fn a_refusing_or_silent_direct_address_falls_back_to_the_switchboard() {
     offered_to_carol(&server, &mut stub, &mut sb, quiet);
     assert_healthy(&mut stub);
     drop(silent);
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn a_peer_with_a_hashed_nonce_sends_the_data_over_the_direct_connection() {
+    // As Windows Live Messenger 2009 asks: `Hashed-Nonce`, the SHA-1 of the nonce it then
+    // sends in its handshake; the data comes over the socket as headers and payloads without
+    // footer.
+    let (server, mut stub, _plugins) = conversation();
+    offer_file(&server, 80, "direct.bin", 2000);
+    let id = file_request(&mut stub)["id"].as_i64().unwrap();
+    let target = accept_file(&server, &mut stub, id, 80, "direct.bin");
+    let nonce = Nonce([0x33; 16]);
+    let hashed = nonce.hashed().to_guid();
+    transreq(
+        &server,
+        80,
+        1,
+        &[
+            ("Bridges", "TRUDPv1 TCPv1 SBBridge"),
+            ("Hashed-Nonce", &hashed),
+        ],
+    );
+    let mut peer = TcpStream::connect(bob_listens(&server, &mut stub, 80, 1)).unwrap();
+    peer.set_read_timeout(Some(STEP)).unwrap();
+    peer.write_all(&foo_and_handshake(nonce)).unwrap();
+    let mut reply = [0u8; 52];
+    peer.read_exact(&mut reply).unwrap();
+    assert_eq!(reply[..4], 48u32.to_le_bytes(), "a 48-byte handshake");
+    let header = Header::parse(&reply[4..]).unwrap();
+    assert_eq!((header.flags, header.session_id), (0x100, 0));
+    assert_eq!(reply[36..], nonce.0, "Bob echoes the nonce");
+    let data: Vec<u8> = (0..2000u32).map(|i| (i * 7 % 253) as u8).collect();
+    for (offset, part) in [(0usize, &data[..1352]), (1352, &data[1352..])] {
+        let header = Header {
+            session_id: 1080,
+            id: 580,
+            offset: offset as u64,
+            total_size: 2000,
+            length: part.len() as u32,
+            flags: flags::FILE_DATA,
+            ack_id: 0x4242,
+            ..Header::default()
+        };
+        peer.write_all(&((48 + part.len()) as u32).to_le_bytes())
+            .unwrap();
+        peer.write_all(&header.encode()).unwrap();
+        peer.write_all(part).unwrap();
+    }
+    stub.wait_for(STEP, |e| e["event"] == "xfer-completed" && e["id"] == id);
+    stub.wait_for(STEP, |e| e["event"] == "xfer-destroyed" && e["id"] == id);
+    assert!(std::fs::read(&target).unwrap() == data, "the saved bytes");
+    wait_server(&mut stub, "Bob acknowledges the data", || {
+        acks_of(&server, 580) == 1
+    });
+    assert!(
+        closed_by_bob(&mut peer),
+        "Bob closes the connection once done"
+    );
+    survived(&server, &mut stub, 81);
     assert!(stub.quit().success());
 }
