@@ -51,7 +51,8 @@ fn registers_as_prpl_msnp_with_options_and_status_types() {
             "services_url",
             "max_protocol",
             "open_on_invite",
-            "max_file_mb"
+            "max_file_mb",
+            "direct_transfers"
         ]
     );
     let option = |key: &str| {
@@ -81,6 +82,8 @@ fn registers_as_prpl_msnp_with_options_and_status_types() {
     assert_eq!(option("open_on_invite")["default"], false);
     assert_eq!(option("max_file_mb")["type"], "int");
     assert_eq!(option("max_file_mb")["default"], 2048);
+    assert_eq!(option("direct_transfers")["type"], "bool");
+    assert_eq!(option("direct_transfers")["default"], true);
 
     let types = info["status_types"].as_array().unwrap();
     assert_eq!(
