@@ -53,7 +53,8 @@ fn registers_as_prpl_msnp_with_options_and_status_types() {
             "connection_method",
             "gateway",
             "open_on_invite",
-            "max_file_mb"
+            "max_file_mb",
+            "direct_transfers"
         ]
     );
     let option = |key: &str| {
@@ -91,6 +92,8 @@ fn registers_as_prpl_msnp_with_options_and_status_types() {
     assert_eq!(option("open_on_invite")["default"], false);
     assert_eq!(option("max_file_mb")["type"], "int");
     assert_eq!(option("max_file_mb")["default"], 2048);
+    assert_eq!(option("direct_transfers")["type"], "bool");
+    assert_eq!(option("direct_transfers")["default"], true);
 
     let types = info["status_types"].as_array().unwrap();
     assert_eq!(

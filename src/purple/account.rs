@@ -23,6 +23,8 @@ pub(crate) const SERVICES_URL: &CStr = c"services_url";
 /// Setting key of "open a conversation when a contact opens one" (for bots: the invitation
 /// arrives before the contact types).
 pub(crate) const OPEN_ON_INVITE: &CStr = c"open_on_invite";
+/// Setting key: whether file transfers try a direct connection with the contact.
+pub(crate) const DIRECT_TRANSFERS: &CStr = c"direct_transfers";
 /// Setting key of the largest file offered or accepted, in MiB.
 pub(crate) const MAX_FILE_MB: &CStr = c"max_file_mb";
 /// Default of `max_file_mb`.
@@ -121,6 +123,11 @@ pub(crate) fn protocol_options() -> *mut GList {
             c"Largest file to send or receive (MiB)".as_ptr(),
             MAX_FILE_MB.as_ptr(),
             DEFAULT_MAX_FILE_MB,
+        ));
+        push(ffi::purple_account_option_bool_new(
+            c"Use direct connections for file transfers".as_ptr(),
+            DIRECT_TRANSFERS.as_ptr(),
+            1,
         ));
     }
     list

@@ -37,6 +37,16 @@ pub(crate) unsafe fn max_file_size(account: *mut ffi::PurpleAccount) -> u64 {
     u64::try_from(mb).unwrap_or(0) * 1024 * 1024
 }
 
+/// Whether file transfers try direct connections (the account's `direct_transfers`, on by
+/// default).
+///
+/// # Safety
+/// `account` must be a live PurpleAccount.
+pub(crate) unsafe fn direct_transfers(account: *mut ffi::PurpleAccount) -> bool {
+    // SAFETY: account is live per this function's contract.
+    unsafe { ffi::purple_account_get_bool(account, account::DIRECT_TRANSFERS.as_ptr(), 1) != 0 }
+}
+
 /// Reads the account's settings. Errors are texts for an INVALID_SETTINGS connection error.
 ///
 /// # Safety

@@ -29,6 +29,7 @@ mod config;
 pub mod contacts;
 mod cx;
 pub mod emoticons;
+mod links;
 mod login;
 mod output;
 pub mod pictures;
@@ -185,6 +186,9 @@ impl Session {
 
     /// A connection asked for with [`Output::Connect`] is established.
     pub fn handle_connected(&mut self, conn: ConnId, now: Instant) {
+        if self.pictures.owns_link(conn) {
+            return self.link_connected(conn, now);
+        }
         if self.switchboards.owns(conn) {
             return self
                 .switchboards
@@ -201,6 +205,9 @@ impl Session {
 
     /// A connection failed to open, broke, or was closed by the peer.
     pub fn handle_connection_lost(&mut self, conn: ConnId, text: String, now: Instant) {
+        if self.pictures.owns_link(conn) {
+            return self.link_lost(conn, &text, now);
+        }
         if self.switchboards.owns(conn) {
             self.switchboards
                 .handle_connection_lost(&mut cx!(self), conn, &text, now);
@@ -232,6 +239,9 @@ impl Session {
 
     /// Bytes arrived on a connection.
     pub fn handle_bytes(&mut self, conn: ConnId, bytes: &[u8], now: Instant) {
+        if self.pictures.owns_link(conn) {
+            return self.link_bytes(conn, bytes, now);
+        }
         if self.switchboards.owns(conn) {
             return self.switchboard_bytes(conn, bytes, now);
         }

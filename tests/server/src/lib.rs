@@ -235,6 +235,11 @@ impl TestServer {
         self.shared.counters.p2p_invites.load(Ordering::SeqCst)
     }
 
+    /// P2P messages carrying file-transfer data relayed so far.
+    pub fn p2p_file_data(&self) -> u64 {
+        self.shared.counters.p2p_file_data.load(Ordering::SeqCst)
+    }
+
     /// Proxy tunnels opened so far.
     pub fn proxy_tunnels(&self) -> u64 {
         self.shared.counters.proxy_tunnels.load(Ordering::SeqCst)

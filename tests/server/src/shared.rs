@@ -37,6 +37,8 @@ pub struct Counters {
     pub proxy_tunnels: AtomicU64,
     /// P2P messages relayed that carry an MSNSLP `INVITE` (a P2P session asked for).
     pub p2p_invites: AtomicU64,
+    /// P2P messages relayed that carry file data (a session's payload with footer 2).
+    pub p2p_file_data: AtomicU64,
 }
 
 /// Everything the threads share.
