@@ -201,8 +201,8 @@ const WORKLOADS: &[Workload] = &[
                 in with a second purple-stub on the same plugin, who accepts with \
                 `xfer-accept`; from `send-file` until the receiver's transfer completes, the \
                 saved size checked. \"sender\"/\"receiver\": each side's client. Peak RSS is \
-                the process's `VmHWM`. Direct connections are not implemented yet: no row for \
-                them.",
+                the process's `VmHWM`. Direct connections off on both sides (see \
+                `transfer-direct`).",
         size_name: "MB",
         columns: &[
             col("MB/s", "", 1),
@@ -219,7 +219,31 @@ const WORKLOADS: &[Workload] = &[
             true => vec![10],
             false => vec![100],
         },
-        measure: crate::transfer::measure,
+        measure: crate::transfer::switchboard,
+    },
+    Workload {
+        name: "transfer-direct",
+        title: "File transfer over a direct connection",
+        about: "As `transfer`, with direct connections on for both accounts: the data goes over \
+                a TCP connection between the two purple-stubs on loopback, the switchboard \
+                carrying only the signalling.",
+        size_name: "MB",
+        columns: &[
+            col("MB/s", "", 1),
+            col("sender CPU per MB", "ms", 1),
+            col("receiver CPU per MB", "ms", 1),
+            col("sender longest stall", "ms", 1),
+            col("receiver longest stall", "ms", 1),
+            col("sender longest stall, CPU", "ms", 1),
+            col("receiver longest stall, CPU", "ms", 1),
+            col("sender peak RSS", "MiB", 1),
+            col("receiver peak RSS", "MiB", 1),
+        ],
+        sizes: |quick| match quick {
+            true => vec![10],
+            false => vec![100],
+        },
+        measure: crate::transfer::direct,
     },
 ];
 
