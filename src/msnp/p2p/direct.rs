@@ -146,31 +146,7 @@ impl DirectLink {
             }
             State::Up => {
                 let header = Header::parse(frame)?;
-                let payload = &frame[HEADER_LEN..];
-                if header.length as usize != payload.len() {
-                    return Err(PacketError::Length {
-                        declared: header.length,
-                        actual: payload.len(),
-                    }
-                    .into());
-                }
-                if header
-                    .offset
-                    .checked_add(u64::from(header.length))
-                    .is_none_or(|end| end > header.total_size)
-                {
-                    return Err(PacketError::BeyondTotal {
-                        offset: header.offset,
-                        length: header.length,
-                        total: header.total_size,
-                    }
-                    .into());
-                }
-                Ok(Some(Packet {
-                    header,
-                    payload: payload.to_vec(),
-                    app_id: 0,
-                }))
+                Ok(Some(Packet::checked(header, &frame[HEADER_LEN..], 0)?))
             }
         }
     }
