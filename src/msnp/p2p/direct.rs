@@ -326,22 +326,19 @@ mod tests {
 
     #[test]
     fn packets_that_lie_about_their_length_end_the_link() {
-        let (mut a, mut b) = connected(1000);
         let mut id = ids();
-        let mut p = data(0, 10);
-        p.header.length = 11;
-        a.send(&p);
-        assert!(matches!(
-            b.push(&a.take_output(), &mut id),
-            Err(LinkError::Packet(_))
-        ));
-        let (mut a, mut b) = connected(1000);
-        let mut p = data(9_995, 10);
-        p.header.total_size = 10_000;
-        a.send(&p);
-        assert!(matches!(
-            b.push(&a.take_output(), &mut id),
-            Err(LinkError::Packet(_))
-        ));
+        let mut long = data(0, 10);
+        long.header.length = 11;
+        let mut beyond = data(9_995, 10);
+        beyond.header.total_size = 10_000;
+        for p in [long, beyond] {
+            let (mut a, mut b) = connected(1000);
+            a.send(&p);
+            assert!(
+                matches!(b.push(&a.take_output(), &mut id), Err(LinkError::Packet(_))),
+                "{:?}",
+                p.header
+            );
+        }
     }
 }
