@@ -189,15 +189,19 @@ mod tests {
         requests[0].clone()
     }
 
-    /// The direct connection the session opens first.
-    fn direct_connection(session: &mut Session) -> ConnId {
-        drain(session)
+    /// A session with `connection` at the test origin, and the direct connection it opens
+    /// first.
+    fn connecting(connection: ConnectionMethod) -> (Instant, Session, ConnId) {
+        let now = crate::test_time_origin();
+        let mut s = session(connection, now);
+        let conn = drain(&mut s)
             .into_iter()
             .find_map(|o| match o {
                 Output::Connect { conn, .. } => Some(conn),
                 _ => None,
             })
-            .expect("a direct connection")
+            .expect("a direct connection");
+        (now, s, conn)
     }
 
     /// `url` is the gateway request that opens the NS connection.
@@ -279,9 +283,7 @@ mod tests {
 
     #[test]
     fn auto_falls_back_to_the_gateway_when_tcp_fails() {
-        let now = crate::test_time_origin();
-        let mut s = session(ConnectionMethod::Auto, now);
-        let conn = direct_connection(&mut s);
+        let (now, mut s, conn) = connecting(ConnectionMethod::Auto);
         s.handle_connection_lost(conn, "Connection refused".into(), now);
         let (_, url, _) = request(&drain(&mut s));
         assert_opens_the_ns(&url);
@@ -289,9 +291,7 @@ mod tests {
 
     #[test]
     fn auto_gives_a_silent_direct_connection_up_for_the_gateway() {
-        let now = crate::test_time_origin();
-        let mut s = session(ConnectionMethod::Auto, now);
-        let conn = direct_connection(&mut s);
+        let (now, mut s, conn) = connecting(ConnectionMethod::Auto);
         let due = now + super::DIRECT_CONNECT_TIMEOUT;
         assert_eq!(s.poll_timeout(), Some(due));
         s.handle_timeout(due);
@@ -306,9 +306,7 @@ mod tests {
 
     #[test]
     fn auto_keeps_a_direct_connection_that_comes_up() {
-        let now = crate::test_time_origin();
-        let mut s = session(ConnectionMethod::Auto, now);
-        let conn = direct_connection(&mut s);
+        let (now, mut s, conn) = connecting(ConnectionMethod::Auto);
         s.handle_connected(conn, now);
         drain(&mut s);
         s.handle_timeout(now + super::DIRECT_CONNECT_TIMEOUT);
@@ -323,9 +321,7 @@ mod tests {
 
     #[test]
     fn tcp_only_does_not_fall_back() {
-        let now = crate::test_time_origin();
-        let mut s = session(ConnectionMethod::Tcp, now);
-        let conn = direct_connection(&mut s);
+        let (now, mut s, conn) = connecting(ConnectionMethod::Tcp);
         s.handle_connection_lost(conn, "Connection refused".into(), now);
         let outputs = drain(&mut s);
         assert!(
