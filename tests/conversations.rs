@@ -8,13 +8,12 @@ use std::time::{Duration, Instant};
 
 use common::accounts::{self, Login};
 use common::conversations::{
-    assert_healthy, is_write, next_chat_message, next_im, online, send, send_chat, server, text_of,
-    ALICE, BOB, CAROL, STEP,
+    assert_healthy, chat_event, chat_opened_with, is_write, next_chat_message, next_im, online,
+    send, send_chat, server, start_chat, text_of, ALICE, BOB, CAROL, STEP,
 };
 use common::plugin::PluginDir;
-use common::stub::{pct, Stub};
+use common::stub::pct;
 use msnp_testserver::Service;
-use serde_json::Value;
 
 fn im_both_ways_with_formatting(version: u32) {
     let server = server();
@@ -139,26 +138,13 @@ fn typing_and_nudges_at_msnp18() {
     typing_and_nudges(18);
 }
 
-/// Chat events of `account` named `name`.
-fn chat_event(stub: &mut Stub, account: &str, name: &str) -> Value {
-    let (account, name) = (account.to_owned(), name.to_owned());
-    stub.wait_for(STEP, move |e| {
-        e["event"] == name.as_str() && e["account"] == account.as_str()
-    })
-}
-
 fn three_party_chat(version: u32) {
     let server = server();
     let plugins = PluginDir::new();
     let mut stub = accounts::stub(&plugins, false);
     online(&mut stub, &server, &[ALICE, BOB, CAROL], version);
 
-    stub.send(&format!("join-chat {} invite={}", pct(ALICE), pct(BOB)));
-    let chat = chat_event(&mut stub, ALICE, "chat-joined")["chat_id"]
-        .as_i64()
-        .unwrap();
-    let joined = chat_event(&mut stub, ALICE, "chat-buddies");
-    assert_eq!(joined["joined"], serde_json::json!([BOB]), "{joined}");
+    let chat = start_chat(&mut stub, ALICE, BOB);
     stub.send(&format!("chat-invite {} {chat} {}", pct(ALICE), pct(CAROL)));
     // Carol is invited into a switchboard with two people: a chat for her from the start;
     // Bob's one-to-one conversation becomes a chat when Carol joins.
@@ -506,11 +492,7 @@ fn initiate_chat_from_the_buddy_menu() {
         pct(ALICE),
         pct(BOB)
     ));
-    let chat = chat_event(&mut stub, ALICE, "chat-joined")["chat_id"]
-        .as_i64()
-        .unwrap();
-    let joined = chat_event(&mut stub, ALICE, "chat-buddies");
-    assert_eq!(joined["joined"], serde_json::json!([BOB]), "{joined}");
+    let chat = chat_opened_with(&mut stub, ALICE, BOB);
     send_chat(&mut stub, ALICE, chat, "a chat");
     // With only Bob in it, Bob sees a one-to-one conversation.
     let im = next_im(&mut stub, BOB, ALICE);

@@ -9,8 +9,8 @@ mod common;
 
 use common::accounts;
 use common::conversations::{
-    assert_healthy, next_chat_message, next_im, online, send, send_chat, server, text_of, ALICE,
-    BOB, CAROL, STEP,
+    assert_healthy, chat_event, next_chat_message, next_im, online, send, send_chat, server,
+    text_of, ALICE, BOB, CAROL, STEP,
 };
 use common::plugin::PluginDir;
 use common::stub::{pct, Stub};
@@ -164,14 +164,6 @@ fn msnp12_custom_emoticons_go_both_ways_and_are_fetched_once() {
 #[test]
 fn msnp18_custom_emoticons_go_both_ways_and_are_fetched_once() {
     round_trip(18);
-}
-
-/// Waits for `account`'s chat event `name`; returns it.
-fn chat_event(stub: &mut Stub, account: &str, name: &str) -> Value {
-    let (account, name) = (account.to_owned(), name.to_owned());
-    stub.wait_for(STEP, move |e| {
-        e["event"] == name.as_str() && e["account"] == account.as_str()
-    })
 }
 
 #[test]

@@ -860,6 +860,20 @@ fn accept_file(server: &TestServer, stub: &mut Stub, id: i64, n: u32, name: &str
     target
 }
 
+/// Alice offers `name` (`size` bytes) as call `n` and Bob accepts it; returns the transfer id
+/// and where the file is saved.
+fn accepted_offer(
+    server: &TestServer,
+    stub: &mut Stub,
+    n: u32,
+    name: &str,
+    size: u64,
+) -> (i64, PathBuf) {
+    offer_file(server, n, name, size);
+    let id = file_request(stub)["id"].as_i64().unwrap();
+    (id, accept_file(server, stub, id, n, name))
+}
+
 /// Whether Bob sent a `BYE` in call `n`.
 fn bye_sent(server: &TestServer, n: u32) -> bool {
     let call = guid(n);
@@ -978,9 +992,7 @@ fn an_empty_file_completes_at_once_and_later_data_is_ignored() {
 #[test]
 fn more_data_than_announced_fails_the_transfer() {
     let (server, mut stub, _plugins) = conversation();
-    offer_file(&server, 30, "ten.bin", 10);
-    let id = file_request(&mut stub)["id"].as_i64().unwrap();
-    let target = accept_file(&server, &mut stub, id, 30, "ten.bin");
+    let (id, target) = accepted_offer(&server, &mut stub, 30, "ten.bin", 10);
     inject(&server, &msg(&file_data(30, 0, 10, b"01234")));
     // A second chunk claiming a larger total than the offer announced.
     inject(&server, &msg(&file_data(30, 5, 20, b"56789abcdefghij")));
@@ -997,9 +1009,7 @@ fn more_data_than_announced_fails_the_transfer() {
 #[test]
 fn data_after_bye_is_ignored_and_nothing_completes() {
     let (server, mut stub, _plugins) = conversation();
-    offer_file(&server, 40, "half.bin", 10);
-    let id = file_request(&mut stub)["id"].as_i64().unwrap();
-    let target = accept_file(&server, &mut stub, id, 40, "half.bin");
+    let (id, target) = accepted_offer(&server, &mut stub, 40, "half.bin", 10);
     inject(&server, &msg(&file_data(40, 0, 10, b"01234")));
     let bye = msnp::p2p::slp::bye(BOB, ALICE, guid(4_040), &guid(40)).encode();
     inject(&server, &msg(&packet(0, 240, &bye)));
@@ -1021,6 +1031,14 @@ fn data_after_bye_is_ignored_and_nothing_completes() {
 // connecting side badly; a raw Carol receives a file from Bob and gives him addresses that
 // refuse or never answer.
 
+/// An MSNSLP body of `pairs`.
+fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
+}
+
 /// Alice's transport-upgrade INVITE in call `n` (message id `300 + n + k`) with `body`.
 fn transreq(server: &TestServer, n: u32, k: u32, body: &[(&str, &str)]) {
     let message = SlpMessage {
@@ -1035,10 +1053,7 @@ fn transreq(server: &TestServer, n: u32, k: u32, body: &[(&str, &str)]) {
         call_id: guid(n),
         max_forwards: 0,
         content_type: TRANS_REQ.into(),
-        body: body
-            .iter()
-            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
-            .collect(),
+        body: fields(body),
     };
     inject(server, &msg(&packet(0, 300 + n + k, &message.encode())));
 }
@@ -1068,6 +1083,18 @@ fn bob_listens(server: &TestServer, stub: &mut Stub, n: u32, count: usize) -> So
         .iter()
         .find(|a| a.ip().is_loopback())
         .expect("the stub's public IP, 127.0.0.1, is among Bob's addresses")
+}
+
+/// Alice asks for a transport upgrade (`k`-th in call `n`) with `nonce` and connects to the
+/// address Bob listens on.
+fn connect_to_bob(server: &TestServer, stub: &mut Stub, n: u32, k: u32, nonce: Nonce) -> TcpStream {
+    transreq(
+        server,
+        n,
+        k,
+        &[("Bridges", "TCPv1"), ("Nonce", &nonce.to_guid())],
+    );
+    TcpStream::connect(bob_listens(server, stub, n, k as usize)).unwrap()
 }
 
 /// Reads `stream` until Bob closes it; false if he does not within the step.
@@ -1103,8 +1130,12 @@ fn data_by_switchboard(server: &TestServer, stub: &mut Stub, n: u32, id: i64, ta
     let data: Vec<u8> = (0..2000u32).map(|i| (i % 251) as u8).collect();
     inject(server, &msg(&file_data(n, 0, 2000, &data[..1000])));
     inject(server, &msg(&file_data(n, 1000, 2000, &data[1000..])));
+    completed_with(stub, id, target, &data);
+}
+
+/// Transfer `id` completes and, once freed (the file closed), `target` holds `data`.
+fn completed_with(stub: &mut Stub, id: i64, target: &PathBuf, data: &[u8]) {
     stub.wait_for(STEP, |e| e["event"] == "xfer-completed" && e["id"] == id);
-    // The file is closed when the transfer is freed.
     stub.wait_for(STEP, |e| e["event"] == "xfer-destroyed" && e["id"] == id);
     assert!(std::fs::read(target).unwrap() == data, "the saved bytes");
 }
@@ -1112,9 +1143,7 @@ fn data_by_switchboard(server: &TestServer, stub: &mut Stub, n: u32, id: i64, ta
 #[test]
 fn garbage_transport_upgrades_are_declined_and_the_switchboard_carries_the_data() {
     let (server, mut stub, _plugins) = conversation();
-    offer_file(&server, 50, "up.bin", 2000);
-    let id = file_request(&mut stub)["id"].as_i64().unwrap();
-    let target = accept_file(&server, &mut stub, id, 50, "up.bin");
+    let (id, target) = accepted_offer(&server, &mut stub, 50, "up.bin", 2000);
     // Valid, with garbage addresses of its own (a request needs none): Bob listens anyway.
     let nonce = Nonce([7; 16]).to_guid();
     transreq(
@@ -1161,29 +1190,15 @@ fn garbage_transport_upgrades_are_declined_and_the_switchboard_carries_the_data(
 #[test]
 fn a_direct_peer_with_a_wrong_nonce_random_bytes_or_silence_is_dropped() {
     let (server, mut stub, _plugins) = conversation();
-    offer_file(&server, 70, "guarded.bin", 2000);
-    let id = file_request(&mut stub)["id"].as_i64().unwrap();
-    let target = accept_file(&server, &mut stub, id, 70, "guarded.bin");
+    let (id, target) = accepted_offer(&server, &mut stub, 70, "guarded.bin", 2000);
     let nonce = Nonce([0x42; 16]);
     // The wrong nonce: Bob closes the connection without answering.
-    transreq(
-        &server,
-        70,
-        1,
-        &[("Bridges", "TCPv1"), ("Nonce", &nonce.to_guid())],
-    );
-    let mut peer = TcpStream::connect(bob_listens(&server, &mut stub, 70, 1)).unwrap();
+    let mut peer = connect_to_bob(&server, &mut stub, 70, 1, nonce);
     peer.write_all(&foo_and_handshake(Nonce([0x43; 16])))
         .unwrap();
     assert!(closed_by_bob(&mut peer), "Bob closed on the wrong nonce");
     // Random bytes instead of foo.
-    transreq(
-        &server,
-        70,
-        2,
-        &[("Bridges", "TCPv1"), ("Nonce", &nonce.to_guid())],
-    );
-    let mut peer = TcpStream::connect(bob_listens(&server, &mut stub, 70, 2)).unwrap();
+    let mut peer = connect_to_bob(&server, &mut stub, 70, 2, nonce);
     let noise: Vec<u8> = (0..4096u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
@@ -1191,13 +1206,7 @@ fn a_direct_peer_with_a_wrong_nonce_random_bytes_or_silence_is_dropped() {
     assert!(closed_by_bob(&mut peer), "Bob closed on random bytes");
     // A peer that connects and says nothing does not hold the transfer: the data comes by
     // switchboard, and once the transfer is over Bob closes the silent connection too.
-    transreq(
-        &server,
-        70,
-        3,
-        &[("Bridges", "TCPv1"), ("Nonce", &nonce.to_guid())],
-    );
-    let mut silent = TcpStream::connect(bob_listens(&server, &mut stub, 70, 3)).unwrap();
+    let mut silent = connect_to_bob(&server, &mut stub, 70, 3, nonce);
     data_by_switchboard(&server, &mut stub, 70, id, &target);
     assert!(
         closed_by_bob(&mut silent),
@@ -1205,6 +1214,18 @@ fn a_direct_peer_with_a_wrong_nonce_random_bytes_or_silence_is_dropped() {
     );
     survived(&server, &mut stub, 71);
     assert!(stub.quit().success());
+}
+
+/// The P2P packets the switchboard received for Carol, oldest first.
+fn packets_to_carol(server: &TestServer) -> Vec<Packet> {
+    server
+        .transcript()
+        .into_iter()
+        .filter(|e| e.service == Service::Sb && e.event == Event::Received)
+        .filter_map(|e| SbP2p::parse(e.payload.as_deref()?))
+        .filter(|p| p.dest.as_deref() == Some(CAROL))
+        .filter_map(|p| Packet::parse(&p.packet).ok())
+        .collect()
 }
 
 /// Carol (a raw client in a switchboard with Bob) is offered a file by Bob, accepts, and
@@ -1220,13 +1241,8 @@ fn offered_to_carol(
     let before = server.p2p_file_data();
     // Bob's MSNSLP messages to Carol of this type, oldest first.
     let to_carol = |content_type: &str| -> Vec<SlpMessage> {
-        server
-            .transcript()
+        packets_to_carol(server)
             .into_iter()
-            .filter(|e| e.service == Service::Sb && e.event == Event::Received)
-            .filter_map(|e| SbP2p::parse(e.payload.as_deref()?))
-            .filter(|p| p.dest.as_deref() == Some(CAROL))
-            .filter_map(|p| Packet::parse(&p.packet).ok())
             .filter_map(|p| SlpMessage::parse(&p.payload).ok())
             .filter(|m| m.content_type == content_type)
             .collect()
@@ -1266,26 +1282,18 @@ fn offered_to_carol(
     let mut answer = msnp::p2p::slp::response(&request, 200, session);
     answer.content_type = TRANS_RESP.into();
     let (ip, port) = (addr.ip().to_string(), addr.port().to_string());
-    answer.body = [
+    answer.body = fields(&[
         ("Bridge", "TCPv1"),
         ("Listening", "true"),
         ("IPv4Internal-Addrs", ip.as_str()),
         ("IPv4Internal-Port", port.as_str()),
-    ]
-    .iter()
-    .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
-    .collect();
+    ]);
     carol_says(sb, id + 1, &answer);
     // File data of this session relayed by the switchboard (after the set-up deadline, 10 s,
     // for a silent address: within twice the step).
     let relayed = || {
-        server
-            .transcript()
+        packets_to_carol(server)
             .into_iter()
-            .filter(|e| e.service == Service::Sb && e.event == Event::Received)
-            .filter_map(|e| SbP2p::parse(e.payload.as_deref()?))
-            .filter(|p| p.dest.as_deref() == Some(CAROL))
-            .filter_map(|p| Packet::parse(&p.packet).ok())
             .any(|p| p.header.session_id == session && p.header.length > 0)
     };
     let deadline = std::time::Instant::now() + 2 * STEP * stub.time_factor();
@@ -1301,6 +1309,14 @@ fn offered_to_carol(
     });
 }
 
+/// The loopback address `listener` is bound to.
+fn v4_addr(listener: &TcpListener) -> SocketAddrV4 {
+    match listener.local_addr().unwrap() {
+        std::net::SocketAddr::V4(a) => a,
+        other => panic!("{other}"),
+    }
+}
+
 #[test]
 fn a_refusing_or_silent_direct_address_falls_back_to_the_switchboard() {
     let (server, mut stub, _plugins) = conversation();
@@ -1308,18 +1324,12 @@ fn a_refusing_or_silent_direct_address_falls_back_to_the_switchboard() {
     let mut sb = carol.switchboard(CAROL, BOB).unwrap();
     // A port nobody listens on any more: the connection is refused.
     let closed = TcpListener::bind("127.0.0.1:0").unwrap();
-    let refusing = match closed.local_addr().unwrap() {
-        std::net::SocketAddr::V4(a) => a,
-        other => panic!("{other}"),
-    };
+    let refusing = v4_addr(&closed);
     drop(closed);
     offered_to_carol(&server, &mut stub, &mut sb, refusing);
     // A listener that takes the connection and never answers the handshake.
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
-    let quiet = match silent.local_addr().unwrap() {
-        std::net::SocketAddr::V4(a) => a,
-        other => panic!("{other}"),
-    };
+    let quiet = v4_addr(&silent);
     offered_to_carol(&server, &mut stub, &mut sb, quiet);
     assert_healthy(&mut stub);
     drop(silent);
@@ -1332,9 +1342,7 @@ fn a_peer_with_a_hashed_nonce_sends_the_data_over_the_direct_connection() {
     // sends in its handshake; the data comes over the socket as headers and payloads without
     // footer.
     let (server, mut stub, _plugins) = conversation();
-    offer_file(&server, 80, "direct.bin", 2000);
-    let id = file_request(&mut stub)["id"].as_i64().unwrap();
-    let target = accept_file(&server, &mut stub, id, 80, "direct.bin");
+    let (id, target) = accepted_offer(&server, &mut stub, 80, "direct.bin", 2000);
     let nonce = Nonce([0x33; 16]);
     let hashed = nonce.hashed().to_guid();
     transreq(
@@ -1372,9 +1380,7 @@ fn a_peer_with_a_hashed_nonce_sends_the_data_over_the_direct_connection() {
         peer.write_all(&header.encode()).unwrap();
         peer.write_all(part).unwrap();
     }
-    stub.wait_for(STEP, |e| e["event"] == "xfer-completed" && e["id"] == id);
-    stub.wait_for(STEP, |e| e["event"] == "xfer-destroyed" && e["id"] == id);
-    assert!(std::fs::read(&target).unwrap() == data, "the saved bytes");
+    completed_with(&mut stub, id, &target, &data);
     wait_server(&mut stub, "Bob acknowledges the data", || {
         acks_of(&server, 580) == 1
     });

@@ -9,7 +9,8 @@ use common::accounts;
 use common::accounts::SIGN_IN;
 use common::contacts::wait_status;
 use common::conversations::{
-    assert_healthy, is_write, next_im, online, send, server, text_of, ALICE, BOB, CAROL, STEP,
+    assert_healthy, im_arrives, is_write, next_im, online, send, server, start_chat, text_of,
+    ALICE, BOB, CAROL, STEP,
 };
 use common::plugin::PluginDir;
 use common::stub::{pct, Stub};
@@ -530,13 +531,6 @@ fn alice_from(stub: &mut Stub, line: &str) -> Value {
     accounts::outcome(stub, ALICE)
 }
 
-fn chat_event(stub: &mut Stub, account: &str, name: &str) -> Value {
-    let (account, name) = (account.to_owned(), name.to_owned());
-    stub.wait_for(STEP, move |e| {
-        e["event"] == name.as_str() && e["account"] == account.as_str()
-    })
-}
-
 /// Alice signs in through the HTTP gateway only (over HTTPS with `tls`); Bob and Carol
 /// directly. An IM each way and a group chat Alice starts go through it (her NS and
 /// switchboards are gateway sessions).
@@ -559,23 +553,11 @@ fn chatting_through_the_gateway(version: u32, tls: bool) {
     online(&mut stub, &server, &[BOB, CAROL], version);
     wait_status(&mut stub, ALICE, BOB, "available", None);
 
-    send(&mut stub, ALICE, BOB, "out through the gateway");
-    let im = next_im(&mut stub, BOB, ALICE);
-    assert_eq!(
-        text_of(im["message"].as_str().unwrap()),
-        "out through the gateway"
-    );
-    send(&mut stub, BOB, ALICE, "and back");
-    let im = next_im(&mut stub, ALICE, BOB);
-    assert_eq!(text_of(im["message"].as_str().unwrap()), "and back");
+    im_arrives(&mut stub, ALICE, BOB, "out through the gateway");
+    im_arrives(&mut stub, BOB, ALICE, "and back");
     assert_eq!(server.gateway_sessions(), (1, 1));
 
-    stub.send(&format!("join-chat {} invite={}", pct(ALICE), pct(CAROL)));
-    let chat = chat_event(&mut stub, ALICE, "chat-joined")["chat_id"]
-        .as_i64()
-        .unwrap();
-    let joined = chat_event(&mut stub, ALICE, "chat-buddies");
-    assert_eq!(joined["joined"], serde_json::json!([CAROL]), "{joined}");
+    let chat = start_chat(&mut stub, ALICE, CAROL);
     stub.send(&format!("chat-invite {} {chat} {}", pct(ALICE), pct(BOB)));
     stub.wait_for(STEP, |e| {
         e["event"] == "chat-buddies"
@@ -633,12 +615,7 @@ fn auto_falls_back_to_the_http_gateway_when_the_ns_port_refuses() {
     assert_eq!(server.gateway_sessions(), (1, 0));
     online(&mut stub, &server, &[BOB], 18);
     wait_status(&mut stub, ALICE, BOB, "available", None);
-    send(&mut stub, ALICE, BOB, "after the fallback");
-    let im = next_im(&mut stub, BOB, ALICE);
-    assert_eq!(
-        text_of(im["message"].as_str().unwrap()),
-        "after the fallback"
-    );
+    im_arrives(&mut stub, ALICE, BOB, "after the fallback");
     assert_eq!(server.gateway_sessions(), (1, 1));
     assert_healthy(&mut stub);
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::accounts::{self, outcome, sign_in, users, Login};
 use common::plugin::PluginDir;
+use common::stub::Stub;
 use msnp_testserver::{ServerConfig, Service, TestServer};
 
 fn signs_in(version: u32, login: Login, config: ServerConfig) -> TestServer {
@@ -318,8 +319,9 @@ fn secrets_seen_by(server: &TestServer) -> Vec<String> {
     secrets
 }
 
-#[test]
-fn signs_in_through_the_accounts_http_connect_proxy() {
+/// Alice (MSNP18) signs in behind the test server's HTTP CONNECT proxy, set as the account's
+/// proxy, with the account options `options` besides.
+fn signs_in_behind_the_proxy(options: &str) -> (TestServer, Stub, PluginDir) {
     let mut config = users();
     config.proxy = true;
     let server = TestServer::start(config).unwrap();
@@ -328,10 +330,19 @@ fn signs_in_through_the_accounts_http_connect_proxy() {
     let mut stub = accounts::stub(&plugins, false);
     let line =
         accounts::add_account_line(&server, "alice@example.com", "alicepass", 18, Login::Https);
-    stub.send(&format!("{line} proxy=http:127.0.0.1:{}", proxy.port()));
+    stub.send(&format!(
+        "{line} {options}proxy=http:127.0.0.1:{}",
+        proxy.port()
+    ));
     stub.send("enable alice@example.com");
     let event = outcome(&mut stub, "alice@example.com");
     assert_eq!(event["event"], "signed-on", "{event}");
+    (server, stub, plugins)
+}
+
+#[test]
+fn signs_in_through_the_accounts_http_connect_proxy() {
+    let (server, stub, _plugins) = signs_in_behind_the_proxy("");
     // The NS connection and the RST request both went through the proxy.
     assert!(
         server.proxy_tunnels() >= 2,
@@ -345,21 +356,7 @@ fn signs_in_through_the_accounts_http_connect_proxy() {
 /// RST one) goes through the proxy, as it would where only HTTP gets out.
 #[test]
 fn signs_in_through_the_http_gateway_behind_the_accounts_proxy() {
-    let mut config = users();
-    config.proxy = true;
-    let server = TestServer::start(config).unwrap();
-    let proxy = server.proxy_addr().expect("proxy started");
-    let plugins = PluginDir::new();
-    let mut stub = accounts::stub(&plugins, false);
-    let line =
-        accounts::add_account_line(&server, "alice@example.com", "alicepass", 18, Login::Https);
-    stub.send(&format!(
-        "{line} connection_method=http proxy=http:127.0.0.1:{}",
-        proxy.port()
-    ));
-    stub.send("enable alice@example.com");
-    let event = outcome(&mut stub, "alice@example.com");
-    assert_eq!(event["event"], "signed-on", "{event}");
+    let (server, stub, _plugins) = signs_in_behind_the_proxy("connection_method=http ");
     assert_eq!(server.gateway_sessions(), (1, 0));
     let gateway_requests = server
         .transcript()

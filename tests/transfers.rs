@@ -68,6 +68,16 @@ fn finish(p: Pair) {
     assert!(p.bob.quit().success(), "Bob's purple-stub");
 }
 
+/// The test server saw no protocol violation; both stubs quit cleanly.
+fn finish_without_violations(p: Pair) {
+    assert!(
+        p.server.violations().is_empty(),
+        "{:?}",
+        p.server.violations()
+    );
+    finish(p);
+}
+
 /// Whether the stubs run under a wrapper (valgrind, `make memcheck`), where big files take
 /// minutes.
 fn wrapped() -> bool {
@@ -181,12 +191,7 @@ fn files_arrive_byte_exact(version: u32) {
     );
     assert_healthy(&mut p.alice);
     assert_healthy(&mut p.bob);
-    assert!(
-        p.server.violations().is_empty(),
-        "{:?}",
-        p.server.violations()
-    );
-    finish(p);
+    finish_without_violations(p);
 }
 
 #[test]
@@ -495,12 +500,7 @@ fn direct(version: u32) {
         "no file data went through the switchboard"
     );
     conversation_goes_on(&mut p);
-    assert!(
-        p.server.violations().is_empty(),
-        "{:?}",
-        p.server.violations()
-    );
-    finish(p);
+    finish_without_violations(p);
 }
 
 #[test]

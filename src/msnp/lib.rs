@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod dialect;
 pub mod gateway;
+mod guid;
 pub mod http;
 pub mod listxml;
 pub mod message;

@@ -80,6 +80,41 @@ pub fn send(stub: &mut Stub, from: &str, to: &str, html: &str) {
     stub.send(&format!("send-im {} {} {}", pct(from), pct(to), pct(html)));
 }
 
+/// `from` sends `html` to `to`, and it arrives as it was sent.
+pub fn im_arrives(stub: &mut Stub, from: &str, to: &str, html: &str) {
+    send(stub, from, to, html);
+    let im = next_im(stub, to, from);
+    assert_eq!(text_of(im["message"].as_str().unwrap()), html);
+}
+
+/// Waits for the next event `name` of `account`.
+pub fn chat_event(stub: &mut Stub, account: &str, name: &str) -> Value {
+    let (account, name) = (account.to_owned(), name.to_owned());
+    stub.wait_for(STEP, move |e| {
+        e["event"] == name.as_str() && e["account"] == account.as_str()
+    })
+}
+
+/// A chat of `account` opens with `invitee` in it; returns its id.
+pub fn chat_opened_with(stub: &mut Stub, account: &str, invitee: &str) -> i64 {
+    let chat = chat_event(stub, account, "chat-joined")["chat_id"]
+        .as_i64()
+        .unwrap();
+    let joined = chat_event(stub, account, "chat-buddies");
+    assert_eq!(joined["joined"], serde_json::json!([invitee]), "{joined}");
+    chat
+}
+
+/// `account` starts a chat inviting `invitee`; returns its id once `invitee` is in it.
+pub fn start_chat(stub: &mut Stub, account: &str, invitee: &str) -> i64 {
+    stub.send(&format!(
+        "join-chat {} invite={}",
+        pct(account),
+        pct(invitee)
+    ));
+    chat_opened_with(stub, account, invitee)
+}
+
 /// Sends `html` to the chat `chat` of `from`.
 pub fn send_chat(stub: &mut Stub, from: &str, chat: i64, html: &str) {
     stub.send(&format!("chat-send {} {chat} {}", pct(from), pct(html)));

@@ -45,15 +45,7 @@ pub fn mbi_response(binary_secret: &[u8], nonce: &str, iv: [u8; 8]) -> Result<St
 pub fn guid_from_bytes(mut bytes: [u8; 16]) -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
     bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
-    let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
-    format!(
-        "{{{}-{}-{}-{}-{}}}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    crate::guid::braced_upper(&bytes)
 }
 
 /// Whether `guid` is a GUID Escargot accepts: 8-4-4-4-12 hex digits, in braces or without
@@ -66,12 +58,7 @@ pub fn is_valid_machine_guid(guid: &str) -> bool {
         },
         None => guid,
     };
-    let groups: Vec<&str> = inner.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()))
+    crate::guid::is_guid(inner.as_bytes())
 }
 
 /// The parts of the blob, kept apart so tests can check the intermediates.

@@ -146,31 +146,7 @@ impl DirectLink {
             }
             State::Up => {
                 let header = Header::parse(frame)?;
-                let payload = &frame[HEADER_LEN..];
-                if header.length as usize != payload.len() {
-                    return Err(PacketError::Length {
-                        declared: header.length,
-                        actual: payload.len(),
-                    }
-                    .into());
-                }
-                if header
-                    .offset
-                    .checked_add(u64::from(header.length))
-                    .is_none_or(|end| end > header.total_size)
-                {
-                    return Err(PacketError::BeyondTotal {
-                        offset: header.offset,
-                        length: header.length,
-                        total: header.total_size,
-                    }
-                    .into());
-                }
-                Ok(Some(Packet {
-                    header,
-                    payload: payload.to_vec(),
-                    app_id: 0,
-                }))
+                Ok(Some(Packet::checked(header, &frame[HEADER_LEN..], 0)?))
             }
         }
     }
@@ -350,22 +326,19 @@ mod tests {
 
     #[test]
     fn packets_that_lie_about_their_length_end_the_link() {
-        let (mut a, mut b) = connected(1000);
         let mut id = ids();
-        let mut p = data(0, 10);
-        p.header.length = 11;
-        a.send(&p);
-        assert!(matches!(
-            b.push(&a.take_output(), &mut id),
-            Err(LinkError::Packet(_))
-        ));
-        let (mut a, mut b) = connected(1000);
-        let mut p = data(9_995, 10);
-        p.header.total_size = 10_000;
-        a.send(&p);
-        assert!(matches!(
-            b.push(&a.take_output(), &mut id),
-            Err(LinkError::Packet(_))
-        ));
+        let mut long = data(0, 10);
+        long.header.length = 11;
+        let mut beyond = data(9_995, 10);
+        beyond.header.total_size = 10_000;
+        for p in [long, beyond] {
+            let (mut a, mut b) = connected(1000);
+            a.send(&p);
+            assert!(
+                matches!(b.push(&a.take_output(), &mut id), Err(LinkError::Packet(_))),
+                "{:?}",
+                p.header
+            );
+        }
     }
 }

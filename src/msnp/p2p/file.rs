@@ -133,6 +133,47 @@ pub(super) struct FileSession {
     pub(super) deadline: Instant,
 }
 
+impl FileSession {
+    /// While sending: asks for up to `block` bytes of file data once fewer than `chunk` are
+    /// buffered, and cuts the next packet of up to `chunk` bytes when it is buffered and `room`
+    /// says the peer has room (then the transfer waits on the peer until `deadline`).
+    pub(super) fn next_chunk(
+        &mut self,
+        chunk: usize,
+        block: usize,
+        room: &dyn Fn(&str) -> bool,
+        deadline: Instant,
+        events: &mut VecDeque<FileEvent>,
+    ) -> Option<Packet> {
+        let FileStage::Sending(s) = &mut self.stage else {
+            return None;
+        };
+        if !s.asked && s.read < self.size && s.buffer.len() < chunk {
+            s.asked = true;
+            let max = usize::try_from(self.size - s.read).map_or(block, |left| left.min(block));
+            events.push_back(FileEvent::WantData { id: self.id, max });
+        }
+        let left = self.size - s.header.offset;
+        let len = usize::try_from(left).map_or(chunk, |left| left.min(chunk));
+        if s.buffer.len() < len || !room(&self.peer) {
+            return None;
+        }
+        let payload: Vec<u8> = s.buffer.drain(..len).collect();
+        let mut header = s.header;
+        header.length = len as u32;
+        s.header.offset += len as u64;
+        self.deadline = deadline;
+        if s.header.offset >= self.size {
+            self.stage = FileStage::Sent(header.id);
+        }
+        Some(Packet {
+            header,
+            payload,
+            app_id: app_id::FILE,
+        })
+    }
+}
+
 impl P2p {
     /// Transfers open now.
     pub fn transfers(&self) -> usize {
@@ -274,34 +315,11 @@ impl P2p {
             ..
         } = self;
         for (sid, f) in files.iter_mut() {
-            let FileStage::Sending(s) = &mut f.stage else {
-                continue;
-            };
             if direct.holds(*sid) {
                 continue; // on (or waiting for) a direct connection
             }
-            if !s.asked && s.read < f.size && s.buffer.len() < MAX_CHUNK {
-                s.asked = true;
-                let max = usize::try_from(f.size - s.read).map_or(BLOCK, |left| left.min(BLOCK));
-                file_events.push_back(FileEvent::WantData { id: f.id, max });
-            }
-            let left = f.size - s.header.offset;
-            let len = usize::try_from(left).map_or(MAX_CHUNK, |left| left.min(MAX_CHUNK));
-            if s.buffer.len() < len || !room(&f.peer) {
+            let Some(packet) = f.next_chunk(MAX_CHUNK, BLOCK, room, deadline, file_events) else {
                 continue;
-            }
-            let payload: Vec<u8> = s.buffer.drain(..len).collect();
-            let mut header = s.header;
-            header.length = len as u32;
-            s.header.offset += len as u64;
-            f.deadline = deadline;
-            if s.header.offset >= f.size {
-                f.stage = FileStage::Sent(header.id);
-            }
-            let packet = Packet {
-                header,
-                payload,
-                app_id: app_id::FILE,
             };
             return Some(Transmit {
                 peer: f.peer.clone(),

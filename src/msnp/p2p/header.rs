@@ -173,7 +173,17 @@ impl Packet {
         }
         let header = Header::parse(bytes)?;
         let (rest, footer) = bytes.split_at(bytes.len() - FOOTER_LEN);
-        let payload = &rest[HEADER_LEN..];
+        let app_id = u32::from_be_bytes([footer[0], footer[1], footer[2], footer[3]]);
+        Packet::checked(header, &rest[HEADER_LEN..], app_id)
+    }
+
+    /// The packet of `header` and `payload`, which must be exactly `length` bytes and lie
+    /// within the declared total.
+    pub(super) fn checked(
+        header: Header,
+        payload: &[u8],
+        app_id: u32,
+    ) -> Result<Packet, PacketError> {
         if usize::try_from(header.length).ok() != Some(payload.len()) {
             return Err(PacketError::Length {
                 declared: header.length,
@@ -194,7 +204,7 @@ impl Packet {
         Ok(Packet {
             header,
             payload: payload.to_vec(),
-            app_id: u32::from_be_bytes([footer[0], footer[1], footer[2], footer[3]]),
+            app_id,
         })
     }
 

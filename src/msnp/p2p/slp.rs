@@ -426,13 +426,7 @@ fn address(value: &str) -> Option<String> {
 /// `{8-4-4-4-12 hex}` → the GUID without braces.
 fn braced_guid(value: &str) -> Option<String> {
     let inner = value.strip_prefix('{')?.strip_suffix('}')?;
-    let groups: Vec<&str> = inner.split('-').collect();
-    let ok = groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
-    ok.then(|| inner.to_owned())
+    crate::guid::is_guid(inner.as_bytes()).then(|| inner.to_owned())
 }
 
 fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {

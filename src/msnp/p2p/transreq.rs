@@ -30,16 +30,10 @@ impl Nonce {
     /// Reads `{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}` (braces optional).
     pub fn from_guid(text: &str) -> Option<Nonce> {
         let inner = text.trim().trim_start_matches('{').trim_end_matches('}');
-        let groups: Vec<&str> = inner.split('-').collect();
-        let ok = groups.len() == 5
-            && groups
-                .iter()
-                .zip([8, 4, 4, 4, 12])
-                .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
-        if !ok {
+        if !crate::guid::is_guid(inner.as_bytes()) {
             return None;
         }
-        let hex: String = groups.concat();
+        let hex = inner.replace('-', "");
         let mut be = [0u8; 16];
         for (i, byte) in be.iter_mut().enumerate() {
             *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
@@ -57,15 +51,7 @@ impl Nonce {
         be[0..4].reverse();
         be[4..6].reverse();
         be[6..8].reverse();
-        let hex: String = be.iter().map(|b| format!("{b:02X}")).collect();
-        format!(
-            "{{{}-{}-{}-{}-{}}}",
-            &hex[0..8],
-            &hex[8..12],
-            &hex[12..16],
-            &hex[16..20],
-            &hex[20..32]
-        )
+        crate::guid::braced_upper(&be)
     }
 
     /// The first 16 bytes of its SHA-1: what `Hashed-Nonce` carries.

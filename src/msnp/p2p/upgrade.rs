@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::direct::{DirectLink, MAX_DIRECT_CHUNK};
 use super::file::{FileEvent, FileStage};
-use super::header::{app_id, Packet};
+use super::header::app_id;
 use super::slp::{self, Method, SlpMessage, StartLine};
 use super::transreq::{self, Accepts, Nonce};
 use super::{FailReason, P2p};
@@ -464,33 +464,12 @@ impl P2p {
                 continue;
             };
             while attempt.in_flight + l.queued() < WINDOW {
-                let FileStage::Sending(s) = &mut f.stage else {
+                let Some(packet) =
+                    f.next_chunk(MAX_DIRECT_CHUNK, BLOCK, &|_| true, deadline, file_events)
+                else {
                     break;
                 };
-                if !s.asked && s.read < f.size && s.buffer.len() < MAX_DIRECT_CHUNK {
-                    s.asked = true;
-                    let max = usize::try_from(f.size - s.read).map_or(BLOCK, |l| l.min(BLOCK));
-                    file_events.push_back(FileEvent::WantData { id: f.id, max });
-                }
-                let left = f.size - s.header.offset;
-                let len =
-                    usize::try_from(left).map_or(MAX_DIRECT_CHUNK, |l| l.min(MAX_DIRECT_CHUNK));
-                if s.buffer.len() < len {
-                    break;
-                }
-                let mut header = s.header;
-                header.length = len as u32;
-                s.header.offset += len as u64;
-                f.deadline = deadline;
-                let payload: Vec<u8> = s.buffer.drain(..len).collect();
-                if s.header.offset >= f.size {
-                    f.stage = FileStage::Sent(header.id);
-                }
-                l.send(&Packet {
-                    header,
-                    payload,
-                    app_id: app_id::FILE,
-                });
+                l.send(&packet);
             }
             let bytes = l.take_output();
             if !bytes.is_empty() {

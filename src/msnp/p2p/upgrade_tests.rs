@@ -172,18 +172,33 @@ impl Net {
         }
     }
 
-    /// Alice sends `data` to Bob, accepted; returns what Bob received.
-    fn transfer(&mut self, data: &[u8]) -> Vec<u8> {
+    /// Alice offers `len` bytes to Bob, who accepts; returns Alice's transfer id.
+    fn offer_accepted(&mut self, len: usize, rng: &mut dyn FnMut() -> u32) -> TransferId {
         let now = self.now;
-        let mut rng = words(5);
-        self.alice
-            .offer_file(BOB, "f.bin", data.len() as u64, now, &mut rng)
+        let sent = self
+            .alice
+            .offer_file(BOB, "f.bin", len as u64, now, rng)
             .unwrap();
         let (_, b) = self.run();
         let Some(FileEvent::Offered { id, .. }) = b.first() else {
             panic!("no offer: {b:?}");
         };
-        assert!(self.bob.accept_file(*id, now, &mut rng));
+        assert!(self.bob.accept_file(*id, now, rng));
+        sent
+    }
+
+    /// Alice asked for up to `max` more bytes of `data`, of which `supplied` went already:
+    /// hands them over; returns how many went in all.
+    fn supply(&mut self, id: TransferId, max: usize, data: &[u8], supplied: usize) -> usize {
+        let end = (supplied + max).min(data.len());
+        self.alice.supply_file_data(id, &data[supplied..end]);
+        end
+    }
+
+    /// Alice sends `data` to Bob, accepted; returns what Bob received.
+    fn transfer(&mut self, data: &[u8]) -> Vec<u8> {
+        let mut rng = words(5);
+        self.offer_accepted(data.len(), &mut rng);
         let (mut received, mut supplied, mut done) = (Vec::new(), 0, (false, false));
         for _ in 0..100_000 {
             let (a, b) = self.run();
@@ -198,9 +213,7 @@ impl Net {
             for e in a {
                 match e {
                     FileEvent::WantData { id, max } => {
-                        let end = (supplied + max).min(data.len());
-                        self.alice.supply_file_data(id, &data[supplied..end]);
-                        supplied = end;
+                        supplied = self.supply(id, max, data, supplied);
                     }
                     FileEvent::Completed { .. } => done.0 = true,
                     FileEvent::Accepted { .. } => {}
@@ -279,27 +292,13 @@ fn a_direct_connection_lost_mid_way_fails_the_transfer_on_both_sides() {
     let mut net = Net::new(true, true, Peer::Reachable);
     net.cut_after = Some(200_000);
     let data = content(1_000_000);
-    let now = net.now;
-    let mut rng = words(9);
-    let sent = net
-        .alice
-        .offer_file(BOB, "f.bin", data.len() as u64, now, &mut rng)
-        .unwrap();
-    let (_, b) = net.run();
-    let Some(FileEvent::Offered { id, .. }) = b.first() else {
-        panic!("no offer: {b:?}");
-    };
-    assert!(net.bob.accept_file(*id, now, &mut rng));
+    let sent = net.offer_accepted(data.len(), &mut words(9));
     let (mut supplied, mut ends) = (0, (None, None));
     for _ in 0..10_000 {
         let (a, b) = net.run();
         for e in a {
             match e {
-                FileEvent::WantData { id, max } => {
-                    let end = (supplied + max).min(data.len());
-                    net.alice.supply_file_data(id, &data[supplied..end]);
-                    supplied = end;
-                }
+                FileEvent::WantData { id, max } => supplied = net.supply(id, max, &data, supplied),
                 FileEvent::Failed { id, reason } => ends.0 = Some((id, reason)),
                 FileEvent::Accepted { .. } => {}
                 other => panic!("alice: {other:?}"),

@@ -157,7 +157,7 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use crate::session::config::test_config;
-    use crate::session::{ConnectionMethod, EndReason, Event, HttpId, Output, Session};
+    use crate::session::{ConnId, ConnectionMethod, EndReason, Event, HttpId, Output, Session};
 
     const GUID: &str = "{F52973B6-C926-4BAD-9BA8-7C1E840E4AB0}";
 
@@ -187,6 +187,29 @@ mod tests {
             .collect();
         assert_eq!(requests.len(), 1, "{outputs:?}");
         requests[0].clone()
+    }
+
+    /// A session with `connection` at the test origin, and the direct connection it opens
+    /// first.
+    fn connecting(connection: ConnectionMethod) -> (Instant, Session, ConnId) {
+        let now = crate::test_time_origin();
+        let mut s = session(connection, now);
+        let conn = drain(&mut s)
+            .into_iter()
+            .find_map(|o| match o {
+                Output::Connect { conn, .. } => Some(conn),
+                _ => None,
+            })
+            .expect("a direct connection");
+        (now, s, conn)
+    }
+
+    /// `url` is the gateway request that opens the NS connection.
+    fn assert_opens_the_ns(url: &str) {
+        assert!(
+            url.ends_with("?Action=open&Server=NS&IP=127.0.0.1"),
+            "{url}"
+        );
     }
 
     fn answer(body: &str) -> Vec<u8> {
@@ -260,34 +283,15 @@ mod tests {
 
     #[test]
     fn auto_falls_back_to_the_gateway_when_tcp_fails() {
-        let now = crate::test_time_origin();
-        let mut s = session(ConnectionMethod::Auto, now);
-        let conn = drain(&mut s)
-            .into_iter()
-            .find_map(|o| match o {
-                Output::Connect { conn, .. } => Some(conn),
-                _ => None,
-            })
-            .expect("a direct connection first");
+        let (now, mut s, conn) = connecting(ConnectionMethod::Auto);
         s.handle_connection_lost(conn, "Connection refused".into(), now);
         let (_, url, _) = request(&drain(&mut s));
-        assert!(
-            url.ends_with("?Action=open&Server=NS&IP=127.0.0.1"),
-            "{url}"
-        );
+        assert_opens_the_ns(&url);
     }
 
     #[test]
     fn auto_gives_a_silent_direct_connection_up_for_the_gateway() {
-        let now = crate::test_time_origin();
-        let mut s = session(ConnectionMethod::Auto, now);
-        let conn = drain(&mut s)
-            .into_iter()
-            .find_map(|o| match o {
-                Output::Connect { conn, .. } => Some(conn),
-                _ => None,
-            })
-            .expect("a direct connection first");
+        let (now, mut s, conn) = connecting(ConnectionMethod::Auto);
         let due = now + super::DIRECT_CONNECT_TIMEOUT;
         assert_eq!(s.poll_timeout(), Some(due));
         s.handle_timeout(due);
@@ -297,23 +301,12 @@ mod tests {
             "{outputs:?}"
         );
         let (_, url, _) = request(&outputs[1..]);
-        assert!(
-            url.ends_with("?Action=open&Server=NS&IP=127.0.0.1"),
-            "{url}"
-        );
+        assert_opens_the_ns(&url);
     }
 
     #[test]
     fn auto_keeps_a_direct_connection_that_comes_up() {
-        let now = crate::test_time_origin();
-        let mut s = session(ConnectionMethod::Auto, now);
-        let conn = drain(&mut s)
-            .into_iter()
-            .find_map(|o| match o {
-                Output::Connect { conn, .. } => Some(conn),
-                _ => None,
-            })
-            .expect("a direct connection first");
+        let (now, mut s, conn) = connecting(ConnectionMethod::Auto);
         s.handle_connected(conn, now);
         drain(&mut s);
         s.handle_timeout(now + super::DIRECT_CONNECT_TIMEOUT);
@@ -328,15 +321,7 @@ mod tests {
 
     #[test]
     fn tcp_only_does_not_fall_back() {
-        let now = crate::test_time_origin();
-        let mut s = session(ConnectionMethod::Tcp, now);
-        let conn = drain(&mut s)
-            .into_iter()
-            .find_map(|o| match o {
-                Output::Connect { conn, .. } => Some(conn),
-                _ => None,
-            })
-            .expect("a direct connection");
+        let (now, mut s, conn) = connecting(ConnectionMethod::Tcp);
         s.handle_connection_lost(conn, "Connection refused".into(), now);
         let outputs = drain(&mut s);
         assert!(

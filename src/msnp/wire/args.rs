@@ -160,15 +160,6 @@ pub(crate) fn number(token: &[u8]) -> Result<u32, ParseError> {
         .ok_or(ParseError::InvalidNumber)
 }
 
-/// Whether `token` has the 8-4-4-4-12 hex layout of a GUID (contact and group ids).
-pub(crate) fn is_guid(token: &[u8]) -> bool {
-    token.len() == 36
-        && token.iter().enumerate().all(|(i, &b)| match i {
-            8 | 13 | 18 | 23 => b == b'-',
-            _ => b.is_ascii_hexdigit(),
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,13 +223,5 @@ mod tests {
         assert_eq!(args.text().unwrap(), "host:1");
         assert_eq!(args.opt_text(), None);
         assert_eq!(args.raw(), Err(ParseError::MissingArgument));
-    }
-
-    #[test]
-    fn recognises_guids() {
-        assert!(is_guid(b"dbd254aa-c066-4dc0-80db-f87fd43c2af2"));
-        assert!(!is_guid(b"dbd254aa-c066-4dc0-80db-f87fd43c2af"));
-        assert!(!is_guid(b"dbd254aaxc066-4dc0-80db-f87fd43c2af2"));
-        assert!(!is_guid(b"Friends"));
     }
 }

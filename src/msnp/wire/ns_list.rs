@@ -1,11 +1,12 @@
 //! Server → client contact-list commands in every version's shape: `SYN GTC BLP PRP BPR LSG LST
 //! ADC ADD REM ADG RMG REG ADL RML FQY` (docs/protocol.md §5).
 
-use super::args::{is_guid, Args, ParseError};
+use super::args::{Args, ParseError};
 use super::ns::take_payload;
 use super::percent;
 use super::types::{AddPrompt, List, ListSet, ListVersion, PrivacyMode};
 use crate::dialect::Dialect;
+use crate::guid::is_guid;
 
 /// `SYN <trid> <version> [<contacts> <groups>]`: start of the list dump (MSNP8–12).
 ///

@@ -4,7 +4,7 @@
 //! Shapes that differ between protocol versions: from MSNP12 `IRO` and `JOI` end with the
 //! participant's capabilities; from MSNP16 an address may name one endpoint as `email;{guid}`.
 
-use super::args::{is_guid, split_line, Args, ParseError};
+use super::args::{split_line, Args, ParseError};
 use super::framer::Frame;
 use super::ns::{take_payload, RawCommand};
 use super::ns_session::Ack;
@@ -12,6 +12,7 @@ use super::percent;
 use super::server_error::ServerError;
 use super::types::Capabilities;
 use crate::dialect::Dialect;
+use crate::guid::is_guid;
 use crate::secret::Secret;
 use std::fmt;
 
