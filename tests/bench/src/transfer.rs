@@ -51,7 +51,8 @@ fn is(e: &serde_json::Value, event: &str, account: &str) -> bool {
 }
 
 /// Sends a sparse file of `mb` MB from the measured account to a contact and saves it: MB/s,
-/// each side's CPU per MB, longest stall (wall and CPU) and peak RSS.
+/// each side's CPU per MB, longest stall (wall and CPU), peak RSS and what the transfer added to
+/// it.
 pub fn measure(args: &Args, plugin: &Plugin, version: u32, mb: usize) -> Fallible<Vec<f64>> {
     let size = mb as u64 * MB;
     let bob = sender(0);
@@ -90,6 +91,7 @@ pub fn measure(args: &Args, plugin: &Plugin, version: u32, mb: usize) -> Fallibl
     let elapsed = start.elapsed().as_secs_f64();
     completed(&mut alice, ME, &sent)?;
     let (after_a, after_b) = (alice.stats()?, receiver.stats()?);
+    let (peak_a, peak_b) = (alice.peak_rss_kb()?, receiver.peak_rss_kb()?);
     let got = std::fs::metadata(&target)
         .map_err(|e| format!("received file: {e}"))?
         .len();
@@ -105,8 +107,10 @@ pub fn measure(args: &Args, plugin: &Plugin, version: u32, mb: usize) -> Fallibl
         after_b.max_dispatch_ms,
         after_a.max_dispatch_cpu_ms,
         after_b.max_dispatch_cpu_ms,
-        alice.peak_rss_kb()? / 1024.0,
-        receiver.peak_rss_kb()? / 1024.0,
+        peak_a / 1024.0,
+        peak_b / 1024.0,
+        (peak_a - before_a.rss_kb).max(0.0),
+        (peak_b - before_b.rss_kb).max(0.0),
     ])
 }
 
