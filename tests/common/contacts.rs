@@ -62,14 +62,15 @@ pub fn info(stub: &mut Stub, email: &str) -> Value {
     })
 }
 
-/// Polls `account-info` until `pred` holds (panics with the last answer after `timeout`).
+/// Polls `account-info` until `pred` holds (panics with the last answer after `timeout`,
+/// stretched as `stub`'s timeouts are under a wrapper such as valgrind).
 pub fn wait_info(
     stub: &mut Stub,
     email: &str,
     timeout: Duration,
     pred: impl Fn(&Value) -> bool,
 ) -> Value {
-    let deadline = Instant::now() + timeout;
+    let deadline = Instant::now() + timeout * stub.time_factor();
     loop {
         let info = info(stub, email);
         if pred(&info) {

@@ -147,20 +147,14 @@ impl AbParser {
     /// Handles up to `budget` events: `Ok(None)` while unfinished, then the address book, or
     /// the service's fault / a parse error. Do not call again after a result or an error.
     pub fn step(&mut self, budget: usize) -> Result<Option<AddressBook>, SoapError> {
-        let state = &mut self.state;
-        if !self
-            .stream
-            .step(budget, |path, node| state.handle(path, node))?
-        {
-            return Ok(None);
-        }
-        envelope::check_fault(&self.stream)?;
-        if !self.state.saw_result {
-            return Err(SoapError::Malformed(
-                "no ABFindAll or ABFindContactsPaged result",
-            ));
-        }
-        Ok(Some(std::mem::take(&mut self.state.book)))
+        envelope::step_stream(
+            &mut self.stream,
+            &mut self.state,
+            budget,
+            State::handle,
+            |state| state.saw_result.then(|| std::mem::take(&mut state.book)),
+            "no ABFindAll or ABFindContactsPaged result",
+        )
     }
 }
 

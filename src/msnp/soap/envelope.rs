@@ -3,7 +3,7 @@
 
 use quick_xml::escape::escape;
 
-use super::xml::XmlStream;
+use super::xml::{Node, Path, XmlError, XmlStream};
 use super::SoapError;
 use crate::auth::rst::Token;
 use crate::http::{self, HttpRequest, Method, Url};
@@ -173,6 +173,25 @@ pub(crate) fn ab_request(
 /// Starts reading a SOAP answer.
 pub(crate) fn soap_stream(body: Vec<u8>) -> Result<XmlStream, SoapError> {
     Ok(XmlStream::new(body, b"Envelope", MAX_BODY_LEN)?)
+}
+
+/// One step of a resumable reader: `state` handles up to `budget` events of `stream`; `Ok(None)`
+/// while unfinished, then the answer's SOAP fault, or what `finish` collected, or
+/// `Malformed(missing)` when the answer lacked the method's result. Not to be called again after a
+/// result or an error.
+pub(crate) fn step_stream<S, T>(
+    stream: &mut XmlStream,
+    state: &mut S,
+    budget: usize,
+    handle: fn(&mut S, &Path, Node<'_>) -> Result<(), XmlError>,
+    finish: fn(&mut S) -> Option<T>,
+    missing: &'static str,
+) -> Result<Option<T>, SoapError> {
+    if !stream.step(budget, |path, node| handle(state, path, node))? {
+        return Ok(None);
+    }
+    check_fault(stream)?;
+    finish(state).map(Some).ok_or(SoapError::Malformed(missing))
 }
 
 /// After a whole answer was read: its SOAP fault as an error, if it had one.

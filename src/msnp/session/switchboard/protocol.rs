@@ -261,16 +261,7 @@ impl Switchboards {
                         self.store_or_report(cx, &peer, owed.waiting, HIDDEN_REASON, now)
                     }
                     Kind::Chat(chat) => {
-                        for message in &owed.waiting {
-                            undelivered(cx, Conversation::Chat(chat), message, HIDDEN_REASON);
-                        }
-                        chat_event(
-                            cx,
-                            ChatEvent::ChatEnded {
-                                chat,
-                                reason: HIDDEN_REASON.to_owned(),
-                            },
-                        );
+                        end_chat(cx, chat, &owed.waiting, HIDDEN_REASON, HIDDEN_REASON.into())
                     }
                 };
             }
@@ -810,18 +801,7 @@ impl Switchboards {
         report_written(cx, &board.conversation(), &owed.written, reason);
         match board.kind {
             Kind::Im(peer) => self.resend_or_report(cx, &peer, owed.waiting, reason, now),
-            Kind::Chat(chat) => {
-                for message in &owed.waiting {
-                    undelivered(cx, Conversation::Chat(chat), message, reason);
-                }
-                chat_event(
-                    cx,
-                    ChatEvent::ChatEnded {
-                        chat,
-                        reason: reason.to_owned(),
-                    },
-                );
-            }
+            Kind::Chat(chat) => end_chat(cx, chat, &owed.waiting, reason, reason.into()),
         }
     }
 
@@ -895,18 +875,8 @@ impl Switchboards {
                         .set_aside(cx, &peer, owed.waiting, reconnecting, REASON)
                 }
                 Kind::Chat(chat) => {
-                    for message in &owed.waiting {
-                        undelivered(cx, conversation.clone(), message, REASON);
-                    }
-                    chat_event(
-                        cx,
-                        ChatEvent::ChatEnded {
-                            chat,
-                            reason: format!(
-                                "{REASON} (a chat cannot be rejoined; start a new one)"
-                            ),
-                        },
-                    );
+                    let ended = format!("{REASON} (a chat cannot be rejoined; start a new one)");
+                    end_chat(cx, chat, &owed.waiting, REASON, ended)
                 }
             }
         }
@@ -1069,6 +1039,21 @@ fn own_participant(cx: &Cx) -> Participant {
 
 /// Reports messages that were written to a switchboard that failed before acknowledging
 /// them: they may have arrived, so they are never sent again (see [`Owed`]).
+/// Ends a chat whose board failed: each message still waiting reported with `reason`, then the
+/// chat closed with `ended`.
+fn end_chat(cx: &mut Cx, chat: u32, waiting: &[Outgoing], reason: &str, ended: String) {
+    for message in waiting {
+        undelivered(cx, Conversation::Chat(chat), message, reason);
+    }
+    chat_event(
+        cx,
+        ChatEvent::ChatEnded {
+            chat,
+            reason: ended,
+        },
+    );
+}
+
 fn report_written(cx: &mut Cx, conversation: &Conversation, written: &[Outgoing], reason: &str) {
     let reason = format!("{reason} before delivery was confirmed; it may not have arrived");
     for message in written {

@@ -372,15 +372,6 @@ impl Contacts {
             .ok_or_else(|| StepError::NotOnServer(email.to_owned()))
     }
 
-    /// How `REM FL` names a contact: its GUID from MSNP10 on, its address before.
-    fn forward_ref(&self, email: &str, v10: bool) -> Result<String, StepError> {
-        if v10 {
-            self.contact_id(email)
-        } else {
-            Ok(email.to_owned())
-        }
-    }
-
     fn lists_of(&self, email: &str) -> ListSet {
         self.roster.get(email).map_or(ListSet::empty(), |c| c.lists)
     }

@@ -8,6 +8,27 @@ use crate::session::cx::Cx;
 use crate::wire::{ClientCommand, List, ListEntry, ListSet, NsCommand};
 
 impl Contacts {
+    /// `REM FL` for `email`, from the forward list (`group` `None`) or from one group. The
+    /// contact is named by its GUID from MSNP10 on, by its address before.
+    fn rem_forward(
+        &mut self,
+        cx: &mut Cx,
+        email: &str,
+        v10: bool,
+        group: Option<String>,
+    ) -> Result<Start, StepError> {
+        let contact = match v10 {
+            true => self.contact_id(email)?,
+            false => email.to_owned(),
+        };
+        let command = ClientCommand::Rem {
+            list: List::Forward,
+            contact,
+            group_id: group.clone(),
+        };
+        self.ns_step(cx, command, group)
+    }
+
     /// Sends `command` and waits for its reply.
     pub(super) fn ns_step(
         &mut self,
@@ -57,16 +78,7 @@ impl Contacts {
                 if !self.lists_of(email).intersects(ListSet::FORWARD) {
                     return Ok(Start::Skipped);
                 }
-                let contact = self.forward_ref(email, v10)?;
-                self.ns_step(
-                    cx,
-                    ClientCommand::Rem {
-                        list: List::Forward,
-                        contact,
-                        group_id: None,
-                    },
-                    None,
-                )
+                self.rem_forward(cx, email, v10, None)
             }
             Step::JoinGroup { email, group } => {
                 let Some(gid) = self.group_id(cx, group.as_deref())? else {
@@ -103,16 +115,7 @@ impl Contacts {
                 if !self.in_group(email, &gid) {
                     return Ok(Start::Skipped);
                 }
-                let contact = self.forward_ref(email, v10)?;
-                self.ns_step(
-                    cx,
-                    ClientCommand::Rem {
-                        list: List::Forward,
-                        contact,
-                        group_id: Some(gid.clone()),
-                    },
-                    Some(gid),
-                )
+                self.rem_forward(cx, email, v10, Some(gid))
             }
             Step::AddGroup { name } => {
                 if self.roster.group_by_name(name).is_some() {
