@@ -294,6 +294,31 @@ def p2p(seeds):
                        ("path-name", file_context("..\\..\\windows\\evil.dll", 1)),
                        ("short", file_context("x", 1)[:300])]:
         seeds.add("file_context", name, data, name)
+    # Transport upgrades (docs/protocol.md §8.2): our request, an answer listening on two
+    # addresses, one written reversed; and what a direct connection's peer sends (foo, the
+    # handshake with the target's nonce, a data packet).
+    nonce = "{5A5A5A5A-5A5A-5A5A-5A5A-5A5A5A5A5A5A}"
+    upgrades = {
+        "request": slp_text("INVITE MSNMSGR:bob@example.com MSNSLP/1.0", "bob@example.com", "alice@example.com", 0,
+                            "application/x-msnmsgr-transreqbody",
+                            f"Bridges: TCPv1\r\nNetID: 0\r\nConn-Type: Direct-Connect\r\nNonce: {nonce}\r\n"
+                            "SessionID: 5\r\n\r\n"),
+        "answer": slp_text("MSNSLP/1.0 200 OK", "alice@example.com", "bob@example.com", 1,
+                           "application/x-msnmsgr-transrespbody",
+                           f"Bridge: TCPv1\r\nListening: true\r\nNonce: {nonce}\r\n"
+                           "IPv4Internal-Addrs: 10.0.0.2 127.0.0.1\r\nIPv4Internal-Port: 4000\r\n"
+                           "IPv4External-Addrs: 192.0.2.7\r\nIPv4External-Port: 4001\r\n\r\n"),
+        "reversed": slp_text("MSNSLP/1.0 200 OK", "alice@example.com", "bob@example.com", 1,
+                             "application/x-msnmsgr-transrespbody",
+                             "Bridge: TCPv1\r\nListening: true\r\nsrddA-lanretxE4vPI: 4.3.2.1\r\n"
+                             "troP-lanretxE4vPI: 0008\r\n\r\n"),
+    }
+    for name, text in upgrades.items():
+        seeds.add("p2p_transport", name, text, name)
+    handshake = struct.pack("<IIQQIIIIQ", 0, 1, 0, 0, 0, 0x100, 0, 0, 0)[:32] + bytes([0x5A]) * 16
+    data = struct.pack("<IIQQIIIIQ", 5, 2, 0, 10, 10, 0x1000030, 0, 0, 0) + bytes(range(10))
+    seeds.add("p2p_transport", "direct", struct.pack("<I", 4) + b"foo\0" + struct.pack("<I", 48) + handshake
+              + struct.pack("<I", len(data)) + data, "direct")
 
 
 def file_context(name, size, length=574, version=2, preview=1, extra=b""):

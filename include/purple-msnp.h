@@ -11,6 +11,7 @@
 #include <libpurple/conversation.h>
 #include <libpurple/debug.h>
 #include <libpurple/eventloop.h>
+#include <libpurple/network.h>
 #include <libpurple/notify.h>
 #include <libpurple/plugin.h>
 #include <libpurple/privacy.h>

@@ -18,8 +18,8 @@ static GMainLoop *loop;
 static gboolean quitting;
 static GHashTable *ui_info;
 
-/* Keeps libpurple quiet on the network: no UPnP/NAT-PMP/STUN discovery,
- * no idle reporting of its own (idle is set by the idle command), no logs. */
+/* Keeps libpurple quiet on the network: no UPnP/NAT-PMP/STUN discovery, a
+ * loopback public IP, no idle reporting of its own (idle is set by the idle command), no logs. */
 static void
 apply_prefs(void)
 {
@@ -28,6 +28,11 @@ apply_prefs(void)
 	purple_prefs_set_bool("/purple/network/map_ports", FALSE);
 	purple_prefs_add_bool("/purple/network/auto_ip", FALSE);
 	purple_prefs_set_bool("/purple/network/auto_ip", FALSE);
+	/* Network preferences' public IP: what a protocol advertises as our
+	 * external address (direct connections between two stubs stay on this
+	 * machine). */
+	purple_prefs_add_string("/purple/network/public_ip", "127.0.0.1");
+	purple_prefs_set_string("/purple/network/public_ip", "127.0.0.1");
 	purple_prefs_add_none("/purple/away");
 	purple_prefs_add_string("/purple/away/idle_reporting", "none");
 	purple_prefs_set_string("/purple/away/idle_reporting", "none");

@@ -42,7 +42,7 @@ options() {
         html_format) echo "-dict=dicts/html.dict -max_len=8192" ;;
         http_response|passport) echo "-dict=dicts/http.dict -max_len=32768" ;;
         soap_*|rst|listxml|ubx_places) echo "-dict=dicts/xml.dict -max_len=32768" ;;
-        p2p_slp|msnobj|emoticon_list) echo "-dict=dicts/p2p.dict -max_len=4096" ;;
+        p2p_slp|p2p_transport|msnobj|emoticon_list) echo "-dict=dicts/p2p.dict -max_len=4096" ;;
         p2p_session) echo "-dict=dicts/p2p.dict -max_len=8192" ;;
         *) echo "-max_len=1024" ;;
     esac

@@ -50,8 +50,11 @@ fn registers_as_prpl_msnp_with_options_and_status_types() {
             "sso_url",
             "services_url",
             "max_protocol",
+            "connection_method",
+            "gateway",
             "open_on_invite",
-            "max_file_mb"
+            "max_file_mb",
+            "direct_transfers"
         ]
     );
     let option = |key: &str| {
@@ -77,10 +80,20 @@ fn registers_as_prpl_msnp_with_options_and_status_types() {
         ids(&option("max_protocol")["choices"], "value"),
         ["auto", "18", "15", "12", "8"]
     );
+    assert_eq!(
+        ids(&option("connection_method")["choices"], "value"),
+        ["auto", "tcp", "http"]
+    );
+    assert_eq!(
+        option("gateway")["default"],
+        "gateway.messenger.hotmail.com:80"
+    );
     assert_eq!(option("open_on_invite")["type"], "bool");
     assert_eq!(option("open_on_invite")["default"], false);
     assert_eq!(option("max_file_mb")["type"], "int");
     assert_eq!(option("max_file_mb")["default"], 2048);
+    assert_eq!(option("direct_transfers")["type"], "bool");
+    assert_eq!(option("direct_transfers")["default"], true);
 
     let types = info["status_types"].as_array().unwrap();
     assert_eq!(
@@ -129,7 +142,7 @@ fn signing_in_to_a_closed_port_is_a_network_error() {
     let mut stub = Stub::start(plugins.path());
     let port = closed_port();
     stub.send(&format!(
-        "add-account prpl-msnp alice@example.com password=secret server=127.0.0.1 port={port}"
+        "add-account prpl-msnp alice@example.com password=secret server=127.0.0.1 port={port} connection_method=tcp"
     ));
     stub.send("enable alice@example.com");
     let error = stub.wait_event(WAIT, "connection-error");
@@ -209,7 +222,7 @@ fn a_panic_while_reading_becomes_a_connection_error_and_the_host_survives() {
         "{error}"
     );
     stub.send(&format!(
-        "add-account prpl-msnp bob@example.com password=x server=127.0.0.1 port={}",
+        "add-account prpl-msnp bob@example.com password=x server=127.0.0.1 port={} connection_method=tcp",
         closed_port()
     ));
     stub.send(&format!("enable {}", pct("bob@example.com")));

@@ -5,7 +5,10 @@
 //! consequence holds: nothing acknowledged, a `500`, a `603`, no icon set, or a file
 //! transfer that ends cancelled rather than complete. Custom emoticon declarations from the raw
 //! peer: the text is shown, bad entries are neither added nor asked for, and an image that does
-//! not match its `SHA1D` is never shown.
+//! not match its `SHA1D` is never shown. Direct connections: garbage transport upgrades are
+//! declined, a direct peer with a wrong nonce, random bytes or silence is dropped while the
+//! switchboard carries the data, and addresses that refuse or never answer fall back to it; a
+//! well-behaved peer with a `Hashed-Nonce` gets its data taken over the direct connection.
 
 mod common;
 
@@ -15,11 +18,16 @@ use common::conversations::{
 };
 use common::plugin::PluginDir;
 use common::stub::{pct, Stub};
+use std::io::{Read, Write};
+use std::net::{SocketAddrV4, TcpListener, TcpStream};
 use std::path::PathBuf;
 
-use msnp::p2p::slp::{Invite, InviteRequest, Method, StartLine, EUF_GUID_FILE, EUF_GUID_OBJECT};
+use msnp::p2p::slp::{
+    Invite, InviteRequest, Method, StartLine, EUF_GUID_FILE, EUF_GUID_OBJECT, TRANS_REQ, TRANS_RESP,
+};
+use msnp::p2p::transreq::{listening_addresses, Nonce};
 use msnp::p2p::{app_id, flags, FileContext, Header, MsnObject, Packet, SbP2p, SlpMessage};
-use msnp_testserver::client::Online;
+use msnp_testserver::client::{Online, Switchboard};
 use msnp_testserver::{Event, Service, TestServer};
 
 /// Alice and Bob in one conversation at MSNP12, Bob's switchboard open.
@@ -1006,5 +1014,374 @@ fn data_after_bye_is_ignored_and_nothing_completes() {
         b"01234",
         "the partial file stays"
     );
+    assert!(stub.quit().success());
+}
+
+// Direct connections: a raw Alice asks Bob's plugin for a transport upgrade and plays the
+// connecting side badly; a raw Carol receives a file from Bob and gives him addresses that
+// refuse or never answer.
+
+/// Alice's transport-upgrade INVITE in call `n` (message id `300 + n + k`) with `body`.
+fn transreq(server: &TestServer, n: u32, k: u32, body: &[(&str, &str)]) {
+    let message = SlpMessage {
+        start: StartLine::Request {
+            method: Method::Invite,
+            uri: BOB.into(),
+        },
+        to: BOB.into(),
+        from: ALICE.into(),
+        branch: guid(n + 2_000_000 + k),
+        cseq: 0,
+        call_id: guid(n),
+        max_forwards: 0,
+        content_type: TRANS_REQ.into(),
+        body: body
+            .iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect(),
+    };
+    inject(server, &msg(&packet(0, 300 + n + k, &message.encode())));
+}
+
+/// Bob's transport-upgrade answers in call `n`: (status, body).
+fn transresps(server: &TestServer, n: u32) -> Vec<(u16, Vec<(String, String)>)> {
+    slp_of(&sent_by_bob(server))
+        .into_iter()
+        .filter(|m| m.call_id.eq_ignore_ascii_case(&guid(n)) && m.content_type == TRANS_RESP)
+        .filter_map(|m| match m.start {
+            StartLine::Response { code, .. } => Some((code, m.body)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Waits for Bob's `count`-th transport-upgrade answer in call `n`; returns the loopback
+/// address he listens on.
+fn bob_listens(server: &TestServer, stub: &mut Stub, n: u32, count: usize) -> SocketAddrV4 {
+    wait_server(stub, "Bob answers the upgrade", || {
+        transresps(server, n).len() >= count
+    });
+    let (code, body) = transresps(server, n).swap_remove(count - 1);
+    assert_eq!(code, 200);
+    *listening_addresses(&body)
+        .unwrap()
+        .iter()
+        .find(|a| a.ip().is_loopback())
+        .expect("the stub's public IP, 127.0.0.1, is among Bob's addresses")
+}
+
+/// Reads `stream` until Bob closes it; false if he does not within the step.
+fn closed_by_bob(stream: &mut TcpStream) -> bool {
+    stream.set_read_timeout(Some(STEP)).unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) => return e.kind() == std::io::ErrorKind::ConnectionReset,
+        }
+    }
+}
+
+/// `foo`, then a handshake with `nonce`, as the connecting side frames them.
+fn foo_and_handshake(nonce: Nonce) -> Vec<u8> {
+    let mut out = Vec::from(&b"\x04\0\0\0foo\0"[..]);
+    out.extend_from_slice(&48u32.to_le_bytes());
+    let mut header = Header {
+        id: 1,
+        flags: 0x100,
+        ..Header::default()
+    }
+    .encode();
+    header[32..48].copy_from_slice(&nonce.0);
+    out.extend_from_slice(&header);
+    out
+}
+
+/// Bob accepted file `n` of `len` bytes; the data then comes by switchboard and completes.
+fn data_by_switchboard(server: &TestServer, stub: &mut Stub, n: u32, id: i64, target: &PathBuf) {
+    let data: Vec<u8> = (0..2000u32).map(|i| (i % 251) as u8).collect();
+    inject(server, &msg(&file_data(n, 0, 2000, &data[..1000])));
+    inject(server, &msg(&file_data(n, 1000, 2000, &data[1000..])));
+    stub.wait_for(STEP, |e| e["event"] == "xfer-completed" && e["id"] == id);
+    // The file is closed when the transfer is freed.
+    stub.wait_for(STEP, |e| e["event"] == "xfer-destroyed" && e["id"] == id);
+    assert!(std::fs::read(target).unwrap() == data, "the saved bytes");
+}
+
+#[test]
+fn garbage_transport_upgrades_are_declined_and_the_switchboard_carries_the_data() {
+    let (server, mut stub, _plugins) = conversation();
+    offer_file(&server, 50, "up.bin", 2000);
+    let id = file_request(&mut stub)["id"].as_i64().unwrap();
+    let target = accept_file(&server, &mut stub, id, 50, "up.bin");
+    // Valid, with garbage addresses of its own (a request needs none): Bob listens anyway.
+    let nonce = Nonce([7; 16]).to_guid();
+    transreq(
+        &server,
+        50,
+        1,
+        &[
+            ("Bridges", "TCPv1"),
+            ("Nonce", &nonce),
+            ("IPv4Internal-Addrs", "999.1.2.3 ::: \u{7}"),
+            ("IPv4Internal-Port", "-5"),
+        ],
+    );
+    bob_listens(&server, &mut stub, 50, 1);
+    // No TCP bridge, a nonce that is no GUID, a zero nonce: declined.
+    transreq(
+        &server,
+        50,
+        2,
+        &[("Bridges", "TRUDPv1 SBBridge"), ("Nonce", &nonce)],
+    );
+    transreq(
+        &server,
+        50,
+        3,
+        &[("Bridges", "TCPv1"), ("Nonce", "{not-a-guid}")],
+    );
+    transreq(
+        &server,
+        50,
+        4,
+        &[("Bridges", "TCPv1 TCPv1"), ("Hashed-Nonce", "x")],
+    );
+    wait_server(&mut stub, "the garbage upgrades are declined", || {
+        transresps(&server, 50).len() == 4
+    });
+    let codes: Vec<u16> = transresps(&server, 50).iter().map(|(c, _)| *c).collect();
+    assert_eq!(codes, [200, 603, 603, 603]);
+    data_by_switchboard(&server, &mut stub, 50, id, &target);
+    survived(&server, &mut stub, 51);
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn a_direct_peer_with_a_wrong_nonce_random_bytes_or_silence_is_dropped() {
+    let (server, mut stub, _plugins) = conversation();
+    offer_file(&server, 70, "guarded.bin", 2000);
+    let id = file_request(&mut stub)["id"].as_i64().unwrap();
+    let target = accept_file(&server, &mut stub, id, 70, "guarded.bin");
+    let nonce = Nonce([0x42; 16]);
+    // The wrong nonce: Bob closes the connection without answering.
+    transreq(
+        &server,
+        70,
+        1,
+        &[("Bridges", "TCPv1"), ("Nonce", &nonce.to_guid())],
+    );
+    let mut peer = TcpStream::connect(bob_listens(&server, &mut stub, 70, 1)).unwrap();
+    peer.write_all(&foo_and_handshake(Nonce([0x43; 16])))
+        .unwrap();
+    assert!(closed_by_bob(&mut peer), "Bob closed on the wrong nonce");
+    // Random bytes instead of foo.
+    transreq(
+        &server,
+        70,
+        2,
+        &[("Bridges", "TCPv1"), ("Nonce", &nonce.to_guid())],
+    );
+    let mut peer = TcpStream::connect(bob_listens(&server, &mut stub, 70, 2)).unwrap();
+    let noise: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    peer.write_all(&noise).unwrap();
+    assert!(closed_by_bob(&mut peer), "Bob closed on random bytes");
+    // A peer that connects and says nothing does not hold the transfer: the data comes by
+    // switchboard, and once the transfer is over Bob closes the silent connection too.
+    transreq(
+        &server,
+        70,
+        3,
+        &[("Bridges", "TCPv1"), ("Nonce", &nonce.to_guid())],
+    );
+    let mut silent = TcpStream::connect(bob_listens(&server, &mut stub, 70, 3)).unwrap();
+    data_by_switchboard(&server, &mut stub, 70, id, &target);
+    assert!(
+        closed_by_bob(&mut silent),
+        "Bob closed the silent connection"
+    );
+    survived(&server, &mut stub, 71);
+    assert!(stub.quit().success());
+}
+
+/// Carol (a raw client in a switchboard with Bob) is offered a file by Bob, accepts, and
+/// answers his transport upgrade with `addr`; returns once the switchboard relays file data.
+fn offered_to_carol(
+    server: &TestServer,
+    stub: &mut Stub,
+    sb: &mut Switchboard,
+    addr: SocketAddrV4,
+) {
+    let path = stub.user_dir().join("to-carol.bin");
+    std::fs::write(&path, vec![9u8; 20_000]).unwrap();
+    let before = server.p2p_file_data();
+    // Bob's MSNSLP messages to Carol of this type, oldest first.
+    let to_carol = |content_type: &str| -> Vec<SlpMessage> {
+        server
+            .transcript()
+            .into_iter()
+            .filter(|e| e.service == Service::Sb && e.event == Event::Received)
+            .filter_map(|e| SbP2p::parse(e.payload.as_deref()?))
+            .filter(|p| p.dest.as_deref() == Some(CAROL))
+            .filter_map(|p| Packet::parse(&p.packet).ok())
+            .filter_map(|p| SlpMessage::parse(&p.payload).ok())
+            .filter(|m| m.content_type == content_type)
+            .collect()
+    };
+    let (invites, requests) = (
+        to_carol(msnp::p2p::slp::SESSION_REQ).len(),
+        to_carol(TRANS_REQ).len(),
+    );
+    stub.send(&format!(
+        "send-file {} {} {}",
+        pct(BOB),
+        pct(CAROL),
+        pct(path.to_str().unwrap())
+    ));
+    wait_server(stub, "Bob offers Carol the file", || {
+        to_carol(msnp::p2p::slp::SESSION_REQ).len() > invites
+    });
+    let invite = to_carol(msnp::p2p::slp::SESSION_REQ).pop().unwrap();
+    let session = invite.invite().unwrap().session_id;
+    let carol_says = |sb: &mut Switchboard, id: u32, message: &SlpMessage| {
+        let mut payload = format!(
+            "MIME-Version: 1.0\r\nContent-Type: application/x-msnmsgrp2p\r\nP2P-Dest: {BOB}\r\n\r\n"
+        )
+        .into_bytes();
+        payload.extend(packet(0, id, &message.encode()));
+        sb.send("D", &payload).unwrap();
+    };
+    // Message ids Carol has not used yet.
+    let id = 100 + 2 * invites as u32;
+    carol_says(sb, id, &msnp::p2p::slp::response(&invite, 200, session));
+    wait_server(stub, "Bob asks for a transport upgrade", || {
+        to_carol(TRANS_REQ).len() > requests
+    });
+    let request = to_carol(TRANS_REQ).pop().unwrap();
+    assert!(request.call_id.eq_ignore_ascii_case(&invite.call_id));
+    assert!(request.field("Nonce").is_some());
+    let mut answer = msnp::p2p::slp::response(&request, 200, session);
+    answer.content_type = TRANS_RESP.into();
+    let (ip, port) = (addr.ip().to_string(), addr.port().to_string());
+    answer.body = [
+        ("Bridge", "TCPv1"),
+        ("Listening", "true"),
+        ("IPv4Internal-Addrs", ip.as_str()),
+        ("IPv4Internal-Port", port.as_str()),
+    ]
+    .iter()
+    .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+    .collect();
+    carol_says(sb, id + 1, &answer);
+    // File data of this session relayed by the switchboard (after the set-up deadline, 10 s,
+    // for a silent address: within twice the step).
+    let relayed = || {
+        server
+            .transcript()
+            .into_iter()
+            .filter(|e| e.service == Service::Sb && e.event == Event::Received)
+            .filter_map(|e| SbP2p::parse(e.payload.as_deref()?))
+            .filter(|p| p.dest.as_deref() == Some(CAROL))
+            .filter_map(|p| Packet::parse(&p.packet).ok())
+            .any(|p| p.header.session_id == session && p.header.length > 0)
+    };
+    let deadline = std::time::Instant::now() + 2 * STEP * stub.time_factor();
+    while !relayed() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no data by switchboard"
+        );
+        stub.sync();
+    }
+    wait_server(stub, "the switchboard counts the file data", || {
+        server.p2p_file_data() > before
+    });
+}
+
+#[test]
+fn a_refusing_or_silent_direct_address_falls_back_to_the_switchboard() {
+    let (server, mut stub, _plugins) = conversation();
+    let mut carol = Online::sign_in(&server, CAROL, "carolpass").unwrap();
+    let mut sb = carol.switchboard(CAROL, BOB).unwrap();
+    // A port nobody listens on any more: the connection is refused.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let refusing = match closed.local_addr().unwrap() {
+        std::net::SocketAddr::V4(a) => a,
+        other => panic!("{other}"),
+    };
+    drop(closed);
+    offered_to_carol(&server, &mut stub, &mut sb, refusing);
+    // A listener that takes the connection and never answers the handshake.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let quiet = match silent.local_addr().unwrap() {
+        std::net::SocketAddr::V4(a) => a,
+        other => panic!("{other}"),
+    };
+    offered_to_carol(&server, &mut stub, &mut sb, quiet);
+    assert_healthy(&mut stub);
+    drop(silent);
+    assert!(stub.quit().success());
+}
+
+#[test]
+fn a_peer_with_a_hashed_nonce_sends_the_data_over_the_direct_connection() {
+    // As Windows Live Messenger 2009 asks: `Hashed-Nonce`, the SHA-1 of the nonce it then
+    // sends in its handshake; the data comes over the socket as headers and payloads without
+    // footer.
+    let (server, mut stub, _plugins) = conversation();
+    offer_file(&server, 80, "direct.bin", 2000);
+    let id = file_request(&mut stub)["id"].as_i64().unwrap();
+    let target = accept_file(&server, &mut stub, id, 80, "direct.bin");
+    let nonce = Nonce([0x33; 16]);
+    let hashed = nonce.hashed().to_guid();
+    transreq(
+        &server,
+        80,
+        1,
+        &[
+            ("Bridges", "TRUDPv1 TCPv1 SBBridge"),
+            ("Hashed-Nonce", &hashed),
+        ],
+    );
+    let mut peer = TcpStream::connect(bob_listens(&server, &mut stub, 80, 1)).unwrap();
+    peer.set_read_timeout(Some(STEP)).unwrap();
+    peer.write_all(&foo_and_handshake(nonce)).unwrap();
+    let mut reply = [0u8; 52];
+    peer.read_exact(&mut reply).unwrap();
+    assert_eq!(reply[..4], 48u32.to_le_bytes(), "a 48-byte handshake");
+    let header = Header::parse(&reply[4..]).unwrap();
+    assert_eq!((header.flags, header.session_id), (0x100, 0));
+    assert_eq!(reply[36..], nonce.0, "Bob echoes the nonce");
+    let data: Vec<u8> = (0..2000u32).map(|i| (i * 7 % 253) as u8).collect();
+    for (offset, part) in [(0usize, &data[..1352]), (1352, &data[1352..])] {
+        let header = Header {
+            session_id: 1080,
+            id: 580,
+            offset: offset as u64,
+            total_size: 2000,
+            length: part.len() as u32,
+            flags: flags::FILE_DATA,
+            ack_id: 0x4242,
+            ..Header::default()
+        };
+        peer.write_all(&((48 + part.len()) as u32).to_le_bytes())
+            .unwrap();
+        peer.write_all(&header.encode()).unwrap();
+        peer.write_all(part).unwrap();
+    }
+    stub.wait_for(STEP, |e| e["event"] == "xfer-completed" && e["id"] == id);
+    stub.wait_for(STEP, |e| e["event"] == "xfer-destroyed" && e["id"] == id);
+    assert!(std::fs::read(&target).unwrap() == data, "the saved bytes");
+    wait_server(&mut stub, "Bob acknowledges the data", || {
+        acks_of(&server, 580) == 1
+    });
+    assert!(
+        closed_by_bob(&mut peer),
+        "Bob closes the connection once done"
+    );
+    survived(&server, &mut stub, 81);
     assert!(stub.quit().success());
 }

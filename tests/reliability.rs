@@ -392,14 +392,21 @@ fn wait_sb_call(server: &TestServer, who: &str) {
 /// and not acknowledged, and has a message for Carol waiting (never written) for Carol to
 /// join: the first is reported with its text and never arrives, the second goes out on a new
 /// switchboard and arrives once; the same window goes on, both ways; nobody is signed out.
-fn switchboard_drop_keeps_the_conversation(version: u32) {
+/// With `gateway`, Alice is connected through the HTTP gateway only.
+fn switchboard_drop_keeps_the_conversation(version: u32, gateway: bool) {
     let server = server();
     let plugins = PluginDir::new();
     let (mut a, mut b) = (
         accounts::stub(&plugins, false),
         accounts::stub(&plugins, false),
     );
-    online(&mut a, &server, &[ALICE], version);
+    if gateway {
+        let line = alice_account(&server, version, "connection_method=http");
+        let signed = alice_from(&mut a, &line);
+        assert_eq!(signed["event"], "signed-on", "{signed}");
+    } else {
+        online(&mut a, &server, &[ALICE], version);
+    }
     online(&mut b, &server, &[BOB, CAROL], version);
     send(&mut a, ALICE, BOB, "before");
     next_im(&mut b, BOB, ALICE);
@@ -453,18 +460,28 @@ fn switchboard_drop_keeps_the_conversation(version: u32) {
     assert_eq!(windows_opened(&mut a, ALICE, BOB), 1);
     assert_healthy(&mut a);
     assert_healthy(&mut b);
+    if gateway {
+        let (ns, sb) = server.gateway_sessions();
+        assert_eq!(ns, 1);
+        assert!(sb >= 4, "switchboards through the gateway: {sb}");
+    }
     assert!(a.quit().success());
     assert!(b.quit().success());
 }
 
 #[test]
 fn a_switchboard_drop_keeps_the_conversation_at_msnp12() {
-    switchboard_drop_keeps_the_conversation(12);
+    switchboard_drop_keeps_the_conversation(12, false);
 }
 
 #[test]
 fn a_switchboard_drop_keeps_the_conversation_at_msnp18() {
-    switchboard_drop_keeps_the_conversation(18);
+    switchboard_drop_keeps_the_conversation(18, false);
+}
+
+#[test]
+fn a_switchboard_drop_through_the_http_gateway_keeps_the_conversation() {
+    switchboard_drop_keeps_the_conversation(18, true);
 }
 
 /// No reconnection follows the drop (the front end does not reconnect, or the network stays
@@ -497,4 +514,174 @@ fn a_message_waiting_for_a_reconnection_that_never_comes_is_reported() {
     assert!(line.contains("not signed in again in time"), "{report}");
     assert_eq!(report["conversation"], BOB);
     assert!(a.quit().success());
+}
+
+/// The `add-account` line of Alice at `version`, with `extra` settings appended.
+fn alice_account(server: &TestServer, version: u32, extra: &str) -> String {
+    let line =
+        accounts::add_account_line(server, ALICE, "alicepass", version, accounts::Login::Https);
+    format!("{line} {extra}")
+}
+
+/// Signs Alice in from `line`; returns the outcome (`signed-on` or `connection-error`).
+fn alice_from(stub: &mut Stub, line: &str) -> Value {
+    stub.send(line);
+    stub.send(&format!("enable {}", pct(ALICE)));
+    accounts::outcome(stub, ALICE)
+}
+
+fn chat_event(stub: &mut Stub, account: &str, name: &str) -> Value {
+    let (account, name) = (account.to_owned(), name.to_owned());
+    stub.wait_for(STEP, move |e| {
+        e["event"] == name.as_str() && e["account"] == account.as_str()
+    })
+}
+
+/// Alice signs in through the HTTP gateway only (over HTTPS with `tls`); Bob and Carol
+/// directly. An IM each way and a group chat Alice starts go through it (her NS and
+/// switchboards are gateway sessions).
+fn chatting_through_the_gateway(version: u32, tls: bool) {
+    let server = server();
+    let plugins = PluginDir::new();
+    let mut stub = accounts::stub(&plugins, false);
+    let mut line = alice_account(&server, version, "connection_method=http");
+    if tls {
+        let https = format!("https://127.0.0.1:{}", server.https_port);
+        line = line.replace(
+            &format!("gateway=127.0.0.1:{}", server.http_port),
+            &format!("gateway={}", pct(&https)),
+        );
+        assert!(line.contains("gateway=https"), "{line}");
+    }
+    let signed = alice_from(&mut stub, &line);
+    assert_eq!(signed["event"], "signed-on", "{signed}");
+    assert_eq!(server.gateway_sessions(), (1, 0));
+    online(&mut stub, &server, &[BOB, CAROL], version);
+    wait_status(&mut stub, ALICE, BOB, "available", None);
+
+    send(&mut stub, ALICE, BOB, "out through the gateway");
+    let im = next_im(&mut stub, BOB, ALICE);
+    assert_eq!(
+        text_of(im["message"].as_str().unwrap()),
+        "out through the gateway"
+    );
+    send(&mut stub, BOB, ALICE, "and back");
+    let im = next_im(&mut stub, ALICE, BOB);
+    assert_eq!(text_of(im["message"].as_str().unwrap()), "and back");
+    assert_eq!(server.gateway_sessions(), (1, 1));
+
+    stub.send(&format!("join-chat {} invite={}", pct(ALICE), pct(CAROL)));
+    let chat = chat_event(&mut stub, ALICE, "chat-joined")["chat_id"]
+        .as_i64()
+        .unwrap();
+    let joined = chat_event(&mut stub, ALICE, "chat-buddies");
+    assert_eq!(joined["joined"], serde_json::json!([CAROL]), "{joined}");
+    stub.send(&format!("chat-invite {} {chat} {}", pct(ALICE), pct(BOB)));
+    stub.wait_for(STEP, |e| {
+        e["event"] == "chat-buddies"
+            && e["account"] == ALICE
+            && e["joined"] == serde_json::json!([BOB])
+    });
+    stub.send(&format!(
+        "chat-send {} {chat} {}",
+        pct(ALICE),
+        pct("to both through the gateway")
+    ));
+    for who in [BOB, CAROL] {
+        let (who, from) = (who.to_owned(), ALICE);
+        let message = stub.wait_for(STEP, move |e| {
+            e["event"] == "chat-message" && e["account"] == who.as_str() && e["from"] == from
+        });
+        assert_eq!(
+            text_of(message["message"].as_str().unwrap()),
+            "to both through the gateway"
+        );
+    }
+    assert_eq!(server.gateway_sessions(), (1, 2));
+    assert_healthy(&mut stub);
+}
+
+#[test]
+fn chatting_through_the_http_gateway_at_msnp12() {
+    chatting_through_the_gateway(12, false);
+}
+
+#[test]
+fn chatting_through_an_https_gateway_at_msnp18() {
+    chatting_through_the_gateway(18, true);
+}
+
+/// `auto` (the default): the notification server's port refuses, so Alice signs in through
+/// the gateway, and her conversations go through it too.
+#[test]
+fn auto_falls_back_to_the_http_gateway_when_the_ns_port_refuses() {
+    let server = server();
+    let plugins = PluginDir::new();
+    let mut stub = accounts::stub(&plugins, false);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let line = alice_account(&server, 18, "").replace(
+        &format!(" port={} ", server.ns_addr().port()),
+        &format!(" port={closed} "),
+    );
+    assert!(line.contains(&format!(" port={closed} ")), "{line}");
+    let signed = alice_from(&mut stub, &line);
+    assert_eq!(signed["event"], "signed-on", "{signed}");
+    assert_eq!(server.gateway_sessions(), (1, 0));
+    online(&mut stub, &server, &[BOB], 18);
+    wait_status(&mut stub, ALICE, BOB, "available", None);
+    send(&mut stub, ALICE, BOB, "after the fallback");
+    let im = next_im(&mut stub, BOB, ALICE);
+    assert_eq!(
+        text_of(im["message"].as_str().unwrap()),
+        "after the fallback"
+    );
+    assert_eq!(server.gateway_sessions(), (1, 1));
+    assert_healthy(&mut stub);
+}
+
+/// A gateway answering `status` with `headers` and `body` to every request: Alice's sign-in
+/// through it ends at once with a network error whose text says what was wrong.
+fn broken_gateway(status: u16, headers: &[(&str, &str)], body: &str, says: &str) {
+    let mut config = accounts::users();
+    config.http_override = Some(HttpOverride {
+        matches: "/gateway/gateway.dll".into(),
+        status,
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        body: body.as_bytes().to_vec(),
+    });
+    let server = TestServer::start(config).expect("test server");
+    let plugins = PluginDir::new();
+    let mut stub = accounts::stub(&plugins, false);
+    let line = alice_account(&server, 18, "connection_method=http");
+    let error = alice_from(&mut stub, &line);
+    assert_eq!(error["event"], "connection-error", "{error}");
+    assert_eq!(error["reason_name"], "NETWORK_ERROR", "{error}");
+    let text = error["text"].as_str().unwrap();
+    assert!(text.contains(says), "{error}");
+    assert_eq!(server.logins(), 0);
+    assert!(stub.is_running());
+}
+
+#[test]
+fn a_gateway_answering_500_or_garbage_is_a_clear_connection_error() {
+    broken_gateway(
+        500,
+        &[],
+        "oops",
+        "the HTTP gateway answered with status 500",
+    );
+    broken_gateway(200, &[], "VER 1 MSNP18\r\n", "no valid SessionID");
+    broken_gateway(
+        200,
+        &[("X-MSN-Messenger", "SessionID=a b c; GW-IP=127.0.0.1")],
+        "",
+        "no valid SessionID",
+    );
 }

@@ -340,3 +340,43 @@ fn signs_in_through_the_accounts_http_connect_proxy() {
     );
     assert!(stub.quit().success());
 }
+
+/// Through the HTTP gateway only, behind the account's proxy: every gateway request (and the
+/// RST one) goes through the proxy, as it would where only HTTP gets out.
+#[test]
+fn signs_in_through_the_http_gateway_behind_the_accounts_proxy() {
+    let mut config = users();
+    config.proxy = true;
+    let server = TestServer::start(config).unwrap();
+    let proxy = server.proxy_addr().expect("proxy started");
+    let plugins = PluginDir::new();
+    let mut stub = accounts::stub(&plugins, false);
+    let line =
+        accounts::add_account_line(&server, "alice@example.com", "alicepass", 18, Login::Https);
+    stub.send(&format!(
+        "{line} connection_method=http proxy=http:127.0.0.1:{}",
+        proxy.port()
+    ));
+    stub.send("enable alice@example.com");
+    let event = outcome(&mut stub, "alice@example.com");
+    assert_eq!(event["event"], "signed-on", "{event}");
+    assert_eq!(server.gateway_sessions(), (1, 0));
+    let gateway_requests = server
+        .transcript()
+        .iter()
+        .filter(|e| {
+            e.service == Service::Http
+                && e.event == msnp_testserver::Event::Received
+                && e.line.contains("/gateway/gateway.dll?")
+        })
+        .count() as u64;
+    assert!(gateway_requests >= 3, "{gateway_requests}");
+    // Every HTTP request the server answered, the gateway's among them, came through a tunnel.
+    assert!(
+        server.proxy_tunnels() >= server.http_requests(),
+        "tunnels: {}, HTTP requests: {}",
+        server.proxy_tunnels(),
+        server.http_requests()
+    );
+    assert!(stub.quit().success());
+}

@@ -2,16 +2,16 @@
 //! MSNP12 and MSNP18: Alice sends with "Send File..." (`send-file`), Bob's libpurple asks and
 //! saves where told (`xfer-accept`), and the saved file equals the sent one byte for byte;
 //! declines, cancels from either side and a switchboard lost mid-way end both sides' transfers
-//! with libpurple's cancelled state and conversation lines, and the conversation goes on.
+//! with libpurple's cancelled state and conversation lines, and the conversation goes on. The
+//! same over a direct connection between the two stubs (the test server's counters show that
+//! it relayed no file data), and with the account option for direct connections off.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::accounts;
-use common::conversations::{
-    assert_healthy, next_im, online, send, server, text_of, ALICE, BOB, STEP,
-};
+use common::accounts::{self, Login};
+use common::conversations::{assert_healthy, next_im, send, server, text_of, ALICE, BOB, STEP};
 use common::plugin::PluginDir;
 use common::stub::{pct, Stub, WRAPPER_ENV};
 use msnp_testserver::TestServer;
@@ -27,12 +27,27 @@ struct Pair {
 }
 
 fn pair(version: u32) -> Pair {
+    pair_with(version, true, true)
+}
+
+/// [`pair`] with the account option "Use direct connections for file transfers" as given
+/// for Alice and Bob.
+fn pair_with(version: u32, alice_direct: bool, bob_direct: bool) -> Pair {
     let server = server();
     let plugins = PluginDir::new();
     let mut alice = accounts::stub(&plugins, false);
     let mut bob = accounts::stub(&plugins, false);
-    online(&mut bob, &server, &[BOB], version);
-    online(&mut alice, &server, &[ALICE], version);
+    for (stub, email, direct) in [
+        (&mut bob, BOB, bob_direct),
+        (&mut alice, ALICE, alice_direct),
+    ] {
+        let password = format!("{}pass", email.split('@').next().unwrap_or_default());
+        let line = accounts::add_account_line(&server, email, &password, version, Login::Https);
+        stub.send(&format!("{line} direct_transfers={direct}"));
+        stub.send(&format!("enable {}", pct(email)));
+        let event = accounts::outcome(stub, email);
+        assert_eq!(event["event"], "signed-on", "{email}: {event}");
+    }
     alice.wait_for(STEP, |e| {
         e["event"] == "buddy-status" && e["who"] == BOB && e["online"] == true
     });
@@ -144,8 +159,9 @@ fn transfer(p: &mut Pair, name: &str, data: &[u8]) {
     );
 }
 
+/// Over the switchboard (direct connections off; `direct` below does the same over one).
 fn files_arrive_byte_exact(version: u32) {
-    let mut p = pair(version);
+    let mut p = pair_with(version, false, false);
     for (name, len) in [
         ("empty.bin", 0),
         ("one.bin", 1),
@@ -267,7 +283,13 @@ fn msnp18_a_declined_offer_ends_as_cancelled_by_the_contact() {
 }
 
 fn cancelled_midway(version: u32, by_sender: bool) {
-    let mut p = pair(version);
+    // A direct connection on loopback may carry the whole file before the sender's cancel is
+    // read, and the receiver then completes before the sender's `BYE` arrives: the sender
+    // cancels on the switchboard, where mid-way stays mid-way.
+    let mut p = match by_sender {
+        true => pair_with(version, false, false),
+        false => pair(version),
+    };
     let len = long_file();
     let (sent, got, target) = started(&mut p, "long.bin", len);
     bob_has(&mut p, got, 64 * 1024);
@@ -309,7 +331,7 @@ fn msnp18_the_sender_cancels_midway() {
 }
 
 fn switchboard_lost_midway(version: u32) {
-    let mut p = pair(version);
+    let mut p = pair_with(version, false, false);
     let (sent, got, _) = started(&mut p, "dropped.bin", long_file());
     bob_has(&mut p, got, 64 * 1024);
     p.server.sb_drop_next_message(ALICE);
@@ -451,4 +473,61 @@ fn msnp18_the_contact_going_offline_fails_the_transfer() {
     xfer_event(&mut p.alice, "xfer-destroyed", ALICE, Some(sent));
     assert_healthy(&mut p.alice);
     finish(p);
+}
+
+fn direct(version: u32) {
+    let mut p = pair(version);
+    for (name, len) in [
+        ("direct-one.bin", 1),
+        ("direct-chunk.bin", 1352),
+        ("direct-chunk-plus-one.bin", 1353),
+        (
+            "direct-big.bin",
+            if wrapped() { 1 } else { 10 } * 1024 * 1024 + 5,
+        ),
+    ] {
+        transfer(&mut p, name, &content(len, 11));
+    }
+    // Both sides saw the transfers complete: the switchboard relayed every message of theirs.
+    assert_eq!(
+        p.server.p2p_file_data(),
+        0,
+        "no file data went through the switchboard"
+    );
+    conversation_goes_on(&mut p);
+    assert!(
+        p.server.violations().is_empty(),
+        "{:?}",
+        p.server.violations()
+    );
+    finish(p);
+}
+
+#[test]
+fn msnp12_files_go_over_a_direct_connection() {
+    direct(12);
+}
+
+#[test]
+fn msnp18_files_go_over_a_direct_connection() {
+    direct(18);
+}
+
+/// With the option off on either side, the data goes through the switchboard.
+fn no_direct(version: u32, alice_direct: bool, bob_direct: bool) {
+    let mut p = pair_with(version, alice_direct, bob_direct);
+    transfer(&mut p, "relayed.bin", &content(100_000, 4));
+    assert!(p.server.p2p_file_data() >= 100_000 / 1202);
+    conversation_goes_on(&mut p);
+    finish(p);
+}
+
+#[test]
+fn msnp12_without_direct_connections_the_switchboard_carries_the_data() {
+    no_direct(12, false, true);
+}
+
+#[test]
+fn msnp18_a_receiver_without_direct_connections_gets_the_data_by_switchboard() {
+    no_direct(18, true, false);
 }

@@ -6,10 +6,13 @@
 //! headers, body re-framed by `Content-Length`) and parsing gives the same response. A URL that
 //! parses has a host, a non-zero port and a path starting with `/`, and its `Display` form parses
 //! to the same URL and prints the same. Once a prefix of the input is complete (by its framing,
-//! before the peer closes), the whole input is too and parses the same.
+//! before the peer closes), the whole input is too and parses the same. Taken as an HTTP
+//! gateway's answer, the input either fails the link or opens it with a body within the limit,
+//! and the link's next request is a valid one to `/gateway/gateway.dll?SessionID=`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use msnp::gateway::{GatewayLink, ServerKind, MAX_RESPONSE_BODY};
 use msnp::http::{HttpResponse, Url, MAX_BODY_LEN, MAX_HEADERS, MAX_HEADER_BLOCK};
 
 /// RFC 9110 `tchar`.
@@ -109,8 +112,27 @@ fn check_completeness(data: &[u8]) {
     );
 }
 
+/// The input as the answer to a gateway link's opening request.
+fn check_gateway(data: &[u8]) {
+    let now = std::time::Instant::now();
+    let gateway = Url::parse("http://gw.example.com/").expect("a valid URL");
+    let mut link = GatewayLink::new(&gateway, ServerKind::Ns, "ns.example.com");
+    link.next_request(now).expect("the opening request");
+    let Ok(received) = link.handle_response(data.to_vec(), now) else {
+        return;
+    };
+    assert!(received.opened);
+    assert!(received.bytes.len() <= MAX_RESPONSE_BODY);
+    link.queue(b"PNG\r\n").expect("room for a line");
+    let request = link.next_request(now).expect("the data request");
+    let url = Url::parse(&request.url).expect("a valid gateway URL");
+    assert!(url.path.starts_with("/gateway/gateway.dll?SessionID="), "{url}");
+    request.to_wire().expect("a valid gateway request");
+}
+
 fuzz_target!(|data: &[u8]| {
     check_completeness(data);
+    check_gateway(data);
     if let Ok(response) = HttpResponse::parse(data) {
         check_response(data, &response);
         for (_, value) in &response.headers {

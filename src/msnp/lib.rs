@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod dialect;
+pub mod gateway;
 pub mod http;
 pub mod listxml;
 pub mod message;

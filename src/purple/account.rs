@@ -23,10 +23,19 @@ pub(crate) const SERVICES_URL: &CStr = c"services_url";
 /// Setting key of "open a conversation when a contact opens one" (for bots: the invitation
 /// arrives before the contact types).
 pub(crate) const OPEN_ON_INVITE: &CStr = c"open_on_invite";
+/// Setting key: whether file transfers try a direct connection with the contact.
+pub(crate) const DIRECT_TRANSFERS: &CStr = c"direct_transfers";
 /// Setting key of the largest file offered or accepted, in MiB.
 pub(crate) const MAX_FILE_MB: &CStr = c"max_file_mb";
 /// Default of `max_file_mb`.
 pub(crate) const DEFAULT_MAX_FILE_MB: i32 = 2048;
+/// Setting key of the connection method: "auto" (direct, the HTTP gateway when that fails),
+/// "tcp" or "http".
+pub(crate) const CONNECTION_METHOD: &CStr = c"connection_method";
+/// Setting key of the HTTP gateway: `host[:port]`, or an `http://` or `https://` URL.
+pub(crate) const GATEWAY: &CStr = c"gateway";
+/// Default HTTP gateway.
+pub(crate) const DEFAULT_GATEWAY: &str = "gateway.messenger.hotmail.com:80";
 /// Setting key of the newest protocol version to offer ("auto" or a number).
 pub(crate) const MAX_PROTOCOL: &CStr = c"max_protocol";
 
@@ -46,6 +55,13 @@ const PROTOCOL_CHOICES: [(&str, &str); 5] = [
     ("MSNP15", "15"),
     ("MSNP12", "12"),
     ("MSNP8", "8"),
+];
+
+/// The choices of `connection_method`: (label, value); the first is the default.
+const CONNECTION_CHOICES: [(&str, &str); 3] = [
+    ("Automatic (direct, else HTTP gateway)", "auto"),
+    ("Direct TCP only", "tcp"),
+    ("HTTP gateway only", "http"),
 ];
 
 /// Builds the `protocol_options` list shown in the account dialog's Advanced tab.
@@ -86,7 +102,17 @@ pub(crate) fn protocol_options() -> *mut GList {
         push(ffi::purple_account_option_list_new(
             c"Newest protocol version".as_ptr(),
             MAX_PROTOCOL.as_ptr(),
-            protocol_choices(),
+            choices(&PROTOCOL_CHOICES),
+        ));
+        push(ffi::purple_account_option_list_new(
+            c"Connection method".as_ptr(),
+            CONNECTION_METHOD.as_ptr(),
+            choices(&CONNECTION_CHOICES),
+        ));
+        push(ffi::purple_account_option_string_new(
+            c"HTTP gateway (host:port, or an https:// URL)".as_ptr(),
+            GATEWAY.as_ptr(),
+            cstr::to_cstring(DEFAULT_GATEWAY).as_ptr(),
         ));
         push(ffi::purple_account_option_bool_new(
             c"Open a conversation when a contact opens one (bots)".as_ptr(),
@@ -98,14 +124,19 @@ pub(crate) fn protocol_options() -> *mut GList {
             MAX_FILE_MB.as_ptr(),
             DEFAULT_MAX_FILE_MB,
         ));
+        push(ffi::purple_account_option_bool_new(
+            c"Use direct connections for file transfers".as_ptr(),
+            DIRECT_TRANSFERS.as_ptr(),
+            1,
+        ));
     }
     list
 }
 
-/// The `max_protocol` choices as a GList of PurpleKeyValuePair, as libpurple expects.
-fn protocol_choices() -> *mut GList {
+/// A list option's choices as a GList of PurpleKeyValuePair, as libpurple expects.
+fn choices(pairs: &[(&str, &str)]) -> *mut GList {
     let mut list: *mut GList = std::ptr::null_mut();
-    for (label, value) in PROTOCOL_CHOICES {
+    for &(label, value) in pairs {
         // SAFETY: a zeroed, g_malloc'd PurpleKeyValuePair filled with g_strdup'd strings is what
         // libpurple's list options own and free.
         unsafe {

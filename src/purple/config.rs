@@ -3,11 +3,14 @@
 use std::ffi::CStr;
 
 use msnp::auth::sso::{guid_from_bytes, is_valid_machine_guid};
+use msnp::http::Url;
 use msnp::secret::Secret;
-use msnp::session::Config;
+use msnp::session::{Config, ConnectionMethod};
 use msnp::wire::Status;
 
-use super::account::{self, DEFAULT_NEXUS_URL, DEFAULT_PORT, DEFAULT_SERVER, DEFAULT_SSO_URL};
+use super::account::{
+    self, DEFAULT_GATEWAY, DEFAULT_NEXUS_URL, DEFAULT_PORT, DEFAULT_SERVER, DEFAULT_SSO_URL,
+};
 use super::{cstr, ffi, presence, privacy};
 
 /// Setting key (not shown in the dialog) of the account's machine GUID, made at first sign-in.
@@ -32,6 +35,16 @@ pub(crate) unsafe fn max_file_size(account: *mut ffi::PurpleAccount) -> u64 {
         )
     };
     u64::try_from(mb).unwrap_or(0) * 1024 * 1024
+}
+
+/// Whether file transfers try direct connections (the account's `direct_transfers`, on by
+/// default).
+///
+/// # Safety
+/// `account` must be a live PurpleAccount.
+pub(crate) unsafe fn direct_transfers(account: *mut ffi::PurpleAccount) -> bool {
+    // SAFETY: account is live per this function's contract.
+    unsafe { ffi::purple_account_get_bool(account, account::DIRECT_TRANSFERS.as_ptr(), 1) != 0 }
 }
 
 /// Reads the account's settings. Errors are texts for an INVALID_SETTINGS connection error.
@@ -65,6 +78,13 @@ pub(crate) unsafe fn from_account(account: *mut ffi::PurpleAccount) -> Result<Co
                 .map_err(|_| format!("Invalid protocol version \"{other}\""))?,
         ),
     };
+    let connection = match get(account::CONNECTION_METHOD, "auto").as_str() {
+        "auto" | "" => ConnectionMethod::Auto,
+        "tcp" => ConnectionMethod::Tcp,
+        "http" => ConnectionMethod::Http,
+        other => return Err(format!("Invalid connection method \"{other}\"")),
+    };
+    let gateway = gateway_url(&get(account::GATEWAY, DEFAULT_GATEWAY))?;
     let mut guid = get(MACHINE_GUID, "");
     if !is_valid_machine_guid(&guid) {
         guid = guid_from_bytes(os_random()?);
@@ -81,6 +101,8 @@ pub(crate) unsafe fn from_account(account: *mut ffi::PurpleAccount) -> Result<Co
         password: Secret::new(password),
         server: get(account::SERVER, DEFAULT_SERVER).trim().to_owned(),
         port,
+        connection,
+        gateway,
         nexus_url: get(account::NEXUS_URL, DEFAULT_NEXUS_URL).trim().to_owned(),
         sso_url: get(account::SSO_URL, DEFAULT_SSO_URL).trim().to_owned(),
         max_version,
@@ -94,6 +116,22 @@ pub(crate) unsafe fn from_account(account: *mut ffi::PurpleAccount) -> Result<Co
         offline_shown: split_ids(&get(OFFLINE_SHOWN, "")),
         rng_seed: os_random()?,
     })
+}
+
+/// The gateway setting: `host[:port]` (plain HTTP, port 80 by default) or an `http://` or
+/// `https://` URL without a path.
+fn gateway_url(text: &str) -> Result<Url, String> {
+    let text = text.trim();
+    let invalid = || format!("Invalid HTTP gateway \"{text}\"");
+    let url = match text.contains("://") {
+        true => Url::parse(text),
+        false => Url::parse(&format!("http://{text}")),
+    }
+    .map_err(|_| invalid())?;
+    match url.path.as_str() {
+        "/" => Ok(url),
+        _ => Err(invalid()),
+    }
 }
 
 /// The ids of a comma-separated list.

@@ -3,6 +3,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::net::{Ipv4Addr, TcpStream};
 use std::time::Instant;
 
 use msnp::session::{ConnId, EndReason, Event, HttpId, Output, Session, PROGRESS_STEPS};
@@ -10,6 +11,7 @@ use msnp::session::{ConnId, EndReason, Event, HttpId, Output, Session, PROGRESS_
 use super::blist::ListState;
 use super::fetch::Fetch;
 use super::held::Held;
+use super::listen::Listener;
 use super::privacy::Pending;
 use super::timer::Timer;
 use super::transport::{Happened, Peer, ReadBudget, Transport};
@@ -32,6 +34,8 @@ pub(crate) struct Connection {
     account: *mut ffi::PurpleAccount,
     session: RefCell<Session>,
     sockets: RefCell<HashMap<ConnId, Box<Transport>>>,
+    /// Listening sockets of file transfers' direct connections.
+    listeners: RefCell<HashMap<ConnId, Box<Listener>>>,
     fetches: RefCell<HashMap<HttpId, Fetch>>,
     timer: Timer,
     /// Contact events waiting to be applied to the buddy list, and its prompts.
@@ -133,6 +137,10 @@ impl Connection {
                 self.on_connection_lost(id, "The server closed the connection".into())
             }
             (Peer::Msnp(id), Happened::Failed(text)) => self.on_connection_lost(id, text),
+            (Peer::Msnp(id), Happened::Drained) => {
+                self.session.borrow_mut().handle_drained(id, clock::now());
+                self.pump();
+            }
             (Peer::Http(id), happened) => {
                 let done = match self.fetches.borrow_mut().get_mut(&id) {
                     Some(fetch) => fetch.on_transport(happened),
@@ -165,6 +173,35 @@ impl Connection {
             .borrow_mut()
             .handle_bytes(id, bytes, clock::now());
         self.pump();
+    }
+
+    /// The listening socket of `id` is ready (or failed).
+    pub(crate) fn on_listening(&self, id: ConnId, bound: Result<(Vec<Ipv4Addr>, u16), String>) {
+        if bound.is_err() {
+            self.listeners.borrow_mut().remove(&id);
+        }
+        self.session
+            .borrow_mut()
+            .handle_listening(id, bound, clock::now());
+        self.pump();
+    }
+
+    /// The listening socket of `id` accepted a connection: it becomes connection `id`.
+    pub(crate) fn on_accepted(&self, id: ConnId, stream: TcpStream) {
+        self.listeners.borrow_mut().remove(&id);
+        match Transport::accepted(self, Peer::Msnp(id), stream, MSNP_BUDGET) {
+            Ok(socket) => {
+                self.sockets.borrow_mut().insert(id, socket);
+                self.on_connected(id);
+            }
+            Err(text) => self.on_connection_lost(id, text),
+        }
+    }
+
+    /// The listening socket of `id` failed.
+    pub(crate) fn on_accept_failed(&self, id: ConnId, text: String) {
+        self.listeners.borrow_mut().remove(&id);
+        self.on_connection_lost(id, text);
     }
 
     fn on_http_done(&self, id: HttpId, result: Result<Vec<u8>, String>) {
@@ -231,8 +268,15 @@ impl Connection {
                 }
             }
             Output::Send { conn, bytes } => {
+                let direct = self.session.borrow().is_direct(conn);
                 let result = match self.sockets.borrow_mut().get_mut(&conn) {
-                    Some(socket) => socket.send(&bytes),
+                    // A direct connection hears that its bytes went out from the main loop (a
+                    // write watch), so that one callback never writes more than a window.
+                    Some(socket) => socket.send(&bytes).map(|()| {
+                        if direct {
+                            socket.watch_drain();
+                        }
+                    }),
                     None => Ok(()), // already closed: the session learns from handle_connection_lost
                 };
                 if let Err(text) = result {
@@ -244,7 +288,18 @@ impl Connection {
             }
             Output::Close { conn } => {
                 self.sockets.borrow_mut().remove(&conn);
+                self.listeners.borrow_mut().remove(&conn);
             }
+            Output::Listen { conn } => match Listener::start(self, conn) {
+                Ok(listener) => {
+                    self.listeners.borrow_mut().insert(conn, listener);
+                }
+                Err(text) => {
+                    self.session
+                        .borrow_mut()
+                        .handle_listening(conn, Err(text), clock::now())
+                }
+            },
             Output::Http { id, request } => Fetch::start(self, id, &request),
             Output::Event(event) => self.show(event),
         }
@@ -325,6 +380,8 @@ impl Connection {
         self.ended.set(true);
         let sockets = std::mem::take(&mut *self.sockets.borrow_mut());
         drop(sockets);
+        let listeners = std::mem::take(&mut *self.listeners.borrow_mut());
+        drop(listeners);
         let fetches = std::mem::take(&mut *self.fetches.borrow_mut());
         drop(fetches);
         self.timer.cancel();
@@ -389,6 +446,7 @@ fn start(gc: *mut ffi::PurpleConnection, account: *mut ffi::PurpleAccount) -> Re
         account,
         session: RefCell::new(Session::new(settings, clock::now())),
         sockets: RefCell::new(HashMap::new()),
+        listeners: RefCell::new(HashMap::new()),
         fetches: RefCell::new(HashMap::new()),
         timer: Timer::default(),
         list: ListState::default(),
@@ -398,6 +456,9 @@ fn start(gc: *mut ffi::PurpleConnection, account: *mut ffi::PurpleAccount) -> Re
         pumping: Cell::new(false),
     });
     conn.session.borrow_mut().set_file_size_limit(max_file);
+    // SAFETY: account is live for the duration of login.
+    let direct = unsafe { config::direct_transfers(account) };
+    conn.session.borrow_mut().set_direct_transfers(direct);
     let conn = Box::into_raw(conn);
     // SAFETY: gc is live; ownership of the box moves into protocol_data until `close`.
     unsafe { ffi::purple_connection_set_protocol_data(gc, conn.cast()) };

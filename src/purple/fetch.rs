@@ -59,7 +59,7 @@ impl Fetch {
     /// Takes what happened on the stream; the result once the response is over.
     pub(crate) fn on_transport(&mut self, happened: Happened) -> Option<Result<Vec<u8>, String>> {
         match happened {
-            Happened::Connected => None,
+            Happened::Connected | Happened::Drained => None,
             Happened::Failed(e) => Some(Err(e)),
             Happened::Closed => Some(Ok(std::mem::take(&mut self.response))),
             Happened::Data(bytes) => {

@@ -21,6 +21,7 @@ mod guard;
 mod held;
 mod icons;
 mod ink;
+mod listen;
 mod places;
 mod plugin;
 mod presence;

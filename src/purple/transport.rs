@@ -33,6 +33,8 @@ pub(crate) enum Happened {
     Data(Vec<u8>),
     /// The peer closed the stream.
     Closed,
+    /// Everything queued was written (plain streams).
+    Drained,
     /// Connecting, reading or writing failed; the text says why.
     Failed(String),
 }
@@ -141,6 +143,43 @@ impl Transport {
         match started {
             true => Ok(transport),
             false => Err(format!("Unable to connect to {host}:{port}")),
+        }
+    }
+
+    /// A stream accepted on a listening socket, connected already.
+    pub(crate) fn accepted(
+        owner: &Connection,
+        peer: Peer,
+        stream: TcpStream,
+        budget: ReadBudget,
+    ) -> Result<Box<Transport>, String> {
+        stream
+            .set_nonblocking(true)
+            .map_err(|e| format!("Accepted socket: {e}"))?;
+        let mut transport = Box::new(Transport {
+            owner,
+            peer,
+            link: Link::Plain {
+                connecting: std::ptr::null_mut(),
+                stream: Some(stream),
+            },
+            connected: false,
+            budget,
+            read_watch: 0,
+            write_watch: 0,
+            outgoing: Vec::new(),
+        });
+        match transport.on_connected() {
+            Happened::Failed(e) => Err(e),
+            _ => Ok(transport),
+        }
+    }
+
+    /// Reports [`Happened::Drained`] from the main loop once everything queued is written
+    /// (at once if it is: the next time the stream is writable).
+    pub(crate) fn watch_drain(&mut self) {
+        if self.connected {
+            self.set_write_watch(true);
         }
     }
 
@@ -423,8 +462,10 @@ unsafe extern "C" fn tls_readable_cb(
 /// `PurpleInputFunction`: the stream can take more of the queue.
 unsafe extern "C" fn writable_cb(data: *mut c_void, _fd: i32, _cond: ffi::PurpleInputCondition) {
     entry((), || {
-        with_transport(data, |transport| {
-            transport.flush().err().map(Happened::Failed)
+        with_transport(data, |transport| match transport.flush() {
+            Err(e) => Some(Happened::Failed(e)),
+            Ok(()) if transport.outgoing.is_empty() => Some(Happened::Drained),
+            Ok(()) => None,
         })
     })
 }

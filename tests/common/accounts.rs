@@ -41,12 +41,13 @@ pub fn add_account_line(
         Login::Http => (server.nexus_url_plain(), server.sso_url_plain()),
     };
     format!(
-        "add-account prpl-msnp {} password={} server=127.0.0.1 port={} nexus_url={} sso_url={} max_protocol={version}",
+        "add-account prpl-msnp {} password={} server=127.0.0.1 port={} nexus_url={} sso_url={} max_protocol={version} gateway=127.0.0.1:{}",
         pct(email),
         pct(password),
         server.ns_addr().port(),
         pct(&nexus),
         pct(&sso),
+        server.http_port,
     )
 }
 

@@ -113,13 +113,13 @@ pub(super) enum FileStage {
 /// The sending side of the data message.
 #[derive(Debug)]
 pub(super) struct Sender {
-    header: Header,
+    pub(super) header: Header,
     /// Bytes handed over by the user interface so far.
-    read: u64,
+    pub(super) read: u64,
     /// Bytes handed over and not yet cut into chunks.
-    buffer: VecDeque<u8>,
+    pub(super) buffer: VecDeque<u8>,
     /// Whether [`FileEvent::WantData`] waits for its answer.
-    asked: bool,
+    pub(super) asked: bool,
 }
 
 /// One transfer.
@@ -127,8 +127,8 @@ pub(super) struct Sender {
 pub(super) struct FileSession {
     pub(super) id: TransferId,
     pub(super) peer: String,
-    call_id: String,
-    size: u64,
+    pub(super) call_id: String,
+    pub(super) size: u64,
     pub(super) stage: FileStage,
     pub(super) deadline: Instant,
 }
@@ -268,12 +268,18 @@ impl P2p {
     ) -> Option<Transmit> {
         let deadline = now + self.config.timeout;
         let P2p {
-            files, file_events, ..
+            files,
+            file_events,
+            direct,
+            ..
         } = self;
-        for f in files.values_mut() {
+        for (sid, f) in files.iter_mut() {
             let FileStage::Sending(s) = &mut f.stage else {
                 continue;
             };
+            if direct.holds(*sid) {
+                continue; // on (or waiting for) a direct connection
+            }
             if !s.asked && s.read < f.size && s.buffer.len() < MAX_CHUNK {
                 s.asked = true;
                 let max = usize::try_from(f.size - s.read).map_or(BLOCK, |left| left.min(BLOCK));
@@ -386,6 +392,12 @@ impl P2p {
         };
         let id = f.id;
         match (&message.start, &f.stage) {
+            (StartLine::Response { code, .. }, _)
+                if message.content_type.eq_ignore_ascii_case(slp::TRANS_RESP) =>
+            {
+                let code = *code;
+                self.transresp(sid, code, message);
+            }
             (StartLine::Response { code: 200, .. }, FileStage::Offered) => {
                 if f.size == 0 {
                     self.finish_file(sid, FileEvent::Completed { id }, true, rng);
@@ -411,6 +423,7 @@ impl P2p {
                 });
                 f.deadline = now + self.config.timeout;
                 self.file_events.push_back(FileEvent::Accepted { id });
+                self.request_direct(sid, now, rng);
             }
             (StartLine::Response { code: 603, .. }, FileStage::Offered) => {
                 self.files.remove(&sid);
@@ -437,11 +450,7 @@ impl P2p {
                 },
                 _,
             ) if message.content_type.eq_ignore_ascii_case(slp::TRANS_REQ) => {
-                // Direct connections are not offered: the data stays on the switchboard.
-                let mut decline = slp::response(message, 603, sid);
-                decline.content_type = slp::TRANS_RESP.to_owned();
-                decline.body.clear();
-                self.send_slp(peer, &decline, rng);
+                self.answer_transreq(sid, message, now, rng);
             }
             _ => log::debug!("MSNSLP message out of turn in transfer {}", id.0),
         }
@@ -563,7 +572,7 @@ impl P2p {
 
     /// Ends a transfer with `event`, telling the peer (`BYE`, or `603` to an unanswered offer)
     /// when `tell`.
-    fn finish_file(
+    pub(super) fn finish_file(
         &mut self,
         sid: u32,
         event: FileEvent,

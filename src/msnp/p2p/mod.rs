@@ -9,6 +9,7 @@
 //! share the signalling and stream their data instead of reassembling it.
 
 pub mod chunk;
+pub mod direct;
 pub mod file;
 #[cfg(test)]
 mod file_tests;
@@ -20,6 +21,10 @@ pub mod sbmsg;
 pub mod slp;
 #[cfg(test)]
 mod tests;
+pub mod transreq;
+mod upgrade;
+#[cfg(test)]
+mod upgrade_tests;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
@@ -37,6 +42,7 @@ pub use msnobj::{MsnObject, MsnObjectError};
 pub use reassembly::{Limits, Reassembler, ReassemblyError};
 pub use sbmsg::{sb_payload, SbP2p};
 pub use slp::{SlpError, SlpMessage};
+pub use upgrade::{DirectOutput, LinkId};
 
 use slp::{Method, StartLine};
 
@@ -260,6 +266,7 @@ pub struct P2p {
     files: BTreeMap<u32, file::FileSession>,
     file_events: VecDeque<FileEvent>,
     next_transfer: u32,
+    direct: upgrade::Directs,
 }
 
 impl P2p {
@@ -277,6 +284,7 @@ impl P2p {
             files: BTreeMap::new(),
             file_events: VecDeque::new(),
             next_transfer: 0,
+            direct: upgrade::Directs::default(),
         }
     }
 
@@ -505,7 +513,7 @@ impl P2p {
     /// When [`P2p::handle_timeout`] should run next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let sessions = self.sessions.values().map(|s| s.deadline).min();
-        let sessions = [sessions, self.files_deadline()]
+        let sessions = [sessions, self.files_deadline(), self.direct.deadline()]
             .into_iter()
             .flatten()
             .min();
@@ -519,6 +527,7 @@ impl P2p {
     pub fn handle_timeout(&mut self, now: Instant, rng: &mut dyn FnMut() -> u32) {
         self.reassembler.expire(now);
         self.files_timeout(now, rng);
+        self.direct_timeout(now);
         let lapsed: Vec<u32> = self
             .sessions
             .iter()

@@ -7,6 +7,17 @@ use crate::wire::{PrivacyMode, Status};
 /// `max_protocol` and goes down this list.
 pub const SUPPORTED_VERSIONS: [u32; 9] = [18, 17, 16, 15, 12, 11, 10, 9, 8];
 
+/// How the session reaches the servers (`docs/protocol.md`, "Connection methods").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionMethod {
+    /// Direct TCP; when the notification server cannot be reached that way, the HTTP gateway.
+    Auto,
+    /// Direct TCP only.
+    Tcp,
+    /// The HTTP gateway only, for the notification server and the switchboards.
+    Http,
+}
+
 /// Settings for one session.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -18,6 +29,10 @@ pub struct Config {
     pub server: String,
     /// Notification server port.
     pub port: u16,
+    /// Direct TCP, the HTTP gateway, or direct with the gateway as fallback.
+    pub connection: ConnectionMethod,
+    /// The HTTP gateway: scheme, host and port (its path is not used).
+    pub gateway: crate::http::Url,
     /// Passport 1.4 nexus URL (MSNP8-12).
     pub nexus_url: String,
     /// RST endpoint (MSNP15-18).
@@ -71,6 +86,8 @@ pub(crate) fn test_config(
         password: Secret::new(password.into()),
         server: "127.0.0.1".into(),
         port: 1863,
+        connection: ConnectionMethod::Tcp,
+        gateway: crate::http::Url::parse("http://127.0.0.1:8080/").expect("a valid URL"),
         nexus_url: "http://127.0.0.1:8081/rdr/pprdr.asp".into(),
         sso_url: "https://127.0.0.1:8443/RST.srf".into(),
         max_version: Some(max_version),

@@ -16,6 +16,9 @@ use super::{Config, ConnId, Event, HttpId, Output};
 /// The NS connection currently in use.
 pub(super) struct NsLink {
     pub(super) id: ConnId,
+    /// Where it goes (for the HTTP gateway fallback).
+    pub(super) host: String,
+    pub(super) port: u16,
     pub(super) framer: Framer,
     pub(super) connected: bool,
     pub(super) trids: TrIdAllocator,

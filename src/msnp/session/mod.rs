@@ -29,12 +29,14 @@ mod config;
 pub mod contacts;
 mod cx;
 pub mod emoticons;
+mod links;
 mod login;
 mod output;
 pub mod pictures;
 pub mod switchboard;
 mod timers;
 mod transfers;
+mod tunnel;
 
 #[cfg(test)]
 pub(crate) mod sim;
@@ -47,7 +49,7 @@ use std::time::Instant;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-pub use config::{Config, SUPPORTED_VERSIONS};
+pub use config::{Config, ConnectionMethod, SUPPORTED_VERSIONS};
 pub use contacts::ContactEvent;
 pub use emoticons::EmoticonEvent;
 pub use output::{ConnId, EndReason, Event, HttpId, Output, PROGRESS_STEPS};
@@ -56,6 +58,7 @@ pub use switchboard::{ChatEvent, Unsent};
 pub use transfers::TransferEvent;
 
 use crate::dialect::Dialect;
+use crate::gateway::ServerKind;
 use crate::wire::{
     self, ClientCommand, Direction, Framer, Limits, NsCommand, OutReason, TrIdAllocator,
 };
@@ -84,12 +87,15 @@ pub struct Session {
     /// seeded through [`Config::rng_seed`], so a session is a deterministic function of its
     /// inputs.
     rng: ChaCha8Rng,
+    /// The connections carried through the HTTP gateway.
+    tunnel: tunnel::Tunnel,
 }
 
 impl Session {
     /// Starts a session: the first output asks to connect to the configured server.
     pub fn new(config: Config, now: Instant) -> Session {
         let config_seed = config.rng_seed;
+        let tunnel = tunnel::Tunnel::new(config.connection == ConnectionMethod::Http, now);
         // The P2P part's message-id base comes from a stream of its own, so the draws of the
         // sign-in stay what they were.
         let mut p2p_rng = ChaCha8Rng::from_seed(config.rng_seed);
@@ -109,12 +115,13 @@ impl Session {
             ids: Ids::default(),
             ended: false,
             rng: ChaCha8Rng::from_seed(config_seed),
+            tunnel,
         };
         session
             .timers
             .set(Timer::Login, now + timers::LOGIN_TIMEOUT);
         let (host, port) = (session.config.server.clone(), session.config.port);
-        session.connect_ns(host, port);
+        session.connect_ns(host, port, now);
         session
     }
 
@@ -129,9 +136,34 @@ impl Session {
         self.dialect.unwrap_or(Dialect::OLDEST)
     }
 
-    /// The next thing to do or show, in order.
+    /// The next thing to do or show, in order. What concerns a connection carried through the
+    /// HTTP gateway is turned into gateway requests here.
     pub fn poll(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        loop {
+            let Some(output) = self.out.pop_front() else {
+                let ids = &mut self.ids;
+                let (id, request) = self.tunnel.next_request(&mut || ids.http())?;
+                return Some(Output::Http { id, request });
+            };
+            match output {
+                Output::Connect { conn, host, .. } if self.tunnel.active => {
+                    let server = match self.ns.as_ref().is_some_and(|ns| ns.id == conn) {
+                        true => ServerKind::Ns,
+                        false => ServerKind::Sb,
+                    };
+                    self.tunnel.open(conn, server, &host, &self.config.gateway);
+                }
+                Output::Send { conn, bytes } if self.tunnel.carries(conn) => {
+                    if let Err(e) = self.tunnel.queue(conn, &bytes) {
+                        self.tunnel.close(conn);
+                        let now = self.tunnel.now();
+                        self.handle_connection_lost(conn, e.to_string(), now);
+                    }
+                }
+                Output::Close { conn } if self.tunnel.carries(conn) => self.tunnel.close(conn),
+                other => return Some(other),
+            }
+        }
     }
 
     /// When `handle_timeout` wants to be called next.
@@ -144,6 +176,8 @@ impl Session {
             self.contacts.deadline(),
             self.switchboards.deadline(),
             self.pictures.deadline(),
+            self.tunnel.deadline(),
+            self.tunnel.direct_deadline,
         ]
         .into_iter()
         .flatten()
@@ -152,6 +186,9 @@ impl Session {
 
     /// A connection asked for with [`Output::Connect`] is established.
     pub fn handle_connected(&mut self, conn: ConnId, now: Instant) {
+        if self.pictures.owns_link(conn) {
+            return self.link_connected(conn, now);
+        }
         if self.switchboards.owns(conn) {
             return self
                 .switchboards
@@ -161,26 +198,50 @@ impl Session {
             return;
         };
         ns.connected = true;
+        self.tunnel.direct_deadline = None;
         self.login
             .handle_connected(&mut cx!(self, cx::Tickets::default()));
     }
 
     /// A connection failed to open, broke, or was closed by the peer.
     pub fn handle_connection_lost(&mut self, conn: ConnId, text: String, now: Instant) {
+        if self.pictures.owns_link(conn) {
+            return self.link_lost(conn, &text, now);
+        }
         if self.switchboards.owns(conn) {
             self.switchboards
                 .handle_connection_lost(&mut cx!(self), conn, &text, now);
             return self.transfers_after_switchboards(now);
         }
-        if self.ns.as_ref().is_some_and(|ns| ns.id == conn) {
-            self.ns = None;
+        if let Some(ns) = self.ns.take_if(|ns| ns.id == conn) {
+            if !ns.connected
+                && !self.tunnel.active
+                && self.config.connection == ConnectionMethod::Auto
+            {
+                log::info!(
+                    "no direct connection to the notification server ({text}); trying the HTTP gateway"
+                );
+                self.tunnel.active = true;
+                self.tunnel.direct_error = Some(text);
+                return self.connect_ns(ns.host, ns.port, now);
+            }
             log::info!("notification server connection lost: {text}");
+            let text = match self.tunnel.direct_error.take() {
+                // Neither way worked: the user hears of both.
+                Some(direct) if !ns.connected => {
+                    format!("{direct}; then {text}")
+                }
+                _ => text,
+            };
             self.end(EndReason::Network(text));
         }
     }
 
     /// Bytes arrived on a connection.
     pub fn handle_bytes(&mut self, conn: ConnId, bytes: &[u8], now: Instant) {
+        if self.pictures.owns_link(conn) {
+            return self.link_bytes(conn, bytes, now);
+        }
         if self.switchboards.owns(conn) {
             return self.switchboard_bytes(conn, bytes, now);
         }
@@ -216,6 +277,9 @@ impl Session {
 
     /// An HTTP request asked for with [`Output::Http`] completed; `raw` is the whole response.
     pub fn handle_http_response(&mut self, id: HttpId, raw: Vec<u8>, now: Instant) {
+        if let Some(conn) = self.tunnel.owner(id) {
+            return self.gateway_answer(conn, raw, now);
+        }
         if self.login.is_waiting_for(id) {
             let next = self
                 .login
@@ -233,6 +297,14 @@ impl Session {
 
     /// An HTTP request failed (connect, TLS or protocol error).
     pub fn handle_http_failed(&mut self, id: HttpId, text: String, now: Instant) {
+        if let Some(conn) = self.tunnel.owner(id) {
+            self.tunnel.close(conn);
+            return self.handle_connection_lost(
+                conn,
+                format!("the HTTP gateway could not be reached ({text})"),
+                now,
+            );
+        }
         if self.login.is_waiting_for(id) {
             self.end(EndReason::Network(text));
         } else if !self
@@ -246,8 +318,56 @@ impl Session {
         }
     }
 
+    /// The answer to a gateway request of `conn`: the connection opened, bytes arrived, or it
+    /// is over.
+    fn gateway_answer(&mut self, conn: ConnId, raw: Vec<u8>, now: Instant) {
+        match self.tunnel.handle_response(conn, raw, now) {
+            Ok(received) => {
+                if received.opened {
+                    self.handle_connected(conn, now);
+                }
+                if !received.bytes.is_empty() {
+                    self.handle_bytes(conn, &received.bytes, now);
+                }
+                if received.closed {
+                    self.tunnel.close(conn);
+                    let text = "The HTTP gateway closed the session".to_owned();
+                    self.handle_connection_lost(conn, text, now);
+                }
+            }
+            Err(e) => {
+                log::warn!("HTTP gateway: {e}");
+                self.handle_connection_lost(conn, e.to_string(), now)
+            }
+        }
+    }
+
+    /// `auto`: the direct NS connection did not come up in time (a firewall that drops rather
+    /// than refuses); it is given up for the gateway, as if it had failed.
+    fn direct_connect_timed_out(&mut self, now: Instant) {
+        self.tunnel.direct_deadline = None;
+        let Some(conn) = self.ns.as_ref().filter(|ns| !ns.connected).map(|ns| ns.id) else {
+            return;
+        };
+        self.out.push_back(Output::Close { conn });
+        let secs = tunnel::DIRECT_CONNECT_TIMEOUT.as_secs();
+        self.handle_connection_lost(conn, format!("No connection within {secs} seconds"), now);
+    }
+
     /// Deadlines due at `now` fire; early or spurious calls do nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.tunnel.advance(now);
+        if self.ended {
+            return;
+        }
+        if self.tunnel.direct_deadline.is_some_and(|at| at <= now) {
+            self.direct_connect_timed_out(now);
+        }
+        for conn in self.tunnel.take_overdue(now) {
+            let secs = crate::gateway::ANSWER_TIMEOUT.as_secs();
+            let text = format!("the HTTP gateway did not answer within {secs} seconds");
+            self.handle_connection_lost(conn, text, now);
+        }
         if self.ended {
             return;
         }
@@ -358,7 +478,7 @@ impl Session {
                 }
                 self.dialect = None;
                 self.timers.set(Timer::Login, now + timers::LOGIN_TIMEOUT);
-                self.connect_ns(host, port);
+                self.connect_ns(host, port, now);
             }
             login::Next::SignedIn => {
                 self.timers.stop(Timer::Login);
@@ -452,10 +572,12 @@ impl Session {
         self.ns.as_mut()?.send(&mut self.out, command)
     }
 
-    fn connect_ns(&mut self, host: String, port: u16) {
+    fn connect_ns(&mut self, host: String, port: u16, now: Instant) {
         let id = self.ids.conn();
         self.ns = Some(NsLink {
             id,
+            host: host.clone(),
+            port,
             framer: Framer::new(Direction::FromServer, Limits::default()),
             connected: false,
             trids: TrIdAllocator::default(),
@@ -465,6 +587,9 @@ impl Session {
             host,
             port,
         });
+        if self.config.connection == ConnectionMethod::Auto && !self.tunnel.active {
+            self.tunnel.direct_deadline = Some(now + tunnel::DIRECT_CONNECT_TIMEOUT);
+        }
         self.event(Event::Progress { step: 0 });
     }
 

@@ -22,7 +22,13 @@ pub enum Output {
         host: String,
         port: u16,
     },
-    /// Write these bytes, in order, to the connection.
+    /// Open a listening TCP socket (a direct connection with a contact) and report
+    /// `handle_listening`; the first connection accepted on it becomes `conn` (reported with
+    /// `handle_connected`, then as any connection) and the listening socket is closed.
+    Listen { conn: ConnId },
+    /// Write these bytes, in order, to the connection; for a direct connection
+    /// (`Session::is_direct`) the driver reports `handle_drained` once everything written so
+    /// far has gone out.
     Send { conn: ConnId, bytes: Vec<u8> },
     /// Close the connection; the session forgets it (no further report is wanted).
     Close { conn: ConnId },

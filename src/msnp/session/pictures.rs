@@ -107,6 +107,8 @@ pub(super) struct Pictures {
     retried: HashSet<String>,
     /// Objects being fetched: the contact, the `SHA1D`, and whether it is an emoticon.
     fetching: Vec<(String, String, bool)>,
+    /// The sockets of file transfers' direct connections.
+    pub(super) links: super::links::Links,
 }
 
 impl Pictures {
@@ -122,6 +124,7 @@ impl Pictures {
             waiting: VecDeque::new(),
             retried: HashSet::new(),
             fetching: Vec::new(),
+            links: Default::default(),
         }
     }
 

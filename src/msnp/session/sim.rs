@@ -90,6 +90,7 @@ impl Sim {
                     self.written.entry(conn).or_default().extend(bytes);
                 }
                 Output::Close { conn } => self.closed.push(conn),
+                Output::Listen { .. } => panic!("direct connections are off in simulations"),
                 Output::Http { id, request } => self.http.push((id, request)),
                 Output::Event(event) => {
                     match &event {

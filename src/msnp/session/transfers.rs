@@ -2,7 +2,8 @@
 //! `file` module does the protocol). Data chunks go out only while the switchboard carrying
 //! them has fewer than a window of P2P messages waiting for its `ACK`, so a file is read from
 //! disk as fast as the switchboard takes it and never piles up in memory. A transfer whose
-//! switchboard is lost, or whose contact leaves it or goes offline, fails.
+//! switchboard is lost, or whose contact leaves it or goes offline, fails. Where both sides
+//! allow it the data goes over a direct connection instead (`links`).
 
 use std::time::Instant;
 
@@ -111,6 +112,7 @@ impl Pictures {
             p2p_send(cx, transmit, send);
             busy = true;
         }
+        busy |= self.links_pump(cx, now);
         while let Some(event) = self.p2p.poll_file_event() {
             cx.event(Event::Transfer(event));
             busy = true;

@@ -7595,6 +7595,117 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn purple_debug_init();
 }
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct _PurpleNetworkListenData {
+    _unused: [u8; 0],
+}
+pub type PurpleNetworkListenData = _PurpleNetworkListenData;
+pub type PurpleNetworkListenCallback =
+    ::std::option::Option<unsafe extern "C" fn(listenfd: ::std::os::raw::c_int, data: gpointer)>;
+unsafe extern "C" {
+    pub fn purple_network_ip_atoi(
+        ip: *const ::std::os::raw::c_char,
+    ) -> *const ::std::os::raw::c_uchar;
+}
+unsafe extern "C" {
+    pub fn purple_network_set_public_ip(ip: *const ::std::os::raw::c_char);
+}
+unsafe extern "C" {
+    pub fn purple_network_get_public_ip() -> *const ::std::os::raw::c_char;
+}
+unsafe extern "C" {
+    pub fn purple_network_get_local_system_ip(
+        fd: ::std::os::raw::c_int,
+    ) -> *const ::std::os::raw::c_char;
+}
+unsafe extern "C" {
+    pub fn purple_network_get_all_local_system_ips() -> *mut GList;
+}
+unsafe extern "C" {
+    pub fn purple_network_get_my_ip(fd: ::std::os::raw::c_int) -> *const ::std::os::raw::c_char;
+}
+unsafe extern "C" {
+    pub fn purple_network_listen_map_external(map_external: gboolean);
+}
+unsafe extern "C" {
+    pub fn purple_network_listen(
+        port: ::std::os::raw::c_ushort,
+        socket_type: ::std::os::raw::c_int,
+        cb: PurpleNetworkListenCallback,
+        cb_data: gpointer,
+    ) -> *mut PurpleNetworkListenData;
+}
+unsafe extern "C" {
+    pub fn purple_network_listen_family(
+        port: ::std::os::raw::c_ushort,
+        socket_family: ::std::os::raw::c_int,
+        socket_type: ::std::os::raw::c_int,
+        cb: PurpleNetworkListenCallback,
+        cb_data: gpointer,
+    ) -> *mut PurpleNetworkListenData;
+}
+unsafe extern "C" {
+    pub fn purple_network_listen_range(
+        start: ::std::os::raw::c_ushort,
+        end: ::std::os::raw::c_ushort,
+        socket_type: ::std::os::raw::c_int,
+        cb: PurpleNetworkListenCallback,
+        cb_data: gpointer,
+    ) -> *mut PurpleNetworkListenData;
+}
+unsafe extern "C" {
+    pub fn purple_network_listen_range_family(
+        start: ::std::os::raw::c_ushort,
+        end: ::std::os::raw::c_ushort,
+        socket_family: ::std::os::raw::c_int,
+        socket_type: ::std::os::raw::c_int,
+        cb: PurpleNetworkListenCallback,
+        cb_data: gpointer,
+    ) -> *mut PurpleNetworkListenData;
+}
+unsafe extern "C" {
+    pub fn purple_network_listen_cancel(listen_data: *mut PurpleNetworkListenData);
+}
+unsafe extern "C" {
+    pub fn purple_network_get_port_from_fd(fd: ::std::os::raw::c_int) -> ::std::os::raw::c_ushort;
+}
+unsafe extern "C" {
+    pub fn purple_network_is_available() -> gboolean;
+}
+unsafe extern "C" {
+    pub fn purple_network_force_online();
+}
+unsafe extern "C" {
+    pub fn purple_network_get_handle() -> *mut ::std::os::raw::c_void;
+}
+unsafe extern "C" {
+    pub fn purple_network_set_stun_server(stun_server: *const gchar);
+}
+unsafe extern "C" {
+    pub fn purple_network_get_stun_ip() -> *const gchar;
+}
+unsafe extern "C" {
+    pub fn purple_network_set_turn_server(turn_server: *const gchar);
+}
+unsafe extern "C" {
+    pub fn purple_network_get_turn_ip() -> *const gchar;
+}
+unsafe extern "C" {
+    pub fn purple_network_remove_port_mapping(fd: gint);
+}
+unsafe extern "C" {
+    pub fn purple_network_convert_idn_to_ascii(
+        in_: *const gchar,
+        out: *mut *mut gchar,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn purple_network_init();
+}
+unsafe extern "C" {
+    pub fn purple_network_uninit();
+}
 pub type PurpleRequestField = _PurpleRequestField;
 pub const PURPLE_REQUEST_INPUT: PurpleRequestType = 0;
 pub const PURPLE_REQUEST_CHOICE: PurpleRequestType = 1;

@@ -23,6 +23,7 @@ use std::path::PathBuf;
 use plugin::Plugin;
 
 /// Command-line settings.
+#[derive(Clone)]
 pub struct Args {
     pub plugins: Vec<PathBuf>,
     pub stub: PathBuf,

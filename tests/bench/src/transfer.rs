@@ -1,5 +1,6 @@
-//! The file-transfer workload: a file sent over the switchboard from the measured account to a
-//! contact signed in with a second purple-stub on the same plugin, through the test server.
+//! The file-transfer workloads: a file sent from the measured account to a contact signed in
+//! with a second purple-stub on the same plugin, through the test server's switchboard or over
+//! a direct connection between the two (the account option `direct_transfers`).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -50,10 +51,31 @@ fn is(e: &serde_json::Value, event: &str, account: &str) -> bool {
     e["event"] == event && e["account"] == account
 }
 
+/// [`measure`] over the switchboard.
+pub fn switchboard(args: &Args, plugin: &Plugin, version: u32, mb: usize) -> Fallible<Vec<f64>> {
+    measure(args, plugin, version, mb, false)
+}
+
+/// [`measure`] over a direct connection.
+pub fn direct(args: &Args, plugin: &Plugin, version: u32, mb: usize) -> Fallible<Vec<f64>> {
+    measure(args, plugin, version, mb, true)
+}
+
 /// Sends a sparse file of `mb` MB from the measured account to a contact and saves it: MB/s,
 /// each side's CPU per MB, longest stall (wall and CPU), peak RSS and what the transfer added to
-/// it.
-pub fn measure(args: &Args, plugin: &Plugin, version: u32, mb: usize) -> Fallible<Vec<f64>> {
+/// it. With `direct`, both
+/// accounts may use a direct connection; without, neither does.
+fn measure(
+    args: &Args,
+    plugin: &Plugin,
+    version: u32,
+    mb: usize,
+    direct: bool,
+) -> Fallible<Vec<f64>> {
+    let mut args = args.clone();
+    args.options
+        .push_str(&format!(" direct_transfers={direct}"));
+    let args = &args;
     let size = mb as u64 * MB;
     let bob = sender(0);
     let server = server(args, version, 0, 1, false)?;

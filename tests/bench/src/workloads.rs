@@ -203,8 +203,8 @@ const WORKLOADS: &[Workload] = &[
                 saved size checked. \"sender\"/\"receiver\": each side's client. Peak RSS is \
                 the process's `VmHWM` (most of it libpurple, its plugins and the shared \
                 libraries, there before the transfer); RSS growth is that peak less the RSS \
-                before `send-file`: what the transfer added at most. Direct connections are not implemented yet: no row for \
-                them.",
+                before `send-file`: what the transfer added at most. Direct connections off on \
+                both sides (see `transfer-direct`).",
         size_name: "MB",
         columns: &[
             col("MB/s", "", 1),
@@ -223,7 +223,33 @@ const WORKLOADS: &[Workload] = &[
             true => vec![10],
             false => vec![100],
         },
-        measure: crate::transfer::measure,
+        measure: crate::transfer::switchboard,
+    },
+    Workload {
+        name: "transfer-direct",
+        title: "File transfer over a direct connection",
+        about: "As `transfer`, with direct connections on for both accounts: the data goes over \
+                a TCP connection between the two purple-stubs on loopback, the switchboard \
+                carrying only the signalling.",
+        size_name: "MB",
+        columns: &[
+            col("MB/s", "", 1),
+            col("sender CPU per MB", "ms", 1),
+            col("receiver CPU per MB", "ms", 1),
+            col("sender longest stall", "ms", 1),
+            col("receiver longest stall", "ms", 1),
+            col("sender longest stall, CPU", "ms", 1),
+            col("receiver longest stall, CPU", "ms", 1),
+            col("sender peak RSS", "MiB", 1),
+            col("receiver peak RSS", "MiB", 1),
+            col("sender RSS growth", "KiB", 0),
+            col("receiver RSS growth", "KiB", 0),
+        ],
+        sizes: |quick| match quick {
+            true => vec![10],
+            false => vec![100],
+        },
+        measure: crate::transfer::direct,
     },
 ];
 

@@ -225,9 +225,19 @@ impl TestServer {
         self.shared.counters.http_requests.load(Ordering::SeqCst)
     }
 
+    /// HTTP gateway sessions opened so far: (to the NS, to switchboards).
+    pub fn gateway_sessions(&self) -> (u64, u64) {
+        self.shared.gateway.opened()
+    }
+
     /// P2P messages carrying an MSNSLP `INVITE` relayed so far.
     pub fn p2p_invites(&self) -> u64 {
         self.shared.counters.p2p_invites.load(Ordering::SeqCst)
+    }
+
+    /// P2P messages carrying file-transfer data relayed so far.
+    pub fn p2p_file_data(&self) -> u64 {
+        self.shared.counters.p2p_file_data.load(Ordering::SeqCst)
     }
 
     /// Proxy tunnels opened so far.

@@ -37,6 +37,8 @@ pub struct Counters {
     pub proxy_tunnels: AtomicU64,
     /// P2P messages relayed that carry an MSNSLP `INVITE` (a P2P session asked for).
     pub p2p_invites: AtomicU64,
+    /// P2P messages relayed that carry file data (a session's payload with footer 2).
+    pub p2p_file_data: AtomicU64,
 }
 
 /// Everything the threads share.
@@ -50,6 +52,8 @@ pub struct Shared {
     directory: Mutex<Directory>,
     /// Switchboard sessions and offline messages.
     pub sb: crate::sb::Hub,
+    /// HTTP gateway sessions.
+    pub gateway: crate::http::gateway::Gateway,
     /// What was said on every connection.
     pub transcript: Arc<Transcript>,
     /// Counters.
@@ -70,6 +74,7 @@ impl Shared {
         Self {
             directory: Mutex::new(Directory::from_config(&config)),
             sb: crate::sb::Hub::default(),
+            gateway: Default::default(),
             faults: Arc::new(crate::faults::Faults::new(config.faults)),
             config,
             ports,

@@ -303,3 +303,84 @@ fn strict_mode_refuses_the_updates_escargot_refuses_and_fails_the_test() {
     assert!(violations[4].contains("ABGroupUpdate"), "{violations:?}");
     drop(s);
 }
+
+/// A gateway request: `POST /gateway/gateway.dll?<query>` with `body`.
+fn gateway(s: &TestServer, query: &str, body: &str) -> common::HttpResponse {
+    http_post(
+        s.http_port,
+        None,
+        &format!("/gateway/gateway.dll?{query}"),
+        body,
+    )
+}
+
+/// The `SessionID` of a gateway answer's `X-MSN-Messenger` header.
+fn session_id(r: &common::HttpResponse) -> String {
+    let header = r.header("X-MSN-Messenger").expect("X-MSN-Messenger");
+    let id = header
+        .split(';')
+        .find_map(|f| f.trim().strip_prefix("SessionID="))
+        .expect("SessionID");
+    assert!(header.ends_with("; GW-IP=127.0.0.1"), "{header}");
+    id.to_owned()
+}
+
+#[test]
+fn the_gateway_bridges_sessions_to_the_ns() {
+    let s = server(ServerConfig::default());
+    let open = gateway(&s, "Action=open&Server=NS&IP=127.0.0.1", "");
+    assert_eq!(open.status, 200);
+    assert_eq!(
+        open.header("Content-Type"),
+        Some("application/x-msn-messenger")
+    );
+    assert_eq!(open.text(), "");
+    let id = session_id(&open);
+    let ver = gateway(&s, &format!("SessionID={id}"), "VER 1 MSNP18 CVR0\r\n");
+    assert_eq!(ver.status, 200);
+    assert_eq!(session_id(&ver), id);
+    assert_eq!(ver.text(), "VER 1 MSNP18\r\n");
+    let poll = gateway(&s, &format!("Action=poll&SessionID={id}"), "");
+    assert_eq!((poll.status, poll.text()), (200, String::new()));
+    assert_eq!(s.gateway_sessions(), (1, 0));
+    // The bridged connection is an ordinary NS connection of the server.
+    assert_eq!(s.ns_connections(), 1);
+
+    // Unknown sessions are 400, as Escargot answers them; GET is not served.
+    let unknown = gateway(&s, "SessionID=nonesuch", "PNG\r\n");
+    assert_eq!(unknown.status, 400);
+    assert!(unknown.header("X-MSN-Messenger").is_none());
+    let get = common::http_get(s.http_port, None, "/gateway/gateway.dll", &[]);
+    assert_eq!(get.status, 405);
+    assert!(s.violations().is_empty(), "{:?}", s.violations());
+
+    // The server closes the NS: the answer carries what was left, then the session is gone.
+    let out = gateway(&s, &format!("SessionID={id}"), "OUT\r\n");
+    assert_eq!(out.status, 200);
+    let after = gateway(&s, &format!("Action=poll&SessionID={id}"), "");
+    assert_eq!(after.status, 400);
+}
+
+#[test]
+#[should_panic(expected = "the client did what the real server refuses")]
+fn the_gateway_refuses_what_the_real_one_does_and_fails_the_test() {
+    let s = server(ServerConfig::default());
+    assert_eq!(gateway(&s, "Server=NS&IP=127.0.0.1", "").status, 400);
+    assert_eq!(
+        gateway(&s, "Action=open&Server=XX&IP=127.0.0.1", "").status,
+        400
+    );
+    assert_eq!(
+        gateway(&s, "Action=open&Server=NS&IP=10.1.1.1", "").status,
+        400
+    );
+    let id = session_id(&gateway(&s, "Action=open&Server=SB&IP=127.0.0.1", ""));
+    assert_eq!(s.gateway_sessions(), (0, 1));
+    assert_eq!(
+        gateway(&s, &format!("Action=send&SessionID={id}"), "").status,
+        400
+    );
+    let violations = s.violations();
+    assert_eq!(violations.len(), 4, "{violations:?}");
+    drop(s);
+}

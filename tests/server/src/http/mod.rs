@@ -1,6 +1,7 @@
 //! The HTTP and HTTPS listeners: both serve every path (nexus, Passport 1.4 login, RST, SOAP).
 
 mod abook;
+pub mod gateway;
 mod message;
 mod oim;
 mod passport;
@@ -38,6 +39,8 @@ fn route(shared: &Shared, req: &Request, client_ip: &str) -> Response {
         return response;
     }
     match req.path.as_str() {
+        "/gateway/gateway.dll" if req.method == "POST" => gateway::handle(shared, req),
+        "/gateway/gateway.dll" => Response::plain(405, Vec::new()),
         "/rdr/pprdr.asp" | "/nexus-mock" => passport::nexus(shared),
         "/login" | "/login2.srf" => passport::login(shared, req),
         p if p.eq_ignore_ascii_case("/RST.srf") || p.eq_ignore_ascii_case("/RST2.srf") => {

@@ -270,6 +270,12 @@ impl SbSession {
                 .p2p_invites
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
+        if p2p && is_file_data(payload) {
+            self.shared
+                .counters
+                .p2p_file_data
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
         if self.shared.sb.take_drop(&seat.me.email) {
             log::info!(
                 "sb conn {}: dropping a message and the connection",
@@ -359,4 +365,20 @@ fn split_user(user: &str) -> (String, Option<String>) {
         ),
         None => (user, None),
     }
+}
+
+/// Whether a P2P payload's packet carries file data: a session id, a payload and footer 2
+/// (the application id of file transfers).
+fn is_file_data(payload: &[u8]) -> bool {
+    let Some(at) = payload.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let packet = &payload[at + 4..];
+    if packet.len() < 52 {
+        return false;
+    }
+    let word =
+        |i: usize| u32::from_le_bytes([packet[i], packet[i + 1], packet[i + 2], packet[i + 3]]);
+    let footer = &packet[packet.len() - 4..];
+    word(0) != 0 && word(24) != 0 && footer == [0, 0, 0, 2]
 }
