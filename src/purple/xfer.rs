@@ -22,6 +22,9 @@ use super::{cstr, ffi};
 /// Progress is reported to libpurple after at least this many more bytes.
 const PROGRESS_STEP: usize = 64 * 1024;
 
+/// How far ahead of what is read a file we send is asked into the page cache.
+const READ_AHEAD: usize = 1024 * 1024;
+
 /// The transfers of a connection, by id; each holds a reference on its `PurpleXfer`.
 #[derive(Default)]
 pub(crate) struct Xfers {
@@ -412,6 +415,7 @@ fn want_data(conn: &Connection, id: TransferId, max: usize) {
     let Some(xfer) = conn.xfers().get(id) else {
         return;
     };
+    prefetch(xfer, max);
     let mut buffer = vec![0u8; max];
     // SAFETY: held by us; the buffer has `max` writable bytes. On a read error libpurple
     // cancels (our callback tells the session).
@@ -428,6 +432,32 @@ fn want_data(conn: &Connection, id: TransferId, max: usize) {
         // SAFETY: held by us; a file shorter than announced cannot be sent.
         Ok(_) if conn.xfers().get(id).is_some() => unsafe { ffi::purple_xfer_cancel_local(xfer) },
         _ => {}
+    }
+}
+
+/// Asks the kernel to read the file we send ahead of us, one block at a time, [`READ_AHEAD`]
+/// ahead of the next read (`posix_fadvise`, `WILLNEED`). Left to itself, the kernel grows its
+/// read-ahead window up to the device's (8 MiB on the bench machine) and fills each window in
+/// the reading thread's time: one read in ~7,000 took 20-27 ms of CPU. Pages asked for here are
+/// read in the background and carry no read-ahead mark, so the reads find them cached and each
+/// callback starts at most one block of read-ahead. Nothing to do when the front end reads the
+/// file itself (no `dest_fp`).
+fn prefetch(xfer: *mut ffi::PurpleXfer, max: usize) {
+    // SAFETY: xfer is live (held by us); dest_fp is libpurple's open file or NULL.
+    let (file, at) = unsafe { ((*xfer).dest_fp, ffi::purple_xfer_get_bytes_sent(xfer)) };
+    if file.is_null() {
+        return;
+    }
+    let (start, len) = match at {
+        0 => (0, READ_AHEAD + max),
+        _ => (at.saturating_add(READ_AHEAD), max),
+    };
+    let (Ok(start), Ok(len)) = (libc::off_t::try_from(start), libc::off_t::try_from(len)) else {
+        return;
+    };
+    // SAFETY: file is the open FILE libpurple reads; fadvise only advises (an error is harmless).
+    unsafe {
+        libc::posix_fadvise(libc::fileno(file), start, len, libc::POSIX_FADV_WILLNEED);
     }
 }
 

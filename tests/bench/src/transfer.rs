@@ -62,7 +62,8 @@ pub fn direct(args: &Args, plugin: &Plugin, version: u32, mb: usize) -> Fallible
 }
 
 /// Sends a sparse file of `mb` MB from the measured account to a contact and saves it: MB/s,
-/// each side's CPU per MB, longest stall (wall and CPU) and peak RSS. With `direct`, both
+/// each side's CPU per MB, longest stall (wall and CPU), peak RSS and what the transfer added to
+/// it. With `direct`, both
 /// accounts may use a direct connection; without, neither does.
 fn measure(
     args: &Args,
@@ -112,6 +113,7 @@ fn measure(
     let elapsed = start.elapsed().as_secs_f64();
     completed(&mut alice, ME, &sent)?;
     let (after_a, after_b) = (alice.stats()?, receiver.stats()?);
+    let (peak_a, peak_b) = (alice.peak_rss_kb()?, receiver.peak_rss_kb()?);
     let got = std::fs::metadata(&target)
         .map_err(|e| format!("received file: {e}"))?
         .len();
@@ -127,8 +129,10 @@ fn measure(
         after_b.max_dispatch_ms,
         after_a.max_dispatch_cpu_ms,
         after_b.max_dispatch_cpu_ms,
-        alice.peak_rss_kb()? / 1024.0,
-        receiver.peak_rss_kb()? / 1024.0,
+        peak_a / 1024.0,
+        peak_b / 1024.0,
+        (peak_a - before_a.rss_kb).max(0.0),
+        (peak_b - before_b.rss_kb).max(0.0),
     ])
 }
 

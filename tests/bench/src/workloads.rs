@@ -201,8 +201,10 @@ const WORKLOADS: &[Workload] = &[
                 in with a second purple-stub on the same plugin, who accepts with \
                 `xfer-accept`; from `send-file` until the receiver's transfer completes, the \
                 saved size checked. \"sender\"/\"receiver\": each side's client. Peak RSS is \
-                the process's `VmHWM`. Direct connections off on both sides (see \
-                `transfer-direct`).",
+                the process's `VmHWM` (most of it libpurple, its plugins and the shared \
+                libraries, there before the transfer); RSS growth is that peak less the RSS \
+                before `send-file`: what the transfer added at most. Direct connections off on \
+                both sides (see `transfer-direct`).",
         size_name: "MB",
         columns: &[
             col("MB/s", "", 1),
@@ -214,6 +216,8 @@ const WORKLOADS: &[Workload] = &[
             col("receiver longest stall, CPU", "ms", 1),
             col("sender peak RSS", "MiB", 1),
             col("receiver peak RSS", "MiB", 1),
+            col("sender RSS growth", "KiB", 0),
+            col("receiver RSS growth", "KiB", 0),
         ],
         sizes: |quick| match quick {
             true => vec![10],
@@ -238,6 +242,8 @@ const WORKLOADS: &[Workload] = &[
             col("receiver longest stall, CPU", "ms", 1),
             col("sender peak RSS", "MiB", 1),
             col("receiver peak RSS", "MiB", 1),
+            col("sender RSS growth", "KiB", 0),
+            col("receiver RSS growth", "KiB", 0),
         ],
         sizes: |quick| match quick {
             true => vec![10],

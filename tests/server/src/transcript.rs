@@ -1,5 +1,6 @@
 //! The record of everything the server received and sent, per connection, for test assertions.
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
 
 /// Entries kept at most; older ones are dropped first.
@@ -47,10 +48,12 @@ pub struct Entry {
     pub payload: Option<Vec<u8>>,
 }
 
-/// Thread-safe, bounded list of [`Entry`].
+/// Thread-safe, bounded list of [`Entry`]: a ring, so dropping the oldest entry once full costs
+/// nothing (a `Vec`'s `remove(0)` moved all 100,000 entries on every push, which paced a long
+/// file transfer through the switchboard at ~2 MB/s).
 #[derive(Debug, Default)]
 pub struct Transcript {
-    entries: Mutex<Vec<Entry>>,
+    entries: Mutex<VecDeque<Entry>>,
 }
 
 impl Transcript {
@@ -58,9 +61,9 @@ impl Transcript {
     pub fn push(&self, entry: Entry) {
         let mut e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if e.len() >= MAX_ENTRIES {
-            e.remove(0);
+            e.pop_front();
         }
-        e.push(entry);
+        e.push_back(entry);
     }
 
     /// A copy of all entries so far.
@@ -68,6 +71,8 @@ impl Transcript {
         self.entries
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .iter()
+            .cloned()
+            .collect()
     }
 }
