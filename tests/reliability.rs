@@ -620,6 +620,46 @@ fn auto_falls_back_to_the_http_gateway_when_the_ns_port_refuses() {
     assert_healthy(&mut stub);
 }
 
+/// Alice, through the gateway, signs out: her `OUT` goes in one last gateway request, so Bob
+/// (connected directly) sees her go offline, and the server ended her session on that `OUT`,
+/// not on the gateway's idle timeout.
+#[test]
+fn signing_out_through_the_http_gateway_says_out() {
+    let server = server();
+    let plugins = PluginDir::new();
+    let mut stub = accounts::stub(&plugins, false);
+    let signed = alice_from(
+        &mut stub,
+        &alice_account(&server, 12, "connection_method=http"),
+    );
+    assert_eq!(signed["event"], "signed-on", "{signed}");
+    online(&mut stub, &server, &[BOB], 12);
+    wait_status(&mut stub, BOB, ALICE, "available", None);
+
+    stub.send(&format!("disable {}", pct(ALICE)));
+    wait_status(&mut stub, BOB, ALICE, "offline", None);
+    let alices = server
+        .transcript()
+        .into_iter()
+        .rev()
+        .find(|e| {
+            e.service == Service::Ns
+                && e.event == Event::Received
+                && e.line.starts_with("USR ")
+                && e.line.contains(ALICE)
+        })
+        .map(|e| e.conn)
+        .expect("Alice's NS connection");
+    let lines = server.ns_lines(alices);
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("C>S OUT"),
+        "{lines:#?}"
+    );
+    assert_eq!(server.gateway_sessions(), (1, 0));
+    assert_healthy(&mut stub);
+}
+
 /// A gateway answering `status` with `headers` and `body` to every request: Alice's sign-in
 /// through it ends at once with a network error whose text says what was wrong.
 fn broken_gateway(status: u16, headers: &[(&str, &str)], body: &str, says: &str) {

@@ -163,7 +163,21 @@ impl GatewayLink {
         let body: Vec<u8> = self.outgoing.drain(..take).collect();
         self.in_flight = Some(now);
         self.poll_at = None;
-        Some(HttpRequest {
+        Some(self.request(&query, body))
+    }
+
+    /// The link is closing: the request that carries everything still queued (its last words,
+    /// such as `OUT`), if the session is open and anything is queued. It goes once the request
+    /// in flight is answered; its answer is of no interest.
+    pub fn farewell(mut self) -> Option<HttpRequest> {
+        let id = self.session_id.take()?;
+        let body = std::mem::take(&mut self.outgoing);
+        (!body.is_empty()).then(|| self.request(&format!("SessionID={id}"), body))
+    }
+
+    /// A request to the gateway with `query` and `body`.
+    fn request(&self, query: &str, body: Vec<u8>) -> HttpRequest {
+        HttpRequest {
             method: Method::Post,
             url: format!(
                 "{}://{}:{}{PATH}?{query}",
@@ -179,7 +193,7 @@ impl GatewayLink {
             body,
             // The NS lines carry the login tickets.
             sensitive: true,
-        })
+        }
     }
 
     /// Takes the answer to the request in flight: checks status and session, follows `GW-IP`,
@@ -341,6 +355,28 @@ mod tests {
         assert!(!link.overdue(now + ANSWER_TIMEOUT));
         assert!(link.next_request(now + POLL_IDLE / 2).is_none());
         assert!(link.next_request(now + POLL_IDLE).is_some());
+    }
+
+    #[test]
+    fn a_closing_link_sends_what_is_queued_in_one_last_request() {
+        let now = crate::test_time_origin();
+        assert!(link().farewell().is_none(), "no session yet");
+        let mut idle = link();
+        opened(&mut idle, now);
+        assert!(idle.farewell().is_none(), "nothing to say");
+
+        let mut link = link();
+        opened(&mut link, now);
+        link.queue(b"PNG\r\n").unwrap();
+        link.next_request(now).unwrap();
+        assert!(link.in_flight.is_some());
+        link.queue(b"OUT\r\n").unwrap();
+        let last = link.farewell().unwrap();
+        assert_eq!(
+            last.url,
+            "http://10.0.0.2:80/gateway/gateway.dll?SessionID=abc-1"
+        );
+        assert_eq!(last.body, b"OUT\r\n");
     }
 
     #[test]

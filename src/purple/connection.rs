@@ -306,6 +306,10 @@ impl Connection {
                 }
             },
             Output::Http { id, request } => Fetch::start(self, id, &request),
+            Output::Farewell { after, request } => {
+                let in_flight = after.and_then(|id| self.fetches.borrow_mut().remove(&id));
+                super::farewell::start(self.account, in_flight, request);
+            }
             Output::Event(event) => self.show(event),
         }
     }

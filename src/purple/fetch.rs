@@ -23,7 +23,7 @@ const BUDGET: ReadBudget = ReadBudget {
 /// One request in flight: its stream and the response so far.
 pub(crate) struct Fetch {
     /// Owned so that dropping the fetch (done, failed or cancelled) closes the stream.
-    _stream: Box<Transport>,
+    stream: Box<Transport>,
     response: Vec<u8>,
 }
 
@@ -46,7 +46,7 @@ impl Fetch {
             Ok(transport) => owner.add_fetch(
                 id,
                 Fetch {
-                    _stream: transport,
+                    stream: transport,
                     response: Vec::new(),
                 },
             ),
@@ -54,6 +54,36 @@ impl Fetch {
                 owner.fetch_failed_at_once(id, format!("Unable to connect to {}", url.authority()))
             }
         }
+    }
+
+    /// Starts `request` for no account (see [`Transport::connect_detached`]); what happens on
+    /// it goes to `farewell`.
+    pub(crate) fn start_detached(request: &HttpRequest) -> Result<Fetch, String> {
+        log::debug!("HTTP {}", request.describe());
+        let url = Url::parse(&request.url).map_err(|e| e.to_string())?;
+        let wire = request.to_wire().map_err(|e| e.to_string())?;
+        let tls = matches!(url.scheme, Scheme::Https);
+        let mut stream = Transport::connect_detached(&url.host, url.port, tls, BUDGET)?;
+        stream.send(&wire)?;
+        Ok(Fetch {
+            stream,
+            response: Vec::new(),
+        })
+    }
+
+    /// Whether the request may have reached the server (its stream is connected).
+    pub(crate) fn is_out(&self) -> bool {
+        self.stream.is_connected()
+    }
+
+    /// Hands the stream over to `farewell` (its connection is being freed).
+    pub(crate) fn detach(&mut self) {
+        self.stream.detach();
+    }
+
+    /// Whether `stream` is this fetch's.
+    pub(crate) fn runs_on(&self, stream: *const Transport) -> bool {
+        std::ptr::eq(&*self.stream, stream)
     }
 
     /// Takes what happened on the stream; the result once the response is over.

@@ -15,6 +15,7 @@ mod cstr;
 mod debug;
 mod emoticons;
 mod errors;
+mod farewell;
 mod fetch;
 mod ffi;
 mod guard;

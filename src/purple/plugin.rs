@@ -4,7 +4,7 @@ use std::ffi::c_char;
 use std::ptr;
 
 use super::{
-    account, actions, blist, carried, chat, connection, conversation, cstr, debug, ffi,
+    account, actions, blist, carried, chat, connection, conversation, cstr, debug, farewell, ffi,
     guard::entry, icons, presence, privacy, status, xfer,
 };
 
@@ -94,6 +94,7 @@ unsafe extern "C" fn destroy(plugin: *mut ffi::PurplePlugin) {
             account::free_protocol_options(prpl.protocol_options);
         }
         carried::release_all();
+        farewell::release_all();
         debug::uninstall();
     })
 }

@@ -64,11 +64,19 @@ enum Link {
     Tls { gsc: *mut ffi::PurpleSslConnection },
 }
 
+/// Who hears what happens on a stream.
+#[derive(Clone, Copy)]
+enum Owner {
+    /// An account's connection, for the peer the stream serves.
+    Connection(*const Connection, Peer),
+    /// No account any more: the last request of a closed gateway connection (`farewell`).
+    Farewell,
+}
+
 /// A stream and its libpurple handles. Boxed: its address is the callbacks' user data, and
 /// dropping it cancels every callback before the memory goes.
 pub(crate) struct Transport {
-    owner: *const Connection,
-    peer: Peer,
+    owner: Owner,
     link: Link,
     connected: bool,
     budget: ReadBudget,
@@ -89,6 +97,35 @@ impl Transport {
         tls: bool,
         budget: ReadBudget,
     ) -> Result<Box<Transport>, String> {
+        let via = (owner.proxy_handle(), owner.account());
+        let owner = Owner::Connection(owner, peer);
+        Transport::open(owner, via, host, port, tls, budget)
+    }
+
+    /// As [`Transport::connect`], for a stream that belongs to no account (reported to
+    /// `farewell`): through the global proxy settings, since the account may be deleted
+    /// while the stream is connecting.
+    pub(crate) fn connect_detached(
+        host: &str,
+        port: u16,
+        tls: bool,
+        budget: ReadBudget,
+    ) -> Result<Box<Transport>, String> {
+        let via = (super::farewell::proxy_handle(), std::ptr::null_mut());
+        Transport::open(Owner::Farewell, via, host, port, tls, budget)
+    }
+
+    /// Starts connecting for `owner`, the connect registered under `via` (proxy handle and
+    /// account, NULL for the global proxy settings).
+    fn open(
+        owner: Owner,
+        via: (*mut c_void, *mut ffi::PurpleAccount),
+        host: &str,
+        port: u16,
+        tls: bool,
+        budget: ReadBudget,
+    ) -> Result<Box<Transport>, String> {
+        let (handle, account) = via;
         let link = match tls {
             true => Link::Tls {
                 gsc: std::ptr::null_mut(),
@@ -100,7 +137,6 @@ impl Transport {
         };
         let mut transport = Box::new(Transport {
             owner,
-            peer,
             link,
             connected: false,
             budget,
@@ -111,14 +147,14 @@ impl Transport {
         let data: *mut Transport = &mut *transport;
         let host_c = cstr::to_cstring(host);
         let port_c = i32::from(port);
-        // SAFETY: account and the proxy handle are live for the connection's lifetime; the
-        // callback data is the boxed Transport, which stays at this address until dropped,
+        // SAFETY: account (NULL or the connection's) and the proxy handle are live for the
+        // connection's lifetime, and libpurple reads the account only while connecting; the callback data is the boxed Transport, which stays at this address until dropped,
         // and dropping cancels the pending connect (or closes the TLS connection) first.
         let started = unsafe {
             match &mut transport.link {
                 Link::Tls { gsc } => {
                     *gsc = ffi::purple_ssl_connect(
-                        owner.account(),
+                        account,
                         host_c.as_ptr(),
                         port_c,
                         Some(tls_connected_cb),
@@ -129,8 +165,8 @@ impl Transport {
                 }
                 Link::Plain { connecting, .. } => {
                     *connecting = ffi::purple_proxy_connect(
-                        owner.proxy_handle(),
-                        owner.account(),
+                        handle,
+                        account,
                         host_c.as_ptr(),
                         port_c,
                         Some(plain_connected_cb),
@@ -157,8 +193,7 @@ impl Transport {
             .set_nonblocking(true)
             .map_err(|e| format!("Accepted socket: {e}"))?;
         let mut transport = Box::new(Transport {
-            owner,
-            peer,
+            owner: Owner::Connection(owner, peer),
             link: Link::Plain {
                 connecting: std::ptr::null_mut(),
                 stream: Some(stream),
@@ -173,6 +208,17 @@ impl Transport {
             Happened::Failed(e) => Err(e),
             _ => Ok(transport),
         }
+    }
+
+    /// Whether the stream is connected (the request or bytes given may have gone out).
+    pub(crate) fn is_connected(&self) -> bool {
+        self.connected
+    }
+
+    /// From now on, what happens on the stream goes to `farewell`, not to its connection,
+    /// which is being freed.
+    pub(crate) fn detach(&mut self) {
+        self.owner = Owner::Farewell;
     }
 
     /// Reports [`Happened::Drained`] from the main loop once everything queued is written
@@ -348,11 +394,14 @@ impl Transport {
     /// The most this callback reads.
     fn read_limit(&self) -> usize {
         let total = self.budget.chunk * self.budget.reads;
+        let Owner::Connection(owner, _) = self.owner else {
+            return total;
+        };
         if !self.budget.shared {
             return total;
         }
         // SAFETY: the owning connection outlives its transports.
-        let streams = unsafe { &*self.owner }.msnp_streams();
+        let streams = unsafe { &*owner }.msnp_streams();
         // The notification server is mostly quiet while switchboards are busy: one switchboard
         // alone keeps the whole budget.
         let busy = streams.saturating_sub(1).max(1);
@@ -387,7 +436,14 @@ impl Drop for Transport {
 fn with_transport(data: *mut c_void, f: impl FnOnce(&mut Transport) -> Option<Happened>) {
     let transport = data as *mut Transport;
     // SAFETY: data is a live boxed Transport: every callback is cancelled before it is freed.
-    let (owner, peer) = unsafe { ((*transport).owner, (*transport).peer) };
+    let owner = unsafe { (*transport).owner };
+    let Owner::Connection(owner, peer) = owner else {
+        // SAFETY: as above.
+        if let Some(happened) = f(unsafe { &mut *transport }) {
+            super::farewell::on_transport(transport, happened);
+        }
+        return;
+    };
     // SAFETY: the connection outlives its transports.
     let owner = unsafe { &*owner };
     owner.guarded(|conn| {

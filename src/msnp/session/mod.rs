@@ -160,7 +160,11 @@ impl Session {
                         self.handle_connection_lost(conn, e.to_string(), now);
                     }
                 }
-                Output::Close { conn } if self.tunnel.carries(conn) => self.tunnel.close(conn),
+                Output::Close { conn } if self.tunnel.carries(conn) => {
+                    if let Some(last) = self.tunnel.farewell(conn) {
+                        return Some(last);
+                    }
+                }
                 other => return Some(other),
             }
         }

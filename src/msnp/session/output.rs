@@ -34,6 +34,13 @@ pub enum Output {
     Close { conn: ConnId },
     /// Perform this HTTP(S) request and report `handle_http_response` or `handle_http_failed`.
     Http { id: HttpId, request: HttpRequest },
+    /// Perform this HTTP(S) request once the request `after` (if any) is over, and forget it:
+    /// no report is wanted, and the driver may give it up after a short while. The last words
+    /// (`OUT`) of a connection through the HTTP gateway that is being closed.
+    Farewell {
+        after: Option<HttpId>,
+        request: HttpRequest,
+    },
     /// Something the user interface shows.
     Event(Event),
 }

@@ -91,6 +91,7 @@ impl Sim {
                 }
                 Output::Close { conn } => self.closed.push(conn),
                 Output::Listen { .. } => panic!("direct connections are off in simulations"),
+                Output::Farewell { .. } => panic!("the HTTP gateway is off in simulations"),
                 Output::Http { id, request } => self.http.push((id, request)),
                 Output::Event(event) => {
                     match &event {

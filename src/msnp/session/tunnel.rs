@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::gateway::{GatewayError, GatewayLink, Received, ServerKind};
 use crate::http::{HttpRequest, Url};
 
-use super::{ConnId, HttpId};
+use super::{ConnId, HttpId, Output};
 
 /// With `auto`, how long the direct NS connection may take before the gateway is tried.
 pub(super) const DIRECT_CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -83,6 +83,15 @@ impl Tunnel {
     /// Forgets `conn`; an answer to its request in flight is ignored.
     pub(super) fn close(&mut self, conn: ConnId) {
         self.links.remove(&conn);
+    }
+
+    /// Forgets `conn`, which is being closed: the request that carries its last queued bytes
+    /// (such as `OUT`), to go after its request in flight, if it has any to send.
+    pub(super) fn farewell(&mut self, conn: ConnId) -> Option<Output> {
+        let carried = self.links.remove(&conn)?;
+        let after = carried.request;
+        let request = carried.link.farewell()?;
+        Some(Output::Farewell { after, request })
     }
 
     /// The next request of any carried connection (queued data, opening, or a due poll).
@@ -277,6 +286,33 @@ mod tests {
             ended,
             vec![EndReason::Network(
                 "the HTTP gateway answered with status 500".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn signing_out_sends_out_in_a_last_request_after_the_one_in_flight() {
+        let now = crate::test_time_origin();
+        let mut s = session(ConnectionMethod::Http, now);
+        let (id, _, _) = request(&drain(&mut s));
+        s.handle_http_response(id, answer(""), now);
+        let (in_flight, _, body) = request(&drain(&mut s));
+        assert!(body.starts_with("VER "), "{body}");
+        s.sign_out();
+        let last: Vec<_> = drain(&mut s)
+            .into_iter()
+            .filter_map(|o| match o {
+                Output::Farewell { after, request } => Some((after, request.url, request.body)),
+                Output::Http { .. } | Output::Send { .. } => panic!("{o:?}"),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            last,
+            vec![(
+                Some(in_flight),
+                "http://127.0.0.1:8080/gateway/gateway.dll?SessionID=s-1".to_owned(),
+                b"OUT\r\n".to_vec()
             )]
         );
     }
