@@ -660,6 +660,119 @@ fn signing_out_through_the_http_gateway_says_out() {
     assert_healthy(&mut stub);
 }
 
+/// An `xfer-*` event of `account`'s transfer `id` (any transfer when `id` is `None`).
+fn xfer_event(stub: &mut Stub, name: &str, account: &str, id: Option<i64>) -> Value {
+    let (name, account) = (name.to_owned(), account.to_owned());
+    stub.wait_for(STEP, move |e| {
+        e["event"] == name.as_str()
+            && e["account"] == account.as_str()
+            && id.is_none_or(|id| e["id"] == id)
+    })
+}
+
+/// `from` (in stub `a`) sends `data` as a file to `to` (in stub `b`), who accepts it; both
+/// ends complete, and the saved bytes are the sent ones.
+fn file_arrives(a: &mut Stub, from: &str, b: &mut Stub, to: &str, data: &[u8]) {
+    let name = format!("from-{from}.bin");
+    let path = a.user_dir().join(&name);
+    std::fs::write(&path, data).unwrap();
+    a.send(&format!(
+        "send-file {} {} {}",
+        pct(from),
+        pct(to),
+        pct(path.to_str().unwrap())
+    ));
+    let (account, file) = (from.to_owned(), name.clone());
+    let added = a.wait_for(STEP, move |e| {
+        e["event"] == "xfer-added"
+            && e["account"] == account.as_str()
+            && e["filename"] == file.as_str()
+    });
+    let sent = added["id"].as_i64().unwrap();
+    let request = xfer_event(b, "xfer-request", to, None);
+    assert_eq!(request["filename"], name.as_str());
+    assert_eq!(request["size"], data.len());
+    let id = request["id"].as_i64().unwrap();
+    let target = b.user_dir().join(format!("got-{name}"));
+    b.send(&format!(
+        "xfer-accept {id} {}",
+        pct(target.to_str().unwrap())
+    ));
+    assert_eq!(
+        xfer_event(b, "xfer-completed", to, Some(id))["bytes"],
+        data.len()
+    );
+    assert_eq!(
+        xfer_event(a, "xfer-completed", from, Some(sent))["bytes"],
+        data.len()
+    );
+    // The file is closed when the transfer is freed.
+    xfer_event(b, "xfer-destroyed", to, Some(id));
+    assert!(std::fs::read(&target).unwrap() == data, "{name} differs");
+}
+
+/// Alice through the HTTP gateway only, Bob directly, in two stubs, direct connections for
+/// file transfers off on both sides (so the data goes by switchboard): Alice gets Bob's
+/// display picture, and a 100 KB file goes each way byte-exact, over switchboards that on
+/// Alice's side are gateway sessions.
+#[test]
+fn pictures_and_files_go_over_gateway_switchboards() {
+    let server = server();
+    let plugins = PluginDir::new();
+    let mut alice = accounts::stub(&plugins, false);
+    let mut bob = accounts::stub(&plugins, false);
+    let line = accounts::add_account_line(&server, BOB, "bobpass", 18, accounts::Login::Https);
+    bob.send(&format!("{line} direct_transfers=false"));
+    bob.send(&format!("enable {}", pct(BOB)));
+    let signed = accounts::outcome(&mut bob, BOB);
+    assert_eq!(signed["event"], "signed-on", "{signed}");
+    let mut picture = include_bytes!("../icons/msn-48.png").to_vec();
+    picture.extend((0..6000u32).map(|i| (i * 31 % 253) as u8));
+    let file = bob.user_dir().join("bob.png");
+    std::fs::write(&file, &picture).unwrap();
+    bob.send(&format!(
+        "set-icon {} {}",
+        pct(BOB),
+        pct(file.to_str().unwrap())
+    ));
+    bob.wait_event(STEP, "icon-set");
+
+    let line = alice_account(&server, 18, "connection_method=http direct_transfers=false");
+    let signed = alice_from(&mut alice, &line);
+    assert_eq!(signed["event"], "signed-on", "{signed}");
+    let icon = alice.wait_for(STEP, |e| {
+        e["event"] == "buddy-icon-changed"
+            && e["account"] == ALICE
+            && e["who"] == BOB
+            && !e["hex"].is_null()
+    });
+    let hex: String = picture.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(icon["hex"], hex, "the bytes Bob set");
+    assert_eq!(
+        server.gateway_sessions(),
+        (1, 1),
+        "the picture's switchboard"
+    );
+
+    alice.send(&format!("open-im {} {}", pct(ALICE), pct(BOB)));
+    bob.send(&format!("open-im {} {}", pct(BOB), pct(ALICE)));
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    file_arrives(&mut alice, ALICE, &mut bob, BOB, &data);
+    let back: Vec<u8> = data.iter().rev().copied().collect();
+    file_arrives(&mut bob, BOB, &mut alice, ALICE, &back);
+    // Both files went as P2P data through switchboards (1202-byte chunks), not over a direct
+    // connection; every switchboard of Alice's is a gateway session.
+    assert!(server.p2p_file_data() >= 2 * 100_000 / 1202);
+    let (ns, sb) = server.gateway_sessions();
+    assert_eq!(ns, 1);
+    assert!(sb >= 1, "{sb}");
+    assert!(server.violations().is_empty(), "{:?}", server.violations());
+    assert_healthy(&mut alice);
+    assert_healthy(&mut bob);
+    assert!(alice.quit().success(), "Alice's purple-stub");
+    assert!(bob.quit().success(), "Bob's purple-stub");
+}
+
 /// A gateway answering `status` with `headers` and `body` to every request: Alice's sign-in
 /// through it ends at once with a network error whose text says what was wrong.
 fn broken_gateway(status: u16, headers: &[(&str, &str)], body: &str, says: &str) {
