@@ -620,9 +620,10 @@ fn auto_falls_back_to_the_http_gateway_when_the_ns_port_refuses() {
     assert_healthy(&mut stub);
 }
 
-/// Alice, through the gateway, signs out: her `OUT` goes in one last gateway request, so Bob
-/// (connected directly) sees her go offline, and the server ended her session on that `OUT`,
-/// not on the gateway's idle timeout.
+/// Alice, through the gateway, closes a conversation, then signs out: each time her `OUT` goes
+/// in one last gateway request, so Bob (connected directly) hears her leave the switchboard
+/// and sees her go offline, and the server ended her sessions on those `OUT`s, not on the
+/// gateway's idle timeout.
 #[test]
 fn signing_out_through_the_http_gateway_says_out() {
     let server = server();
@@ -636,28 +637,47 @@ fn signing_out_through_the_http_gateway_says_out() {
     online(&mut stub, &server, &[BOB], 12);
     wait_status(&mut stub, BOB, ALICE, "available", None);
 
+    // Closing the conversation (nothing of hers unacknowledged on it): her switchboard's `OUT`
+    // goes too, and Bob hears `BYE`.
+    im_arrives(&mut stub, BOB, ALICE, "about to leave");
+    stub.send(&format!("close-im {} {}", pct(ALICE), pct(BOB)));
+    let deadline = std::time::Instant::now() + STEP;
+    while !server.transcript().iter().any(|e| {
+        e.service == Service::Sb && e.event == Event::Sent && e.line == format!("BYE {ALICE}")
+    }) {
+        assert!(std::time::Instant::now() < deadline, "Bob never heard BYE");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(last_received(&server, Service::Sb), "OUT");
+
     stub.send(&format!("disable {}", pct(ALICE)));
     wait_status(&mut stub, BOB, ALICE, "offline", None);
-    let alices = server
-        .transcript()
-        .into_iter()
+    assert_eq!(last_received(&server, Service::Ns), "OUT");
+    assert_eq!(server.gateway_sessions(), (1, 1));
+    assert_healthy(&mut stub);
+}
+
+/// The last line the server received on Alice's latest `service` connection (the one she
+/// signed in to with `USR` or `ANS`).
+fn last_received(server: &TestServer, service: Service) -> String {
+    let transcript = server.transcript();
+    let alices = transcript
+        .iter()
         .rev()
         .find(|e| {
-            e.service == Service::Ns
+            e.service == service
                 && e.event == Event::Received
-                && e.line.starts_with("USR ")
+                && (e.line.starts_with("USR ") || e.line.starts_with("ANS "))
                 && e.line.contains(ALICE)
         })
         .map(|e| e.conn)
-        .expect("Alice's NS connection");
-    let lines = server.ns_lines(alices);
-    assert_eq!(
-        lines.last().map(String::as_str),
-        Some("C>S OUT"),
-        "{lines:#?}"
-    );
-    assert_eq!(server.gateway_sessions(), (1, 0));
-    assert_healthy(&mut stub);
+        .expect("Alice's connection");
+    transcript
+        .iter()
+        .rev()
+        .find(|e| e.conn == alices && e.event == Event::Received)
+        .map(|e| e.line.clone())
+        .unwrap_or_default()
 }
 
 /// An `xfer-*` event of `account`'s transfer `id` (any transfer when `id` is `None`).
