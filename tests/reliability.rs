@@ -1,7 +1,9 @@
 //! Nothing lost, whatever the network does, through purple-stub on real libpurple against the
 //! project's test server: appearing offline, offline messages at every version, a message in
 //! flight when the server goes down, and reconnection that keeps conversations (the NS
-//! restarting, every switchboard dropping, mid-conversation).
+//! restarting, every switchboard dropping, mid-conversation); the HTTP gateway (chatting, a
+//! switchboard drop, pictures and files, closing a conversation and signing out, a broken
+//! gateway).
 
 mod common;
 
