@@ -8,6 +8,7 @@
 #include <libpurple/accountopt.h>
 #include <libpurple/blist.h>
 #include <libpurple/connection.h>
+#include <libpurple/core.h>
 #include <libpurple/conversation.h>
 #include <libpurple/debug.h>
 #include <libpurple/eventloop.h>

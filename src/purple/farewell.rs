@@ -2,7 +2,9 @@
 //! see `Output::Farewell`). `close` frees the account's state at once, so the request lives
 //! here instead: it goes after the gateway session's request in flight (whose answer is
 //! awaited and dropped: the gateway takes one request at a time per session), is given up
-//! after [`DEADLINE`], and is cancelled when the plugin is unloaded. Its answer is not read.
+//! after [`DEADLINE_MS`], and is cancelled when libpurple quits (its proxy layer, which the
+//! request's connect belongs to, is gone before the plugin is unloaded; a sign-out by quitting
+//! is not sent). Its answer is not read.
 
 use std::cell::{Cell, RefCell};
 use std::ffi::c_void;
@@ -34,6 +36,8 @@ thread_local! {
     static HANDLE: Cell<u8> = const { Cell::new(0) };
     /// The last key handed out.
     static KEYS: Cell<usize> = const { Cell::new(0) };
+    /// libpurple is quitting: no new last request starts.
+    static QUITTING: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The proxy handle of the detached streams (only ever compared by libpurple).
@@ -56,6 +60,10 @@ pub(crate) fn start(account: *mut ffi::PurpleAccount, in_flight: Option<Fetch>, 
             false => ffi::purple_proxy_info_get_type(own),
         }
     };
+    if QUITTING.get() {
+        log::info!("HTTP gateway: quitting; the last request of a closed connection is not sent");
+        return;
+    }
     if own_type != ffi::PURPLE_PROXY_USE_GLOBAL {
         log::info!(
             "HTTP gateway: the account has a proxy of its own; its last request is not sent"
@@ -147,7 +155,40 @@ fn finish(key: usize, remove_timer: bool) {
     }
 }
 
-/// Cancels every last request (the plugin is being unloaded).
+/// Hears of libpurple quitting (the core's "quitting" signal), before it closes the accounts.
+pub(crate) fn watch_quitting() {
+    // SAFETY: the callback has the signature of "quitting" (user data only), which libpurple
+    // calls through the generic PurpleCallback type; the handle is a static address, and
+    // `unwatch_quitting` disconnects it before the plugin is unloaded.
+    unsafe {
+        ffi::purple_signal_connect(
+            ffi::purple_get_core().cast(),
+            c"quitting".as_ptr(),
+            proxy_handle(),
+            Some(std::mem::transmute::<
+                unsafe extern "C" fn(*mut c_void),
+                unsafe extern "C" fn(),
+            >(quitting_cb)),
+            std::ptr::null_mut(),
+        )
+    };
+}
+
+/// Disconnects [`watch_quitting`]'s signal.
+pub(crate) fn unwatch_quitting() {
+    // SAFETY: disconnecting a handle with no connections does nothing.
+    unsafe { ffi::purple_signals_disconnect_by_handle(proxy_handle()) };
+}
+
+/// "quitting": libpurple is about to close every account, then its proxy layer.
+unsafe extern "C" fn quitting_cb(_data: *mut c_void) {
+    entry((), || {
+        QUITTING.set(true);
+        release_all();
+    })
+}
+
+/// Cancels every last request (libpurple quits, or the plugin is unloaded).
 pub(crate) fn release_all() {
     let all = PENDING.with_borrow_mut(std::mem::take);
     for p in all {

@@ -28,6 +28,7 @@ pub unsafe extern "C" fn purple_init_plugin(plugin: *mut ffi::PurplePlugin) -> f
             return 0;
         }
         debug::install();
+        farewell::watch_quitting();
         let info = Box::into_raw(Box::new(plugin_info()));
         // SAFETY: `plugin` is a live PurplePlugin owned by libpurple; `info` stays valid until
         // `destroy`. purple_plugin_register only reads the info we just set.
@@ -95,6 +96,7 @@ unsafe extern "C" fn destroy(plugin: *mut ffi::PurplePlugin) {
         }
         carried::release_all();
         farewell::release_all();
+        farewell::unwatch_quitting();
         debug::uninstall();
     })
 }

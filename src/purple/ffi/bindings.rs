@@ -7497,6 +7497,56 @@ unsafe extern "C" {
         reverse: gboolean,
     );
 }
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct PurpleCore {
+    _unused: [u8; 0],
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct PurpleCoreUiOps {
+    pub ui_prefs_init: ::std::option::Option<unsafe extern "C" fn()>,
+    pub debug_ui_init: ::std::option::Option<unsafe extern "C" fn()>,
+    pub ui_init: ::std::option::Option<unsafe extern "C" fn()>,
+    pub quit: ::std::option::Option<unsafe extern "C" fn()>,
+    pub get_ui_info: ::std::option::Option<unsafe extern "C" fn() -> *mut GHashTable>,
+    pub _purple_reserved1: ::std::option::Option<unsafe extern "C" fn()>,
+    pub _purple_reserved2: ::std::option::Option<unsafe extern "C" fn()>,
+    pub _purple_reserved3: ::std::option::Option<unsafe extern "C" fn()>,
+}
+unsafe extern "C" {
+    pub fn purple_core_init(ui: *const ::std::os::raw::c_char) -> gboolean;
+}
+unsafe extern "C" {
+    pub fn purple_core_quit();
+}
+unsafe extern "C" {
+    pub fn purple_core_quit_cb(unused: gpointer) -> gboolean;
+}
+unsafe extern "C" {
+    pub fn purple_core_get_version() -> *const ::std::os::raw::c_char;
+}
+unsafe extern "C" {
+    pub fn purple_core_get_ui() -> *const ::std::os::raw::c_char;
+}
+unsafe extern "C" {
+    pub fn purple_get_core() -> *mut PurpleCore;
+}
+unsafe extern "C" {
+    pub fn purple_core_set_ui_ops(ops: *mut PurpleCoreUiOps);
+}
+unsafe extern "C" {
+    pub fn purple_core_get_ui_ops() -> *mut PurpleCoreUiOps;
+}
+unsafe extern "C" {
+    pub fn purple_core_migrate() -> gboolean;
+}
+unsafe extern "C" {
+    pub fn purple_core_ensure_single_instance() -> gboolean;
+}
+unsafe extern "C" {
+    pub fn purple_core_get_ui_info() -> *mut GHashTable;
+}
 pub const PURPLE_DEBUG_ALL: PurpleDebugLevel = 0;
 pub const PURPLE_DEBUG_MISC: PurpleDebugLevel = 1;
 pub const PURPLE_DEBUG_INFO: PurpleDebugLevel = 2;
