@@ -104,7 +104,7 @@ clean:
 VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 	--show-leak-kinds=definite --suppressions=$(CURDIR)/purple-stub/valgrind.supp
 MEMCHECK_TESTS ?= --test foundation --test signin --test contacts --test conversations --test pictures \
-	--test transfers \
+	--test transfers --test reliability \
 	--test emoticons
 memcheck: deps-test stub
 	$(CARGO) build --lib --features test-hooks
