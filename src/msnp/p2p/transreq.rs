@@ -4,7 +4,7 @@
 //! (`Bridges: TCPv1`, a nonce), and the `200 OK` of type `application/x-msnmsgr-transrespbody`
 //! answering it (`Listening: true` with the addresses and port to connect to).
 
-use std::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{Ipv4Addr, SocketAddrV4};
 
 use sha1::{Digest, Sha1};
 use thiserror::Error;

@@ -6,8 +6,8 @@
 //! what [`P2p::poll_direct`] returns. Until the link is up the sender holds the data; when the
 //! attempt fails, is declined or takes longer than [`SETUP`], the data goes by switchboard.
 
+use core::net::{Ipv4Addr, SocketAddrV4};
 use std::collections::{BTreeMap, VecDeque};
-use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::{Duration, Instant};
 
 use super::direct::{DirectLink, MAX_DIRECT_CHUNK};

@@ -1,7 +1,7 @@
 //! File transfers moved to a direct connection, between two P2P parts wired back to back
 //! through a simulated switchboard and a simulated driver.
 
-use std::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Instant;
 
 use super::header::Header;

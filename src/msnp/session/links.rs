@@ -4,7 +4,7 @@
 //! same `handle_*` calls as the server connections (plus [`Session::handle_listening`] and
 //! [`Session::handle_drained`]).
 
-use std::net::Ipv4Addr;
+use core::net::Ipv4Addr;
 use std::time::Instant;
 
 use rand_chacha::rand_core::RngCore;
