@@ -206,23 +206,8 @@ const WORKLOADS: &[Workload] = &[
                 before `send-file`: what the transfer added at most. Direct connections off on \
                 both sides (see `transfer-direct`).",
         size_name: "MB",
-        columns: &[
-            col("MB/s", "", 1),
-            col("sender CPU per MB", "ms", 1),
-            col("receiver CPU per MB", "ms", 1),
-            col("sender longest stall", "ms", 1),
-            col("receiver longest stall", "ms", 1),
-            col("sender longest stall, CPU", "ms", 1),
-            col("receiver longest stall, CPU", "ms", 1),
-            col("sender peak RSS", "MiB", 1),
-            col("receiver peak RSS", "MiB", 1),
-            col("sender RSS growth", "KiB", 0),
-            col("receiver RSS growth", "KiB", 0),
-        ],
-        sizes: |quick| match quick {
-            true => vec![10],
-            false => vec![100],
-        },
+        columns: TRANSFER_COLUMNS,
+        sizes: transfer_sizes,
         measure: crate::transfer::switchboard,
     },
     Workload {
@@ -232,26 +217,34 @@ const WORKLOADS: &[Workload] = &[
                 a TCP connection between the two purple-stubs on loopback, the switchboard \
                 carrying only the signalling.",
         size_name: "MB",
-        columns: &[
-            col("MB/s", "", 1),
-            col("sender CPU per MB", "ms", 1),
-            col("receiver CPU per MB", "ms", 1),
-            col("sender longest stall", "ms", 1),
-            col("receiver longest stall", "ms", 1),
-            col("sender longest stall, CPU", "ms", 1),
-            col("receiver longest stall, CPU", "ms", 1),
-            col("sender peak RSS", "MiB", 1),
-            col("receiver peak RSS", "MiB", 1),
-            col("sender RSS growth", "KiB", 0),
-            col("receiver RSS growth", "KiB", 0),
-        ],
-        sizes: |quick| match quick {
-            true => vec![10],
-            false => vec![100],
-        },
+        columns: TRANSFER_COLUMNS,
+        sizes: transfer_sizes,
         measure: crate::transfer::direct,
     },
 ];
+
+/// The columns of both transfer workloads (`transfer.rs` fills them in this order).
+const TRANSFER_COLUMNS: &[Column] = &[
+    col("MB/s", "", 1),
+    col("sender CPU per MB", "ms", 1),
+    col("receiver CPU per MB", "ms", 1),
+    col("sender longest stall", "ms", 1),
+    col("receiver longest stall", "ms", 1),
+    col("sender longest stall, CPU", "ms", 1),
+    col("receiver longest stall, CPU", "ms", 1),
+    col("sender peak RSS", "MiB", 1),
+    col("receiver peak RSS", "MiB", 1),
+    col("sender RSS growth", "KiB", 0),
+    col("receiver RSS growth", "KiB", 0),
+];
+
+/// File sizes of both transfer workloads, in MB.
+fn transfer_sizes(quick: bool) -> Vec<usize> {
+    match quick {
+        true => vec![10],
+        false => vec![100],
+    }
+}
 
 pub(crate) const TIMEOUT: Duration = Duration::from_secs(600);
 pub(crate) const ME: &str = "alice@example.com";
