@@ -209,6 +209,21 @@ ev_names(StubEvent *ev, const char *key, GSList *names)
 	ev_arr_end(ev);
 }
 
+/* The account's buddies in buddy-list order (groups, contacts, buddies, as a UI shows them
+ * unsorted), where purple_find_buddies answers in hash-table order. */
+static GSList *
+buddies_in_list_order(PurpleAccount *account)
+{
+	GSList *out = NULL;
+	PurpleBlistNode *node;
+
+	for (node = purple_blist_get_root(); node != NULL; node = purple_blist_node_next(node, TRUE))
+		if (PURPLE_BLIST_NODE_IS_BUDDY(node)
+		    && purple_buddy_get_account((PurpleBuddy *)node) == account)
+			out = g_slist_prepend(out, node);
+	return g_slist_reverse(out);
+}
+
 void
 cmd_account_info(const StubCmd *cmd)
 {
@@ -230,7 +245,7 @@ cmd_account_info(const StubCmd *cmd)
 	ev_str(ev, "privacy", mode);
 	ev_names(ev, "permit", account->permit);
 	ev_names(ev, "deny", account->deny);
-	buddies = purple_find_buddies(account, NULL);
+	buddies = buddies_in_list_order(account);
 	ev_int(ev, "count", g_slist_length(buddies));
 	ev_arr_begin(ev, "buddies");
 	for (l = buddies; l != NULL; l = l->next) {

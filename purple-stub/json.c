@@ -1,6 +1,6 @@
 /*
  * purple-stub: JSON event writer. Every event is one line on stdout, flushed
- * at once. Strings are escaped; invalid UTF-8 becomes U+FFFD so the output
+ * before the main loop next waits. Strings are escaped; invalid UTF-8 becomes U+FFFD so the output
  * is always valid JSON whatever bytes the plugin hands over.
  */
 #include <stdio.h>
@@ -146,9 +146,10 @@ void
 ev_emit(StubEvent *ev)
 {
 	g_string_append(ev->buf, "}\n");
-	/* A closed stdout (reader gone) is not an error worth dying for. */
-	if (fwrite(ev->buf->str, 1, ev->buf->len, stdout) == ev->buf->len)
-		fflush(stdout);
+	/* A closed stdout (reader gone) is not an error worth dying for. Written out before the
+	 * main loop next polls (stats.c), not one system call per event: a 5,000-buddy list
+	 * emits 10,000 events in a few passes. */
+	(void)fwrite(ev->buf->str, 1, ev->buf->len, stdout);
 	g_string_free(ev->buf, TRUE);
 	g_free(ev);
 }

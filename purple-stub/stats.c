@@ -4,6 +4,7 @@
  * one poll's return to the next poll's start is one dispatch (the time the
  * UI thread was busy and could not react). The same stretch is also measured in the
  * thread's CPU time, which other processes on a loaded machine do not inflate.
+ * Before each poll the events the iteration emitted are flushed to stdout.
  */
 #include <stdio.h>
 #include <sys/resource.h>
@@ -33,9 +34,13 @@ thread_cpu_us(void)
 static gint
 timed_poll(GPollFD *fds, guint nfds, gint timeout)
 {
-	gint64 now = g_get_monotonic_time();
-	gint64 cpu = thread_cpu_us();
+	gint64 now, cpu;
 	gint ret;
+
+	/* Events are written out once per main-loop iteration (json.c), as part of it. */
+	fflush(stdout);
+	now = g_get_monotonic_time();
+	cpu = thread_cpu_us();
 
 	if (last_return != 0) {
 		gint64 busy = now - last_return;

@@ -345,6 +345,9 @@ fn msnp18_local_only_buddies_are_offered_not_deleted() {
     local_only_buddies_are_offered_not_deleted(18);
 }
 
+/// 5,000 contacts, applied over many passes: every one listed once, in the group the user
+/// already had a buddy in, after that buddy and in the order the plugin delivers them (by
+/// address), as libpurple's own append would leave them.
 fn a_large_list_signs_in_complete(version: u32) {
     let mut config = users();
     for i in 0..5000 {
@@ -353,13 +356,45 @@ fn a_large_list_signs_in_complete(version: u32) {
     let server = TestServer::start(config).unwrap();
     let plugins = PluginDir::new();
     let mut a = stub(&plugins);
-    online(&mut a, &server, ALICE, version);
+    a.send(&accounts::add_account_line(
+        &server,
+        ALICE,
+        "alicepass",
+        version,
+        accounts::Login::Https,
+    ));
+    let kept = "user999@example.com";
+    a.send(&format!(
+        "add-buddy {} {kept} group={}",
+        pct(ALICE),
+        pct(DEFAULT)
+    ));
+    a.send(&format!("enable {}", pct(ALICE)));
+    assert_eq!(accounts::outcome(&mut a, ALICE)["event"], "signed-on");
     let info = wait_info(&mut a, ALICE, Duration::from_secs(120), |i| {
         i["count"] == 5000
     });
-    let names = buddies(&info);
-    assert!(names.iter().all(|(_, g)| g == DEFAULT));
-    assert!(names.iter().any(|(w, _)| w == "user4999@example.com"));
+    let in_order: Vec<&str> = info["buddies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            assert_eq!(b["group"], DEFAULT, "{b}");
+            b["who"].as_str().unwrap()
+        })
+        .collect();
+    let mut rest: Vec<String> = (0..5000)
+        .map(|i| format!("user{i}@example.com"))
+        .filter(|w| w != kept)
+        .collect();
+    rest.sort();
+    let mut want = vec![kept];
+    want.extend(rest.iter().map(String::as_str));
+    assert!(
+        in_order == want,
+        "buddy-list order: {:?}...",
+        &in_order[..10]
+    );
     // How long the main loop stalls meanwhile is measured by `make bench`, not asserted here.
     assert!(a.quit().success());
 }
