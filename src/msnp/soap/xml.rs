@@ -5,8 +5,6 @@
 //! events to a sink per [`XmlStream::step`], so a multi-megabyte answer can be parsed a slice at
 //! a time between main-loop iterations. SOAP fault texts are collected on the way.
 
-use std::io::Cursor;
-
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
@@ -140,10 +138,28 @@ impl FaultParts {
     }
 }
 
+/// A zero-copy reader over a borrowed document.
+type SliceReader<'a> = Reader<&'a [u8]>;
+
+self_cell::self_cell!(
+    /// The document together with the reader borrowing it, so events are slices of the
+    /// document rather than copies, and the reader's state (open elements for the end-name
+    /// check, position) carries over from one step to the next.
+    struct Document {
+        owner: Vec<u8>,
+        #[covariant]
+        dependent: SliceReader,
+    }
+);
+
 /// A document being read event by event. See the module documentation.
 pub(crate) struct XmlStream {
-    reader: Reader<Cursor<Vec<u8>>>,
-    buf: Vec<u8>,
+    document: Document,
+    walk: Walk,
+}
+
+/// Everything but the document: what has been read so far.
+struct Walk {
     path: Path,
     root: &'static [u8],
     saw_root: bool,
@@ -165,30 +181,56 @@ impl XmlStream {
             return Err(XmlError::TooLarge("document exceeds the size limit"));
         }
         Ok(XmlStream {
-            reader: Reader::from_reader(Cursor::new(body)),
-            buf: Vec::new(),
-            path: Path::default(),
-            root,
-            saw_root: false,
-            done: false,
-            fault: None,
-            events: 0,
+            document: Document::new(body, |body| Reader::from_reader(body.as_slice())),
+            walk: Walk {
+                path: Path::default(),
+                root,
+                saw_root: false,
+                done: false,
+                fault: None,
+                events: 0,
+            },
         })
     }
 
     /// How many events have been read so far (what the steps cost).
     pub(crate) fn events(&self) -> usize {
-        self.events
+        self.walk.events
     }
 
     /// The SOAP fault seen in the document, if any.
     pub(crate) fn fault(&self) -> Option<&FaultParts> {
-        self.fault.as_ref()
+        self.walk.fault.as_ref()
     }
 
     /// Feeds at most `budget` events to `sink`; `Ok(true)` once the whole document has been
     /// read and found well-formed. After `Ok(true)` or an error, further calls do nothing.
-    pub(crate) fn step<F>(&mut self, budget: usize, mut sink: F) -> Result<bool, XmlError>
+    pub(crate) fn step<F>(&mut self, budget: usize, sink: F) -> Result<bool, XmlError>
+    where
+        F: FnMut(&Path, Node<'_>) -> Result<(), XmlError>,
+    {
+        let walk = &mut self.walk;
+        self.document
+            .with_dependent_mut(|_, reader| walk.step(reader, budget, sink))
+    }
+
+    /// Reads the rest of the document in one go (small documents, fuzz entry points).
+    pub(crate) fn run<F>(&mut self, mut sink: F) -> Result<(), XmlError>
+    where
+        F: FnMut(&Path, Node<'_>) -> Result<(), XmlError>,
+    {
+        while !self.step(usize::MAX, &mut sink)? {}
+        Ok(())
+    }
+}
+
+impl Walk {
+    fn step<F>(
+        &mut self,
+        reader: &mut SliceReader<'_>,
+        budget: usize,
+        mut sink: F,
+    ) -> Result<bool, XmlError>
     where
         F: FnMut(&Path, Node<'_>) -> Result<(), XmlError>,
     {
@@ -196,9 +238,8 @@ impl XmlStream {
             if self.done {
                 return Ok(true);
             }
-            self.buf.clear();
             self.events += 1;
-            let event = match self.reader.read_event_into(&mut self.buf) {
+            let event = match reader.read_event() {
                 Ok(event) => event,
                 Err(_) => return self.fail(XmlError::Malformed("not well-formed XML")),
             };
@@ -243,15 +284,6 @@ impl XmlStream {
             }
         }
         Ok(self.done)
-    }
-
-    /// Reads the rest of the document in one go (small documents, fuzz entry points).
-    pub(crate) fn run<F>(&mut self, mut sink: F) -> Result<(), XmlError>
-    where
-        F: FnMut(&Path, Node<'_>) -> Result<(), XmlError>,
-    {
-        while !self.step(usize::MAX, &mut sink)? {}
-        Ok(())
     }
 
     fn fail(&mut self, error: XmlError) -> Result<bool, XmlError> {
