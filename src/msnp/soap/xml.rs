@@ -5,7 +5,9 @@
 //! events to a sink per [`XmlStream::step`], so a multi-megabyte answer can be parsed a slice at
 //! a time between main-loop iterations. SOAP fault texts are collected on the way.
 
-use quick_xml::events::{BytesStart, Event};
+use std::borrow::Cow;
+
+use quick_xml::events::{BytesStart, BytesText, Event};
 use quick_xml::Reader;
 
 use super::SoapError;
@@ -262,9 +264,9 @@ impl Walk {
                 )
                 .and_then(|()| Self::close(&mut self.path, &mut sink)),
                 Event::End(_) => Self::close(&mut self.path, &mut sink),
-                Event::Text(e) => match e.unescape() {
-                    Ok(text) => Self::text(&self.path, &mut self.fault, &text, &mut sink),
-                    Err(_) => Err(XmlError::Malformed("bad text, escape or entity")),
+                Event::Text(e) => match unescape(&e) {
+                    Some(text) => Self::text(&self.path, &mut self.fault, &text, &mut sink),
+                    None => Err(XmlError::Malformed("bad text, escape or entity")),
                 },
                 Event::CData(e) => match std::str::from_utf8(&e) {
                     Ok(text) => Self::text(&self.path, &mut self.fault, text, &mut sink),
@@ -350,6 +352,16 @@ impl Walk {
             fault.collect(path.last(), text);
         }
         sink(path, Node::Text(text))
+    }
+}
+
+/// The text of `e` with its escapes resolved, or `None` if it is not UTF-8 or has a bad escape.
+/// What [`BytesText::unescape`] does (quick-xml's `encoding` feature is off, so decoding is a
+/// UTF-8 check), minus its escape scan for the common text without `&`.
+fn unescape<'a>(e: &'a BytesText<'_>) -> Option<Cow<'a, str>> {
+    match e.contains(&b'&') {
+        true => e.unescape().ok(),
+        false => std::str::from_utf8(e).ok().map(Cow::Borrowed),
     }
 }
 
