@@ -22,8 +22,9 @@ use crate::wire::{ClientCommand, Fqy, ListSet, ListUpdate};
 
 /// What one step may do is [`STEP_BUDGET`] units, one unit being one XML event of the answers'
 /// parse; the other work of a fetch is counted in the same units, from per-item costs measured
-/// in a release build on the bench machine (BENCH.md, 5,000 contacts): an XML event ~55 ns, so a
-/// step is ~0.55 ms (~1.1 ms on a machine half as fast); taking an answer out of the HTTP
+/// in a release build on the bench machine (BENCH.md, 5,000 contacts): an XML event ~50 ns
+/// (`cargo bench -p msnp --bench core`: 0.8 M events of a 5,000-contact list in ~42 ms), so a
+/// step is ~0.5 ms (~1 ms on a machine half as fast); taking an answer out of the HTTP
 /// response ~0.05 ns per byte (moved in place; a chunked one is copied, ~0.5 ns); merging one contact or member into the roster ~0.4 µs; showing
 /// one buddy (the list event and the glue's queue built from it) ~0.5 µs, done in one piece;
 /// announcing one contact in the initial `ADL` (its part of a payload, built and sent) ~0.5 µs.
