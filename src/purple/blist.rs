@@ -78,8 +78,8 @@ pub(crate) struct ListState {
     deferred: Cell<bool>,
     /// Local-only buddy prompts, until answered.
     prompts: Held<Upload>,
-    /// Each group's last node, as [`append_buddy`] left it in the current pass; cleared at
-    /// the start of every pass and whenever the plugin removes a node.
+    /// Each group's last node as [`append_buddy`] left it; cleared whenever libpurple removes
+    /// a node ([`connect_signals`]).
     tails: RefCell<Vec<(*mut ffi::PurpleGroup, *mut ffi::PurpleBlistNode)>>,
 }
 
@@ -178,7 +178,6 @@ unsafe extern "C" fn resume_cb(data: *mut c_void) -> ffi::gboolean {
 fn apply_slice(conn: &Connection, budget_us: i64, own_pass: bool) -> bool {
     let list = conn.list();
     list.applying.set(true);
-    list.tails.borrow_mut().clear();
     // SAFETY: reads GLib's monotonic clock; no preconditions.
     let start = unsafe { glib_sys::g_get_monotonic_time() };
     let mut first = true;
@@ -206,10 +205,6 @@ fn apply_slice(conn: &Connection, budget_us: i64, own_pass: bool) -> bool {
 }
 
 fn apply(conn: &Connection, item: Item) {
-    if !matches!(item, Item::Buddy(_) | Item::Group(_)) {
-        // Anything else may remove nodes (a buddy, and with it an emptied contact).
-        conn.list().tails.borrow_mut().clear();
-    }
     match item {
         Item::Group(name) => {
             group(&name);
@@ -416,7 +411,6 @@ fn show_buddy(conn: &Connection, buddy: &Buddy) {
     }
     for (old, group) in &local {
         if !wanted.iter().any(|w| same_group(w, group)) {
-            conn.list().tails.borrow_mut().clear();
             // SAFETY: old is live (found above, nothing removed it since).
             unsafe { ffi::purple_blist_remove_buddy(*old) };
         }
@@ -430,43 +424,111 @@ fn show_buddy(conn: &Connection, buddy: &Buddy) {
 /// `purple_blist_add_buddy` does without a contact, but in constant time: libpurple finds the
 /// group's last node by walking the whole group for every buddy (`purple_blist_get_last_child`
 /// in its `blist.c`), ~12.5 million node visits for a 5,000-buddy group and 30% of that
-/// sign-in's CPU. The pass remembers each group's last node instead (walked once a pass).
+/// sign-in's CPU. The group's last node is remembered instead ([`ListState::tails`]).
 ///
 /// # Safety
-/// `buddy` is a new buddy node not in the list, `group` a live group in the list, and no node
-/// was removed since [`ListState::tails`] was last cleared.
+/// `buddy` is a new buddy node not in the list and `group` a live group in the list.
 unsafe fn append_buddy(
     list: &ListState,
     buddy: *mut ffi::PurpleBuddy,
     group: *mut ffi::PurpleGroup,
 ) {
-    let mut tails = list.tails.borrow_mut();
-    let slot = match tails.iter().position(|(g, _)| *g == group) {
-        Some(i) => i,
-        None => {
-            // SAFETY: the group is live; its children are live nodes.
-            let mut last = unsafe { ffi::purple_blist_node_get_first_child(group.cast()) };
-            while !last.is_null() {
-                // SAFETY: as above.
-                let next = unsafe { ffi::purple_blist_node_get_sibling_next(last) };
-                if next.is_null() {
-                    break;
-                }
-                last = next;
-            }
-            tails.push((group, last));
-            tails.len() - 1
-        }
+    let remembered = list
+        .tails
+        .borrow()
+        .iter()
+        .find(|(g, _)| *g == group)
+        .map(|(_, node)| *node);
+    let tail = match remembered {
+        // SAFETY: a remembered node is live: every removal of a node emits
+        // "blist-node-removed" before libpurple frees it, and that clears the memory
+        // (`node_removed`).
+        Some(node) if !node.is_null() && unsafe { is_last_child(node, group) } => node,
+        // SAFETY: the group is live.
+        _ => unsafe { last_child(group) },
     };
-    // SAFETY: per the function's contract the remembered node is the group's live last child
-    // (a contact or chat) or NULL for an empty group, where libpurple puts the contact first;
-    // adding a childless contact and then a new buddy to it calls no plugin.
-    unsafe {
+    // SAFETY: tail is the group's live last child (a contact or chat) or NULL for an empty
+    // group, where libpurple puts the contact first; adding a childless contact emits no
+    // signal and calls no plugin.
+    let contact = unsafe {
         let contact = ffi::purple_contact_new();
-        ffi::purple_blist_add_contact(contact, group, tails[slot].1);
-        ffi::purple_blist_add_buddy(buddy, contact, group, std::ptr::null_mut());
-        tails[slot].1 = contact.cast();
+        ffi::purple_blist_add_contact(contact, group, tail);
+        contact
+    };
+    // Remembered before the buddy goes in: "buddy-added" handlers run inside libpurple's add,
+    // and a handler removing the buddy (and so its contact) then clears what is remembered.
+    {
+        let mut tails = list.tails.borrow_mut();
+        match tails.iter_mut().find(|(g, _)| *g == group) {
+            Some(slot) => slot.1 = contact.cast(),
+            None => tails.push((group, contact.cast())),
+        }
     }
+    // SAFETY: buddy is new and contact live in the list; adding a buddy calls no plugin.
+    unsafe { ffi::purple_blist_add_buddy(buddy, contact, group, std::ptr::null_mut()) };
+}
+
+/// Whether `node` is still the last child of `group` (the user may have moved it elsewhere or
+/// added a node after it).
+///
+/// # Safety
+/// `node` is a live node.
+unsafe fn is_last_child(node: *mut ffi::PurpleBlistNode, group: *mut ffi::PurpleGroup) -> bool {
+    // SAFETY: node is live; reading its parent and next sibling has no other precondition.
+    unsafe {
+        ffi::purple_blist_node_get_parent(node) == group.cast()
+            && ffi::purple_blist_node_get_sibling_next(node).is_null()
+    }
+}
+
+/// The last child of a live `group` (NULL when empty), found by walking it.
+///
+/// # Safety
+/// `group` is live.
+unsafe fn last_child(group: *mut ffi::PurpleGroup) -> *mut ffi::PurpleBlistNode {
+    // SAFETY: the group is live; its children are live nodes.
+    let mut last = unsafe { ffi::purple_blist_node_get_first_child(group.cast()) };
+    while !last.is_null() {
+        // SAFETY: as above.
+        let next = unsafe { ffi::purple_blist_node_get_sibling_next(last) };
+        if next.is_null() {
+            break;
+        }
+        last = next;
+    }
+    last
+}
+
+/// Connects "blist-node-removed" for `conn`, under the connection's address as handle (the
+/// connection disconnects its handle before it is freed): a removed node may be a group's
+/// remembered last node.
+pub(crate) fn connect_signals(conn: &Connection) {
+    let removed: unsafe extern "C" fn(*mut ffi::PurpleBlistNode, *mut c_void) = node_removed;
+    let data: *const Connection = conn;
+    // SAFETY: the callback has the signature of "blist-node-removed" (node, user data), which
+    // libpurple calls through the generic PurpleCallback type; the handle and data are the
+    // connection, which disconnects before it is freed.
+    unsafe {
+        ffi::purple_signal_connect(
+            ffi::purple_blist_get_handle(),
+            c"blist-node-removed".as_ptr(),
+            data as *mut c_void,
+            Some(std::mem::transmute::<
+                unsafe extern "C" fn(*mut ffi::PurpleBlistNode, *mut c_void),
+                unsafe extern "C" fn(),
+            >(removed)),
+            data as *mut c_void,
+        )
+    };
+}
+
+/// "blist-node-removed": forgets the remembered last nodes (the removed one may be among them).
+unsafe extern "C" fn node_removed(_node: *mut ffi::PurpleBlistNode, data: *mut c_void) {
+    entry((), || {
+        // SAFETY: data is the live connection (it disconnects this signal before it is freed).
+        let conn = unsafe { &*(data as *const Connection) };
+        conn.list().tails.borrow_mut().clear();
+    })
 }
 
 /// Sets a buddy's server alias (`serv_got_alias`) when it differs.

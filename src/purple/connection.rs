@@ -3,6 +3,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::ffi::c_void;
 use std::net::{Ipv4Addr, TcpStream};
 use std::time::Instant;
 
@@ -401,7 +402,10 @@ impl Connection {
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        super::conversation::disconnect_signals(self);
+        let handle: *const Connection = self;
+        // SAFETY: every signal the glue connects for a connection has its address as handle
+        // (conversation.rs, blist.rs); disconnecting a handle with none does nothing.
+        unsafe { ffi::purple_signals_disconnect_by_handle(handle as *mut c_void) };
         self.release();
     }
 }
@@ -474,6 +478,7 @@ fn start(gc: *mut ffi::PurpleConnection, account: *mut ffi::PurpleAccount) -> Re
     // SAFETY: just created and owned by protocol_data; nothing frees it before `close`.
     let conn = unsafe { &*conn };
     super::conversation::connect_signals(conn);
+    super::blist::connect_signals(conn);
     let unsent = super::carried::take(account);
     if !unsent.is_empty() {
         conn.command(|session, now| session.resend(unsent, now));

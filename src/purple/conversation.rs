@@ -123,8 +123,8 @@ pub(crate) fn prepare(gc: *mut ffi::PurpleConnection) {
     unsafe { (*gc).flags |= HTML_FLAGS };
 }
 
-/// Connects "conversation-created" for `conn`, under the connection's address as handle;
-/// [`disconnect_signals`] undoes it before the connection is freed.
+/// Connects "conversation-created" for `conn`, under the connection's address as handle (the
+/// connection disconnects its handle before it is freed).
 pub(crate) fn connect_signals(conn: &Connection) {
     let created: unsafe extern "C" fn(*mut ffi::PurpleConversation, *mut c_void) =
         conversation_created;
@@ -144,13 +144,6 @@ pub(crate) fn connect_signals(conn: &Connection) {
             data as *mut c_void,
         )
     };
-}
-
-/// Disconnects every signal [`connect_signals`] connected for `conn`.
-pub(crate) fn disconnect_signals(conn: &Connection) {
-    let data: *const Connection = conn;
-    // SAFETY: disconnecting a handle with no connections does nothing.
-    unsafe { ffi::purple_signals_disconnect_by_handle(data as *mut c_void) };
 }
 
 /// "conversation-created": a new IM window with a contact of this connection's account starts
