@@ -53,11 +53,20 @@ do_signon(gpointer data)
 
 	if (r == NULL)
 		return FALSE;
+	/* As Pidgin: only an enabled account whose status is online. */
+	if (!purple_account_get_enabled(account, STUB_UI_ID)
+	    || !purple_status_is_online(purple_account_get_active_status(account))) {
+		r->timeout = 0;
+		return FALSE;
+	}
+	/* libpurple drops the failed connection from a zero-delay timeout added after this one
+	 * (purple_connection_error_reason): when a slow iteration makes both due at once, this one
+	 * runs first and the account is not signed off yet; look again after the same delay. The
+	 * wait ends with the disconnect, a sign-on (signed_on) or the account's disabling. */
+	if (!purple_account_is_disconnected(account))
+		return TRUE;
 	r->timeout = 0;
-	/* As Pidgin: only an enabled, signed-off account whose status is online. */
-	if (purple_account_get_enabled(account, STUB_UI_ID) && purple_account_is_disconnected(account)
-	    && purple_status_is_online(purple_account_get_active_status(account)))
-		purple_account_connect(account);
+	purple_account_connect(account);
 	return FALSE;
 }
 
@@ -94,6 +103,7 @@ signed_on(PurpleConnection *gc)
 	Reconnect *r = policy_of(purple_connection_get_account(gc));
 
 	if (r != NULL) {
+		cancel_pending(r);
 		r->delay_ms = r->first_ms;
 		r->attempts = 0;
 	}
