@@ -566,7 +566,9 @@ impl Switchboards {
     /// `BYE`: someone left. From MSNP16 a user's endpoints leave one by one and the bare
     /// address last; only the bare one counts. When the contact of a one-to-one conversation
     /// leaves, the switchboard is closed: what was never written goes out on a new one, what
-    /// was written and not acknowledged is reported (see [`Owed`]).
+    /// was written and not acknowledged is reported (see [`Owed`]). When the last other member
+    /// of a group chat leaves, the chat ends (the server would relay its messages to nobody,
+    /// docs/protocol.md §7.3) and what it still owes is reported.
     fn left(&mut self, cx: &mut Cx, id: BoardId, who: &Participant, now: Instant) {
         if who.endpoint.is_some() || cx.is_own_address(&who.email) {
             return;
@@ -578,13 +580,23 @@ impl Switchboards {
             return;
         }
         match board.kind.clone() {
-            Kind::Chat(chat) => chat_event(
-                cx,
-                ChatEvent::Left {
-                    chat,
-                    email: who.email.to_ascii_lowercase(),
-                },
-            ),
+            Kind::Chat(chat) => {
+                let alone = board.members.is_empty().then(|| Owed::take(board));
+                chat_event(
+                    cx,
+                    ChatEvent::Left {
+                        chat,
+                        email: who.email.to_ascii_lowercase(),
+                    },
+                );
+                if let Some(owed) = alone {
+                    self.close(cx, id);
+                    let reason = "everyone else left the chat";
+                    report_written(cx, &Conversation::Chat(chat), &owed.written, reason);
+                    let ended = format!("{reason} (start a new one to talk again)");
+                    end_chat(cx, chat, &owed.waiting, reason, ended);
+                }
+            }
             Kind::Im(peer) if board.members.is_empty() => {
                 let owed = Owed::take(board);
                 self.close(cx, id);

@@ -586,6 +586,42 @@ fn a_chat_ends_when_the_session_is_lost() {
     assert!(h.session.take_unsent(h.now).is_empty());
 }
 
+/// The last other member of a group chat leaves: the server would relay to nobody, so the chat
+/// ends, the switchboard is left, and the message it never acknowledged is reported with its
+/// text; the chat takes no more messages.
+#[test]
+fn a_chat_ends_when_everyone_else_left() {
+    let mut h = bob();
+    let chat = h
+        .session
+        .start_chat(Some("alice@example.com"), h.now)
+        .unwrap();
+    let sb = h.open_board("cookie");
+    h.feed_on(sb, b"USR 1 OK bob@example.com Bob\r\nCAL 2 RINGING 123\r\n");
+    h.feed_on(sb, b"JOI alice@example.com Alice 1342177280\r\n");
+    h.frames(sb);
+    h.session.chat_send(chat, "in flight", h.now).unwrap();
+    assert_eq!(h.frames(sb).len(), 1, "the message is written");
+    h.take_chat_events();
+    h.feed_on(sb, b"BYE alice@example.com\r\n");
+    let events = h.take_chat_events();
+    assert!(
+        matches!(&events[..], [
+            ChatEvent::Left { chat: c, email },
+            ChatEvent::Undelivered { conversation: Conversation::Chat(u), text, .. },
+            ChatEvent::ChatEnded { chat: ended, reason },
+        ] if *c == chat && email == "alice@example.com" && *u == chat && text == "in flight"
+            && *ended == chat && reason.contains("everyone else left")),
+        "{events:?}"
+    );
+    assert_eq!(h.lines(sb), ["OUT"]);
+    assert!(h.closed.contains(&sb));
+    assert_eq!(
+        h.session.chat_send(chat, "to nobody", h.now),
+        Err(SendError::NoSuchChat)
+    );
+}
+
 /// A message typed while the session signs in waits for the sign-in; if the session then
 /// breaks it is handed over once, and reported when the next sign-in does not come in time.
 #[test]
