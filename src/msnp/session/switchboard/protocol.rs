@@ -579,33 +579,35 @@ impl Switchboards {
         if !board.remove_member(&who.email) {
             return;
         }
-        match board.kind.clone() {
-            Kind::Chat(chat) => {
-                let alone = board.members.is_empty().then(|| Owed::take(board));
-                chat_event(
-                    cx,
-                    ChatEvent::Left {
-                        chat,
-                        email: who.email.to_ascii_lowercase(),
-                    },
-                );
-                if let Some(owed) = alone {
-                    self.close(cx, id);
-                    let reason = "everyone else left the chat";
-                    report_written(cx, &Conversation::Chat(chat), &owed.written, reason);
-                    let ended = format!("{reason} (start a new one to talk again)");
-                    end_chat(cx, chat, &owed.waiting, reason, ended);
-                }
-            }
-            Kind::Im(peer) if board.members.is_empty() => {
-                let owed = Owed::take(board);
-                self.close(cx, id);
+        let kind = board.kind.clone();
+        if let Kind::Chat(chat) = kind {
+            chat_event(
+                cx,
+                ChatEvent::Left {
+                    chat,
+                    email: who.email.to_ascii_lowercase(),
+                },
+            );
+        }
+        if !board.members.is_empty() {
+            return;
+        }
+        // The last other member left: leave, and settle what the board still owes.
+        let owed = Owed::take(board);
+        self.close(cx, id);
+        match kind {
+            Kind::Im(peer) => {
                 self.p2p_lost.push(peer.clone());
                 let reason = "the contact left the conversation";
                 report_written(cx, &Conversation::Im(peer.clone()), &owed.written, reason);
                 self.resend_or_report(cx, &peer, owed.waiting, reason, now);
             }
-            Kind::Im(_) => {}
+            Kind::Chat(chat) => {
+                let reason = "everyone else left the chat";
+                report_written(cx, &Conversation::Chat(chat), &owed.written, reason);
+                let ended = format!("{reason} (start a new one to talk again)");
+                end_chat(cx, chat, &owed.waiting, reason, ended);
+            }
         }
     }
 

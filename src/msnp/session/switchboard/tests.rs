@@ -391,6 +391,16 @@ fn bob() -> Sim {
     Sim::sign_in("msnp12", "bob", 12, BOB_GUID)
 }
 
+/// Bob, signed in, starting a group chat with Alice (her switchboard not yet asked for).
+fn bob_in_chat_with_alice() -> (Sim, u32) {
+    let mut h = bob();
+    let chat = h
+        .session
+        .start_chat(Some("alice@example.com"), h.now)
+        .unwrap();
+    (h, chat)
+}
+
 #[test]
 fn messages_typed_during_set_up_go_out_in_order_once_the_contact_joined() {
     let mut h = bob();
@@ -564,11 +574,7 @@ fn a_reconnection_sends_what_was_never_written_and_reports_the_rest() {
 /// handed to the next session (a chat is not one conversation a new switchboard can resume).
 #[test]
 fn a_chat_ends_when_the_session_is_lost() {
-    let mut h = bob();
-    let chat = h
-        .session
-        .start_chat(Some("alice@example.com"), h.now)
-        .unwrap();
+    let (mut h, chat) = bob_in_chat_with_alice();
     h.session.chat_send(chat, "to the chat", h.now).unwrap();
     h.open_board("cookie");
     h.take_chat_events();
@@ -591,11 +597,7 @@ fn a_chat_ends_when_the_session_is_lost() {
 /// text; the chat takes no more messages.
 #[test]
 fn a_chat_ends_when_everyone_else_left() {
-    let mut h = bob();
-    let chat = h
-        .session
-        .start_chat(Some("alice@example.com"), h.now)
-        .unwrap();
+    let (mut h, chat) = bob_in_chat_with_alice();
     let sb = h.open_board("cookie");
     h.feed_on(sb, b"USR 1 OK bob@example.com Bob\r\nCAL 2 RINGING 123\r\n");
     h.feed_on(sb, b"JOI alice@example.com Alice 1342177280\r\n");
